@@ -1,0 +1,237 @@
+"""Configuration: the only place that reads the environment.
+
+`load_config()` picks a Config class by `CYBERSCAN_ENV` (development, testing, production)
+and returns an instance whose upper-case attributes `create_app()` copies into `app.config`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import secrets
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from dotenv import load_dotenv
+
+ROOT = Path(__file__).resolve().parent.parent
+INSTANCE_DIR = ROOT / "instance"
+MODELS_DIR = ROOT / "models"
+MIN_SECRET_BYTES = 32
+
+load_dotenv(ROOT / ".env")
+
+
+def env_str(name: str, default: str | None = None) -> str | None:
+    value = os.environ.get(name)
+    return default if value is None or value.strip() == "" else value.strip()
+
+
+def env_int(name: str, default: int) -> int:
+    raw = env_str(name)
+    try:
+        return default if raw is None else int(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be an integer, got {raw!r}") from exc
+
+
+def env_float(name: str, default: float) -> float:
+    raw = env_str(name)
+    try:
+        return default if raw is None else float(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be a number, got {raw!r}") from exc
+
+
+def env_bool(name: str, default: bool) -> bool:
+    raw = env_str(name)
+    if raw is None:
+        return default
+    if raw.lower() in {"1", "true", "yes", "on"}:
+        return True
+    if raw.lower() in {"0", "false", "no", "off"}:
+        return False
+    raise ConfigError(f"{name} must be true or false, got {raw!r}")
+
+
+def env_list(name: str, default: str) -> str | list[str]:
+    """`*`, or a comma-separated list."""
+    raw = env_str(name, default) or default
+    return (
+        "*" if raw == "*" else [item.strip() for item in raw.split(",") if item.strip()]
+    )
+
+
+class ConfigError(RuntimeError):
+    """A setting is missing or malformed; the server refuses to start."""
+
+
+def latest_classifier(models_dir: Path = MODELS_DIR) -> str:
+    """Path of the highest committed `cyberscan-clf-vN.joblib`."""
+    found = []
+    for path in models_dir.glob("cyberscan-clf-v*.joblib"):
+        match = re.fullmatch(r"cyberscan-clf-v(\d+)\.joblib", path.name)
+        if match:
+            found.append((int(match.group(1)), path))
+    if not found:
+        return str(models_dir / "cyberscan-clf-v1.joblib")
+    return str(max(found)[1])
+
+
+def sqlalchemy_engine_options(url: str) -> dict[str, Any]:
+    if url.startswith("sqlite"):
+        # Wait for a writer instead of failing at once with "database is locked".
+        return {"connect_args": {"timeout": 15}}
+    return {
+        "pool_pre_ping": True,
+        "pool_recycle": 280,
+        "pool_size": 10,
+        "max_overflow": 20,
+    }
+
+
+def redis_queue_url(url: str | None) -> str | None:
+    """redis-py's default pool of 100 raises under load and the queued emit is lost."""
+    if not url or "max_connections" in url:
+        return url
+    return url + ("&" if "?" in url else "?") + "max_connections=1000"
+
+
+class Config:
+    ENV_NAME = "base"
+    DEBUG = False
+    TESTING = False
+
+    SECRET_KEY = env_str("SECRET_KEY")
+    JWT_SECRET_KEY = env_str("JWT_SECRET_KEY")
+    JWT_ACCESS_TOKEN_EXPIRES = timedelta(
+        minutes=env_int("JWT_ACCESS_TOKEN_MINUTES", 30)
+    )
+    JWT_REFRESH_TOKEN_EXPIRES = timedelta(days=env_int("JWT_REFRESH_TOKEN_DAYS", 30))
+    JWT_TOKEN_LOCATION = ["headers"]
+    JWT_ERROR_MESSAGE_KEY = "message"
+
+    DATABASE_URL = env_str("DATABASE_URL")
+    MIGRATIONS_DIR = str(ROOT / "migrations")
+    SQLALCHEMY_TRACK_MODIFICATIONS = False
+    REDIS_URL = env_str("REDIS_URL")
+
+    MAX_CONTENT_LENGTH = env_int("MAX_CONTENT_LENGTH", 64 * 1024)
+    CORS_ORIGINS = env_list("CORS_ORIGINS", "*")
+    PROXY_FIX_X_FOR = env_int("PROXY_FIX_X_FOR", 0)
+
+    CLASSIFIER_PATH = env_str("CLASSIFIER_PATH") or latest_classifier()
+    BULLYING_THRESHOLD = env_float("BULLYING_THRESHOLD", 0.6)
+    MAX_BULLYING_COUNT = env_int("MAX_BULLYING_COUNT", 5)
+    FLAGGED_MESSAGE_POLICY = env_str("FLAGGED_MESSAGE_POLICY", "deliver")
+    MAX_MESSAGE_LENGTH = env_int("MAX_MESSAGE_LENGTH", 2000)
+    MAX_POST_LENGTH = env_int("MAX_POST_LENGTH", 5000)
+    MAX_COMMENT_LENGTH = env_int("MAX_COMMENT_LENGTH", 2000)
+    PAGE_SIZE = env_int("CYBERSCAN_PAGE_SIZE", 50)
+
+    RATELIMIT_ENABLED = env_bool("RATELIMIT_ENABLED", True)
+    RATELIMIT_HEADERS_ENABLED = True
+    LOGIN_LIMIT_PER_ADDRESS = env_str("LOGIN_LIMIT_PER_ADDRESS", "30 per minute")
+    LOGIN_LIMIT_PER_ACCOUNT = env_str("LOGIN_LIMIT_PER_ACCOUNT", "10 per 15 minutes")
+    SEND_LIMIT_PER_USER = env_str("SEND_LIMIT_PER_USER", "30 per 10 seconds")
+
+    SOCKETIO_ASYNC_MODE = env_str("SOCKETIO_ASYNC_MODE", "eventlet")
+    HOST = env_str("HOST", "127.0.0.1")
+    PORT = env_int("PORT", 5000)
+    LOG_LEVEL = env_str("LOG_LEVEL", "INFO")
+
+    # argon2id parameters (RFC 9106 "second recommended" profile by default).
+    PASSWORD_TIME_COST = 3
+    PASSWORD_MEMORY_COST = 64 * 1024
+
+    API_TITLE = "CyberScan Messenger"
+    API_VERSION = "1.0"
+    OPENAPI_VERSION = "3.0.3"
+    OPENAPI_URL_PREFIX = "/api"
+    OPENAPI_JSON_PATH = "openapi.json"
+    OPENAPI_SWAGGER_UI_PATH = "/docs"
+    OPENAPI_SWAGGER_UI_URL = "/api/docs/static/"
+
+
+class DevelopmentConfig(Config):
+    ENV_NAME = "development"
+    DEBUG = False  # the reloader and debugger do not mix with eventlet; use LOG_LEVEL
+
+
+class TestingConfig(Config):
+    ENV_NAME = "testing"
+    TESTING = True
+    # Generated per test session: tests never depend on a secret in the code.
+    SECRET_KEY = secrets.token_urlsafe(48)
+    JWT_SECRET_KEY = secrets.token_urlsafe(48)
+    DATABASE_URL = env_str("TEST_DATABASE_URL")
+    RATELIMIT_ENABLED = False
+    SOCKETIO_ASYNC_MODE = "threading"
+    REDIS_URL = None
+    PASSWORD_TIME_COST = 1
+    PASSWORD_MEMORY_COST = 8 * 1024
+
+
+class ProductionConfig(Config):
+    ENV_NAME = "production"
+
+
+CONFIGS: dict[str, type[Config]] = {
+    "development": DevelopmentConfig,
+    "testing": TestingConfig,
+    "production": ProductionConfig,
+}
+
+
+def instance_secret(name: str) -> str:
+    """A development secret generated once and kept in instance/ (git-ignored)."""
+    INSTANCE_DIR.mkdir(exist_ok=True)
+    path = INSTANCE_DIR / "secrets.json"
+    stored = json.loads(path.read_text()) if path.exists() else {}
+    if name not in stored:
+        stored[name] = secrets.token_urlsafe(48)
+        path.write_text(json.dumps(stored, indent=2))
+        path.chmod(0o600)
+    return stored[name]
+
+
+def load_config(env: str | None = None) -> Config:
+    """The Config for `CYBERSCAN_ENV`, with development defaults filled in."""
+    name = (env or env_str("CYBERSCAN_ENV", "development")).lower()
+    if name not in CONFIGS:
+        raise ConfigError(
+            f"CYBERSCAN_ENV must be one of {sorted(CONFIGS)}, got {name!r}"
+        )
+    config = CONFIGS[name]()
+    if name == "development":
+        for key in ("SECRET_KEY", "JWT_SECRET_KEY"):
+            if not getattr(config, key):
+                setattr(config, key, instance_secret(key))
+        if not config.DATABASE_URL:
+            INSTANCE_DIR.mkdir(exist_ok=True)
+            config.DATABASE_URL = f"sqlite:///{INSTANCE_DIR / 'cyberscan.db'}"
+    return config
+
+
+def require_settings(settings: dict[str, Any]) -> None:
+    """Fill derived settings and refuse to start on anything missing or weak."""
+    for key in ("SECRET_KEY", "JWT_SECRET_KEY"):
+        value = settings.get(key) or ""
+        if len(value.encode()) < MIN_SECRET_BYTES:
+            raise ConfigError(f"{key} must be set to at least {MIN_SECRET_BYTES} bytes")
+    url = settings.get("DATABASE_URL")
+    if not url:
+        raise ConfigError("DATABASE_URL must be set")
+    settings.setdefault("SQLALCHEMY_DATABASE_URI", url)
+    settings.setdefault("SQLALCHEMY_ENGINE_OPTIONS", sqlalchemy_engine_options(url))
+    settings.setdefault(
+        "RATELIMIT_STORAGE_URI", settings.get("REDIS_URL") or "memory://"
+    )
+    if settings.get("FLAGGED_MESSAGE_POLICY") not in {"deliver", "withhold"}:
+        raise ConfigError("FLAGGED_MESSAGE_POLICY must be 'deliver' or 'withhold'")
+    if not 0.0 < float(settings.get("BULLYING_THRESHOLD", 0)) <= 1.0:
+        raise ConfigError("BULLYING_THRESHOLD must be in (0, 1]")
+    if settings.get("SOCKETIO_ASYNC_MODE") not in {"eventlet", "gevent", "threading"}:
+        raise ConfigError("SOCKETIO_ASYNC_MODE must be eventlet, gevent or threading")

@@ -1,0 +1,130 @@
+"""One error body for every REST failure (API.md §1)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, current_app, jsonify
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from werkzeug.exceptions import HTTPException
+from werkzeug.http import HTTP_STATUS_CODES
+
+from cyberscan.errors import CyberscanError
+from cyberscan.extensions import db, jwt
+
+ERROR_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "payload_too_large",
+    415: "bad_request",
+    422: "validation_error",
+    429: "rate_limited",
+    500: "internal_error",
+    503: "unavailable",
+}
+MESSAGES = {
+    400: "The request body must be a JSON object.",
+    404: "Not found.",
+    405: "That method is not allowed here.",
+    413: "The request body is too large.",
+    422: "The request is not valid.",
+    429: "Too many requests; slow down.",
+    500: "Something went wrong on our side.",
+    503: "A service this request needs is unavailable; nothing was changed.",
+}
+
+
+def error_body(status: int, code: str, message: str, **extra: Any) -> dict[str, Any]:
+    body = {
+        "code": status,
+        "status": HTTP_STATUS_CODES.get(status, "Error"),
+        "error": code,
+        "message": message,
+    }
+    body.update(extra)
+    return body
+
+
+def http_error_body(error: HTTPException, payload: dict[str, Any]) -> dict[str, Any]:
+    """flask-smorest's payload plus the contract's `error` code and a readable message."""
+    status = error.code or 500
+    message = payload.get("message") or MESSAGES.get(status) or error.name
+    extra = {"errors": payload["errors"]} if "errors" in payload else {}
+    return error_body(status, ERROR_CODES.get(status, "error"), message, **extra)
+
+
+def error_response(status: int, code: str, message: str, **extra: Any):  # noqa: ANN201
+    return jsonify(error_body(status, code, message, **extra)), status
+
+
+def handle_domain_error(error: CyberscanError):  # noqa: ANN201
+    db.session.rollback()
+    response, status = error_response(
+        error.status_code, error.code, error.message, **error.details
+    )
+    if error.status_code == 429:
+        response.headers["Retry-After"] = str(error.details.get("retry_after", 1))
+    return response, status
+
+
+def handle_integrity_error(error: IntegrityError):  # noqa: ANN201
+    db.session.rollback()
+    return error_response(409, "conflict", "That conflicts with existing data.")
+
+
+def handle_database_down(error: DBAPIError):  # noqa: ANN201
+    db.session.rollback()
+    current_app.logger.error("database unavailable: %s", error.__class__.__name__)
+    return error_response(503, "unavailable", MESSAGES[503])
+
+
+def handle_internal_error(error: HTTPException):  # noqa: ANN201
+    db.session.rollback()
+    original = getattr(error, "original_exception", None)
+    if isinstance(original, OperationalError):
+        return handle_database_down(original)
+    current_app.logger.error("unhandled error", exc_info=original or error)
+    return error_response(500, "internal_error", MESSAGES[500])
+
+
+def register_error_handlers(app: Flask) -> None:
+    """Route every failure to the one error body."""
+    from werkzeug.exceptions import InternalServerError
+
+    app.register_error_handler(CyberscanError, handle_domain_error)
+    app.register_error_handler(IntegrityError, handle_integrity_error)
+    app.register_error_handler(OperationalError, handle_database_down)
+    app.register_error_handler(InternalServerError, handle_internal_error)
+    register_jwt_errors()
+
+
+def register_jwt_errors() -> None:
+    @jwt.unauthorized_loader
+    def missing_token(reason: str):  # noqa: ANN202
+        return error_response(401, "unauthorized", "A valid access token is required.")
+
+    @jwt.invalid_token_loader
+    def invalid_token(reason: str):  # noqa: ANN202
+        return error_response(401, "unauthorized", "The token is invalid.")
+
+    @jwt.expired_token_loader
+    def expired_token(header: dict, payload: dict):  # noqa: ANN202
+        return error_response(401, "unauthorized", "The token has expired.")
+
+    @jwt.revoked_token_loader
+    def revoked_token(header: dict, payload: dict):  # noqa: ANN202
+        return error_response(401, "unauthorized", "The token has been revoked.")
+
+    @jwt.needs_fresh_token_loader
+    def not_fresh(header: dict, payload: dict):  # noqa: ANN202
+        return error_response(401, "unauthorized", "A fresh token is required.")
+
+    @jwt.user_lookup_error_loader
+    def unknown_user(header: dict, payload: dict):  # noqa: ANN202
+        return error_response(
+            401, "unauthorized", "The token's account no longer exists."
+        )

@@ -1,0 +1,55 @@
+"""`flask --app cyberscan ...` commands."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+from flask import Flask
+from flask.cli import with_appcontext
+from marshmallow import ValidationError
+
+from cyberscan.errors import CyberscanError
+from cyberscan.schemas.user import RegisterSchema
+from cyberscan.services import auth
+
+
+def read_password() -> str:
+    """Prompt on a terminal; otherwise read the first line of standard input."""
+    if sys.stdin.isatty():
+        return click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    return sys.stdin.readline().rstrip("\r\n")
+
+
+@click.command("create-admin")
+@click.argument("username")
+@click.argument("email")
+@with_appcontext
+def create_admin(username: str, email: str) -> None:
+    """Create an admin account; the password is prompted for or read from standard input."""
+    try:
+        payload = RegisterSchema().load(
+            {"username": username, "email": email, "password": read_password()}
+        )
+        user = auth.register(**payload, is_admin=True)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{field}: {' '.join(map(str, msgs))}"
+            for field, msgs in exc.messages.items()
+        )
+        raise click.ClickException(problems) from exc
+    except CyberscanError as exc:
+        raise click.ClickException(exc.message) from exc
+    click.echo(f"Created admin {user.username} (id {user.id}).")
+
+
+def register_commands(app: Flask) -> None:
+    app.cli.add_command(create_admin)
+
+
+def upgrade_database(app: Flask) -> None:
+    """Bring the schema up to date (run.py calls this on start)."""
+    from flask_migrate import upgrade
+
+    with app.app_context():
+        upgrade(directory=app.config["MIGRATIONS_DIR"])

@@ -1,0 +1,275 @@
+"""Text normalisation and the analyzers used by the TF-IDF pipeline.
+
+Every name here is referenced by pickled pipelines, so renaming or moving one breaks
+loading of existing artifacts: add new functions instead of changing these.
+
+The pipeline is ``normalize_text`` -> (``word_ngrams`` | ``char_ngrams``) -> TF-IDF ->
+logistic regression.  The fast scorer in ``classifier.py`` calls the very same
+functions, which is what makes its probabilities identical to scikit-learn's.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+from itertools import product
+
+from sklearn.base import BaseEstimator, TransformerMixin
+
+# Words that de-obfuscation may produce.  A token is only rewritten when the result is
+# one of these (or an inflection of one), so "1st", "r2d2", "mp3" or "covid19" are
+# never turned into nonsense.  Abuse vocabulary plus the ordinary words that abusive
+# phrases are made of ("you", "go", "yourself").
+_ABUSE_WORDS = """
+fuck fucker fucking fucked fuk fck motherfucker shit shitty bullshit bitch bitches
+bitchy cunt dick dickhead cock prick ass asshole arse arsehole bastard whore hoe slut
+skank fag faggot dyke tranny retard retarded idiot idiotic moron moronic stupid dumb
+dumbass loser lame freak creep weirdo ugly fat pig cow dog trash garbage scum worthless
+useless pathetic disgusting gross nasty hate kill killed killing die dead death murder
+stab shoot hang suicide rape rapist nigger nigga nazi kys stfu gtfo wtf fu suck sucks
+sucker stoopid stoopit dum crap damn hell piss pissed jerk douche douchebag twat wanker tosser bollocks
+bloody clown cringe nerd geek fatso lardass psycho crazy insane sick kill yourself
+""".split()
+_COMMON_WORDS = """
+you your youre yourself u ur are is am be go get got the a an and or to of in on at it
+its this that they them he she his her him we us our i me my mine no not nobody noone
+everyone everybody anyone someone likes like love hate wants want need shut up off out
+all will well still too see feel good cool look looks loser lose lost so yes yeah now
+kill skill class pass miss boss sorry happy little call all small really stop just
+never ever even one why what who how when here there please thanks hello hey hi lol
+omg haha said say says think thought know knew leave alone face head mouth brain life
+""".split()
+LEXICON: frozenset[str] = frozenset(_ABUSE_WORDS) | frozenset(_COMMON_WORDS)
+_LEXICON_BY_LENGTH = sorted(LEXICON, key=lambda w: (len(w), w))
+_SUFFIXES = ("s", "es", "ed", "er", "ers", "ing", "in", "y", "ie", "ies")
+
+# Leet and masking characters.  Ambiguous ones list every letter they may stand for.
+_LEET: dict[str, str] = {
+    "0": "o",
+    "1": "il",
+    "3": "e",
+    "4": "a",
+    "5": "s",
+    "7": "t",
+    "8": "b",
+    "9": "g",
+    "@": "a",
+    "$": "s",
+    "!": "il",
+    "|": "il",
+    "+": "t",
+    "€": "e",
+    "£": "l",
+}
+_MASKS = frozenset("*#%_")
+_MASK_RE = re.compile(r"[*#%_]+")
+
+_APOSTROPHES = re.compile(r"['’‘`´]")
+_URL_EMAIL = re.compile(
+    r"(?:https?://|www\.)\S+|[\w.+-]+@[\w-]+\.[\w.-]+", re.IGNORECASE
+)
+# A run of 3+ single letters joined by one separator: "f u c k", "f.u.c.k", "f-u-c-k".
+_SPACED = re.compile(r"(?<![\w*])(?:[a-z][ .\-_*]){2,}[a-z](?![\w*])")
+# A chunk of word characters and leet/mask symbols holding at least one symbol.
+_OBFUSCATED = re.compile(
+    r"(?<![\w@$!|+€£*#%])[\w@$!|+€£*#%]*?[0-9@$!|+€£*#%][\w@$!|+€£*#%]*"
+)
+_HAS_SYMBOL = re.compile(r"[0-9@$!|+€£*#%]").search
+_STRETCHED = re.compile(r"\b[a-z]*?([a-z])\1\1[a-z]*")
+_RUN3 = re.compile(r"([a-z])\1{2,}")
+_HAS_RUN3 = re.compile(r"([a-z])\1\1").search
+_PUNCT_RUN = re.compile(r"([^\w\s])\1+")
+_SPACES = re.compile(r"\s+")
+
+# Word tokens: letters/digits (apostrophes already removed), or one emoji/symbol.
+_TOKEN = re.compile(r"[^\W_]+|[^\w\s\x00-\x7f]")
+_URL_TOKEN = re.compile(r"(?:https?://|www\.)\S+|[\w.+-]+@[\w-]+\.[\w.-]+|@\w+")
+
+CHAR_MIN_N = 3
+CHAR_MAX_N = 5
+
+
+def _in_lexicon(word: str) -> bool:
+    if word in LEXICON:
+        return True
+    for suffix in _SUFFIXES:
+        if word.endswith(suffix) and word[: -len(suffix)] in LEXICON:
+            return True
+    return False
+
+
+@lru_cache(maxsize=16384)
+def _deobfuscate_token(token: str) -> str:
+    """Return the lexicon word a leet/masked token stands for, or the token unchanged."""
+    core = token.strip("!?.*#")
+    if len(core) < 2 or not any(c.isalpha() for c in core):
+        return token
+    if core.isalpha():  # the symbols were only surrounding punctuation ("loser!!!")
+        return token
+    lead = token[: token.index(core)]
+    trail = token[token.index(core) + len(core) :]
+    options = [_LEET.get(c, c) if not c.isalpha() else c for c in core]
+    if any(c in _MASKS for c in core):
+        parts = _split_masks(options)
+        for quantifier in ("exact", "+"):
+            pattern = re.compile(
+                "".join(
+                    (f"[a-z]{{{len(part)}}}" if quantifier == "exact" else "[a-z]+")
+                    if part[0] in _MASKS
+                    else f"[{re.escape(part)}]"
+                    for part in parts
+                )
+            )
+            for word in _LEXICON_BY_LENGTH:
+                if pattern.fullmatch(word):
+                    return lead + word + trail
+        return token
+    if sum(len(o) > 1 for o in options) > 4:
+        return token
+    for letters in product(*options):
+        candidate = "".join(letters)
+        if _in_lexicon(candidate) or _in_lexicon(_RUN3.sub(r"\1", candidate)):
+            return lead + candidate + trail
+    return token
+
+
+def _split_masks(options: list[str]) -> list[str]:
+    """Group consecutive mask characters so "f**k" becomes ["f", "**", "k"]."""
+    parts: list[str] = []
+    for opt in options:
+        if opt in _MASKS and parts and parts[-1][0] in _MASKS:
+            parts[-1] += opt
+        else:
+            parts.append(opt)
+    return parts
+
+
+def _fix_obfuscated(match: re.Match[str]) -> str:
+    token = match.group(0)
+    if token.isdigit() or token.startswith("@") and token[1:].isalnum():
+        # Plain numbers and @mentions, unless the mention is "@ss"-style leet.
+        if not token.startswith("@"):
+            return token
+        fixed = "a" + token[1:]
+        return fixed if _in_lexicon(fixed) else token
+    return _deobfuscate_token(token)
+
+
+@lru_cache(maxsize=16384)
+def _unstretch_token(token: str) -> str:
+    single = _RUN3.sub(r"\1", token)
+    if _in_lexicon(single):
+        return single
+    double = _RUN3.sub(r"\1\1", token)
+    if _in_lexicon(double):
+        return double
+    return single
+
+
+def _fix_stretched(match: re.Match[str]) -> str:
+    return _unstretch_token(match.group(0))
+
+
+def _fix_spaced(match: re.Match[str]) -> str:
+    run = match.group(0)
+    letters = run[::2]
+    separators = set(run[1::2])
+    # "u r a" is chat shorthand; only join longer runs, or runs with a masking separator.
+    if len(letters) >= 4 or separators != {" "}:
+        return letters
+    return run
+
+
+def _normalize_plain(text: str) -> str:
+    if "'" in text or "’" in text or "`" in text or "‘" in text or "´" in text:
+        text = _APOSTROPHES.sub("", text)
+    text = _SPACED.sub(_fix_spaced, text)
+    if _HAS_SYMBOL(text):
+        text = _OBFUSCATED.sub(_fix_obfuscated, text)
+    if _HAS_RUN3(text):
+        text = _STRETCHED.sub(_fix_stretched, text)
+    return _PUNCT_RUN.sub(r"\1", text)
+
+
+def normalize_text(text: str) -> str:
+    """Lower-case and undo common evasions while leaving ordinary text alone.
+
+    Handles leetspeak ("k1ll", "l0ser"), masked letters ("f*ck", "b!tch"), spaced
+    letters ("f u c k"), stretched letters ("looooser"), accents/full-width forms and
+    punctuation runs ("!!!!" -> "!").  Numbers, @mentions, URLs and e-mail addresses
+    are kept as written (lower-cased).
+    """
+    if not isinstance(text, str):
+        text = "" if text is None else str(text)
+    if not text.isascii():
+        text = unicodedata.normalize("NFKD", text)
+        text = "".join(c for c in text if not unicodedata.combining(c))
+    text = text.lower()
+    if "@" in text or "://" in text or "www." in text:
+        pieces = []
+        last = 0
+        for m in _URL_EMAIL.finditer(text):
+            pieces.append(_normalize_plain(text[last : m.start()]))
+            pieces.append(m.group(0))
+            last = m.end()
+        pieces.append(_normalize_plain(text[last:]))
+        text = "".join(pieces)
+    else:
+        text = _normalize_plain(text)
+    if "  " in text or "\t" in text or "\n" in text or not text.isascii():
+        text = _SPACES.sub(" ", text)
+    return text.strip()
+
+
+def word_tokens(normalized: str) -> list[str]:
+    """Split normalised text into word tokens; URLs, e-mails and @mentions become placeholders."""
+    if "@" in normalized or "://" in normalized or "www." in normalized:
+        normalized = _URL_TOKEN.sub(_placeholder, normalized)
+    return _TOKEN.findall(normalized)
+
+
+def _placeholder(match: re.Match[str]) -> str:
+    value = match.group(0)
+    if value.startswith("@") and "." not in value:
+        return " user "
+    return " emailaddress " if "@" in value else " url "
+
+
+def word_ngrams(normalized: str) -> list[str]:
+    """Word unigrams and bigrams of already-normalised text (a TfidfVectorizer analyzer)."""
+    tokens = word_tokens(normalized)
+    return tokens + [a + " " + b for a, b in zip(tokens, tokens[1:])]
+
+
+@lru_cache(maxsize=65536)
+def word_char_grams(word: str) -> tuple[str, ...]:
+    """Character n-grams of one word padded with spaces, like sklearn's ``char_wb``."""
+    padded = " " + word + " "
+    size = len(padded)
+    grams: list[str] = []
+    for n in range(CHAR_MIN_N, CHAR_MAX_N + 1):
+        if n > size:
+            if n == CHAR_MIN_N:
+                grams.append(padded)
+            break
+        grams.extend(padded[i : i + n] for i in range(size - n + 1))
+    return tuple(grams)
+
+
+def char_ngrams(normalized: str) -> list[str]:
+    """Character 3-5-grams within each word token (a TfidfVectorizer analyzer)."""
+    grams: list[str] = []
+    for word in word_tokens(normalized):
+        grams.extend(word_char_grams(word))
+    return grams
+
+
+class TextNormalizer(TransformerMixin, BaseEstimator):
+    """Stateless pipeline step that applies :func:`normalize_text` to every text."""
+
+    def fit(self, X, y=None):  # noqa: N803 - scikit-learn naming
+        return self
+
+    def transform(self, X):  # noqa: N803
+        return [normalize_text(text) for text in X]

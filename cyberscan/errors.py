@@ -1,0 +1,80 @@
+"""Domain errors: services raise them, the REST and socket edges shape them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+
+class CyberscanError(Exception):
+    status_code = 400
+    code = "bad_request"
+    message = "The request could not be processed."
+
+    def __init__(self, message: str | None = None, **details: Any) -> None:
+        super().__init__(message or self.message)
+        self.message = message or self.message
+        self.details = details
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"error": self.code, "message": self.message, **self.details}
+
+
+class BadRequest(CyberscanError):
+    status_code, code = 400, "bad_request"
+
+
+class ValidationFailed(CyberscanError):
+    status_code, code = 422, "validation_error"
+    message = "The request is not valid."
+
+
+class Unauthorized(CyberscanError):
+    status_code, code = 401, "unauthorized"
+    message = "Authentication is required."
+
+
+class Forbidden(CyberscanError):
+    status_code, code = 403, "forbidden"
+    message = "You are not allowed to do that."
+
+
+class AccountBlocked(CyberscanError):
+    status_code, code = 403, "blocked"
+    message = "This account is blocked."
+
+
+class Muted(CyberscanError):
+    status_code, code = 403, "muted"
+    message = "You are muted."
+
+    def __init__(self, until: datetime) -> None:
+        from cyberscan.models.base import isoformat
+
+        super().__init__(
+            f"You are muted until {isoformat(until)}.", muted_until=isoformat(until)
+        )
+
+
+class NotFound(CyberscanError):
+    status_code, code = 404, "not_found"
+    message = "Not found."
+
+
+class Conflict(CyberscanError):
+    status_code, code = 409, "conflict"
+    message = "That conflicts with existing data."
+
+
+class RateLimited(CyberscanError):
+    status_code, code = 429, "rate_limited"
+    message = "Too many requests; slow down."
+
+    def __init__(self, retry_after: int, message: str | None = None) -> None:
+        super().__init__(message, retry_after=retry_after)
+        self.retry_after = retry_after
+
+
+class Unavailable(CyberscanError):
+    status_code, code = 503, "unavailable"
+    message = "A service this request needs is unavailable; nothing was changed."

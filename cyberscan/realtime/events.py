@@ -1,0 +1,1 @@
+"""Socket.IO event handlers (issue 4 completes them)."""

@@ -1,0 +1,50 @@
+"""Shared fields and the paginated-list shape."""
+
+from __future__ import annotations
+
+from functools import cache
+
+from marshmallow import Schema, ValidationError, fields, validate
+
+from cyberscan.models.base import isoformat
+
+
+class StrictSchema(Schema):
+    """Unknown fields are rejected (marshmallow's RAISE), and strings must be strings."""
+
+
+class Timestamp(fields.Field):
+    """ISO 8601 UTC with a Z suffix, from a naive UTC datetime."""
+
+    def _serialize(self, value, attr, obj, **kwargs):  # noqa: ANN001, ANN202
+        return isoformat(value)
+
+
+class TrimmedString(fields.String):
+    """A string with surrounding white space removed before validation."""
+
+    def _deserialize(self, value, attr, data, **kwargs):  # noqa: ANN001, ANN202
+        return super()._deserialize(value, attr, data, **kwargs).strip()
+
+
+def non_blank(value: str) -> None:
+    if not value:
+        raise ValidationError("Must not be empty.")
+
+
+class PageQuerySchema(StrictSchema):
+    cursor = fields.String(load_default=None, validate=validate.Length(max=200))
+    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=100))
+
+
+@cache
+def page_of(item_schema: type[Schema]) -> type[Schema]:
+    """`{items: [...], next_cursor}` for an item schema (one class per item schema)."""
+    return type(
+        f"{item_schema.__name__.removesuffix('Schema')}PageSchema",
+        (Schema,),
+        {
+            "items": fields.List(fields.Nested(item_schema)),
+            "next_cursor": fields.String(allow_none=True),
+        },
+    )

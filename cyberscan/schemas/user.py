@@ -1,0 +1,70 @@
+"""Accounts and auth payloads (API.md §2)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from marshmallow import ValidationError, fields, validate, validates_schema
+
+from cyberscan.schemas.common import StrictSchema, Timestamp
+
+USERNAME = validate.Regexp(
+    r"^[A-Za-z0-9_.-]{3,32}$",
+    error="3 to 32 characters: letters, digits, '_', '.' or '-'.",
+)
+
+
+class UserSchema(StrictSchema):
+    id = fields.Integer(dump_only=True)
+    username = fields.String(dump_only=True)
+    created_at = Timestamp(dump_only=True)
+    is_admin = fields.Boolean(dump_only=True)
+    is_blocked = fields.Boolean(dump_only=True)
+    bullying_count = fields.Integer(dump_only=True)
+
+
+class UserPrivateSchema(UserSchema):
+    """The user as seen by that user or an admin."""
+
+    email = fields.String(dump_only=True)
+    muted_until = Timestamp(dump_only=True)
+
+
+class UserEnvelopeSchema(StrictSchema):
+    user = fields.Nested(UserPrivateSchema)
+
+
+class RegisterSchema(StrictSchema):
+    username = fields.String(required=True, validate=USERNAME)
+    email = fields.Email(required=True, validate=validate.Length(max=254))
+    password = fields.String(
+        required=True, load_only=True, validate=validate.Length(min=8, max=256)
+    )
+
+
+class LoginSchema(StrictSchema):
+    username = fields.String(validate=validate.Length(min=1, max=254))
+    email = fields.String(validate=validate.Length(min=1, max=254))
+    password = fields.String(
+        required=True, load_only=True, validate=validate.Length(max=256)
+    )
+
+    @validates_schema
+    def one_identifier(self, data: dict[str, Any], **kwargs: Any) -> None:
+        if ("username" in data) == ("email" in data):
+            raise ValidationError("Give either email or username.", "_schema")
+
+
+class LoginResultSchema(StrictSchema):
+    access_token = fields.String()
+    refresh_token = fields.String()
+    username = fields.String()
+    user = fields.Nested(UserPrivateSchema)
+
+
+class AccessTokenSchema(StrictSchema):
+    access_token = fields.String()
+
+
+class LogoutResultSchema(StrictSchema):
+    message = fields.String()

@@ -1,0 +1,151 @@
+"""Registration, login, token refresh and revocation."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from flask_jwt_extended import (
+    create_access_token,
+    create_refresh_token,
+    decode_token,
+    get_jti,
+)
+from flask_jwt_extended.exceptions import JWTExtendedException
+from jwt import PyJWTError
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from cyberscan.errors import AccountBlocked, Conflict, Unauthorized
+from cyberscan.extensions import db
+from cyberscan.models import RevokedToken, User, utcnow
+from cyberscan.services import users
+from cyberscan.services.passwords import hash_password, verify_password
+
+REFRESH_CLAIM = "rjti"
+
+
+def register(
+    username: str, email: str, password: str, *, is_admin: bool = False
+) -> User:
+    """Create an account; the name and the address are unique without regard to case."""
+    if users.find_by_username(username) is not None:
+        raise Conflict("That username is already taken.", field="username")
+    if users.find_by_login(email=email) is not None:
+        raise Conflict("That email is already registered.", field="email")
+    user = User(
+        username=username,
+        username_key=username.lower(),
+        email=email,
+        email_key=email.lower(),
+        password_hash=hash_password(password),
+        is_admin=is_admin,
+        is_blocked=False,
+        bullying_count=0,
+    )
+    db.session.add(user)
+    try:
+        db.session.commit()
+    except IntegrityError as exc:  # a concurrent registration won the race
+        db.session.rollback()
+        raise Conflict("That username or email is already taken.") from exc
+    return user
+
+
+def issue_tokens(user: User) -> dict[str, str]:
+    """A refresh token and an access token that remembers it, so logout revokes both."""
+    refresh = create_refresh_token(identity=str(user.id))
+    access = create_access_token(
+        identity=str(user.id), additional_claims={REFRESH_CLAIM: get_jti(refresh)}
+    )
+    return {"access_token": access, "refresh_token": refresh}
+
+
+def login(
+    password: str, username: str | None = None, email: str | None = None
+) -> dict[str, Any]:
+    """Check credentials and issue tokens; a blocked account is refused."""
+    user = users.find_by_login(username=username, email=email)
+    if (
+        not verify_password(user.password_hash if user else None, password)
+        or user is None
+    ):
+        raise Unauthorized("Wrong username, email or password.")
+    if user.is_blocked:
+        raise AccountBlocked("This account is blocked and cannot log in.")
+    return {**issue_tokens(user), "username": user.username, "user": user}
+
+
+def refresh(user: User, refresh_jti: str) -> str:
+    """A new access token for the holder of a live refresh token."""
+    return create_access_token(
+        identity=str(user.id), additional_claims={REFRESH_CLAIM: refresh_jti}
+    )
+
+
+def revoke(claims: dict[str, Any]) -> None:
+    """Revoke the token with these claims and, for an access token, its refresh token."""
+    user_id = int(claims["sub"])
+    expires = datetime.fromtimestamp(claims["exp"], UTC).replace(tzinfo=None)
+    jtis = {claims["jti"]: claims.get("type", "access")}
+    if claims.get(REFRESH_CLAIM):
+        jtis[claims[REFRESH_CLAIM]] = "refresh"
+    known = set(
+        db.session.scalars(select(RevokedToken.jti).where(RevokedToken.jti.in_(jtis)))
+    )
+    for jti, kind in jtis.items():
+        if jti not in known:
+            db.session.add(
+                RevokedToken(
+                    jti=jti, token_type=kind, user_id=user_id, expires_at=expires
+                )
+            )
+    db.session.commit()
+
+
+def is_revoked(claims: dict[str, Any]) -> bool:
+    """True when the token, or the refresh token it came from, was revoked."""
+    jtis = [claims["jti"]] + (
+        [claims[REFRESH_CLAIM]] if claims.get(REFRESH_CLAIM) else []
+    )
+    found = db.session.scalar(
+        select(RevokedToken.jti).where(RevokedToken.jti.in_(jtis)).limit(1)
+    )
+    return found is not None
+
+
+def load_user(claims: dict[str, Any]) -> User | None:
+    """The token's user; a blocked account stops every token at once."""
+    try:
+        user = db.session.get(User, int(claims["sub"]))
+    except (TypeError, ValueError):
+        return None
+    if user is not None and user.is_blocked:
+        raise AccountBlocked()
+    return user
+
+
+def user_from_access_token(token: object) -> User:
+    """Identity for a socket connection: signature, expiry, type, revocation and block checked."""
+    if not isinstance(token, str) or not token:
+        raise Unauthorized("A valid access token is required.")
+    try:
+        claims = decode_token(token)
+    except (PyJWTError, JWTExtendedException) as exc:
+        raise Unauthorized("The token is invalid or has expired.") from exc
+    if claims.get("type") != "access":
+        raise Unauthorized("An access token is required.")
+    if is_revoked(claims):
+        raise Unauthorized("The token has been revoked.")
+    user = load_user(claims)
+    if user is None:
+        raise Unauthorized("The token's account no longer exists.")
+    return user
+
+
+def purge_expired_revocations() -> int:
+    """Drop revocations whose tokens have expired anyway."""
+    deleted = RevokedToken.__table__.delete().where(RevokedToken.expires_at < utcnow())
+    count = db.session.execute(deleted).rowcount
+    db.session.commit()
+    return count

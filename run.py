@@ -1,0 +1,24 @@
+"""Serve REST and Socket.IO: `python run.py` (HOST, PORT, DATABASE_URL, REDIS_URL, CYBERSCAN_ENV)."""
+
+from config import load_config
+
+CONFIG = load_config()
+
+if CONFIG.SOCKETIO_ASYNC_MODE == "eventlet":
+    import eventlet
+
+    eventlet.monkey_patch()
+elif CONFIG.SOCKETIO_ASYNC_MODE == "gevent":
+    from gevent import monkey
+
+    monkey.patch_all()
+
+from cyberscan import create_app  # noqa: E402
+from cyberscan.cli import upgrade_database  # noqa: E402
+from cyberscan.extensions import socketio  # noqa: E402
+
+app = create_app(CONFIG)
+
+if __name__ == "__main__":
+    upgrade_database(app)
+    socketio.run(app, host=CONFIG.HOST, port=CONFIG.PORT, allow_unsafe_werkzeug=True)

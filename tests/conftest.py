@@ -1,0 +1,127 @@
+"""Fixtures: a real database (SQLite file, or TEST_DATABASE_URL), a fresh app per test."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from itertools import count
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy.engine import make_url
+
+from config import TestingConfig
+from cyberscan import create_app
+from cyberscan.extensions import db
+from cyberscan.models import User
+from cyberscan.services import auth
+from tests.helpers import PASSWORD, bearer
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    url = os.environ.get("TEST_DATABASE_URL")
+    if url:
+        parsed = make_url(url)
+        if not parsed.drivername.startswith("sqlite") and not (
+            parsed.database or ""
+        ).endswith("_test"):
+            raise pytest.UsageError(
+                f"TEST_DATABASE_URL must name a database ending in _test, got {parsed.database!r}"
+            )
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    return os.environ.get("TEST_DATABASE_URL") or (
+        f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+    )
+
+
+@pytest.fixture(scope="session")
+def schema(database_url: str) -> str:
+    """Build the schema once per session; `app` empties the tables after every test."""
+    app = create_app(TestingConfig, DATABASE_URL=database_url)
+    with app.app_context():
+        db.drop_all()
+        db.create_all()
+        db.engine.dispose()
+    return database_url
+
+
+def empty_tables() -> None:
+    for table in reversed(db.metadata.sorted_tables):
+        db.session.execute(table.delete())
+    db.session.commit()
+
+
+@pytest.fixture
+def app_settings() -> dict[str, Any]:
+    """Overrides for the `app` fixture; a test module overrides this fixture to change config."""
+    return {}
+
+
+@pytest.fixture
+def app(schema: str, app_settings: dict[str, Any]) -> Iterator[Flask]:
+    app = create_app(TestingConfig, DATABASE_URL=schema, **app_settings)
+    yield app
+    with app.app_context():
+        db.session.rollback()
+        empty_tables()
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+_names = count(1)
+
+
+@pytest.fixture
+def make_user(app: Flask) -> Callable[..., User]:
+    """Create a user straight through the service; returns a detached User with its id."""
+
+    def make(
+        username: str | None = None,
+        email: str | None = None,
+        password: str = PASSWORD,
+        is_admin: bool = False,
+    ) -> User:
+        name = username or f"user{next(_names)}"
+        with app.app_context():
+            user = auth.register(
+                name, email or f"{name}@example.com", password, is_admin=is_admin
+            )
+            db.session.refresh(user)
+            db.session.expunge(user)
+        return user
+
+    return make
+
+
+@pytest.fixture
+def login(client: FlaskClient) -> Callable[[User], dict[str, Any]]:
+    """Log a user in through the real endpoint; returns the response body."""
+
+    def do_login(user: User, password: str = PASSWORD) -> dict[str, Any]:
+        response = client.post(
+            "/api/login", json={"username": user.username, "password": password}
+        )
+        assert response.status_code == 200, response.get_json()
+        return response.get_json()
+
+    return do_login
+
+
+@pytest.fixture
+def auth_headers(
+    login: Callable[[User], dict[str, Any]],
+) -> Callable[[User], dict[str, str]]:
+    def headers(user: User) -> dict[str, str]:
+        return bearer(login(user)["access_token"])
+
+    return headers

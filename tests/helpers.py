@@ -1,0 +1,43 @@
+"""Helpers shared by the tests (fixtures live in conftest.py)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from cyberscan.detector import Verdict
+
+PASSWORD = "correct horse battery"
+
+
+class FixedScoreDetector:
+    """A detector that gives every text the same probability, for flag and block paths."""
+
+    def __init__(self, probability: float, terms: Sequence[str] = ("loser",)) -> None:
+        self.probability = probability
+        self.version = "fixed-test"
+        self.threshold = 0.6
+        self.terms = tuple(terms)
+
+    def score(self, text: str) -> Verdict:
+        return Verdict(self.probability, self.version, self.terms)
+
+    def score_batch(self, texts: Sequence[str]) -> list[Verdict]:
+        return [self.score(text) for text in texts]
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def assert_error(response: Any, status: int, code: str) -> dict[str, Any]:
+    """The contract's error body (API.md §1), with the given status and code."""
+    assert response.status_code == status, response.get_data(as_text=True)
+    assert response.mimetype == "application/json"
+    body = response.get_json()
+    assert body["code"] == status
+    assert body["error"] == code
+    assert isinstance(body["status"], str) and body["status"]
+    assert isinstance(body["message"], str) and body["message"]
+    assert "Traceback" not in response.get_data(as_text=True)
+    return body

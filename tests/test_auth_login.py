@@ -1,0 +1,119 @@
+"""POST /api/login, its rate limits, and blocked accounts."""
+
+from __future__ import annotations
+
+import pytest
+
+from cyberscan.extensions import db
+from cyberscan.models import User
+from tests.helpers import PASSWORD, assert_error
+
+
+def test_login_by_username_answers_tokens_and_user(client, make_user):
+    user = make_user("carol")
+    response = client.post(
+        "/api/login", json={"username": "carol", "password": PASSWORD}
+    )
+    assert response.status_code == 200
+    body = response.get_json()
+    assert body["username"] == "carol"
+    assert body["user"]["id"] == user.id
+    assert body["user"]["email"] == "carol@example.com"
+    assert body["access_token"] and body["refresh_token"]
+
+
+def test_login_by_email_ignores_case(client, make_user):
+    make_user("dave", email="Dave@Example.com")
+    response = client.post(
+        "/api/login", json={"email": "dave@example.COM", "password": PASSWORD}
+    )
+    assert response.status_code == 200
+    assert response.get_json()["username"] == "dave"
+
+
+def test_login_by_username_ignores_case(client, make_user):
+    make_user("Erin")
+    response = client.post(
+        "/api/login", json={"username": "ERIN", "password": PASSWORD}
+    )
+    assert response.get_json()["username"] == "Erin"
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {"username": "frank", "password": "wrong password"},
+        {"username": "nobody", "password": PASSWORD},
+        {"email": "nobody@example.com", "password": PASSWORD},
+    ],
+)
+def test_login_with_wrong_credentials_is_401_with_one_message(
+    client, make_user, payload
+):
+    make_user("frank")
+    body = assert_error(client.post("/api/login", json=payload), 401, "unauthorized")
+    assert body["message"] == "Wrong username, email or password."
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {"password": PASSWORD},
+        {"username": "frank"},
+        {"username": "frank", "email": "frank@example.com", "password": PASSWORD},
+        {"username": 7, "password": PASSWORD},
+        {"username": "frank", "password": ["x"]},
+        {"username": "frank", "password": PASSWORD, "remember": True},
+        {},
+    ],
+)
+def test_login_rejects_invalid_payloads(client, make_user, payload):
+    make_user("frank")
+    assert_error(client.post("/api/login", json=payload), 422, "validation_error")
+
+
+def test_blocked_account_cannot_log_in(client, app, make_user):
+    user = make_user("grace")
+    with app.app_context():
+        db.session.get(User, user.id).is_blocked = True
+        db.session.commit()
+    response = client.post(
+        "/api/login", json={"username": "grace", "password": PASSWORD}
+    )
+    assert_error(response, 403, "blocked")
+
+
+class TestRateLimits:
+    @pytest.fixture
+    def app_settings(self):
+        return {
+            "RATELIMIT_ENABLED": True,
+            "LOGIN_LIMIT_PER_ACCOUNT": "3 per minute",
+            "LOGIN_LIMIT_PER_ADDRESS": "6 per minute",
+        }
+
+    def test_failed_logins_are_limited_per_account(self, client, make_user):
+        make_user("heidi")
+        wrong = {"username": "heidi", "password": "wrong password"}
+        for _ in range(3):
+            assert client.post("/api/login", json=wrong).status_code == 401
+        response = client.post(
+            "/api/login", json={"username": "heidi", "password": PASSWORD}
+        )
+        assert_error(response, 429, "rate_limited")
+        assert int(response.headers["Retry-After"]) > 0
+        other = client.post(
+            "/api/login", json={"username": "ivan", "password": "wrong password"}
+        )
+        assert other.status_code == 401  # another account is not affected
+
+    def test_logins_are_limited_per_address(self, client, make_user):
+        make_user("judy")
+        ok = {"username": "judy", "password": PASSWORD}
+        for _ in range(6):
+            assert client.post("/api/login", json=ok).status_code == 200
+        assert_error(client.post("/api/login", json=ok), 429, "rate_limited")
+        from_elsewhere = client.post(
+            "/api/login", json=ok, environ_base={"REMOTE_ADDR": "10.9.9.9"}
+        )
+        assert from_elsewhere.status_code == 200

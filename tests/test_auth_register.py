@@ -1,0 +1,82 @@
+"""POST /api/register."""
+
+from __future__ import annotations
+
+import pytest
+
+from cyberscan.extensions import db
+from cyberscan.models import User
+from tests.helpers import assert_error
+
+GOOD = {"username": "alice", "email": "alice@example.com", "password": "s3cret-pass"}
+
+
+def test_register_creates_account_without_storing_the_password(client, app):
+    response = client.post("/api/register", json=GOOD)
+    assert response.status_code == 201
+    user = response.get_json()["user"]
+    assert user["username"] == "alice"
+    assert user["email"] == "alice@example.com"
+    assert user["is_admin"] is False and user["is_blocked"] is False
+    assert user["bullying_count"] == 0
+    assert user["created_at"].endswith("Z")
+    assert "password" not in user and "password_hash" not in user
+    with app.app_context():
+        stored = db.session.get(User, user["id"])
+        assert stored.password_hash.startswith("$argon2id$")
+        assert "s3cret-pass" not in stored.password_hash
+
+
+@pytest.mark.parametrize(
+    "second",
+    [
+        {**GOOD, "email": "other@example.com"},
+        {**GOOD, "username": "ALICE", "email": "other@example.com"},
+        {**GOOD, "username": "bob"},
+        {**GOOD, "username": "bob", "email": "Alice@Example.COM"},
+    ],
+)
+def test_register_refuses_taken_name_or_email_regardless_of_case(client, app, second):
+    assert client.post("/api/register", json=GOOD).status_code == 201
+    assert_error(client.post("/api/register", json=second), 409, "conflict")
+    with app.app_context():
+        assert db.session.query(User).count() == 1
+
+
+@pytest.mark.parametrize(
+    ("payload", "field"),
+    [
+        ({"email": "a@example.com", "password": "longenough"}, "username"),
+        ({"username": "alice", "password": "longenough"}, "email"),
+        ({"username": "alice", "email": "a@example.com"}, "password"),
+        ({**GOOD, "username": "al"}, "username"),
+        ({**GOOD, "username": "a" * 33}, "username"),
+        ({**GOOD, "username": "bad name"}, "username"),
+        ({**GOOD, "username": "<script>"}, "username"),
+        ({**GOOD, "username": "rob'; DROP TABLE users;--"}, "username"),
+        ({**GOOD, "username": 12345}, "username"),
+        ({**GOOD, "username": None}, "username"),
+        ({**GOOD, "username": ["alice"]}, "username"),
+        ({**GOOD, "email": "not-an-email"}, "email"),
+        ({**GOOD, "email": {"a": 1}}, "email"),
+        ({**GOOD, "password": "short"}, "password"),
+        ({**GOOD, "password": 12345678}, "password"),
+        ({**GOOD, "password": "x" * 257}, "password"),
+        ({**GOOD, "is_admin": True}, "is_admin"),
+        ({**GOOD, "bullying_count": 0}, "bullying_count"),
+    ],
+)
+def test_register_rejects_invalid_payloads(client, app, payload, field):
+    body = assert_error(
+        client.post("/api/register", json=payload), 422, "validation_error"
+    )
+    assert field in body["errors"]["json"]
+    with app.app_context():
+        assert db.session.query(User).count() == 0
+
+
+def test_register_accepts_unicode_password_and_boundary_lengths(client):
+    payload = {"username": "a" * 32, "email": "x@example.com", "password": "pässwörd🔒"}
+    assert client.post("/api/register", json=payload).status_code == 201
+    payload = {"username": "a.b", "email": "y@example.com", "password": "x" * 256}
+    assert client.post("/api/register", json=payload).status_code == 201

@@ -1,0 +1,151 @@
+"""/api/me, /api/token/refresh and /api/logout: tokens that really die."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from flask_jwt_extended import create_access_token
+
+from cyberscan.extensions import db
+from cyberscan.models import RevokedToken, User
+from tests.helpers import assert_error, bearer
+
+
+def test_me_answers_the_tokens_user_with_email(client, make_user, login):
+    user = make_user("kate")
+    body = client.get("/api/me", headers=bearer(login(user)["access_token"])).get_json()
+    assert body["user"]["id"] == user.id
+    assert body["user"]["email"] == "kate@example.com"
+    assert body["user"]["username"] == "kate"
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {},
+        {"Authorization": "Bearer"},
+        {"Authorization": "Bearer not.a.jwt"},
+        {"Authorization": "Basic a2F0ZTpwYXNz"},
+        {"Authorization": "Bearer eyJhbGciOiJub25lIn0.eyJzdWIiOiIxIn0."},
+    ],
+)
+def test_me_without_a_valid_token_is_401(client, headers):
+    assert_error(client.get("/api/me", headers=headers), 401, "unauthorized")
+
+
+def test_token_signed_with_another_key_is_401(client, app, make_user):
+    user = make_user()
+    other = type(app)("other")
+    other.config.update(JWT_SECRET_KEY="a-completely-different-key-of-32-bytes!!")
+    from flask_jwt_extended import JWTManager
+
+    JWTManager(other)
+    with other.app_context():
+        forged = create_access_token(identity=str(user.id))
+    assert_error(client.get("/api/me", headers=bearer(forged)), 401, "unauthorized")
+
+
+def test_expired_token_is_401(client, app, make_user):
+    user = make_user()
+    with app.app_context():
+        token = create_access_token(
+            identity=str(user.id), expires_delta=timedelta(seconds=-5)
+        )
+    body = assert_error(
+        client.get("/api/me", headers=bearer(token)), 401, "unauthorized"
+    )
+    assert "expired" in body["message"]
+
+
+def test_refresh_token_is_not_an_access_token(client, make_user, login):
+    tokens = login(make_user())
+    assert_error(
+        client.get("/api/me", headers=bearer(tokens["refresh_token"])),
+        401,
+        "unauthorized",
+    )
+
+
+def test_refresh_gives_a_working_access_token(client, make_user, login):
+    tokens = login(make_user("leo"))
+    response = client.post(
+        "/api/token/refresh", headers=bearer(tokens["refresh_token"])
+    )
+    assert response.status_code == 200
+    access = response.get_json()["access_token"]
+    assert (
+        client.get("/api/me", headers=bearer(access)).get_json()["user"]["username"]
+        == "leo"
+    )
+
+
+def test_refresh_with_an_access_token_is_401(client, make_user, login):
+    tokens = login(make_user())
+    response = client.post("/api/token/refresh", headers=bearer(tokens["access_token"]))
+    assert_error(response, 401, "unauthorized")
+
+
+def test_logout_revokes_the_access_and_refresh_tokens_persistently(
+    client, app, make_user, login
+):
+    tokens = login(make_user())
+    access, refresh = tokens["access_token"], tokens["refresh_token"]
+    assert client.post("/api/logout", headers=bearer(access)).status_code == 200
+    assert_error(client.get("/api/me", headers=bearer(access)), 401, "unauthorized")
+    assert_error(
+        client.post("/api/token/refresh", headers=bearer(refresh)), 401, "unauthorized"
+    )
+    assert_error(
+        client.post("/api/logout", headers=bearer(access)), 401, "unauthorized"
+    )
+    with app.app_context():
+        kinds = sorted(t.token_type for t in db.session.query(RevokedToken))
+    assert kinds == ["access", "refresh"]
+    # A second app (a restarted or another process) sees the same revocation.
+    from config import TestingConfig
+    from cyberscan import create_app
+
+    other = create_app(TestingConfig, DATABASE_URL=app.config["DATABASE_URL"])
+    assert_error(
+        other.test_client().get("/api/me", headers=bearer(access)), 401, "unauthorized"
+    )
+    with other.app_context():
+        db.engine.dispose()
+
+
+def test_logout_leaves_other_sessions_alive(client, make_user, login):
+    user = make_user()
+    first, second = login(user), login(user)
+    client.post("/api/logout", headers=bearer(first["access_token"]))
+    assert (
+        client.get("/api/me", headers=bearer(second["access_token"])).status_code == 200
+    )
+
+
+def test_access_token_from_refresh_dies_with_logout(client, make_user, login):
+    tokens = login(make_user())
+    fresh = client.post("/api/token/refresh", headers=bearer(tokens["refresh_token"]))
+    fresh_access = fresh.get_json()["access_token"]
+    client.post("/api/logout", headers=bearer(tokens["access_token"]))
+    assert_error(
+        client.get("/api/me", headers=bearer(fresh_access)), 401, "unauthorized"
+    )
+
+
+def test_blocking_stops_existing_tokens(client, app, make_user, login):
+    user = make_user()
+    token = login(user)["access_token"]
+    with app.app_context():
+        db.session.get(User, user.id).is_blocked = True
+        db.session.commit()
+    assert_error(client.get("/api/me", headers=bearer(token)), 403, "blocked")
+
+
+def test_token_of_a_deleted_account_is_401(client, app, make_user, login):
+    user = make_user()
+    token = login(user)["access_token"]
+    with app.app_context():
+        db.session.delete(db.session.get(User, user.id))
+        db.session.commit()
+    assert_error(client.get("/api/me", headers=bearer(token)), 401, "unauthorized")

@@ -1,0 +1,61 @@
+"""Configuration: secrets from the environment, refusal to start when weak."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from config import (
+    INSTANCE_DIR,
+    ConfigError,
+    ProductionConfig,
+    TestingConfig,
+    load_config,
+)
+from cyberscan import create_app
+
+
+def test_production_refuses_to_start_without_secrets(monkeypatch):
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    monkeypatch.delenv("JWT_SECRET_KEY", raising=False)
+    config = ProductionConfig()
+    config.SECRET_KEY = None
+    config.JWT_SECRET_KEY = None
+    config.DATABASE_URL = "sqlite://"
+    with pytest.raises(ConfigError, match="SECRET_KEY"):
+        create_app(config)
+
+
+def test_weak_jwt_secret_is_refused():
+    with pytest.raises(ConfigError, match="JWT_SECRET_KEY"):
+        create_app(TestingConfig, DATABASE_URL="sqlite://", JWT_SECRET_KEY="short")
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("FLAGGED_MESSAGE_POLICY", "shred", "FLAGGED_MESSAGE_POLICY"),
+        ("BULLYING_THRESHOLD", 1.5, "BULLYING_THRESHOLD"),
+        ("SOCKETIO_ASYNC_MODE", "asyncio", "SOCKETIO_ASYNC_MODE"),
+    ],
+)
+def test_bad_settings_are_refused_at_start(name, value, message):
+    with pytest.raises(ConfigError, match=message):
+        create_app(TestingConfig, DATABASE_URL="sqlite://", **{name: value})
+
+
+def test_unknown_environment_name_is_refused():
+    with pytest.raises(ConfigError, match="CYBERSCAN_ENV"):
+        load_config("staging")
+
+
+def test_development_runs_with_nothing_configured():
+    """A fresh clone: SQLite under instance/ and secrets generated once and kept there."""
+    config = load_config("development")
+    expected = (
+        os.environ.get("DATABASE_URL") or f"sqlite:///{INSTANCE_DIR / 'cyberscan.db'}"
+    )
+    assert config.DATABASE_URL == expected
+    assert len(config.JWT_SECRET_KEY) >= 32
+    assert load_config("development").JWT_SECRET_KEY == config.JWT_SECRET_KEY

@@ -1,0 +1,50 @@
+"""GET /api/health and the OpenAPI document."""
+
+from __future__ import annotations
+
+from config import TestingConfig
+from cyberscan import create_app
+from tests.helpers import assert_error
+
+
+def test_health_reports_database_and_model(client, app):
+    response = client.get("/api/health")
+    assert response.status_code == 200
+    body = response.get_json()
+    assert body["status"] == "ok"
+    assert body["database"] == "ok"
+    assert body["model"]["version"].startswith("cyberscan-clf-v")
+
+
+def test_health_names_the_database_when_it_is_down(tmp_path):
+    app = create_app(
+        TestingConfig, DATABASE_URL=f"sqlite:///{tmp_path / 'no' / 'db.sqlite'}"
+    )
+    body = assert_error(app.test_client().get("/api/health"), 503, "unavailable")
+    assert body["database"] == "unavailable"
+    assert "database" in body["message"]
+
+
+def test_health_checks_redis_when_configured(client, app):
+    app.config["REDIS_URL"] = "redis://127.0.0.1:6379/0"
+    assert client.get("/api/health").get_json()["redis"] == "ok"
+
+
+def test_health_names_redis_when_it_is_down(client, app):
+    app.config["REDIS_URL"] = "redis://127.0.0.1:1/0"
+    body = assert_error(client.get("/api/health"), 503, "unavailable")
+    assert body["redis"] == "unavailable"
+    assert body["database"] == "ok"
+
+
+def test_openapi_document_lists_the_auth_endpoints(client):
+    spec = client.get("/api/openapi.json").get_json()
+    for path in (
+        "/api/register",
+        "/api/login",
+        "/api/token/refresh",
+        "/api/logout",
+        "/api/me",
+    ):
+        assert path in spec["paths"], path
+    assert client.get("/api/docs").status_code == 200
