@@ -110,7 +110,12 @@ class Config:
         minutes=env_int("JWT_ACCESS_TOKEN_MINUTES", 30)
     )
     JWT_REFRESH_TOKEN_EXPIRES = timedelta(days=env_int("JWT_REFRESH_TOKEN_DAYS", 30))
-    JWT_TOKEN_LOCATION = ["headers"]
+    # Bearer headers for API clients; an HttpOnly cookie (with CSRF double-submit) for the
+    # /admin dashboard in a browser.
+    JWT_TOKEN_LOCATION = ["headers", "cookies"]
+    JWT_COOKIE_SECURE = env_bool("JWT_COOKIE_SECURE", False)
+    JWT_COOKIE_SAMESITE = "Strict"
+    JWT_COOKIE_CSRF_PROTECT = True
     JWT_ERROR_MESSAGE_KEY = "message"
 
     DATABASE_URL = env_str("DATABASE_URL")

@@ -17,7 +17,11 @@ from cyberscan import create_app
 from cyberscan.extensions import db
 from cyberscan.models import User
 from cyberscan.services import auth
+from cyberscan.extensions import socketio
 from tests.helpers import PASSWORD, bearer
+
+# Fixtures owned by each area live in their own modules.
+pytest_plugins = ["tests.fixtures_realtime", "tests.fixtures_admin"]
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -125,3 +129,20 @@ def auth_headers(
         return bearer(login(user)["access_token"])
 
     return headers
+
+
+@pytest.fixture
+def socket_client(app: Flask, client: FlaskClient) -> Iterator[Callable[..., Any]]:
+    """Connect Socket.IO test clients with an access token; all are closed afterwards."""
+    opened = []
+
+    def connect(token: str | None, **kwargs: Any) -> Any:
+        auth = {"token": token} if token is not None else None
+        sio = socketio.test_client(app, auth=auth, flask_test_client=client, **kwargs)
+        opened.append(sio)
+        return sio
+
+    yield connect
+    for sio in opened:
+        if sio.is_connected():
+            sio.disconnect()

@@ -1,0 +1,5 @@
+"""Posts (API.md §3). Issue 5 fills this in."""
+
+from flask_smorest import Blueprint
+
+bp = Blueprint("posts", __name__, url_prefix="/api", description="Posts")

@@ -1,0 +1,1 @@
+"""Fixtures for the admin and moderation tests (issue 5)."""

@@ -1,0 +1,1 @@
+"""Fixtures for the real-time tests (issue 4)."""
