@@ -43,8 +43,16 @@ def create_admin(username: str, email: str) -> None:
     click.echo(f"Created admin {user.username} (id {user.id}).")
 
 
+@click.command("purge-revoked-tokens")
+@with_appcontext
+def purge_revoked_tokens() -> None:
+    """Delete revocation records of tokens that have expired anyway (run from cron)."""
+    click.echo(f"Purged {auth.purge_expired_revocations()} expired revocations.")
+
+
 def register_commands(app: Flask) -> None:
     app.cli.add_command(create_admin)
+    app.cli.add_command(purge_revoked_tokens)
 
 
 def upgrade_database(app: Flask) -> None:

@@ -80,3 +80,36 @@ def test_flask_command_line_creates_an_admin_on_a_fresh_database(tmp_path):
     )
     assert created.returncode == 0, created.stderr
     assert "Created admin boss" in created.stdout
+
+
+def test_purge_revoked_tokens_keeps_live_revocations(app, client, make_user, login):
+    from datetime import timedelta
+
+    from cyberscan.models import RevokedToken, utcnow
+
+    tokens = login(make_user())
+    client.post(
+        "/api/logout", headers={"Authorization": f"Bearer {tokens['access_token']}"}
+    )
+    with app.app_context():
+        db.session.add(
+            RevokedToken(
+                jti="old",
+                token_type="access",
+                user_id=db.session.query(User).first().id,
+                expires_at=utcnow() - timedelta(days=1),
+            )
+        )
+        db.session.commit()
+    result = app.test_cli_runner().invoke(args=["purge-revoked-tokens"])
+    assert "Purged 1 expired" in result.output
+    with app.app_context():
+        assert {t.jti for t in db.session.query(RevokedToken)} and "old" not in {
+            t.jti for t in db.session.query(RevokedToken)
+        }
+    assert (
+        client.get(
+            "/api/me", headers={"Authorization": f"Bearer {tokens['access_token']}"}
+        ).status_code
+        == 401
+    )

@@ -9,7 +9,12 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import FeatureUnion, Pipeline
 
-from cyberscan.detector.features import TextNormalizer, char_ngrams, word_ngrams
+from cyberscan.detector.features import (
+    LogCountRatioScaler,
+    TextNormalizer,
+    char_ngrams,
+    word_ngrams,
+)
 
 DEFAULT_PARAMS: dict[str, Any] = {
     "word_min_df": 2,
@@ -17,14 +22,15 @@ DEFAULT_PARAMS: dict[str, Any] = {
     "char_min_df": 3,
     "char_max_features": 60000,
     "char_weight": 1.0,
-    "C": 4.0,
+    "nb_alpha": 1.0,
+    "C": 1.0,
     "max_iter": 2000,
     "random_state": 42,
 }
 
 
 def build_pipeline(**params: Any) -> Pipeline:
-    """Return an unfitted pipeline: normalise -> word 1-2-grams | char 3-5-grams -> LR.
+    """Return an unfitted pipeline: normalise -> word 1-2 | char 3-5-grams -> NB -> LR.
 
     Both vectorizers use sublinear tf, smooth idf and l2 normalisation; the fast scorer
     in ``classifier.py`` relies on exactly these settings.
@@ -58,5 +64,10 @@ def build_pipeline(**params: Any) -> Pipeline:
         random_state=p["random_state"],
     )
     return Pipeline(
-        [("normalize", TextNormalizer()), ("features", features), ("clf", clf)]
+        [
+            ("normalize", TextNormalizer()),
+            ("features", features),
+            ("nb", LogCountRatioScaler(alpha=p["nb_alpha"])),
+            ("clf", clf),
+        ]
     )
