@@ -21,4 +21,16 @@ app = create_app(CONFIG)
 
 if __name__ == "__main__":
     upgrade_database(app)
-    socketio.run(app, host=CONFIG.HOST, port=CONFIG.PORT, allow_unsafe_werkzeug=True)
+    # eventlet.wsgi caps simultaneous connections at 1024 unless max_size is raised.
+    server_options = (
+        {"max_size": CONFIG.SOCKETIO_MAX_CONNECTIONS}
+        if CONFIG.SOCKETIO_ASYNC_MODE == "eventlet"
+        else {}
+    )
+    socketio.run(
+        app,
+        host=CONFIG.HOST,
+        port=CONFIG.PORT,
+        allow_unsafe_werkzeug=True,
+        **server_options,
+    )

@@ -145,6 +145,11 @@ class Config:
     SEND_LIMIT_PER_USER = env_str("SEND_LIMIT_PER_USER", "30 per 10 seconds")
 
     SOCKETIO_ASYNC_MODE = env_str("SOCKETIO_ASYNC_MODE", "eventlet")
+    # Redis pub/sub channel of the Socket.IO queue (and presence key prefix): one per
+    # deployment sharing a Redis server (pub/sub ignores the database number).
+    SOCKETIO_CHANNEL = env_str("SOCKETIO_CHANNEL", "flask-socketio")
+    # eventlet.wsgi refuses connections above max_size (1024 by default).
+    SOCKETIO_MAX_CONNECTIONS = env_int("SOCKETIO_MAX_CONNECTIONS", 10000)
     HOST = env_str("HOST", "127.0.0.1")
     PORT = env_int("PORT", 5000)
     LOG_LEVEL = env_str("LOG_LEVEL", "INFO")

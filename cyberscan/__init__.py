@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from flask import Flask
-from werkzeug.middleware.proxy_fix import ProxyFix
+# Flask is imported inside the functions: `train/` imports cyberscan.detector, and
+# training must not pull in the web stack.
+if TYPE_CHECKING:
+    from flask import Flask
 
-from config import Config, load_config, redis_queue_url, require_settings
+    from config import Config
 
 
 def create_app(config: type[Config] | Config | None = None, **overrides: Any) -> Flask:
     """Build a fully wired app; tests pass TestingConfig plus overrides."""
+    from flask import Flask
+
+    from config import load_config, require_settings
+
     app = Flask(__name__)
     app.config.from_object(config or load_config())
     app.config.update(overrides)
@@ -31,6 +37,9 @@ def register_logging(app: Flask) -> None:
 
 
 def register_extensions(app: Flask) -> None:
+    from werkzeug.middleware.proxy_fix import ProxyFix
+
+    from config import redis_queue_url
     from cyberscan import detector
     from cyberscan.extensions import api, cors, db, jwt, limiter, migrate, socketio
     from cyberscan.services import auth
@@ -51,6 +60,7 @@ def register_extensions(app: Flask) -> None:
         app,
         async_mode=app.config["SOCKETIO_ASYNC_MODE"],
         message_queue=redis_queue_url(app.config.get("REDIS_URL")),
+        channel=app.config.get("SOCKETIO_CHANNEL") or "flask-socketio",
         cors_allowed_origins=app.config["CORS_ORIGINS"],
         logger=False,
         engineio_logger=False,

@@ -40,7 +40,9 @@ class LabelledData:
     categories: list[str] = field(default_factory=list)
 
 
-def read_labelled_csv(path: str | Path, *, require_both_classes: bool = True) -> LabelledData:
+def read_labelled_csv(
+    path: str | Path, *, require_both_classes: bool = True
+) -> LabelledData:
     """Read a UTF-8 CSV with a header holding ``text`` and ``label`` (0/1) columns.
 
     Raises ``DataError`` naming the file and the (1-based, physical) line for a missing
@@ -59,7 +61,9 @@ def read_labelled_csv(path: str | Path, *, require_both_classes: bool = True) ->
         content = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = raw.count(b"\n", 0, exc.start) + 1
-        raise DataError(f"{path}, line {line}: not valid UTF-8 ({exc.reason})") from None
+        raise DataError(
+            f"{path}, line {line}: not valid UTF-8 ({exc.reason})"
+        ) from None
     data = LabelledData(path=path, sha256=hashlib.sha256(raw).hexdigest())
     reader = csv.reader(content.splitlines(keepends=True), strict=True)
     try:
@@ -83,7 +87,9 @@ def read_labelled_csv(path: str | Path, *, require_both_classes: bool = True) ->
         except StopIteration:
             break
         except csv.Error as exc:
-            raise DataError(f"{path}, line {reader.line_num}: malformed CSV ({exc})") from None
+            raise DataError(
+                f"{path}, line {reader.line_num}: malformed CSV ({exc})"
+            ) from None
         line = reader.line_num
         if not row or all(not cell.strip() for cell in row):
             continue
@@ -97,7 +103,9 @@ def read_labelled_csv(path: str | Path, *, require_both_classes: bool = True) ->
         if not text.strip():
             raise DataError(f"{path}, line {start}: text is empty")
         if label not in ("0", "1"):
-            raise DataError(f"{path}, line {start}: label must be 0 or 1, got {label!r}")
+            raise DataError(
+                f"{path}, line {start}: label must be 0 or 1, got {label!r}"
+            )
         data.texts.append(text)
         data.labels.append(int(label))
         data.categories.append(row[cat_i] if cat_i is not None else "")
@@ -111,7 +119,9 @@ def read_labelled_csv(path: str | Path, *, require_both_classes: bool = True) ->
     return data
 
 
-def binary_metrics(y_true: Sequence[int], scores: Sequence[float], threshold: float) -> dict[str, Any]:
+def binary_metrics(
+    y_true: Sequence[int], scores: Sequence[float], threshold: float
+) -> dict[str, Any]:
     """Return ranking metrics and thresholded metrics (predict 1 when score >= threshold)."""
     y = np.asarray(y_true, dtype=int)
     s = np.asarray(scores, dtype=float)
@@ -153,11 +163,14 @@ def rounded(obj: Any, digits: int = 4) -> Any:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the evaluate CLI; return the process exit code."""
     parser = argparse.ArgumentParser(
-        prog="python -m train.evaluate", description="Evaluate a model on a text,label CSV."
+        prog="python -m train.evaluate",
+        description="Evaluate a model on a text,label CSV.",
     )
     parser.add_argument("--data", required=True, help="CSV with text,label columns")
     parser.add_argument("--model", help="artifact .joblib (default: newest in models/)")
-    parser.add_argument("--threshold", type=float, help="decision threshold (default: card's)")
+    parser.add_argument(
+        "--threshold", type=float, help="decision threshold (default: card's)"
+    )
     parser.add_argument(
         "--by-category",
         action="store_true",
@@ -169,7 +182,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     from cyberscan.detector.classifier import Detector
 
     try:
-        model_path = Path(args.model) if args.model else latest_artifact(DEFAULT_MODELS_DIR)
+        model_path = (
+            Path(args.model) if args.model else latest_artifact(DEFAULT_MODELS_DIR)
+        )
         if model_path is None:
             raise ArtifactError(f"no cyberscan-clf-vN.joblib in {DEFAULT_MODELS_DIR}")
         detector = Detector.from_path(model_path)
@@ -179,7 +194,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     threshold = detector.threshold if args.threshold is None else args.threshold
     if not 0.0 <= threshold <= 1.0:
-        print(f"error: --threshold must be between 0 and 1, got {threshold}", file=sys.stderr)
+        print(
+            f"error: --threshold must be between 0 and 1, got {threshold}",
+            file=sys.stderr,
+        )
         return 2
     scores = [detector.probability(t) for t in data.texts]
     result: dict[str, Any] = {

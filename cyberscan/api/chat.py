@@ -1,7 +1,76 @@
-"""Chat history REST (API.md §4). Issue 4 fills this in."""
+"""Chat history, conversations, presence and the user's standing (API.md §4)."""
 
+from __future__ import annotations
+
+from typing import Any
+
+from flask_jwt_extended import current_user, jwt_required
 from flask_smorest import Blueprint
+
+from cyberscan.models import Message
+from cyberscan.schemas.common import page_of
+from cyberscan.schemas.message import (
+    BullyingReportSchema,
+    CanChatSchema,
+    ConversationSchema,
+    HistoryQuerySchema,
+    MessagePostSchema,
+    MessageSchema,
+    OnlineUserSchema,
+)
+from cyberscan.services import messaging
+from cyberscan.services.pagination import Page
 
 bp = Blueprint(
     "chat", __name__, url_prefix="/api/chat", description="Chat history and presence"
 )
+
+
+@bp.get("/messages/<string:username>")
+@jwt_required()
+@bp.arguments(HistoryQuerySchema, location="query")
+@bp.response(200, page_of(MessageSchema))
+def list_messages(query: dict[str, Any], username: str) -> Page[Any]:
+    """The conversation with `username`, a page at a time; `?after=<id>` catches up."""
+    return messaging.history(current_user, username, **query)
+
+
+@bp.post("/messages/<string:username>")
+@jwt_required()
+@bp.arguments(MessagePostSchema, location="json")
+@bp.response(201, MessageSchema)
+def send_message(payload: dict[str, Any], username: str) -> Message:
+    """Send a message over REST: the same pipeline, rules and events as the socket."""
+    return messaging.send_message(current_user, username, **payload).item
+
+
+@bp.get("/conversations")
+@jwt_required()
+@bp.response(200, ConversationSchema(many=True))
+def list_conversations() -> list[dict[str, Any]]:
+    """The caller's conversations, most recent first, with unread counts and presence."""
+    return messaging.conversations(current_user)
+
+
+@bp.get("/online-users")
+@jwt_required()
+@bp.response(200, OnlineUserSchema(many=True))
+def list_online_users() -> list[dict[str, Any]]:
+    """Every other active user and whether they are online."""
+    return messaging.online_users(current_user)
+
+
+@bp.get("/bullying-report")
+@jwt_required()
+@bp.response(200, BullyingReportSchema)
+def bullying_report() -> dict[str, Any]:
+    """The caller's strikes, the limit, and how many items were flagged."""
+    return messaging.bullying_report(current_user)
+
+
+@bp.get("/can-chat")
+@jwt_required()
+@bp.response(200, CanChatSchema)
+def can_chat() -> dict[str, Any]:
+    """Whether the caller may send messages now; `reason` says why not."""
+    return messaging.can_chat(current_user)

@@ -14,7 +14,14 @@ from typing import Any
 from cyberscan.detector.artifact import ArtifactError
 from cyberscan.detector.classifier import Detector, Verdict
 
-__all__ = ["ArtifactError", "Detector", "Verdict", "get_detector", "init_app", "load_detector"]
+__all__ = [
+    "ArtifactError",
+    "Detector",
+    "Verdict",
+    "get_detector",
+    "init_app",
+    "load_detector",
+]
 
 # The test-suite builds an app per test; caching by (realpath, mtime, size) means a
 # multi-MB artifact is read and verified once per process, and a replaced file is
@@ -46,7 +53,9 @@ def init_app(app: Any) -> None:
     """Load and verify ``app.config["CLASSIFIER_PATH"]`` once; store the Detector on the app."""
     path = app.config.get("CLASSIFIER_PATH")
     if not path:
-        raise ArtifactError("CLASSIFIER_PATH is not configured; point it at a .joblib artifact.")
+        raise ArtifactError(
+            "CLASSIFIER_PATH is not configured; point it at a .joblib artifact."
+        )
     app.extensions["detector"] = load_detector(path)
 
 

@@ -73,13 +73,18 @@ def latest_artifact(models_dir: str | Path) -> Path | None:
     """Return the path of the highest-numbered ``.joblib`` artifact, or None."""
     folder = Path(models_dir)
     versions = [
-        v for v in existing_versions(folder) if (folder / f"{version_name(v)}.joblib").is_file()
+        v
+        for v in existing_versions(folder)
+        if (folder / f"{version_name(v)}.joblib").is_file()
     ]
     return folder / f"{version_name(versions[-1])}.joblib" if versions else None
 
 
 def save_artifact(
-    pipeline: Any, models_dir: str | Path, card: dict[str, Any], version: int | None = None
+    pipeline: Any,
+    models_dir: str | Path,
+    card: dict[str, Any],
+    version: int | None = None,
 ) -> tuple[Path, Path]:
     """Write a new immutable ``vN`` artifact and its model card; return both paths.
 
@@ -93,12 +98,16 @@ def save_artifact(
     model_path = folder / f"{name}.joblib"
     card_path = folder / f"{name}.json"
     if model_path.exists() or card_path.exists():
-        raise ArtifactError(f"{model_path} already exists; artifacts are never overwritten.")
+        raise ArtifactError(
+            f"{model_path} already exists; artifacts are never overwritten."
+        )
     try:
         with open(model_path, "xb") as fh:
             joblib.dump(pipeline, fh, compress=("zlib", 6))
     except FileExistsError as exc:
-        raise ArtifactError(f"{model_path} already exists; artifacts are never overwritten.") from exc
+        raise ArtifactError(
+            f"{model_path} already exists; artifacts are never overwritten."
+        ) from exc
     card = {
         **card,
         "version": name,
@@ -161,5 +170,7 @@ def load_artifact(artifact_path: str | Path) -> tuple[Any, dict[str, Any]]:
     except InconsistentVersionWarning as exc:
         raise ArtifactError(f"Model artifact {path} is incompatible: {exc}") from exc
     except Exception as exc:  # unpickling can fail in many ways; report them all alike
-        raise ArtifactError(f"Model artifact {path} could not be loaded: {exc}") from exc
+        raise ArtifactError(
+            f"Model artifact {path} could not be loaded: {exc}"
+        ) from exc
     return pipeline, card

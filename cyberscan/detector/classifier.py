@@ -15,9 +15,12 @@ with ``pipeline.predict_proba`` to floating-point rounding (tested to 1e-9).
 from __future__ import annotations
 
 import math
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import compress, pairwise
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -84,105 +87,126 @@ class Detector:
         for name, vectorizer in union.transformer_list:
             idf = vectorizer.idf_
             scale = float(weights.get(name, 1.0))
-            vocab = vectorizer.vocabulary_
             table: dict[str, tuple[float, float]] = {}
-            for term, j in vocab.items():
+            for term, j in vectorizer.vocabulary_.items():
                 k = offset + j
-                table[term] = (float(idf[j]), float(idf[j] * scale * ratios[k] * coef[k]))
+                # (idf^2, final weight): a term seen n times adds tf^2*idf^2 to the
+                # squared norm and tf*weight to the dot product, tf = 1 + ln(n).
+                table[term] = (
+                    float(idf[j]) ** 2,
+                    float(idf[j] * scale * ratios[k] * coef[k]),
+                )
             blocks[name] = table
-            offset += len(vocab)
+            offset += len(vectorizer.vocabulary_)
         if set(blocks) != {"word", "char"} or offset != coef.shape[0]:
             raise ValueError("expected exactly a 'word' and a 'char' TF-IDF block")
         self._intercept = float(clf.intercept_[0])
-        self._word = blocks["word"]
+        word = blocks["word"]
         char = blocks["char"]
+        self._word = word
+        self._word_keys = word.keys()
+        self._char = char
+        no_entry = (0.0, 0.0)
 
         @lru_cache(maxsize=200_000)
-        def char_terms(word: str) -> tuple[str, ...]:
-            return tuple(g for g in word_char_grams(word) if g in char)
+        def token_info(
+            token: str,
+        ) -> tuple[float, float, tuple[str, ...], float, float]:
+            """Per-token constants: unigram (idf^2, weight) and in-vocabulary char
+            n-grams with their (idf^2, weight) sums as if each occurred once."""
+            uni_idf2, uni_w = word.get(token, no_entry)
+            grams = tuple(g for g in word_char_grams(token) if g in char)
+            return (
+                uni_idf2,
+                uni_w,
+                grams,
+                sum(char[g][0] for g in grams),
+                sum(char[g][1] for g in grams),
+            )
 
-        self._char = char
-        self._char_terms = char_terms
+        self._token_info = token_info
 
-    def _decision(self, text: str) -> tuple[float, list[str]]:
-        normalized = normalize_text(text)
-        tokens = word_tokens(normalized)
-        word_table = self._word
-        char_table = self._char
-        char_terms = self._char_terms
+    def _decision(self, text: str) -> tuple[float, tuple[str, ...]]:
+        tokens = word_tokens(normalize_text(text))
+        if not tokens:
+            return self._intercept, ()
+        log = math.log
+        token_info = self._token_info
+        infos = [token_info(t) for t in tokens]
 
-        counts: dict[str, int] = {}
-        for term in tokens:
-            counts[term] = counts.get(term, 0) + 1
-        for a, b in zip(tokens, tokens[1:]):
-            term = a + " " + b
-            counts[term] = counts.get(term, 0) + 1
-        contrib: dict[str, float] = {}
-        sq = 0.0
-        dot = 0.0
-        for term, n in counts.items():
-            entry = word_table.get(term)
-            if entry is not None:
-                idf, weight = entry
-                tf = 1.0 + math.log(n) if n > 1 else 1.0
-                sq += (tf * idf) ** 2
-                dot += tf * weight
-                contrib[term] = tf * weight
-        word_norm = math.sqrt(sq)
-        decision = self._intercept + (dot / word_norm if sq > 0.0 else 0.0)
+        # Per-token sums assume every term occurs once in the text; terms that occur
+        # k > 1 times are corrected to tf = 1 + ln(k) afterwards (exactly sublinear tf).
+        word_sq = 0.0
+        word_dot = 0.0
+        char_sq = 0.0
+        char_dot = 0.0
+        grams: list[str] = []
+        for uni_idf2, uni_w, token_grams, token_sq, token_dot in infos:
+            word_sq += uni_idf2
+            word_dot += uni_w
+            grams += token_grams
+            char_sq += token_sq
+            char_dot += token_dot
 
-        per_word = {w: char_terms(w) for w in tokens}
-        gram_counts: dict[str, int] = {}
-        for w in tokens:
-            for g in per_word[w]:
-                gram_counts[g] = gram_counts.get(g, 0) + 1
-        sq = 0.0
-        dot = 0.0
-        gram_contrib: dict[str, float] = {}
-        for g, n in gram_counts.items():
-            idf, weight = char_table[g]
-            tf = 1.0 + math.log(n) if n > 1 else 1.0
-            sq += (tf * idf) ** 2
-            dot += tf * weight
-            gram_contrib[g] = tf * weight / n
-        if sq > 0.0:
-            char_norm = math.sqrt(sq)
-            decision += dot / char_norm
-        return decision, self._top_terms(
-            counts, contrib, word_norm, per_word, gram_contrib, sq
-        )
+        unique = set(tokens)
+        if len(unique) != len(tokens):
+            word_table = self._word
+            for token, k in Counter(tokens).items():
+                if k > 1 and token in word_table:
+                    idf2, weight = word_table[token]
+                    tf = 1.0 + log(k)
+                    word_sq += (tf * tf - k) * idf2
+                    word_dot += (tf - k) * weight
 
-    @staticmethod
-    def _top_terms(
-        counts: dict[str, int],
-        contrib: dict[str, float],
-        word_norm: float,
-        per_word: dict[str, tuple[str, ...]],
-        gram_contrib: dict[str, float],
-        char_sq: float,
-    ) -> list[str]:
-        """Rank words and bigrams by how much they raised the decision value.
+        bigram_hits: list[tuple[float, str]] = []
+        if len(tokens) > 1:
+            word_table = self._word
+            bigrams = [a + " " + b for a, b in pairwise(tokens)]
+            if len(set(bigrams)) == len(bigrams):
+                counted = [(b, 1) for b in self._word_keys & set(bigrams)]
+            else:
+                counted = [
+                    (b, k) for b, k in Counter(bigrams).items() if b in word_table
+                ]
+            for bigram, k in counted:
+                idf2, weight = word_table[bigram]
+                if k > 1:
+                    tf = 1.0 + log(k)
+                    idf2 *= tf * tf
+                    weight *= tf
+                word_sq += idf2
+                word_dot += weight
+                if weight > 0.0:
+                    bigram_hits.append((weight, bigram))
 
-        A word's share is its own unigram weight plus an even split of every character
-        n-gram it contains; bigrams count on their own.
-        """
-        scores: dict[str, float] = {}
-        inv_word = 1.0 / word_norm if word_norm > 0.0 else 0.0
-        inv_char = 1.0 / math.sqrt(char_sq) if char_sq > 0.0 else 0.0
-        for w, grams in per_word.items():
-            n_occ = counts[w]
-            value = contrib.get(w, 0.0) * inv_word
-            value += n_occ * inv_char * sum(gram_contrib[g] for g in grams)
-            scores[w] = value
-        for term, value in contrib.items():
-            if " " in term:
-                scores[term] = value * inv_word
-        ranked = sorted(
-            (item for item in scores.items() if item[1] > 0.0),
-            key=lambda item: item[1],
-            reverse=True,
-        )
-        return [term for term, _ in ranked[:MAX_TERMS]]
+        if grams:
+            gram_counts = Counter(grams)
+            if len(gram_counts) != len(grams):
+                char_table = self._char
+                for gram in compress(
+                    gram_counts, map(_ONE.__lt__, gram_counts.values())
+                ):
+                    k = gram_counts[gram]
+                    idf2, weight = char_table[gram]
+                    tf = 1.0 + log(k)
+                    char_sq += (tf * tf - k) * idf2
+                    char_dot += (tf - k) * weight
+
+        word_inv = 1.0 / math.sqrt(word_sq) if word_sq > 0.0 else 0.0
+        char_inv = 1.0 / math.sqrt(char_sq) if char_sq > 0.0 else 0.0
+        decision = self._intercept + word_dot * word_inv + char_dot * char_inv
+
+        # Explanation: a word is credited with its unigram weight plus its char n-grams'
+        # weights; a bigram with its own weight (an n-gram shared by two words counts
+        # for both: this ranks reasons, it is not part of the score).
+        scores = {
+            t: info[1] * word_inv + info[4] * char_inv
+            for t, info in zip(tokens, infos, strict=True)
+        }
+        for weight, bigram in bigram_hits:
+            scores[bigram] = weight * word_inv
+        ranked = sorted(scores.items(), key=_second, reverse=True)[:MAX_TERMS]
+        return decision, tuple(t for t, v in ranked if v > 0.0)
 
     def probability(self, text: str) -> float:
         """Return only the probability that ``text`` is bullying."""
@@ -191,7 +215,7 @@ class Detector:
     def score(self, text: str) -> Verdict:
         """Score one text."""
         decision, terms = self._decision(text)
-        return Verdict(_sigmoid(decision), self.version, tuple(terms))
+        return Verdict(_sigmoid(decision), self.version, terms)
 
     def score_batch(self, texts: Sequence[str]) -> list[Verdict]:
         """Score many texts; same results as calling :meth:`score` on each."""
@@ -199,8 +223,12 @@ class Detector:
         out = []
         for text in texts:
             decision, terms = self._decision(text)
-            out.append(Verdict(_sigmoid(decision), version, tuple(terms)))
+            out.append(Verdict(_sigmoid(decision), version, terms))
         return out
+
+
+_second = itemgetter(1)
+_ONE = 1
 
 
 def _sigmoid(x: float) -> float:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from functools import lru_cache
-from itertools import product
+from itertools import pairwise, product
 
 import numpy as np
 import scipy.sparse as sp
@@ -69,7 +69,7 @@ _MASK_RE = re.compile(r"[*#%_]+")
 
 _APOSTROPHES = re.compile(r"['’‘`´]")
 _URL_EMAIL = re.compile(
-    r"(?:https?://|www\.)\S+|[\w.+-]+@[\w-]+\.[\w.-]+", re.IGNORECASE
+    r"(?:https?://|www\.)\S+|(?<![\w.+-])[\w.+-]+@[\w-]+\.[\w.-]+", re.IGNORECASE
 )
 # A run of 3+ single letters joined by one separator: "f u c k", "f.u.c.k", "f-u-c-k".
 _SPACED = re.compile(r"(?<![\w*])(?:[a-z][ .\-_*]){2,}[a-z](?![\w*])")
@@ -83,13 +83,20 @@ _RUN3 = re.compile(r"([a-z])\1{2,}")
 _HAS_RUN3 = re.compile(r"([a-z])\1\1").search
 _PUNCT_RUN = re.compile(r"([^\w\s])\1+")
 _SPACES = re.compile(r"\s+")
+# Combining marks left by NFKD ("é" -> "e" + U+0301), removed to fold accents.
+_COMBINING = re.compile(
+    r"[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]"
+)
 
 # Word tokens: letters/digits (apostrophes already removed), or one emoji/symbol.
 _TOKEN = re.compile(r"[^\W_]+|[^\w\s\x00-\x7f]")
-_URL_TOKEN = re.compile(r"(?:https?://|www\.)\S+|[\w.+-]+@[\w-]+\.[\w.-]+|@\w+")
+_ASCII_TOKEN = re.compile(r"[^\W_]+")
+_URL_TOKEN = re.compile(
+    r"(?:https?://|www\.)\S+|(?<![\w.+-])[\w.+-]+@[\w-]+\.[\w.-]+|@\w+"
+)
 
 CHAR_MIN_N = 3
-CHAR_MAX_N = 5
+CHAR_MAX_N = 4
 
 
 def _in_lexicon(word: str) -> bool:
@@ -148,7 +155,11 @@ def _split_masks(options: list[str]) -> list[str]:
 
 
 def _fix_obfuscated(match: re.Match[str]) -> str:
-    token = match.group(0)
+    return _fix_obfuscated_token(match.group(0))
+
+
+@lru_cache(maxsize=16384)
+def _fix_obfuscated_token(token: str) -> str:
     if token.isdigit() or token.startswith("@") and token[1:].isalnum():
         # Plain numbers and @mentions, unless the mention is "@ss"-style leet.
         if not token.startswith("@"):
@@ -205,10 +216,9 @@ def normalize_text(text: str) -> str:
     if not isinstance(text, str):
         text = "" if text is None else str(text)
     if not text.isascii():
-        text = unicodedata.normalize("NFKD", text)
-        text = "".join(c for c in text if not unicodedata.combining(c))
+        text = _COMBINING.sub("", unicodedata.normalize("NFKD", text))
     text = text.lower()
-    if "@" in text or "://" in text or "www." in text:
+    if "://" in text or "www." in text or ("@" in text and "." in text):
         pieces = []
         last = 0
         for m in _URL_EMAIL.finditer(text):
@@ -228,6 +238,8 @@ def word_tokens(normalized: str) -> list[str]:
     """Split normalised text into word tokens; URLs, e-mails and @mentions become placeholders."""
     if "@" in normalized or "://" in normalized or "www." in normalized:
         normalized = _URL_TOKEN.sub(_placeholder, normalized)
+    if normalized.isascii():
+        return _ASCII_TOKEN.findall(normalized)
     return _TOKEN.findall(normalized)
 
 
@@ -241,7 +253,7 @@ def _placeholder(match: re.Match[str]) -> str:
 def word_ngrams(normalized: str) -> list[str]:
     """Word unigrams and bigrams of already-normalised text (a TfidfVectorizer analyzer)."""
     tokens = word_tokens(normalized)
-    return tokens + [a + " " + b for a, b in zip(tokens, tokens[1:])]
+    return tokens + [a + " " + b for a, b in pairwise(tokens)]
 
 
 @lru_cache(maxsize=65536)
@@ -260,7 +272,7 @@ def word_char_grams(word: str) -> tuple[str, ...]:
 
 
 def char_ngrams(normalized: str) -> list[str]:
-    """Character 3-5-grams within each word token (a TfidfVectorizer analyzer)."""
+    """Character 3-4-grams within each word token (a TfidfVectorizer analyzer)."""
     grams: list[str] = []
     for word in word_tokens(normalized):
         grams.extend(word_char_grams(word))

@@ -20,7 +20,7 @@ DEFAULT_PARAMS: dict[str, Any] = {
     "word_min_df": 2,
     "word_max_features": 60000,
     "char_min_df": 3,
-    "char_max_features": 60000,
+    "char_max_features": 40000,
     "char_weight": 1.0,
     "nb_alpha": 1.0,
     "C": 1.0,
@@ -30,7 +30,7 @@ DEFAULT_PARAMS: dict[str, Any] = {
 
 
 def build_pipeline(**params: Any) -> Pipeline:
-    """Return an unfitted pipeline: normalise -> word 1-2 | char 3-5-grams -> NB -> LR.
+    """Return an unfitted pipeline: normalise -> word 1-2 | char 3-4-grams -> NB -> LR.
 
     Both vectorizers use sublinear tf, smooth idf and l2 normalisation; the fast scorer
     in ``classifier.py`` relies on exactly these settings.

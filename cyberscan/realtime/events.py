@@ -1,1 +1,193 @@
-"""Socket.IO event handlers (issue 4 completes them)."""
+"""Socket.IO event handlers on the default namespace (API.md §5): thin edges only."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from flask import current_app, request
+from flask_socketio import ConnectionRefusedError, emit, join_room
+from marshmallow import ValidationError
+from sqlalchemy import select
+from sqlalchemy.exc import DBAPIError
+
+from cyberscan.errors import CyberscanError, ValidationFailed
+from cyberscan.extensions import db, socketio
+from cyberscan.models import User
+from cyberscan.realtime import presence, rooms
+from cyberscan.realtime.auth import (
+    authenticate,
+    check_sender,
+    current_socket_user,
+    socket_user_id,
+)
+from cyberscan.schemas.message import MarkReadSchema, MessageCreateSchema, TypingSchema
+from cyberscan.services import messaging
+
+INTERNAL_MESSAGE = "Something went wrong on our side."
+
+
+def on(event: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """`socketio.on`, kept for every Server that later `create_app()` calls build.
+
+    Flask-SocketIO only remembers handlers registered before `init_app`; the factory
+    imports this module after it, so without this a second app (every test) would
+    have a server with no handlers.
+    """
+
+    def decorator(handler: Callable[..., Any]) -> Callable[..., Any]:
+        socketio.on(event)(handler)
+        server = socketio.server
+        if server is not None:
+            socketio.handlers.append((event, server.handlers["/"][event], "/"))
+        return handler
+
+    return decorator
+
+
+def ack(data: Any) -> dict[str, Any]:
+    return {"ok": True, "data": data}
+
+
+def failure(code: str, message: str, errors: Any = None) -> dict[str, Any]:
+    """Emit `error` {error, message, event} to the caller and answer the error ack."""
+    event = (getattr(request, "event", None) or {}).get("message")
+    emit("error", {"error": code, "message": message, "event": event})
+    body = {"ok": False, "error": code, "message": message}
+    if errors is not None:
+        body["errors"] = errors
+    return body
+
+
+def one_payload(args: tuple[Any, ...]) -> Any:
+    """Events take exactly one argument, an object; schemas reject anything else."""
+    if len(args) != 1:
+        raise ValidationFailed(
+            "The event takes exactly one object.",
+            errors={"_schema": ["Expected exactly one argument."]},
+        )
+    return args[0]
+
+
+def usernames(user_ids: Iterable[int]) -> list[str]:
+    ids = list(user_ids)
+    if not ids:
+        return []
+    return sorted(db.session.scalars(select(User.username).where(User.id.in_(ids))))
+
+
+def announce_gone(app: Any) -> Callable[[Iterable[int]], None]:
+    """`user_left` for users whose only connections were on a process that died."""
+
+    def gone(user_ids: Iterable[int]) -> None:
+        with app.app_context():
+            for name in usernames(user_ids):
+                socketio.emit("user_left", name)
+
+    return gone
+
+
+@socketio.on_error_default
+def on_error(error: Exception) -> dict[str, Any]:
+    """Any handler failure becomes an error ack plus an `error` event; never a traceback."""
+    db.session.rollback()
+    if isinstance(error, ValidationError):
+        return failure(
+            "validation_error", "The payload is not valid.", errors=error.messages
+        )
+    if isinstance(error, CyberscanError):
+        details = dict(error.details)
+        errors = details.pop("errors", None)
+        body = failure(error.code, error.message, errors=errors)
+        body.update(details)
+        return body
+    if isinstance(error, DBAPIError):
+        current_app.logger.error("database unavailable: %s", error.__class__.__name__)
+        return failure("unavailable", "The database is unavailable; nothing changed.")
+    current_app.logger.error(
+        "unhandled error in socket event %r",
+        (getattr(request, "event", None) or {}).get("message"),
+        exc_info=error,
+    )
+    return failure("internal_error", INTERNAL_MESSAGE)
+
+
+@on("connect")
+def on_connect(auth: Any = None) -> None:
+    """A client connects with its access token; it gets `online_users`, others `user_joined`."""
+    registry, user = None, None
+    try:
+        user = authenticate(auth)
+        join_room(rooms.user(user.id))
+        if user.is_admin:
+            join_room(rooms.ADMINS)
+        registry = presence.get_presence()
+        presence.start_heartbeat(
+            registry,
+            socketio.start_background_task,
+            socketio.sleep,
+            announce_gone(current_app._get_current_object()),
+        )
+        first = registry.add(user.id, request.sid)
+        online = usernames(registry.online_user_ids() | {user.id})
+    except ConnectionRefusedError:
+        raise
+    except Exception as exc:  # noqa: BLE001  a failed connect must refuse, not half-open
+        db.session.rollback()
+        if registry is not None and user is not None:
+            registry.remove(user.id, request.sid)
+        raise connect_failure(exc) from None
+    emit("online_users", online)
+    if first:
+        socketio.emit("user_joined", user.username, skip_sid=request.sid)
+
+
+def connect_failure(error: Exception) -> ConnectionRefusedError:
+    """Refuse a connection that failed for a reason other than its token."""
+    if isinstance(error, DBAPIError):
+        code, message = "unavailable", "The server cannot accept connections right now."
+    else:
+        current_app.logger.error("unhandled error at connect", exc_info=error)
+        code, message = "internal_error", INTERNAL_MESSAGE
+    return ConnectionRefusedError(code, {"error": code, "message": message})
+
+
+@on("disconnect")
+def on_disconnect(reason: Any = None) -> None:
+    """A connection closed; `user_left` goes out when it was the user's last one."""
+    user_id = socket_user_id()
+    if user_id is None:
+        return
+    if presence.get_presence().remove(user_id, request.sid):
+        name = db.session.scalar(select(User.username).where(User.id == user_id))
+        if name is not None:
+            # The closing connection is still in the rooms until this handler returns.
+            socketio.emit("user_left", name, skip_sid=request.sid)
+
+
+@on("send_message")
+def on_send_message(*args: Any) -> dict[str, Any]:
+    """The client sends a private message; the receiver's devices get `receive_message`."""
+    payload = MessageCreateSchema().load(one_payload(args))
+    user = current_socket_user()
+    check_sender(payload.pop("sender"), user)
+    result = messaging.send_message(user, **payload, origin_sid=request.sid)
+    return ack(result.sent)
+
+
+@on("typing")
+def on_typing(*args: Any) -> dict[str, Any]:
+    """The client is typing; the receiver's devices get `user_typing`."""
+    payload = TypingSchema().load(one_payload(args))
+    user = current_socket_user()
+    check_sender(payload.pop("sender"), user)
+    return ack(messaging.typing(user, **payload))
+
+
+@on("mark_as_read")
+def on_mark_as_read(*args: Any) -> dict[str, Any]:
+    """The receiver read messages; each sender gets `messages_read`."""
+    payload = MarkReadSchema().load(one_payload(args))
+    user = current_socket_user()
+    check_sender(payload.pop("sender"), user)
+    return ack(messaging.mark_read(user, payload["message_ids"]))

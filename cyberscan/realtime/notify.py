@@ -6,23 +6,72 @@ message queue is configured.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from cyberscan.extensions import socketio
-from cyberscan.realtime import rooms
+from cyberscan.models.base import isoformat
+from cyberscan.realtime import presence, rooms
+
+NAMESPACE = "/"
 
 
-def to_user(user_id: int, event: str, payload: Any) -> None:
-    socketio.emit(event, payload, to=rooms.user(user_id))
+def to_user(
+    user_id: int, event: str, payload: Any, skip_sid: str | None = None
+) -> None:
+    """Emit to every connection of one user, on every process."""
+    socketio.emit(event, payload, to=rooms.user(user_id), skip_sid=skip_sid)
+
+
+def to_sid(sid: str, event: str, payload: Any) -> None:
+    """Emit to one connection (wherever it is)."""
+    socketio.emit(event, payload, to=sid)
 
 
 def moderation_warning(user_id: int, payload: dict[str, Any]) -> None:
     to_user(user_id, "moderation_warning", payload)
 
 
+def disconnect_user(user_id: int) -> int:
+    """Close every connection of the user on every process; returns how many were asked."""
+    server = socketio.server
+    targets = set(presence.get_presence().sids(user_id))
+    # Connections on this process that presence may not list yet (still connecting).
+    targets.update(
+        sid
+        for sid, _eio in server.manager.get_participants(NAMESPACE, rooms.user(user_id))
+    )
+    for sid in targets:
+        # With a message queue, a sid held by another process is disconnected there:
+        # python-socketio publishes the request on the queue (PubSubManager).
+        server.disconnect(sid, namespace=NAMESPACE)
+    return len(targets)
+
+
+def kick(user_id: int, reason: str, event: str = "kicked") -> int:
+    """Tell every connection of the user why (`kicked` {reason}), then close them all."""
+    # Emits and disconnects travel the same queue in order, so the event arrives first.
+    to_user(user_id, event, {"reason": reason})
+    return disconnect_user(user_id)
+
+
 def account_blocked(user_id: int, reason: str) -> None:
     """Tell every connection of the user, on every process, then close them."""
-    to_user(user_id, "account_blocked", {"reason": reason})
-    socketio.close_room(
-        rooms.user(user_id)
-    )  # TODO(issue 4): disconnect, not just leave
+    kick(user_id, reason, event="account_blocked")
+
+
+def muted(user_id: int, until: datetime | None) -> None:
+    """Tell the user's connections they cannot send until `until` (None: unmuted)."""
+    if until is None:
+        payload = {"muted_until": None, "message": "You can send messages again."}
+    else:
+        payload = {
+            "muted_until": isoformat(until),
+            "message": f"You are muted until {isoformat(until)}.",
+        }
+    to_user(user_id, "muted", payload)
+
+
+def to_admins(event: str, payload: Any) -> None:
+    """Every connected admin (the dashboard's live feed), on every process."""
+    socketio.emit(event, payload, to=rooms.ADMINS)

@@ -1,0 +1,161 @@
+"""Benchmark the detector's fast scorer against the scikit-learn pipeline.
+
+    .venv/bin/python bench/bench_detector.py [--model PATH] [--repeat 5]
+
+Texts: the hand-written chat test set (train/eval/chat_eval.csv) plus, when
+../shared/data is present, a fixed random sample of tweets/comments from the shared
+corpora (1,000 texts in all).  Prints the median and p95 single-text latency of
+``Detector.score`` (each text timed on its own with perf_counter_ns, after one warm-up
+pass, ``--repeat`` passes), throughput of ``Detector.score_batch`` on 1,000 texts, the
+same for sklearn's ``predict_proba`` for comparison, and the largest absolute
+probability difference between the two.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import random
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+N_CHAT = 0
+
+from cyberscan.detector import load_detector  # noqa: E402
+from cyberscan.detector.artifact import latest_artifact  # noqa: E402
+
+
+def load_texts(n: int = 1000, seed: int = 0) -> list[str]:
+    """Chat test texts first, then shared-corpus texts, up to ``n`` texts."""
+    global N_CHAT
+    texts = []
+    with open(REPO / "train" / "eval" / "chat_eval.csv", encoding="utf-8") as fh:
+        texts += [row["text"] for row in csv.DictReader(fh)]
+    N_CHAT = len(texts)
+    shared = REPO.parent / "shared" / "data"
+    pool: list[str] = []
+    for path in sorted(shared.glob("*/train.csv")):
+        with open(path, encoding="utf-8") as fh:
+            pool += [row["text"] for row in csv.DictReader(fh)]
+    rng = random.Random(seed)
+    if pool:
+        texts += rng.sample(pool, max(0, n - len(texts)))
+    while len(texts) < n:  # fresh clone without the shared data
+        texts.append(" ".join(rng.sample(texts[: len(texts)], 2)))
+    return texts[:n]
+
+
+def main() -> int:
+    """Run the benchmark and print the figures."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", default=None)
+    parser.add_argument("--repeat", type=int, default=5)
+    args = parser.parse_args()
+    path = Path(args.model) if args.model else latest_artifact(REPO / "models")
+    t0 = time.perf_counter()
+    detector = load_detector(path)
+    load_s = time.perf_counter() - t0
+    texts = load_texts()
+    lengths = [len(t) for t in texts]
+
+    cold = []
+    for text in texts:  # first sight of every text: caches (char grams per word) cold
+        s = time.perf_counter_ns()
+        detector.score(text)
+        cold.append(time.perf_counter_ns() - s)
+    single = []
+    single_cpu = []
+    for _ in range(args.repeat):
+        for text in texts:
+            s = time.perf_counter_ns()
+            c = time.thread_time_ns()
+            detector.score(text)
+            single_cpu.append(time.thread_time_ns() - c)
+            single.append(time.perf_counter_ns() - s)
+    single_us = np.array(single) / 1000
+    cpu_us = np.array(single_cpu) / 1000
+    chat = texts[:N_CHAT]
+    chat_us = []
+    for _ in range(args.repeat):
+        for text in chat:
+            s = time.perf_counter_ns()
+            detector.score(text)
+            chat_us.append((time.perf_counter_ns() - s) / 1000)
+    cold_us = np.array(cold) / 1000
+
+    batch_rates = []
+    chat_batch = (chat * (len(texts) // len(chat) + 1))[: len(texts)]
+    chat_rates = []
+    for _ in range(args.repeat):
+        s = time.perf_counter()
+        detector.score_batch(texts)
+        batch_rates.append(len(texts) / (time.perf_counter() - s))
+        s = time.perf_counter()
+        detector.score_batch(chat_batch)
+        chat_rates.append(len(chat_batch) / (time.perf_counter() - s))
+
+    s = time.perf_counter()
+    reference = detector.pipeline.predict_proba(texts)[:, 1]
+    sk_batch_rate = len(texts) / (time.perf_counter() - s)
+    sk_single = []
+    for text in texts[:200]:
+        s = time.perf_counter_ns()
+        detector.pipeline.predict_proba([text])
+        sk_single.append(time.perf_counter_ns() - s)
+    fast = np.array([v.probability for v in detector.score_batch(texts)])
+    max_diff = float(np.max(np.abs(fast - reference)))
+
+    rows = [
+        ("model", f"{detector.version} ({path}; loaded + verified in {load_s:.2f} s)"),
+        (
+            "texts",
+            f"{len(texts)} (median {statistics.median(lengths):.0f} chars, "
+            f"max {max(lengths)}; first {len(chat)} are chat messages)",
+        ),
+        (
+            "single median",
+            f"{np.median(single_us):.1f} us (wall, warm, {args.repeat} passes)",
+        ),
+        ("single p95", f"{np.percentile(single_us, 95):.1f} us"),
+        (
+            "single median CPU",
+            f"{np.median(cpu_us):.1f} us (thread CPU time, same calls)",
+        ),
+        ("chat single median", f"{np.median(chat_us):.1f} us (chat messages only)"),
+        (
+            "single median cold",
+            f"{np.median(cold_us):.1f} us (first pass, caches empty)",
+        ),
+        (
+            "batch",
+            f"{statistics.median(batch_rates):,.0f} texts/s "
+            f"(score_batch of {len(texts)}, median of {args.repeat})",
+        ),
+        (
+            "batch, chat only",
+            f"{statistics.median(chat_rates):,.0f} texts/s "
+            f"(score_batch of {len(chat_batch)} chat messages)",
+        ),
+        (
+            "sklearn single",
+            f"{np.median(sk_single) / 1000:.1f} us (predict_proba([text]))",
+        ),
+        (
+            "sklearn batch",
+            f"{sk_batch_rate:,.0f} texts/s (predict_proba of {len(texts)})",
+        ),
+        ("max |fast - sklearn|", f"{max_diff:.3e}"),
+    ]
+    for label, value in rows:
+        print(f"{label:<22}{value}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,203 @@
+"""Dashboard routes: login/logout with an HttpOnly JWT cookie, the page, its assets."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from flask import (
+    current_app,
+    g,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    send_from_directory,
+    url_for,
+)
+from flask.typing import ResponseReturnValue
+from flask_jwt_extended import (
+    get_current_user,
+    get_jwt,
+    set_access_cookies,
+    unset_jwt_cookies,
+    verify_jwt_in_request,
+)
+from flask_jwt_extended.exceptions import CSRFError, JWTExtendedException
+from jwt import PyJWTError
+from marshmallow import ValidationError
+from werkzeug.wrappers import Response
+
+from cyberscan.api.auth import login_account_key, login_failed
+from cyberscan.dashboard import bp
+from cyberscan.errors import (
+    AccountBlocked,
+    BadRequest,
+    Forbidden,
+    NotFound,
+    Unauthorized,
+    ValidationFailed,
+)
+from cyberscan.extensions import limiter
+from cyberscan.models import User
+from cyberscan.schemas.user import LoginSchema, UserPrivateSchema
+from cyberscan.services import auth
+
+STATIC_DIR = Path(__file__).resolve().parent / "static"
+# What the login page itself loads; everything else under /admin/static is admin-only
+# so that nothing under /admin answers a non-admin (the assets hold no data either way).
+PUBLIC_ASSETS = frozenset({"dashboard.css", "login.js"})
+PUBLIC_ENDPOINTS = frozenset(
+    {"dashboard.login_page", "dashboard.login", "dashboard.logout"}
+)
+
+# No inline script or style anywhere, so a hostile string that slipped into the DOM as
+# markup still could not run. 'self' covers same-origin ws:/wss: in CSP Level 3, which
+# is all Socket.IO needs; images are only the inline SVG charts and data: favicons.
+CONTENT_SECURITY_POLICY = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "connect-src 'self'",
+        "font-src 'self'",
+        "object-src 'none'",
+        "base-uri 'none'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    ]
+)
+
+
+def wants_html() -> bool:
+    """A browser navigation (GET that prefers HTML) rather than a script's request."""
+    best = request.accept_mimetypes.best_match(["application/json", "text/html"])
+    return request.method == "GET" and best == "text/html"
+
+
+def current_admin() -> User:
+    """The admin this request is authenticated as (cookie or Bearer header)."""
+    try:
+        found = verify_jwt_in_request()
+    except CSRFError as exc:
+        raise Unauthorized(
+            "The X-CSRF-TOKEN header is missing or does not match."
+        ) from exc
+    except (JWTExtendedException, PyJWTError) as exc:
+        raise Unauthorized("Log in as an administrator.") from exc
+    user = get_current_user() if found else None  # None for exempt (OPTIONS) requests
+    if user is None:
+        raise Unauthorized("Log in as an administrator.")
+    if not user.is_admin:
+        raise Forbidden("The dashboard is for administrators only.")
+    return user
+
+
+@bp.before_request
+def require_admin() -> ResponseReturnValue | None:
+    """Refuse every /admin URL to anyone but an admin, except the login page's needs."""
+    if request.endpoint in PUBLIC_ENDPOINTS or (
+        request.endpoint == "dashboard.static_file"
+        and (request.view_args or {}).get("filename") in PUBLIC_ASSETS
+    ):
+        return None
+    try:
+        g.admin = current_admin()
+    except Unauthorized:
+        if wants_html():
+            return redirect(url_for("dashboard.login_page"))
+        raise
+    except (Forbidden, AccountBlocked) as exc:
+        if wants_html():
+            page = render_template("dashboard/forbidden.html", message=exc.message)
+            return page, exc.status_code
+        raise
+    return None
+
+
+@bp.after_request
+def add_security_headers(response: Response) -> Response:
+    """Strict CSP and no caching or framing for everything under /admin."""
+    response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["X-Frame-Options"] = "DENY"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def json_object() -> dict[str, Any]:
+    """The request body as a JSON object (400 otherwise)."""
+    body = request.get_json(silent=True)
+    if not request.is_json or not isinstance(body, dict):
+        raise BadRequest("The request body must be a JSON object.")
+    return body
+
+
+@bp.get("/login")
+def login_page() -> str:
+    """The login form (public)."""
+    return render_template("dashboard/login.html")
+
+
+@bp.post("/login")
+@limiter.limit(lambda: current_app.config["LOGIN_LIMIT_PER_ADDRESS"])
+@limiter.limit(
+    lambda: current_app.config["LOGIN_LIMIT_PER_ACCOUNT"],
+    key_func=login_account_key,
+    deduct_when=login_failed,
+)
+def login() -> Response:
+    """Log an admin in: sets the HttpOnly access cookie and its CSRF cookie."""
+    try:
+        payload = LoginSchema().load(json_object())
+    except ValidationError as exc:
+        raise ValidationFailed(errors={"json": exc.messages}) from exc
+    result = auth.login(**payload)
+    user = result["user"]
+    if not user.is_admin:
+        # The tokens just issued are dropped unseen, so nobody can use them.
+        raise Forbidden("The dashboard is for administrators only.")
+    response = jsonify(
+        {"username": user.username, "user": UserPrivateSchema().dump(user)}
+    )
+    set_access_cookies(response, result["access_token"])
+    return response
+
+
+@bp.post("/logout")
+def logout() -> Response:
+    """Revoke the cookie's token (when it is still valid) and clear the cookies."""
+    try:
+        verify_jwt_in_request(locations=["cookies"])
+    except CSRFError as exc:  # a valid session is only ended by its own page
+        raise Unauthorized(
+            "The X-CSRF-TOKEN header is missing or does not match."
+        ) from exc
+    except (JWTExtendedException, PyJWTError, AccountBlocked):
+        pass  # no usable token: there is nothing to revoke, only cookies to clear
+    else:
+        auth.revoke(get_jwt())
+    response = jsonify({"message": "Logged out."})
+    unset_jwt_cookies(response)
+    return response
+
+
+@bp.get("")
+@bp.get("/")
+def dashboard_page() -> str:
+    """The dashboard (admins only)."""
+    return render_template("dashboard/dashboard.html", admin=g.admin)
+
+
+@bp.get("/static/<path:filename>")
+def static_file(filename: str) -> Response:
+    """The dashboard's CSS, scripts and vendored libraries."""
+    return send_from_directory(STATIC_DIR, filename, max_age=0)
+
+
+@bp.route("/<path:anything>", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
+def not_found(anything: str) -> Response:
+    """Unknown /admin URLs: only admins get as far as learning that they do not exist."""
+    raise NotFound()

@@ -1,0 +1,99 @@
+"""Socket identity: taken from the access token at connect, re-checked on every event."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import current_app, request, session
+from flask_socketio import ConnectionRefusedError
+
+from cyberscan.errors import AccountBlocked, CyberscanError, Forbidden, Unauthorized
+from cyberscan.extensions import db
+from cyberscan.models import User
+from cyberscan.services import auth
+
+SESSION_KEY = "user_id"
+
+
+def _bearer(header: str | None) -> str | None:
+    if header and header[:7].lower() == "bearer ":
+        return header[7:].strip() or None
+    return None
+
+
+def _same_origin() -> bool:
+    """A cookie is sent by the browser whatever page opened the socket: check Origin."""
+    origin = request.headers.get("Origin")
+    if not origin:
+        return True  # not a browser, or a same-origin navigation that sends none
+    return urlsplit(origin).netloc.lower() == (request.host or "").lower()
+
+
+def token_from_handshake(auth_payload: Any) -> str | None:
+    """The access token from `auth`, `?token=`, `Authorization: Bearer` or the JWT cookie.
+
+    The first place that names a token wins; a bad token there is refused rather than
+    falling back to another place. No field naming a user is ever read.
+    """
+    if isinstance(auth_payload, dict) and "token" in auth_payload:
+        token = auth_payload["token"]
+        return token if isinstance(token, str) else ""
+    if "token" in request.args:
+        return request.args.get("token", "")
+    header = _bearer(request.headers.get("Authorization"))
+    if header is not None:
+        return header
+    cookie_name = current_app.config.get(
+        "JWT_ACCESS_COOKIE_NAME", "access_token_cookie"
+    )
+    cookie = request.cookies.get(cookie_name)
+    # The admin dashboard holds an HttpOnly cookie; accept it only from our own pages
+    # (cross-site WebSocket hijacking), on top of the cookie's SameSite=Strict.
+    if cookie and _same_origin():
+        return cookie
+    return None
+
+
+def refuse(error: CyberscanError) -> ConnectionRefusedError:
+    """The refusal a client sees as `connect_error` with data `{error, message}`."""
+    code = error.code if error.code == "blocked" else "unauthorized"
+    return ConnectionRefusedError(code, {"error": code, "message": error.message})
+
+
+def authenticate(auth_payload: Any) -> User:
+    """The connecting user, or ConnectionRefusedError (unauthorized / blocked)."""
+    token = token_from_handshake(auth_payload)
+    try:
+        if token is None:
+            raise Unauthorized("A valid access token is required.")
+        user = auth.user_from_access_token(token)
+    except (Unauthorized, AccountBlocked) as exc:
+        db.session.rollback()
+        raise refuse(exc) from None
+    session[SESSION_KEY] = user.id
+    return user
+
+
+def socket_user_id() -> int | None:
+    """The id stored at connect (None before a successful connect)."""
+    return session.get(SESSION_KEY)
+
+
+def current_socket_user() -> User:
+    """The connected user, reloaded for this event: a block holds even if a kick was missed."""
+    user_id = socket_user_id()
+    user = db.session.get(User, user_id) if user_id is not None else None
+    if user is None:
+        raise Unauthorized("The connection is not authenticated.")
+    if user.is_blocked:
+        raise AccountBlocked()
+    return user
+
+
+def check_sender(claimed: Any, user: User) -> None:
+    """A `sender` field, when a client sends one, must name the token's user."""
+    if claimed is None:
+        return
+    if not isinstance(claimed, str) or claimed.lower() != user.username.lower():
+        raise Forbidden("The sender must be the authenticated user.")

@@ -1,0 +1,241 @@
+"""Who is online: user id -> that user's Socket.IO sids, across every server process.
+
+Without REDIS_URL the registry lives in this process's memory (one process). With it,
+every process shares it in Redis:
+
+- `<prefix>:user:<uid>`   hash sid -> process id (every live connection of the user)
+- `<prefix>:online`       set of user ids with at least one connection
+- `<prefix>:proc:<pid>`   hash sid -> uid (what one process holds, for cleanup)
+- `<prefix>:alive:<pid>`  heartbeat key with a TTL, refreshed by each process
+- `<prefix>:procs`        set of process ids that registered connections
+
+A process that dies stops refreshing its heartbeat; the next sweep by any other process
+(at its start and on every heartbeat) drops the dead process's connections, and users
+left with none are announced as gone (`user_left`). Changes to one user's entries run
+as Lua scripts, so exactly one connection is a user's first and exactly one its last
+even when two processes race.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import uuid
+from collections.abc import Callable, Iterable
+from typing import Any, Protocol
+
+from flask import Flask, current_app
+
+log = logging.getLogger(__name__)
+
+EXTENSION = "cyberscan.presence"
+HEARTBEAT_SECONDS = 10
+ALIVE_TTL_SECONDS = 35
+
+
+class Presence(Protocol):
+    def add(self, user_id: int, sid: str) -> bool: ...
+    def remove(self, user_id: int, sid: str) -> bool: ...
+    def sids(self, user_id: int) -> set[str]: ...
+    def is_online(self, user_id: int) -> bool: ...
+    def online_user_ids(self) -> set[int]: ...
+
+
+class MemoryPresence:
+    """One process: a dict behind a lock."""
+
+    def __init__(self) -> None:
+        self._sids: dict[int, set[str]] = {}
+        self._lock = threading.Lock()
+
+    def add(self, user_id: int, sid: str) -> bool:
+        """Register a connection; True when it is the user's first."""
+        with self._lock:
+            sids = self._sids.setdefault(user_id, set())
+            first = not sids
+            sids.add(sid)
+            return first
+
+    def remove(self, user_id: int, sid: str) -> bool:
+        """Forget a connection; True when it was the user's last."""
+        with self._lock:
+            sids = self._sids.get(user_id)
+            if not sids or sid not in sids:
+                return False
+            sids.discard(sid)
+            if not sids:
+                del self._sids[user_id]
+                return True
+            return False
+
+    def sids(self, user_id: int) -> set[str]:
+        with self._lock:
+            return set(self._sids.get(user_id, ()))
+
+    def is_online(self, user_id: int) -> bool:
+        with self._lock:
+            return bool(self._sids.get(user_id))
+
+    def online_user_ids(self) -> set[int]:
+        with self._lock:
+            return set(self._sids)
+
+
+ADD_SCRIPT = """
+local prefix, pid, uid, sid, ttl = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
+local ukey = prefix .. ':user:' .. uid
+redis.call('SET', prefix .. ':alive:' .. pid, '1', 'EX', ttl)
+redis.call('SADD', prefix .. ':procs', pid)
+redis.call('HSET', prefix .. ':proc:' .. pid, sid, uid)
+local added = redis.call('HSET', ukey, sid, pid)
+redis.call('SADD', prefix .. ':online', uid)
+if added == 1 and redis.call('HLEN', ukey) == 1 then return 1 end
+return 0
+"""
+
+REMOVE_SCRIPT = """
+local prefix, pid, uid, sid = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
+local ukey = prefix .. ':user:' .. uid
+redis.call('HDEL', prefix .. ':proc:' .. pid, sid)
+local removed = redis.call('HDEL', ukey, sid)
+if removed == 1 and redis.call('HLEN', ukey) == 0 then
+  redis.call('SREM', prefix .. ':online', uid)
+  return 1
+end
+return 0
+"""
+
+# Drop every connection of one dead process; answers the user ids left with none.
+SWEEP_SCRIPT = """
+local prefix, pid = ARGV[1], ARGV[2]
+if redis.call('EXISTS', prefix .. ':alive:' .. pid) == 1 then return {} end
+local pkey = prefix .. ':proc:' .. pid
+local entries = redis.call('HGETALL', pkey)
+local gone = {}
+for i = 1, #entries, 2 do
+  local sid, uid = entries[i], entries[i + 1]
+  local ukey = prefix .. ':user:' .. uid
+  if redis.call('HDEL', ukey, sid) == 1 and redis.call('HLEN', ukey) == 0 then
+    redis.call('SREM', prefix .. ':online', uid)
+    table.insert(gone, uid)
+  end
+end
+redis.call('DEL', pkey)
+redis.call('SREM', prefix .. ':procs', pid)
+return gone
+"""
+
+
+class RedisPresence:
+    """Shared by every process that uses the same Redis and key prefix."""
+
+    def __init__(self, url: str, prefix: str, process_id: str | None = None) -> None:
+        import redis
+
+        self.redis = redis.Redis.from_url(url, decode_responses=True)
+        self.prefix = prefix
+        self.process_id = process_id or uuid.uuid4().hex
+        self._add = self.redis.register_script(ADD_SCRIPT)
+        self._remove = self.redis.register_script(REMOVE_SCRIPT)
+        self._sweep = self.redis.register_script(SWEEP_SCRIPT)
+
+    def _key(self, *parts: object) -> str:
+        return ":".join([self.prefix, *map(str, parts)])
+
+    def add(self, user_id: int, sid: str) -> bool:
+        """Register a connection; True when it is the user's first on any process."""
+        args = [self.prefix, self.process_id, user_id, sid, ALIVE_TTL_SECONDS]
+        return bool(self._add(args=args))
+
+    def remove(self, user_id: int, sid: str) -> bool:
+        """Forget a connection; True when it was the user's last on any process."""
+        return bool(self._remove(args=[self.prefix, self.process_id, user_id, sid]))
+
+    def sids(self, user_id: int) -> set[str]:
+        return set(self.redis.hkeys(self._key("user", user_id)))
+
+    def is_online(self, user_id: int) -> bool:
+        return bool(self.redis.sismember(self._key("online"), str(user_id)))
+
+    def online_user_ids(self) -> set[int]:
+        return {int(uid) for uid in self.redis.smembers(self._key("online"))}
+
+    def heartbeat(self) -> None:
+        """Tell the other processes this one is alive."""
+        self.redis.set(self._key("alive", self.process_id), "1", ex=ALIVE_TTL_SECONDS)
+
+    def sweep(self) -> set[int]:
+        """Drop the connections of processes whose heartbeat expired; users now offline."""
+        gone: set[int] = set()
+        for pid in self.redis.smembers(self._key("procs")):
+            if pid != self.process_id:
+                gone.update(int(uid) for uid in self._sweep(args=[self.prefix, pid]))
+        return gone
+
+    def forget_process(self) -> set[int]:
+        """On shutdown: drop this process's connections at once (users now offline)."""
+        self.redis.delete(self._key("alive", self.process_id))
+        return {int(uid) for uid in self._sweep(args=[self.prefix, self.process_id])}
+
+
+def key_prefix(app: Flask) -> str:
+    """One registry per Socket.IO channel, so separate deployments share no state."""
+    channel = app.config.get("SOCKETIO_CHANNEL") or "flask-socketio"
+    return f"cyberscan:presence:{channel}"
+
+
+def build(app: Flask) -> Presence:
+    url = app.config.get("REDIS_URL")
+    if not url:
+        return MemoryPresence()
+    return RedisPresence(url, key_prefix(app))
+
+
+def init_presence(app: Flask) -> Presence:
+    """The app's registry, created once (lazily: the app factory is not ours to edit)."""
+    presence = app.extensions.get(EXTENSION)
+    if presence is None:
+        presence = build(app)
+        app.extensions[EXTENSION] = presence
+    return presence
+
+
+def get_presence() -> Presence:
+    return init_presence(current_app._get_current_object())  # type: ignore[attr-defined]
+
+
+def start_heartbeat(
+    presence: Presence,
+    start_task: Callable[..., Any],
+    sleep: Callable[[float], Any],
+    on_gone: Callable[[Iterable[int]], None],
+) -> bool:
+    """Run the Redis heartbeat and sweep in a background task (once per registry)."""
+    if not isinstance(presence, RedisPresence) or getattr(presence, "_beating", False):
+        return False
+    presence._beating = True  # type: ignore[attr-defined]
+
+    def beat() -> None:
+        while True:
+            try:
+                presence.heartbeat()
+                gone = presence.sweep()
+                if gone:
+                    on_gone(gone)
+            except Exception:  # noqa: BLE001  keep beating through a Redis hiccup
+                log.exception("presence heartbeat failed")
+            sleep(HEARTBEAT_SECONDS)
+
+    presence.heartbeat()
+    start_task(beat)
+    return True
+
+
+def online_user_ids() -> set[int]:
+    """Ids of the users with at least one live connection, on any process."""
+    return get_presence().online_user_ids()
+
+
+def is_online(user_id: int) -> bool:
+    """True when the user has a live connection on any process."""
+    return get_presence().is_online(user_id)

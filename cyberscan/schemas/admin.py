@@ -1,0 +1,155 @@
+"""Admin console payloads (API.md §7)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from marshmallow import fields, validate
+
+from cyberscan.schemas.common import (
+    PageQuerySchema,
+    StrictSchema,
+    Timestamp,
+    TrimmedString,
+)
+from cyberscan.schemas.user import UserPrivateSchema
+
+REVIEW_ACTIONS = ("dismiss", "remove")
+FLAG_STATUSES = ("pending", "reviewed", "all")
+MAX_MUTE_MINUTES = 7 * 24 * 60
+
+
+def _username(attribute: str) -> fields.Function:
+    def get(obj: Any) -> str | None:
+        user = getattr(obj, attribute)
+        return None if user is None else user.username
+
+    return fields.Function(get, dump_only=True)
+
+
+class ReasonSchema(StrictSchema):
+    """An optional reason, kept in the audit log."""
+
+    reason = TrimmedString(load_default=None, validate=validate.Length(max=500))
+
+
+class UnblockSchema(ReasonSchema):
+    reset_count = fields.Boolean(load_default=True)
+
+
+class MuteSchema(ReasonSchema):
+    minutes = fields.Integer(
+        required=True,
+        strict=True,
+        validate=validate.Range(min=1, max=MAX_MUTE_MINUTES),
+    )
+
+
+class ReviewSchema(StrictSchema):
+    action = fields.String(required=True, validate=validate.OneOf(REVIEW_ACTIONS))
+    note = TrimmedString(load_default=None, validate=validate.Length(max=500))
+
+
+class FlagQuerySchema(PageQuerySchema):
+    status = fields.String(
+        load_default="pending", validate=validate.OneOf(FLAG_STATUSES)
+    )
+
+
+class UserQuerySchema(PageQuerySchema):
+    q = TrimmedString(load_default=None, validate=validate.Length(max=254))
+
+
+class StatsQuerySchema(StrictSchema):
+    hours = fields.Integer(load_default=24, validate=validate.Range(min=1, max=720))
+
+
+class AdminUserSchema(UserPrivateSchema):
+    """A user as the admin console sees it."""
+
+    blocked_at = Timestamp(dump_only=True)
+    blocked_reason = fields.String(dump_only=True)
+
+
+class AdminUserEnvelopeSchema(StrictSchema):
+    user = fields.Nested(AdminUserSchema)
+
+
+class KickResultSchema(AdminUserEnvelopeSchema):
+    disconnected = fields.Integer()
+
+
+class FlagSchema(StrictSchema):
+    """Built by `moderation.flag_payload`; the same dict is the live `flagged_item`."""
+
+    id = fields.Integer()
+    item_type = fields.String()
+    item_id = fields.String()
+    author = fields.String()
+    author_id = fields.Integer()
+    author_is_blocked = fields.Boolean()
+    author_bullying_count = fields.Integer()
+    content = fields.String()
+    probability = fields.Float()
+    model_version = fields.String()
+    terms = fields.List(fields.String())
+    created_at = fields.String()
+    reviewed_at = fields.String(allow_none=True)
+    reviewed_by = fields.String(allow_none=True)
+    review_action = fields.String(allow_none=True)
+
+
+class AuditEntrySchema(StrictSchema):
+    id = fields.Integer(dump_only=True)
+    created_at = Timestamp(dump_only=True)
+    actor = _username("actor")
+    action = fields.String(dump_only=True)
+    target = _username("target")
+    reason = fields.String(dump_only=True, allow_none=True)
+    details = fields.Dict(dump_only=True)
+
+
+class SummarySchema(StrictSchema):
+    total_users = fields.Integer()
+    total_messages = fields.Integer()
+    flagged_messages = fields.Integer()
+    blocked_users = fields.Integer()
+    online_users = fields.Integer()
+    muted_users = fields.Integer()
+    total_posts = fields.Integer()
+    total_comments = fields.Integer()
+    flagged_posts = fields.Integer()
+    flagged_comments = fields.Integer()
+    pending_flags = fields.Integer()
+    flagged_share = fields.Float()
+    max_bullying_count = fields.Integer()
+    bullying_threshold = fields.Float()
+    flagged_message_policy = fields.String()
+
+
+class HourSchema(StrictSchema):
+    hour = fields.String()
+    messages = fields.Integer()
+    flagged = fields.Integer()
+    posts = fields.Integer()
+    comments = fields.Integer()
+    items = fields.Integer()
+    flagged_items = fields.Integer()
+
+
+class ShareSchema(StrictSchema):
+    hour = fields.String()
+    share = fields.Float()
+
+
+class OffenderSchema(StrictSchema):
+    username = fields.String()
+    bullying_count = fields.Integer()
+    is_blocked = fields.Boolean()
+    flagged_items = fields.Integer()
+
+
+class StatsSchema(StrictSchema):
+    hours = fields.List(fields.Nested(HourSchema))
+    flagged_share = fields.List(fields.Nested(ShareSchema))
+    top_offenders = fields.List(fields.Nested(OffenderSchema))

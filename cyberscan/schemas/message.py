@@ -1,0 +1,154 @@
+"""Private messages: socket payloads in, the message object out (API.md §4, §5)."""
+
+from __future__ import annotations
+
+from flask import current_app
+from marshmallow import ValidationError, fields, validate, validates
+
+from cyberscan.schemas.common import (
+    PageQuerySchema,
+    StrictSchema,
+    Timestamp,
+    TrimmedString,
+    non_blank,
+)
+
+USERNAME_MAX = 32
+CLIENT_ID_MAX = 64
+MARK_READ_MAX = 500
+# Far above any configured MAX_MESSAGE_LENGTH: a cheap first cut before trimming.
+RAW_MESSAGE_MAX = 100_000
+
+
+class StrictBoolean(fields.Boolean):
+    """true or false only: not 1, "yes" or "on"."""
+
+    def _deserialize(self, value, attr, data, **kwargs):  # noqa: ANN001, ANN202
+        if not isinstance(value, bool):
+            raise self.make_error("invalid", input=value)
+        return value
+
+
+def check_message_length(value: str) -> None:
+    """MAX_MESSAGE_LENGTH is configuration, so it is read when a payload is loaded."""
+    limit = int(current_app.config["MAX_MESSAGE_LENGTH"])
+    if len(value) > limit:
+        raise ValidationError(f"Longer than maximum length {limit}.")
+
+
+class SenderField(StrictSchema):
+    """Clients of the original backend send `sender`; it is checked, never trusted."""
+
+    sender = fields.String(
+        load_default=None, validate=validate.Length(max=USERNAME_MAX)
+    )
+
+
+class MessageCreateSchema(SenderField):
+    receiver = fields.String(
+        required=True, validate=validate.Length(min=1, max=USERNAME_MAX)
+    )
+    message = TrimmedString(
+        required=True, validate=[validate.Length(max=RAW_MESSAGE_MAX), non_blank]
+    )
+    client_id = fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=validate.Length(min=1, max=CLIENT_ID_MAX),
+    )
+
+    @validates("message")
+    def check_length(self, value: str, **kwargs: object) -> None:
+        check_message_length(value)
+
+
+class TypingSchema(SenderField):
+    receiver = fields.String(
+        required=True, validate=validate.Length(min=1, max=USERNAME_MAX)
+    )
+    is_typing = StrictBoolean(required=True)
+
+
+class MarkReadSchema(SenderField):
+    message_ids = fields.List(
+        fields.String(validate=validate.Length(min=1, max=36)),
+        required=True,
+        validate=validate.Length(min=1, max=MARK_READ_MAX),
+    )
+
+
+class MessageSchema(StrictSchema):
+    """The message object, REST and events alike."""
+
+    id = fields.String()
+    sender = fields.Function(lambda m: m.sender.username)
+    receiver = fields.Function(lambda m: m.receiver.username)
+    message = fields.String(attribute="content")
+    timestamp = Timestamp(attribute="created_at")
+    is_bullying = fields.Boolean()
+    bullying_probability = fields.Float()
+    is_read = fields.Boolean()
+    client_id = fields.String(allow_none=True)
+    status = fields.String()
+
+
+class MessageSentSchema(StrictSchema):
+    """`message_sent`, and the `send_message` acknowledgement's data."""
+
+    id = fields.String()
+    client_id = fields.String(allow_none=True)
+    status = fields.String()
+    timestamp = Timestamp(attribute="created_at")
+    is_bullying = fields.Boolean()
+    bullying_probability = fields.Float()
+
+
+class HistoryQuerySchema(PageQuerySchema):
+    after = fields.String(load_default=None, validate=validate.Length(min=1, max=36))
+
+
+class MessagePostSchema(StrictSchema):
+    """REST sending: the receiver is in the path."""
+
+    message = TrimmedString(
+        required=True, validate=[validate.Length(max=RAW_MESSAGE_MAX), non_blank]
+    )
+    client_id = fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=validate.Length(min=1, max=CLIENT_ID_MAX),
+    )
+
+    @validates("message")
+    def check_length(self, value: str, **kwargs: object) -> None:
+        check_message_length(value)
+
+
+class ConversationSchema(StrictSchema):
+    username = fields.String()
+    last_message = fields.Nested(MessageSchema)
+    unread_count = fields.Integer()
+    online = fields.Boolean()
+
+
+class OnlineUserSchema(StrictSchema):
+    username = fields.String()
+    online = fields.Boolean()
+
+
+class BullyingReportSchema(StrictSchema):
+    username = fields.String()
+    bullying_count = fields.Integer()
+    max_bullying_count = fields.Integer()
+    remaining = fields.Integer()
+    is_blocked = fields.Boolean()
+    muted_until = Timestamp(allow_none=True)
+    flagged_messages = fields.Integer()
+    flagged_comments = fields.Integer()
+    flagged_posts = fields.Integer()
+
+
+class CanChatSchema(StrictSchema):
+    can_chat = fields.Boolean()
+    reason = fields.String(allow_none=True)
+    muted_until = Timestamp(allow_none=True)

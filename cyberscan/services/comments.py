@@ -1,0 +1,67 @@
+"""Comments on posts: scored like messages, listed oldest first."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from cyberscan.errors import Forbidden, NotFound
+from cyberscan.extensions import db
+from cyberscan.models import COMMENT, AuditLog, Comment, User
+from cyberscan.services import moderation, posts
+from cyberscan.services.pagination import Page, keyset_page
+
+
+def create_comment(author: User, post_id: int, content: str) -> Comment:
+    """Score, store and strike in one transaction; warn, block and tell admins after it."""
+    moderation.ensure_can_post(author)
+    post = posts.get_post(post_id)
+    comment = Comment(post_id=post.id, author_id=author.id, content=content)
+    moderation.score(comment)
+    db.session.add(comment)
+    strike = None
+    if comment.is_bullying:
+        strike = moderation.stage_strike(author, COMMENT, None, comment)
+    db.session.commit()
+    moderation.settle(strike)
+    return comment
+
+
+def get_comment(comment_id: int) -> Comment:
+    """One comment, or NotFound."""
+    comment = (
+        db.session.get(Comment, comment_id) if 0 < comment_id <= posts.MAX_ID else None
+    )
+    if comment is None:
+        raise NotFound(f"No comment with id {comment_id}.")
+    return comment
+
+
+def list_comments(post_id: int, limit: int, cursor: str | None = None) -> Page[Comment]:
+    """A post's comments, oldest first; NotFound when the post does not exist."""
+    posts.get_post(post_id)
+    return keyset_page(
+        select(Comment).where(Comment.post_id == post_id),
+        Comment.id,
+        limit=limit,
+        cursor=cursor,
+        newest_first=False,
+    )
+
+
+def delete_comment(actor: User, comment_id: int, reason: str | None = None) -> None:
+    """Delete a comment; only its author or an admin may."""
+    comment = get_comment(comment_id)
+    if comment.author_id != actor.id and not actor.is_admin:
+        raise Forbidden("Only the author or an admin can delete this comment.")
+    db.session.delete(comment)
+    if comment.author_id != actor.id:
+        db.session.add(
+            AuditLog(
+                actor_id=actor.id,
+                action="delete_comment",
+                target_user_id=comment.author_id,
+                reason=reason,
+                details={"comment_id": comment.id, "post_id": comment.post_id},
+            )
+        )
+    db.session.commit()

@@ -1,0 +1,68 @@
+"""Posts: scored like messages, listed newest first, deleted by their author or an admin."""
+
+from __future__ import annotations
+
+from sqlalchemy import delete, select
+
+from cyberscan.errors import Forbidden, NotFound
+from cyberscan.extensions import db
+from cyberscan.models import POST, AuditLog, Comment, Post, User
+from cyberscan.services import moderation
+from cyberscan.services.pagination import Page, keyset_page
+
+# Ids beyond a signed 32-bit INT cannot exist; SQLite would raise on them instead.
+MAX_ID = 2**31 - 1
+
+
+def create_post(author: User, content: str) -> Post:
+    """Score, store and strike in one transaction; warn, block and tell admins after it."""
+    moderation.ensure_can_post(author)
+    post = Post(author_id=author.id, content=content)
+    moderation.score(post)
+    db.session.add(post)
+    strike = None
+    if post.is_bullying:
+        strike = moderation.stage_strike(author, POST, None, post)
+    db.session.commit()
+    moderation.settle(strike)
+    return post
+
+
+def get_post(post_id: int) -> Post:
+    """One post with its author and comment count, or NotFound."""
+    post = db.session.get(Post, post_id) if 0 < post_id <= MAX_ID else None
+    if post is None:
+        raise NotFound(f"No post with id {post_id}.")
+    return post
+
+
+def list_posts(limit: int, cursor: str | None = None) -> Page[Post]:
+    """The feed, newest first; author and comment count come in the same query."""
+    return keyset_page(
+        select(Post), Post.id, limit=limit, cursor=cursor, newest_first=True
+    )
+
+
+def delete_post(actor: User, post_id: int, reason: str | None = None) -> None:
+    """Delete a post and its comments; only its author or an admin may."""
+    post = get_post(post_id)
+    if post.author_id != actor.id and not actor.is_admin:
+        raise Forbidden("Only the author or an admin can delete this post.")
+    remove_post(post)
+    if post.author_id != actor.id:
+        db.session.add(
+            AuditLog(
+                actor_id=actor.id,
+                action="delete_post",
+                target_user_id=post.author_id,
+                reason=reason,
+                details={"post_id": post.id},
+            )
+        )
+    db.session.commit()
+
+
+def remove_post(post: Post) -> None:
+    """Stage the deletion of a post and its comments (SQLite enforces no cascades)."""
+    db.session.execute(delete(Comment).where(Comment.post_id == post.id))
+    db.session.delete(post)

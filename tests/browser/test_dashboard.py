@@ -1,0 +1,148 @@
+"""The admin dashboard in headless Chromium against a live server.
+
+An admin logs in through the login page, a flagged message appears in the moderation
+queue without a reload, hostile markup in it stays text, and "Block author" blocks.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.browser.live import LiveServer
+from tests.helpers import PASSWORD
+
+pytestmark = [pytest.mark.browser, pytest.mark.timeout(180)]
+
+ABUSE = "you are a worthless pathetic loser, kill yourself"
+HOSTILE = (
+    '<img src=x onerror="window.__pwned=1"><script>window.__pwned=2</script> '
+    "nobody wants you here, worthless pathetic loser, kill yourself"
+)
+SCREENSHOT = Path("/tmp/cyberscan-dashboard.png")
+
+
+def admin_token(server: LiveServer, username: str) -> str:
+    status, body = server.request(
+        "POST", "/api/login", {"username": username, "password": PASSWORD}
+    )
+    assert status == 200, body
+    return body["access_token"]
+
+
+def send(server: LiveServer, token: str, receiver: str, text: str) -> dict[str, Any]:
+    """A private message over REST: the same pipeline and events as the socket."""
+    status, message = server.request(
+        "POST", f"/api/chat/messages/{receiver}", {"message": text}, token
+    )
+    assert status == 201, message
+    return message
+
+
+def flag_of(server: LiveServer, token: str, message_id: str) -> dict[str, Any]:
+    status, page = server.request("GET", "/api/admin/flagged?status=all", token=token)
+    assert status == 200, page
+    found = [flag for flag in page["items"] if flag["item_id"] == message_id]
+    assert len(found) == 1, page
+    return found[0]
+
+
+def test_admin_sees_a_flag_arrive_live_and_blocks_its_author(
+    live_server: LiveServer, chromium: Any
+) -> None:
+    from playwright.sync_api import expect
+
+    live_server.create_admin("dash_admin")
+    bully = live_server.register("bully_bob")
+    live_server.register("victim_vic")
+    token = admin_token(live_server, "dash_admin")
+
+    context = chromium.new_context(viewport={"width": 1440, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(20_000)
+    expect.set_options(timeout=20_000)
+    problems: list[str] = []
+    page.on("pageerror", lambda exc: problems.append(f"page error: {exc}"))
+    page.on(
+        "console",
+        lambda msg: msg.type == "error" and problems.append(f"console: {msg.text}"),
+    )
+    dialogs: list[str] = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+
+    # No session: /admin sends the browser to the login page, which refuses non-admins.
+    page.goto(live_server.url + "/admin")
+    expect(page).to_have_url(live_server.url + "/admin/login")
+    page.fill("#login-name", "victim_vic")
+    page.fill("#login-password", PASSWORD)
+    page.click("#login-submit")
+    expect(page.locator("#login-error")).to_contain_text("administrators only")
+    expect(page).to_have_url(live_server.url + "/admin/login")
+    problems.clear()  # the console logs that refused POST; from here on, nothing
+
+    page.fill("#login-name", "dash_admin")
+    page.click("#login-submit")
+    expect(page).to_have_url(live_server.url + "/admin")
+    expect(page.locator("#admin-name")).to_have_text("dash_admin")
+    cookies = page.evaluate("document.cookie")
+    assert "csrf_access_token=" in cookies
+    assert "access_token_cookie" not in cookies  # HttpOnly: no script can read it
+    # Socket.IO connected with the session cookie (polling is only the fallback).
+    expect(page.locator("#live-status")).to_have_attribute("data-state", "live")
+    expect(page.locator("#queue-empty")).to_be_visible()
+    expect(page.locator('[data-key="flagged_messages"] .card-value')).to_have_text("0")
+    page.evaluate("window.__sameDocument = true")  # a reload would forget this
+
+    message = send(live_server, bully, "victim_vic", ABUSE)
+    assert message["is_bullying"] is True, message  # the committed model flags it
+    flag = flag_of(live_server, token, message["id"])
+    assert flag["terms"], flag
+
+    row = page.locator(f'#queue-body tr[data-flag-id="{flag["id"]}"]')
+    expect(row).to_have_count(1)
+    assert page.evaluate("window.__sameDocument") is True  # arrived live
+    expect(row.locator(".author-name")).to_have_text("bully_bob")
+    expect(row.locator(".content-text")).to_have_text(ABUSE)
+    expect(row.locator(".term")).to_have_text(flag["terms"])
+    expect(row.locator("mark.term-hit").first).to_be_visible()
+    expect(page.locator('[data-key="flagged_messages"] .card-value')).to_have_text("1")
+    expect(page.locator('[data-key="pending_flags"] .card-value')).to_have_text("1")
+
+    # Moderation queues are full of hostile strings: they must stay text.
+    hostile = send(live_server, bully, "victim_vic", HOSTILE)
+    assert hostile["is_bullying"] is True, hostile
+    hostile_flag = flag_of(live_server, token, hostile["id"])
+    hostile_row = page.locator(f'#queue-body tr[data-flag-id="{hostile_flag["id"]}"]')
+    expect(hostile_row.locator(".content-text")).to_have_text(HOSTILE)
+    assert page.locator("#queue img, #queue script").count() == 0
+    assert page.evaluate("window.__pwned === undefined")
+
+    row.get_by_role("button", name="Block author").click()
+    expect(page.locator("#confirm")).to_be_visible()
+    expect(page.locator("#confirm-title")).to_have_text("Block bully_bob?")
+    page.fill("#confirm-reason", "Abusive private messages")
+    page.click("#confirm-ok")
+    expect(page.locator("#confirm")).to_be_hidden()
+
+    expect(row.locator(".badge-blocked")).to_be_visible()
+    expect(row.get_by_role("button", name="Unblock")).to_be_visible()
+    expect(row.get_by_role("button", name="Block author")).to_have_count(0)
+    user_row = page.locator('#users-body tr[data-username="bully_bob"]')
+    expect(user_row.locator(".badge-blocked")).to_be_visible()
+    expect(page.locator("#audit")).to_contain_text("dash_admin blocked bully_bob")
+    expect(page.locator('[data-key="blocked_users"] .card-value')).to_have_text("1")
+    status, body = live_server.request("GET", "/api/me", token=bully)
+    assert status == 403 and body["error"] == "blocked", body
+
+    page.screenshot(path=str(SCREENSHOT), full_page=True)
+    assert page.evaluate("window.__sameDocument") is True
+    assert dialogs == []
+    assert problems == []
+
+    page.click("#logout")
+    expect(page).to_have_url(live_server.url + "/admin/login")
+    page.goto(live_server.url + "/admin")
+    expect(page).to_have_url(live_server.url + "/admin/login")
+    context.close()

@@ -1,0 +1,99 @@
+"""Everything under /api/admin is for admins only: 401 without a token, 403 otherwise."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+
+from cyberscan.extensions import db
+from cyberscan.models import AuditLog, User
+from tests.helpers import assert_error, bearer
+
+# (method, path, body): every admin route, with a body that would be valid for an admin.
+ADMIN_ROUTES = [
+    ("GET", "/api/admin/summary", None),
+    ("GET", "/api/admin/stats", None),
+    ("GET", "/api/admin/flagged", None),
+    ("POST", "/api/admin/flagged/1/review", {"action": "dismiss"}),
+    ("GET", "/api/admin/users", None),
+    ("POST", "/api/admin/users/victim/block", {"reason": "x"}),
+    ("POST", "/api/admin/users/victim/unblock", {}),
+    ("POST", "/api/admin/users/victim/mute", {"minutes": 5}),
+    ("POST", "/api/admin/users/victim/unmute", {}),
+    ("POST", "/api/admin/users/victim/kick", {}),
+    ("GET", "/api/admin/audit-log", None),
+    ("GET", "/api/admin/export/users.csv", None),
+    ("GET", "/api/admin/export/messages.csv", None),
+]
+
+
+def call(client, method, path, body, headers=None):
+    return client.open(path, method=method, json=body, headers=headers or {})
+
+
+def test_the_list_covers_every_admin_route(app):
+    """A new admin route must be added to ADMIN_ROUTES, so it is tested for 401/403."""
+    listed = {
+        (method, path.replace("victim", "<username>"))
+        for method, path, _ in ADMIN_ROUTES
+    }
+    listed = {
+        (method, path.replace("/flagged/1/", "/flagged/<int:flag_id>/"))
+        for method, path in listed
+    }
+    registered = {
+        (method, rule.rule)
+        for rule in app.url_map.iter_rules()
+        if rule.rule.startswith("/api/admin")
+        for method in rule.methods - {"HEAD", "OPTIONS"}
+    }
+    assert registered == listed
+
+
+@pytest.mark.parametrize(("method", "path", "body"), ADMIN_ROUTES)
+def test_admin_route_without_token_is_401(client, make_user, method, path, body):
+    make_user("victim")
+    assert_error(call(client, method, path, body), 401, "unauthorized")
+    assert_error(
+        call(client, method, path, body, bearer("not.a.jwt")), 401, "unauthorized"
+    )
+
+
+@pytest.mark.parametrize(("method", "path", "body"), ADMIN_ROUTES)
+def test_admin_route_for_a_regular_user_is_403_and_changes_nothing(
+    client, app, make_user, auth_headers, method, path, body
+):
+    victim = make_user("victim")
+    headers = auth_headers(make_user("mallory"))
+    assert_error(call(client, method, path, body, headers), 403, "forbidden")
+    with app.app_context():
+        user = db.session.get(User, victim.id)
+        assert not user.is_blocked and user.muted_until is None
+        assert db.session.scalar(select(func.count()).select_from(AuditLog)) == 0
+
+
+@pytest.mark.parametrize(("method", "path", "body"), ADMIN_ROUTES)
+def test_admin_route_for_an_admin_is_not_refused(
+    client, make_user, admin_headers, method, path, body
+):
+    make_user("victim")
+    response = call(client, method, path, body, admin_headers)
+    # The flag does not exist: 404; everything else answers.
+    expected = 404 if "/flagged/1/" in path else 200
+    assert response.status_code == expected, response.get_data(as_text=True)
+
+
+def test_blocked_admin_is_refused_as_blocked(
+    client, make_user, auth_headers, admin_headers
+):
+    other = make_user("second_admin", is_admin=True)
+    headers = auth_headers(other)
+    client.post("/api/admin/users/second_admin/block", json={}, headers=admin_headers)
+    assert_error(client.get("/api/admin/summary", headers=headers), 403, "blocked")
+
+
+def test_refresh_token_is_not_an_admin_credential(client, admin, login):
+    refresh = login(admin)["refresh_token"]
+    assert_error(
+        client.get("/api/admin/summary", headers=bearer(refresh)), 401, "unauthorized"
+    )

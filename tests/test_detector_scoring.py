@@ -1,0 +1,263 @@
+"""The fast scorer reproduces the scikit-learn pipeline; artifacts are verified on load."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from cyberscan.detector import ArtifactError, Detector, Verdict, init_app, load_detector
+from cyberscan.detector.artifact import (
+    latest_artifact,
+    load_artifact,
+    next_version,
+    save_artifact,
+    sha256_file,
+)
+from cyberscan.detector.features import char_ngrams, normalize_text, word_ngrams
+from cyberscan.detector.pipeline import build_pipeline
+
+REPO = Path(__file__).resolve().parents[1]
+COMMITTED = latest_artifact(REPO / "models")
+
+ABUSE = [
+    "you are a stupid idiot",
+    "go kill yourself loser",
+    "nobody likes you, you ugly freak",
+    "shut up you worthless moron",
+    "you fat pig, everyone hates you",
+    "you are pathetic and disgusting",
+]
+CLEAN = [
+    "see you at the library at noon",
+    "thanks for the notes, you are the best",
+    "the lecture was really interesting today",
+    "happy birthday, have a great day",
+    "can you send me the slides please",
+    "i am making pasta for dinner tonight",
+]
+
+EDGE_TEXTS = [
+    "",
+    " ",
+    "\n\t",
+    "😀",
+    "😭😭😭 🔥",
+    "a",
+    "you",
+    "idiot idiot idiot idiot",
+    "you you you are are an an idiot idiot",
+    "go k1ll yourself l0ser",
+    "f u c k you b!tch",
+    "YOU ARE SOOOO STUPIDDDD!!!!!!",
+    "email me at bob.smith99@uni.edu or see https://example.com/a_b?q=1",
+    "@USER @USER you are a joke URL",
+    "in 2024 we had a 1 on 1 at 10pm",
+    "café naïve ＦＵＣＫ Ünïcödé",
+    "ok",
+    "x" * 5000,
+    " ".join(ABUSE + CLEAN) * 50,
+    "\x00\x01 control chars \u200b zero width",
+    "السلام عليكم 你好 привет",
+]
+
+
+@pytest.fixture(scope="module")
+def tiny_artifact(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A small model trained with the real pipeline and written with the real artifact code."""
+    texts = ABUSE * 3 + CLEAN * 3
+    labels = [1] * (len(ABUSE) * 3) + [0] * (len(CLEAN) * 3)
+    model = build_pipeline(word_min_df=1, char_min_df=1)
+    model.fit(texts, np.array(labels))
+    import sklearn
+
+    card = {"sklearn_version": sklearn.__version__, "threshold": 0.6}
+    path, _ = save_artifact(model, tmp_path_factory.mktemp("models"), card)
+    return path
+
+
+def _detectors(tiny_artifact: Path) -> list[Detector]:
+    detectors = [Detector.from_path(tiny_artifact)]
+    if COMMITTED is not None:
+        detectors.append(load_detector(COMMITTED))
+    return detectors
+
+
+def test_fast_scorer_matches_sklearn(tiny_artifact: Path) -> None:
+    texts = (
+        EDGE_TEXTS
+        + ABUSE
+        + CLEAN
+        + [f"{a} {c}" for a, c in zip(ABUSE, CLEAN, strict=True)]
+    )
+    for detector in _detectors(tiny_artifact):
+        expected = detector.pipeline.predict_proba(texts)[:, 1]
+        got = np.array([detector.score(t).probability for t in texts])
+        assert np.max(np.abs(got - expected)) < 1e-9, detector.version
+
+
+@pytest.mark.skipif(COMMITTED is None, reason="no committed model in models/")
+def test_fast_scorer_matches_sklearn_on_chat_eval() -> None:
+    import csv
+
+    with open(REPO / "train" / "eval" / "chat_eval.csv", encoding="utf-8") as fh:
+        texts = [row["text"] for row in csv.DictReader(fh)]
+    detector = load_detector(COMMITTED)
+    expected = detector.pipeline.predict_proba(texts)[:, 1]
+    got = np.array([v.probability for v in detector.score_batch(texts)])
+    assert np.max(np.abs(got - expected)) < 1e-9
+
+
+def test_batch_equals_single(tiny_artifact: Path) -> None:
+    for detector in _detectors(tiny_artifact):
+        batch = detector.score_batch(EDGE_TEXTS)
+        assert batch == [detector.score(t) for t in EDGE_TEXTS]
+        assert detector.score_batch([]) == []
+
+
+def test_verdict_shape_and_threshold_outside(tiny_artifact: Path) -> None:
+    detector = Detector.from_path(tiny_artifact)
+    verdict = detector.score("you are a stupid idiot")
+    assert isinstance(verdict, Verdict)
+    assert 0.0 <= verdict.probability <= 1.0
+    assert verdict.model_version == "cyberscan-clf-v1"
+    assert detector.threshold == 0.6
+    assert verdict.is_bullying(verdict.probability) is True
+    assert verdict.is_bullying(min(1.0, verdict.probability + 1e-6)) is False
+    as_dict = verdict.as_dict(0.0)
+    assert set(as_dict) == {"probability", "is_bullying", "model_version", "terms"}
+    assert as_dict["is_bullying"] is True
+    assert isinstance(as_dict["terms"], list)
+
+
+def test_terms_explain_the_score(tiny_artifact: Path) -> None:
+    for detector in _detectors(tiny_artifact):
+        verdict = detector.score("hey you stupid idiot, see you at the library")
+        assert 1 <= len(verdict.terms) <= 5
+        assert any("stupid" in t or "idiot" in t for t in verdict.terms[:2]), (
+            verdict.terms
+        )
+        assert detector.score("").terms == ()
+        assert detector.score("   ").terms == ()
+        assert set(detector.score("😀 library").terms) <= {"😀", "library"}
+
+
+def test_terms_show_deobfuscated_words() -> None:
+    if COMMITTED is None:
+        pytest.skip("no committed model in models/")
+    verdict = load_detector(COMMITTED).score("go k1ll yourself l0ser")
+    assert {"kill", "loser", "yourself", "kill yourself"} & set(verdict.terms)
+
+
+def test_probabilities_are_finite_for_extremes(tiny_artifact: Path) -> None:
+    detector = Detector.from_path(tiny_artifact)
+    for text in ["idiot " * 20000, "library " * 20000]:
+        p = detector.score(text).probability
+        assert 0.0 <= p <= 1.0
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("go k1ll yourself l0ser", "go kill yourself loser"),
+        ("you f*ck1ng b!tch", "you fucking bitch"),
+        ("f**k off", "fuck off"),
+        ("sh1t", "shit"),
+        ("a$$hole", "asshole"),
+        ("f u c k you", "fuck you"),
+        ("d u m b a s s", "dumbass"),
+        ("you are a looooser!!!!", "you are a loser!"),
+        ("YoU ArE SoOo StUpiD???", "you are so stupid?"),
+        ("killlll urself", "kill urself"),
+        ("cooool, gooood morning", "cool, good morning"),
+        ("ＦＵＣＫ café", "fuck cafe"),
+        ("I'm   here", "im here"),
+        ("in 2024 we had a 1 on 1", "in 2024 we had a 1 on 1"),
+        ("1st place at 10pm, mp3 and covid19", "1st place at 10pm, mp3 and covid19"),
+        ("u r a bot", "u r a bot"),
+        ("mail bob.smith99@uni.edu now", "mail bob.smith99@uni.edu now"),
+        ("see https://x.com/a_b?q=1!!", "see https://x.com/a_b?q=1!!"),
+        ("@USER thanks", "@user thanks"),
+        ("the score was 3-1, 100000 views", "the score was 3-1, 100000 views"),
+        ("", ""),
+    ],
+)
+def test_normalize_text(raw: str, expected: str) -> None:
+    assert normalize_text(raw) == expected
+
+
+def test_analyzers_use_placeholders_and_bigrams() -> None:
+    grams = word_ngrams(normalize_text("@bob see https://x.com now, mail a@b.org"))
+    assert grams[:6] == ["user", "see", "url", "now", "mail", "emailaddress"]
+    assert "see url" in grams
+    assert char_ngrams("hi") == [" hi", "hi ", " hi "]
+
+
+def test_load_refuses_sha_mismatch(tiny_artifact: Path, tmp_path: Path) -> None:
+    copy = tmp_path / "cyberscan-clf-v1.joblib"
+    shutil.copy(tiny_artifact, copy)
+    card = json.loads(tiny_artifact.with_suffix(".json").read_text())
+    card["artifact_sha256"] = "0" * 64
+    copy.with_suffix(".json").write_text(json.dumps(card))
+    with pytest.raises(ArtifactError, match="sha256"):
+        load_artifact(copy)
+
+
+def test_load_refuses_modified_artifact(tiny_artifact: Path, tmp_path: Path) -> None:
+    copy = tmp_path / "cyberscan-clf-v1.joblib"
+    copy.write_bytes(tiny_artifact.read_bytes() + b"\0")
+    shutil.copy(tiny_artifact.with_suffix(".json"), copy.with_suffix(".json"))
+    with pytest.raises(ArtifactError, match="corrupt or was replaced"):
+        Detector.from_path(copy)
+
+
+def test_load_refuses_other_sklearn_version(
+    tiny_artifact: Path, tmp_path: Path
+) -> None:
+    copy = tmp_path / "cyberscan-clf-v1.joblib"
+    shutil.copy(tiny_artifact, copy)
+    card = json.loads(tiny_artifact.with_suffix(".json").read_text())
+    card["sklearn_version"] = "0.24.2"
+    copy.with_suffix(".json").write_text(json.dumps(card))
+    with pytest.raises(ArtifactError, match=r"trained with scikit-learn 0\.24\.2"):
+        load_artifact(copy)
+
+
+def test_load_refuses_missing_files(tiny_artifact: Path, tmp_path: Path) -> None:
+    with pytest.raises(ArtifactError, match="does not exist"):
+        load_detector(tmp_path / "cyberscan-clf-v9.joblib")
+    lonely = tmp_path / "cyberscan-clf-v1.joblib"
+    shutil.copy(tiny_artifact, lonely)
+    with pytest.raises(ArtifactError, match="sidecar"):
+        load_artifact(lonely)
+
+
+def test_artifacts_are_immutable_and_numbered(tiny_artifact: Path) -> None:
+    folder = tiny_artifact.parent
+    assert next_version(folder) == 2
+    before = sha256_file(tiny_artifact)
+    with pytest.raises(ArtifactError, match="never overwritten"):
+        save_artifact(object(), folder, {}, version=1)
+    assert sha256_file(tiny_artifact) == before
+
+
+class _FakeApp:
+    def __init__(self, path: Path) -> None:
+        self.config = {"CLASSIFIER_PATH": str(path)}
+        self.extensions: dict[str, object] = {}
+
+
+def test_init_app_loads_once_and_caches(tiny_artifact: Path) -> None:
+    first, second = _FakeApp(tiny_artifact), _FakeApp(tiny_artifact)
+    init_app(first)
+    init_app(second)
+    assert isinstance(first.extensions["detector"], Detector)
+    assert first.extensions["detector"] is second.extensions["detector"]
+
+
+def test_init_app_refuses_missing_artifact(tmp_path: Path) -> None:
+    with pytest.raises(ArtifactError, match="does not exist"):
+        init_app(_FakeApp(tmp_path / "nope.joblib"))

@@ -1,0 +1,142 @@
+"""Behaviour of the committed model at the app's threshold (BULLYING_THRESHOLD = 0.6).
+
+These are capability tests in the style of CheckList / Made-With-ML: they pin what the
+model must do on unseen, hand-written chat, independent of any corpus metric.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from cyberscan.detector import Detector, load_detector
+from cyberscan.detector.artifact import latest_artifact
+
+pytestmark = pytest.mark.model
+
+THRESHOLD = 0.6
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def detector() -> Detector:
+    path = latest_artifact(REPO / "models")
+    assert path is not None, "no committed model in models/"
+    return load_detector(path)
+
+
+CLEAR_ABUSE = [
+    "go kill yourself loser",
+    "you are a worthless piece of shit",
+    "nobody likes you, you fat ugly freak",
+    "shut up you stupid bitch",
+    "you're so pathetic, everyone laughs at you",
+    "kill yourself, nobody would care",
+    "you disgusting whore",
+    "you're a dumb retard",
+    "i'm going to beat you up after class",
+    "fuck you, you worthless idiot",
+    # obfuscated
+    "go k1ll yourself",
+    "you're a l0ser",
+    "f u c k you",
+    "you f*cking b!tch",
+    "ur sooo stupiddd",
+    "YOU ARE A WORTHLESS IDIOT",
+    "shut up 1d10t",
+]
+
+CLEAN_AND_HARD_NEGATIVE = [
+    "hey, are we still meeting at the library at 4?",
+    "thanks for sending the notes, you're a lifesaver",
+    "happy birthday! have an amazing day",
+    "can someone explain question 3 of the problem set",
+    # figurative violence
+    "I could kill for a coffee",
+    "this assignment is killing me",
+    "that joke killed me lol",
+    "my feet are killing me after that hike",
+    # self-deprecation
+    "I'm such an idiot lol, I forgot my keys again",
+    "ugh I'm so dumb, I studied the wrong chapter",
+    # friendly teasing
+    "you nerd, of course you finished early",
+    pytest.param(
+        "shut up, you're hilarious",
+        marks=pytest.mark.xfail(
+            strict=True,
+            reason="known miss of v1: 'shut up' is almost always abuse in the corpora",
+        ),
+    ),
+    # identity words used neutrally
+    "the muslim student association meets today",
+    "my gay cousin is visiting",
+    "the black student union is hosting a movie night",
+    "my jewish roommate invited me to passover dinner",
+    "the women in engineering club meets tonight",
+    # ordinary text with numbers, email, URL
+    "class of 2024 reunion is at 7pm in room 101",
+    "email me at sam.lee@uni.example.edu or check https://example.com/notes",
+]
+
+
+@pytest.mark.parametrize("text", CLEAR_ABUSE)
+def test_clear_abuse_is_flagged(detector: Detector, text: str) -> None:
+    assert detector.score(text).probability >= THRESHOLD
+
+
+@pytest.mark.parametrize("text", CLEAN_AND_HARD_NEGATIVE)
+def test_clean_and_hard_negatives_are_not_flagged(
+    detector: Detector, text: str
+) -> None:
+    assert detector.score(text).probability < THRESHOLD
+
+
+NAME_TEMPLATES = [
+    "{name} is such a worthless loser",
+    "{name}, you ugly freak, nobody wants you here",
+    "{name} is coming to the study group tonight",
+    "tell {name} the quiz moved to friday",
+]
+NAMES = ["Emily", "Jamal", "Priya", "Mohammed", "Chen", "Olga", "Diego", "Kofi"]
+
+
+@pytest.mark.parametrize("template", NAME_TEMPLATES)
+def test_swapping_names_does_not_change_the_verdict(
+    detector: Detector, template: str
+) -> None:
+    verdicts = {
+        name: detector.score(template.format(name=name)).is_bullying(THRESHOLD)
+        for name in NAMES
+    }
+    assert len(set(verdicts.values())) == 1, verdicts
+
+
+@pytest.mark.parametrize(
+    "neutral",
+    [
+        "see you at practice tomorrow",
+        "did you finish the lab report",
+        "the bus was late again",
+        "I'm at the cafeteria",
+    ],
+)
+@pytest.mark.parametrize("insult", ["you idiot", "you ugly loser", "stupid bitch"])
+def test_adding_an_insult_raises_the_score(
+    detector: Detector, neutral: str, insult: str
+) -> None:
+    before = detector.score(neutral).probability
+    after = detector.score(f"{neutral}, {insult}").probability
+    assert after > before + 0.1
+
+
+@pytest.mark.parametrize(
+    ("text", "expected_term"),
+    [("go kill yourself loser", "kill"), ("you are a stupid idiot", "idiot")],
+)
+def test_terms_name_the_abusive_words(
+    detector: Detector, text: str, expected_term: str
+) -> None:
+    terms = detector.score(text).terms
+    assert any(expected_term in t for t in terms), terms

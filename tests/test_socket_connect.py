@@ -1,0 +1,185 @@
+"""Socket.IO connect: identity comes only from the access token (API.md §5)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from flask_jwt_extended import create_access_token
+from flask_socketio import ConnectionRefusedError
+from sqlalchemy import select, update
+
+from cyberscan.extensions import db
+from cyberscan.models import Message, User
+from cyberscan.realtime.auth import authenticate
+from tests.fixtures_realtime import events
+
+
+def test_connect_with_auth_token_gets_online_users(trio, connect):
+    alice, bob, _ = trio
+    connect(bob)
+    sio = connect(alice)
+    assert events(sio, "online_users") == [["alice", "bob"]]
+
+
+def test_connect_with_token_query_parameter(trio, socket_client):
+    alice = trio[0]
+    sio = socket_client(None, query_string=f"token={alice.token}")
+    assert sio.is_connected()
+    assert events(sio, "online_users") == [["alice"]]
+
+
+def test_connect_with_bearer_header(trio, socket_client):
+    alice = trio[0]
+    sio = socket_client(None, headers={"Authorization": f"Bearer {alice.token}"})
+    assert sio.is_connected()
+
+
+def test_connect_with_dashboard_cookie_from_same_origin(trio, client, socket_client):
+    alice = trio[0]
+    client.set_cookie("access_token_cookie", alice.token)
+    sio = socket_client(None, headers={"Origin": "http://localhost"})
+    assert sio.is_connected()
+
+
+def test_cookie_from_another_origin_is_refused(trio, client, socket_client):
+    alice = trio[0]
+    client.set_cookie("access_token_cookie", alice.token)
+    sio = socket_client(None, headers={"Origin": "https://evil.example"})
+    assert not sio.is_connected()
+
+
+@pytest.mark.parametrize(
+    "auth",
+    [None, {}, {"token": ""}, {"token": None}, {"token": 123}, {"token": "garbage"}],
+)
+def test_missing_or_malformed_token_is_refused(trio, raw_socket, auth):
+    assert not raw_socket(auth).is_connected()
+
+
+def test_username_field_without_token_is_refused(trio, raw_socket):
+    sio = raw_socket({"username": "alice"}, query_string="username=alice")
+    assert not sio.is_connected()
+
+
+def test_refresh_token_is_refused(trio, login, make_user, socket_client):
+    user = make_user("dave")
+    sio = socket_client(login(user)["refresh_token"])
+    assert not sio.is_connected()
+
+
+def test_expired_token_is_refused(app, trio, socket_client):
+    alice = trio[0]
+    with app.app_context():
+        token = create_access_token(
+            identity=str(alice.id), expires_delta=timedelta(seconds=-60)
+        )
+    assert not socket_client(token).is_connected()
+
+
+def test_revoked_token_is_refused(trio, client, socket_client):
+    alice = trio[0]
+    response = client.post("/api/logout", headers=alice.headers)
+    assert response.status_code == 200
+    assert not socket_client(alice.token).is_connected()
+
+
+def test_blocked_account_is_refused(app, trio, socket_client):
+    alice = trio[0]
+    with app.app_context():
+        db.session.execute(
+            update(User).where(User.id == alice.id).values(is_blocked=True)
+        )
+        db.session.commit()
+    assert not socket_client(alice.token).is_connected()
+
+
+@pytest.mark.parametrize(
+    ("auth", "code"),
+    [
+        (None, "unauthorized"),
+        ({"token": "x.y.z"}, "unauthorized"),
+        ("blocked", "blocked"),
+    ],
+)
+def test_refusal_data_is_error_and_message(app, trio, auth, code):
+    alice = trio[0]
+    if auth == "blocked":
+        with app.app_context():
+            db.session.execute(
+                update(User).where(User.id == alice.id).values(is_blocked=True)
+            )
+            db.session.commit()
+        auth = {"token": alice.token}
+    with app.test_request_context("/socket.io/"):
+        with pytest.raises(ConnectionRefusedError) as refused:
+            authenticate(auth)
+    data = refused.value.error_args["data"]
+    assert data["error"] == code
+    assert isinstance(data["message"], str) and data["message"]
+
+
+def test_username_in_auth_or_query_does_not_change_identity(
+    app, trio, raw_socket, socket_client
+):
+    """The old exploit: naming another user next to one's own token."""
+    alice, bob, carol = trio
+    spoof = raw_socket(
+        {"token": alice.token, "username": "bob", "sender": "bob"},
+        query_string="username=bob&sender=bob",
+    )
+    assert spoof.is_connected()
+    receiver = socket_client(carol.token)
+    events(receiver)
+    ack = spoof.emit(
+        "send_message", {"receiver": "carol", "message": "who am I"}, callback=True
+    )
+    assert ack["ok"] is True
+    (received,) = events(receiver, "receive_message")
+    assert received["sender"] == "alice"
+    with app.app_context():
+        stored = db.session.scalars(select(Message)).one()
+        assert stored.sender_id == alice.id
+
+
+def test_spoofed_sender_field_is_refused_and_nothing_stored(app, trio, connect):
+    alice, bob, _ = trio
+    sio = connect(alice)
+    listener = connect(bob)
+    events(sio), events(listener)
+    ack = sio.emit(
+        "send_message",
+        {"sender": "bob", "receiver": "bob", "message": "hi"},
+        callback=True,
+    )
+    assert ack["ok"] is False and ack["error"] == "forbidden"
+    assert events(sio, "error")[0]["error"] == "forbidden"
+    assert events(listener, "receive_message") == []
+    assert sio.is_connected()
+    with app.app_context():
+        assert db.session.scalar(select(Message)) is None
+
+
+def test_matching_sender_field_is_accepted(trio, connect):
+    alice, bob, _ = trio
+    sio = connect(alice)
+    ack = sio.emit(
+        "send_message",
+        {"sender": "ALICE", "receiver": "bob", "message": "hi"},
+        callback=True,
+    )
+    assert ack["ok"] is True
+
+
+def test_block_holds_on_next_event_even_without_a_kick(app, trio, connect):
+    alice, bob, _ = trio
+    sio = connect(alice)
+    with app.app_context():
+        db.session.execute(
+            update(User).where(User.id == alice.id).values(is_blocked=True)
+        )
+        db.session.commit()
+    ack = sio.emit("send_message", {"receiver": "bob", "message": "hi"}, callback=True)
+    assert ack["ok"] is False and ack["error"] == "blocked"
+    ack = sio.emit("typing", {"receiver": "bob", "is_typing": True}, callback=True)
+    assert ack["ok"] is False and ack["error"] == "blocked"

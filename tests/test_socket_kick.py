@@ -1,0 +1,97 @@
+"""Blocks and kicks close every connection of the user (notify.account_blocked / kick)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from cyberscan.extensions import db
+from cyberscan.models import Message, User, utcnow
+from cyberscan.realtime import notify, presence
+from tests.fixtures_realtime import drain, events
+from tests.helpers import FixedScoreDetector
+
+
+def test_account_blocked_reaches_every_tab_then_closes_them(app, trio, connect):
+    alice, bob, carol = trio
+    tab1, tab2 = connect(bob), connect(bob)
+    watcher = connect(alice)
+    events(watcher)
+    with app.app_context():
+        notify.account_blocked(bob.id, "Abusive messages.")
+    for tab in (tab1, tab2):
+        assert not tab.is_connected()
+        received = [item["name"] for item in drain(tab)]
+        assert received[-1] == "account_blocked"
+    assert watcher.is_connected()
+    assert events(watcher, "user_left") == ["bob"]
+    with app.app_context():
+        assert presence.online_user_ids() == {alice.id}
+
+
+def test_account_blocked_payload_is_the_reason(app, trio, connect):
+    bob = trio[1]
+    tab = connect(bob)
+    drain(tab)
+    with app.app_context():
+        notify.account_blocked(bob.id, "Abusive messages.")
+    assert [(e["name"], e["args"]) for e in drain(tab)] == [
+        ("account_blocked", [{"reason": "Abusive messages."}])
+    ]
+
+
+def test_kick_sends_kicked_and_closes(app, trio, connect):
+    alice, bob, _ = trio
+    tab = connect(bob)
+    other = connect(alice)
+    drain(tab)
+    with app.app_context():
+        assert notify.kick(bob.id, "Please reconnect.") == 1
+    assert not tab.is_connected()
+    assert [(e["name"], e["args"]) for e in drain(tab)] == [
+        ("kicked", [{"reason": "Please reconnect."}])
+    ]
+    assert other.is_connected()
+
+
+def test_kick_of_offline_user_is_harmless(app, trio):
+    with app.app_context():
+        assert notify.kick(trio[0].id, "nobody home") == 0
+
+
+def test_muted_notice(app, trio, connect):
+    bob = trio[1]
+    tab = connect(bob)
+    drain(tab)
+    until = utcnow() + timedelta(minutes=5)
+    with app.app_context():
+        notify.muted(bob.id, until)
+        notify.muted(bob.id, None)
+    notices = events(tab, "muted")
+    assert notices[0]["muted_until"].endswith("Z")
+    assert notices[1]["muted_until"] is None
+
+
+def test_reaching_the_strike_limit_blocks_and_disconnects(app, trio, connect):
+    app.config["MAX_BULLYING_COUNT"] = 2
+    app.extensions["detector"] = FixedScoreDetector(0.97)
+    alice, bob, _ = trio
+    sender, other_tab = connect(alice), connect(alice)
+    receiver = connect(bob)
+    ack = sender.emit(
+        "send_message", {"receiver": "bob", "message": "x"}, callback=True
+    )
+    assert ack["ok"] and ack["data"]["is_bullying"] is True
+    warning = events(sender, "moderation_warning")
+    assert warning[0]["remaining"] == 1
+    ack = sender.emit(
+        "send_message", {"receiver": "bob", "message": "y"}, callback=True
+    )
+    assert ack["ok"] is True  # stored and acknowledged before the block closes it
+    assert not sender.is_connected() and not other_tab.is_connected()
+    assert "account_blocked" in [e["name"] for e in drain(sender)]
+    assert len(events(receiver, "receive_message")) == 2
+    with app.app_context():
+        assert db.session.get(User, alice.id).is_blocked
+        assert len(db.session.scalars(select(Message)).all()) == 2

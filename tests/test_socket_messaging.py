@@ -1,0 +1,366 @@
+"""send_message, typing and mark_as_read over Socket.IO (API.md §5)."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import event, func, select
+from sqlalchemy.exc import OperationalError
+
+from cyberscan.extensions import db
+from cyberscan.models import Flag, Message, User, utcnow
+from tests.fixtures_realtime import events
+from tests.helpers import FixedScoreDetector
+
+MESSAGE_KEYS = {
+    "id",
+    "sender",
+    "receiver",
+    "message",
+    "timestamp",
+    "is_bullying",
+    "bullying_probability",
+    "is_read",
+    "client_id",
+    "status",
+}
+SENT_KEYS = {
+    "id",
+    "client_id",
+    "status",
+    "timestamp",
+    "is_bullying",
+    "bullying_probability",
+}
+
+
+def stored(app) -> list[Message]:
+    with app.app_context():
+        rows = db.session.scalars(select(Message).order_by(Message.seq)).all()
+        for row in rows:
+            db.session.expunge(row)
+        return rows
+
+
+def test_message_reaches_receiver_and_senders_other_tabs_only(app, trio, connect):
+    alice, bob, carol = trio
+    sender, other_tab = connect(alice), connect(alice)
+    receiver, outsider = connect(bob), connect(carol)
+    for sio in (sender, other_tab, receiver, outsider):
+        events(sio)
+    ack = sender.emit(
+        "send_message",
+        {"receiver": "bob", "message": "  hello bob  ", "client_id": "c-1"},
+        callback=True,
+    )
+    assert ack["ok"] is True
+    sent = ack["data"]
+    assert set(sent) == SENT_KEYS
+    assert sent["status"] == "delivered" and sent["client_id"] == "c-1"
+    assert sent["timestamp"].endswith("Z")
+    assert events(sender) == [
+        {"name": "message_sent", "args": [sent], "namespace": "/"}
+    ]
+    (received,) = events(receiver, "receive_message")
+    assert set(received) == MESSAGE_KEYS
+    assert received["sender"] == "alice" and received["receiver"] == "bob"
+    assert received["message"] == "hello bob"
+    assert received["id"] == sent["id"] and received["is_read"] is False
+    assert events(other_tab, "receive_message") == [received]
+    assert events(outsider) == []
+    (row,) = stored(app)
+    assert row.id == sent["id"] and row.content == "hello bob"
+    assert row.status == "delivered"
+
+
+def test_offline_receiver_is_saved(app, trio, connect):
+    alice = trio[0]
+    sender = connect(alice)
+    ack = sender.emit("send_message", {"receiver": "bob", "message": "hi"}, callback=True)
+    assert ack["data"]["status"] == "saved"
+    assert stored(app)[0].status == "saved"
+
+
+def test_receiver_name_is_case_insensitive(trio, connect):
+    sender = connect(trio[0])
+    ack = sender.emit("send_message", {"receiver": "BOB", "message": "hi"}, callback=True)
+    assert ack["ok"] is True
+
+
+def test_same_client_id_stores_once_and_answers_the_first(app, trio, connect):
+    alice, bob, _ = trio
+    sender, receiver = connect(alice), connect(bob)
+    events(receiver)
+    payload = {"receiver": "bob", "message": "once", "client_id": "retry-1"}
+    first = sender.emit("send_message", payload, callback=True)
+    second = sender.emit("send_message", {**payload, "message": "twice"}, callback=True)
+    assert second == first
+    assert len(stored(app)) == 1
+    assert len(events(receiver, "receive_message")) == 1
+
+
+def test_client_id_is_per_sender(app, trio, connect):
+    alice, bob, _ = trio
+    a, b = connect(alice), connect(bob)
+    a.emit("send_message", {"receiver": "bob", "message": "x", "client_id": "same"})
+    b.emit("send_message", {"receiver": "alice", "message": "y", "client_id": "same"})
+    assert len(stored(app)) == 2
+
+
+class RacingDetector(FixedScoreDetector):
+    """Commits a copy with the same client_id from another connection while the
+    first request is between its duplicate check and its commit: a real race."""
+
+    def __init__(self, app, sender_id: int, receiver_id: int, client_id: str) -> None:
+        super().__init__(0.1)
+        self.app, self.args = app, (sender_id, receiver_id, client_id)
+        self.raced = False
+
+    def score(self, text_: str):
+        if not self.raced:
+            self.raced = True
+            sender_id, receiver_id, client_id = self.args
+            low, high = sorted((sender_id, receiver_id))
+            with db.engine.begin() as conn:
+                conn.execute(
+                    Message.__table__.insert().values(
+                        id="00000000-0000-4000-8000-000000000001",
+                        sender_id=sender_id,
+                        receiver_id=receiver_id,
+                        conversation_key=f"{low}:{high}",
+                        content="the winner",
+                        client_id=client_id,
+                        created_at=utcnow(),
+                        is_read=False,
+                        status="saved",
+                        bullying_probability=0.1,
+                        is_bullying=False,
+                        model_version="x",
+                        terms=[],
+                    )
+                )
+        return super().score(text_)
+
+
+def test_racing_retry_answers_the_winner(app, trio, connect):
+    alice, bob, _ = trio
+    app.extensions["detector"] = RacingDetector(app, alice.id, bob.id, "race-1")
+    sender, receiver = connect(alice), connect(bob)
+    events(receiver)
+    ack = sender.emit(
+        "send_message",
+        {"receiver": "bob", "message": "the loser", "client_id": "race-1"},
+        callback=True,
+    )
+    assert ack["ok"] is True
+    assert ack["data"]["id"] == "00000000-0000-4000-8000-000000000001"
+    assert [row.content for row in stored(app)] == ["the winner"]
+    assert events(receiver, "receive_message") == []
+    assert sender.is_connected()
+
+
+def test_flagged_message_is_delivered_and_counted(app, trio, connect):
+    app.extensions["detector"] = FixedScoreDetector(0.97)
+    alice, bob, _ = trio
+    sender, receiver = connect(alice), connect(bob)
+    events(receiver)
+    ack = sender.emit("send_message", {"receiver": "bob", "message": "x"}, callback=True)
+    assert ack["data"]["is_bullying"] is True
+    assert ack["data"]["status"] == "delivered"
+    assert events(receiver, "receive_message")[0]["is_bullying"] is True
+    assert events(sender, "moderation_warning")[0]["bullying_count"] == 1
+    with app.app_context():
+        assert db.session.get(User, alice.id).bullying_count == 1
+        flag = db.session.scalars(select(Flag)).one()
+        assert flag.item_id == ack["data"]["id"] and flag.item_type == "message"
+
+
+@pytest.mark.parametrize("app_settings", [{"FLAGGED_MESSAGE_POLICY": "withhold"}])
+def test_withheld_message_is_stored_not_delivered(app, trio, connect, client):
+    app.extensions["detector"] = FixedScoreDetector(0.97)
+    alice, bob, _ = trio
+    sender, other_tab, receiver = connect(alice), connect(alice), connect(bob)
+    events(receiver), events(other_tab)
+    ack = sender.emit("send_message", {"receiver": "bob", "message": "x"}, callback=True)
+    assert ack["data"]["status"] == "withheld"
+    assert events(receiver) == []
+    assert len(events(other_tab, "receive_message")) == 1
+    assert stored(app)[0].status == "withheld"
+    hidden = client.get("/api/chat/messages/alice", headers=bob.headers).get_json()
+    assert hidden["items"] == []
+    shown = client.get("/api/chat/messages/bob", headers=alice.headers).get_json()
+    assert [item["status"] for item in shown["items"]] == ["withheld"]
+
+
+def test_muted_sender_is_refused(app, trio, connect):
+    from datetime import timedelta
+
+    alice = trio[0]
+    with app.app_context():
+        db.session.get(User, alice.id).muted_until = utcnow() + timedelta(minutes=5)
+        db.session.commit()
+    sender = connect(alice)
+    events(sender)
+    ack = sender.emit("send_message", {"receiver": "bob", "message": "x"}, callback=True)
+    assert ack["ok"] is False and ack["error"] == "muted"
+    assert ack["muted_until"].endswith("Z")
+    assert events(sender, "error")[0]["error"] == "muted"
+    assert stored(app) == []
+
+
+@pytest.mark.parametrize(
+    "app_settings",
+    [{"RATELIMIT_ENABLED": True, "SEND_LIMIT_PER_USER": "3 per minute"}],
+)
+def test_rate_limit_refuses_excess_and_stores_nothing(app, trio, connect):
+    alice, bob, _ = trio
+    sender = connect(alice)
+    acks = [
+        sender.emit("send_message", {"receiver": "bob", "message": f"m{i}"}, callback=True)
+        for i in range(4)
+    ]
+    assert [ack["ok"] for ack in acks] == [True, True, True, False]
+    assert acks[3]["error"] == "rate_limited" and acks[3]["retry_after"] >= 1
+    assert len(stored(app)) == 3
+    # the limit is per user: bob still sends
+    other = connect(bob)
+    assert other.emit(
+        "send_message", {"receiver": "alice", "message": "hi"}, callback=True
+    )["ok"]
+
+
+def test_database_failure_answers_unavailable_and_delivers_nothing(app, trio, connect):
+    alice, bob, _ = trio
+    sender, receiver = connect(alice), connect(bob)
+    events(sender), events(receiver)
+
+    def fail_commit(conn):
+        raise OperationalError("COMMIT", {}, Exception("server has gone away"))
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "commit", fail_commit)
+    try:
+        ack = sender.emit(
+            "send_message", {"receiver": "bob", "message": "lost?"}, callback=True
+        )
+    finally:
+        event.remove(engine, "commit", fail_commit)
+    assert ack["ok"] is False and ack["error"] == "unavailable"
+    assert events(sender, "error") == [
+        {"error": "unavailable", "message": ack["message"], "event": "send_message"}
+    ]
+    assert events(receiver) == []
+    assert stored(app) == []
+    assert sender.is_connected()
+    ack = sender.emit("send_message", {"receiver": "bob", "message": "ok"}, callback=True)
+    assert ack["ok"] is True
+
+
+def test_typing_reaches_only_the_receiver(app, trio, connect):
+    alice, bob, carol = trio
+    a, a2, b, c = connect(alice), connect(alice), connect(bob), connect(carol)
+    for sio in (a, a2, b, c):
+        events(sio)
+    ack = a.emit("typing", {"receiver": "bob", "is_typing": True}, callback=True)
+    assert ack["ok"] is True
+    assert events(b) == [
+        {
+            "name": "user_typing",
+            "args": [{"sender": "alice", "is_typing": True}],
+            "namespace": "/",
+        }
+    ]
+    assert events(a) == [] and events(a2) == [] and events(c) == []
+    assert stored(app) == []
+
+
+def test_mark_as_read_marks_only_own_unread_and_tells_each_sender(app, trio, connect):
+    alice, bob, carol = trio
+    a, b, c = connect(alice), connect(bob), connect(carol)
+    ids = {}
+    for name, sio, receiver, text_ in [
+        ("a1", a, "bob", "one"),
+        ("a2", a, "bob", "two"),
+        ("c1", c, "bob", "three"),
+        ("a3", a, "carol", "not bob's"),
+    ]:
+        ids[name] = sio.emit(
+            "send_message", {"receiver": receiver, "message": text_}, callback=True
+        )["data"]["id"]
+    for sio in (a, b, c):
+        events(sio)
+    wanted = [ids["a1"], ids["a2"], ids["c1"], ids["a3"], "no-such-id"]
+    ack = b.emit("mark_as_read", {"message_ids": wanted}, callback=True)
+    assert ack["ok"] is True
+    assert ack["data"]["count"] == 3
+    assert sorted(ack["data"]["message_ids"]) == sorted([ids["a1"], ids["a2"], ids["c1"]])
+    assert events(b, "messages_marked_read") == [ack["data"]]
+    (to_alice,) = events(a, "messages_read")
+    assert to_alice["reader"] == "bob"
+    assert sorted(to_alice["message_ids"]) == sorted([ids["a1"], ids["a2"]])
+    assert events(c, "messages_read") == [
+        {"reader": "bob", "message_ids": [ids["c1"]]}
+    ]
+    read = {row.id: row.is_read for row in stored(app)}
+    assert read[ids["a3"]] is False
+    assert read[ids["a1"]] and read[ids["a2"]] and read[ids["c1"]]
+    again = b.emit("mark_as_read", {"message_ids": wanted}, callback=True)
+    assert again["data"] == {"count": 0, "message_ids": []}
+    assert events(a, "messages_read") == []
+
+
+def test_database_sessions_are_released_after_every_event(app, trio, connect):
+    alice = trio[0]
+    sender = connect(alice)
+    with app.app_context():
+        pool = db.engine.pool
+    sender.emit("send_message", {"receiver": "bob", "message": "hi"}, callback=True)
+    sender.emit("typing", {"receiver": "bob", "is_typing": False}, callback=True)
+    sender.emit("mark_as_read", {"message_ids": ["x"]}, callback=True)
+    sender.emit("send_message", [1, 2], callback=True)
+    sender.emit("send_message", {"receiver": "nobody", "message": "x"}, callback=True)
+    assert pool.checkedout() == 0
+
+
+def test_one_commit_and_few_statements_per_message(app, trio, connect):
+    alice = trio[0]
+    sender = connect(alice)
+    statements: list[str] = []
+    commits: list[int] = []
+    with app.app_context():
+        engine = db.engine
+
+    def count(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    def on_commit(conn):
+        commits.append(1)
+
+    event.listen(engine, "before_cursor_execute", count)
+    event.listen(engine, "commit", on_commit)
+    try:
+        ack = sender.emit(
+            "send_message",
+            {"receiver": "bob", "message": "hi", "client_id": "k"},
+            callback=True,
+        )
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+        event.remove(engine, "commit", on_commit)
+    assert ack["ok"] is True
+    assert len(commits) == 1
+    # user reload, receiver lookup, client_id check, insert
+    assert len(statements) <= 4, statements
+
+
+def test_server_sets_the_timestamp_and_a_client_one_is_refused(app, trio, connect):
+    sender = connect(trio[0])
+    forged = {"receiver": "bob", "message": "x", "timestamp": "2000-01-01T00:00:00Z"}
+    refused = sender.emit("send_message", forged, callback=True)
+    assert refused["ok"] is False and "timestamp" in refused["errors"]
+    before = utcnow().replace(microsecond=0)
+    ack = sender.emit("send_message", {"receiver": "bob", "message": "x"}, callback=True)
+    assert ack["ok"]
+    with app.app_context():
+        created = db.session.scalar(select(func.max(Message.created_at)))
+    assert created >= before

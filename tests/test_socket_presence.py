@@ -1,0 +1,109 @@
+"""Presence: online_users, user_joined/user_left, several tabs, the Redis registry."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+import redis
+
+from cyberscan.realtime import presence
+from cyberscan.realtime.presence import MemoryPresence, RedisPresence
+from tests.fixtures_realtime import events
+
+REDIS_URL = "redis://127.0.0.1:6379/0"
+
+
+def test_joined_on_first_connection_left_on_last(trio, connect):
+    alice, bob, carol = trio
+    watcher = connect(carol)
+    events(watcher)
+    first = connect(alice)
+    second = connect(alice)
+    assert events(watcher, "user_joined") == ["alice"]
+    assert events(second, "online_users") == [["alice", "carol"]]
+    first.disconnect()
+    assert events(watcher, "user_left") == []
+    second.disconnect()
+    assert events(watcher, "user_left") == ["alice"]
+
+
+def test_online_users_includes_self_and_others_only_online(trio, connect):
+    alice, bob, carol = trio
+    connect(bob)
+    sio = connect(alice)
+    assert events(sio, "online_users") == [["alice", "bob"]]
+
+
+def test_online_user_ids_for_the_admin_summary(app, trio, connect):
+    alice, bob, _ = trio
+    connect(alice)
+    connect(alice)
+    connect(bob)
+    with app.app_context():
+        assert presence.online_user_ids() == {alice.id, bob.id}
+        assert presence.is_online(alice.id)
+
+
+def test_refused_connection_is_not_online(app, trio, raw_socket):
+    raw_socket({"token": "nope"})
+    with app.app_context():
+        assert presence.online_user_ids() == set()
+
+
+def test_memory_presence_counts_connections():
+    registry = MemoryPresence()
+    assert registry.add(1, "a") is True
+    assert registry.add(1, "b") is False
+    assert registry.sids(1) == {"a", "b"}
+    assert registry.remove(1, "a") is False
+    assert registry.remove(1, "a") is False
+    assert registry.remove(1, "b") is True
+    assert registry.online_user_ids() == set()
+
+
+@pytest.fixture
+def redis_prefix():
+    prefix = f"cyberscan:test:{uuid.uuid4().hex}"
+    yield prefix
+    client = redis.Redis.from_url(REDIS_URL)
+    for key in client.scan_iter(f"{prefix}:*"):
+        client.delete(key)
+
+
+def test_redis_presence_is_shared_by_processes(redis_prefix):
+    one = RedisPresence(REDIS_URL, redis_prefix)
+    two = RedisPresence(REDIS_URL, redis_prefix)
+    assert one.add(7, "sid-a") is True
+    assert two.add(7, "sid-b") is False
+    assert two.online_user_ids() == {7}
+    assert one.sids(7) == {"sid-a", "sid-b"}
+    assert one.remove(7, "sid-a") is False
+    assert two.is_online(7)
+    assert two.remove(7, "sid-b") is True
+    assert one.online_user_ids() == set()
+    assert not one.is_online(7)
+
+
+def test_redis_sweep_drops_a_dead_process(redis_prefix):
+    alive = RedisPresence(REDIS_URL, redis_prefix)
+    dead = RedisPresence(REDIS_URL, redis_prefix)
+    alive.add(1, "a1")
+    dead.add(1, "d1")
+    dead.add(2, "d2")
+    assert alive.sweep() == set()  # the other process is still beating
+    redis.Redis.from_url(REDIS_URL).delete(f"{redis_prefix}:alive:{dead.process_id}")
+    assert alive.sweep() == {2}
+    assert alive.online_user_ids() == {1}
+    assert alive.sids(1) == {"a1"}
+    assert alive.sweep() == set()
+
+
+def test_redis_forget_process_on_shutdown(redis_prefix):
+    one = RedisPresence(REDIS_URL, redis_prefix)
+    two = RedisPresence(REDIS_URL, redis_prefix)
+    one.add(1, "a")
+    one.add(2, "b")
+    two.add(2, "c")
+    assert one.forget_process() == {1}
+    assert two.online_user_ids() == {2}

@@ -1,0 +1,228 @@
+"""The training and evaluation CLIs: versioned output, clear errors for bad CSV files."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from cyberscan.detector.artifact import sha256_file
+from train import evaluate, train
+
+REPO = Path(__file__).resolve().parents[1]
+
+GOOD_ROWS = [
+    ("you are an idiot", 1),
+    ("go kill yourself loser", 1),
+    ("you stupid ugly loser", 1),
+    ("nobody likes you freak", 1),
+    ("shut up you moron", 1),
+    ("you are a disgusting pig", 1),
+    ("have a nice day", 0),
+    ("see you at the library", 0),
+    ("thanks for the notes", 0),
+    ("the lecture was great", 0),
+    ("happy birthday friend", 0),
+    ("lunch at noon in the library?", 0),
+]
+
+
+def write_csv(path: Path, text: str) -> Path:
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def good_csv(tmp_path: Path) -> Path:
+    lines = ["text,label,category"] + [f'"{t}",{y},x' for t, y in GOOD_ROWS]
+    return write_csv(tmp_path / "good.csv", "\n".join(lines) + "\n")
+
+
+def run_train(*args: str) -> int:
+    return train.main(["--cv", "2", "--chat-eval", "", *args])
+
+
+def test_train_writes_next_version_without_touching_earlier(
+    good_csv: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    models = tmp_path / "models"
+    assert (
+        run_train("--data", str(good_csv), "--models-dir", str(models), "--no-report")
+        == 0
+    )
+    first = models / "cyberscan-clf-v1.joblib"
+    before = sha256_file(first)
+    out = capsys.readouterr().out
+    assert "[1/7]" in out and "[7/7]" in out
+
+    assert run_train("--data", f"{good_csv}=2", "--models-dir", str(models)) == 0
+    assert sha256_file(first) == before
+    card = json.loads((models / "cyberscan-clf-v2.json").read_text())
+    assert card["version"] == "cyberscan-clf-v2"
+    assert card["artifact_sha256"] == sha256_file(models / "cyberscan-clf-v2.joblib")
+    assert card["threshold"] == 0.6
+    assert card["data"][0]["sha256"] and card["data"][0]["weight"] == 2
+    for key in (
+        "python_version",
+        "sklearn_version",
+        "hyperparameters",
+        "cv",
+        "held_out",
+    ):
+        assert key in card
+    report = models / "cyberscan-clf-v2-report"
+    for name in (
+        "index.html",
+        "report.md",
+        "roc.png",
+        "precision_recall.png",
+        "confusion.png",
+        "histograms.png",
+    ):
+        assert (report / name).is_file(), name
+        assert (report / name).stat().st_size < 200_000
+
+
+def test_train_refuses_existing_version(good_csv: Path, tmp_path: Path, capsys) -> None:
+    models = tmp_path / "models"
+    assert (
+        run_train("--data", str(good_csv), "--models-dir", str(models), "--no-report")
+        == 0
+    )
+    code = run_train(
+        "--data", str(good_csv), "--models-dir", str(models), "--version", "1"
+    )
+    assert code != 0
+    assert "already exists" in capsys.readouterr().err
+
+
+BAD_CSVS = {
+    "empty": ("", "file is empty"),
+    "blank": ("\n\n", "file is empty"),
+    "no_label_column": (
+        "text,score\nhello,1\n",
+        "line 1: header lacks the column(s) label",
+    ),
+    "no_columns": (
+        "just some words\n",
+        "line 1: header lacks the column(s) text, label",
+    ),
+    "one_class": ("text,label\nhello,0\nworld,0\n", "every row has label 0"),
+    "bad_label": (
+        "text,label\nhello,0\nworld,yes\nbye,1\n",
+        "line 3: label must be 0 or 1",
+    ),
+    "empty_text": ("text,label\nhello,0\n ,1\n", "line 3: text is empty"),
+    "short_row": ("text,label\nhello,0\nworld\n", "line 3: expected 2 fields"),
+    "long_row": ("text,label\nhello,0\nworld,1,extra\n", "line 3: expected 2 fields"),
+    "only_header": ("text,label\n", "no data rows"),
+    "multiline_then_bad": (
+        'text,label\n"two\nlines",0\nok,1\nbad,2\n',
+        "line 5: label must be 0 or 1",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_CSVS))
+def test_train_bad_csv_names_file_and_line(
+    case: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    content, message = BAD_CSVS[case]
+    bad = write_csv(tmp_path / f"{case}.csv", content)
+    code = run_train("--data", str(bad), "--models-dir", str(tmp_path / "m"))
+    err = capsys.readouterr().err
+    assert code != 0
+    assert str(bad) in err and message in err, err
+    assert "Traceback" not in err
+    assert not (tmp_path / "m").exists()
+
+
+def test_train_missing_and_undecodable_files(tmp_path: Path, capsys) -> None:
+    missing = tmp_path / "nope.csv"
+    assert run_train("--data", str(missing), "--models-dir", str(tmp_path / "m")) != 0
+    assert f"{missing}: file not found" in capsys.readouterr().err
+    latin = tmp_path / "latin.csv"
+    latin.write_bytes(b"text,label\nhello,0\ncaf\xe9,1\n")
+    assert run_train("--data", str(latin), "--models-dir", str(tmp_path / "m")) != 0
+    assert f"{latin}, line 3: not valid UTF-8" in capsys.readouterr().err
+
+
+def test_cli_error_has_no_traceback_in_a_real_process(tmp_path: Path) -> None:
+    bad = write_csv(tmp_path / "bad.csv", "text,label\nhello,0\nworld,maybe\n")
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "train.train",
+            "--data",
+            str(bad),
+            "--models-dir",
+            str(tmp_path / "m"),
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode != 0
+    assert (
+        proc.stderr.strip()
+        == f"error: {bad}, line 3: label must be 0 or 1, got 'maybe'"
+    )
+
+
+def test_evaluate_prints_metrics_json(good_csv: Path, tmp_path: Path, capsys) -> None:
+    models = tmp_path / "models"
+    assert (
+        run_train("--data", str(good_csv), "--models-dir", str(models), "--no-report")
+        == 0
+    )
+    capsys.readouterr()
+    model = models / "cyberscan-clf-v1.joblib"
+    assert evaluate.main(["--data", str(good_csv), "--model", str(model)]) == 0
+    result = json.loads(capsys.readouterr().out)
+    for key in (
+        "n",
+        "roc_auc",
+        "average_precision",
+        "threshold",
+        "precision",
+        "recall",
+        "f1",
+        "false_positive_rate",
+        "accuracy",
+    ):
+        assert key in result, key
+    assert result["n"] == len(GOOD_ROWS)
+    assert result["threshold"] == 0.6
+    assert (
+        evaluate.main(
+            [
+                "--data",
+                str(good_csv),
+                "--model",
+                str(model),
+                "--threshold",
+                "0.3",
+                "--by-category",
+            ]
+        )
+        == 0
+    )
+    result = json.loads(capsys.readouterr().out)
+    assert result["threshold"] == 0.3 and "x" in result["by_category"]
+
+
+def test_evaluate_errors_are_clear(good_csv: Path, tmp_path: Path, capsys) -> None:
+    assert (
+        evaluate.main(["--data", str(good_csv), "--model", str(tmp_path / "x.joblib")])
+        == 2
+    )
+    assert "does not exist" in capsys.readouterr().err
+    bad = write_csv(tmp_path / "bad.csv", "text\nhello\n")
+    assert (
+        evaluate.main(["--data", str(bad), "--model", str(tmp_path / "x.joblib")]) == 2
+    )
