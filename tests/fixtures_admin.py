@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
 from flask import Flask
+from sqlalchemy import event
 
+from cyberscan.extensions import db
 from cyberscan.models import User
 from tests.helpers import FixedScoreDetector
 
@@ -50,3 +53,25 @@ def events_named() -> Callable[[list[dict[str, Any]], str], list[Any]]:
         return [event["args"][0] for event in received if event["name"] == name]
 
     return pick
+
+
+@pytest.fixture
+def count_queries(app: Flask) -> Callable[[], Any]:
+    """A context manager collecting the SQL statements the app runs inside it."""
+
+    @contextmanager
+    def counting() -> Iterator[list[str]]:
+        seen: list[str] = []
+
+        def before(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+            seen.append(statement)
+
+        with app.app_context():
+            engine = db.engine
+        event.listen(engine, "before_cursor_execute", before)
+        try:
+            yield seen
+        finally:
+            event.remove(engine, "before_cursor_execute", before)
+
+    return counting

@@ -338,3 +338,17 @@ def test_user_list_rejects_bad_query(client, admin_headers, query):
         422,
         "validation_error",
     )
+
+
+def test_blank_reason_is_no_reason(client, app, member, admin_headers):
+    member("bob")
+    client.post(
+        "/api/admin/users/bob/mute",
+        json={"minutes": 5, "reason": "   "},
+        headers=admin_headers,
+    )
+    body = client.post(
+        "/api/admin/users/bob/block", json={"reason": ""}, headers=admin_headers
+    ).get_json()
+    assert body["user"]["blocked_reason"] == "Blocked by an administrator."
+    assert [row[3] for row in audit(app)] == [None, "Blocked by an administrator."]

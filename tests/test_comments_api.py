@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 
 from cyberscan.extensions import db
 from cyberscan.models import COMMENT, AuditLog, Comment, Flag, User
-from tests.helpers import assert_error
+from tests.helpers import PASSWORD, assert_error
 
 COMMENT_KEYS = {
     "id",
@@ -235,3 +235,47 @@ def test_muted_user_cannot_comment(
     assert body["muted_until"].endswith("Z")
     with app.app_context():
         assert count(Comment) == 0
+
+
+def test_comment_list_costs_the_same_queries_for_1_or_30_comments(
+    client, app, make_user, post_id, alice, count_queries
+):
+    bob = make_user("bob")
+    headers = client.post(
+        "/api/login", json={"username": "bob", "password": PASSWORD}
+    ).get_json()
+    headers = {"Authorization": f"Bearer {headers['access_token']}"}
+    with app.app_context():
+        db.session.add(Comment(post_id=post_id, author_id=alice.id, content="one"))
+        db.session.commit()
+    url = f"/api/post/{post_id}/comments"
+    with count_queries() as one:
+        assert client.get(url, headers=headers).status_code == 200
+    with app.app_context():
+        db.session.add_all(
+            Comment(
+                post_id=post_id, author_id=(bob if n % 2 else alice).id, content="c"
+            )
+            for n in range(29)
+        )
+        db.session.commit()
+    with count_queries() as many:
+        page = client.get(url, headers=headers).get_json()
+    assert len(page["items"]) == 30
+    assert {c["author"] for c in page["items"]} == {"alice", "bob"}
+    assert len(many) == len(one)
+
+
+@pytest.mark.parametrize(
+    "app_settings",
+    [{"RATELIMIT_ENABLED": True, "SEND_LIMIT_PER_USER": "1 per minute"}],
+)
+def test_commenting_is_rate_limited_per_user(client, post_id, bob_headers):
+    comment(client, bob_headers, post_id)
+    assert_error(
+        client.post(
+            f"/api/comment/{post_id}", json={"content": "again"}, headers=bob_headers
+        ),
+        429,
+        "rate_limited",
+    )

@@ -111,11 +111,43 @@ def test_fast_scorer_matches_sklearn_on_chat_eval() -> None:
     assert np.max(np.abs(got - expected)) < 1e-9
 
 
+def _assert_same_verdicts(batch: list[Verdict], single: list[Verdict]) -> None:
+    # score_batch sums the same terms in another order (sparse products), so the
+    # probabilities may differ in the last bits; terms and versions must be identical.
+    assert len(batch) == len(single)
+    for b, s in zip(batch, single, strict=True):
+        assert isinstance(b, Verdict)
+        assert (b.terms, b.model_version) == (s.terms, s.model_version)
+        assert abs(b.probability - s.probability) < 1e-9
+
+
 def test_batch_equals_single(tiny_artifact: Path) -> None:
+    # Empty and token-less texts between others, repeated words and repeated bigrams.
+    texts = EDGE_TEXTS + ["", "idiot", "😀", "stupid idiot stupid idiot you"] + ABUSE
     for detector in _detectors(tiny_artifact):
-        batch = detector.score_batch(EDGE_TEXTS)
-        assert batch == [detector.score(t) for t in EDGE_TEXTS]
+        batch = detector.score_batch(texts)
+        _assert_same_verdicts(batch, [detector.score(t) for t in texts])
+        expected = detector.pipeline.predict_proba(texts)[:, 1]
+        got = np.array([v.probability for v in batch])
+        assert np.max(np.abs(got - expected)) < 1e-9, detector.version
         assert detector.score_batch([]) == []
+        assert detector.score_batch(["", " "]) == [detector.score("")] * 2
+        _assert_same_verdicts(
+            detector.score_batch(("you idiot",)), [detector.score("you idiot")]
+        )
+
+
+@pytest.mark.skipif(COMMITTED is None, reason="no committed model in models/")
+def test_batch_equals_single_on_corpus_like_texts() -> None:
+    import csv
+
+    with open(REPO / "train" / "eval" / "chat_eval.csv", encoding="utf-8") as fh:
+        texts = [row["text"] for row in csv.DictReader(fh)]
+    texts += [f"{a} {b} {a}" for a, b in zip(texts, reversed(texts), strict=True)]
+    detector = load_detector(COMMITTED)
+    _assert_same_verdicts(
+        detector.score_batch(texts), [detector.score(t) for t in texts]
+    )
 
 
 def test_verdict_shape_and_threshold_outside(tiny_artifact: Path) -> None:

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from contextlib import contextmanager
-
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 
 from cyberscan.extensions import db
 from cyberscan.models import POST, AuditLog, Comment, Flag, Post, User
@@ -37,23 +35,6 @@ def create(client, headers, content="Lovely weather today"):
     response = client.post("/api/post", json={"content": content}, headers=headers)
     assert response.status_code == 201, response.get_json()
     return response.get_json()
-
-
-@contextmanager
-def count_statements(app):
-    """Counts the SQL statements the app's engine runs inside the block."""
-    seen: list[str] = []
-
-    def before(conn, cursor, statement, *args):  # noqa: ANN001, ANN002
-        seen.append(statement)
-
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", before)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", before)
 
 
 def test_create_post_answers_the_scored_post_with_trimmed_content(
@@ -159,14 +140,14 @@ def test_feed_default_page_is_50(client, app, alice, alice_headers):
 
 
 def test_feed_costs_the_same_queries_for_1_or_40_posts_with_comments(
-    client, app, alice, make_user, alice_headers
+    client, app, alice, make_user, alice_headers, count_queries
 ):
     """Author and comment_count come in the page query: no query per row."""
     bob = make_user("bob")
     with app.app_context():
         db.session.add(Post(author_id=alice.id, content="only"))
         db.session.commit()
-    with count_statements(app) as one:
+    with count_queries() as one:
         assert client.get("/api/posts", headers=alice_headers).status_code == 200
     with app.app_context():
         for n in range(40):
@@ -178,7 +159,7 @@ def test_feed_costs_the_same_queries_for_1_or_40_posts_with_comments(
                 for author in (alice, bob)
             )
         db.session.commit()
-    with count_statements(app) as many:
+    with count_queries() as many:
         page = client.get("/api/posts", headers=alice_headers).get_json()
     assert len(page["items"]) == 41
     assert {p["comment_count"] for p in page["items"][:40]} == {2}
@@ -314,3 +295,20 @@ def test_blocked_user_cannot_post_or_read(
     assert_error(client.get("/api/posts", headers=alice_headers), 403, "blocked")
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(Post)) == 0
+
+
+@pytest.mark.parametrize(
+    "app_settings",
+    [{"RATELIMIT_ENABLED": True, "SEND_LIMIT_PER_USER": "2 per minute"}],
+)
+def test_posting_is_rate_limited_per_user(
+    client, app, alice_headers, make_user, auth_headers
+):
+    create(client, alice_headers)
+    create(client, alice_headers)
+    response = client.post("/api/post", json={"content": "3rd"}, headers=alice_headers)
+    assert_error(response, 429, "rate_limited")
+    assert int(response.headers["Retry-After"]) >= 1
+    create(client, auth_headers(make_user("bob")))  # a budget per user
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Post)) == 3

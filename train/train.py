@@ -44,6 +44,15 @@ SHARED_CORPORA = (
     "olid_offensive",
     "kaggle_insults",
 )
+# Relative weights of the shared corpora in the default run (every file otherwise gets
+# the same total weight); chosen on an inner validation split of the training parts,
+# see docs/model.md "Experiments".
+SHARED_WEIGHTS: dict[str, float] = {
+    "cyberbullying_tweets": 1.5,
+    "davidson_hate_offensive": 2.0,
+    "olid_offensive": 1.5,
+    "kaggle_insults": 1.0,
+}
 OWN_DATA_DIR = REPO_ROOT / "train" / "data"
 CHAT_EVAL = REPO_ROOT / "train" / "eval" / "chat_eval.csv"
 DEFAULT_MODELS_DIR = REPO_ROOT / "models"
@@ -89,8 +98,15 @@ class Progress:
 
 
 def default_data_files() -> list[str]:
-    """Return the shared corpora plus every CSV under ``train/data/``."""
-    files = [str(SHARED_DATA / name / "train.csv") for name in SHARED_CORPORA]
+    """Return the shared corpora (with their default weights) plus ``train/data/*.csv``.
+
+    Each entry is a ``PATH[=WEIGHT]`` spec like the ``--data`` option takes.
+    """
+    files = []
+    for name in SHARED_CORPORA:
+        path = str(SHARED_DATA / name / "train.csv")
+        weight = SHARED_WEIGHTS.get(name, 1.0)
+        files.append(path if weight == 1.0 else f"{path}={weight:g}")
     files += [str(p) for p in sorted(OWN_DATA_DIR.glob("*.csv"))]
     return files
 

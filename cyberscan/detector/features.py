@@ -82,6 +82,10 @@ _STRETCHED = re.compile(r"\b[a-z]*?([a-z])\1\1[a-z]*")
 _RUN3 = re.compile(r"([a-z])\1{2,}")
 _HAS_RUN3 = re.compile(r"([a-z])\1\1").search
 _PUNCT_RUN = re.compile(r"([^\w\s])\1+")
+# A necessary condition for _SPACED or _PUNCT_RUN to change anything.
+_SPACED_OR_RUN = re.compile(
+    r"(?<![\w*])[a-z][ .\-_*][a-z][ .\-_*][a-z]|([^\w\s])\1"
+).search
 _SPACES = re.compile(r"\s+")
 # Combining marks left by NFKD ("é" -> "e" + U+0301), removed to fold accents.
 _COMBINING = re.compile(
@@ -90,7 +94,8 @@ _COMBINING = re.compile(
 
 # Word tokens: letters/digits (apostrophes already removed), or one emoji/symbol.
 _TOKEN = re.compile(r"[^\W_]+|[^\w\s\x00-\x7f]")
-_ASCII_TOKEN = re.compile(r"[^\W_]+")
+# For ASCII text [^\W_] is exactly [a-zA-Z0-9]; the explicit class is faster.
+_ASCII_TOKEN = re.compile(r"[a-zA-Z0-9]+")
 _URL_TOKEN = re.compile(
     r"(?:https?://|www\.)\S+|(?<![\w.+-])[\w.+-]+@[\w-]+\.[\w.-]+|@\w+"
 )
@@ -197,12 +202,17 @@ def _fix_spaced(match: re.Match[str]) -> str:
 def _normalize_plain(text: str) -> str:
     if "'" in text or "’" in text or "`" in text or "‘" in text or "´" in text:
         text = _APOSTROPHES.sub("", text)
-    text = _SPACED.sub(_fix_spaced, text)
+    # Most texts hold neither spaced letters nor punctuation runs; one search for
+    # both is cheaper than two substitutions that change nothing.  The later steps
+    # only turn characters into letters, so they cannot create a punctuation run.
+    spaced_or_run = _SPACED_OR_RUN(text) is not None
+    if spaced_or_run:
+        text = _SPACED.sub(_fix_spaced, text)
     if _HAS_SYMBOL(text):
         text = _OBFUSCATED.sub(_fix_obfuscated, text)
     if _HAS_RUN3(text):
         text = _STRETCHED.sub(_fix_stretched, text)
-    return _PUNCT_RUN.sub(r"\1", text)
+    return _PUNCT_RUN.sub(r"\1", text) if spaced_or_run else text
 
 
 def normalize_text(text: str) -> str:
@@ -254,6 +264,20 @@ def word_ngrams(normalized: str) -> list[str]:
     """Word unigrams and bigrams of already-normalised text (a TfidfVectorizer analyzer)."""
     tokens = word_tokens(normalized)
     return tokens + [a + " " + b for a, b in pairwise(tokens)]
+
+
+def word_ngrams_1_3(normalized: str) -> list[str]:
+    """Word unigrams, bigrams and trigrams of already-normalised text (an analyzer)."""
+    tokens = word_tokens(normalized)
+    return (
+        tokens
+        + [a + " " + b for a, b in pairwise(tokens)]
+        + [a + " " + b + " " + c for a, b, c in zip(tokens, tokens[1:], tokens[2:])]
+    )
+
+
+# The word analyzers the fast scorer understands, with their longest n-gram.
+WORD_ANALYZERS = {word_ngrams: 2, word_ngrams_1_3: 3}
 
 
 @lru_cache(maxsize=65536)

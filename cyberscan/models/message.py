@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import (
     JSON,
     Boolean,
-    Float,
+    Double,
     ForeignKey,
     Index,
     String,
@@ -57,7 +57,7 @@ class Message(db.Model):
     is_read: Mapped[bool] = mapped_column(Boolean, default=False)
     read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     status: Mapped[str] = mapped_column(String(16), default=DELIVERED)
-    bullying_probability: Mapped[float] = mapped_column(Float, default=0.0)
+    bullying_probability: Mapped[float] = mapped_column(Double, default=0.0)
     is_bullying: Mapped[bool] = mapped_column(Boolean, default=False)
     model_version: Mapped[str] = mapped_column(String(64), default="")
     terms: Mapped[list[str]] = mapped_column(JSON, default=list)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Float, ForeignKey, Index, String
+from sqlalchemy import JSON, Double, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from cyberscan.extensions import db
@@ -30,7 +30,7 @@ class Flag(db.Model):
     item_id: Mapped[str] = mapped_column(String(36))
     author_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     content: Mapped[str] = mapped_column(String(2000))
-    probability: Mapped[float] = mapped_column(Float)
+    probability: Mapped[float] = mapped_column(Double)
     model_version: Mapped[str] = mapped_column(String(64))
     terms: Mapped[list[str]] = mapped_column(JSON, default=list)
     created_at: Mapped[datetime] = mapped_column(

@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import (
     JSON,
     Boolean,
-    Float,
+    Double,
     ForeignKey,
     Integer,
     String,
@@ -33,7 +33,7 @@ class Comment(db.Model):
     author_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     content: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    bullying_probability: Mapped[float] = mapped_column(Float, default=0.0)
+    bullying_probability: Mapped[float] = mapped_column(Double, default=0.0)
     is_bullying: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
     model_version: Mapped[str] = mapped_column(String(64), default="")
     terms: Mapped[list[str]] = mapped_column(JSON, default=list)
@@ -49,7 +49,7 @@ class Post(db.Model):
     author_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     content: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    bullying_probability: Mapped[float] = mapped_column(Float, default=0.0)
+    bullying_probability: Mapped[float] = mapped_column(Double, default=0.0)
     is_bullying: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
     model_version: Mapped[str] = mapped_column(String(64), default="")
     terms: Mapped[list[str]] = mapped_column(JSON, default=list)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from marshmallow import fields, validate
+from marshmallow import fields, post_load, validate
 
 from cyberscan.schemas.common import (
     PageQuerySchema,
@@ -27,10 +27,21 @@ def _username(attribute: str) -> fields.Function:
     return fields.Function(get, dump_only=True)
 
 
+def _blank_to_none(data: dict[str, Any], *names: str) -> dict[str, Any]:
+    for name in names:
+        if data.get(name) == "":
+            data[name] = None
+    return data
+
+
 class ReasonSchema(StrictSchema):
-    """An optional reason, kept in the audit log."""
+    """An optional reason, kept in the audit log; blank means none."""
 
     reason = TrimmedString(load_default=None, validate=validate.Length(max=500))
+
+    @post_load
+    def blank_reason(self, data: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+        return _blank_to_none(data, "reason")
 
 
 class UnblockSchema(ReasonSchema):
@@ -48,6 +59,10 @@ class MuteSchema(ReasonSchema):
 class ReviewSchema(StrictSchema):
     action = fields.String(required=True, validate=validate.OneOf(REVIEW_ACTIONS))
     note = TrimmedString(load_default=None, validate=validate.Length(max=500))
+
+    @post_load
+    def blank_note(self, data: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+        return _blank_to_none(data, "note")
 
 
 class FlagQuerySchema(PageQuerySchema):

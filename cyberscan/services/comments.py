@@ -7,12 +7,14 @@ from sqlalchemy import select
 from cyberscan.errors import Forbidden, NotFound
 from cyberscan.extensions import db
 from cyberscan.models import COMMENT, AuditLog, Comment, User
-from cyberscan.services import moderation, posts
+from cyberscan.services import moderation, posts, ratelimit
 from cyberscan.services.pagination import Page, keyset_page
 
 
 def create_comment(author: User, post_id: int, content: str) -> Comment:
     """Score, store and strike in one transaction; warn, block and tell admins after it."""
+    # The per-user sending limit, with a budget of its own for comments.
+    ratelimit.hit("SEND_LIMIT_PER_USER", "comment", author.id)
     moderation.ensure_can_post(author)
     post = posts.get_post(post_id)
     comment = Comment(post_id=post.id, author_id=author.id, content=content)

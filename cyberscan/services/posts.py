@@ -7,7 +7,7 @@ from sqlalchemy import delete, select
 from cyberscan.errors import Forbidden, NotFound
 from cyberscan.extensions import db
 from cyberscan.models import POST, AuditLog, Comment, Post, User
-from cyberscan.services import moderation
+from cyberscan.services import moderation, ratelimit
 from cyberscan.services.pagination import Page, keyset_page
 
 # Ids beyond a signed 32-bit INT cannot exist; SQLite would raise on them instead.
@@ -16,6 +16,8 @@ MAX_ID = 2**31 - 1
 
 def create_post(author: User, content: str) -> Post:
     """Score, store and strike in one transaction; warn, block and tell admins after it."""
+    # The per-user sending limit, with a budget of its own for posts.
+    ratelimit.hit("SEND_LIMIT_PER_USER", "post", author.id)
     moderation.ensure_can_post(author)
     post = Post(author_id=author.id, content=content)
     moderation.score(post)

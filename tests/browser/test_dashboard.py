@@ -122,6 +122,10 @@ def test_admin_sees_a_flag_arrive_live_and_blocks_its_author(
     row.get_by_role("button", name="Block author").click()
     expect(page.locator("#confirm")).to_be_visible()
     expect(page.locator("#confirm-title")).to_have_text("Block bully_bob?")
+    page.click("#confirm-cancel")  # changing one's mind blocks no one (counted below)
+    expect(page.locator("#confirm")).to_be_hidden()
+
+    row.get_by_role("button", name="Block author").click()
     page.fill("#confirm-reason", "Abusive private messages")
     page.click("#confirm-ok")
     expect(page.locator("#confirm")).to_be_hidden()
@@ -135,8 +139,29 @@ def test_admin_sees_a_flag_arrive_live_and_blocks_its_author(
     expect(page.locator('[data-key="blocked_users"] .card-value')).to_have_text("1")
     status, body = live_server.request("GET", "/api/me", token=bully)
     assert status == 403 and body["error"] == "blocked", body
+    status, log = live_server.request("GET", "/api/admin/audit-log", token=token)
+    blocks = [e for e in log["items"] if e["action"] == "block"]
+    assert [(e["target"], e["reason"]) for e in blocks] == [
+        ("bully_bob", "Abusive private messages")
+    ]
 
     page.screenshot(path=str(SCREENSHOT), full_page=True)
+
+    # Reviewing takes a flag out of the pending queue and into the reviewed one.
+    hostile_row.get_by_role("button", name="Dismiss").click()
+    expect(hostile_row).to_have_count(0)
+    expect(row).to_have_count(1)
+    expect(page.locator("#audit")).to_contain_text("dash_admin dismissed a flag on")
+    page.get_by_role("tab", name="Reviewed").click()
+    expect(hostile_row.locator(".reviewed")).to_have_text("Dismissed by dash_admin")
+    expect(row).to_have_count(0)
+
+    page.fill("#user-search", "victim")
+    expect(page.locator("#users-body tr")).to_have_count(1)
+    expect(page.locator("#users-body tr")).to_have_attribute(
+        "data-username", "victim_vic"
+    )
+
     assert page.evaluate("window.__sameDocument") is True
     assert dialogs == []
     assert problems == []

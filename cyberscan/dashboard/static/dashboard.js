@@ -319,7 +319,11 @@
       fragment.appendChild(document.createTextNode(excerpt));
       return fragment;
     }
-    var pattern = new RegExp("(" + usable.map(escapeRegExp).join("|") + ")", "gi");
+    // Whole words only: the term "you" must not light up half of "yourself".
+    var pattern = new RegExp(
+      "(?<![\\p{L}\\p{N}])(" + usable.map(escapeRegExp).join("|") + ")(?![\\p{L}\\p{N}])",
+      "giu"
+    );
     var last = 0;
     excerpt.replace(pattern, function (match, _group, offset) {
       if (offset > last) fragment.appendChild(document.createTextNode(excerpt.slice(last, offset)));
@@ -713,6 +717,10 @@
   $("stats-hours").addEventListener("change", function (event) {
     state.hours = parseInt(event.target.value, 10) || 24;
     loadStats().catch(function (error) { toast(error.message, "error"); });
+  });
+  // Cancel is not a submit button, so Enter in the reason field confirms.
+  $("confirm-cancel").addEventListener("click", function () {
+    $("confirm").close("cancel");
   });
   $("logout").addEventListener("click", function () {
     api("/admin/logout", { method: "POST" })

@@ -1,0 +1,156 @@
+"""The real socket.io-client 4.x against a live server, under eventlet and gevent."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+pytestmark = pytest.mark.e2e
+
+
+def who(cluster, account, server=0) -> dict:
+    return {
+        "url": cluster.servers[server].url,
+        "token": account.token,
+        "name": account.username,
+    }
+
+
+def check_chat(result: dict, alice, bob, carol) -> None:
+    assert alice.username in result["alice_online_users"]
+    assert set(result["bob_online_users"]) >= {alice.username, bob.username, carol.username}
+    assert result["typing_ack"]["ok"] is True
+    assert result["typing"] == {"sender": bob.username, "is_typing": True}
+    send_ack = result["send_ack"]
+    assert send_ack["ok"] is True and send_ack["data"]["status"] == "delivered"
+    assert send_ack["data"] == result["message_sent"]
+    received = result["received"]
+    assert received["message"] == "hello from node"
+    assert received["sender"] == alice.username and received["receiver"] == bob.username
+    assert received["id"] == send_ack["data"]["id"]
+    assert result["retry_ack"] == send_ack  # same client_id: the first answer
+    assert result["read_ack"]["data"] == {"count": 1, "message_ids": [received["id"]]}
+    assert result["messages_read"] == {"reader": bob.username, "message_ids": [received["id"]]}
+    assert result["spoof_ack"]["ok"] is False and result["spoof_ack"]["error"] == "forbidden"
+    assert result["spoof_error"]["event"] == "send_message"
+    assert [a["error"] for a in result["bad_acks"]] == ["validation_error"] * 6
+    assert result["bad_typing"]["error"] == "validation_error"
+    assert result["bad_read"]["error"] == "validation_error"
+    assert result["unknown"]["error"] == "not_found"
+    assert result["error_events"] == 10
+    assert result["alice_connected"] is True
+    assert result["user_left"] == bob.username
+    assert result["carol_events"] == []
+
+
+def test_two_users_chat_over_websocket(single, node):
+    alice, bob, carol = single.account("a"), single.account("b"), single.account("c")
+    result = node(
+        "chat.mjs",
+        {"alice": who(single, alice), "bob": who(single, bob), "carol": who(single, carol)},
+    )
+    check_chat(result, alice, bob, carol)
+    history = single.first.get(f"/api/chat/messages/{alice.username}", bob.token)
+    assert [m["message"] for m in history["items"]] == ["hello from node"]
+    assert history["items"][0]["is_read"] is True
+
+
+def test_two_users_chat_over_polling(single, node):
+    alice, bob, carol = single.account("a"), single.account("b"), single.account("c")
+    result = node(
+        "chat.mjs",
+        {
+            "alice": who(single, alice),
+            "bob": who(single, bob),
+            "carol": who(single, carol),
+            "transports": ["polling"],
+        },
+    )
+    check_chat(result, alice, bob, carol)
+
+
+def refused(node, cluster, **payload) -> dict:
+    return node("refused.mjs", {"url": cluster.first.url, **payload})
+
+
+def test_bad_tokens_are_refused_with_error_data(single, node):
+    alice = single.account("a")
+    assert refused(node, single, auth={"token": alice.token}) == {"connected": True}
+    for auth in [None, {}, {"token": "garbage"}, {"token": alice.token + "x"}]:
+        answer = refused(node, single, auth=auth)
+        assert answer["connected"] is False
+        assert answer["data"]["error"] == "unauthorized"
+        assert answer["data"]["message"]
+
+
+def test_token_in_query_or_header_is_accepted(single, node):
+    alice = single.account("a")
+    assert refused(node, single, query={"token": alice.token}) == {"connected": True}
+    assert refused(
+        node, single, headers={"Authorization": f"Bearer {alice.token}"}
+    ) == {"connected": True}
+
+
+def test_username_without_a_token_is_refused(single, node):
+    alice = single.account("a")
+    answer = refused(
+        node, single, auth={"username": alice.username}, query={"username": alice.username}
+    )
+    assert answer["connected"] is False and answer["data"]["error"] == "unauthorized"
+
+
+def test_expired_and_revoked_tokens_are_refused(single, node):
+    from flask_jwt_extended import create_access_token
+
+    from config import TestingConfig
+    from cyberscan import create_app
+
+    alice = single.account("a")
+    app = create_app(
+        TestingConfig,
+        DATABASE_URL=single.database_url,
+        JWT_SECRET_KEY=single.secrets["JWT_SECRET_KEY"],
+    )
+    with app.app_context():
+        expired = create_access_token(str(alice.id), expires_delta=timedelta(seconds=-30))
+    answer = refused(node, single, auth={"token": expired})
+    assert answer["connected"] is False and answer["data"]["error"] == "unauthorized"
+
+    status, _ = single.first.request("POST", "/api/logout", token=alice.token)
+    assert status == 200
+    answer = refused(node, single, auth={"token": alice.token})
+    assert answer["connected"] is False and answer["data"]["error"] == "unauthorized"
+
+
+def test_blocked_account_is_refused_as_blocked(single, node):
+    alice = single.account("a")
+    single.sql("UPDATE users SET is_blocked = :yes WHERE id = :id", yes=True, id=alice.id)
+    answer = refused(node, single, auth={"token": alice.token})
+    assert answer == {
+        "connected": False,
+        "message": "blocked",
+        "data": {"error": "blocked", "message": answer["data"]["message"]},
+    }
+
+
+@pytest.fixture(scope="module")
+def threaded(launch):
+    """The same code under plain threads (Werkzeug's server, simple-websocket)."""
+    cluster = launch(1, SOCKETIO_ASYNC_MODE="threading")
+    yield cluster
+    for server in cluster.servers:
+        server.stop()
+
+
+def test_chat_under_threading_mode(threaded, node):
+    alice, bob, carol = threaded.account("a"), threaded.account("b"), threaded.account("c")
+    result = node(
+        "chat.mjs",
+        {
+            "alice": who(threaded, alice),
+            "bob": who(threaded, bob),
+            "carol": who(threaded, carol),
+        },
+    )
+    check_chat(result, alice, bob, carol)

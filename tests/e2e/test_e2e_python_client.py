@@ -1,0 +1,99 @@
+"""python-socketio's client against a live server: catch-up, refusals, kicks."""
+
+from __future__ import annotations
+
+import pytest
+import socketio
+
+from tests.e2e.pyclient import PyClient
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture
+def clients():
+    opened: list[PyClient] = []
+
+    def open_client(url: str, token: str | None, **kwargs) -> PyClient:
+        client = PyClient(url, token, **kwargs)
+        opened.append(client)
+        return client.connect()
+
+    yield open_client
+    for client in opened:
+        client.close()
+
+
+def test_offline_receiver_catches_up_from_history(single, clients):
+    alice, bob = single.account("a"), single.account("b")
+    url = single.first.url
+    sender = clients(url, alice.token)
+    receiver = clients(url, bob.token)
+    first = sender.call("send_message", {"receiver": bob.username, "message": "one"})
+    assert first["ok"] and first["data"]["status"] == "delivered"
+    seen = receiver.wait("receive_message")
+    assert seen["id"] == first["data"]["id"]
+    receiver.close()
+    sender.wait("user_left", lambda name: name == bob.username)
+
+    missed = [
+        sender.call("send_message", {"receiver": bob.username, "message": text})
+        for text in ("two", "three")
+    ]
+    assert [ack["data"]["status"] for ack in missed] == ["saved", "saved"]
+
+    back = clients(url, bob.token)
+    assert bob.username in back.wait("online_users")
+    caught_up = single.first.get(
+        f"/api/chat/messages/{alice.username}?after={seen['id']}", bob.token
+    )
+    assert [m["message"] for m in caught_up["items"]] == ["two", "three"]
+    assert [m["id"] for m in caught_up["items"]] == [a["data"]["id"] for a in missed]
+    (conversation,) = single.first.get("/api/chat/conversations", bob.token)
+    assert conversation["username"] == alice.username
+    assert conversation["unread_count"] == 3
+    assert conversation["online"] is True
+    assert back.named("receive_message") == []
+
+
+def test_spoofed_sender_and_bad_payloads_over_python_client(single, clients):
+    alice, bob = single.account("a"), single.account("b")
+    sender = clients(single.first.url, alice.token, transports=("websocket",))
+    ack = sender.call(
+        "send_message", {"sender": bob.username, "receiver": bob.username, "message": "x"}
+    )
+    assert ack["ok"] is False and ack["error"] == "forbidden"
+    for payload in (None, [], "x", 1, {"receiver": bob.username}):
+        assert sender.call("send_message", payload)["error"] == "validation_error"
+    assert sender.sio.connected
+    assert len(sender.named("error")) == 6
+    history = single.first.get(f"/api/chat/messages/{bob.username}", alice.token)
+    assert history["items"] == []
+
+
+def test_bad_token_is_refused(single):
+    # websocket: after a refusal over polling, python-engineio's client waits for its
+    # pending long-poll (~25 s under gevent) before connect() raises.
+    client = PyClient(single.first.url, "not-a-token", transports=("websocket",))
+    with pytest.raises(socketio.exceptions.ConnectionError):
+        client.connect()
+    assert not client.sio.connected
+
+
+def test_admin_block_closes_every_connection_of_the_user(single, clients):
+    admin, bob, carol = single.account("adm", admin=True), single.account("b"), single.account("c")
+    url = single.first.url
+    tabs = [clients(url, bob.token), clients(url, bob.token, transports=("websocket",))]
+    watcher = clients(url, carol.token)
+    status, body = single.first.request(
+        "POST", f"/api/admin/users/{bob.username}/block", {"reason": "e2e"}, token=admin.token
+    )
+    assert status == 200, body
+    for tab in tabs:
+        assert tab.wait("account_blocked")["reason"]
+        assert tab.closed.wait(15)
+    watcher.wait("user_left", lambda name: name == bob.username)
+    assert watcher.sio.connected
+    refused = PyClient(url, bob.token, transports=("websocket",))
+    with pytest.raises(socketio.exceptions.ConnectionError):
+        refused.connect()

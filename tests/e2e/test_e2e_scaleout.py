@@ -1,0 +1,169 @@
+"""Two server processes sharing one database and the real Redis (queue + presence)."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.e2e.pyclient import PyClient
+from tests.e2e.test_e2e_js_client import check_chat
+
+pytestmark = pytest.mark.e2e
+
+SENDERS = 8
+PER_SENDER = 150  # 1,200 messages in all, 80 in flight at once
+
+
+def on(cluster, account, server: int) -> dict:
+    return {
+        "url": cluster.servers[server].url,
+        "token": account.token,
+        "name": account.username,
+    }
+
+
+@pytest.fixture
+def clients():
+    opened: list[PyClient] = []
+
+    def open_client(url: str, token: str, **kwargs) -> PyClient:
+        client = PyClient(url, token, **kwargs)
+        opened.append(client)
+        return client.connect()
+
+    yield open_client
+    for client in opened:
+        client.close()
+
+
+def test_users_on_different_processes_chat(pair, node):
+    alice, bob, carol = pair.account("a"), pair.account("b"), pair.account("c")
+    result = node(
+        "chat.mjs",
+        {"alice": on(pair, alice, 0), "bob": on(pair, bob, 1), "carol": on(pair, carol, 0)},
+    )
+    check_chat(result, alice, bob, carol)
+
+
+def test_every_device_on_every_process_gets_the_message(pair, clients):
+    alice, bob = pair.account("a"), pair.account("b")
+    one, two = pair.servers
+    alice_a = clients(one.url, alice.token)
+    alice_b = clients(two.url, alice.token, transports=("websocket",))
+    bob_b = clients(two.url, bob.token)
+    bob_a = clients(one.url, bob.token, transports=("websocket",))
+    ack = bob_b.call("send_message", {"receiver": alice.username, "message": "to all tabs"})
+    assert ack["ok"] and ack["data"]["status"] == "delivered"
+    for tab in (alice_a, alice_b, bob_a):
+        assert tab.wait("receive_message")["id"] == ack["data"]["id"]
+    assert bob_b.wait("message_sent")["id"] == ack["data"]["id"]
+    assert bob_b.named("receive_message") == []
+
+
+def test_both_processes_see_the_same_online_list(pair, clients):
+    alice, bob, carol = pair.account("a"), pair.account("b"), pair.account("c")
+    one, two = pair.servers
+    clients(one.url, alice.token)
+    bob_socket = clients(two.url, bob.token)
+    assert {alice.username, bob.username} <= set(bob_socket.wait("online_users"))
+    for server in pair.servers:
+        online = {u["username"]: u["online"] for u in server.get("/api/chat/online-users", carol.token)}
+        assert online[alice.username] is True and online[bob.username] is True
+        assert online.get(carol.username) is None  # the caller is not listed
+    watcher = clients(one.url, carol.token)
+    bob_socket.close()
+    assert watcher.wait("user_left", lambda name: name == bob.username)
+    online = {u["username"]: u["online"] for u in one.get("/api/chat/online-users", carol.token)}
+    assert online[bob.username] is False
+
+
+def test_block_on_one_process_closes_connections_on_the_other(pair, clients):
+    admin, bob = pair.account("adm", admin=True), pair.account("b")
+    one, two = pair.servers
+    tabs = [clients(two.url, bob.token), clients(one.url, bob.token, transports=("websocket",))]
+    status, body = one.request(
+        "POST", f"/api/admin/users/{bob.username}/block", {"reason": "scale-out"}, token=admin.token
+    )
+    assert status == 200, body
+    for tab in tabs:
+        assert tab.wait("account_blocked")["reason"]
+        assert tab.closed.wait(15)
+
+
+def test_saturation_every_acknowledged_message_is_delivered_or_in_history(pair, node):
+    senders = [pair.account("s") for _ in range(SENDERS)]
+    receivers = [pair.account("r") for _ in range(SENDERS)]
+    pairs = [
+        {"sender": on(pair, s, i % 2), "receiver": on(pair, r, (i + 1) % 2)}
+        for i, (s, r) in enumerate(zip(senders, receivers, strict=True))
+    ]
+    result = node(
+        "blast.mjs",
+        {"pairs": pairs, "messages": PER_SENDER, "window": 10, "settle_ms": 15000},
+        timeout=300,
+    )
+    acked = result["acked"]
+    assert acked, result
+    assert len({a["id"] for a in acked}) == len(acked)  # no duplicates
+    live = {mid for ids in result["received"].values() for mid in ids}
+    by_pair: dict[tuple[str, str], set[str]] = {}
+    for a in acked:
+        by_pair.setdefault((a["sender"], a["receiver"]), set()).add(a["id"])
+    tokens = {r.username: r.token for r in receivers}
+    stored: set[str] = set()
+    for sender, receiver in by_pair:
+        cursor = None
+        while True:
+            path = f"/api/chat/messages/{sender}?limit=100"
+            if cursor:
+                path += f"&cursor={cursor}"
+            page = pair.first.get(path, tokens[receiver])
+            stored.update(m["id"] for m in page["items"])
+            cursor = page["next_cursor"]
+            if not cursor:
+                break
+    lost = [a["id"] for a in acked if a["id"] not in live and a["id"] not in stored]
+    assert lost == [], f"{len(lost)} acknowledged messages neither delivered nor stored"
+    # Stronger: a message is acknowledged only after its commit, so all are stored.
+    assert [a["id"] for a in acked if a["id"] not in stored] == []
+    failures = {k: v for k, v in result["failed"].items() if k != "unavailable"}
+    assert failures == {}, result["failed"]
+    print(
+        f"\nsaturation: {len(acked)} acknowledged of {SENDERS * PER_SENDER}, "
+        f"{len(live & {a['id'] for a in acked})} delivered live, "
+        f"{result['timeouts']} ack timeouts, {result['failed']} refused, "
+        f"{result['elapsed']:.1f}s"
+    )
+
+
+@pytest.fixture(scope="module")
+def limited_pair(launch):
+    redis = pytest.importorskip("redis")
+    try:
+        redis.Redis.from_url("redis://127.0.0.1:6379/0", socket_timeout=2).ping()
+    except redis.RedisError:
+        pytest.skip("Redis is not reachable")
+    cluster = launch(
+        2,
+        redis=True,
+        SOCKETIO_ASYNC_MODE="gevent",
+        RATELIMIT_ENABLED="true",
+        SEND_LIMIT_PER_USER="5 per minute",
+    )
+    yield cluster
+    for server in cluster.servers:
+        server.stop()
+
+
+def test_send_rate_limit_is_shared_by_processes(limited_pair, clients):
+    alice, bob = limited_pair.account("a"), limited_pair.account("b")
+    one, two = limited_pair.servers
+    tab_one = clients(one.url, alice.token)
+    tab_two = clients(two.url, alice.token, transports=("websocket",))
+    answers = [
+        tab.call("send_message", {"receiver": bob.username, "message": f"m{i}"})
+        for i, tab in enumerate([tab_one, tab_two] * 3)
+    ]
+    assert [a["ok"] for a in answers] == [True] * 5 + [False]
+    assert answers[5]["error"] == "rate_limited" and answers[5]["retry_after"] >= 1
+    history = one.get(f"/api/chat/messages/{bob.username}", alice.token)
+    assert len(history["items"]) == 5
