@@ -103,10 +103,14 @@ def test_withheld_message_is_not_in_the_receivers_conversations(app, client, tri
     assert own["last_message"]["message"] == "nasty"
 
 
-def test_online_users_lists_other_active_users_without_emails(app, client, trio, connect):
+def test_online_users_lists_other_active_users_without_emails(
+    app, client, trio, connect
+):
     alice, bob, carol = trio
     with app.app_context():
-        db.session.execute(update(User).where(User.id == carol.id).values(is_blocked=True))
+        db.session.execute(
+            update(User).where(User.id == carol.id).values(is_blocked=True)
+        )
         db.session.commit()
     connect(bob)
     body = get(client, alice, "/api/chat/online-users")
@@ -121,7 +125,9 @@ def test_online_flag_goes_false_after_disconnect(client, trio, connect):
     sio = connect(bob)
     assert get(client, alice, "/api/chat/online-users")[0]["online"] is True
     sio.disconnect()
-    assert {u["username"]: u["online"] for u in get(client, alice, "/api/chat/online-users")} == {
+    assert {
+        u["username"]: u["online"] for u in get(client, alice, "/api/chat/online-users")
+    } == {
         "bob": False,
         "carol": False,
     }
@@ -159,7 +165,9 @@ def test_can_chat_allowed_then_muted(app, client, trio):
     }
     until = utcnow() + timedelta(minutes=10)
     with app.app_context():
-        db.session.execute(update(User).where(User.id == alice.id).values(muted_until=until))
+        db.session.execute(
+            update(User).where(User.id == alice.id).values(muted_until=until)
+        )
         db.session.commit()
     body = get(client, alice, "/api/chat/can-chat")
     assert body["can_chat"] is False
@@ -191,7 +199,9 @@ def test_chat_endpoints_require_a_token(client, trio, path):
 def test_blocked_user_gets_403_blocked(app, client, trio, path):
     alice = trio[0]
     with app.app_context():
-        db.session.execute(update(User).where(User.id == alice.id).values(is_blocked=True))
+        db.session.execute(
+            update(User).where(User.id == alice.id).values(is_blocked=True)
+        )
         db.session.commit()
     assert_error(client.get(path, headers=alice.headers), 403, "blocked")
 

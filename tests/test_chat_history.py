@@ -77,11 +77,17 @@ def test_after_catches_up_oldest_first(client, trio, conversation):
     seen = conversation[3]["id"]  # b1
     page = history(client, bob, "alice", after=seen, limit=3)
     assert [m["message"] for m in page["items"]] == ["a2", "b2", "a3"]
-    rest = history(client, bob, "alice", after=seen, limit=3, cursor=page["next_cursor"])
+    rest = history(
+        client, bob, "alice", after=seen, limit=3, cursor=page["next_cursor"]
+    )
     assert [m["message"] for m in rest["items"]] == ["b3", "a4", "b4"]
-    assert rest["next_cursor"] is None or history(
-        client, bob, "alice", after=seen, cursor=rest["next_cursor"]
-    )["items"] == []
+    assert (
+        rest["next_cursor"] is None
+        or history(client, bob, "alice", after=seen, cursor=rest["next_cursor"])[
+            "items"
+        ]
+        == []
+    )
 
 
 def test_after_the_newest_message_is_empty(client, trio, conversation):
@@ -107,7 +113,9 @@ def test_reading_history_does_not_mark_read(client, trio, conversation):
 
 def test_unknown_user_is_404(client, trio):
     assert_error(
-        client.get("/api/chat/messages/nobody", headers=trio[0].headers), 404, "not_found"
+        client.get("/api/chat/messages/nobody", headers=trio[0].headers),
+        404,
+        "not_found",
     )
 
 
@@ -117,7 +125,13 @@ def test_history_requires_a_token(client, trio):
 
 @pytest.mark.parametrize(
     "params",
-    [{"limit": 0}, {"limit": 101}, {"limit": "x"}, {"cursor": "!!"}, {"after": "x" * 40}],
+    [
+        {"limit": 0},
+        {"limit": 101},
+        {"limit": "x"},
+        {"cursor": "!!"},
+        {"after": "x" * 40},
+    ],
 )
 def test_bad_query_is_422(client, trio, params):
     response = client.get(
@@ -138,7 +152,13 @@ def test_rest_send_uses_the_pipeline_and_reaches_sockets(client, trio, connect):
 
 @pytest.mark.parametrize(
     "payload",
-    [{}, {"message": ""}, {"message": "x" * 2001}, {"message": 5}, {"message": "x", "sender": "bob"}],
+    [
+        {},
+        {"message": ""},
+        {"message": "x" * 2001},
+        {"message": 5},
+        {"message": "x", "sender": "bob"},
+    ],
 )
 def test_rest_send_validation(client, trio, payload):
     response = client.post(
@@ -150,12 +170,16 @@ def test_rest_send_validation(client, trio, payload):
 def test_rest_send_to_self_or_unknown(client, trio):
     alice = trio[0]
     assert_error(
-        client.post("/api/chat/messages/alice", json={"message": "x"}, headers=alice.headers),
+        client.post(
+            "/api/chat/messages/alice", json={"message": "x"}, headers=alice.headers
+        ),
         422,
         "validation_error",
     )
     assert_error(
-        client.post("/api/chat/messages/nobody", json={"message": "x"}, headers=alice.headers),
+        client.post(
+            "/api/chat/messages/nobody", json={"message": "x"}, headers=alice.headers
+        ),
         404,
         "not_found",
     )
@@ -164,9 +188,13 @@ def test_rest_send_to_self_or_unknown(client, trio):
 def test_rest_send_idempotent_client_id(client, trio):
     alice = trio[0]
     first = client.post(
-        "/api/chat/messages/bob", json={"message": "x", "client_id": "r1"}, headers=alice.headers
+        "/api/chat/messages/bob",
+        json={"message": "x", "client_id": "r1"},
+        headers=alice.headers,
     ).get_json()
     second = client.post(
-        "/api/chat/messages/bob", json={"message": "y", "client_id": "r1"}, headers=alice.headers
+        "/api/chat/messages/bob",
+        json={"message": "y", "client_id": "r1"},
+        headers=alice.headers,
     ).get_json()
     assert first == second

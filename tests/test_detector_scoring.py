@@ -17,7 +17,14 @@ from cyberscan.detector.artifact import (
     save_artifact,
     sha256_file,
 )
-from cyberscan.detector.features import char_ngrams, normalize_text, word_ngrams
+from cyberscan.detector.classifier import MAX_TERMS, _top_terms
+from cyberscan.detector.features import (
+    char_ngrams,
+    normalize_text,
+    text_tokens,
+    word_ngrams,
+    word_tokens,
+)
 from cyberscan.detector.pipeline import build_pipeline
 
 REPO = Path(__file__).resolve().parents[1]
@@ -148,6 +155,63 @@ def test_batch_equals_single_on_corpus_like_texts() -> None:
     _assert_same_verdicts(
         detector.score_batch(texts), [detector.score(t) for t in texts]
     )
+
+
+def test_trigram_pipeline_is_scored_exactly() -> None:
+    # build_pipeline(word_max_n=3) adds word trigrams; the fast scorer must follow.
+    texts = ABUSE * 3 + CLEAN * 3 + ["you are a stupid idiot you are a stupid idiot"]
+    labels = [1] * (len(ABUSE) * 3) + [0] * (len(CLEAN) * 3) + [1]
+    model = build_pipeline(word_max_n=3, word_min_df=1, char_min_df=1)
+    model.fit(texts, np.array(labels))
+    detector = Detector(model, {"version": "tri", "threshold": 0.6})
+    probe = EDGE_TEXTS + ABUSE + CLEAN + ["a stupid idiot you are a stupid idiot"]
+    expected = model.predict_proba(probe)[:, 1]
+    single = [detector.score(t) for t in probe]
+    got = np.array([v.probability for v in single])
+    assert np.max(np.abs(got - expected)) < 1e-9
+    _assert_same_verdicts(detector.score_batch(probe), single)
+    assert any(" " in t for t in detector.score("you are a stupid idiot").terms)
+
+
+@pytest.mark.parametrize(
+    "text",
+    EDGE_TEXTS
+    + [
+        "f u c k you",
+        "you're a l 0 s e r",
+        "a' b' c' d",
+        "see www.example.com/a b c d now",
+        "mail a@b.co!x y z",
+        "@user @USER u r a bot",
+        "tab\tseparated\x1cwords\nand lines",
+        "it's 'quoted' and `ticked`",
+        "k1ll!!! urself... NOW",
+    ],
+)
+def test_text_tokens_equals_normalize_then_tokenize(text: str) -> None:
+    assert text_tokens(text) == word_tokens(normalize_text(text))
+
+
+def test_text_tokens_equals_normalize_then_tokenize_fuzz() -> None:
+    import random
+
+    rng = random.Random(7)
+    alphabet = list("abcdefghijklmnopqrstuvwxyz" * 3) + list(
+        "   ..!!??**--__''``@@##$$1034|+%:/\t\n\x1cABZ"
+    )
+    alphabet += ["http://", "www.", ".com", "@user", "f u c k", "a.b.c", " u r a "]
+    for _ in range(3000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(1, 30)))
+        assert text_tokens(text) == word_tokens(normalize_text(text)), repr(text)
+
+
+def test_top_terms_break_exact_ties_by_term() -> None:
+    ranked = [("zeta", 2.0), ("beta", 1.0), ("alpha", 1.0), ("x", 0.5)]
+    assert _top_terms(ranked) == ("zeta", "alpha", "beta", "x")
+    tied = [(f"t{i}", 1.0) for i in range(9, -1, -1)]
+    assert _top_terms(tied) == tuple(f"t{i}" for i in range(MAX_TERMS))
+    assert _top_terms([("a", 0.0), ("b", -1.0)]) == ()
+    assert _top_terms([]) == ()
 
 
 def test_verdict_shape_and_threshold_outside(tiny_artifact: Path) -> None:

@@ -75,14 +75,18 @@ def test_message_reaches_receiver_and_senders_other_tabs_only(app, trio, connect
 def test_offline_receiver_is_saved(app, trio, connect):
     alice = trio[0]
     sender = connect(alice)
-    ack = sender.emit("send_message", {"receiver": "bob", "message": "hi"}, callback=True)
+    ack = sender.emit(
+        "send_message", {"receiver": "bob", "message": "hi"}, callback=True
+    )
     assert ack["data"]["status"] == "saved"
     assert stored(app)[0].status == "saved"
 
 
 def test_receiver_name_is_case_insensitive(trio, connect):
     sender = connect(trio[0])
-    ack = sender.emit("send_message", {"receiver": "BOB", "message": "hi"}, callback=True)
+    ack = sender.emit(
+        "send_message", {"receiver": "BOB", "message": "hi"}, callback=True
+    )
     assert ack["ok"] is True
 
 
@@ -163,7 +167,9 @@ def test_flagged_message_is_delivered_and_counted(app, trio, connect):
     alice, bob, _ = trio
     sender, receiver = connect(alice), connect(bob)
     events(receiver)
-    ack = sender.emit("send_message", {"receiver": "bob", "message": "x"}, callback=True)
+    ack = sender.emit(
+        "send_message", {"receiver": "bob", "message": "x"}, callback=True
+    )
     assert ack["data"]["is_bullying"] is True
     assert ack["data"]["status"] == "delivered"
     assert events(receiver, "receive_message")[0]["is_bullying"] is True
@@ -180,7 +186,9 @@ def test_withheld_message_is_stored_not_delivered(app, trio, connect, client):
     alice, bob, _ = trio
     sender, other_tab, receiver = connect(alice), connect(alice), connect(bob)
     events(receiver), events(other_tab)
-    ack = sender.emit("send_message", {"receiver": "bob", "message": "x"}, callback=True)
+    ack = sender.emit(
+        "send_message", {"receiver": "bob", "message": "x"}, callback=True
+    )
     assert ack["data"]["status"] == "withheld"
     assert events(receiver) == []
     assert len(events(other_tab, "receive_message")) == 1
@@ -200,7 +208,9 @@ def test_muted_sender_is_refused(app, trio, connect):
         db.session.commit()
     sender = connect(alice)
     events(sender)
-    ack = sender.emit("send_message", {"receiver": "bob", "message": "x"}, callback=True)
+    ack = sender.emit(
+        "send_message", {"receiver": "bob", "message": "x"}, callback=True
+    )
     assert ack["ok"] is False and ack["error"] == "muted"
     assert ack["muted_until"].endswith("Z")
     assert events(sender, "error")[0]["error"] == "muted"
@@ -215,7 +225,9 @@ def test_rate_limit_refuses_excess_and_stores_nothing(app, trio, connect):
     alice, bob, _ = trio
     sender = connect(alice)
     acks = [
-        sender.emit("send_message", {"receiver": "bob", "message": f"m{i}"}, callback=True)
+        sender.emit(
+            "send_message", {"receiver": "bob", "message": f"m{i}"}, callback=True
+        )
         for i in range(4)
     ]
     assert [ack["ok"] for ack in acks] == [True, True, True, False]
@@ -252,7 +264,9 @@ def test_database_failure_answers_unavailable_and_delivers_nothing(app, trio, co
     assert events(receiver) == []
     assert stored(app) == []
     assert sender.is_connected()
-    ack = sender.emit("send_message", {"receiver": "bob", "message": "ok"}, callback=True)
+    ack = sender.emit(
+        "send_message", {"receiver": "bob", "message": "ok"}, callback=True
+    )
     assert ack["ok"] is True
 
 
@@ -293,14 +307,14 @@ def test_mark_as_read_marks_only_own_unread_and_tells_each_sender(app, trio, con
     ack = b.emit("mark_as_read", {"message_ids": wanted}, callback=True)
     assert ack["ok"] is True
     assert ack["data"]["count"] == 3
-    assert sorted(ack["data"]["message_ids"]) == sorted([ids["a1"], ids["a2"], ids["c1"]])
+    assert sorted(ack["data"]["message_ids"]) == sorted(
+        [ids["a1"], ids["a2"], ids["c1"]]
+    )
     assert events(b, "messages_marked_read") == [ack["data"]]
     (to_alice,) = events(a, "messages_read")
     assert to_alice["reader"] == "bob"
     assert sorted(to_alice["message_ids"]) == sorted([ids["a1"], ids["a2"]])
-    assert events(c, "messages_read") == [
-        {"reader": "bob", "message_ids": [ids["c1"]]}
-    ]
+    assert events(c, "messages_read") == [{"reader": "bob", "message_ids": [ids["c1"]]}]
     read = {row.id: row.is_read for row in stored(app)}
     assert read[ids["a3"]] is False
     assert read[ids["a1"]] and read[ids["a2"]] and read[ids["c1"]]
@@ -359,7 +373,9 @@ def test_server_sets_the_timestamp_and_a_client_one_is_refused(app, trio, connec
     refused = sender.emit("send_message", forged, callback=True)
     assert refused["ok"] is False and "timestamp" in refused["errors"]
     before = utcnow().replace(microsecond=0)
-    ack = sender.emit("send_message", {"receiver": "bob", "message": "x"}, callback=True)
+    ack = sender.emit(
+        "send_message", {"receiver": "bob", "message": "x"}, callback=True
+    )
     assert ack["ok"]
     with app.app_context():
         created = db.session.scalar(select(func.max(Message.created_at)))

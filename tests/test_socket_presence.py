@@ -107,3 +107,37 @@ def test_redis_forget_process_on_shutdown(redis_prefix):
     two.add(2, "c")
     assert one.forget_process() == {1}
     assert two.online_user_ids() == {2}
+
+
+class StopBeating(Exception):
+    pass
+
+
+def test_heartbeat_sweeps_dead_processes_and_announces_them(redis_prefix):
+    alive = RedisPresence(REDIS_URL, redis_prefix)
+    dead = RedisPresence(REDIS_URL, redis_prefix)
+    dead.add(5, "d5")
+    redis.Redis.from_url(REDIS_URL).delete(f"{redis_prefix}:alive:{dead.process_id}")
+    announced: list[set[int]] = []
+
+    def sleep(seconds: float) -> None:
+        raise StopBeating
+
+    def run_now(task) -> None:
+        with pytest.raises(StopBeating):
+            task()
+
+    assert presence.start_heartbeat(
+        alive, run_now, sleep, lambda ids: announced.append(set(ids))
+    )
+    assert announced == [{5}]
+    assert alive.online_user_ids() == set()
+    assert redis.Redis.from_url(REDIS_URL).exists(
+        f"{redis_prefix}:alive:{alive.process_id}"
+    )
+    # once per registry
+    assert not presence.start_heartbeat(alive, run_now, sleep, announced.append)
+
+
+def test_memory_registry_needs_no_heartbeat():
+    assert not presence.start_heartbeat(MemoryPresence(), None, None, None)

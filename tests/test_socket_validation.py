@@ -131,7 +131,9 @@ def test_failures_without_callback_still_get_the_error_event(trio, connect):
     assert events(sio, "error")[0]["error"] == "validation_error"
 
 
-def test_unexpected_failure_is_internal_error_without_details(app, trio, connect, caplog):
+def test_unexpected_failure_is_internal_error_without_details(
+    app, trio, connect, caplog
+):
     class Broken:
         version = "broken"
 

@@ -4,8 +4,9 @@
     python -m train.train --data a.csv --data b.csv=0.5  # your own files (optional weight)
 
 Each file is split into a stratified training part and a held-out part (fixed seed).
-Every file gets the same total sample weight (times its optional ``=WEIGHT``), split
-evenly between its two classes, so a large or skewed corpus cannot dominate.  The
+Every file gets the same total sample weight times its ``=WEIGHT`` (default 1; the
+default run weights the shared corpora by ``SHARED_WEIGHTS``), split evenly between its
+two classes, so a large or skewed corpus cannot dominate.  The
 script cross-validates on the training parts, picks the operating point on the
 out-of-fold scores, shifts the intercept so that point sits at ``--target-threshold``
 (0.6, the app's ``BULLYING_THRESHOLD``), refits on all training parts, measures the
@@ -51,7 +52,7 @@ SHARED_WEIGHTS: dict[str, float] = {
     "cyberbullying_tweets": 1.5,
     "davidson_hate_offensive": 2.0,
     "olid_offensive": 1.5,
-    "kaggle_insults": 1.0,
+    "kaggle_insults": 1.5,
 }
 OWN_DATA_DIR = REPO_ROOT / "train" / "data"
 CHAT_EVAL = REPO_ROOT / "train" / "eval" / "chat_eval.csv"

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from functools import lru_cache
-from itertools import pairwise, product
+from itertools import chain, pairwise, product
 
 import numpy as np
 import scipy.sparse as sp
@@ -82,7 +82,8 @@ _STRETCHED = re.compile(r"\b[a-z]*?([a-z])\1\1[a-z]*")
 _RUN3 = re.compile(r"([a-z])\1{2,}")
 _HAS_RUN3 = re.compile(r"([a-z])\1\1").search
 _PUNCT_RUN = re.compile(r"([^\w\s])\1+")
-# A necessary condition for _SPACED or _PUNCT_RUN to change anything.
+# Necessary conditions for _SPACED (or _PUNCT_RUN) to change anything.
+_SPACED_HINT = re.compile(r"(?<![\w*])[a-z][ .\-_*][a-z][ .\-_*][a-z]").search
 _SPACED_OR_RUN = re.compile(
     r"(?<![\w*])[a-z][ .\-_*][a-z][ .\-_*][a-z]|([^\w\s])\1"
 ).search
@@ -253,6 +254,27 @@ def word_tokens(normalized: str) -> list[str]:
     return _TOKEN.findall(normalized)
 
 
+@lru_cache(maxsize=65536)
+def _chunk_tokens(chunk: str) -> tuple[str, ...]:
+    return tuple(word_tokens(normalize_text(chunk)))
+
+
+def text_tokens(text: str) -> list[str]:
+    """Return ``word_tokens(normalize_text(text))``, faster for most texts.
+
+    For ASCII text without a run of spaced single letters ("f u c k", the only rule
+    that looks across whitespace) every rule of the normalisation and tokenisation
+    acts within one whitespace-separated chunk, so the tokens of the text are the
+    tokens of its chunks, and chunks (mostly ordinary words) are cached.
+    """
+    if isinstance(text, str) and text.isascii():
+        low = text.lower()
+        probe = _APOSTROPHES.sub("", low) if "'" in low or "`" in low else low
+        if _SPACED_HINT(probe) is None:
+            return list(chain.from_iterable(map(_chunk_tokens, low.split())))
+    return word_tokens(normalize_text(text))
+
+
 def _placeholder(match: re.Match[str]) -> str:
     value = match.group(0)
     if value.startswith("@") and "." not in value:
@@ -272,7 +294,10 @@ def word_ngrams_1_3(normalized: str) -> list[str]:
     return (
         tokens
         + [a + " " + b for a, b in pairwise(tokens)]
-        + [a + " " + b + " " + c for a, b, c in zip(tokens, tokens[1:], tokens[2:])]
+        + [
+            a + " " + b + " " + c
+            for a, b, c in zip(tokens, tokens[1:], tokens[2:], strict=False)
+        ]
     )
 
 

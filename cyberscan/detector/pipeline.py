@@ -17,9 +17,9 @@ from cyberscan.detector.features import (
 )
 
 DEFAULT_PARAMS: dict[str, Any] = {
-    "word_max_n": 3,
+    "word_max_n": 2,
     "word_min_df": 2,
-    "word_max_features": 200000,
+    "word_max_features": 60000,
     "char_min_df": 3,
     "char_max_features": 40000,
     "char_weight": 1.0,

@@ -8,8 +8,9 @@ from typing import Any
 from flask import current_app, request
 from flask_socketio import ConnectionRefusedError, emit, join_room
 from marshmallow import ValidationError
+from redis.exceptions import RedisError
 from sqlalchemy import select
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from cyberscan.errors import CyberscanError, ValidationFailed
 from cyberscan.extensions import db, socketio
@@ -101,9 +102,13 @@ def on_error(error: Exception) -> dict[str, Any]:
         body = failure(error.code, error.message, errors=errors)
         body.update(details)
         return body
-    if isinstance(error, DBAPIError):
-        current_app.logger.error("database unavailable: %s", error.__class__.__name__)
-        return failure("unavailable", "The database is unavailable; nothing changed.")
+    if isinstance(error, IntegrityError):
+        return failure("conflict", "That conflicts with existing data.")
+    if isinstance(error, DBAPIError | RedisError):
+        current_app.logger.error("dependency unavailable: %r", error)
+        return failure(
+            "unavailable", "A service this needs is unavailable; nothing changed."
+        )
     current_app.logger.error(
         "unhandled error in socket event %r",
         (getattr(request, "event", None) or {}).get("message"),
@@ -144,7 +149,7 @@ def on_connect(auth: Any = None) -> None:
 
 def connect_failure(error: Exception) -> ConnectionRefusedError:
     """Refuse a connection that failed for a reason other than its token."""
-    if isinstance(error, DBAPIError):
+    if isinstance(error, DBAPIError | RedisError):
         code, message = "unavailable", "The server cannot accept connections right now."
     else:
         current_app.logger.error("unhandled error at connect", exc_info=error)

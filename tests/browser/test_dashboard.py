@@ -69,6 +69,8 @@ def test_admin_sees_a_flag_arrive_live_and_blocks_its_author(
         "console",
         lambda msg: msg.type == "error" and problems.append(f"console: {msg.text}"),
     )
+    sockets: list[str] = []
+    page.on("websocket", lambda ws: sockets.append(ws.url))
     dialogs: list[str] = []
     page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
 
@@ -163,6 +165,8 @@ def test_admin_sees_a_flag_arrive_live_and_blocks_its_author(
     )
 
     assert page.evaluate("window.__sameDocument") is True
+    # The CSP's connect-src 'self' lets Socket.IO upgrade to a same-origin WebSocket.
+    assert any("transport=websocket" in url for url in sockets), sockets
     assert dialogs == []
     assert problems == []
 

@@ -158,7 +158,9 @@ def wait_ready(server: LiveServer) -> None:
     while time.monotonic() < deadline:
         assert server.process is not None
         if server.process.poll() is not None:
-            pytest.fail(f"server exited with {server.process.returncode}:\n{server.log_tail()}")
+            pytest.fail(
+                f"server exited with {server.process.returncode}:\n{server.log_tail()}"
+            )
         try:
             with urllib.request.urlopen(server.url + "/api/health", timeout=2) as r:  # noqa: S310
                 if r.status == 200:
@@ -197,7 +199,11 @@ def start_server(
     server = LiveServer(f"http://127.0.0.1:{port}", env, log)
     with log.open("wb") as out:
         server.process = subprocess.Popen(
-            [sys.executable, "run.py"], cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT
+            [sys.executable, "run.py"],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
         )
     wait_ready(server)
     return server
@@ -262,7 +268,9 @@ def launch(
 
 
 @pytest.fixture(scope="session", params=["eventlet", "gevent"])
-def single(request: pytest.FixtureRequest, launch: Callable[..., Cluster]) -> Iterator[Cluster]:
+def single(
+    request: pytest.FixtureRequest, launch: Callable[..., Cluster]
+) -> Iterator[Cluster]:
     """One process, no Redis, under each async mode."""
     cluster = launch(1, SOCKETIO_ASYNC_MODE=request.param)
     yield cluster
@@ -288,9 +296,10 @@ def pair(launch: Callable[..., Cluster]) -> Iterator[Cluster]:
 
 
 def node_available() -> bool:
-    return bool(shutil.which("node")) and (
-        E2E_DIR / "node_modules" / "socket.io-client"
-    ).is_dir()
+    return (
+        bool(shutil.which("node"))
+        and (E2E_DIR / "node_modules" / "socket.io-client").is_dir()
+    )
 
 
 @pytest.fixture(scope="session")
@@ -298,7 +307,9 @@ def node() -> Callable[..., Any]:
     """Run an e2e/*.mjs script with a JSON input; answers its JSON output."""
     if not node_available():
         if os.environ.get("REQUIRE_E2E") == "1":
-            pytest.fail("REQUIRE_E2E=1 but Node.js or e2e/node_modules is missing (npm ci in e2e/)")
+            pytest.fail(
+                "REQUIRE_E2E=1 but Node.js or e2e/node_modules is missing (npm ci in e2e/)"
+            )
         pytest.skip("Node.js or e2e/node_modules missing: run `npm ci` in e2e/")
 
     def run(script: str, payload: dict[str, Any], timeout: float = 120) -> Any:

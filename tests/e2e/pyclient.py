@@ -44,7 +44,10 @@ class PyClient:
             self._changed.notify_all()
 
     def wait(
-        self, event: str, predicate: Callable[[Any], bool] = lambda _: True, timeout: float = 15
+        self,
+        event: str,
+        predicate: Callable[[Any], bool] = lambda _: True,
+        timeout: float = 15,
     ) -> Any:
         """The first `event` matching `predicate`, received already or within `timeout`."""
         deadline = time.monotonic() + timeout
@@ -55,7 +58,9 @@ class PyClient:
                         return arg
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
-                    raise AssertionError(f"no {event!r} within {timeout}s; got {self.log}")
+                    raise AssertionError(
+                        f"no {event!r} within {timeout}s; got {self.log}"
+                    )
                 self._changed.wait(remaining)
 
     def named(self, event: str) -> list[Any]:
@@ -77,6 +82,8 @@ class PyClient:
             return
         queue = getattr(self.sio.eio, "queue", None)
         deadline = time.monotonic() + 5
-        while queue is not None and queue.unfinished_tasks and time.monotonic() < deadline:
+        while (
+            queue is not None and queue.unfinished_tasks and time.monotonic() < deadline
+        ):
             time.sleep(0.01)
         self.sio.disconnect()

@@ -19,7 +19,11 @@ def who(cluster, account, server=0) -> dict:
 
 def check_chat(result: dict, alice, bob, carol) -> None:
     assert alice.username in result["alice_online_users"]
-    assert set(result["bob_online_users"]) >= {alice.username, bob.username, carol.username}
+    assert set(result["bob_online_users"]) >= {
+        alice.username,
+        bob.username,
+        carol.username,
+    }
     assert result["typing_ack"]["ok"] is True
     assert result["typing"] == {"sender": bob.username, "is_typing": True}
     send_ack = result["send_ack"]
@@ -31,8 +35,14 @@ def check_chat(result: dict, alice, bob, carol) -> None:
     assert received["id"] == send_ack["data"]["id"]
     assert result["retry_ack"] == send_ack  # same client_id: the first answer
     assert result["read_ack"]["data"] == {"count": 1, "message_ids": [received["id"]]}
-    assert result["messages_read"] == {"reader": bob.username, "message_ids": [received["id"]]}
-    assert result["spoof_ack"]["ok"] is False and result["spoof_ack"]["error"] == "forbidden"
+    assert result["messages_read"] == {
+        "reader": bob.username,
+        "message_ids": [received["id"]],
+    }
+    assert (
+        result["spoof_ack"]["ok"] is False
+        and result["spoof_ack"]["error"] == "forbidden"
+    )
     assert result["spoof_error"]["event"] == "send_message"
     assert [a["error"] for a in result["bad_acks"]] == ["validation_error"] * 6
     assert result["bad_typing"]["error"] == "validation_error"
@@ -48,7 +58,11 @@ def test_two_users_chat_over_websocket(single, node):
     alice, bob, carol = single.account("a"), single.account("b"), single.account("c")
     result = node(
         "chat.mjs",
-        {"alice": who(single, alice), "bob": who(single, bob), "carol": who(single, carol)},
+        {
+            "alice": who(single, alice),
+            "bob": who(single, bob),
+            "carol": who(single, carol),
+        },
     )
     check_chat(result, alice, bob, carol)
     history = single.first.get(f"/api/chat/messages/{alice.username}", bob.token)
@@ -95,7 +109,10 @@ def test_token_in_query_or_header_is_accepted(single, node):
 def test_username_without_a_token_is_refused(single, node):
     alice = single.account("a")
     answer = refused(
-        node, single, auth={"username": alice.username}, query={"username": alice.username}
+        node,
+        single,
+        auth={"username": alice.username},
+        query={"username": alice.username},
     )
     assert answer["connected"] is False and answer["data"]["error"] == "unauthorized"
 
@@ -113,7 +130,9 @@ def test_expired_and_revoked_tokens_are_refused(single, node):
         JWT_SECRET_KEY=single.secrets["JWT_SECRET_KEY"],
     )
     with app.app_context():
-        expired = create_access_token(str(alice.id), expires_delta=timedelta(seconds=-30))
+        expired = create_access_token(
+            str(alice.id), expires_delta=timedelta(seconds=-30)
+        )
     answer = refused(node, single, auth={"token": expired})
     assert answer["connected"] is False and answer["data"]["error"] == "unauthorized"
 
@@ -125,7 +144,9 @@ def test_expired_and_revoked_tokens_are_refused(single, node):
 
 def test_blocked_account_is_refused_as_blocked(single, node):
     alice = single.account("a")
-    single.sql("UPDATE users SET is_blocked = :yes WHERE id = :id", yes=True, id=alice.id)
+    single.sql(
+        "UPDATE users SET is_blocked = :yes WHERE id = :id", yes=True, id=alice.id
+    )
     answer = refused(node, single, auth={"token": alice.token})
     assert answer == {
         "connected": False,
@@ -144,7 +165,11 @@ def threaded(launch):
 
 
 def test_chat_under_threading_mode(threaded, node):
-    alice, bob, carol = threaded.account("a"), threaded.account("b"), threaded.account("c")
+    alice, bob, carol = (
+        threaded.account("a"),
+        threaded.account("b"),
+        threaded.account("c"),
+    )
     result = node(
         "chat.mjs",
         {

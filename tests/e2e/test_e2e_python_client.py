@@ -60,7 +60,8 @@ def test_spoofed_sender_and_bad_payloads_over_python_client(single, clients):
     alice, bob = single.account("a"), single.account("b")
     sender = clients(single.first.url, alice.token, transports=("websocket",))
     ack = sender.call(
-        "send_message", {"sender": bob.username, "receiver": bob.username, "message": "x"}
+        "send_message",
+        {"sender": bob.username, "receiver": bob.username, "message": "x"},
     )
     assert ack["ok"] is False and ack["error"] == "forbidden"
     for payload in (None, [], "x", 1, {"receiver": bob.username}):
@@ -81,12 +82,19 @@ def test_bad_token_is_refused(single):
 
 
 def test_admin_block_closes_every_connection_of_the_user(single, clients):
-    admin, bob, carol = single.account("adm", admin=True), single.account("b"), single.account("c")
+    admin, bob, carol = (
+        single.account("adm", admin=True),
+        single.account("b"),
+        single.account("c"),
+    )
     url = single.first.url
     tabs = [clients(url, bob.token), clients(url, bob.token, transports=("websocket",))]
     watcher = clients(url, carol.token)
     status, body = single.first.request(
-        "POST", f"/api/admin/users/{bob.username}/block", {"reason": "e2e"}, token=admin.token
+        "POST",
+        f"/api/admin/users/{bob.username}/block",
+        {"reason": "e2e"},
+        token=admin.token,
     )
     assert status == 200, body
     for tab in tabs:

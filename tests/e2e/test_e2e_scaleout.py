@@ -39,7 +39,11 @@ def test_users_on_different_processes_chat(pair, node):
     alice, bob, carol = pair.account("a"), pair.account("b"), pair.account("c")
     result = node(
         "chat.mjs",
-        {"alice": on(pair, alice, 0), "bob": on(pair, bob, 1), "carol": on(pair, carol, 0)},
+        {
+            "alice": on(pair, alice, 0),
+            "bob": on(pair, bob, 1),
+            "carol": on(pair, carol, 0),
+        },
     )
     check_chat(result, alice, bob, carol)
 
@@ -51,7 +55,9 @@ def test_every_device_on_every_process_gets_the_message(pair, clients):
     alice_b = clients(two.url, alice.token, transports=("websocket",))
     bob_b = clients(two.url, bob.token)
     bob_a = clients(one.url, bob.token, transports=("websocket",))
-    ack = bob_b.call("send_message", {"receiver": alice.username, "message": "to all tabs"})
+    ack = bob_b.call(
+        "send_message", {"receiver": alice.username, "message": "to all tabs"}
+    )
     assert ack["ok"] and ack["data"]["status"] == "delivered"
     for tab in (alice_a, alice_b, bob_a):
         assert tab.wait("receive_message")["id"] == ack["data"]["id"]
@@ -66,22 +72,34 @@ def test_both_processes_see_the_same_online_list(pair, clients):
     bob_socket = clients(two.url, bob.token)
     assert {alice.username, bob.username} <= set(bob_socket.wait("online_users"))
     for server in pair.servers:
-        online = {u["username"]: u["online"] for u in server.get("/api/chat/online-users", carol.token)}
+        online = {
+            u["username"]: u["online"]
+            for u in server.get("/api/chat/online-users", carol.token)
+        }
         assert online[alice.username] is True and online[bob.username] is True
         assert online.get(carol.username) is None  # the caller is not listed
     watcher = clients(one.url, carol.token)
     bob_socket.close()
     assert watcher.wait("user_left", lambda name: name == bob.username)
-    online = {u["username"]: u["online"] for u in one.get("/api/chat/online-users", carol.token)}
+    online = {
+        u["username"]: u["online"]
+        for u in one.get("/api/chat/online-users", carol.token)
+    }
     assert online[bob.username] is False
 
 
 def test_block_on_one_process_closes_connections_on_the_other(pair, clients):
     admin, bob = pair.account("adm", admin=True), pair.account("b")
     one, two = pair.servers
-    tabs = [clients(two.url, bob.token), clients(one.url, bob.token, transports=("websocket",))]
+    tabs = [
+        clients(two.url, bob.token),
+        clients(one.url, bob.token, transports=("websocket",)),
+    ]
     status, body = one.request(
-        "POST", f"/api/admin/users/{bob.username}/block", {"reason": "scale-out"}, token=admin.token
+        "POST",
+        f"/api/admin/users/{bob.username}/block",
+        {"reason": "scale-out"},
+        token=admin.token,
     )
     assert status == 200, body
     for tab in tabs:
