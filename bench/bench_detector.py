@@ -6,9 +6,11 @@ Texts: the hand-written chat test set (train/eval/chat_eval.csv) plus, when
 ../shared/data is present, a fixed random sample of tweets/comments from the shared
 corpora (1,000 texts in all).  Prints the median and p95 single-text latency of
 ``Detector.score`` (each text timed on its own with perf_counter_ns, after one warm-up
-pass, ``--repeat`` passes), throughput of ``Detector.score_batch`` on 1,000 texts, the
-same for sklearn's ``predict_proba`` for comparison, and the largest absolute
-probability difference between the two.
+pass, ``--repeat`` passes), throughput of ``Detector.score_batch`` on 1,000 texts (wall
+and thread CPU time: on shared cores the wall figures include waiting for a core), the
+same for sklearn's ``predict_proba`` for comparison, the largest absolute probability
+difference between sklearn and each of ``score_batch`` and ``score``, and the load
+average.
 """
 
 from __future__ import annotations

@@ -181,6 +181,14 @@ def main() -> None:
                 process.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 process.kill()
+        if env.get("SOCKETIO_CHANNEL"):
+            import redis
+
+            client = redis.Redis.from_url(args.redis_url)
+            for key in client.scan_iter(
+                f"cyberscan:presence:{env['SOCKETIO_CHANNEL']}:*"
+            ):
+                client.delete(key)
 
 
 if __name__ == "__main__":

@@ -96,3 +96,15 @@ def raw_socket(app: Any, client: Any) -> Any:
     for sio in opened:
         if sio.is_connected():
             sio.disconnect()
+
+
+def eventually(condition: Any, timeout: float = 5.0) -> bool:
+    """Poll `condition` until it holds (work a server defers to a background task)."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.01)
+    return True

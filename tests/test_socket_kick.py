@@ -9,7 +9,7 @@ from sqlalchemy import select
 from cyberscan.extensions import db
 from cyberscan.models import Message, User, utcnow
 from cyberscan.realtime import notify, presence
-from tests.fixtures_realtime import drain, events
+from tests.fixtures_realtime import drain, eventually, events
 from tests.helpers import FixedScoreDetector
 
 
@@ -79,19 +79,18 @@ def test_reaching_the_strike_limit_blocks_and_disconnects(app, trio, connect):
     alice, bob, _ = trio
     sender, other_tab = connect(alice), connect(alice)
     receiver = connect(bob)
-    ack = sender.emit(
-        "send_message", {"receiver": "bob", "message": "x"}, callback=True
-    )
+    ack = sender.emit("send_message", {"receiver": "bob", "message": "x"}, callback=True)
     assert ack["ok"] and ack["data"]["is_bullying"] is True
     warning = events(sender, "moderation_warning")
     assert warning[0]["remaining"] == 1
-    ack = sender.emit(
-        "send_message", {"receiver": "bob", "message": "y"}, callback=True
-    )
-    assert ack["ok"] is True  # stored and acknowledged before the block closes it
-    assert not sender.is_connected() and not other_tab.is_connected()
+    ack = sender.emit("send_message", {"receiver": "bob", "message": "y"}, callback=True)
+    # Stored, so acknowledged: the sending connection is closed only after its ack.
+    assert ack["ok"] is True
+    assert not other_tab.is_connected()
+    assert eventually(lambda: not sender.is_connected())
     assert "account_blocked" in [e["name"] for e in drain(sender)]
     assert len(events(receiver, "receive_message")) == 2
     with app.app_context():
         assert db.session.get(User, alice.id).is_blocked
         assert len(db.session.scalars(select(Message)).all()) == 2
+        assert presence.online_user_ids() == {bob.id}

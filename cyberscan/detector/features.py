@@ -254,6 +254,9 @@ def word_tokens(normalized: str) -> list[str]:
     return _TOKEN.findall(normalized)
 
 
+_MAX_CACHED_CHUNK = 40
+
+
 @lru_cache(maxsize=65536)
 def _chunk_tokens(chunk: str) -> tuple[str, ...]:
     return tuple(word_tokens(normalize_text(chunk)))
@@ -271,7 +274,11 @@ def text_tokens(text: str) -> list[str]:
         low = text.lower()
         probe = _APOSTROPHES.sub("", low) if "'" in low or "`" in low else low
         if _SPACED_HINT(probe) is None:
-            return list(chain.from_iterable(map(_chunk_tokens, low.split())))
+            chunks = low.split()
+            if max(map(len, chunks), default=0) > _MAX_CACHED_CHUNK:
+                # Long chunks are rare; not caching them bounds the cache's memory.
+                return word_tokens(normalize_text(text))
+            return list(chain.from_iterable(map(_chunk_tokens, chunks)))
     return word_tokens(normalize_text(text))
 
 

@@ -9,11 +9,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from flask import has_request_context, request
+
 from cyberscan.extensions import socketio
 from cyberscan.models.base import isoformat
 from cyberscan.realtime import presence, rooms
 
 NAMESPACE = "/"
+ACK_GRACE_SECONDS = 0.05
 
 
 def to_user(
@@ -32,6 +35,21 @@ def moderation_warning(user_id: int, payload: dict[str, Any]) -> None:
     to_user(user_id, "moderation_warning", payload)
 
 
+def _event_sid() -> str | None:
+    """The connection whose socket event is being handled, if any."""
+    if not has_request_context():
+        return None
+    return getattr(request, "sid", None)
+
+
+def _disconnect_after_ack(sid: str) -> None:
+    # Yield first: the event's acknowledgement (e.g. the send_message that reached
+    # the block limit, already committed) is queued when the handler returns, and
+    # must reach the client before the DISCONNECT packet.
+    socketio.sleep(ACK_GRACE_SECONDS)
+    socketio.server.disconnect(sid, namespace=NAMESPACE)
+
+
 def disconnect_user(user_id: int) -> int:
     """Close every connection of the user on every process; returns how many were asked."""
     server = socketio.server
@@ -41,10 +59,14 @@ def disconnect_user(user_id: int) -> int:
         sid
         for sid, _eio in server.manager.get_participants(NAMESPACE, rooms.user(user_id))
     )
+    current = _event_sid()
     for sid in targets:
-        # With a message queue, a sid held by another process is disconnected there:
-        # python-socketio publishes the request on the queue (PubSubManager).
-        server.disconnect(sid, namespace=NAMESPACE)
+        if sid == current:
+            socketio.start_background_task(_disconnect_after_ack, sid)
+        else:
+            # With a message queue, a sid held by another process is disconnected
+            # there: python-socketio publishes the request on the queue.
+            server.disconnect(sid, namespace=NAMESPACE)
     return len(targets)
 
 

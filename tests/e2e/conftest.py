@@ -265,6 +265,14 @@ def launch(
     yield start
     for server in started:
         server.stop()
+    channels = {s.env.get("SOCKETIO_CHANNEL") for s in started} - {None, ""}
+    if channels:
+        import redis
+
+        client = redis.Redis.from_url(REDIS_URL)
+        for channel in channels:
+            for key in client.scan_iter(f"cyberscan:presence:{channel}:*"):
+                client.delete(key)
 
 
 @pytest.fixture(scope="session", params=["eventlet", "gevent"])
@@ -290,9 +298,6 @@ def pair(launch: Callable[..., Cluster]) -> Iterator[Cluster]:
     yield cluster
     for server in cluster.servers:
         server.stop()
-    client = redis.Redis.from_url(REDIS_URL)
-    for key in client.scan_iter(f"cyberscan:presence:{cluster.channel}:*"):
-        client.delete(key)
 
 
 def node_available() -> bool:

@@ -179,3 +179,27 @@ def test_chat_under_threading_mode(threaded, node):
         },
     )
     check_chat(result, alice, bob, carol)
+
+
+@pytest.fixture(scope="module")
+def strict(launch):
+    """Every message flagged, one strike blocks: the block path with the real classifier."""
+    cluster = launch(1, BULLYING_THRESHOLD="0.000001", MAX_BULLYING_COUNT="1")
+    yield cluster
+    for server in cluster.servers:
+        server.stop()
+
+
+def test_send_that_blocks_is_acknowledged_then_closed(strict, node):
+    alice, bob = strict.account("a"), strict.account("b")
+    result = node("blocked.mjs", {"alice": who(strict, alice), "bob": who(strict, bob)})
+    assert result["ack"]["ok"] is True
+    assert result["ack"]["data"]["is_bullying"] is True
+    assert result["account_blocked"]["reason"]
+    assert result["disconnect_reason"] == "io server disconnect"
+    assert result["order"].index("message_sent") < result["order"].index(
+        "account_blocked"
+    )
+    assert result["received"]["id"] == result["ack"]["data"]["id"]
+    assert result["reconnect"]["connected"] is False
+    assert result["reconnect"]["data"]["error"] == "blocked"
