@@ -23,11 +23,13 @@ def create_app(config: type[Config] | Config | None = None, **overrides: Any) ->
     app.config.update(overrides)
     require_settings(app.config)
     register_logging(app)
+    # Handlers registered before init_app are kept and bound to every app's server.
+    from cyberscan import realtime  # noqa: F401
+
     register_extensions(app)
     register_blueprints(app)
     register_error_handlers(app)
     register_commands(app)
-    from cyberscan import realtime  # noqa: F401  (importing registers Socket.IO handlers)
 
     return app
 

@@ -28,24 +28,6 @@ from cyberscan.services import messaging
 INTERNAL_MESSAGE = "Something went wrong on our side."
 
 
-def on(event: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """`socketio.on`, kept for every Server that later `create_app()` calls build.
-
-    Flask-SocketIO only remembers handlers registered before `init_app`; the factory
-    imports this module after it, so without this a second app (every test) would
-    have a server with no handlers.
-    """
-
-    def decorator(handler: Callable[..., Any]) -> Callable[..., Any]:
-        socketio.on(event)(handler)
-        server = socketio.server
-        if server is not None:
-            socketio.handlers.append((event, server.handlers["/"][event], "/"))
-        return handler
-
-    return decorator
-
-
 def ack(data: Any) -> dict[str, Any]:
     return {"ok": True, "data": data}
 
@@ -117,7 +99,7 @@ def on_error(error: Exception) -> dict[str, Any]:
     return failure("internal_error", INTERNAL_MESSAGE)
 
 
-@on("connect")
+@socketio.on("connect")
 def on_connect(auth: Any = None) -> None:
     """A client connects with its access token; it gets `online_users`, others `user_joined`."""
     registry, user = None, None
@@ -157,7 +139,7 @@ def connect_failure(error: Exception) -> ConnectionRefusedError:
     return ConnectionRefusedError(code, {"error": code, "message": message})
 
 
-@on("disconnect")
+@socketio.on("disconnect")
 def on_disconnect(reason: Any = None) -> None:
     """A connection closed; `user_left` goes out when it was the user's last one."""
     user_id = socket_user_id()
@@ -170,7 +152,7 @@ def on_disconnect(reason: Any = None) -> None:
             socketio.emit("user_left", name, skip_sid=request.sid)
 
 
-@on("send_message")
+@socketio.on("send_message")
 def on_send_message(*args: Any) -> dict[str, Any]:
     """The client sends a private message; the receiver's devices get `receive_message`."""
     payload = MessageCreateSchema().load(one_payload(args))
@@ -180,7 +162,7 @@ def on_send_message(*args: Any) -> dict[str, Any]:
     return ack(result.sent)
 
 
-@on("typing")
+@socketio.on("typing")
 def on_typing(*args: Any) -> dict[str, Any]:
     """The client is typing; the receiver's devices get `user_typing`."""
     payload = TypingSchema().load(one_payload(args))
@@ -189,7 +171,7 @@ def on_typing(*args: Any) -> dict[str, Any]:
     return ack(messaging.typing(user, **payload))
 
 
-@on("mark_as_read")
+@socketio.on("mark_as_read")
 def on_mark_as_read(*args: Any) -> dict[str, Any]:
     """The receiver read messages; each sender gets `messages_read`."""
     payload = MarkReadSchema().load(one_payload(args))
