@@ -9,10 +9,7 @@ extra client library.
 from __future__ import annotations
 
 import json
-import os
 import secrets
-import subprocess
-import sys
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -20,12 +17,15 @@ from typing import Any
 
 import pytest
 
-from tests.browser.live import ROOT, LiveServer, free_port, wait_healthy
 from tests.helpers import PASSWORD
+from tests.live import REDIS_URL, LiveServer, server_env, start, stop_all
 
 pytestmark = pytest.mark.e2e
 
 RECORD_SEPARATOR = "\x1e"
+# The bounds these processes have always had: healthy within 45 s, answers within 20 s.
+START_TIMEOUT = 45.0
+REQUEST_TIMEOUT = 20.0
 
 
 class PollingSocket:
@@ -96,67 +96,40 @@ class PollingSocket:
         pytest.fail("the server did not close the connection")
 
 
-def start(env: dict[str, str], log_name: str, workdir: Any) -> tuple[Any, LiveServer]:
-    port = free_port()
-    env = {**env, "PORT": str(port)}
-    log = workdir / log_name
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [sys.executable, "run.py"], cwd=ROOT, env=env, stdout=out, stderr=out
-        )
-    url = f"http://127.0.0.1:{port}"
-    wait_healthy(url, process, log)
-    return process, LiveServer(url=url, env=env, log=log)
-
-
 @pytest.fixture(scope="module")
 def two_processes(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[tuple[LiveServer, LiveServer]]:
     """Process A and process B: one SQLite file, one Redis, a channel of their own."""
     workdir = tmp_path_factory.mktemp("two")
-    env = dict(os.environ)
-    env.update(
-        {
-            "CYBERSCAN_ENV": "production",
-            "SECRET_KEY": secrets.token_urlsafe(48),
-            "JWT_SECRET_KEY": secrets.token_urlsafe(48),
-            "DATABASE_URL": f"sqlite:///{workdir / 'shared.db'}",
-            "REDIS_URL": "redis://127.0.0.1:6379/0",
-            # Its own pub/sub channel: no other test run's events reach these processes.
-            "SOCKETIO_CHANNEL": f"cyberscan-test-{secrets.token_hex(6)}",
-            "CLASSIFIER_PATH": "",
-            "RATELIMIT_ENABLED": "false",
-            "SOCKETIO_ASYNC_MODE": "eventlet",
-            "HOST": "127.0.0.1",
-            "LOG_LEVEL": "WARNING",
-            "PYTHONUNBUFFERED": "1",
-        }
+    env = server_env(
+        f"sqlite:///{workdir / 'shared.db'}",
+        redis_url=REDIS_URL,
+        # Its own pub/sub channel: no other test run's events reach these processes.
+        channel=f"cyberscan-test-{secrets.token_hex(6)}",
     )
-    env.pop("TEST_DATABASE_URL", None)
-    processes = []
+    servers: list[LiveServer] = []
     try:
         # One after the other: the first applies the migrations.
         for name in ("a.log", "b.log"):
-            processes.append(start(env, name, workdir))
-        yield processes[0][1], processes[1][1]
+            servers.append(
+                start(
+                    env,
+                    workdir,
+                    name,
+                    start_timeout=START_TIMEOUT,
+                    request_timeout=REQUEST_TIMEOUT,
+                )
+            )
+        yield servers[0], servers[1]
     finally:
-        for process, _ in processes:
-            process.terminate()
-        for process, _ in processes:
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
+        stop_all(servers)
 
 
 def test_admin_actions_on_process_a_reach_a_connection_on_process_b(two_processes):
     a, b = two_processes
     a.create_admin("boss")
-    _, login = a.request(
-        "POST", "/api/login", {"username": "boss", "password": PASSWORD}
-    )
-    boss = login["access_token"]
+    boss = a.login("boss")
     token = a.register("bully")
 
     sock = PollingSocket(b.url, token)

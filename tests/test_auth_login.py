@@ -107,6 +107,18 @@ class TestRateLimits:
         )
         assert other.status_code == 401  # another account is not affected
 
+    def test_the_dashboard_login_spends_the_same_account_budget(
+        self, client, make_user
+    ):
+        make_user("kim", is_admin=True)
+        wrong = {"username": "kim", "password": "wrong password"}
+        for _ in range(3):
+            assert client.post("/api/login", json=wrong).status_code == 401
+        response = client.post(
+            "/admin/login", json={"username": "kim", "password": PASSWORD}
+        )
+        assert_error(response, 429, "rate_limited")
+
     def test_logins_are_limited_per_address(self, client, make_user):
         make_user("judy")
         ok = {"username": "judy", "password": PASSWORD}

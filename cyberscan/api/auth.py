@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from flask import current_app, request
@@ -35,6 +36,21 @@ def login_failed(response: Any) -> bool:
     return response.status_code in (401, 403)
 
 
+def login_limits(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Rate limits shared by every login door (API and dashboard): one budget per
+    address, and one per account that only failed attempts spend."""
+    per_address = limiter.shared_limit(
+        lambda: current_app.config["LOGIN_LIMIT_PER_ADDRESS"], scope="login-address"
+    )
+    per_account = limiter.shared_limit(
+        lambda: current_app.config["LOGIN_LIMIT_PER_ACCOUNT"],
+        scope="login-account",
+        key_func=login_account_key,
+        deduct_when=login_failed,
+    )
+    return per_address(per_account(view))
+
+
 @bp.post("/register")
 @bp.arguments(RegisterSchema, location="json")
 @bp.response(201, UserEnvelopeSchema)
@@ -44,12 +60,7 @@ def register(payload: dict[str, Any]) -> dict[str, Any]:
 
 
 @bp.post("/login")
-@limiter.limit(lambda: current_app.config["LOGIN_LIMIT_PER_ADDRESS"])
-@limiter.limit(
-    lambda: current_app.config["LOGIN_LIMIT_PER_ACCOUNT"],
-    key_func=login_account_key,
-    deduct_when=login_failed,
-)
+@login_limits
 @bp.arguments(LoginSchema, location="json")
 @bp.response(200, LoginResultSchema)
 def login(payload: dict[str, Any]) -> dict[str, Any]:

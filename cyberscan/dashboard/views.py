@@ -6,7 +6,6 @@ from pathlib import Path
 from typing import Any
 
 from flask import (
-    current_app,
     g,
     jsonify,
     redirect,
@@ -28,7 +27,7 @@ from jwt import PyJWTError
 from marshmallow import ValidationError
 from werkzeug.wrappers import Response
 
-from cyberscan.api.auth import login_account_key, login_failed
+from cyberscan.api.auth import login_limits
 from cyberscan.dashboard import bp
 from cyberscan.errors import (
     AccountBlocked,
@@ -38,7 +37,6 @@ from cyberscan.errors import (
     Unauthorized,
     ValidationFailed,
 )
-from cyberscan.extensions import limiter
 from cyberscan.models import User
 from cyberscan.schemas.user import LoginSchema, UserPrivateSchema
 from cyberscan.services import auth
@@ -142,12 +140,7 @@ def login_page() -> str:
 
 
 @bp.post("/login")
-@limiter.limit(lambda: current_app.config["LOGIN_LIMIT_PER_ADDRESS"])
-@limiter.limit(
-    lambda: current_app.config["LOGIN_LIMIT_PER_ACCOUNT"],
-    key_func=login_account_key,
-    deduct_when=login_failed,
-)
+@login_limits
 def login() -> Response:
     """Log an admin in: sets the HttpOnly access cookie and its CSRF cookie."""
     try:

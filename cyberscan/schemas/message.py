@@ -44,10 +44,9 @@ class SenderField(StrictSchema):
     )
 
 
-class MessageCreateSchema(SenderField):
-    receiver = fields.String(
-        required=True, validate=validate.Length(min=1, max=USERNAME_MAX)
-    )
+class MessagePostSchema(StrictSchema):
+    """REST sending: the receiver is in the path."""
+
     message = TrimmedString(
         required=True, validate=[validate.Length(max=RAW_MESSAGE_MAX), non_blank]
     )
@@ -60,6 +59,14 @@ class MessageCreateSchema(SenderField):
     @validates("message")
     def check_length(self, value: str, **kwargs: object) -> None:
         check_message_length(value)
+
+
+class MessageCreateSchema(SenderField, MessagePostSchema):
+    """`send_message`: the REST body plus the receiver."""
+
+    receiver = fields.String(
+        required=True, validate=validate.Length(min=1, max=USERNAME_MAX)
+    )
 
 
 class TypingSchema(SenderField):
@@ -105,23 +112,6 @@ class MessageSentSchema(StrictSchema):
 
 class HistoryQuerySchema(PageQuerySchema):
     after = fields.String(load_default=None, validate=validate.Length(min=1, max=36))
-
-
-class MessagePostSchema(StrictSchema):
-    """REST sending: the receiver is in the path."""
-
-    message = TrimmedString(
-        required=True, validate=[validate.Length(max=RAW_MESSAGE_MAX), non_blank]
-    )
-    client_id = fields.String(
-        load_default=None,
-        allow_none=True,
-        validate=validate.Length(min=1, max=CLIENT_ID_MAX),
-    )
-
-    @validates("message")
-    def check_length(self, value: str, **kwargs: object) -> None:
-        check_message_length(value)
 
 
 class ConversationSchema(StrictSchema):

@@ -19,10 +19,7 @@ def create_comment(author: User, post_id: int, content: str) -> Comment:
     post = posts.get_post(post_id)
     comment = Comment(post_id=post.id, author_id=author.id, content=content)
     moderation.score(comment)
-    db.session.add(comment)
-    strike = None
-    if comment.is_bullying:
-        strike = moderation.stage_strike(author, COMMENT, None, comment)
+    strike = moderation.stage(author, COMMENT, comment)
     db.session.commit()
     moderation.settle(strike)
     return comment

@@ -127,11 +127,8 @@ def send_message(
     payload = message_schema.dump(item)
     sent = sent_schema.dump(item)
     sender_id, receiver_id = sender.id, target.id
-    strike = None
     try:
-        db.session.add(item)
-        if item.is_bullying:
-            strike = moderation.stage_strike(sender, MESSAGE, item.id, item)
+        strike = moderation.stage(sender, MESSAGE, item)
         db.session.commit()
     except IntegrityError:
         # The same sender and client_id raced another copy of this message: answer

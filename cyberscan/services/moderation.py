@@ -100,6 +100,14 @@ def score(item: Scored) -> Verdict:
     return verdict
 
 
+def stage(author: User, item_type: str, item: Scored) -> Strike | None:
+    """Add a scored item to the transaction and, when it is flagged, its strike."""
+    db.session.add(item)
+    if not item.is_bullying:
+        return None
+    return stage_strike(author, item_type, getattr(item, "id", None), item)
+
+
 def stage_strike(author: User, item_type: str, item_id: Any, item: Scored) -> Strike:
     """Inside the item's transaction: add one strike, queue a flag, block at the limit.
 

@@ -21,10 +21,7 @@ def create_post(author: User, content: str) -> Post:
     moderation.ensure_can_post(author)
     post = Post(author_id=author.id, content=content)
     moderation.score(post)
-    db.session.add(post)
-    strike = None
-    if post.is_bullying:
-        strike = moderation.stage_strike(author, POST, None, post)
+    strike = moderation.stage(author, POST, post)
     db.session.commit()
     moderation.settle(strike)
     return post

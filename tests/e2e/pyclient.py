@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import socketio
+
+from tests.live import LiveServer
 
 
 class PyClient:
@@ -87,3 +89,23 @@ class PyClient:
         ):
             time.sleep(0.01)
         self.sio.disconnect()
+
+
+def block_closes_tabs(
+    server: LiveServer,
+    admin_token: str,
+    username: str,
+    reason: str,
+    tabs: Iterable[PyClient],
+) -> None:
+    """An admin blocks `username` over REST: each tab hears why, then is disconnected."""
+    status, body = server.request(
+        "POST",
+        f"/api/admin/users/{username}/block",
+        {"reason": reason},
+        token=admin_token,
+    )
+    assert status == 200, body
+    for tab in tabs:
+        assert tab.wait("account_blocked")["reason"]
+        assert tab.closed.wait(15)

@@ -9,14 +9,6 @@ import pytest
 pytestmark = pytest.mark.e2e
 
 
-def who(cluster, account, server=0) -> dict:
-    return {
-        "url": cluster.servers[server].url,
-        "token": account.token,
-        "name": account.username,
-    }
-
-
 def check_chat(result: dict, alice, bob, carol) -> None:
     assert alice.username in result["alice_online_users"]
     assert set(result["bob_online_users"]) >= {
@@ -54,34 +46,35 @@ def check_chat(result: dict, alice, bob, carol) -> None:
     assert result["carol_events"] == []
 
 
-def test_two_users_chat_over_websocket(single, node):
-    alice, bob, carol = single.account("a"), single.account("b"), single.account("c")
+def chat(node, cluster, servers=(0, 0, 0), **options) -> tuple:
+    """Fresh alice, bob and carol, on processes `servers`, run chat.mjs: check_chat.
+
+    `options` go into the script's input (e.g. `transports`); answers the accounts.
+    """
+    alice, bob, carol = cluster.account("a"), cluster.account("b"), cluster.account("c")
+    on_alice, on_bob, on_carol = servers
     result = node(
         "chat.mjs",
         {
-            "alice": who(single, alice),
-            "bob": who(single, bob),
-            "carol": who(single, carol),
+            "alice": cluster.who(alice, on_alice),
+            "bob": cluster.who(bob, on_bob),
+            "carol": cluster.who(carol, on_carol),
+            **options,
         },
     )
     check_chat(result, alice, bob, carol)
+    return alice, bob, carol
+
+
+def test_two_users_chat_over_websocket(single, node):
+    alice, bob, _ = chat(node, single)
     history = single.first.get(f"/api/chat/messages/{alice.username}", bob.token)
     assert [m["message"] for m in history["items"]] == ["hello from node"]
     assert history["items"][0]["is_read"] is True
 
 
 def test_two_users_chat_over_polling(single, node):
-    alice, bob, carol = single.account("a"), single.account("b"), single.account("c")
-    result = node(
-        "chat.mjs",
-        {
-            "alice": who(single, alice),
-            "bob": who(single, bob),
-            "carol": who(single, carol),
-            "transports": ["polling"],
-        },
-    )
-    check_chat(result, alice, bob, carol)
+    chat(node, single, transports=["polling"])
 
 
 def refused(node, cluster, **payload) -> dict:
@@ -158,27 +151,13 @@ def test_blocked_account_is_refused_as_blocked(single, node):
 @pytest.fixture(scope="module")
 def threaded(launch):
     """The same code under plain threads (Werkzeug's server, simple-websocket)."""
-    cluster = launch(1, SOCKETIO_ASYNC_MODE="threading")
+    cluster = launch(1, async_mode="threading")
     yield cluster
-    for server in cluster.servers:
-        server.stop()
+    cluster.stop()
 
 
 def test_chat_under_threading_mode(threaded, node):
-    alice, bob, carol = (
-        threaded.account("a"),
-        threaded.account("b"),
-        threaded.account("c"),
-    )
-    result = node(
-        "chat.mjs",
-        {
-            "alice": who(threaded, alice),
-            "bob": who(threaded, bob),
-            "carol": who(threaded, carol),
-        },
-    )
-    check_chat(result, alice, bob, carol)
+    chat(node, threaded)
 
 
 @pytest.fixture(scope="module")
@@ -186,13 +165,12 @@ def strict(launch):
     """Every message flagged, one strike blocks: the block path with the real classifier."""
     cluster = launch(1, BULLYING_THRESHOLD="0.000001", MAX_BULLYING_COUNT="1")
     yield cluster
-    for server in cluster.servers:
-        server.stop()
+    cluster.stop()
 
 
 def test_send_that_blocks_is_acknowledged_then_closed(strict, node):
     alice, bob = strict.account("a"), strict.account("b")
-    result = node("blocked.mjs", {"alice": who(strict, alice), "bob": who(strict, bob)})
+    result = node("blocked.mjs", {"alice": strict.who(alice), "bob": strict.who(bob)})
     assert result["ack"]["ok"] is True
     assert result["ack"]["data"]["is_bullying"] is True
     assert result["account_blocked"]["reason"]

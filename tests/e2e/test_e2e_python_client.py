@@ -5,23 +5,9 @@ from __future__ import annotations
 import pytest
 import socketio
 
-from tests.e2e.pyclient import PyClient
+from tests.e2e.pyclient import PyClient, block_closes_tabs
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture
-def clients():
-    opened: list[PyClient] = []
-
-    def open_client(url: str, token: str | None, **kwargs) -> PyClient:
-        client = PyClient(url, token, **kwargs)
-        opened.append(client)
-        return client.connect()
-
-    yield open_client
-    for client in opened:
-        client.close()
 
 
 def test_offline_receiver_catches_up_from_history(single, clients):
@@ -90,16 +76,7 @@ def test_admin_block_closes_every_connection_of_the_user(single, clients):
     url = single.first.url
     tabs = [clients(url, bob.token), clients(url, bob.token, transports=("websocket",))]
     watcher = clients(url, carol.token)
-    status, body = single.first.request(
-        "POST",
-        f"/api/admin/users/{bob.username}/block",
-        {"reason": "e2e"},
-        token=admin.token,
-    )
-    assert status == 200, body
-    for tab in tabs:
-        assert tab.wait("account_blocked")["reason"]
-        assert tab.closed.wait(15)
+    block_closes_tabs(single.first, admin.token, bob.username, "e2e", tabs)
     watcher.wait("user_left", lambda name: name == bob.username)
     assert watcher.sio.connected
     refused = PyClient(url, bob.token, transports=("websocket",))

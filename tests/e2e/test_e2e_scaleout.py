@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.pyclient import PyClient
-from tests.e2e.test_e2e_js_client import check_chat
+from tests.e2e.pyclient import block_closes_tabs
+from tests.e2e.test_e2e_js_client import chat
 
 pytestmark = pytest.mark.e2e
 
@@ -13,39 +13,8 @@ SENDERS = 8
 PER_SENDER = 150  # 1,200 messages in all, 80 in flight at once
 
 
-def on(cluster, account, server: int) -> dict:
-    return {
-        "url": cluster.servers[server].url,
-        "token": account.token,
-        "name": account.username,
-    }
-
-
-@pytest.fixture
-def clients():
-    opened: list[PyClient] = []
-
-    def open_client(url: str, token: str, **kwargs) -> PyClient:
-        client = PyClient(url, token, **kwargs)
-        opened.append(client)
-        return client.connect()
-
-    yield open_client
-    for client in opened:
-        client.close()
-
-
 def test_users_on_different_processes_chat(pair, node):
-    alice, bob, carol = pair.account("a"), pair.account("b"), pair.account("c")
-    result = node(
-        "chat.mjs",
-        {
-            "alice": on(pair, alice, 0),
-            "bob": on(pair, bob, 1),
-            "carol": on(pair, carol, 0),
-        },
-    )
-    check_chat(result, alice, bob, carol)
+    chat(node, pair, servers=(0, 1, 0))
 
 
 def test_every_device_on_every_process_gets_the_message(pair, clients):
@@ -95,23 +64,14 @@ def test_block_on_one_process_closes_connections_on_the_other(pair, clients):
         clients(two.url, bob.token),
         clients(one.url, bob.token, transports=("websocket",)),
     ]
-    status, body = one.request(
-        "POST",
-        f"/api/admin/users/{bob.username}/block",
-        {"reason": "scale-out"},
-        token=admin.token,
-    )
-    assert status == 200, body
-    for tab in tabs:
-        assert tab.wait("account_blocked")["reason"]
-        assert tab.closed.wait(15)
+    block_closes_tabs(one, admin.token, bob.username, "scale-out", tabs)
 
 
 def test_saturation_every_acknowledged_message_is_delivered_or_in_history(pair, node):
     senders = [pair.account("s") for _ in range(SENDERS)]
     receivers = [pair.account("r") for _ in range(SENDERS)]
     pairs = [
-        {"sender": on(pair, s, i % 2), "receiver": on(pair, r, (i + 1) % 2)}
+        {"sender": pair.who(s, i % 2), "receiver": pair.who(r, (i + 1) % 2)}
         for i, (s, r) in enumerate(zip(senders, receivers, strict=True))
     ]
     result = node(
@@ -155,21 +115,15 @@ def test_saturation_every_acknowledged_message_is_delivered_or_in_history(pair, 
 
 @pytest.fixture(scope="module")
 def limited_pair(launch):
-    redis = pytest.importorskip("redis")
-    try:
-        redis.Redis.from_url("redis://127.0.0.1:6379/0", socket_timeout=2).ping()
-    except redis.RedisError:
-        pytest.skip("Redis is not reachable")
     cluster = launch(
         2,
         redis=True,
-        SOCKETIO_ASYNC_MODE="gevent",
+        async_mode="gevent",
         RATELIMIT_ENABLED="true",
         SEND_LIMIT_PER_USER="5 per minute",
     )
     yield cluster
-    for server in cluster.servers:
-        server.stop()
+    cluster.stop()
 
 
 def test_send_rate_limit_is_shared_by_processes(limited_pair, clients):
