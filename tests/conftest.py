@@ -14,10 +14,9 @@ from sqlalchemy.engine import make_url
 
 from config import TestingConfig
 from cyberscan import create_app
-from cyberscan.extensions import db
+from cyberscan.extensions import db, socketio
 from cyberscan.models import User
 from cyberscan.services import auth
-from cyberscan.extensions import socketio
 from tests.helpers import PASSWORD, bearer
 
 # Fixtures owned by each area live in their own modules.

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from cyberscan.extensions import db
 from cyberscan.models import Message, User, utcnow
 from cyberscan.realtime import notify, presence
-from tests.fixtures_realtime import drain, eventually, events
+from tests.fixtures_realtime import drain, events, eventually
 from tests.helpers import FixedScoreDetector
 
 
@@ -79,11 +79,15 @@ def test_reaching_the_strike_limit_blocks_and_disconnects(app, trio, connect):
     alice, bob, _ = trio
     sender, other_tab = connect(alice), connect(alice)
     receiver = connect(bob)
-    ack = sender.emit("send_message", {"receiver": "bob", "message": "x"}, callback=True)
+    ack = sender.emit(
+        "send_message", {"receiver": "bob", "message": "x"}, callback=True
+    )
     assert ack["ok"] and ack["data"]["is_bullying"] is True
     warning = events(sender, "moderation_warning")
     assert warning[0]["remaining"] == 1
-    ack = sender.emit("send_message", {"receiver": "bob", "message": "y"}, callback=True)
+    ack = sender.emit(
+        "send_message", {"receiver": "bob", "message": "y"}, callback=True
+    )
     # Stored, so acknowledged: the sending connection is closed only after its ack.
     assert ack["ok"] is True
     assert not other_tab.is_connected()

@@ -1,21 +1,8 @@
-"""What the browser tests add to tests/live.py: Debian's Chromium and its switches.
-
-`LiveServer` is re-exported because test_dashboard.py imports it from here.
-"""
+"""What the browser tests add to tests/live.py: Debian's Chromium and its switches."""
 
 from __future__ import annotations
 
 import os
-
-from tests.live import LiveServer
-
-__all__ = [
-    "CHROMIUM",
-    "CHROMIUM_ARGS",
-    "REQUEST_TIMEOUT",
-    "START_TIMEOUT",
-    "LiveServer",
-]
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 # Without the background-networking switches Chromium dials out at start-up, and this

@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from tests.browser.live import LiveServer
 from tests.helpers import PASSWORD
+from tests.live import LiveServer
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(180)]
 

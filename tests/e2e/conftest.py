@@ -38,7 +38,6 @@ from tests.live import (
 )
 
 E2E_DIR = ROOT / "e2e"
-MYSQL_E2E_DATABASE = "cyberscan_e2e_test"
 
 
 def unavailable(reason: str) -> NoReturn:
@@ -114,19 +113,21 @@ def e2e_database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A database for the live servers only (recreated per session)."""
     test_url = os.environ.get("TEST_DATABASE_URL", "")
     if test_url.startswith("mysql"):
-        url = make_url(test_url).set(database=MYSQL_E2E_DATABASE)
+        # Named after the suite's own database, so parallel runs never share one.
+        name = make_url(test_url).database.removesuffix("_test") + "_e2e_test"
+        url = make_url(test_url).set(database=name)
         admin = sa.create_engine(make_url(test_url).set(database=None))
         with admin.begin() as conn:
-            conn.execute(sa.text(f"DROP DATABASE IF EXISTS {MYSQL_E2E_DATABASE}"))
+            conn.execute(sa.text(f"DROP DATABASE IF EXISTS {name}"))
             conn.execute(
                 sa.text(
-                    f"CREATE DATABASE {MYSQL_E2E_DATABASE} CHARACTER SET utf8mb4 "
+                    f"CREATE DATABASE {name} CHARACTER SET utf8mb4 "
                     "COLLATE utf8mb4_unicode_ci"
                 )
             )
         yield url.render_as_string(hide_password=False)
         with admin.begin() as conn:
-            conn.execute(sa.text(f"DROP DATABASE IF EXISTS {MYSQL_E2E_DATABASE}"))
+            conn.execute(sa.text(f"DROP DATABASE IF EXISTS {name}"))
         admin.dispose()
     else:
         yield f"sqlite:///{tmp_path_factory.mktemp('e2e') / 'live.db'}"
