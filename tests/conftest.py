@@ -131,17 +131,26 @@ def auth_headers(
 
 
 @pytest.fixture
-def socket_client(app: Flask, client: FlaskClient) -> Iterator[Callable[..., Any]]:
-    """Connect Socket.IO test clients with an access token; all are closed afterwards."""
+def raw_socket(app: Flask, client: FlaskClient) -> Iterator[Callable[..., Any]]:
+    """Socket.IO test clients with any `auth` payload (or none); closed afterwards."""
     opened = []
 
-    def connect(token: str | None, **kwargs: Any) -> Any:
-        auth = {"token": token} if token is not None else None
+    def open_raw(auth: Any = None, **kwargs: Any) -> Any:
         sio = socketio.test_client(app, auth=auth, flask_test_client=client, **kwargs)
         opened.append(sio)
         return sio
 
-    yield connect
+    yield open_raw
     for sio in opened:
         if sio.is_connected():
             sio.disconnect()
+
+
+@pytest.fixture
+def socket_client(raw_socket: Callable[..., Any]) -> Callable[..., Any]:
+    """Connect a Socket.IO test client with an access token."""
+
+    def connect(token: str | None, **kwargs: Any) -> Any:
+        return raw_socket({"token": token} if token is not None else None, **kwargs)
+
+    return connect

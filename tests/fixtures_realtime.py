@@ -80,24 +80,6 @@ def drain(sio: Any) -> list[dict[str, Any]]:
     return queued
 
 
-@pytest.fixture
-def raw_socket(app: Any, client: Any) -> Any:
-    """A test client with any `auth` payload (or none); all are closed afterwards."""
-    from cyberscan.extensions import socketio
-
-    opened = []
-
-    def open_raw(auth: Any = None, **kwargs: Any) -> Any:
-        sio = socketio.test_client(app, auth=auth, flask_test_client=client, **kwargs)
-        opened.append(sio)
-        return sio
-
-    yield open_raw
-    for sio in opened:
-        if sio.is_connected():
-            sio.disconnect()
-
-
 def eventually(condition: Any, timeout: float = 5.0) -> bool:
     """Poll `condition` until it holds (work a server defers to a background task)."""
     import time
