@@ -293,7 +293,7 @@ def online_users(reader: User) -> list[dict[str, Any]]:
 
 def bullying_report(user: User) -> dict[str, Any]:
     """The user's own standing: strikes, the limit, and what was flagged."""
-    limit = int(current_app.config["MAX_BULLYING_COUNT"])
+    limit = moderation.max_bullying_count()
     flagged = {
         kind: db.session.scalar(
             select(func.count())
