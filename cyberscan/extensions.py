@@ -11,6 +11,8 @@ from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
 
+from cyberscan.schemas.error import ErrorSchema
+
 # Stable constraint names, so migrations can drop and alter them on every backend.
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -27,6 +29,8 @@ class Base(DeclarativeBase):
 
 class CyberscanApi(Api):
     """flask-smorest's Api with the contract's error body (`error` code and a message)."""
+
+    ERROR_SCHEMA = ErrorSchema
 
     def handle_http_exception(self, error):  # noqa: ANN001, ANN201
         from cyberscan.api.errors import http_error_body

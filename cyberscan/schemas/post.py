@@ -21,7 +21,9 @@ def _check_length(value: str, setting: str) -> None:
         raise ValidationError(f"Longer than maximum length {limit}.")
 
 
-class PostSchema(StrictSchema):
+class ScoredItemSchema(StrictSchema):
+    """What posts and comments share: the text, its author and the classifier's verdict."""
+
     id = fields.Integer(dump_only=True)
     author = fields.Function(_author, dump_only=True)
     content = fields.String(dump_only=True)
@@ -29,34 +31,33 @@ class PostSchema(StrictSchema):
     is_bullying = fields.Boolean(dump_only=True)
     bullying_probability = fields.Float(dump_only=True)
     model_version = fields.String(dump_only=True)
+
+
+class PostSchema(ScoredItemSchema):
     comment_count = fields.Integer(dump_only=True)
 
 
-class PostCreateSchema(StrictSchema):
-    content = TrimmedString(required=True, validate=non_blank)
-
-    @validates("content")
-    def check_length(self, value: str, **kwargs: Any) -> None:
-        _check_length(value, "MAX_POST_LENGTH")
-
-
-class CommentSchema(StrictSchema):
-    id = fields.Integer(dump_only=True)
+class CommentSchema(ScoredItemSchema):
     post_id = fields.Integer(dump_only=True)
-    author = fields.Function(_author, dump_only=True)
-    content = fields.String(dump_only=True)
-    created_at = Timestamp(dump_only=True)
-    is_bullying = fields.Boolean(dump_only=True)
-    bullying_probability = fields.Float(dump_only=True)
-    model_version = fields.String(dump_only=True)
 
 
-class CommentCreateSchema(StrictSchema):
+class ContentSchema(StrictSchema):
+    """A body of `{content}`, trimmed, non-empty and within the configured length."""
+
+    length_setting = "MAX_POST_LENGTH"
     content = TrimmedString(required=True, validate=non_blank)
 
     @validates("content")
     def check_length(self, value: str, **kwargs: Any) -> None:
-        _check_length(value, "MAX_COMMENT_LENGTH")
+        _check_length(value, self.length_setting)
+
+
+class PostCreateSchema(ContentSchema):
+    length_setting = "MAX_POST_LENGTH"
+
+
+class CommentCreateSchema(ContentSchema):
+    length_setting = "MAX_COMMENT_LENGTH"
 
 
 class DeletedSchema(StrictSchema):
