@@ -29,7 +29,9 @@ def _wait_port(port: int, process: subprocess.Popen[bytes], log: Path) -> None:
                 return
         except OSError:
             time.sleep(0.1)
-    pytest.fail(f"{process.args[0]} did not listen on {port}: {log.read_text()[-2000:]}")
+    pytest.fail(
+        f"{process.args[0]} did not listen on {port}: {log.read_text()[-2000:]}"
+    )
 
 
 def _stop(process: subprocess.Popen[bytes] | None, kill: bool) -> None:
@@ -66,11 +68,16 @@ class OwnedRedis:
             self.process = subprocess.Popen(
                 [
                     "redis-server",
-                    "--port", str(self.port),
-                    "--bind", "127.0.0.1",
-                    "--save", "",
-                    "--appendonly", "no",
-                    "--dir", str(self.workdir),
+                    "--port",
+                    str(self.port),
+                    "--bind",
+                    "127.0.0.1",
+                    "--save",
+                    "",
+                    "--appendonly",
+                    "no",
+                    "--dir",
+                    str(self.workdir),
                 ],
                 stdout=out,
                 stderr=subprocess.STDOUT,

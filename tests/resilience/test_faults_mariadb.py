@@ -33,9 +33,7 @@ def send(client: Any, receiver: str, index: int) -> dict[str, Any]:
     )
 
 
-def test_mariadb_down_answers_unavailable_then_recovers(
-    tmp_path, servers, clients
-):
+def test_mariadb_down_answers_unavailable_then_recovers(tmp_path, servers, clients):
     mariadb = OwnedMariaDB(tmp_path).install().start()
     try:
         url = mariadb.create_database("cyberscan_fault_test")

@@ -90,7 +90,9 @@ def test_a_disconnect_event_does_not_hide_a_connection_from_a_block(
     assert drain(spoofed) == []
 
 
-def test_logout_closes_the_sockets_of_that_token_only(app, trio, connect, client, login):
+def test_logout_closes_the_sockets_of_that_token_only(
+    app, trio, connect, client, login
+):
     """Defect 7: a socket opened with a revoked token kept sending."""
     alice, bob, _ = trio
     other_token = login(alice.user)["access_token"]
@@ -119,7 +121,10 @@ def test_password_change_closes_the_other_sessions_sockets(
     )
     response = client.post(
         "/api/me/password",
-        json={"current_password": "correct horse battery", "new_password": "n3w pass phrase"},
+        json={
+            "current_password": "correct horse battery",
+            "new_password": "n3w pass phrase",
+        },
         headers=alice.headers,
     )
     if response.status_code == 404:
@@ -133,7 +138,9 @@ def test_password_change_closes_the_other_sessions_sockets(
 SURROGATE = "\ud800"
 
 
-def surrogate_requests(alice: Any, bob: Any, post_id: int) -> list[tuple[str, str, Any]]:
+def surrogate_requests(
+    alice: Any, bob: Any, post_id: int
+) -> list[tuple[str, str, Any]]:
     return [
         ("POST", "/api/post", {"content": f"hi {SURROGATE}"}),
         ("POST", f"/api/comment/{post_id}", {"content": SURROGATE}),
@@ -172,7 +179,11 @@ def test_lone_surrogates_are_a_validation_error_everywhere(
     for method, path, body in surrogate_requests(alice, bob, post_id):
         headers = boss.headers if "/admin/" in path else alice.headers
         response = client.open(path, method=method, json=body, headers=headers)
-        assert response.status_code == 422, (path, body, response.get_data(as_text=True))
+        assert response.status_code == 422, (
+            path,
+            body,
+            response.get_data(as_text=True),
+        )
         assert response.get_json()["error"] == "validation_error"
     sio = connect(alice)
     for payload in (
@@ -221,6 +232,8 @@ def test_deeply_nested_json_on_the_socket_gets_an_error_ack(app, trio, connect, 
     caplog.set_level(logging.INFO)
     ack = send_frame(sio, '29["send_message",' + deep() + "]")
     assert ack["ok"] is False and ack["error"] == "bad_request", ack
-    ack = send_frame(sio, event_frame(10, "send_message", {"receiver": bob.username, "message": []}))
+    ack = send_frame(
+        sio, event_frame(10, "send_message", {"receiver": bob.username, "message": []})
+    )
     assert ack["error"] == "validation_error"
     assert_no_traceback(caplog)
