@@ -23,6 +23,8 @@ from typing import Any
 from sqlalchemy import func, select
 
 from cyberscan.extensions import db
+from cyberscan.models import Post
+from cyberscan.services import auth
 
 DEEP = "[" * 3000 + "]" * 3000
 SURROGATES = ["\ud800", "a\udfffb", "\udc00\udc00", "ok \ud83d"]
@@ -536,3 +538,68 @@ def frame_cases(seed: int, count: int) -> Iterator[tuple[str, str, bool]]:
             yield f"seed={seed} frame #{index} {kind}", frame, False
             continue
         yield f"seed={seed} frame #{index} {kind}", frame, True
+
+
+def prepare_world(app: Any, client: Any, password: str) -> dict[str, Any]:
+    """fuzz_user (author of a post), fuzz_peer, fuzz_admin, their tokens, real ids."""
+    with app.app_context():
+        for name, is_admin in (
+            ("fuzz_user", False),
+            ("fuzz_peer", False),
+            ("fuzz_admin", True),
+        ):
+            auth.register(name, f"{name}@example.com", password, is_admin=is_admin)
+        user_id = auth.users.find_by_username("fuzz_user").id
+        post = Post(author_id=user_id, content="a post", bullying_probability=0.1)
+        db.session.add(post)
+        db.session.commit()
+        post_id = post.id
+
+    def login(name: str) -> dict[str, Any]:
+        response = client.post(
+            "/api/login", json={"username": name, "password": password}
+        )
+        assert response.status_code == 200, response.get_json()
+        return response.get_json()
+
+    user, admin = login("fuzz_user"), login("fuzz_admin")
+    return {
+        "tokens": {
+            "user": user["access_token"],
+            "admin": admin["access_token"],
+            "refresh": user["refresh_token"],
+        },
+        "real": {"post_id": str(post_id), "username": "fuzz_peer"},
+    }
+
+
+def run_frames(sio: Any, seed: int, count: int, tally: Tally | None = None) -> Tally:
+    """Raw Socket.IO packets through a connected test client."""
+    tally = tally or Tally()
+    started = time.monotonic()
+    server = sio.socketio.server
+    with TracebackCounter() as logged:
+        for label, frame, wants_ack in frame_cases(seed, count):
+            sio.acks = None
+            try:
+                server._handle_eio_message(sio.eio_sid, frame)
+            except Exception as exc:  # noqa: BLE001  a crash is what we count
+                tally.count("frames", "raised")
+                tally.server_errors += 1
+                tally.fail(f"raised {exc!r} {label}: {frame[:80]!r}")
+                continue
+            ack, sio.acks = sio.acks, None
+            data = ack["args"][0] if ack and ack["args"] else None
+            outcome = data.get("error", "ok") if isinstance(data, dict) else "no ack"
+            tally.count("frames", outcome)
+            if wants_ack and outcome in {"no ack", "internal_error"}:
+                tally.server_errors += outcome == "internal_error"
+                tally.fail(f"{outcome} {label}: {frame[:80]!r}")
+            if not sio.is_connected():
+                tally.fail(f"disconnected by {label}: {frame[:80]!r}")
+                break
+    tally.tracebacks += len(logged.records)
+    for record in logged.records[:5]:
+        tally.fail(f"logged: {record.getMessage()[:200]}")
+    tally.seconds += time.monotonic() - started
+    return tally
