@@ -53,7 +53,7 @@ def send(app, sender, receiver, text="you are worthless"):
     """A message through the one message pipeline (the socket handler calls the same)."""
     with app.app_context():
         user = db.session.get(User, sender.id)
-        return messaging.send_message(user, receiver.username, text).message["id"]
+        return messaging.send_message(user, receiver.username, text).id
 
 
 def queue(client, headers, query=""):
