@@ -6,6 +6,7 @@ CONFIG = load_config()
 
 if CONFIG.SOCKETIO_ASYNC_MODE == "eventlet":
     import eventlet
+    import eventlet.wsgi
 
     eventlet.monkey_patch()
 elif CONFIG.SOCKETIO_ASYNC_MODE == "gevent":
@@ -16,14 +17,22 @@ elif CONFIG.SOCKETIO_ASYNC_MODE == "gevent":
 from cyberscan import create_app  # noqa: E402
 from cyberscan.cli import upgrade_database  # noqa: E402
 from cyberscan.extensions import socketio  # noqa: E402
+from cyberscan.realtime.transport import eventlet_server_options  # noqa: E402
 
 app = create_app(CONFIG)
 
 if __name__ == "__main__":
     upgrade_database(app)
-    # eventlet.wsgi caps simultaneous connections at 1024 unless max_size is raised.
+    # eventlet.wsgi caps simultaneous connections at 1024 unless max_size is raised;
+    # it also waits for headers forever and answers long request lines with an empty
+    # 414 (realtime/transport.py).
     server_options = (
-        {"max_size": CONFIG.SOCKETIO_MAX_CONNECTIONS}
+        {
+            "max_size": CONFIG.SOCKETIO_MAX_CONNECTIONS,
+            **eventlet_server_options(
+                eventlet.wsgi.HttpProtocol, CONFIG.HEADER_TIMEOUT
+            ),
+        }
         if CONFIG.SOCKETIO_ASYNC_MODE == "eventlet"
         else {}
     )

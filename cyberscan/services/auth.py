@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 
 from cyberscan.errors import AccountBlocked, Conflict, Unauthorized
 from cyberscan.extensions import db
+from cyberscan.live import notify
 from cyberscan.models import RevokedToken, User, utcnow
 from cyberscan.services import users
 from cyberscan.services.passwords import hash_password, verify_password
@@ -101,6 +102,13 @@ def revoke(claims: dict[str, Any]) -> None:
                 )
             )
     db.session.commit()
+    notify.token_revoked(token_family(claims))
+
+
+def token_family(claims: dict[str, Any]) -> str:
+    """The login session a token belongs to: its refresh token's id (shared by the
+    access tokens minted from it), or its own id."""
+    return str(claims.get(REFRESH_CLAIM) or claims["jti"])
 
 
 def is_revoked(claims: dict[str, Any]) -> bool:
@@ -127,6 +135,11 @@ def load_user(claims: dict[str, Any]) -> User | None:
 
 def user_from_access_token(token: object) -> User:
     """Identity for a socket connection: signature, expiry, type, revocation and block checked."""
+    return access_token_identity(token)[0]
+
+
+def access_token_identity(token: object) -> tuple[User, dict[str, Any]]:
+    """The user of a valid access token and the token's claims (see user_from_access_token)."""
     if not isinstance(token, str) or not token:
         raise Unauthorized("A valid access token is required.")
     try:
@@ -140,7 +153,7 @@ def user_from_access_token(token: object) -> User:
     user = load_user(claims)
     if user is None:
         raise Unauthorized("The token's account no longer exists.")
-    return user
+    return user, claims
 
 
 def purge_expired_revocations() -> int:

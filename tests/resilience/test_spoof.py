@@ -22,7 +22,7 @@ from tests.resilience.frames import (
     send_frame,
 )
 
-NO_ACK_EXPECTED = {"binary ack", "binary ack with id"}
+NO_ACK_EXPECTED = {"binary ack"}
 
 
 def assert_no_traceback(caplog: pytest.LogCaptureFixture) -> None:
