@@ -72,7 +72,9 @@ class ClosingMixin:
 class ClosingManager(ClosingMixin, socketio.Manager):
     """One process, no message queue."""
 
-    def emit(self, event: Any, data: Any, namespace: Any, room: Any = None, **kwargs: Any) -> Any:
+    def emit(
+        self, event: Any, data: Any, namespace: Any, room: Any = None, **kwargs: Any
+    ) -> Any:
         if event == CLOSE:
             return self.close_local(namespace or "/", kwargs.get("to") or room, data)
         return super().emit(event, data, namespace, room=room, **kwargs)
@@ -90,13 +92,19 @@ class ClosingRedisManager(ClosingMixin, socketio.RedisManager):
     def _handle_emit(self, message: dict[str, Any]) -> None:
         if message.get("event") == CLOSE:
             data = message.get("data") or [None]
-            self.close_local(message.get("namespace") or "/", message.get("room"), data[0])
+            self.close_local(
+                message.get("namespace") or "/", message.get("room"), data[0]
+            )
             return
         super()._handle_emit(message)
 
     def _publish(self, data: dict[str, Any]) -> Any:
         result = super()._publish(data)
-        if result is None and data.get("method") == "emit" and data.get("event") in DURABLE_EVENTS:
+        if (
+            result is None
+            and data.get("method") == "emit"
+            and data.get("event") in DURABLE_EVENTS
+        ):
             self._keep(data)
         return result
 
@@ -110,7 +118,9 @@ class ClosingRedisManager(ClosingMixin, socketio.RedisManager):
             if self._retrying:
                 return
             self._retrying = True
-        log.warning("message queue down: %s kept to publish when it is back", data.get("event"))
+        log.warning(
+            "message queue down: %s kept to publish when it is back", data.get("event")
+        )
         self.server.start_background_task(self._publish_pending)
 
     def _publish_pending(self) -> None:

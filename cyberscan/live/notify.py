@@ -136,7 +136,9 @@ def disconnect_user(user_id: int) -> int:
     from presence (a spoofed disconnect, a Redis restart) is closed all the same.
     """
     room = rooms.user(user_id)
-    known = {sid for sid, _ in socketio.server.manager.get_participants(NAMESPACE, room)}
+    known = {
+        sid for sid, _ in socketio.server.manager.get_participants(NAMESPACE, room)
+    }
     try:
         known |= presence.get_presence().sids(user_id)
     except RedisError:

@@ -178,7 +178,9 @@ class RedisPresence:
         if self.redis.set(marker, "1", ex=ALIVE_TTL_SECONDS, get=True) is not None:
             return None
         for sid, user_id in list(self._local.items()):
-            self._add(args=[self.prefix, self.process_id, user_id, sid, ALIVE_TTL_SECONDS])
+            self._add(
+                args=[self.prefix, self.process_id, user_id, sid, ALIVE_TTL_SECONDS]
+            )
         return len(self._local)
 
     def sweep(self) -> set[int]:

@@ -53,7 +53,9 @@ class CheckedPacket(packet.Packet):
         try:
             attachments = super().decode(encoded_packet)
         except RecursionError:
-            return self._refuse(leading_id(encoded_packet), "The JSON is nested too deeply.")
+            return self._refuse(
+                leading_id(encoded_packet), "The JSON is nested too deeply."
+            )
         except (ValueError, TypeError, IndexError, KeyError):
             return self._refuse(leading_id(encoded_packet), "The packet is malformed.")
         if self.packet_type in (packet.BINARY_EVENT, packet.BINARY_ACK):
@@ -63,7 +65,9 @@ class CheckedPacket(packet.Packet):
         if self.packet_type == packet.EVENT:
             data = self.data
             if not isinstance(data, list) or not data:
-                return self._refuse(self.id, "An event is a list: its name, then its arguments.")
+                return self._refuse(
+                    self.id, "An event is a list: its name, then its arguments."
+                )
             name = data[0]
             if not isinstance(name, str) or name in RESERVED or name == REFUSED:
                 return self._refuse(self.id, "That event name is not accepted.")

@@ -40,7 +40,9 @@ EVENTLET_LINE_LIMIT = 64 * 1024
 StartResponse = Callable[..., Any]
 
 
-def error_response(start_response: StartResponse, status: int, message: str) -> list[bytes]:
+def error_response(
+    start_response: StartResponse, status: int, message: str
+) -> list[bytes]:
     """The contract's error body (API.md §1), from below the Flask app."""
     code = {400: "bad_request", 414: "uri_too_long"}[status]
     body = json.dumps(
@@ -65,7 +67,11 @@ def valid_polling_body(body: bytes) -> bool:
         return False
     if text.startswith("d="):  # JSONP: python-engineio unwraps it itself
         return True
-    return all(packet[:1] in POLLING_TYPES for packet in text.split("\x1e")) if text else True
+    return (
+        all(packet[:1] in POLLING_TYPES for packet in text.split("\x1e"))
+        if text
+        else True
+    )
 
 
 class TransportGuard:
@@ -75,9 +81,11 @@ class TransportGuard:
         self.app = app
         self.max_body = max_body
 
-    def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
-        line = environ.get("RAW_URI") or environ.get("REQUEST_URI") or ""
-        if len(line) > MAX_REQUEST_LINE:
+    def __call__(
+        self, environ: dict[str, Any], start_response: StartResponse
+    ) -> Iterable[bytes]:
+        path = environ.get("RAW_PATH_INFO") or environ.get("PATH_INFO") or ""
+        if len(path) + len(environ.get("QUERY_STRING") or "") > MAX_REQUEST_LINE:
             return error_response(start_response, 414, "The request line is too long.")
         if (
             environ.get("REQUEST_METHOD") == "POST"
@@ -92,7 +100,9 @@ class TransportGuard:
                 body = environ["wsgi.input"].read(length)
                 if not valid_polling_body(body):
                     return error_response(
-                        start_response, 400, "That is not an Engine.IO payload a client sends."
+                        start_response,
+                        400,
+                        "That is not an Engine.IO payload a client sends.",
                     )
                 environ["wsgi.input"] = io.BytesIO(body)
         return self.app(environ, start_response)
@@ -127,11 +137,16 @@ def init_app(app: Flask, socketio: Any) -> None:
     """Install both guards on a bound Flask-SocketIO server."""
     eio = socketio.server.eio
     if eio._async.get("websocket") is not None:
-        eio._async = {**eio._async, "websocket": checked_websocket(eio._async["websocket"])}
+        eio._async = {
+            **eio._async,
+            "websocket": checked_websocket(eio._async["websocket"]),
+        }
     app.wsgi_app = TransportGuard(app.wsgi_app, int(eio.max_http_buffer_size))
 
 
-def eventlet_server_options(http_protocol: type, header_timeout: float) -> dict[str, Any]:
+def eventlet_server_options(
+    http_protocol: type, header_timeout: float
+) -> dict[str, Any]:
     """eventlet.wsgi options: a generous line limit (the app answers 414 itself) and a
     bound on the time a client takes to send its request line and headers.
 

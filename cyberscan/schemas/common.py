@@ -12,7 +12,6 @@ from marshmallow import Schema, ValidationError, fields, pre_load, validate
 
 from cyberscan.models.base import isoformat
 
-
 SURROGATE = re.compile("[\ud800-\udfff]")
 NOT_TEXT = "Not valid text: it holds a lone UTF-16 surrogate."
 
