@@ -4,6 +4,7 @@
                                    [--redis redis://127.0.0.1:6379/5] [--database URL]
 
 Starts `run.py` (tests/live.py) on a temporary SQLite file unless --database names one
+(or soaks the server at --url, whose log --log names)
 (MySQL/MariaDB databases must end in _test); with --processes 2 and --redis the
 clients spread over both processes. Each client (python-socketio over WebSocket)
 sends messages with a client_id to the others, reads its conversations over REST
@@ -112,6 +113,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--redis", default="")
     parser.add_argument("--database", default=None)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--url", default=None, help="soak a server already running (its log: --log)"
+    )
+    parser.add_argument("--log", default=None)
     args = parser.parse_args(argv)
     if args.processes > 1 and not args.redis:
         parser.error("--processes > 1 needs --redis")
@@ -125,9 +130,15 @@ def main(argv: list[str] | None = None) -> int:
             channel=f"cyberscan-soak-{uuid.uuid4().hex}" if args.redis else "",
         )
         servers: list[LiveServer] = []
+        started: list[LiveServer] = []
         try:
-            for number in range(args.processes):
-                servers.append(start(env, workdir, f"soak-{number}.log"))
+            if args.url:
+                log = Path(args.log) if args.log else workdir / "none.log"
+                log.touch()
+                servers.append(LiveServer(url=args.url, env={}, log=log))
+            for number in range(0 if args.url else args.processes):
+                started.append(start(env, workdir, f"soak-{number}.log"))
+                servers.append(started[-1])
             suffix = uuid.uuid4().hex[:6]
             names = [f"soak{n}_{suffix}" for n in range(args.clients)]
             workers = [
@@ -164,7 +175,7 @@ def main(argv: list[str] | None = None) -> int:
                 s.log.read_text(errors="replace").count("Traceback") for s in servers
             )
         finally:
-            stop_all(servers)
+            stop_all(started)
 
     outcomes: Counter[str] = Counter()
     latencies: list[float] = []

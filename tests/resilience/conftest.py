@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
 from tests.e2e.pyclient import PyClient
-from tests.live import LiveServer, stop_all
+from tests.live import LiveServer, server_env, start, stop_all
 
 
 @pytest.fixture
@@ -38,6 +38,19 @@ def live_database(tmp_path: Path) -> Iterator[str]:
     with admin.begin() as conn:
         conn.execute(sa.text(f"DROP DATABASE IF EXISTS {name}"))
     admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def shared_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """One live server for the tests that do not stop it (transport edges, soak)."""
+    workdir = tmp_path_factory.mktemp("shared")
+    live = start(
+        server_env(f"sqlite:///{workdir / 'live.db'}", HEADER_TIMEOUT="2"),
+        workdir,
+        "server.log",
+    )
+    yield live
+    live.stop()
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ from tests.resilience.conftest import assert_each_once, history, unique
 
 pytestmark = pytest.mark.e2e
 
-ACKED_BEFORE_KILL = 25
+ACKED_BEFORE_KILL = 10
 STREAM = 400
 
 

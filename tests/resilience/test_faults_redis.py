@@ -66,12 +66,14 @@ def test_redis_outage_refuses_cleanly_and_recovers(
         servers.append(a)
         b = start(env, tmp_path, "b.log")
         servers.append(b)
-        boss, alice, bob, carol = (unique(p) for p in ("boss", "al", "bo", "ca"))
+        boss, alice, bob, carol, dave = (
+            unique(p) for p in ("boss", "al", "bo", "ca", "da")
+        )
         a.sign_up(boss)
         make_admin(live_database, boss)
         boss_token = a.login(boss)
-        alice_token, bob_token, carol_token = (
-            a.register(name) for name in (alice, bob, carol)
+        alice_token, bob_token, carol_token, dave_token = (
+            a.register(name) for name in (alice, bob, carol, dave)
         )
         alice_a = clients(a.url, alice_token)
         alice_b = clients(b.url, alice_token)
@@ -81,6 +83,18 @@ def test_redis_outage_refuses_cleanly_and_recovers(
         for name in (alice, carol):
             assert bob_b.call("send_message", {"receiver": name, "message": "hi"})["ok"]
         assert online(a, carol_token)[bob] is True
+
+        # Defect 1: an event named `disconnect` used to drop dave's connection on B
+        # from presence, and a block through A then left it open.
+        dave_b = clients(b.url, dave_token)
+        dave_b.sio.emit("disconnect")
+        assert dave_b.wait("error")["error"] == "bad_request"
+        status, answer = a.request(
+            "POST", f"/api/admin/users/{dave}/block", {"reason": "spoof"}, boss_token
+        )
+        assert status == 200, answer
+        assert dave_b.closed.wait(15), dave_b.log
+        assert dave_b.named("account_blocked") == [{"reason": "spoof"}]
 
         redis.stop(kill=True)
 

@@ -2,42 +2,36 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-
 import pytest
 
-from tests.live import ROOT
+from bench import fuzz, soak
 
 pytestmark = pytest.mark.e2e
 
 
-def run_bench(*args: str) -> str:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TEST_DATABASE")}
-    done = subprocess.run(
-        [sys.executable, *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=240,
-        check=False,
-    )
-    assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-4000:]
-    return done.stdout
+def table(out: str) -> dict[str, str]:
+    rows = (line.rsplit("  ", 1) for line in out.strip().splitlines() if "  " in line)
+    return {key.strip(): value.strip() for key, value in rows}
 
 
-def test_bench_fuzz_smoke():
-    out = run_bench("bench/fuzz.py", "--cases", "8", "--frames", "60")
-    assert "server errors: 0, tracebacks: 0, failures: 0" in out, out
+def test_bench_fuzz_smoke(capsys, tmp_path):
+    code = fuzz.main(["--cases", "4", "--frames", "40"])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert out.count("server errors: 0, tracebacks: 0, failures: 0") == 3, out
     assert "POST /api/login" in out and "send_message" in out and "frames" in out
 
 
-def test_bench_soak_smoke():
-    out = run_bench("bench/soak.py", "--seconds", "3", "--clients", "2")
-    table = dict(line.rsplit("  ", 1) for line in out.strip().splitlines())
-    table = {key.strip(): value.strip() for key, value in table.items()}
-    assert table["stored exactly once"] == "yes", out
-    assert table["tracebacks in server logs"] == "0", out
-    assert int(table["acknowledged"]) > 0, out
+def test_bench_soak_smoke(capsys, shared_server):
+    code = soak.main(
+        [
+            "--seconds", "3", "--clients", "2",
+            "--url", shared_server.url, "--log", str(shared_server.log),
+        ]
+    )  # fmt: skip
+    out = capsys.readouterr().out
+    assert code == 0, out
+    rows = table(out)
+    assert rows["stored exactly once"] == "yes", out
+    assert rows["tracebacks in server logs"] == "0", out
+    assert int(rows["acknowledged"]) > 0, out

@@ -10,13 +10,12 @@ import json
 import socket
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 import websocket
 
-from tests.live import LiveServer, server_env, start
+from tests.live import LiveServer
 from tests.resilience.conftest import assert_clean_log, log_size, unique
 
 pytestmark = pytest.mark.e2e
@@ -25,15 +24,8 @@ WAIT = 20  # seconds: far above an answer, far below a hang's end
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    workdir = tmp_path_factory.mktemp("transport")
-    live = start(
-        server_env(f"sqlite:///{workdir / 'live.db'}", HEADER_TIMEOUT="2"),
-        workdir,
-        "server.log",
-    )
-    yield live
-    live.stop()
+def server(shared_server: LiveServer) -> LiveServer:
+    return shared_server
 
 
 @pytest.fixture(scope="module")
