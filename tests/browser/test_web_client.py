@@ -301,10 +301,11 @@ def test_flagged_messages_are_collapsed_and_five_flags_block_the_author(
     eve.send(ABUSE[0])
     # The author is warned in the open, with the strikes left.
     expect(eve.page.locator("#moderation-banner")).to_be_visible()
-    expect(eve.page.locator("#moderation-banner-text")).to_contain_text(
-        "1 of 5 strikes. 4 more flagged messages"
-    )
+    banner = eve.page.locator("#moderation-banner-text")
+    expect(banner).to_contain_text("(1 of 5 strikes.)")
+    expect(banner).to_contain_text("4 more")
     expect(eve.bubbles(ABUSE[0]).locator(".flag-mark")).to_be_visible()
+    screenshot(eve.page, "web-warning.png")
 
     # The receiver sees it collapsed, and can open, hide or report it.
     flagged = fay.page.locator("#messages li.msg.flagged")
@@ -329,6 +330,7 @@ def test_flagged_messages_are_collapsed_and_five_flags_block_the_author(
     expect(eve.page.locator("#screen-blocked")).to_be_visible()
     expect(eve.page.locator("#blocked-title")).to_have_text("Your account is blocked")
     expect(eve.page.locator("#blocked-reason")).not_to_be_empty()
+    screenshot(eve.page, "web-blocked.png")
     expect(fay.page.locator("#messages li.msg.flagged")).to_have_count(5)
     # A blocked account cannot log back in: the page keeps showing why.
     eve.page.reload()
@@ -441,8 +443,17 @@ def test_phone_sized_screen_by_keyboard(live_server: LiveServer, people: Any) ->
     from playwright.sync_api import expect
 
     kim_name, leo_name = name("kim"), name("leo")
-    live_server.sign_up(kim_name)
+    kim_token = live_server.register(kim_name)
     leo_token = live_server.register(leo_name)
+    # More than one page of history (the client asks for 30 at a time).
+    for index in range(40):
+        status, body = live_server.request(
+            "POST",
+            f"/api/chat/messages/{leo_name}",
+            {"message": f"old {index}"},
+            kim_token,
+        )
+        assert status == 201, body
     status, body = live_server.request(
         "POST",
         f"/api/chat/messages/{kim_name}",
@@ -465,6 +476,7 @@ def test_phone_sized_screen_by_keyboard(live_server: LiveServer, people: Any) ->
     conv = kim.conversation(leo_name)
     expect(conv.locator(".unread-badge")).to_have_text("1")
     expect(page.locator("#conversation")).to_be_hidden()  # one pane at a time
+    expect(page.locator("#conn-status")).to_have_attribute("data-state", "online")
     screenshot(page, "web-phone.png")
     conv.focus()
     page.keyboard.press("Enter")
@@ -474,6 +486,17 @@ def test_phone_sized_screen_by_keyboard(live_server: LiveServer, people: Any) ->
     page.keyboard.press("Enter")
     expect(kim.bubbles("Sounds good")).to_have_count(1)
     expect(kim.bubbles("Lunch at noon?")).to_have_count(1)
+    messages = page.locator("#messages li.msg")
+    expect(messages).to_have_count(31)
+    expect(page.locator("#history-start")).to_be_hidden()
+    # Scrolling up loads the older page above, keeping the order.
+    page.locator("#messages-scroll").evaluate("box => { box.scrollTop = 0; }")
+    expect(messages).to_have_count(42)
+    expect(page.locator("#history-start")).to_be_visible()
+    expect(messages.first.locator(".text")).to_have_text("old 0")
+    expect(messages.nth(10).locator(".text")).to_have_text("old 10")
+    expect(messages.last.locator(".text")).to_have_text("Sounds good")
     page.get_by_role("button", name="Back to conversations").click()
     expect(page.locator("#sidebar")).to_be_visible()
     expect(conv.locator(".conv-last")).to_have_text("You: Sounds good")
+    expect(conv.locator(".unread-badge")).to_have_count(0)

@@ -11,6 +11,7 @@ import { isMine, peerOf, sameName, state } from "./state.js";
 
 const PAGE = 30;
 const MARK_READ_MAX = 500;
+const MAX_UNREAD_PAGES = 10;
 const CATCH_UP_PAGE = 100;
 const NEAR_TOP_PX = 80;
 const NEAR_BOTTOM_PX = 140;
@@ -142,6 +143,8 @@ function addUnsend(node) {
   if (node.querySelector(".unsend")) return;
   const unsend = button("Unsend", "unsend", () => unsendMessage(node), "Unsend this message");
   node.append(unsend);
+  // Touch screens have no hover: a tap on the bubble shows its action.
+  node.querySelector(".bubble").addEventListener("click", () => node.classList.toggle("show-actions"));
 }
 
 async function unsendMessage(node) {
@@ -259,11 +262,23 @@ export async function open(username) {
   }
   showHistoryEdge();
   scrollToBottom();
-  markRead();
   conversations.select(state.peer);
-  // A short first page on a tall screen leaves nothing to scroll: fill it.
+  // Every unread message is read by opening the conversation, so fetch back to the
+  // oldest one (within reason); and a short page on a tall screen leaves nothing to
+  // scroll: fill it.
+  await reachUnread(generation, conversations.unreadOf(state.peer));
+  scrollToBottom();
+  markRead();
   fillScreen(generation);
   return true;
+}
+
+async function reachUnread(generation, unread) {
+  for (let pages = 0; pages < MAX_UNREAD_PAGES; pages++) {
+    const shown = list().querySelectorAll("li.theirs[data-read='0']").length;
+    if (generation !== view.generation || shown >= unread || !view.cursor) return;
+    if (!(await loadOlder())) return;
+  }
 }
 
 export function close() {
@@ -296,8 +311,9 @@ export async function loadOlder() {
     );
     if (generation !== view.generation) return false;
     view.cursor = page.next_cursor;
-    prependMessages([...page.items].reverse());
+    prependMessages(page.items);
     showHistoryEdge();
+    markRead();
     return true;
   } catch (error) {
     toast(error.message);

@@ -51,6 +51,7 @@ export function touch(name, message, unread = false) {
   let conv = find(name);
   if (!conv) {
     conv = { username: name, last_message: null, unread_count: 0, online: state.online.has(name) };
+    refreshSoon(); // a new contact: the server knows whether they are online
   }
   conv.last_message = message;
   if (unread) conv.unread_count = (conv.unread_count || 0) + 1;
@@ -60,6 +61,11 @@ export function touch(name, message, unread = false) {
 
 export function received(message, seen) {
   touch(peerOf(message), message, !isMine(message) && !seen);
+}
+
+export function unreadOf(name) {
+  const conv = find(name);
+  return conv ? conv.unread_count || 0 : 0;
 }
 
 export function clearUnread(name) {

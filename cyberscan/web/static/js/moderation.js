@@ -34,12 +34,10 @@ function strikesText(count, max, remaining) {
 // ------------------------------------------------------------------ warning banner
 
 export function warning(payload) {
-  $("moderation-banner-text").textContent = [
-    payload.message,
-    strikesText(payload.bullying_count, payload.max_bullying_count, payload.remaining),
-  ]
-    .filter(Boolean)
-    .join(" ");
+  const count = `${payload.bullying_count} of ${payload.max_bullying_count} strikes.`;
+  $("moderation-banner-text").textContent = payload.message
+    ? `${payload.message} (${count})`
+    : strikesText(payload.bullying_count, payload.max_bullying_count, payload.remaining);
   $("moderation-banner").hidden = false;
 }
 
@@ -141,7 +139,7 @@ export async function loadMyStrikes() {
   } catch (err) {
     $("strikes").replaceChildren();
     $("strikes-summary").textContent = "";
-    showError(error, err);
+    showError(error, `Your strikes could not be loaded: ${err.message}`);
   }
 }
 
