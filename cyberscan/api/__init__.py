@@ -25,11 +25,12 @@ def require_json_object() -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from cyberscan import dashboard, web
+    from cyberscan import apidocs, dashboard, web
     from cyberscan.api import admin, auth, chat, comments, health, posts
 
     app.before_request(require_json_object)
     for module in (auth, health, chat, posts, comments, admin):
         api.register_blueprint(module.bp)
     app.register_blueprint(dashboard.bp)
+    app.register_blueprint(apidocs.bp)
     app.register_blueprint(web.bp)

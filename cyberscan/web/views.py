@@ -7,8 +7,8 @@ from pathlib import Path
 from flask import render_template, send_from_directory
 from werkzeug.wrappers import Response
 
-from cyberscan.dashboard.views import add_security_headers
 from cyberscan.errors import NotFound
+from cyberscan.pages import add_security_headers
 from cyberscan.web import bp
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
@@ -17,7 +17,7 @@ STATIC_DIR = Path(__file__).resolve().parent / "static"
 VENDOR_DIR = Path(__file__).resolve().parents[1] / "dashboard" / "static" / "vendor"
 VENDORED = frozenset({"socket.io.min.js"})
 
-# The same strict CSP and headers as the admin dashboard: no inline script or style.
+# The strict CSP and headers every page the server renders sends (cyberscan/pages.py).
 bp.after_request(add_security_headers)
 
 
