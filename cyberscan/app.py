@@ -8,7 +8,7 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from config import Config, load_config, require_settings
-from cyberscan import apidocs, dashboard, detector, realtime
+from cyberscan import apidocs, dashboard, detector, realtime, web
 from cyberscan.api import (
     admin,
     auth,
@@ -80,9 +80,10 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    """Every blueprint: the REST API's, the admin dashboard, the API docs page."""
+    """Every blueprint: the REST API's, the dashboard, the API docs, the web client."""
     app.before_request(require_json_object)
     for module in REST_BLUEPRINTS:
         rest_api.register_blueprint(module.bp)
     app.register_blueprint(dashboard.bp)
     app.register_blueprint(apidocs.bp)
+    app.register_blueprint(web.bp)
