@@ -13,6 +13,7 @@ from __future__ import annotations
 import collections
 import logging
 import threading
+import time
 from typing import Any
 
 import socketio
@@ -27,6 +28,7 @@ CLOSE = "cyberscan.close"
 DURABLE_EVENTS = frozenset({CLOSE, "account_blocked", "kicked"})
 ACK_GRACE_SECONDS = 0.05
 RETRY_SECONDS = 1.0
+GIVE_UP_SECONDS = 60.0
 
 
 def _event_sid() -> str | None:
@@ -88,6 +90,10 @@ class ClosingRedisManager(ClosingMixin, socketio.RedisManager):
         self._pending: collections.deque[dict[str, Any]] = collections.deque()
         self._pending_lock = threading.Lock()
         self._retrying = False
+        # The most processes a publish ever reached: after an outage a kept emit is
+        # published again until every one of them listens again (pub/sub keeps
+        # nothing for a subscriber that has not re-subscribed yet).
+        self._listeners = 0
 
     def _handle_emit(self, message: dict[str, Any]) -> None:
         if message.get("event") == CLOSE:
@@ -100,12 +106,11 @@ class ClosingRedisManager(ClosingMixin, socketio.RedisManager):
 
     def _publish(self, data: dict[str, Any]) -> Any:
         result = super()._publish(data)
-        if (
-            result is None
-            and data.get("method") == "emit"
-            and data.get("event") in DURABLE_EVENTS
-        ):
-            self._keep(data)
+        if result is None:
+            if data.get("method") == "emit" and data.get("event") in DURABLE_EVENTS:
+                self._keep(data)
+        else:
+            self._listeners = max(self._listeners, int(result))
         return result
 
     def pending(self) -> int:
@@ -124,25 +129,43 @@ class ClosingRedisManager(ClosingMixin, socketio.RedisManager):
         self.server.start_background_task(self._publish_pending)
 
     def _publish_pending(self) -> None:
-        """Publish the kept emits, in order, once Redis answers again."""
+        """Publish the kept emits, in order, once Redis answers and every process that
+        listened before listens again (or GIVE_UP_SECONDS after Redis is back)."""
+        back_since: float | None = None
         while True:
             self.server.sleep(RETRY_SECONDS)
-            while True:
-                with self._pending_lock:
-                    if not self._pending:
-                        self._retrying = False
-                        log.warning("message queue back: kept emits published")
-                        return
-                    data = self._pending[0]
-                try:
-                    if not self.connected:
-                        self._redis_connect()
+            try:
+                if not self.connected:
+                    self._redis_connect()
+                listening = self.redis.pubsub_numsub(self.channel)[0][1]
+            except Exception:  # noqa: BLE001  still down: try again later
+                self.connected = False
+                back_since = None
+                continue
+            back_since = back_since or time.monotonic()
+            waited = time.monotonic() - back_since
+            if listening < self._listeners and waited < GIVE_UP_SECONDS:
+                continue
+            with self._pending_lock:
+                batch = list(self._pending)
+            try:
+                for data in batch:
                     self.redis.publish(self.channel, self.json.dumps(data))
-                except Exception:  # noqa: BLE001  still down: try again later
-                    self.connected = False
-                    break
-                with self._pending_lock:
-                    self._pending.popleft()
+                    with self._pending_lock:
+                        self._pending.popleft()
+            except Exception:  # noqa: BLE001  down again: keep the rest
+                self.connected = False
+                back_since = None
+                continue
+            with self._pending_lock:
+                if not self._pending:
+                    self._retrying = False
+                    log.warning(
+                        "message queue back: %d kept emits published to %d processes",
+                        len(batch),
+                        listening,
+                    )
+                    return
 
 
 def client_manager(app: Flask) -> socketio.Manager:

@@ -10,7 +10,13 @@ import pytest
 from tests.live import server_env, start
 from tests.resilience.conftest import assert_each_once, history, unique
 
-pytestmark = pytest.mark.e2e
+pytestmark = [
+    pytest.mark.e2e,
+    # A dependency or server stopped under a client leaves that client's socket to
+    # the garbage collector, which may close it during a later test.
+    pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning"),
+    pytest.mark.filterwarnings("ignore::ResourceWarning"),
+]
 
 ACKED_BEFORE_KILL = 10
 STREAM = 400

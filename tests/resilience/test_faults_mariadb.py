@@ -20,7 +20,13 @@ from tests.resilience.conftest import (
 )
 from tests.resilience.owned import OwnedMariaDB
 
-pytestmark = pytest.mark.e2e
+pytestmark = [
+    pytest.mark.e2e,
+    # A dependency or server stopped under a client leaves that client's socket to
+    # the garbage collector, which may close it during a later test.
+    pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning"),
+    pytest.mark.filterwarnings("ignore::ResourceWarning"),
+]
 
 RECOVERY_SECONDS = 60
 

@@ -19,7 +19,13 @@ from tests.live import server_env, start
 from tests.resilience.conftest import assert_clean_log, make_admin, unique
 from tests.resilience.owned import OwnedRedis
 
-pytestmark = pytest.mark.e2e
+pytestmark = [
+    pytest.mark.e2e,
+    # A dependency or server stopped under a client leaves that client's socket to
+    # the garbage collector, which may close it during a later test.
+    pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning"),
+    pytest.mark.filterwarnings("ignore::ResourceWarning"),
+]
 
 RECOVERY_SECONDS = 45
 
