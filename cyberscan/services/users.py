@@ -10,7 +10,6 @@ from cyberscan.errors import NotFound
 from cyberscan.extensions import db
 from cyberscan.models import User
 
-
 # What a username can be made of (API.md §2). MariaDB's collations ignore trailing
 # spaces and NULs, so "bob\x00" or "bob " would otherwise find bob.
 NAME = re.compile(r"[A-Za-z0-9_.-]{1,64}")
