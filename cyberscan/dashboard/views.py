@@ -156,7 +156,9 @@ def logout() -> Response:
 def renew_session() -> Response:
     """A fresh access cookie for an admin at work, so the session slides while in use."""
     response = jsonify({"message": "Session renewed."})
-    set_access_cookies(response, auth.refresh(g.admin, get_jwt().get(auth.REFRESH_CLAIM)))
+    set_access_cookies(
+        response, auth.refresh(g.admin, get_jwt().get(auth.REFRESH_CLAIM))
+    )
     return response
 
 

@@ -55,3 +55,15 @@ export function toast(text, kind) {
     }, 400);
   }, 4000);
 }
+
+// One page of a paginated table (`<prefix>-body`, `-more`, `-empty`): replaces the rows,
+// or appends them for "Load more"; answers the cursor of the next page.
+export function showPage(prefix, page, rowOf, more) {
+  const body = $(prefix + "-body");
+  const rows = page.items.map(rowOf);
+  if (more) rows.forEach(function (row) { body.appendChild(row); });
+  else body.replaceChildren(...rows);
+  $(prefix + "-more").hidden = !page.next_cursor;
+  $(prefix + "-empty").hidden = body.children.length > 0;
+  return page.next_cursor;
+}

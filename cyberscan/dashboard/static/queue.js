@@ -1,7 +1,7 @@
 // The moderation queue: flagged items with their triggering terms and the actions on them.
 import { api, query } from "./api.js";
 import { blockUser, muteUser, review, unblockUser } from "./actions.js";
-import { $, badge, button, el, formatTime, name } from "./dom.js";
+import { $, badge, button, el, formatTime, name, showPage } from "./dom.js";
 import { state } from "./state.js";
 
 const QUEUE_PAGE = 25;
@@ -123,14 +123,8 @@ export function loadQueue(more) {
     cursor: more ? state.queueCursor : null,
   });
   return api(url).then(function (page) {
-    var body = $("queue-body");
-    var rows = page.items.map(queueRow);
-    if (more) rows.forEach(function (row) { body.appendChild(row); });
-    else body.replaceChildren.apply(body, rows);
+    state.queueCursor = showPage("queue", page, queueRow, more);
     state.firstQueueLoad = false;
-    state.queueCursor = page.next_cursor;
-    $("queue-more").hidden = !page.next_cursor;
-    $("queue-empty").hidden = body.children.length > 0;
     $("queue-empty").textContent = state.status === "pending" ? "Nothing waiting for review." : "No flags here.";
   });
 }

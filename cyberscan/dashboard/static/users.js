@@ -1,7 +1,7 @@
 // The users table: strikes, status badges and the actions an admin may take.
 import { api, query } from "./api.js";
 import { blockUser, muteUser, unblockUser, unmuteUser } from "./actions.js";
-import { $, badge, button, el, formatTime } from "./dom.js";
+import { badge, button, el, formatTime, showPage } from "./dom.js";
 import { state } from "./state.js";
 
 const USERS_PAGE = 15;
@@ -51,12 +51,6 @@ export function loadUsers(more) {
     cursor: more ? state.usersCursor : null,
   });
   return api(url).then(function (page) {
-    var body = $("users-body");
-    var rows = page.items.map(userRow);
-    if (more) rows.forEach(function (row) { body.appendChild(row); });
-    else body.replaceChildren.apply(body, rows);
-    state.usersCursor = page.next_cursor;
-    $("users-more").hidden = !page.next_cursor;
-    $("users-empty").hidden = body.children.length > 0;
+    state.usersCursor = showPage("users", page, userRow, more);
   });
 }
