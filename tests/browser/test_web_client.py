@@ -255,8 +255,10 @@ def test_messages_sent_while_offline_arrive_once_after_reconnecting(
     dan.open_chat(cara_name)
     expect(dan.bubbles("Are you there?")).to_have_count(1)
 
+    expect(cara.page.locator("#peer-status")).to_have_text("Online")
     dan.context.set_offline(True)
     expect(dan.page.locator("#conn-status")).to_have_attribute("data-state", "offline")
+    expect(cara.page.locator("#peer-status")).to_have_text("Offline")  # user_left
     # Dan writes while offline: the message waits in the outbox.
     dan.send("Written on the train, no signal")
     waiting = dan.bubbles("Written on the train")
@@ -269,6 +271,7 @@ def test_messages_sent_while_offline_arrive_once_after_reconnecting(
 
     dan.context.set_offline(False)
     expect(dan.page.locator("#conn-status")).to_have_attribute("data-state", "online")
+    expect(cara.page.locator("#peer-status")).to_have_text("Online")  # user_joined
     expect(dan.bubbles("First while you were away")).to_have_count(1)
     expect(dan.bubbles("Second while you were away")).to_have_count(1)
     expect(waiting).to_have_attribute("data-status", "read")  # Cara's page is open
