@@ -394,6 +394,30 @@ def test_a_blocked_person_appeals_and_is_let_back_in(
     gus.page.click("#login-submit")
     expect(gus.page.locator("#me-name")).to_have_text(gus_name)
 
+    # Back in: the strikes are in the account dialog, and a decision arrives live.
+    gus.page.click("#open-settings")
+    strikes = gus.page.locator("#strikes li.strike")
+    expect(strikes).to_have_count(5)
+    expect(strikes.filter(has_text=ABUSE[0])).to_have_attribute(
+        "data-status", "dismissed"
+    )
+    second = strikes.filter(has_text=ABUSE[1])
+    second.get_by_role("button", name="Contest this strike").click()
+    second.get_by_label("Why was this not bullying?").fill("Song lyrics.")
+    second.get_by_role("button", name="Send appeal").click()
+    expect(second.locator(".appeal-state")).to_contain_text("Appeal sent")
+    queue = live_server.get("/api/admin/appeals", admin)
+    appeal = next(item for item in queue["items"] if item["reason"] == "Song lyrics.")
+    status, body = live_server.request(
+        "POST",
+        f"/api/admin/appeals/{appeal['id']}",
+        {"decision": "reject", "note": "Not lyrics we know."},
+        admin,
+    )
+    assert status == 200, body
+    expect(gus.page.locator(".toast")).to_contain_text("Your appeal was rejected")
+    expect(second.locator(".appeal-state")).to_contain_text("Not lyrics we know.")
+
 
 @WAITING_FOR_SERVER
 def test_block_mute_report_and_unsend_from_a_conversation(
