@@ -13,6 +13,7 @@ from typing import Any
 
 from flask import Flask
 from sqlalchemy.engine import make_url
+from werkzeug.serving import make_server
 
 LISTEN_BACKLOG = 1024
 ASYNC_NOTES = {
@@ -113,8 +114,6 @@ def serve(app: Flask, sock: socket.socket) -> None:
 
         WSGIServer(sock, app, log=None).serve_forever()
     else:
-        from werkzeug.serving import make_server
-
         make_server(
             config["HOST"], config["PORT"], app, threaded=True, fd=sock.fileno()
         ).serve_forever()
