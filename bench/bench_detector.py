@@ -30,8 +30,8 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 N_CHAT = 0
 
+from config import current_classifier  # noqa: E402
 from cyberscan.detector import load_detector  # noqa: E402
-from cyberscan.detector.artifact import latest_artifact  # noqa: E402
 
 
 def load_texts(n: int = 1000, seed: int = 0) -> list[str]:
@@ -60,7 +60,7 @@ def main() -> int:
     parser.add_argument("--model", default=None)
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
-    path = Path(args.model) if args.model else latest_artifact(REPO / "models")
+    path = Path(args.model) if args.model else current_classifier(REPO / "models")
     t0 = time.perf_counter()
     detector = load_detector(path)
     load_s = time.perf_counter() - t0

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from config import current_classifier
 from cyberscan.detector import Detector, load_detector
-from cyberscan.detector.artifact import latest_artifact
 
 pytestmark = pytest.mark.model
 
@@ -21,8 +21,8 @@ REPO = Path(__file__).resolve().parents[1]
 
 @pytest.fixture(scope="module")
 def detector() -> Detector:
-    path = latest_artifact(REPO / "models")
-    assert path is not None, "no committed model in models/"
+    path = current_classifier(REPO / "models")
+    assert path, "models/CURRENT names no committed model"
     return load_detector(path)
 
 
