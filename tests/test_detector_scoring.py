@@ -110,10 +110,10 @@ def test_fast_scorer_matches_sklearn(tiny_artifact: Path) -> None:
 
 
 @pytest.mark.skipif(COMMITTED is None, reason="no committed model in models/")
-def test_fast_scorer_matches_sklearn_on_chat_eval() -> None:
+def test_fast_scorer_matches_sklearn_on_dev_set_texts() -> None:
     import csv
 
-    with open(REPO / "train" / "eval" / "chat_eval.csv", encoding="utf-8") as fh:
+    with open(REPO / "train" / "eval" / "dev_set.csv", encoding="utf-8") as fh:
         texts = [row["text"] for row in csv.DictReader(fh)]
     detector = load_detector(COMMITTED)
     expected = detector.pipeline.predict_proba(texts)[:, 1]
@@ -151,7 +151,7 @@ def test_batch_equals_single(tiny_artifact: Path) -> None:
 def test_batch_equals_single_on_corpus_like_texts() -> None:
     import csv
 
-    with open(REPO / "train" / "eval" / "chat_eval.csv", encoding="utf-8") as fh:
+    with open(REPO / "train" / "eval" / "dev_set.csv", encoding="utf-8") as fh:
         texts = [row["text"] for row in csv.DictReader(fh)]
     texts += [f"{a} {b} {a}" for a, b in zip(texts, reversed(texts), strict=True)]
     detector = load_detector(COMMITTED)

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from cyberscan.detector.artifact import sha256_file
+from cyberscan.detector.classifier import Detector
 from train import evaluate, train
 from train.data import CORPORA
 
@@ -279,6 +280,14 @@ def test_corpora_come_from_data_dir_or_environment(
     card = json.loads((tmp_path / "m" / "cyberscan-clf-v1.json").read_text())
     assert [d["name"] for d in card["data"]] == [*CORPORA, "chat"]
     assert all(len(d["sha256"]) == 64 for d in card["data"])
+    # corpora + own chat: the chat-copy fit folds two weight vectors into one pipeline,
+    # which the fast scorer must still reproduce exactly
+    assert card["training"]["chat_copy"] > 0
+    detector = Detector.from_path(tmp_path / "m" / "cyberscan-clf-v1.joblib")
+    texts = [t for t, _ in GOOD_ROWS] + ["not an idiot", "", "you are not nice"]
+    expected = detector.pipeline.predict_proba(texts)[:, 1]
+    got = [detector.score(t).probability for t in texts]
+    assert max(abs(a - b) for a, b in zip(got, expected, strict=True)) < 1e-9
     (corpora / "olid_offensive" / "train.csv").unlink()
     assert quick_train(tmp_path / "m", "--data-dir", str(corpora)) == 2
     err = capsys.readouterr().err

@@ -27,12 +27,14 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import scipy.sparse as sp
 import sklearn
 from sklearn.model_selection import StratifiedKFold, train_test_split
 
 from config import current_classifier
 from cyberscan.detector.artifact import ArtifactError, existing_versions, save_artifact
 from cyberscan.detector.classifier import Detector
+from cyberscan.detector.features import normalize_text
 from cyberscan.detector.pipeline import DEFAULT_PARAMS, build_pipeline
 from train.data import (
     DEV_SET,
@@ -50,7 +52,12 @@ from train.metrics import binary_metrics, chat_rates, rounded
 
 DEFAULT_MODELS_DIR = REPO_ROOT / "models"
 # Hyperparameters of the default run, chosen on inner splits (docs/model.md).
-TRAIN_PARAMS: dict[str, Any] = {"word_max_n": 3, "negation": True, "C": 0.5}
+TRAIN_PARAMS: dict[str, Any] = {
+    "word_max_n": 3,
+    "negation": True,
+    "word_max_features": 200_000,
+    "C": 0.5,
+}
 # Relative total weight of each file (each file's weight is split evenly between its
 # two classes, so a large or skewed corpus cannot dominate).
 CORPUS_WEIGHTS: dict[str, float] = {
@@ -68,6 +75,10 @@ OWN_DEFAULT_WEIGHT = 1.0
 # bullying in a chat; see docs/model.md "Label meanings".
 CATEGORY_WEIGHTS: dict[str, dict[str, float]] = {}
 UNIT_WEIGHT = 10_000.0
+# Domain adaptation ("frustratingly easy", Daume 2007): own chat rows get a second,
+# chat-only copy of their features, scaled by CHAT_COPY; the served weights are the
+# shared weights plus CHAT_COPY times the chat-only ones.  0 turns it off.
+CHAT_COPY = 1.0
 
 
 @dataclass
@@ -90,6 +101,8 @@ class TrainingSet:
     labels: np.ndarray
     weights: np.ndarray
     groups: np.ndarray
+    chat: np.ndarray
+    normalized: list[str]
 
 
 @dataclass
@@ -273,7 +286,7 @@ def row_weights(
 
 
 def training_set(sources: list[Source]) -> TrainingSet:
-    """Stage 2: concatenate the training parts with their sample weights."""
+    """Stage 2: concatenate the training parts with their sample weights; normalise."""
     texts: list[str] = []
     labels, weights, groups = [], [], []
     for gi, s in enumerate(sources):
@@ -282,8 +295,15 @@ def training_set(sources: list[Source]) -> TrainingSet:
         labels.append(y)
         weights.append(row_weights(s, y, [s.data.categories[i] for i in s.train_idx]))
         groups.append(np.full(len(y), gi))
+    group = np.concatenate(groups)
+    own = [i for i, s in enumerate(sources) if s.own]
     ts = TrainingSet(
-        texts, np.concatenate(labels), np.concatenate(weights), np.concatenate(groups)
+        texts,
+        np.concatenate(labels),
+        np.concatenate(weights),
+        group,
+        np.isin(group, own),
+        [normalize_text(t) for t in texts],
     )
     if len(set(ts.labels.tolist())) < 2:
         raise DataError(
@@ -293,12 +313,40 @@ def training_set(sources: list[Source]) -> TrainingSet:
 
 
 def fit_pipeline(
-    texts: list[str], y: np.ndarray, w: np.ndarray, params: dict[str, Any]
+    normalized: list[str],
+    y: np.ndarray,
+    w: np.ndarray,
+    params: dict[str, Any],
+    chat: np.ndarray,
+    chat_copy: float,
 ):
-    """Fit ``build_pipeline(**params)`` with sample weights (NB ratios and classifier)."""
+    """Fit ``build_pipeline(**params)`` on already-normalised texts with sample weights.
+
+    The normalising step is stateless, so texts are normalised once per run and every
+    fit starts at the features.  With ``chat_copy`` and some chat rows, the classifier
+    is fitted on the features plus a chat-only copy and the two weight vectors are
+    folded into one, so the artifact is an ordinary pipeline (see ``CHAT_COPY``).
+    """
     model = build_pipeline(**params)
-    model.fit(texts, y, nb__sample_weight=w, clf__sample_weight=w)
+    steps = model.named_steps
+    x = steps["features"].fit_transform(normalized)
+    z = steps["nb"].fit(x, y, sample_weight=w).transform(x)
+    if not chat_copy or not chat.any() or chat.all():
+        steps["clf"].fit(z, y, sample_weight=w)
+        return model
+    augmented = sp.hstack([z, sp.diags(chat * chat_copy) @ z]).tocsr()
+    clf = steps["clf"].fit(augmented, y, sample_weight=w)
+    n = z.shape[1]
+    clf.coef_ = clf.coef_[:, :n] + chat_copy * clf.coef_[:, n:]
+    clf.n_features_in_ = n
     return model
+
+
+def predict_normalized(model: Any, normalized: list[str]) -> np.ndarray:
+    """``predict_proba[:, 1]`` of a fitted pipeline for already-normalised texts."""
+    steps = model.named_steps
+    z = steps["nb"].transform(steps["features"].transform(normalized))
+    return steps["clf"].predict_proba(z)[:, 1]
 
 
 def cross_validate(
@@ -316,9 +364,14 @@ def cross_validate(
     skf = StratifiedKFold(n_splits=n_folds, shuffle=True, random_state=seed)
     for k, (a, b) in enumerate(skf.split(np.zeros(len(strata)), strata), start=1):
         model = fit_pipeline(
-            [ts.texts[i] for i in a], ts.labels[a], ts.weights[a], params
+            [ts.normalized[i] for i in a],
+            ts.labels[a],
+            ts.weights[a],
+            params,
+            ts.chat[a],
+            CHAT_COPY,
         )
-        oof[b] = model.predict_proba([ts.texts[i] for i in b])[:, 1]
+        oof[b] = predict_normalized(model, [ts.normalized[i] for i in b])
         rows.append(binary_metrics(ts.labels[b], oof[b], 0.5))
         progress.info(f"fold {k}/{n_folds}: ROC AUC {rows[-1]['roc_auc']:.4f}")
     summary: dict[str, Any] = {"folds": n_folds}
@@ -398,7 +451,9 @@ def fit_final(
     progress: Progress,
 ) -> tuple[Any, float]:
     """Stage 5: fit on all training parts; shift the intercept so ``raw_t`` sits at ``target``."""
-    model = fit_pipeline(ts.texts, ts.labels, ts.weights, params)
+    model = fit_pipeline(
+        ts.normalized, ts.labels, ts.weights, params, ts.chat, CHAT_COPY
+    )
     shift = logit(target) - logit(raw_t)
     model.named_steps["clf"].intercept_ = model.named_steps["clf"].intercept_ + shift
     blocks = dict(model.named_steps["features"].transformer_list)
@@ -531,6 +586,13 @@ def model_card(
             "stratified_per_file": True,
         },
         "hyperparameters": params,
+        "training": {
+            "corpus_weights": CORPUS_WEIGHTS,
+            "own_weights": OWN_WEIGHTS,
+            "category_weights": CATEGORY_WEIGHTS,
+            "chat_copy": CHAT_COPY,
+            "unit_weight": UNIT_WEIGHT,
+        },
         "features": {
             "word_ngrams": len(blocks["word"].vocabulary_),
             "char_ngrams": len(blocks["char"].vocabulary_),
