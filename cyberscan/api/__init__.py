@@ -25,10 +25,11 @@ def require_json_object() -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from cyberscan import dashboard
+    from cyberscan import apidocs, dashboard
     from cyberscan.api import admin, auth, chat, comments, health, posts
 
     app.before_request(require_json_object)
     for module in (auth, health, chat, posts, comments, admin):
         api.register_blueprint(module.bp)
     app.register_blueprint(dashboard.bp)
+    app.register_blueprint(apidocs.bp)
