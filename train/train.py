@@ -73,7 +73,10 @@ OWN_DEFAULT_WEIGHT = 1.0
 # the weight they would otherwise have (their class keeps its total).  Davidson's
 # "offensive_language" and OLID's "OFF/UNT" hold undirected profanity, which is not
 # bullying in a chat; see docs/model.md "Label meanings".
-CATEGORY_WEIGHTS: dict[str, dict[str, float]] = {}
+CATEGORY_WEIGHTS: dict[str, dict[str, float]] = {
+    "davidson_hate_offensive": {"offensive_language": 0.3},
+    "olid_offensive": {"OFF/UNT": 0.3},
+}
 UNIT_WEIGHT = 10_000.0
 # Domain adaptation ("frustratingly easy", Daume 2007): own chat rows get a second,
 # chat-only copy of their features, scaled by CHAT_COPY; the served weights are the
