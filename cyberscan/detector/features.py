@@ -452,6 +452,7 @@ user url emailaddress
 )
 
 
+@lru_cache(maxsize=65536)
 def is_function_term(term: str) -> bool:
     """True when every word of ``term`` is a function word (never shown as a reason)."""
     return all(w.lstrip(NEGATED) in FUNCTION_WORDS for w in term.split(" "))

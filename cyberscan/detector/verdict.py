@@ -41,7 +41,14 @@ def top_terms(ranked: list[tuple[str, float]]) -> tuple[str, ...]:
     equal scores are ordered by the term, so the result never depends on the order
     terms were found in.
     """
-    shown = [kv for kv in ranked if kv[1] > 0.0 and not is_function_term(kv[0])]
+    shown: list[tuple[str, float]] = []
+    for term, value in ranked:
+        if value <= 0.0 or (
+            len(shown) > MAX_TERMS and value < shown[MAX_TERMS - 1][1]
+        ):
+            break
+        if not is_function_term(term):
+            shown.append((term, value))
     top = shown[:MAX_TERMS]
     if len(top) > 1 and (
         len({v for _, v in top}) < len(top)
