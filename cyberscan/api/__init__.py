@@ -25,7 +25,7 @@ def require_json_object() -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from cyberscan import apidocs, dashboard
+    from cyberscan import apidocs, dashboard, web
     from cyberscan.api import admin, auth, chat, comments, health, posts
 
     app.before_request(require_json_object)
@@ -33,3 +33,4 @@ def register_blueprints(app: Flask) -> None:
         api.register_blueprint(module.bp)
     app.register_blueprint(dashboard.bp)
     app.register_blueprint(apidocs.bp)
+    app.register_blueprint(web.bp)

@@ -1,0 +1,11 @@
+"""The people's web chat client served at /: one page and its ES modules, no build step.
+
+Everything it shows comes from the public contract (REST with Bearer tokens and
+Socket.IO), exactly as any other client would use it; the page itself holds no data.
+"""
+
+from flask import Blueprint
+
+bp = Blueprint("web", __name__, template_folder="templates")
+
+from cyberscan.web import views  # noqa: E402, F401  (registers the routes on bp)
