@@ -43,9 +43,7 @@ def top_terms(ranked: list[tuple[str, float]]) -> tuple[str, ...]:
     """
     shown: list[tuple[str, float]] = []
     for term, value in ranked:
-        if value <= 0.0 or (
-            len(shown) > MAX_TERMS and value < shown[MAX_TERMS - 1][1]
-        ):
+        if value <= 0.0 or (len(shown) > MAX_TERMS and value < shown[MAX_TERMS - 1][1]):
             break
         if not is_function_term(term):
             shown.append((term, value))
