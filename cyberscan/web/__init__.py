@@ -4,8 +4,6 @@ Everything it shows comes from the public contract (REST with Bearer tokens and
 Socket.IO), exactly as any other client would use it; the page itself holds no data.
 """
 
-from flask import Blueprint
+from cyberscan.web.views import bp
 
-bp = Blueprint("web", __name__, template_folder="templates")
-
-from cyberscan.web import views  # noqa: E402, F401  (registers the routes on bp)
+__all__ = ["bp"]

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import render_template, send_from_directory
+from flask import Blueprint, render_template, send_from_directory
 from werkzeug.wrappers import Response
 
 from cyberscan.errors import NotFound
 from cyberscan.pages import add_security_headers
-from cyberscan.web import bp
+
+bp = Blueprint("web", __name__, template_folder="templates")
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 # One vendored copy of socket.io-client serves both pages (dashboard-ui/vendor.js
