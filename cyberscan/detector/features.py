@@ -331,9 +331,7 @@ def word_ngrams(normalized: str) -> list[str]:
     return tokens + [a + " " + b for a, b in pairwise(tokens)]
 
 
-def word_ngrams_1_3(normalized: str) -> list[str]:
-    """Word unigrams, bigrams and trigrams of already-normalised text (an analyzer)."""
-    tokens = word_tokens(normalized)
+def _ngrams_1_3(tokens: list[str]) -> list[str]:
     return (
         tokens
         + [a + " " + b for a, b in pairwise(tokens)]
@@ -342,6 +340,11 @@ def word_ngrams_1_3(normalized: str) -> list[str]:
             for a, b, c in zip(tokens, tokens[1:], tokens[2:], strict=False)
         ]
     )
+
+
+def word_ngrams_1_3(normalized: str) -> list[str]:
+    """Word unigrams, bigrams and trigrams of already-normalised text (an analyzer)."""
+    return _ngrams_1_3(word_tokens(normalized))
 
 
 # Negation: a cue marks up to NEGATION_SCOPE following tokens with "~" ("not ~dumb"),
@@ -376,17 +379,6 @@ def mark_negation(tokens: list[str]) -> list[str]:
             out.append(token)
             left = 0
     return out
-
-
-def _ngrams_1_3(tokens: list[str]) -> list[str]:
-    return (
-        tokens
-        + [a + " " + b for a, b in pairwise(tokens)]
-        + [
-            a + " " + b + " " + c
-            for a, b, c in zip(tokens, tokens[1:], tokens[2:], strict=False)
-        ]
-    )
 
 
 def word_ngrams_neg(normalized: str) -> list[str]:
