@@ -169,9 +169,11 @@ def test_two_people_chat_live_with_typing_read_ticks_and_reload(
     )
     expect(conv.locator(".unread-badge")).to_have_text("1")
     expect(conv.locator(".presence")).to_have_attribute("data-online", "1")
+    expect(ben.page).to_have_title("(1) CyberScan Messenger")
     ben.open_chat(ana_name)
     expect(ben.bubbles("Are you coming to practice")).to_have_count(1)
     expect(conv.locator(".unread-badge")).to_have_count(0)
+    expect(ben.page).to_have_title("CyberScan Messenger")
     expect(mine).to_have_attribute("data-status", "read")  # Ben has read it
 
     # Typing shows on the other side, and stops when the message arrives.
@@ -253,8 +255,10 @@ def test_messages_sent_while_offline_arrive_once_after_reconnecting(
     dan.open_chat(cara_name)
     expect(dan.bubbles("Are you there?")).to_have_count(1)
 
+    expect(cara.page.locator("#peer-status")).to_have_text("Online")
     dan.context.set_offline(True)
     expect(dan.page.locator("#conn-status")).to_have_attribute("data-state", "offline")
+    expect(cara.page.locator("#peer-status")).to_have_text("Offline")  # user_left
     # Dan writes while offline: the message waits in the outbox.
     dan.send("Written on the train, no signal")
     waiting = dan.bubbles("Written on the train")
@@ -267,6 +271,7 @@ def test_messages_sent_while_offline_arrive_once_after_reconnecting(
 
     dan.context.set_offline(False)
     expect(dan.page.locator("#conn-status")).to_have_attribute("data-state", "online")
+    expect(cara.page.locator("#peer-status")).to_have_text("Online")  # user_joined
     expect(dan.bubbles("First while you were away")).to_have_count(1)
     expect(dan.bubbles("Second while you were away")).to_have_count(1)
     expect(waiting).to_have_attribute("data-status", "read")  # Cara's page is open
@@ -389,19 +394,45 @@ def test_a_blocked_person_appeals_and_is_let_back_in(
     gus.page.click("#login-submit")
     expect(gus.page.locator("#me-name")).to_have_text(gus_name)
 
+    # Back in: the strikes are in the account dialog, and a decision arrives live.
+    gus.page.click("#open-settings")
+    strikes = gus.page.locator("#strikes li.strike")
+    expect(strikes).to_have_count(5)
+    expect(strikes.filter(has_text=ABUSE[0])).to_have_attribute(
+        "data-status", "dismissed"
+    )
+    second = strikes.filter(has_text=ABUSE[1])
+    second.get_by_role("button", name="Contest this strike").click()
+    second.get_by_label("Why was this not bullying?").fill("Song lyrics.")
+    second.get_by_role("button", name="Send appeal").click()
+    expect(second.locator(".appeal-state")).to_contain_text("Appeal sent")
+    queue = live_server.get("/api/admin/appeals", admin)
+    appeal = next(item for item in queue["items"] if item["reason"] == "Song lyrics.")
+    status, body = live_server.request(
+        "POST",
+        f"/api/admin/appeals/{appeal['id']}",
+        {"decision": "reject", "note": "Not lyrics we know."},
+        admin,
+    )
+    assert status == 200, body
+    expect(gus.page.locator(".toast")).to_contain_text("Your appeal was rejected")
+    expect(second.locator(".appeal-state")).to_contain_text("Not lyrics we know.")
+
 
 @WAITING_FOR_SERVER
-def test_block_stops_messages_both_ways_and_unsend_removes_for_both(
+def test_block_mute_report_and_unsend_from_a_conversation(
     live_server: LiveServer, people: Any
 ) -> None:
     from playwright.sync_api import expect
 
     ivo, jo = people(), people()
-    ivo_name, jo_name = name("ivo"), name("jo")
+    ivo_name, jo_name, admin_name = name("ivo"), name("jo"), name("mod")
     live_server.sign_up(ivo_name)
     jo_token = live_server.register(jo_name)
     status, body = live_server.request("GET", "/api/me/blocks", token=jo_token)
     assert status == 200, body  # the endpoint the block button is built on
+    live_server.create_admin(admin_name)
+    admin = live_server.login(admin_name)
     ivo.log_in(ivo_name)
     jo.log_in(jo_name)
 
@@ -418,6 +449,19 @@ def test_block_stops_messages_both_ways_and_unsend_removes_for_both(
 
     jo.send("you again?")
     expect(ivo.bubbles("you again?")).to_have_count(1)
+
+    # Mute and report from the conversation's menu.
+    ivo.page.click("#peer-menu summary")
+    ivo.page.click("#action-mute")
+    expect(ivo.conversation(jo_name).locator(".tag")).to_have_text("muted")
+    ivo.page.click("#peer-menu summary")
+    ivo.page.click("#action-report")
+    ivo.page.fill("#report-reason", "Keeps writing to me after I said stop.")
+    ivo.page.click("#report-submit")
+    expect(ivo.page.locator(".toast")).to_contain_text("A moderator will look")
+    reports = live_server.get("/api/admin/reports", admin)["items"]
+    assert [(r["reporter"], r["username"]) for r in reports] == [(ivo_name, jo_name)]
+
     ivo.page.click("#peer-menu summary")
     ivo.page.click("#action-block")
     expect(ivo.page.locator("#peer-blocked-banner")).to_be_visible()
@@ -437,6 +481,18 @@ def test_block_stops_messages_both_ways_and_unsend_removes_for_both(
     expect(ivo.bubbles("can you hear me?")).to_have_count(0)
     expect(ivo.bubbles("and now?")).to_have_count(0)
     expect(ivo.page.locator("#composer-input")).to_be_disabled()
+
+    # A new password logs the other devices out; this one carries on.
+    jo.page.click("#open-settings")
+    jo.page.fill("#current-password", PASSWORD)
+    jo.page.fill("#new-password", "a brand new passphrase")
+    jo.page.click("#password-submit")
+    expect(jo.page.locator("#password-done")).to_be_visible()
+    status, body = live_server.request("GET", "/api/me", token=jo_token)
+    assert status == 401, body
+    jo.page.click("#settings-dialog .dialog-close")
+    jo.page.reload()
+    expect(jo.page.locator("#me-name")).to_have_text(jo_name)
 
 
 def test_phone_sized_screen_by_keyboard(live_server: LiveServer, people: Any) -> None:

@@ -2,10 +2,11 @@
 // the username search that starts a new conversation.
 
 import { api, enc } from "./api.js";
-import { $, avatar, el, shortTime } from "./dom.js";
+import { $, announce, avatar, el, shortTime } from "./dom.js";
 import { isMine, peerOf, sameName, state } from "./state.js";
 
 const SEARCH_DELAY_MS = 250;
+const TITLE = "CyberScan Messenger";
 const REFRESH_DELAY_MS = 300;
 
 let opener = () => {};
@@ -60,7 +61,11 @@ export function touch(name, message, unread = false) {
 }
 
 export function received(message, seen) {
-  touch(peerOf(message), message, !isMine(message) && !seen);
+  const unread = !isMine(message) && !seen;
+  touch(peerOf(message), message, unread);
+  if (unread && !sameName(message.sender, state.peer)) {
+    announce(`New message from ${message.sender}`);
+  }
 }
 
 export function unreadOf(name) {
@@ -126,6 +131,8 @@ export function render() {
     return li;
   });
   box.replaceChildren(...items);
+  const unread = state.conversations.reduce((sum, conv) => sum + (conv.unread_count || 0), 0);
+  document.title = unread ? `(${unread}) ${TITLE}` : TITLE;
   $("conversations-empty").hidden = items.length > 0;
   if (!items.length) {
     $("conversations-empty").textContent = "No conversations yet. Search a username above to start one.";
@@ -173,7 +180,6 @@ async function search(query) {
       .filter((name) => !sameName(name, state.me.username));
     const options = names.map((name) => {
       const li = el("li");
-      li.setAttribute("role", "option");
       const btn = el("button", "result");
       btn.type = "button";
       const pic = el("span", "avatar avatar-sm");

@@ -9,7 +9,7 @@ import { $, avatar, hide, showError, toast } from "./dom.js";
 import * as live from "./live.js";
 import * as moderation from "./moderation.js";
 import * as safety from "./safety.js";
-import { loadMuted, state } from "./state.js";
+import { state } from "./state.js";
 
 const CONNECTION_TEXT = {
   online: "Online",
@@ -117,14 +117,13 @@ async function startSession(tokens) {
   const me = tokens.user || (await api("GET", "/api/me")).user;
   state.me = me;
   session.save({}, me.username);
-  loadMuted();
   $("me-name").textContent = me.username;
   avatar($("me-avatar"), me.username);
   chat.close();
   $("moderation-banner").hidden = true;
   $("muted-banner").hidden = true;
   showScreen("chat");
-  await safety.loadBlocks();
+  await safety.load();
   await conversations.load();
   live.connect({
     status: setConnection,
@@ -179,6 +178,7 @@ function endSession() {
   state.peer = null;
   state.online = new Set();
   state.conversations = [];
+  conversations.render();
   for (const timer of state.typing.values()) clearTimeout(timer);
   state.typing.clear();
   if ($("settings-dialog").open) $("settings-dialog").close();
