@@ -127,6 +127,14 @@ def people(chromium: Any, live_server: LiveServer) -> Iterator[Any]:
         person.close()
 
 
+@pytest.fixture(scope="module")
+def admin(live_server: LiveServer) -> str:
+    """An admin's access token (created the documented way, once per module)."""
+    admin_name = name("mod")
+    live_server.create_admin(admin_name)
+    return live_server.login(admin_name)
+
+
 def history(server: LiveServer, token: str, other: str) -> list[str]:
     page = server.get(f"/api/chat/messages/{other}?limit=100", token)
     return [item["message"] for item in page["items"]]
@@ -344,17 +352,15 @@ def test_flagged_messages_are_collapsed_and_five_flags_block_the_author(
 
 @WAITING_FOR_SERVER
 def test_a_blocked_person_appeals_and_is_let_back_in(
-    live_server: LiveServer, people: Any
+    live_server: LiveServer, people: Any, admin: str
 ) -> None:
     from playwright.sync_api import expect
 
-    gus_name, hana_name, admin_name = name("gus"), name("hana"), name("mod")
+    gus_name, hana_name = name("gus"), name("hana")
     gus_token = live_server.register(gus_name)
     status, body = live_server.request("GET", "/api/me/strikes", token=gus_token)
     assert status == 200, body  # the endpoint the blocked screen is built on
     live_server.sign_up(hana_name)
-    live_server.create_admin(admin_name)
-    admin = live_server.login(admin_name)
     for text in ABUSE:
         status, body = live_server.request(
             "POST", f"/api/chat/messages/{hana_name}", {"message": text}, gus_token
@@ -421,18 +427,16 @@ def test_a_blocked_person_appeals_and_is_let_back_in(
 
 @WAITING_FOR_SERVER
 def test_block_mute_report_and_unsend_from_a_conversation(
-    live_server: LiveServer, people: Any
+    live_server: LiveServer, people: Any, admin: str
 ) -> None:
     from playwright.sync_api import expect
 
     ivo, jo = people(), people()
-    ivo_name, jo_name, admin_name = name("ivo"), name("jo"), name("mod")
+    ivo_name, jo_name = name("ivo"), name("jo")
     live_server.sign_up(ivo_name)
     jo_token = live_server.register(jo_name)
     status, body = live_server.request("GET", "/api/me/blocks", token=jo_token)
     assert status == 200, body  # the endpoint the block button is built on
-    live_server.create_admin(admin_name)
-    admin = live_server.login(admin_name)
     ivo.log_in(ivo_name)
     jo.log_in(jo_name)
 

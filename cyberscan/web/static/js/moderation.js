@@ -5,7 +5,7 @@
 import { ApiError, api, login, request } from "./api.js";
 import { $, button, el, formatTime, hide, showError, toast } from "./dom.js";
 
-const POLL_MS = 10000;
+const POLL_MS = 5000;
 const STATUS_LABELS = {
   active: "Active",
   expired: "Expired",
