@@ -421,7 +421,9 @@ def test_a_blocked_person_appeals_and_is_let_back_in(
         admin,
     )
     assert status == 200, body
-    expect(gus.page.locator(".toast")).to_contain_text("Your appeal was rejected")
+    expect(
+        gus.page.locator(".toast", has_text="Your appeal was rejected")
+    ).to_be_visible()
     expect(second.locator(".appeal-state")).to_contain_text("Not lyrics we know.")
 
 
@@ -462,7 +464,7 @@ def test_block_mute_report_and_unsend_from_a_conversation(
     ivo.page.click("#action-report")
     ivo.page.fill("#report-reason", "Keeps writing to me after I said stop.")
     ivo.page.click("#report-submit")
-    expect(ivo.page.locator(".toast")).to_contain_text("A moderator will look")
+    expect(ivo.page.locator(".toast", has_text="A moderator will look")).to_be_visible()
     reports = live_server.get("/api/admin/reports", admin)["items"]
     assert [(r["reporter"], r["username"]) for r in reports] == [(ivo_name, jo_name)]
 
