@@ -41,12 +41,12 @@ def name(prefix: str) -> str:
     return f"{prefix}_{uuid.uuid4().hex[:6]}"
 
 
-def screenshot(page: Any, filename: str) -> None:
+def screenshot(page: Any, filename: str, full_page: bool = False) -> None:
     """Saved under WEB_SCREENSHOTS when set (docs/img for the README), else nowhere."""
     target = os.environ.get("WEB_SCREENSHOTS")
     if target:
         Path(target).mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(Path(target) / filename))
+        page.screenshot(path=str(Path(target) / filename), full_page=full_page)
 
 
 class Person:
@@ -381,7 +381,7 @@ def test_a_blocked_person_appeals_and_is_let_back_in(
     first.get_by_label("Why was this not bullying?").fill(
         "It was a quote from a film we were discussing."
     )
-    screenshot(gus.page, "web-blocked-appeal.png")
+    screenshot(gus.page, "web-blocked-appeal.png", full_page=True)
     first.get_by_role("button", name="Send appeal").click()
     expect(first.locator(".appeal-state")).to_contain_text("Appeal sent")
 
