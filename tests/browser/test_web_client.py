@@ -343,7 +343,6 @@ def test_flagged_messages_are_collapsed_and_five_flags_block_the_author(
     expect(eve.page.locator("#screen-blocked")).to_be_visible()
     expect(eve.page.locator("#blocked-title")).to_have_text("Your account is blocked")
     expect(eve.page.locator("#blocked-reason")).not_to_be_empty()
-    screenshot(eve.page, "web-blocked.png")
     expect(fay.page.locator("#messages li.msg.flagged")).to_have_count(5)
     # A blocked account cannot log back in: the page keeps showing why.
     eve.page.reload()
