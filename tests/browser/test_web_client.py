@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 
 from tests.helpers import PASSWORD
 from tests.live import LiveServer
@@ -41,12 +42,12 @@ def name(prefix: str) -> str:
     return f"{prefix}_{uuid.uuid4().hex[:6]}"
 
 
-def screenshot(page: Any, filename: str) -> None:
+def screenshot(page: Any, filename: str, full_page: bool = False) -> None:
     """Saved under WEB_SCREENSHOTS when set (docs/img for the README), else nowhere."""
     target = os.environ.get("WEB_SCREENSHOTS")
     if target:
         Path(target).mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(Path(target) / filename))
+        page.screenshot(path=str(Path(target) / filename), full_page=full_page)
 
 
 class Person:
@@ -125,6 +126,21 @@ def people(chromium: Any, live_server: LiveServer) -> Iterator[Any]:
     yield make
     for person in made:
         person.close()
+
+
+@pytest.fixture(scope="module")
+def admin(live_server: LiveServer) -> str:
+    """An admin's access token. The CLI way is the dashboard test's; this is faster."""
+    admin_name = name("mod")
+    user_id = live_server.sign_up(admin_name)["id"]
+    engine = sa.create_engine(live_server.env["DATABASE_URL"])
+    with engine.begin() as conn:
+        conn.execute(
+            sa.text("UPDATE users SET is_admin = :yes WHERE id = :id"),
+            {"yes": True, "id": user_id},
+        )
+    engine.dispose()
+    return live_server.login(admin_name)
 
 
 def history(server: LiveServer, token: str, other: str) -> list[str]:
@@ -335,7 +351,6 @@ def test_flagged_messages_are_collapsed_and_five_flags_block_the_author(
     expect(eve.page.locator("#screen-blocked")).to_be_visible()
     expect(eve.page.locator("#blocked-title")).to_have_text("Your account is blocked")
     expect(eve.page.locator("#blocked-reason")).not_to_be_empty()
-    screenshot(eve.page, "web-blocked.png")
     expect(fay.page.locator("#messages li.msg.flagged")).to_have_count(5)
     # A blocked account cannot log back in: the page keeps showing why.
     eve.page.reload()
@@ -344,17 +359,15 @@ def test_flagged_messages_are_collapsed_and_five_flags_block_the_author(
 
 @WAITING_FOR_SERVER
 def test_a_blocked_person_appeals_and_is_let_back_in(
-    live_server: LiveServer, people: Any
+    live_server: LiveServer, people: Any, admin: str
 ) -> None:
     from playwright.sync_api import expect
 
-    gus_name, hana_name, admin_name = name("gus"), name("hana"), name("mod")
+    gus_name, hana_name = name("gus"), name("hana")
     gus_token = live_server.register(gus_name)
     status, body = live_server.request("GET", "/api/me/strikes", token=gus_token)
     assert status == 200, body  # the endpoint the blocked screen is built on
     live_server.sign_up(hana_name)
-    live_server.create_admin(admin_name)
-    admin = live_server.login(admin_name)
     for text in ABUSE:
         status, body = live_server.request(
             "POST", f"/api/chat/messages/{hana_name}", {"message": text}, gus_token
@@ -375,7 +388,7 @@ def test_a_blocked_person_appeals_and_is_let_back_in(
     first.get_by_label("Why was this not bullying?").fill(
         "It was a quote from a film we were discussing."
     )
-    screenshot(gus.page, "web-blocked-appeal.png")
+    screenshot(gus.page, "web-blocked-appeal.png", full_page=True)
     first.get_by_role("button", name="Send appeal").click()
     expect(first.locator(".appeal-state")).to_contain_text("Appeal sent")
 
@@ -415,24 +428,24 @@ def test_a_blocked_person_appeals_and_is_let_back_in(
         admin,
     )
     assert status == 200, body
-    expect(gus.page.locator(".toast")).to_contain_text("Your appeal was rejected")
+    expect(
+        gus.page.locator(".toast", has_text="Your appeal was rejected")
+    ).to_be_visible()
     expect(second.locator(".appeal-state")).to_contain_text("Not lyrics we know.")
 
 
 @WAITING_FOR_SERVER
 def test_block_mute_report_and_unsend_from_a_conversation(
-    live_server: LiveServer, people: Any
+    live_server: LiveServer, people: Any, admin: str
 ) -> None:
     from playwright.sync_api import expect
 
     ivo, jo = people(), people()
-    ivo_name, jo_name, admin_name = name("ivo"), name("jo"), name("mod")
+    ivo_name, jo_name = name("ivo"), name("jo")
     live_server.sign_up(ivo_name)
     jo_token = live_server.register(jo_name)
     status, body = live_server.request("GET", "/api/me/blocks", token=jo_token)
     assert status == 200, body  # the endpoint the block button is built on
-    live_server.create_admin(admin_name)
-    admin = live_server.login(admin_name)
     ivo.log_in(ivo_name)
     jo.log_in(jo_name)
 
@@ -458,7 +471,7 @@ def test_block_mute_report_and_unsend_from_a_conversation(
     ivo.page.click("#action-report")
     ivo.page.fill("#report-reason", "Keeps writing to me after I said stop.")
     ivo.page.click("#report-submit")
-    expect(ivo.page.locator(".toast")).to_contain_text("A moderator will look")
+    expect(ivo.page.locator(".toast", has_text="A moderator will look")).to_be_visible()
     reports = live_server.get("/api/admin/reports", admin)["items"]
     assert [(r["reporter"], r["username"]) for r in reports] == [(ivo_name, jo_name)]
 

@@ -10,20 +10,26 @@ const TITLE = "CyberScan Messenger";
 const REFRESH_DELAY_MS = 300;
 
 let opener = () => {};
+let presenceChanged = () => {};
 let selected = null;
 let refreshTimer = null;
 let searchTimer = null;
 let searchSeq = 0;
 
-export function setOpener(open) {
-  opener = open;
+// `open(name)` opens a conversation; `presence()` redraws what shows who is online.
+export function setHooks(hooks) {
+  opener = hooks.open;
+  presenceChanged = hooks.presence;
 }
 
 export async function load() {
   try {
     state.conversations = await api("GET", "/api/chat/conversations");
+    // Someone becomes a contact with their first message, which no presence event
+    // announces: the list says whether they are online.
     for (const conv of state.conversations) {
       if (conv.online) state.online.add(conv.username);
+      else state.online.delete(conv.username);
     }
   } catch (error) {
     $("conversations-empty").textContent = error.message;
@@ -31,6 +37,7 @@ export async function load() {
     return;
   }
   render();
+  presenceChanged();
 }
 
 export function refreshSoon() {
@@ -144,16 +151,19 @@ export function render() {
 export function onlineUsers(names) {
   state.online = new Set(Array.isArray(names) ? names : []);
   render();
+  presenceChanged();
 }
 
 export function joined(name) {
   state.online.add(name);
   render();
+  presenceChanged();
 }
 
 export function left(name) {
   state.online.delete(name);
   render();
+  presenceChanged();
 }
 
 // ------------------------------------------------------------------ search

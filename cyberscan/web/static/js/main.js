@@ -135,14 +135,8 @@ async function startSession(tokens) {
     failed: chat.failed,
     refused: (data) => blockedFrom(data, me.username),
     online_users: conversations.onlineUsers,
-    user_joined: (name) => {
-      conversations.joined(name);
-      chat.refreshHeader();
-    },
-    user_left: (name) => {
-      conversations.left(name);
-      chat.refreshHeader();
-    },
+    user_joined: conversations.joined,
+    user_left: conversations.left,
     receive_message: (message) => {
       const seen = chat.received(message);
       conversations.received(message, seen);
@@ -284,7 +278,7 @@ function setup() {
     chat.refreshHeader();
     conversations.render();
   });
-  conversations.setOpener(openConversation);
+  conversations.setHooks({ open: openConversation, presence: chat.refreshHeader });
   conversations.setup();
   chat.setup();
   moderation.setup({
