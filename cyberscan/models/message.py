@@ -57,6 +57,8 @@ class Message(db.Model):
     is_read: Mapped[bool] = mapped_column(Boolean, default=False)
     read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     status: Mapped[str] = mapped_column(String(16), default=DELIVERED)
+    # Unsent by its sender: gone from both sides, kept for the moderation record.
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     bullying_probability: Mapped[float] = mapped_column(Double, default=0.0)
     is_bullying: Mapped[bool] = mapped_column(Boolean, default=False)
     model_version: Mapped[str] = mapped_column(String(64), default="")
