@@ -21,11 +21,22 @@ from cyberscan.models.moderation import (
     Flag,
     RevokedToken,
 )
-from cyberscan.models.people import Appeal, UserBlock, UserMute, UserReport
+from cyberscan.models.people import (
+    ACCEPTED_APPEAL,
+    OPEN_APPEAL,
+    REJECTED_APPEAL,
+    Appeal,
+    UserBlock,
+    UserMute,
+    UserReport,
+)
 from cyberscan.models.post import Comment, Post
 from cyberscan.models.user import User
 
 __all__ = [
+    "ACCEPTED_APPEAL",
+    "OPEN_APPEAL",
+    "REJECTED_APPEAL",
     "ACTIVE",
     "COUNTING",
     "DISMISSED",

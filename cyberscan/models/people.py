@@ -13,8 +13,7 @@ from cyberscan.models.base import MYSQL_TABLE_ARGS, BigId, UTCDateTime, utcnow
 from cyberscan.models.moderation import Flag
 from cyberscan.models.user import User
 
-OPEN, ACCEPTED, REJECTED = "open", "accepted", "rejected"
-PENDING, REVIEWED = "pending", "reviewed"
+OPEN_APPEAL, ACCEPTED_APPEAL, REJECTED_APPEAL = "open", "accepted", "rejected"
 
 
 class UserBlock(db.Model):
@@ -91,7 +90,7 @@ class Appeal(db.Model):
     )
     author_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     reason: Mapped[str] = mapped_column(String(1000))
-    status: Mapped[str] = mapped_column(String(16), default=OPEN)
+    status: Mapped[str] = mapped_column(String(16), default=OPEN_APPEAL)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
