@@ -167,8 +167,8 @@ class Config:
     OPENAPI_VERSION = "3.0.3"
     OPENAPI_URL_PREFIX = "/api"
     OPENAPI_JSON_PATH = "openapi.json"
-    OPENAPI_SWAGGER_UI_PATH = "/docs"
-    OPENAPI_SWAGGER_UI_URL = "/api/docs/static/"
+    # /api/docs is cyberscan/apidocs (vendored Swagger UI under the strict CSP), not
+    # flask-smorest's page, whose inline script that CSP would block.
 
 
 class DevelopmentConfig(Config):

@@ -7,6 +7,7 @@ import sys
 import click
 from flask import Flask
 from flask.cli import with_appcontext
+from flask_migrate import upgrade
 from marshmallow import ValidationError
 
 from cyberscan.errors import CyberscanError
@@ -57,7 +58,5 @@ def register_commands(app: Flask) -> None:
 
 def upgrade_database(app: Flask) -> None:
     """Bring the schema up to date (run.py calls this on start)."""
-    from flask_migrate import upgrade
-
     with app.app_context():
         upgrade(directory=app.config["MIGRATIONS_DIR"])

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import (
+    Blueprint,
     g,
     jsonify,
     redirect,
@@ -27,8 +28,6 @@ from jwt import PyJWTError
 from marshmallow import ValidationError
 from werkzeug.wrappers import Response
 
-from cyberscan.api.auth import login_limits
-from cyberscan.dashboard import bp
 from cyberscan.errors import (
     AccountBlocked,
     BadRequest,
@@ -38,8 +37,12 @@ from cyberscan.errors import (
     ValidationFailed,
 )
 from cyberscan.models import User
+from cyberscan.pages import add_security_headers
 from cyberscan.schemas.user import LoginSchema, UserPrivateSchema
 from cyberscan.services import auth
+from cyberscan.services.ratelimit import login_limits
+
+bp = Blueprint("dashboard", __name__, url_prefix="/admin", template_folder="templates")
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 # What the login page itself loads; everything else under /admin/static is admin-only
@@ -49,23 +52,7 @@ PUBLIC_ENDPOINTS = frozenset(
     {"dashboard.login_page", "dashboard.login", "dashboard.logout"}
 )
 
-# No inline script or style anywhere, so a hostile string that slipped into the DOM as
-# markup still could not run. 'self' covers same-origin ws:/wss: in CSP Level 3, which
-# is all Socket.IO needs; images are only the inline SVG charts and data: favicons.
-CONTENT_SECURITY_POLICY = "; ".join(
-    [
-        "default-src 'self'",
-        "script-src 'self'",
-        "style-src 'self'",
-        "img-src 'self' data:",
-        "connect-src 'self'",
-        "font-src 'self'",
-        "object-src 'none'",
-        "base-uri 'none'",
-        "form-action 'self'",
-        "frame-ancestors 'none'",
-    ]
-)
+bp.after_request(add_security_headers)
 
 
 def wants_html() -> bool:
@@ -112,17 +99,6 @@ def require_admin() -> ResponseReturnValue | None:
             return page, exc.status_code
         raise
     return None
-
-
-@bp.after_request
-def add_security_headers(response: Response) -> Response:
-    """Strict CSP and no caching or framing for everything under /admin."""
-    response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["X-Frame-Options"] = "DENY"
-    response.headers["Referrer-Policy"] = "no-referrer"
-    response.headers["Cache-Control"] = "no-store"
-    return response
 
 
 def json_object() -> dict[str, Any]:

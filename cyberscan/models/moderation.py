@@ -49,6 +49,9 @@ class Flag(db.Model):
     strike_ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     author: Mapped[User] = relationship(foreign_keys=[author_id], lazy="joined")
+    reviewed_by: Mapped[User | None] = relationship(
+        foreign_keys=[reviewed_by_id], lazy="joined"
+    )
 
 
 class RevokedToken(db.Model):

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from flask import current_app
-from marshmallow import ValidationError, fields, validate, validates
+from marshmallow import fields, validate, validates
 
 from cyberscan.schemas.common import (
     PageQuerySchema,
     StrictSchema,
     Timestamp,
     TrimmedString,
+    check_configured_length,
     non_blank,
 )
 
@@ -27,13 +27,6 @@ class StrictBoolean(fields.Boolean):
         if not isinstance(value, bool):
             raise self.make_error("invalid", input=value)
         return value
-
-
-def check_message_length(value: str) -> None:
-    """MAX_MESSAGE_LENGTH is configuration, so it is read when a payload is loaded."""
-    limit = int(current_app.config["MAX_MESSAGE_LENGTH"])
-    if len(value) > limit:
-        raise ValidationError(f"Longer than maximum length {limit}.")
 
 
 class SenderField(StrictSchema):
@@ -58,7 +51,7 @@ class MessagePostSchema(StrictSchema):
 
     @validates("message")
     def check_length(self, value: str, **kwargs: object) -> None:
-        check_message_length(value)
+        check_configured_length(value, "MAX_MESSAGE_LENGTH")
 
 
 class MessageCreateSchema(SenderField, MessagePostSchema):

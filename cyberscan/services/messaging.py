@@ -1,4 +1,4 @@
-"""The one message pipeline (STYLE.md §1): rate limit, policy, score, store, then route.
+"""Private messages: sent through the one publish path, read, listed, typed to.
 
 `send_message` is used by the socket handler and by REST. The message is committed
 before anyone hears of it: live events are emitted only after the commit, and a client
@@ -8,52 +8,27 @@ that missed one catches up from history.
 from __future__ import annotations
 
 import uuid
-from collections import defaultdict
-from dataclasses import dataclass
 from typing import Any
 
 from flask import current_app
 from sqlalchemy import and_, func, or_, select, update
-from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import DBAPIError
 
-from cyberscan.errors import (
-    AccountBlocked,
-    Muted,
-    NotFound,
-    Unavailable,
-    ValidationFailed,
-)
+from cyberscan.errors import NotFound, Unavailable, ValidationFailed
 from cyberscan.extensions import db
+from cyberscan.live import notify, presence
 from cyberscan.models import (
     DELIVERED,
     MESSAGE,
     SAVED,
     WITHHELD,
-    Comment,
     Message,
-    Post,
     User,
     conversation_key,
-    isoformat,
     utcnow,
 )
-from cyberscan.realtime import notify, presence
-from cyberscan.schemas.message import MessageSchema, MessageSentSchema
-from cyberscan.services import moderation, ratelimit, users
+from cyberscan.services import moderation, users
 from cyberscan.services.pagination import Page, keyset_page
-
-message_schema = MessageSchema()
-sent_schema = MessageSentSchema()
-
-
-@dataclass
-class SendResult:
-    """What the sender is told: the message object and the `message_sent` payload."""
-
-    message: dict[str, Any]
-    sent: dict[str, Any]
-    created: bool
-    item: Message
 
 
 def _validation(field: str, text: str) -> ValidationFailed:
@@ -68,15 +43,6 @@ def find_by_client_id(sender_id: int, client_id: str) -> Message | None:
     )
 
 
-def _replay(existing: Message) -> SendResult:
-    return SendResult(
-        message_schema.dump(existing),
-        sent_schema.dump(existing),
-        created=False,
-        item=existing,
-    )
-
-
 def send_message(
     sender: User,
     receiver: str,
@@ -84,73 +50,49 @@ def send_message(
     client_id: str | None = None,
     *,
     origin_sid: str | None = None,
-) -> SendResult:
-    """Score, store and route one private message; a repeated client_id answers the first."""
-    ratelimit.hit("SEND_LIMIT_PER_USER", sender.id)
-    moderation.ensure_can_post(sender)
-    text = message.strip() if isinstance(message, str) else ""
-    if not text:
-        raise _validation("message", "Must not be empty.")
-    limit = int(current_app.config["MAX_MESSAGE_LENGTH"])
-    if len(text) > limit:
-        raise _validation("message", f"Longer than maximum length {limit}.")
-    if client_id is not None and not 0 < len(client_id) <= 64:
-        raise _validation("client_id", "Length must be between 1 and 64.")
-    target = users.get_by_username(receiver)
-    if target.id == sender.id:
-        raise _validation("receiver", "You cannot send a message to yourself.")
-    if client_id is not None:
-        existing = find_by_client_id(sender.id, client_id)
-        if existing is not None:
-            return _replay(existing)
+) -> Message:
+    """Score, store and route one private message; a repeated client_id answers the first.
 
-    item = Message(
-        id=str(uuid.uuid4()),
-        sender=sender,
-        receiver=target,
-        sender_id=sender.id,
-        receiver_id=target.id,
-        conversation_key=conversation_key(sender.id, target.id),
-        content=text,
-        client_id=client_id,
-        created_at=utcnow(),
-        is_read=False,
-    )
-    moderation.score(item)
-    withheld = item.is_bullying and (
-        current_app.config["FLAGGED_MESSAGE_POLICY"] == "withhold"
-    )
-    receiver_online = presence.is_online(target.id)
-    item.status = WITHHELD if withheld else DELIVERED if receiver_online else SAVED
-    # Everything the events need is known now; the commit expires the objects and
-    # reading them back afterwards would cost a query per message.
-    payload = message_schema.dump(item)
-    sent = sent_schema.dump(item)
-    sender_id, receiver_id = sender.id, target.id
-    try:
-        strike = moderation.stage(sender, MESSAGE, item)
-        db.session.commit()
-    except IntegrityError:
-        # The same sender and client_id raced another copy of this message: answer
-        # with the one that won (the unique constraint decides).
-        db.session.rollback()
-        existing = find_by_client_id(sender_id, client_id) if client_id else None
-        if existing is None:
-            raise
-        return _replay(existing)
-    except DBAPIError as exc:
-        db.session.rollback()
-        current_app.logger.error("message not stored: %s", exc.__class__.__name__)
-        raise Unavailable("The message could not be stored; it was not sent.") from exc
+    The text arrives validated (trimmed, non-empty, within MAX_MESSAGE_LENGTH) by
+    the message schemas, the one place that checks it.
+    """
+    sender_id = sender.id
 
-    if not withheld:
-        notify.to_user(receiver_id, "receive_message", payload)
-    # The sender's other devices show the conversation too.
-    notify.to_user(sender_id, "receive_message", payload, skip_sid=origin_sid)
-    if origin_sid is not None:
-        notify.to_sid(origin_sid, "message_sent", sent)
-    moderation.settle(strike)
-    return SendResult(payload, sent, created=True, item=item)
+    def build() -> Message:
+        target = users.get_by_username(receiver)
+        if target.id == sender_id:
+            raise _validation("receiver", "You cannot send a message to yourself.")
+        return Message(
+            id=str(uuid.uuid4()),
+            sender=sender,
+            receiver=target,
+            sender_id=sender_id,
+            receiver_id=target.id,
+            conversation_key=conversation_key(sender_id, target.id),
+            content=message,
+            client_id=client_id,
+            created_at=utcnow(),
+            is_read=False,
+        )
+
+    def existing() -> Message | None:
+        return find_by_client_id(sender_id, client_id) if client_id else None
+
+    def route(item: Message) -> None:
+        withheld = item.is_bullying and (
+            current_app.config["FLAGGED_MESSAGE_POLICY"] == "withhold"
+        )
+        online = presence.is_online(item.receiver_id)
+        item.status = WITHHELD if withheld else DELIVERED if online else SAVED
+
+    return moderation.publish(
+        sender,
+        MESSAGE,
+        build,
+        existing=existing,
+        before_commit=route,
+        after_commit=lambda item: notify.message_created(item, origin_sid),
+    )
 
 
 def mark_read(reader: User, message_ids: list[str]) -> dict[str, Any]:
@@ -177,17 +119,11 @@ def mark_read(reader: User, message_ids: list[str]) -> dict[str, Any]:
     except DBAPIError as exc:
         db.session.rollback()
         raise Unavailable("Could not mark the messages read.") from exc
-    by_sender: dict[int, list[str]] = defaultdict(list)
-    for row in rows:
-        by_sender[row.sender_id].append(row.id)
-    for sender_id, ids in by_sender.items():
-        notify.to_user(
-            sender_id, "messages_read", {"reader": reader_name, "message_ids": ids}
-        )
+    notify.messages_read(
+        reader_id, reader_name, [(row.id, row.sender_id) for row in rows]
+    )
     marked = [row.id for row in rows]
-    result = {"count": len(marked), "message_ids": marked}
-    notify.to_user(reader_id, "messages_marked_read", result)
-    return result
+    return {"count": len(marked), "message_ids": marked}
 
 
 def typing(sender: User, receiver: str, is_typing: bool) -> dict[str, Any]:
@@ -195,8 +131,7 @@ def typing(sender: User, receiver: str, is_typing: bool) -> dict[str, Any]:
     target = users.get_by_username(receiver)
     if target.id == sender.id:
         raise _validation("receiver", "You cannot type to yourself.")
-    payload = {"sender": sender.username, "is_typing": bool(is_typing)}
-    notify.to_user(target.id, "user_typing", payload)
+    notify.user_typing(target.id, sender.username, is_typing)
     return {"receiver": target.username, "is_typing": bool(is_typing)}
 
 
@@ -278,56 +213,3 @@ def conversations(reader: User) -> list[dict[str, Any]]:
             }
         )
     return result
-
-
-def online_users(reader: User) -> list[dict[str, Any]]:
-    """Every other active (not blocked) user and whether they are online."""
-    rows = db.session.execute(
-        select(User.id, User.username)
-        .where(User.id != reader.id, User.is_blocked.is_(False))
-        .order_by(User.username_key)
-    ).all()
-    online = presence.online_user_ids()
-    return [{"username": row.username, "online": row.id in online} for row in rows]
-
-
-def bullying_report(user: User) -> dict[str, Any]:
-    """The user's own standing: strikes, the limit, and what was flagged."""
-    limit = moderation.max_bullying_count()
-    flagged = {
-        kind: db.session.scalar(
-            select(func.count())
-            .select_from(model)
-            .where(author == user.id, model.is_bullying.is_(True))
-        )
-        or 0
-        for kind, model, author in (
-            ("flagged_messages", Message, Message.sender_id),
-            ("flagged_comments", Comment, Comment.author_id),
-            ("flagged_posts", Post, Post.author_id),
-        )
-    }
-    return {
-        "username": user.username,
-        "bullying_count": user.bullying_count,
-        "max_bullying_count": limit,
-        "remaining": max(limit - user.bullying_count, 0),
-        "is_blocked": user.is_blocked,
-        "muted_until": user.muted_until if user.is_muted() else None,
-        **flagged,
-    }
-
-
-def can_chat(user: User) -> dict[str, Any]:
-    """Whether the user may send now, and if not why (the same rule send_message applies)."""
-    try:
-        moderation.ensure_can_post(user)
-    except AccountBlocked:
-        return {"can_chat": False, "reason": "blocked", "muted_until": None}
-    except Muted:
-        return {
-            "can_chat": False,
-            "reason": f"muted until {isoformat(user.muted_until)}",
-            "muted_until": user.muted_until,
-        }
-    return {"can_chat": True, "reason": None, "muted_until": None}

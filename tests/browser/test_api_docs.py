@@ -1,0 +1,59 @@
+"""/api/docs in headless Chromium: Swagger UI renders every operation from local assets."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlparse
+
+import pytest
+
+from tests.live import LiveServer
+
+pytestmark = [pytest.mark.browser, pytest.mark.timeout(120)]
+
+
+def test_api_docs_lists_the_operations_under_the_strict_csp(
+    live_server: LiveServer, chromium: Any
+) -> None:
+    from playwright.sync_api import expect
+
+    spec = live_server.get("/api/openapi.json", token="")
+    operations = [
+        (method.upper(), path)
+        for path, item in spec["paths"].items()
+        for method in item
+        if method in {"get", "post", "put", "patch", "delete"}
+    ]
+    assert ("POST", "/api/login") in operations
+
+    context = chromium.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(20_000)
+    expect.set_options(timeout=20_000)
+    problems: list[str] = []
+    page.on("pageerror", lambda exc: problems.append(f"page error: {exc}"))
+    page.on(
+        "console",
+        lambda msg: msg.type == "error" and problems.append(f"console: {msg.text}"),
+    )
+    hosts: set[str] = set()
+    page.on("request", lambda request: hosts.add(urlparse(request.url).netloc))
+
+    response = page.goto(live_server.url + "/api/docs")
+    assert response is not None and response.status == 200
+    assert "script-src 'self'" in response.headers["content-security-policy"]
+    expect(page.locator(".swagger-ui .info .title")).to_contain_text(
+        spec["info"]["title"]
+    )
+    shown = page.locator(".opblock-summary")
+    expect(shown).to_have_count(len(operations))
+    login = page.locator(".opblock-post .opblock-summary-path[data-path='/api/login']")
+    expect(login).to_be_visible()
+    login.click()  # an operation opens and shows its request body
+    expect(page.locator(".opblock-post.is-open .opblock-body")).to_contain_text(
+        "Request body"
+    )
+
+    assert hosts <= {urlparse(live_server.url).netloc, ""}, hosts  # nothing off-site
+    assert problems == []  # a CSP violation is a console error
+    context.close()

@@ -1,0 +1,68 @@
+"""A short run of the hot-path benchmark (bench/perf_bench.py), so it never rots.
+
+No timing is asserted: only that both targets were driven, every acknowledged message
+is stored and was delivered, and the report was printed.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+pytestmark = pytest.mark.e2e
+
+
+def test_perf_bench_smoke_drives_project_and_relay_and_loses_nothing(
+    tmp_path: Path,
+) -> None:
+    out = tmp_path / "runs.json"
+    done = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "bench" / "perf_bench.py"),
+            "--scenario",
+            "closed:6",
+            "--scenario",
+            "open:6:20",
+            "--repeats",
+            "1",
+            "--warmup",
+            "0.5",
+            "--duration",
+            "1.5",
+            "--settle",
+            "20",
+            "--server-cpus",
+            "none",
+            "--loadgen-cpus",
+            "none",
+            "--out",
+            str(out),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-4000:]
+    assert "| closed:6 | acked msg/s |" in done.stdout
+    runs = json.loads(out.read_text())["runs"]
+    assert {(r["target"], r["scenario"]) for r in runs} == {
+        ("project", "closed:6"),
+        ("relay", "closed:6"),
+        ("project", "open:6:20"),
+        ("relay", "open:6:20"),
+    }
+    for run in runs:
+        assert run["connected"] == 6 and run["refused"] == 0, run
+        assert run["acked"] > 0 and run["errors"] == {}, run
+        assert run["not_stored"] == 0 and run["lost"] == 0, run
+        assert run["server_cpu_us_per_message"] is None or (
+            run["server_cpu_us_per_message"] > 0
+        )
