@@ -71,7 +71,7 @@ def test_a_connect_costs_events_per_online_contact_not_per_connected_user(
     contacts = [member(f"friend{n}") for n in range(3)]
     for friend in contacts:
         send(client, hub, friend.username, "hello")
-    crowd = [connect(member(f"crowd{n}")) for n in range(40)]
+    crowd = [connect(member(f"crowd{n}")) for n in range(30)]
     friends = [connect(friend) for friend in contacts[:2]]
     for sio in crowd + friends:
         events(sio)

@@ -228,29 +228,26 @@ def test_a_normal_token_of_a_blocked_account_reaches_no_strikes(client, trio, fl
     assert_error(client.get("/api/me/strikes", headers=alice.headers), 403, "blocked")
 
 
-@pytest.mark.parametrize(
-    "body",
-    [
-        {},
-        {"strike_id": 1},
-        {"reason": "why"},
-        {"strike_id": "1", "reason": "why"},
-        {"strike_id": 0, "reason": "why"},
-        {"strike_id": -3, "reason": "why"},
-        {"strike_id": True, "reason": "why"},
-        {"strike_id": 1, "reason": ""},
-        {"strike_id": 1, "reason": "   "},
-        {"strike_id": 1, "reason": "x" * 1001},
-        {"strike_id": 1, "reason": "why", "status": "accepted"},
-    ],
-)
-def test_appeal_rejects_bad_bodies(app, client, trio, body, flagging):
+BAD_APPEALS = [
+    {},
+    {"strike_id": 1},
+    {"reason": "why"},
+    {"strike_id": "1", "reason": "why"},
+    {"strike_id": 0, "reason": "why"},
+    {"strike_id": -3, "reason": "why"},
+    {"strike_id": True, "reason": "why"},
+    {"strike_id": 1, "reason": ""},
+    {"strike_id": 1, "reason": "   "},
+    {"strike_id": 1, "reason": "x" * 1001},
+    {"strike_id": 1, "reason": "why", "status": "accepted"},
+]
+
+
+def test_appeal_rejects_bad_bodies(app, client, trio, flagging):
     send(client, trio[0], "bob", "you loser")
-    assert_error(
-        client.post("/api/appeals", json=body, headers=trio[0].headers),
-        422,
-        "validation_error",
-    )
+    for body in BAD_APPEALS:
+        response = client.post("/api/appeals", json=body, headers=trio[0].headers)
+        assert_error(response, 422, "validation_error")
     assert count_rows(app, Appeal) == 0
 
 
@@ -263,39 +260,36 @@ def test_appealing_someone_elses_strike_is_not_found(app, client, trio, flagging
     assert count_rows(app, Appeal) == 0
 
 
-@pytest.mark.parametrize(
-    ("path", "body", "status", "code"),
-    [
-        ("/api/admin/appeals/999", {"decision": "accept"}, 404, "not_found"),
-        ("/api/admin/appeals/{id}", {"decision": "maybe"}, 422, "validation_error"),
-        ("/api/admin/appeals/{id}", {}, 422, "validation_error"),
-        (
-            "/api/admin/appeals/{id}",
-            {"decision": "accept", "note": "x" * 501},
-            422,
-            "validation_error",
-        ),
-        (
-            "/api/admin/appeals/{id}",
-            {"decision": "accept", "author": "x"},
-            422,
-            "validation_error",
-        ),
-    ],
-)
-def test_appeal_decision_rejects_bad_input(
-    app, client, trio, admin_headers, flagging, path, body, status, code
-):
+BAD_DECISIONS = [
+    ("/api/admin/appeals/999", {"decision": "accept"}, 404, "not_found"),
+    ("/api/admin/appeals/{id}", {"decision": "maybe"}, 422, "validation_error"),
+    ("/api/admin/appeals/{id}", {}, 422, "validation_error"),
+    (
+        "/api/admin/appeals/{id}",
+        {"decision": "accept", "note": "x" * 501},
+        422,
+        "validation_error",
+    ),
+    (
+        "/api/admin/appeals/{id}",
+        {"decision": "accept", "author": "x"},
+        422,
+        "validation_error",
+    ),
+]
+
+
+def test_appeal_decision_rejects_bad_input(app, client, trio, admin_headers, flagging):
     alice = trio[0]
     send(client, alice, "bob", "you loser")
     filed = appeal(
         client, alice.headers, strike_ids(client, alice.headers)[0]
     ).get_json()
-    assert_error(
-        client.post(path.format(id=filed["id"]), json=body, headers=admin_headers),
-        status,
-        code,
-    )
+    for path, body, status, code in BAD_DECISIONS:
+        response = client.post(
+            path.format(id=filed["id"]), json=body, headers=admin_headers
+        )
+        assert_error(response, status, code)
     with app.app_context():
         assert db.session.get(Appeal, filed["id"]).status == "open"
 

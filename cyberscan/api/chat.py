@@ -7,7 +7,6 @@ from typing import Any
 from flask_jwt_extended import current_user, jwt_required
 from flask_smorest import Blueprint
 
-from cyberscan.live import presence
 from cyberscan.models import Message
 from cyberscan.schemas.common import page_of
 from cyberscan.schemas.message import (
@@ -19,7 +18,8 @@ from cyberscan.schemas.message import (
     MessageSchema,
     OnlineUserSchema,
 )
-from cyberscan.services import messaging, moderation
+from cyberscan.schemas.people import MessageIdSchema
+from cyberscan.services import contacts, messaging, moderation
 from cyberscan.services.pagination import Page
 
 bp = Blueprint(
@@ -57,8 +57,16 @@ def list_conversations() -> list[dict[str, Any]]:
 @jwt_required()
 @bp.response(200, OnlineUserSchema(many=True))
 def list_online_users() -> list[dict[str, Any]]:
-    """Every other active user and whether they are online."""
-    return presence.online_users(current_user)
+    """The caller's contacts and whether each is online (presence is private)."""
+    return contacts.online_users(current_user)
+
+
+@bp.delete("/messages/<string:message_id>")
+@jwt_required()
+@bp.response(200, MessageIdSchema)
+def unsend_message(message_id: str) -> Message:
+    """The sender unsends a message: gone for both; both get `message_deleted`."""
+    return messaging.unsend(current_user, message_id)
 
 
 @bp.get("/bullying-report")

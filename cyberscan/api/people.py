@@ -14,10 +14,10 @@ from cyberscan.schemas.common import page_of
 from cyberscan.schemas.people import (
     AppealCreateSchema,
     AppealSchema,
-    BlockListSchema,
+    BlockedUsersSchema,
     BlockStateSchema,
     MessageResultSchema,
-    MuteListSchema,
+    MutedUsersSchema,
     MuteStateSchema,
     PasswordChangeSchema,
     ReportCreateSchema,
@@ -68,7 +68,7 @@ def change_password(payload: dict[str, Any]) -> dict[str, str]:
 
 @bp.get("/me/blocks")
 @jwt_required()
-@bp.response(200, BlockListSchema)
+@bp.response(200, BlockedUsersSchema)
 def list_blocks() -> dict[str, list[UserBlock]]:
     """The users the caller blocked, most recent first."""
     return {"items": contacts.blocks(current_user)}
@@ -96,7 +96,7 @@ def unblock_user(username: str) -> dict[str, Any]:
 
 @bp.get("/me/mutes")
 @jwt_required()
-@bp.response(200, MuteListSchema)
+@bp.response(200, MutedUsersSchema)
 def list_mutes() -> dict[str, list[UserMute]]:
     """The users the caller muted, most recent first."""
     return {"items": contacts.mutes(current_user)}

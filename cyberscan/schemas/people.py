@@ -65,22 +65,28 @@ class MessageResultSchema(StrictSchema):
     message = fields.String()
 
 
-class BlockSchema(StrictSchema):
+class MessageIdSchema(StrictSchema):
+    """What `DELETE /api/chat/messages/<id>` answers, and `message_deleted` carries."""
+
+    id = fields.String()
+
+
+class BlockedUserSchema(StrictSchema):
     username = fields.Function(lambda row: row.blocked.username, dump_only=True)
     created_at = Timestamp(dump_only=True)
 
 
-class MuteSchema(StrictSchema):
+class MutedUserSchema(StrictSchema):
     username = fields.Function(lambda row: row.muted.username, dump_only=True)
     created_at = Timestamp(dump_only=True)
 
 
-class BlockListSchema(StrictSchema):
-    items = fields.List(fields.Nested(BlockSchema))
+class BlockedUsersSchema(StrictSchema):
+    items = fields.List(fields.Nested(BlockedUserSchema))
 
 
-class MuteListSchema(StrictSchema):
-    items = fields.List(fields.Nested(MuteSchema))
+class MutedUsersSchema(StrictSchema):
+    items = fields.List(fields.Nested(MutedUserSchema))
 
 
 class BlockStateSchema(StrictSchema):

@@ -11,10 +11,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import and_, delete, or_, select, union
+from sqlalchemy import Select, and_, delete, or_, select, union
 from sqlalchemy.exc import IntegrityError
 
-from cyberscan.errors import Forbidden, ValidationFailed
+from cyberscan.errors import Forbidden, NotFound, ValidationFailed
 from cyberscan.extensions import db
 from cyberscan.live import notify, presence
 from cyberscan.models import WITHHELD, Message, User, UserBlock, UserMute, utcnow
@@ -61,38 +61,44 @@ def online_contact_ids(user_id: int) -> set[int]:
     return presence.get_presence().online_among(contact_ids(user_id))
 
 
-def is_blocked_between(a: int, b: int) -> bool:
-    """True when either of the two blocked the other."""
-    found = db.session.scalar(
+def blocked_with(user_id: int, other: Any) -> Any:
+    """SQL: a block between the user and `other` (a column or id), either way."""
+    return (
         select(UserBlock.blocker_id)
         .where(
             or_(
-                and_(UserBlock.blocker_id == a, UserBlock.blocked_id == b),
-                and_(UserBlock.blocker_id == b, UserBlock.blocked_id == a),
+                and_(UserBlock.blocker_id == user_id, UserBlock.blocked_id == other),
+                and_(UserBlock.blocker_id == other, UserBlock.blocked_id == user_id),
             )
         )
-        .limit(1)
+        .exists()
     )
-    return found is not None
 
 
-def ensure_may_message(sender_id: int, receiver_id: int) -> None:
-    """Forbidden when either blocked the other; the message names neither."""
-    if is_blocked_between(sender_id, receiver_id):
-        raise Forbidden(BLOCKED_MESSAGE)
+def recipient(sender_id: int, username: str) -> tuple[User, bool]:
+    """The user a message goes to, and whether they muted the sender, in one query.
 
-
-def has_muted(muter_id: int, muted_id: int) -> bool:
-    """True when `muter` muted `muted`."""
-    found = db.session.scalar(
-        select(UserMute.muter_id).where(
-            UserMute.muter_id == muter_id, UserMute.muted_id == muted_id
+    Forbidden (neutral message) when either blocked the other; NotFound when no such user.
+    """
+    muted = (
+        select(UserMute.muter_id)
+        .where(UserMute.muter_id == User.id, UserMute.muted_id == sender_id)
+        .exists()
+    )
+    row = db.session.execute(
+        select(User, blocked_with(sender_id, User.id), muted).where(
+            User.username_key == str(username).lower()
         )
-    )
-    return found is not None
+    ).first()
+    if row is None:
+        raise NotFound(f"No user named {username!r}.")
+    user, blocked, is_muted = row
+    if blocked:
+        raise Forbidden(BLOCKED_MESSAGE)
+    return user, bool(is_muted)
 
 
-def muted_ids(muter_id: int) -> select:
+def muted_ids(muter_id: int) -> Select[Any]:
     """A subquery of the ids the user muted (for unread counts)."""
     return select(UserMute.muted_id).where(UserMute.muter_id == muter_id)
 
@@ -125,14 +131,14 @@ def went_offline(user_ids: Iterable[int], skip_sid: str | None = None) -> None:
 
 
 def online_users(reader: User) -> list[dict[str, Any]]:
-    """The reader's contacts, by name, and whether each is online."""
+    """The reader's active (not blocked) contacts, by name, and whether each is online."""
     ids = contact_ids(reader.id)
     if not ids:
         return []
     online = presence.get_presence().online_among(ids)
     rows = db.session.execute(
         select(User.id, User.username)
-        .where(User.id.in_(ids))
+        .where(User.id.in_(ids), User.is_blocked.is_(False))
         .order_by(User.username_key)
     ).all()
     return [{"username": row.username, "online": row.id in online} for row in rows]

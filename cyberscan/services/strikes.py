@@ -12,7 +12,7 @@ from flask import current_app
 from sqlalchemy import case, update
 
 from cyberscan.extensions import db
-from cyberscan.models import COUNTING, EXPIRED, Flag, User
+from cyberscan.models import COUNTING, DISMISSED, EXPIRED, Flag, User
 
 
 def ttl_cutoff(now: datetime) -> datetime | None:
@@ -64,3 +64,13 @@ def expire_stale(user_id: int, now: datetime) -> int:
     ).rowcount
     lower_count(user_id, expired)
     return expired
+
+
+def dismiss_all(user_id: int, now: datetime) -> int:
+    """Stop every strike of the user counting (an admin's unblock with a reset)."""
+    return db.session.execute(
+        update(Flag)
+        .where(Flag.author_id == user_id, Flag.strike_status.in_(COUNTING))
+        .values(strike_status=DISMISSED, strike_ended_at=now)
+        .execution_options(synchronize_session=False)
+    ).rowcount
