@@ -96,3 +96,24 @@ def test_a_connect_costs_events_per_online_contact_not_per_connected_user(
     emitted.clear()
     sio.disconnect()
     assert sorted(event for event, _ in emitted) == ["user_left", "user_left"]
+
+
+def test_online_users_pages_with_a_limit(client, member, connect):
+    hub = member("hub")
+    friends = [member(f"friend{n}") for n in range(3)]
+    for friend in friends:
+        send(client, friend, "hub", "hi")
+    connect(friends[1])
+    first = get(client, hub, "/api/chat/online-users?limit=2")
+    rest = get(
+        client, hub, f"/api/chat/online-users?limit=2&cursor={first['next_cursor']}"
+    )
+    assert first["items"] + rest["items"] == [
+        {"username": "friend0", "online": False},
+        {"username": "friend1", "online": True},
+        {"username": "friend2", "online": False},
+    ]
+    assert rest["next_cursor"] is None
+    for bad in ("?limit=0", "?limit=101", "?limit=x", "?limit=2&cursor=%%%"):
+        response = client.get(f"/api/chat/online-users{bad}", headers=hub.headers)
+        assert response.status_code == 422, (bad, response.get_json())

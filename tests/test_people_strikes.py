@@ -489,3 +489,20 @@ def test_flag_context_shows_the_conversation_around_it(
         404,
         "not_found",
     )
+
+
+def test_an_unblock_with_reset_dismisses_the_strikes(
+    client, trio, admin_headers, flagging
+):
+    alice = trio[0]
+    for n in range(5):
+        send(client, alice, "bob", f"insult {n}")
+    client.post("/api/admin/users/alice/unblock", json={}, headers=admin_headers)
+    response = client.post(
+        "/api/login", json={"username": "alice", "password": PASSWORD}
+    )
+    strikes = client.get(
+        "/api/me/strikes", headers=bearer(response.get_json()["access_token"])
+    ).get_json()
+    assert strikes["bullying_count"] == 0
+    assert {s["status"] for s in strikes["strikes"]} == {"dismissed"}

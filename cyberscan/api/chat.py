@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask import jsonify
 from flask_jwt_extended import current_user, jwt_required
 from flask_smorest import Blueprint
 
@@ -18,7 +19,7 @@ from cyberscan.schemas.message import (
     MessageSchema,
     OnlineUserSchema,
 )
-from cyberscan.schemas.people import MessageIdSchema
+from cyberscan.schemas.people import MessageIdSchema, OnlineQuerySchema
 from cyberscan.services import contacts, messaging, moderation
 from cyberscan.services.pagination import Page
 
@@ -55,10 +56,14 @@ def list_conversations() -> list[dict[str, Any]]:
 
 @bp.get("/online-users")
 @jwt_required()
+@bp.arguments(OnlineQuerySchema, location="query")
 @bp.response(200, OnlineUserSchema(many=True))
-def list_online_users() -> list[dict[str, Any]]:
-    """The caller's contacts and whether each is online (presence is private)."""
-    return contacts.online_users(current_user)
+def list_online_users(query: dict[str, Any]) -> Any:
+    """The caller's contacts and whether each is online; `?limit=` pages them."""
+    found = contacts.online_users(current_user, **query)
+    if isinstance(found, Page):
+        return jsonify(page_of(OnlineUserSchema)().dump(found))
+    return found
 
 
 @bp.delete("/messages/<string:message_id>")

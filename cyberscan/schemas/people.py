@@ -52,6 +52,13 @@ class UsernameSchema(StrictSchema):
     username = fields.String(dump_only=True)
 
 
+class OnlineQuerySchema(StrictSchema):
+    """Without `limit` the whole list; with it, a page (`{items, next_cursor}`)."""
+
+    limit = fields.Integer(validate=validate.Range(min=1, max=100))
+    cursor = fields.String(load_default=None, validate=validate.Length(max=200))
+
+
 class PasswordChangeSchema(StrictSchema):
     current_password = fields.String(
         required=True, load_only=True, validate=validate.Length(min=1, max=256)

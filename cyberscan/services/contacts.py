@@ -130,18 +130,26 @@ def went_offline(user_ids: Iterable[int], skip_sid: str | None = None) -> None:
         notify.user_left(name, online_contact_ids(user_id), skip_sid=skip_sid)
 
 
-def online_users(reader: User) -> list[dict[str, Any]]:
-    """The reader's active (not blocked) contacts, by name, and whether each is online."""
+def online_users(
+    reader: User, limit: int | None = None, cursor: str | None = None
+) -> list[dict[str, Any]] | Page[dict[str, Any]]:
+    """The reader's active (not blocked) contacts and whether each is online: all of
+    them by name, or with `limit` a page at a time (in id order)."""
     ids = contact_ids(reader.id)
-    if not ids:
-        return []
-    online = presence.get_presence().online_among(ids)
-    rows = db.session.execute(
-        select(User.id, User.username)
-        .where(User.id.in_(ids), User.is_blocked.is_(False))
-        .order_by(User.username_key)
-    ).all()
-    return [{"username": row.username, "online": row.id in online} for row in rows]
+    query = select(User).where(User.id.in_(ids), User.is_blocked.is_(False))
+    if limit is None:
+        users_ = (
+            list(db.session.scalars(query.order_by(User.username_key))) if ids else []
+        )
+        page = None
+    else:
+        page = keyset_page(
+            query, User.id, limit=limit, cursor=cursor, newest_first=False
+        )
+        users_ = page.items
+    online = presence.get_presence().online_among(user.id for user in users_)
+    items = [{"username": u.username, "online": u.id in online} for u in users_]
+    return items if page is None else Page(items, page.next_cursor)
 
 
 # -- search ----------------------------------------------------------------------------
