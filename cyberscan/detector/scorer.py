@@ -129,20 +129,15 @@ class CompiledModel:
                         tf = 1.0 + log(k)
                         word_sq += (tf * tf - k) * entry[0]
                         word_dot += (tf - k) * entry[1]
-            for size in range(2, min(self.max_n, n_tokens) + 1):
-                if size == 2:
-                    ngrams = list(map(_SPACE_JOIN, pairwise(tokens)))
-                else:
-                    ngrams = list(
-                        map(
-                            _SPACE_JOIN,
-                            zip(*(tokens[i:] for i in range(size)), strict=False),
-                        )
-                    )
-                unique_ngrams = set(ngrams)
-                hits = list(word_table.keys() & unique_ngrams)
-                if not hits:
-                    continue
+            # Bigrams and trigrams in one pass: they never share a string.
+            ngrams = list(map(_SPACE_JOIN, pairwise(tokens)))
+            if self.max_n > 2 and n_tokens > 2:
+                ngrams += map(
+                    _SPACE_JOIN, zip(tokens, tokens[1:], tokens[2:], strict=False)
+                )
+            unique_ngrams = set(ngrams)
+            hits = list(word_table.keys() & unique_ngrams)
+            if hits:
                 idf2s, weights = zip(*map(word_table.__getitem__, hits), strict=True)
                 if len(unique_ngrams) != len(ngrams):
                     counts = Counter(ngrams)
@@ -151,8 +146,10 @@ class CompiledModel:
                     weights = [w * tf for w, tf in zip(weights, tfs, strict=True)]
                 word_sq += sum(idf2s, 0.0)
                 word_dot += sum(weights, 0.0)
-                ngram_hits += compress(
-                    zip(weights, hits, strict=True), map(_ZERO.__lt__, weights)
+                ngram_hits = list(
+                    compress(
+                        zip(weights, hits, strict=True), map(_ZERO.__lt__, weights)
+                    )
                 )
 
         if char_sq > 0.0:
@@ -174,8 +171,9 @@ class CompiledModel:
         # weights; a word n-gram with its own weight (a char n-gram shared by two words
         # counts for both: this ranks reasons, it is not part of the score).
         scores = {
-            t: w * word_inv + d * char_inv
+            t: v
             for t, w, d in zip(tokens, uni_ws, token_dots, strict=True)
+            if (v := w * word_inv + d * char_inv) > 0.0
         }
         for weight, ngram in ngram_hits:
             scores[ngram] = weight * word_inv
