@@ -2,8 +2,6 @@
 committed model: what two people see when they chat, go offline, get flagged, get
 blocked, appeal, and block each other.
 
-Tests of features whose server side (API.md §9) is not on main yet are marked xfail
-(strict): they start passing, and must then lose the marker, when it lands.
 Set WEB_SCREENSHOTS=docs/img to refresh the README's screenshots.
 """
 
@@ -24,7 +22,6 @@ from tests.live import LiveServer
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(180)]
 
-WAITING_FOR_SERVER = pytest.mark.xfail(strict=True, reason="waiting for §9 server")
 DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 760}
 TIMEOUT_MS = 20_000
@@ -409,7 +406,6 @@ def test_flagged_messages_are_collapsed_and_five_flags_block_the_author(
     expect(eve.page.locator("#screen-blocked")).to_be_visible()
 
 
-@WAITING_FOR_SERVER
 def test_a_blocked_person_appeals_and_is_let_back_in(
     live_server: LiveServer, people: Any, admin: str
 ) -> None:
@@ -486,7 +482,6 @@ def test_a_blocked_person_appeals_and_is_let_back_in(
     expect(second.locator(".appeal-state")).to_contain_text("Not lyrics we know.")
 
 
-@WAITING_FOR_SERVER
 def test_block_mute_report_and_unsend_from_a_conversation(
     live_server: LiveServer, people: Any, admin: str
 ) -> None:
