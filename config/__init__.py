@@ -154,6 +154,10 @@ class Config:
     BULLYING_THRESHOLD = env_float("BULLYING_THRESHOLD", 0.6)
     MAX_BULLYING_COUNT = env_int("MAX_BULLYING_COUNT", 5)
     FLAGGED_MESSAGE_POLICY = env_str("FLAGGED_MESSAGE_POLICY", "deliver")
+    # Strikes older than this stop counting; 0 keeps them for ever.
+    STRIKE_TTL_DAYS = env_int("STRIKE_TTL_DAYS", 90)
+    # Lifetime of the token a blocked login gets for reading strikes and appealing.
+    APPEAL_TOKEN_MINUTES = env_int("APPEAL_TOKEN_MINUTES", 30)
     MAX_MESSAGE_LENGTH = env_int("MAX_MESSAGE_LENGTH", 2000)
     MAX_POST_LENGTH = env_int("MAX_POST_LENGTH", 5000)
     MAX_COMMENT_LENGTH = env_int("MAX_COMMENT_LENGTH", 2000)
@@ -266,6 +270,10 @@ def require_settings(settings: dict[str, Any]) -> None:
     )
     if settings.get("FLAGGED_MESSAGE_POLICY") not in {"deliver", "withhold"}:
         raise ConfigError("FLAGGED_MESSAGE_POLICY must be 'deliver' or 'withhold'")
+    if int(settings.get("STRIKE_TTL_DAYS", 0)) < 0:
+        raise ConfigError("STRIKE_TTL_DAYS must be 0 (never) or a number of days")
+    if int(settings.get("APPEAL_TOKEN_MINUTES", 1)) < 1:
+        raise ConfigError("APPEAL_TOKEN_MINUTES must be at least 1")
     if not 0.0 < float(settings.get("BULLYING_THRESHOLD", 0)) <= 1.0:
         raise ConfigError("BULLYING_THRESHOLD must be in (0, 1]")
     if settings.get("SOCKETIO_ASYNC_MODE") not in {"eventlet", "gevent", "threading"}:
