@@ -4,9 +4,9 @@ from config import load_config
 
 CONFIG = load_config()
 
+# Monkey-patch before anything else imports socket or threading.
 if CONFIG.SOCKETIO_ASYNC_MODE == "eventlet":
     import eventlet
-    import eventlet.wsgi
 
     eventlet.monkey_patch()
 elif CONFIG.SOCKETIO_ASYNC_MODE == "gevent":
@@ -16,30 +16,14 @@ elif CONFIG.SOCKETIO_ASYNC_MODE == "gevent":
 
 from cyberscan import create_app  # noqa: E402
 from cyberscan.cli import upgrade_database  # noqa: E402
-from cyberscan.extensions import socketio  # noqa: E402
-from cyberscan.realtime.transport import eventlet_server_options  # noqa: E402
-
-app = create_app(CONFIG)
+from cyberscan.serve import bind, serve  # noqa: E402
 
 if __name__ == "__main__":
+    # The port first: a second server on it fails at once, before the slow start.
+    listener = bind(CONFIG.HOST, CONFIG.PORT)
+    app = create_app(CONFIG)
     upgrade_database(app)
-    # eventlet.wsgi caps simultaneous connections at 1024 unless max_size is raised;
-    # it also waits for headers forever and answers long request lines with an empty
-    # 414 (realtime/transport.py).
-    server_options = (
-        {
-            "max_size": CONFIG.SOCKETIO_MAX_CONNECTIONS,
-            **eventlet_server_options(
-                eventlet.wsgi.HttpProtocol, CONFIG.HEADER_TIMEOUT
-            ),
-        }
-        if CONFIG.SOCKETIO_ASYNC_MODE == "eventlet"
-        else {}
-    )
-    socketio.run(
-        app,
-        host=CONFIG.HOST,
-        port=CONFIG.PORT,
-        allow_unsafe_werkzeug=True,
-        **server_options,
-    )
+    try:
+        serve(app, listener)
+    except KeyboardInterrupt:
+        pass

@@ -45,6 +45,7 @@ class Presence(Protocol):
     def sids(self, user_id: int) -> set[str]: ...
     def is_online(self, user_id: int) -> bool: ...
     def online_user_ids(self) -> set[int]: ...
+    def online_among(self, user_ids: Iterable[int]) -> set[int]: ...
 
 
 class MemoryPresence:
@@ -85,6 +86,11 @@ class MemoryPresence:
     def online_user_ids(self) -> set[int]:
         with self._lock:
             return set(self._sids)
+
+    def online_among(self, user_ids: Iterable[int]) -> set[int]:
+        """Those of these users with a live connection."""
+        with self._lock:
+            return {uid for uid in user_ids if self._sids.get(uid)}
 
 
 ADD_SCRIPT = """
@@ -169,6 +175,14 @@ class RedisPresence:
 
     def online_user_ids(self) -> set[int]:
         return {int(uid) for uid in self.redis.smembers(self._key("online"))}
+
+    def online_among(self, user_ids: Iterable[int]) -> set[int]:
+        """Those of these users online on any process, in one round trip."""
+        ids = list(user_ids)
+        if not ids:
+            return set()
+        found = self.redis.smismember(self._key("online"), [str(uid) for uid in ids])
+        return {uid for uid, online in zip(ids, found, strict=True) if online}
 
     def heartbeat(self) -> int | None:
         """Tell the other processes this one is alive; when Redis lost this process's
@@ -276,14 +290,3 @@ def usernames(user_ids: Iterable[int]) -> list[str]:
     if not ids:
         return []
     return sorted(db.session.scalars(select(User.username).where(User.id.in_(ids))))
-
-
-def online_users(reader: User) -> list[dict[str, Any]]:
-    """Every other active (not blocked) user and whether they are online."""
-    rows = db.session.execute(
-        select(User.id, User.username)
-        .where(User.id != reader.id, User.is_blocked.is_(False))
-        .order_by(User.username_key)
-    ).all()
-    online = online_user_ids()
-    return [{"username": row.username, "online": row.id in online} for row in rows]

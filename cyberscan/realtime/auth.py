@@ -73,7 +73,7 @@ def authenticate(auth_payload: Any) -> User:
         db.session.rollback()
         raise refuse(exc) from None
     session[SESSION_KEY] = user.id
-    session[FAMILY_KEY] = auth.token_family(claims)
+    session[FAMILY_KEY] = auth.session_of(claims)
     return user
 
 

@@ -30,7 +30,7 @@ from cyberscan.schemas.message import (
     MessageSentSchema,
     TypingSchema,
 )
-from cyberscan.services import messaging
+from cyberscan.services import contacts, messaging
 
 INTERNAL_MESSAGE = "Something went wrong on our side."
 sent_schema = MessageSentSchema()
@@ -65,7 +65,7 @@ def announce_gone(app: Any) -> Callable[[Iterable[int]], None]:
 
     def gone(user_ids: Iterable[int]) -> None:
         with app.app_context():
-            notify.user_left(presence.usernames(user_ids))
+            contacts.went_offline(user_ids)
 
     return gone
 
@@ -99,7 +99,8 @@ def on_error(error: Exception) -> dict[str, Any]:
 
 
 def on_connect(auth: Any = None) -> None:
-    """A client connects with its access token; it gets `online_users`, others `user_joined`."""
+    """A client connects with its access token; it gets `online_users`, its online
+    contacts `user_joined`."""
     registry, user = None, None
     try:
         user = authenticate(auth)
@@ -110,7 +111,7 @@ def on_connect(auth: Any = None) -> None:
         if user.is_admin:
             join_room(rooms.ADMINS)
         first = registry.add(user.id, request.sid)
-        online = presence.usernames(registry.online_user_ids() | {user.id})
+        contacts.came_online(user, request.sid, first)
     except ConnectionRefusedError:
         raise
     except Exception as exc:  # noqa: BLE001  a failed connect must refuse, not half-open
@@ -118,9 +119,6 @@ def on_connect(auth: Any = None) -> None:
         if registry is not None and user is not None:
             forget(registry, user.id)
         raise connect_failure(exc) from None
-    notify.online_users(request.sid, online)
-    if first:
-        notify.user_joined(user.username, skip_sid=request.sid)
 
 
 def forget(registry: presence.Presence, user_id: int) -> bool:
@@ -154,13 +152,12 @@ def connect_failure(error: Exception) -> ConnectionRefusedError:
 
 
 def on_disconnect(reason: Any = None) -> None:
-    """A connection closed; `user_left` goes out when it was the user's last one."""
+    """A connection closed; its online contacts get `user_left` when it was the last."""
     user_id = socket_user_id()
     if user_id is None:
         return
     if forget(presence.get_presence(), user_id):
-        # The closing connection is still in the rooms until this handler returns.
-        notify.user_left(presence.usernames([user_id]), skip_sid=request.sid)
+        contacts.went_offline([user_id])
 
 
 def on_send_message(*args: Any) -> dict[str, Any]:

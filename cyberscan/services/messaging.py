@@ -11,10 +11,10 @@ import uuid
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, case, func, or_, select, update
 from sqlalchemy.exc import DBAPIError
 
-from cyberscan.errors import NotFound, Unavailable, ValidationFailed
+from cyberscan.errors import Forbidden, NotFound, Unavailable, ValidationFailed
 from cyberscan.extensions import db
 from cyberscan.live import notify, presence
 from cyberscan.models import (
@@ -27,7 +27,7 @@ from cyberscan.models import (
     conversation_key,
     utcnow,
 )
-from cyberscan.services import moderation, users
+from cyberscan.services import audit, contacts, moderation, users
 from cyberscan.services.pagination import Page, keyset_page
 
 
@@ -58,8 +58,11 @@ def send_message(
     """
     sender_id = sender.id
 
+    quiet = False
+
     def build() -> Message:
-        target = users.get_by_username(receiver)
+        nonlocal quiet
+        target, quiet = contacts.recipient(sender_id, receiver)
         if target.id == sender_id:
             raise _validation("receiver", "You cannot send a message to yourself.")
         return Message(
@@ -91,7 +94,7 @@ def send_message(
         build,
         existing=existing,
         before_commit=route,
-        after_commit=lambda item: notify.message_created(item, origin_sid),
+        after_commit=lambda item: notify.message_created(item, origin_sid, quiet),
     )
 
 
@@ -104,6 +107,7 @@ def mark_read(reader: User, message_ids: list[str]) -> dict[str, Any]:
             Message.receiver_id == reader.id,
             Message.is_read.is_(False),
             Message.status != WITHHELD,
+            Message.deleted_at.is_(None),
         )
     ).all()
     if rows:
@@ -128,7 +132,7 @@ def mark_read(reader: User, message_ids: list[str]) -> dict[str, Any]:
 
 def typing(sender: User, receiver: str, is_typing: bool) -> dict[str, Any]:
     """Relay a typing indicator to the receiver's connections: no database write."""
-    target = users.get_by_username(receiver)
+    target, _ = contacts.recipient(sender.id, receiver)
     if target.id == sender.id:
         raise _validation("receiver", "You cannot type to yourself.")
     notify.user_typing(target.id, sender.username, is_typing)
@@ -136,8 +140,33 @@ def typing(sender: User, receiver: str, is_typing: bool) -> dict[str, Any]:
 
 
 def visible_to(user_id: int) -> Any:
-    """Messages a user may see: a withheld message is hidden from its receiver."""
-    return ~and_(Message.status == WITHHELD, Message.receiver_id == user_id)
+    """Messages a user may see: not unsent, and a withheld one not by its receiver."""
+    return and_(
+        Message.deleted_at.is_(None),
+        ~and_(Message.status == WITHHELD, Message.receiver_id == user_id),
+    )
+
+
+def unsend(sender: User, message_id: str) -> Message:
+    """The sender takes a message back: gone for both; its flag and audit entry stay."""
+    message = db.session.scalar(
+        select(Message).where(Message.id == message_id, visible_to(sender.id))
+    )
+    if message is None or not message.is_participant(sender):
+        raise NotFound("No message with that id.")
+    if message.sender_id != sender.id:
+        raise Forbidden("Only the sender can unsend a message.")
+    message.deleted_at = utcnow()
+    audit.record(
+        sender,
+        "message_unsent",
+        message.receiver_id,
+        message_id=message.id,
+        is_bullying=bool(message.is_bullying),
+    )
+    db.session.commit()
+    notify.message_deleted(message)
+    return message
 
 
 def history(
@@ -186,8 +215,13 @@ def conversations(reader: User) -> list[dict[str, Any]]:
         .where(mine, visible_to(reader.id))
         .group_by(Message.conversation_key)
     )
-    last_messages = db.session.scalars(
-        select(Message).where(Message.seq.in_(latest)).order_by(Message.seq.desc())
+    other = case(
+        (Message.sender_id == reader.id, Message.receiver_id), else_=Message.sender_id
+    )
+    rows = db.session.execute(
+        select(Message, contacts.blocked_with(reader.id, other))
+        .where(Message.seq.in_(latest))
+        .order_by(Message.seq.desc())
     ).all()
     unread = dict(
         db.session.execute(
@@ -196,13 +230,20 @@ def conversations(reader: User) -> list[dict[str, Any]]:
                 Message.receiver_id == reader.id,
                 Message.is_read.is_(False),
                 Message.status != WITHHELD,
+                Message.deleted_at.is_(None),
+                Message.sender_id.not_in(contacts.muted_ids(reader.id)),
             )
             .group_by(Message.sender_id)
         ).all()
     )
-    online = presence.online_user_ids()
+    # Presence is private: only contacts (not blocked either way) show as online.
+    online = presence.get_presence().online_among(
+        m.receiver_id if m.sender_id == reader.id else m.sender_id
+        for m, blocked in rows
+        if not blocked
+    )
     result = []
-    for message in last_messages:
+    for message, _ in rows:
         other = message.receiver if message.sender_id == reader.id else message.sender
         result.append(
             {
