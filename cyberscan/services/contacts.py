@@ -8,7 +8,7 @@ to the user's online contacts, never to everyone connected.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from sqlalchemy import Select, and_, delete, or_, select, union
@@ -220,28 +220,26 @@ def unblock(reader: User, username: str) -> User:
 
 def _hide_presence(a: int, b: int) -> None:
     """Two people stopped being contacts: each online one goes offline for the other."""
-    online = presence.get_presence().online_among({a, b})
-    names = dict(
-        db.session.execute(
-            select(User.id, User.username).where(User.id.in_([a, b]))
-        ).all()
-    )
-    for one, two in ((a, b), (b, a)):
-        if one in online and two in online:
-            notify.user_left(names[one], {two})
+    _announce_pair(a, b, notify.user_left)
 
 
 def _show_presence(a: int, b: int) -> None:
     """Two people became contacts again: each online one appears to the other."""
+    _announce_pair(a, b, notify.user_joined)
+
+
+def _announce_pair(a: int, b: int, event: Callable[[str, set[int]], None]) -> None:
+    """Tell each of two people, when both are online, the other's presence event."""
     online = presence.get_presence().online_among({a, b})
+    if online != {a, b}:
+        return
     names = dict(
         db.session.execute(
             select(User.id, User.username).where(User.id.in_([a, b]))
         ).all()
     )
-    for one, two in ((a, b), (b, a)):
-        if one in online and two in online:
-            notify.user_joined(names[one], {two})
+    event(names[a], {b})
+    event(names[b], {a})
 
 
 def blocks(reader: User) -> list[UserBlock]:

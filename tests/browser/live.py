@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from typing import Any
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 # Without the background-networking switches Chromium dials out at start-up, and this
@@ -21,3 +22,20 @@ CHROMIUM_ARGS = [
 # The dashboard's server must be healthy within 45 s and answer each request within 20 s.
 START_TIMEOUT = 45.0
 REQUEST_TIMEOUT = 20.0
+
+
+def watched_page(browser: Any, width: int, height: int = 900) -> tuple[Any, list[str]]:
+    """A page in a fresh context, with its script errors and console errors collected
+    (a CSP violation is a console error); answers (page, problems)."""
+    from playwright.sync_api import expect
+
+    page = browser.new_context(viewport={"width": width, "height": height}).new_page()
+    page.set_default_timeout(20_000)
+    expect.set_options(timeout=20_000)
+    problems: list[str] = []
+    page.on("pageerror", lambda exc: problems.append(f"page error: {exc}"))
+    page.on(
+        "console",
+        lambda msg: msg.type == "error" and problems.append(f"console: {msg.text}"),
+    )
+    return page, problems

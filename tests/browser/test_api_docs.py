@@ -7,6 +7,7 @@ from urllib.parse import urlparse
 
 import pytest
 
+from tests.browser.live import watched_page
 from tests.live import LiveServer
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(120)]
@@ -26,16 +27,7 @@ def test_api_docs_lists_the_operations_under_the_strict_csp(
     ]
     assert ("POST", "/api/login") in operations
 
-    context = chromium.new_context(viewport={"width": 1280, "height": 900})
-    page = context.new_page()
-    page.set_default_timeout(20_000)
-    expect.set_options(timeout=20_000)
-    problems: list[str] = []
-    page.on("pageerror", lambda exc: problems.append(f"page error: {exc}"))
-    page.on(
-        "console",
-        lambda msg: msg.type == "error" and problems.append(f"console: {msg.text}"),
-    )
+    page, problems = watched_page(chromium, 1280)
     hosts: set[str] = set()
     page.on("request", lambda request: hosts.add(urlparse(request.url).netloc))
 
@@ -56,4 +48,4 @@ def test_api_docs_lists_the_operations_under_the_strict_csp(
 
     assert hosts <= {urlparse(live_server.url).netloc, ""}, hosts  # nothing off-site
     assert problems == []  # a CSP violation is a console error
-    context.close()
+    page.context.close()

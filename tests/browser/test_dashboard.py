@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from tests.browser.live import watched_page
 from tests.helpers import PASSWORD
 from tests.live import LiveServer
 
@@ -59,16 +60,7 @@ def test_admin_sees_a_flag_arrive_live_and_blocks_its_author(
     live_server.register("victim_vic")
     token = admin_token(live_server, "dash_admin")
 
-    context = chromium.new_context(viewport={"width": 1440, "height": 900})
-    page = context.new_page()
-    page.set_default_timeout(20_000)
-    expect.set_options(timeout=20_000)
-    problems: list[str] = []
-    page.on("pageerror", lambda exc: problems.append(f"page error: {exc}"))
-    page.on(
-        "console",
-        lambda msg: msg.type == "error" and problems.append(f"console: {msg.text}"),
-    )
+    page, problems = watched_page(chromium, 1440)
     sockets: list[str] = []
     page.on("websocket", lambda ws: sockets.append(ws.url))
     dialogs: list[str] = []
@@ -174,7 +166,7 @@ def test_admin_sees_a_flag_arrive_live_and_blocks_its_author(
     expect(page).to_have_url(live_server.url + "/admin/login")
     page.goto(live_server.url + "/admin")
     expect(page).to_have_url(live_server.url + "/admin/login")
-    context.close()
+    page.context.close()
 
 
 def test_summary_cards_say_what_they_count_and_their_captions_fit(
