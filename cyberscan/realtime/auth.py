@@ -14,6 +14,7 @@ from cyberscan.models import User
 from cyberscan.services import auth
 
 SESSION_KEY = "user_id"
+FAMILY_KEY = "token_family"
 
 
 def _bearer(header: str | None) -> str | None:
@@ -67,12 +68,18 @@ def authenticate(auth_payload: Any) -> User:
     try:
         if token is None:
             raise Unauthorized("A valid access token is required.")
-        user = auth.user_from_access_token(token)
+        user, claims = auth.access_token_identity(token)
     except (Unauthorized, AccountBlocked) as exc:
         db.session.rollback()
         raise refuse(exc) from None
     session[SESSION_KEY] = user.id
+    session[FAMILY_KEY] = auth.session_of(claims)
     return user
+
+
+def socket_token_family() -> str | None:
+    """The login session of the token the connection was opened with."""
+    return session.get(FAMILY_KEY)
 
 
 def socket_user_id() -> int | None:

@@ -3,10 +3,12 @@
 import { keepAlive, api, LOGIN_URL } from "./api.js";
 import { wireDialog } from "./actions.js";
 import { drawCharts, loadStats } from "./activity.js";
+import { loadAppeals } from "./appeals.js";
 import { loadAudit } from "./audit.js";
 import { $, toast } from "./dom.js";
 import { connectSocket, poll, POLL_MS, setLive } from "./live.js";
 import { loadQueue } from "./queue.js";
+import { loadReports } from "./reports.js";
 import { refresh, registerLoaders, state } from "./state.js";
 import { loadSummary } from "./summary.js";
 import { loadUsers } from "./users.js";
@@ -19,6 +21,8 @@ registerLoaders({
   users: function () { return loadUsers(false); },
   audit: loadAudit,
   stats: loadStats,
+  appeals: function () { return loadAppeals(false); },
+  reports: function () { return loadReports(false); },
 });
 
 function reportError(error) {
@@ -37,6 +41,16 @@ document.querySelectorAll(".segmented .seg").forEach(function (seg) {
 });
 $("queue-more").addEventListener("click", function () {
   loadQueue(true).catch(reportError);
+});
+$("appeals-more").addEventListener("click", function () {
+  loadAppeals(true).catch(reportError);
+});
+$("appeal-status").addEventListener("change", function (event) {
+  state.appealStatus = event.target.value;
+  loadAppeals(false).catch(reportError);
+});
+$("reports-more").addEventListener("click", function () {
+  loadReports(true).catch(reportError);
 });
 $("users-more").addEventListener("click", function () {
   loadUsers(true).catch(reportError);
@@ -73,6 +87,6 @@ keepAlive((parseInt(document.body.dataset.sessionSeconds, 10) || 1800) * 1000 / 
 // The summary first: the queue shows strikes out of its max_bullying_count.
 loadSummary()
   .catch(function (error) { setLive("offline", error.message); })
-  .then(function () { refresh({ queue: true, users: true, audit: true, stats: true }); });
+  .then(function () { refresh({ queue: true, users: true, audit: true, stats: true, appeals: true, reports: true }); });
 connectSocket();
 setInterval(poll, POLL_MS);

@@ -37,6 +37,14 @@ export function connectSocket() {
     toast("New flagged " + ((flag && flag.item_type) || "item") + (who ? " from " + who : ""), "alert");
     refresh({ summary: true, queue: true, stats: true, users: true });
   });
+  socket.on("appeal_filed", function (appeal) {
+    toast("New appeal" + (appeal ? " from " + name(appeal.author) : ""), "alert");
+    refresh({ summary: true, appeals: true });
+  });
+  socket.on("user_reported", function (report) {
+    toast("New report" + (report ? " about " + name(report.username) : ""), "alert");
+    refresh({ summary: true, reports: true });
+  });
   socket.on("admin_summary_changed", function () {
     refresh({ summary: true });
   });

@@ -1,6 +1,7 @@
 // The moderation queue: flagged items with their triggering terms and the actions on them.
 import { api, query } from "./api.js";
 import { blockUser, muteUser, review, unblockUser } from "./actions.js";
+import { toggleContext } from "./context.js";
 import { $, badge, button, el, formatTime, name, showPage } from "./dom.js";
 import { state } from "./state.js";
 
@@ -104,6 +105,9 @@ function queueRow(flag) {
   } else {
     actions.appendChild(button("Dismiss", "btn-ghost", function () { review(flag, "dismiss"); }));
     actions.appendChild(button("Remove", "btn-warn", function () { review(flag, "remove"); }));
+  }
+  if (flag.item_type === "message") {
+    actions.appendChild(button("Context", "btn-ghost", function () { toggleContext(flag, row, 6); }));
   }
   var who = name(flag.author);
   if (flag.author_is_blocked) {

@@ -14,6 +14,9 @@ export const state = {
   firstQueueLoad: true,
   statsAt: 0,
   admin: "",
+  appealStatus: "open",
+  appealsCursor: null,
+  reportsCursor: null,
 };
 
 const loaders = {};
