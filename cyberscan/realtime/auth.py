@@ -11,9 +11,10 @@ from flask_socketio import ConnectionRefusedError
 from cyberscan.errors import AccountBlocked, CyberscanError, Forbidden, Unauthorized
 from cyberscan.extensions import db
 from cyberscan.models import User
-from cyberscan.services import auth
+from cyberscan.services import auth, users
 
 SESSION_KEY = "user_id"
+NAME_KEY = "username"
 
 
 def _bearer(header: str | None) -> str | None:
@@ -72,12 +73,25 @@ def authenticate(auth_payload: Any) -> User:
         db.session.rollback()
         raise refuse(exc) from None
     session[SESSION_KEY] = user.id
+    session[NAME_KEY] = user.username
     return user
 
 
 def socket_user_id() -> int | None:
     """The id stored at connect (None before a successful connect)."""
     return session.get(SESSION_KEY)
+
+
+def socket_identity() -> users.Known:
+    """Who this connection is, as established at connect: no database read.
+
+    Blocking an account or revoking its tokens closes its connections, and the
+    message writer re-checks blocked and muted senders inside each batch.
+    """
+    user_id = session.get(SESSION_KEY)
+    if user_id is None:
+        raise Unauthorized("The connection is not authenticated.")
+    return users.Known(user_id, session[NAME_KEY])
 
 
 def current_socket_user() -> User:
@@ -91,7 +105,7 @@ def current_socket_user() -> User:
     return user
 
 
-def check_sender(claimed: Any, user: User) -> None:
+def check_sender(claimed: Any, user: User | users.Known) -> None:
     """A `sender` field, when a client sends one, must name the token's user."""
     if claimed is None:
         return

@@ -20,9 +20,14 @@ from cyberscan.realtime.auth import (
     authenticate,
     check_sender,
     current_socket_user,
+    socket_identity,
     socket_user_id,
 )
-from cyberscan.schemas.message import MarkReadSchema, MessageCreateSchema, TypingSchema
+from cyberscan.schemas.message import (
+    MarkReadSchema,
+    TypingSchema,
+    load_send_message,
+)
 from cyberscan.services import messaging
 
 INTERNAL_MESSAGE = "Something went wrong on our side."
@@ -155,8 +160,8 @@ def on_disconnect(reason: Any = None) -> None:
 @socketio.on("send_message")
 def on_send_message(*args: Any) -> dict[str, Any]:
     """The client sends a private message; the receiver's devices get `receive_message`."""
-    payload = MessageCreateSchema().load(one_payload(args))
-    user = current_socket_user()
+    payload = load_send_message(one_payload(args))
+    user = socket_identity()
     check_sender(payload.pop("sender"), user)
     result = messaging.send_message(user, **payload, origin_sid=request.sid)
     return ack(result.sent)

@@ -10,14 +10,16 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from flask import current_app
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import Connection, and_, func, or_, select, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
+from cyberscan.detector import Verdict, get_detector
 from cyberscan.errors import (
     AccountBlocked,
+    Conflict,
     Muted,
     NotFound,
     Unavailable,
@@ -40,10 +42,21 @@ from cyberscan.models import (
 from cyberscan.realtime import notify, presence
 from cyberscan.schemas.message import MessageSchema, MessageSentSchema
 from cyberscan.services import moderation, ratelimit, users
+from cyberscan.services.group_commit import GroupCommit
 from cyberscan.services.pagination import Page, keyset_page
 
 message_schema = MessageSchema()
 sent_schema = MessageSentSchema()
+
+
+WRITER = "cyberscan.message_writer"
+
+
+class Person(Protocol):
+    """Who sends: a `User`, or the identity a socket connection holds."""
+
+    id: int
+    username: str
 
 
 @dataclass
@@ -53,7 +66,13 @@ class SendResult:
     message: dict[str, Any]
     sent: dict[str, Any]
     created: bool
-    item: Message
+
+    @property
+    def item(self) -> Message:
+        """The stored row as an ORM object (REST answers with it; one query)."""
+        return db.session.scalars(
+            select(Message).where(Message.id == self.message["id"])
+        ).one()
 
 
 def _validation(field: str, text: str) -> ValidationFailed:
@@ -70,24 +89,79 @@ def find_by_client_id(sender_id: int, client_id: str) -> Message | None:
 
 def _replay(existing: Message) -> SendResult:
     return SendResult(
-        message_schema.dump(existing),
-        sent_schema.dump(existing),
-        created=False,
-        item=existing,
+        message_schema.dump(existing), sent_schema.dump(existing), created=False
     )
 
 
-def send_message(
-    sender: User,
-    receiver: str,
-    message: str,
-    client_id: str | None = None,
-    *,
-    origin_sid: str | None = None,
-) -> SendResult:
-    """Score, store and route one private message; a repeated client_id answers the first."""
-    ratelimit.hit("SEND_LIMIT_PER_USER", sender.id)
-    moderation.ensure_can_post(sender)
+def message_payload(row: dict[str, Any], sender: str, receiver: str) -> dict[str, Any]:
+    """The message object (MessageSchema's fields) from a row, without a schema pass."""
+    return {
+        "id": row["id"],
+        "sender": sender,
+        "receiver": receiver,
+        "message": row["content"],
+        "timestamp": isoformat(row["created_at"]),
+        "is_bullying": row["is_bullying"],
+        "bullying_probability": row["bullying_probability"],
+        "is_read": row["is_read"],
+        "client_id": row["client_id"],
+        "status": row["status"],
+    }
+
+
+def sent_payload(row: dict[str, Any]) -> dict[str, Any]:
+    """`message_sent` (MessageSentSchema's fields) from a row."""
+    return {
+        "id": row["id"],
+        "client_id": row["client_id"],
+        "status": row["status"],
+        "timestamp": isoformat(row["created_at"]),
+        "is_bullying": row["is_bullying"],
+        "bullying_probability": row["bullying_probability"],
+    }
+
+
+def _restricted_senders(
+    conn: Connection, rows: list[dict[str, Any]]
+) -> dict[int, Exception]:
+    """The writer's one check per batch: rows whose sender is blocked or muted now."""
+    table = User.__table__
+    now = utcnow()
+    found = conn.execute(
+        select(table.c.id, table.c.is_blocked, table.c.muted_until).where(
+            table.c.id.in_({row["sender_id"] for row in rows}),
+            or_(table.c.is_blocked.is_(True), table.c.muted_until > now),
+        )
+    ).all()
+    if not found:
+        return {}
+    refusal: dict[int, Exception] = {}
+    for user_id, is_blocked, muted_until in found:
+        refusal[user_id] = AccountBlocked() if is_blocked else Muted(muted_until)
+    return {
+        index: refusal[row["sender_id"]]
+        for index, row in enumerate(rows)
+        if row["sender_id"] in refusal
+    }
+
+
+def message_writer() -> GroupCommit:
+    """The app's group-commit writer for messages (created on first use)."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    writer = app.extensions.get(WRITER)
+    if writer is None:
+        engine = db.engine
+        if engine.dialect.name == "sqlite":
+            # WAL: readers never block the writer's commit (and the reverse); the
+            # setting is kept in the database file.
+            with engine.connect() as conn:
+                conn.exec_driver_sql("PRAGMA journal_mode=WAL")
+        writer = GroupCommit(engine, Message.__table__, guard=_restricted_senders)
+        app.extensions[WRITER] = writer
+    return writer
+
+
+def _checked(message: Any, client_id: str | None) -> str:
     text = message.strip() if isinstance(message, str) else ""
     if not text:
         raise _validation("message", "Must not be empty.")
@@ -96,45 +170,131 @@ def send_message(
         raise _validation("message", f"Longer than maximum length {limit}.")
     if client_id is not None and not 0 < len(client_id) <= 64:
         raise _validation("client_id", "Length must be between 1 and 64.")
-    target = users.get_by_username(receiver)
+    return text
+
+
+def send_message(
+    sender: Person,
+    receiver: str,
+    message: str,
+    client_id: str | None = None,
+    *,
+    origin_sid: str | None = None,
+) -> SendResult:
+    """Score, store and route one private message; a repeated client_id answers the first.
+
+    The row goes through the group-commit writer, which also refuses a blocked or
+    muted sender; a flagged message takes the strike path in its own transaction.
+    """
+    ratelimit.hit("SEND_LIMIT_PER_USER", sender.id)
+    text = _checked(message, client_id)
+    target = users.lookup(receiver)
     if target.id == sender.id:
         raise _validation("receiver", "You cannot send a message to yourself.")
-    if client_id is not None:
-        existing = find_by_client_id(sender.id, client_id)
-        if existing is not None:
-            return _replay(existing)
+    verdict = get_detector().score(text)
+    flagged = verdict.is_bullying(moderation.threshold())
+    if flagged:
+        return _send_flagged(sender, target, text, client_id, verdict, origin_sid)
+    status = DELIVERED if presence.is_online(target.id) else SAVED
+    row = {
+        "id": str(uuid.uuid4()),
+        "sender_id": sender.id,
+        "receiver_id": target.id,
+        "conversation_key": conversation_key(sender.id, target.id),
+        "content": text,
+        "client_id": client_id,
+        "created_at": utcnow(),
+        "is_read": False,
+        "read_at": None,
+        "status": status,
+        "bullying_probability": float(verdict.probability),
+        "is_bullying": False,
+        "model_version": verdict.model_version,
+        "terms": list(verdict.terms),
+    }
+    # A transaction left open by the caller (REST loaded current_user) would hide a
+    # concurrent copy from the replay lookup, and on SQLite hold a lock the writer needs.
+    if db.session().in_transaction():
+        db.session.rollback()
+    try:
+        stored = message_writer().store(row)
+    except DBAPIError as exc:
+        current_app.logger.error("message not stored: %s", exc.__class__.__name__)
+        raise Unavailable("The message could not be stored; it was not sent.") from exc
+    if not stored:
+        existing = find_by_client_id(sender.id, client_id) if client_id else None
+        if existing is None:
+            raise Conflict("The message could not be stored.")
+        return _replay(existing)
+    payload = message_payload(row, sender.username, target.username)
+    sent = sent_payload(row)
+    _route(sender.id, target.id, payload, sent, origin_sid, deliver=True)
+    return SendResult(payload, sent, created=True)
 
+
+def _route(
+    sender_id: int,
+    receiver_id: int,
+    payload: dict[str, Any],
+    sent: dict[str, Any],
+    origin_sid: str | None,
+    *,
+    deliver: bool,
+) -> None:
+    """After the commit: the receiver, the sender's other devices, the sending one."""
+    if deliver:
+        notify.to_user(receiver_id, "receive_message", payload)
+    notify.to_user(sender_id, "receive_message", payload, skip_sid=origin_sid)
+    if origin_sid is not None:
+        notify.to_sid(origin_sid, "message_sent", sent)
+
+
+def _send_flagged(
+    sender: Person,
+    target: Person,
+    text: str,
+    client_id: str | None,
+    verdict: Verdict,
+    origin_sid: str | None,
+) -> SendResult:
+    """The strike path: the message, its strike and flag in one transaction, row locked."""
+    author = db.session.get(User, sender.id)
+    if author is None:
+        raise AccountBlocked()
+    moderation.ensure_can_post(author)
     item = Message(
         id=str(uuid.uuid4()),
-        sender=sender,
-        receiver=target,
-        sender_id=sender.id,
+        sender_id=author.id,
         receiver_id=target.id,
-        conversation_key=conversation_key(sender.id, target.id),
+        conversation_key=conversation_key(author.id, target.id),
         content=text,
         client_id=client_id,
         created_at=utcnow(),
         is_read=False,
     )
-    moderation.score(item)
+    moderation.record(item, verdict)
     withheld = item.is_bullying and (
         current_app.config["FLAGGED_MESSAGE_POLICY"] == "withhold"
     )
     receiver_online = presence.is_online(target.id)
     item.status = WITHHELD if withheld else DELIVERED if receiver_online else SAVED
-    # Everything the events need is known now; the commit expires the objects and
-    # reading them back afterwards would cost a query per message.
-    payload = message_schema.dump(item)
-    sent = sent_schema.dump(item)
-    sender_id, receiver_id = sender.id, target.id
+    row = {c: getattr(item, c) for c in ("id", "content", "client_id", "created_at")}
+    row.update(
+        is_read=False,
+        status=item.status,
+        is_bullying=item.is_bullying,
+        bullying_probability=item.bullying_probability,
+    )
+    payload = message_payload(row, author.username, target.username)
+    sent = sent_payload(row)
     try:
-        strike = moderation.stage(sender, MESSAGE, item)
+        strike = moderation.stage(author, MESSAGE, item)
         db.session.commit()
     except IntegrityError:
         # The same sender and client_id raced another copy of this message: answer
         # with the one that won (the unique constraint decides).
         db.session.rollback()
-        existing = find_by_client_id(sender_id, client_id) if client_id else None
+        existing = find_by_client_id(sender.id, client_id) if client_id else None
         if existing is None:
             raise
         return _replay(existing)
@@ -142,15 +302,9 @@ def send_message(
         db.session.rollback()
         current_app.logger.error("message not stored: %s", exc.__class__.__name__)
         raise Unavailable("The message could not be stored; it was not sent.") from exc
-
-    if not withheld:
-        notify.to_user(receiver_id, "receive_message", payload)
-    # The sender's other devices show the conversation too.
-    notify.to_user(sender_id, "receive_message", payload, skip_sid=origin_sid)
-    if origin_sid is not None:
-        notify.to_sid(origin_sid, "message_sent", sent)
+    _route(sender.id, target.id, payload, sent, origin_sid, deliver=not withheld)
     moderation.settle(strike)
-    return SendResult(payload, sent, created=True, item=item)
+    return SendResult(payload, sent, created=True)
 
 
 def mark_read(reader: User, message_ids: list[str]) -> dict[str, Any]:

@@ -93,11 +93,16 @@ def max_bullying_count() -> int:
 def score(item: Scored) -> Verdict:
     """Score the item's text and write the verdict onto it (nothing is stored yet)."""
     verdict = get_detector().score(item.content)
+    record(item, verdict)
+    return verdict
+
+
+def record(item: Scored, verdict: Verdict) -> None:
+    """Write a verdict onto the item (nothing is stored yet)."""
     item.bullying_probability = float(verdict.probability)
     item.is_bullying = verdict.is_bullying(threshold())
     item.model_version = verdict.model_version
     item.terms = list(verdict.terms)
-    return verdict
 
 
 def stage(author: User, item_type: str, item: Scored) -> Strike | None:
