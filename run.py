@@ -14,13 +14,14 @@ elif CONFIG.SOCKETIO_ASYNC_MODE == "gevent":
     monkey.patch_all()
 
 from cyberscan import create_app  # noqa: E402
-from cyberscan.cli import upgrade_database  # noqa: E402
+from cyberscan.cli import settle_garbage_collector, upgrade_database  # noqa: E402
 from cyberscan.extensions import socketio  # noqa: E402
 
 app = create_app(CONFIG)
 
 if __name__ == "__main__":
     upgrade_database(app)
+    settle_garbage_collector(CONFIG)
     # eventlet.wsgi caps simultaneous connections at 1024 unless max_size is raised.
     server_options = (
         {"max_size": CONFIG.SOCKETIO_MAX_CONNECTIONS}

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from websockets.asyncio.client import ClientConnection, connect
-from websockets.exceptions import ConnectionClosed
+from websockets.exceptions import ConnectionClosed, WebSocketException
 
 CLOCK_TICK = os.sysconf("SC_CLK_TCK")
 RECEIVE_PREFIX = '42["receive_message"'
@@ -237,7 +237,12 @@ async def connect_all(run: Run, concurrency: int) -> float:
 
     async def one(client: Client) -> None:
         async with gate:
-            await run.open(client)
+            try:
+                await run.open(client)
+            except (OSError, TimeoutError, RuntimeError, WebSocketException) as exc:
+                # A refused or dropped handshake is the server's answer under load:
+                # count it, do not abort the run.
+                client.refused = f"{type(exc).__name__}: {exc}"[:200]
 
     started = time.perf_counter()
     await asyncio.gather(*(one(c) for c in run.clients))

@@ -44,6 +44,7 @@ def register_extensions(app: Flask) -> None:
     from config import redis_queue_url
     from cyberscan import detector
     from cyberscan.extensions import api, cors, db, jwt, limiter, migrate, socketio
+    from cyberscan.realtime.auth import SocketEventSessions
     from cyberscan.services import auth
 
     if app.config["PROXY_FIX_X_FOR"]:
@@ -67,6 +68,7 @@ def register_extensions(app: Flask) -> None:
         logger=False,
         engineio_logger=False,
     )
+    app.session_interface = SocketEventSessions()
     detector.init_app(app)
 
 

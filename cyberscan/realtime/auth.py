@@ -5,13 +5,28 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import current_app, request, session
+from flask import Flask, Request, current_app, request, session
+from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from flask_socketio import ConnectionRefusedError
 
 from cyberscan.errors import AccountBlocked, CyberscanError, Forbidden, Unauthorized
 from cyberscan.extensions import db
 from cyberscan.models import User
 from cyberscan.services import auth, users
+
+SOCKET_PATH = "/socket.io"
+
+
+class SocketEventSessions(SecureCookieSessionInterface):
+    """Flask opens the cookie session for every request context, and Flask-SocketIO
+    pushes one per socket event; socket events use their own per-connection session,
+    so give them an empty one instead of building a signer and parsing cookies."""
+
+    def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
+        if request.environ.get("PATH_INFO", "").startswith(SOCKET_PATH):
+            return SecureCookieSession()
+        return super().open_session(app, request)
+
 
 SESSION_KEY = "user_id"
 NAME_KEY = "username"

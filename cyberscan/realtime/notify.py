@@ -31,6 +31,12 @@ def to_sid(sid: str, event: str, payload: Any) -> None:
     socketio.emit(event, payload, to=sid)
 
 
+def to_own_connection(sid: str, event: str, payload: Any) -> None:
+    """Emit to a connection of this process (the one whose event is being handled):
+    straight to its socket, not through the message queue to every process."""
+    socketio.emit(event, payload, to=sid, ignore_queue=True)
+
+
 def moderation_warning(user_id: int, payload: dict[str, Any]) -> None:
     to_user(user_id, "moderation_warning", payload)
 

@@ -244,9 +244,15 @@ def _route(
     """After the commit: the receiver, the sender's other devices, the sending one."""
     if deliver:
         notify.to_user(receiver_id, "receive_message", payload)
-    notify.to_user(sender_id, "receive_message", payload, skip_sid=origin_sid)
-    if origin_sid is not None:
-        notify.to_sid(origin_sid, "message_sent", sent)
+    if origin_sid is None:
+        notify.to_user(sender_id, "receive_message", payload)
+        return
+    # One emit per recipient: the sender's other devices only if there are any (with
+    # a message queue every emit costs every process), and the sending connection,
+    # which is on this process, directly.
+    if presence.get_presence().sids(sender_id) - {origin_sid}:
+        notify.to_user(sender_id, "receive_message", payload, skip_sid=origin_sid)
+    notify.to_own_connection(origin_sid, "message_sent", sent)
 
 
 def _send_flagged(
