@@ -214,7 +214,7 @@ def send_message(
     }
     # A transaction left open by the caller (REST loaded current_user) would hide a
     # concurrent copy from the replay lookup, and on SQLite hold a lock the writer needs.
-    if db.session().in_transaction():
+    if db.session.registry.has() and db.session().in_transaction():
         db.session.rollback()
     try:
         stored = message_writer().store(row)
