@@ -353,8 +353,16 @@ async def execute(job: dict[str, Any]) -> list[dict[str, Any]]:
     pids = [int(p) for p in job.get("server_pids", [])]
     connect_seconds = await connect_all(run, job.get("connect_concurrency", 100))
     refused = sum(1 for c in run.clients if c.refused)
-    # Let the connect storm's broadcasts drain before measuring.
+    # Let the connect storm's broadcasts (queued through Redis with several
+    # processes) drain before measuring: wait until the servers idle.
     await asyncio.sleep(job.get("quiet", 1.0))
+    if pids:
+        deadline = time.perf_counter() + job.get("quiet_max", 180.0)
+        while time.perf_counter() < deadline:
+            before = server_cpu_seconds(pids)
+            await asyncio.sleep(1.0)
+            if server_cpu_seconds(pids) - before < 0.05 * len(pids):
+                break
     results = []
     for phase in job["phases"]:
         result = await measure(run, phase, pids)

@@ -39,6 +39,7 @@ class Presence(Protocol):
     def sids(self, user_id: int) -> set[str]: ...
     def is_online(self, user_id: int) -> bool: ...
     def online_user_ids(self) -> set[int]: ...
+    def routing(self, receiver_id: int, sender_id: int) -> tuple[bool, set[str]]: ...
 
 
 class MemoryPresence:
@@ -79,6 +80,11 @@ class MemoryPresence:
     def online_user_ids(self) -> set[int]:
         with self._lock:
             return set(self._sids)
+
+    def routing(self, receiver_id: int, sender_id: int) -> tuple[bool, set[str]]:
+        """Whether the receiver is online, and the sender's connections."""
+        with self._lock:
+            return bool(self._sids.get(receiver_id)), set(self._sids.get(sender_id, ()))
 
 
 ADD_SCRIPT = """
@@ -159,6 +165,14 @@ class RedisPresence:
 
     def online_user_ids(self) -> set[int]:
         return {int(uid) for uid in self.redis.smembers(self._key("online"))}
+
+    def routing(self, receiver_id: int, sender_id: int) -> tuple[bool, set[str]]:
+        """Whether the receiver is online, and the sender's connections: one round trip."""
+        pipe = self.redis.pipeline(transaction=False)
+        pipe.sismember(self._key("online"), str(receiver_id))
+        pipe.hkeys(self._key("user", sender_id))
+        online, sids = pipe.execute()
+        return bool(online), set(sids)
 
     def heartbeat(self) -> None:
         """Tell the other processes this one is alive."""

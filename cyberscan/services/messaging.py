@@ -195,7 +195,8 @@ def send_message(
     flagged = verdict.is_bullying(moderation.threshold())
     if flagged:
         return _send_flagged(sender, target, text, client_id, verdict, origin_sid)
-    status = DELIVERED if presence.is_online(target.id) else SAVED
+    receiver_online, sender_sids = presence.get_presence().routing(target.id, sender.id)
+    status = DELIVERED if receiver_online else SAVED
     row = {
         "id": str(uuid.uuid4()),
         "sender_id": sender.id,
@@ -228,7 +229,7 @@ def send_message(
         return _replay(existing)
     payload = message_payload(row, sender.username, target.username)
     sent = sent_payload(row)
-    _route(sender.id, target.id, payload, sent, origin_sid, deliver=True)
+    _route(sender.id, target.id, payload, sent, origin_sid, sender_sids, deliver=True)
     return SendResult(payload, sent, created=True)
 
 
@@ -238,6 +239,7 @@ def _route(
     payload: dict[str, Any],
     sent: dict[str, Any],
     origin_sid: str | None,
+    sender_sids: set[str] | None,
     *,
     deliver: bool,
 ) -> None:
@@ -250,7 +252,9 @@ def _route(
     # One emit per recipient: the sender's other devices only if there are any (with
     # a message queue every emit costs every process), and the sending connection,
     # which is on this process, directly.
-    if presence.get_presence().sids(sender_id) - {origin_sid}:
+    if sender_sids is None:
+        sender_sids = presence.get_presence().sids(sender_id)
+    if sender_sids - {origin_sid}:
         notify.to_user(sender_id, "receive_message", payload, skip_sid=origin_sid)
     notify.to_own_connection(origin_sid, "message_sent", sent)
 
@@ -308,7 +312,7 @@ def _send_flagged(
         db.session.rollback()
         current_app.logger.error("message not stored: %s", exc.__class__.__name__)
         raise Unavailable("The message could not be stored; it was not sent.") from exc
-    _route(sender.id, target.id, payload, sent, origin_sid, deliver=not withheld)
+    _route(sender.id, target.id, payload, sent, origin_sid, None, deliver=not withheld)
     moderation.settle(strike)
     return SendResult(payload, sent, created=True)
 
