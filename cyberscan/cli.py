@@ -9,6 +9,7 @@ from typing import Any
 import click
 from flask import Flask
 from flask.cli import with_appcontext
+from flask_migrate import upgrade
 from marshmallow import ValidationError
 
 from cyberscan.errors import CyberscanError
@@ -71,7 +72,5 @@ def settle_garbage_collector(config: Any) -> None:
 
 def upgrade_database(app: Flask) -> None:
     """Bring the schema up to date (run.py calls this on start)."""
-    from flask_migrate import upgrade
-
     with app.app_context():
         upgrade(directory=app.config["MIGRATIONS_DIR"])

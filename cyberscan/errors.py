@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from cyberscan.models.base import isoformat
+
 
 class CyberscanError(Exception):
     status_code = 400
@@ -49,8 +51,6 @@ class Muted(CyberscanError):
     message = "You are muted."
 
     def __init__(self, until: datetime) -> None:
-        from cyberscan.models.base import isoformat
-
         super().__init__(
             f"You are muted until {isoformat(until)}.", muted_until=isoformat(until)
         )

@@ -7,6 +7,7 @@ from sqlalchemy import func, select
 
 from cyberscan.extensions import db
 from cyberscan.models import AuditLog, User
+from cyberscan.services.exports import MESSAGE_COLUMNS
 from tests.helpers import assert_error, bearer
 
 # (method, path, body): every admin route, with a body that would be valid for an admin.
@@ -72,15 +73,93 @@ def test_admin_route_for_a_regular_user_is_403_and_changes_nothing(
         assert db.session.scalar(select(func.count()).select_from(AuditLog)) == 0
 
 
+def stored_victim(app):
+    with app.app_context():
+        user = db.session.scalar(select(User).where(User.username == "victim"))
+        actions = db.session.scalars(select(AuditLog.action)).all()
+        return user, actions
+
+
+def json_ok(response):
+    assert response.status_code == 200, response.get_data(as_text=True)
+    assert response.mimetype == "application/json"
+    return response.get_json()
+
+
+def csv_rows(response):
+    assert response.status_code == 200, response.get_data(as_text=True)
+    assert response.mimetype == "text/csv"
+    return response.get_data(as_text=True).lstrip("\ufeff").splitlines()
+
+
+def acted(response, app, action, **state):
+    """The answer shows the victim changed, the database holds it, the audit log says so."""
+    body = json_ok(response)
+    assert body["user"]["username"] == "victim"
+    user, actions = stored_victim(app)
+    for name, value in state.items():
+        shown = body["user"][name]
+        assert (shown is not None) if value is ... else shown == value, name
+        stored = getattr(user, name)
+        assert (stored is not None) if value is ... else stored == value, name
+    assert actions == [action]
+    return body
+
+
+# What an admin sees from each route, on a database holding root_admin and victim.
+ADMIN_SEES = {
+    "/api/admin/summary": lambda r, app: (
+        json_ok(r)["total_users"] == 2 and json_ok(r)["blocked_users"] == 0
+    ),
+    "/api/admin/stats": lambda r, app: len(json_ok(r)["hours"]) == 24,
+    "/api/admin/flagged": lambda r, app: (
+        json_ok(r) == {"items": [], "next_cursor": None}
+    ),
+    "/api/admin/flagged/1/review": lambda r, app: (
+        assert_error(r, 404, "not_found") and stored_victim(app)[1] == []
+    ),
+    "/api/admin/users": lambda r, app: (
+        [u["username"] for u in json_ok(r)["items"]] == ["root_admin", "victim"]
+    ),
+    "/api/admin/users/victim/block": lambda r, app: acted(
+        r, app, "block", is_blocked=True, blocked_reason="x"
+    ),
+    "/api/admin/users/victim/unblock": lambda r, app: acted(
+        r, app, "unblock", is_blocked=False, bullying_count=0
+    ),
+    "/api/admin/users/victim/mute": lambda r, app: acted(
+        r, app, "mute", muted_until=...
+    ),
+    "/api/admin/users/victim/unmute": lambda r, app: acted(
+        r, app, "unmute", muted_until=None
+    ),
+    "/api/admin/users/victim/kick": lambda r, app: (
+        acted(r, app, "kick", is_blocked=False)["disconnected"] == 0
+    ),
+    "/api/admin/audit-log": lambda r, app: (
+        json_ok(r) == {"items": [], "next_cursor": None}
+    ),
+    "/api/admin/export/users.csv": lambda r, app: (
+        [row.split(",")[1] for row in csv_rows(r)]
+        == ["username", "root_admin", "victim"]
+    ),
+    "/api/admin/export/messages.csv": lambda r, app: (
+        csv_rows(r) == [",".join(MESSAGE_COLUMNS)]
+    ),
+}
+
+
+def test_every_admin_route_has_an_expected_answer():
+    assert sorted(ADMIN_SEES) == sorted(path for _, path, _ in ADMIN_ROUTES)
+
+
 @pytest.mark.parametrize(("method", "path", "body"), ADMIN_ROUTES)
-def test_admin_route_for_an_admin_is_not_refused(
-    client, make_user, admin_headers, method, path, body
+def test_admin_route_shows_an_admin_what_it_did(
+    client, app, make_user, admin_headers, method, path, body
 ):
     make_user("victim")
     response = call(client, method, path, body, admin_headers)
-    # The flag does not exist: 404; everything else answers.
-    expected = 404 if "/flagged/1/" in path else 200
-    assert response.status_code == expected, response.get_data(as_text=True)
+    assert ADMIN_SEES[path](response, app) is not False, response.get_data(as_text=True)
 
 
 def test_blocked_admin_is_refused_as_blocked(

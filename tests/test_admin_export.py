@@ -11,7 +11,7 @@ from sqlalchemy import insert
 
 from cyberscan.extensions import db
 from cyberscan.models import Message, User, conversation_key, utcnow
-from cyberscan.services.admin import csv_cell
+from cyberscan.services.exports import csv_cell
 from tests.helpers import assert_error
 
 BOM = "\ufeff"

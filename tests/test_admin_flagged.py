@@ -53,7 +53,7 @@ def send(app, sender, receiver, text="you are worthless"):
     """A message through the one message pipeline (the socket handler calls the same)."""
     with app.app_context():
         user = db.session.get(User, sender.id)
-        return messaging.send_message(user, receiver.username, text).message["id"]
+        return messaging.send_message(user, receiver.username, text).id
 
 
 def queue(client, headers, query=""):
@@ -198,7 +198,9 @@ def test_remove_deletes_a_comment(client, app, bully, member, admin_headers, fla
     )
     with app.app_context():
         assert db.session.get(Comment, c["id"]) is None
-        assert db.session.get(Post, p["id"]) is not None
+    # The post stays, and shows it has no comment left.
+    shown = client.get(f"/api/post/{p['id']}", headers=admin_headers).get_json()
+    assert (shown["id"], shown["comment_count"]) == (p["id"], 0)
 
 
 def test_remove_withholds_a_message_from_the_receiver(

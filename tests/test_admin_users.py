@@ -270,11 +270,30 @@ def test_bad_payloads_are_422_and_change_nothing(
     assert audit(app) == []
 
 
-def test_actions_accept_an_empty_body(client, member, admin_headers):
+def test_actions_accept_an_empty_body(client, app, member, admin_headers):
     member("bob")
+    shown = []
     for action in ("block", "unblock", "unmute", "kick"):
         response = client.post(f"/api/admin/users/bob/{action}", headers=admin_headers)
         assert response.status_code == 200, (action, response.get_json())
+        user = response.get_json()["user"]
+        shown.append((user["username"], user["is_blocked"], user["muted_until"]))
+    assert shown == [
+        ("bob", True, None),
+        ("bob", False, None),
+        ("bob", False, None),
+        ("bob", False, None),
+    ]
+    # No body means no reason: the defaults are stored, and every action is audited.
+    entries = audit(app)
+    assert [(e[1], e[2]) for e in entries] == [
+        ("block", "bob"),
+        ("unblock", "bob"),
+        ("unmute", "bob"),
+        ("kick", "bob"),
+    ]
+    assert entries[0][3] == "Blocked by an administrator."
+    assert [e[3] for e in entries[1:]] == [None, None, None]
 
 
 def test_username_is_matched_without_regard_to_case(client, member, admin_headers):

@@ -118,8 +118,13 @@ def test_logout_leaves_other_sessions_alive(client, make_user, login):
     user = make_user()
     first, second = login(user), login(user)
     client.post("/api/logout", headers=bearer(first["access_token"]))
-    assert (
-        client.get("/api/me", headers=bearer(second["access_token"])).status_code == 200
+    me = client.get("/api/me", headers=bearer(second["access_token"]))
+    assert me.status_code == 200
+    assert me.get_json()["user"]["username"] == user.username
+    assert_error(
+        client.get("/api/me", headers=bearer(first["access_token"])),
+        401,
+        "unauthorized",
     )
 
 

@@ -7,8 +7,8 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from cyberscan.extensions import db
+from cyberscan.live import notify, presence
 from cyberscan.models import Message, User, utcnow
-from cyberscan.realtime import notify, presence
 from tests.fixtures_realtime import drain, events, eventually
 from tests.helpers import FixedScoreDetector
 
@@ -47,7 +47,7 @@ def test_kick_sends_kicked_and_closes(app, trio, connect):
     other = connect(alice)
     drain(tab)
     with app.app_context():
-        assert notify.kick(bob.id, "Please reconnect.") == 1
+        assert notify.kicked(bob.id, "Please reconnect.") == 1
     assert not tab.is_connected()
     assert [(e["name"], e["args"]) for e in drain(tab)] == [
         ("kicked", [{"reason": "Please reconnect."}])
@@ -57,7 +57,7 @@ def test_kick_sends_kicked_and_closes(app, trio, connect):
 
 def test_kick_of_offline_user_is_harmless(app, trio):
     with app.app_context():
-        assert notify.kick(trio[0].id, "nobody home") == 0
+        assert notify.kicked(trio[0].id, "nobody home") == 0
 
 
 def test_muted_notice(app, trio, connect):

@@ -7,8 +7,8 @@ import uuid
 import pytest
 import redis
 
-from cyberscan.realtime import presence
-from cyberscan.realtime.presence import MemoryPresence, RedisPresence
+from cyberscan.live import presence
+from cyberscan.live.presence import MemoryPresence, RedisPresence
 from tests.fixtures_realtime import events
 
 REDIS_URL = "redis://127.0.0.1:6379/0"

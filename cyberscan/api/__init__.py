@@ -1,13 +1,31 @@
-"""REST blueprints and the request guard they share."""
+"""The REST API: flask-smorest's Api with the contract's errors, and its request guard."""
 
 from __future__ import annotations
 
-from flask import Flask, request
+from typing import Any
 
+from flask import request
+from flask_smorest import Api
+from werkzeug.exceptions import HTTPException
+
+from cyberscan.api.errors import http_error_body
 from cyberscan.errors import BadRequest
-from cyberscan.extensions import api
+from cyberscan.schemas.error import ErrorSchema
 
 BODY_METHODS = {"POST", "PUT", "PATCH"}
+
+
+class CyberscanApi(Api):
+    """flask-smorest's Api with the contract's error body (`error` code and a message)."""
+
+    ERROR_SCHEMA = ErrorSchema
+
+    def handle_http_exception(self, error: HTTPException) -> Any:
+        payload, status, headers = super().handle_http_exception(error)
+        return http_error_body(error, payload), status, headers
+
+
+api = CyberscanApi()
 
 
 def require_json_object() -> None:
@@ -22,14 +40,3 @@ def require_json_object() -> None:
         )
     if not isinstance(request.get_json(silent=True), dict):
         raise BadRequest("The request body must be a JSON object in UTF-8.")
-
-
-def register_blueprints(app: Flask) -> None:
-    from cyberscan import apidocs, dashboard
-    from cyberscan.api import admin, auth, chat, comments, health, posts
-
-    app.before_request(require_json_object)
-    for module in (auth, health, chat, posts, comments, admin):
-        api.register_blueprint(module.bp)
-    app.register_blueprint(dashboard.bp)
-    app.register_blueprint(apidocs.bp)

@@ -11,7 +11,7 @@ from flask_jwt_extended import current_user, jwt_required
 from flask_smorest import Blueprint
 
 from cyberscan.errors import Forbidden
-from cyberscan.models import AuditLog, User, utcnow
+from cyberscan.models import AuditLog, Flag, User, utcnow
 from cyberscan.schemas.admin import (
     AdminUserEnvelopeSchema,
     AdminUserSchema,
@@ -29,7 +29,7 @@ from cyberscan.schemas.admin import (
     UserQuerySchema,
 )
 from cyberscan.schemas.common import PageQuerySchema, page_of
-from cyberscan.services import admin
+from cyberscan.services import admin, exports, reports
 from cyberscan.services.pagination import Page
 
 bp = Blueprint(
@@ -72,7 +72,7 @@ def csv_response(chunks: Any, name: str) -> Response:
 @bp.response(200, SummarySchema)
 def get_summary() -> dict[str, Any]:
     """Headline numbers: users, messages, flags, blocked, muted and online users."""
-    return admin.summary()
+    return reports.summary()
 
 
 @bp.get("/stats")
@@ -81,14 +81,14 @@ def get_summary() -> dict[str, Any]:
 @bp.response(200, StatsSchema)
 def get_stats(query: dict[str, Any]) -> dict[str, Any]:
     """Messages and flagged share per hour, and the top offenders, for the dashboard."""
-    return admin.stats(**query)
+    return reports.stats(**query)
 
 
 @bp.get("/flagged")
 @admin_required
 @bp.arguments(FlagQuerySchema, location="query")
 @bp.response(200, page_of(FlagSchema))
-def list_flagged(query: dict[str, Any]) -> Page[dict[str, Any]]:
+def list_flagged(query: dict[str, Any]) -> Page[Flag]:
     """The moderation queue: flagged messages, posts and comments, newest first."""
     return admin.list_flags(**query)
 
@@ -97,7 +97,7 @@ def list_flagged(query: dict[str, Any]) -> Page[dict[str, Any]]:
 @admin_required
 @bp.arguments(ReviewSchema, location="json")
 @bp.response(200, FlagSchema)
-def review_flagged(payload: dict[str, Any], flag_id: int) -> dict[str, Any]:
+def review_flagged(payload: dict[str, Any], flag_id: int) -> Flag:
     """Dismiss a flag (keep the item) or remove the flagged item."""
     return admin.review_flag(current_user, flag_id, **payload)
 
@@ -163,7 +163,7 @@ def kick_user(payload: dict[str, Any], username: str) -> dict[str, Any]:
 @bp.response(200, page_of(AuditEntrySchema))
 def list_audit_log(query: dict[str, Any]) -> Page[AuditLog]:
     """Who did what to whom, why and when; newest first."""
-    return admin.audit_log(**query)
+    return reports.audit_log(**query)
 
 
 @bp.get("/export/users.csv")
@@ -171,7 +171,7 @@ def list_audit_log(query: dict[str, Any]) -> Page[AuditLog]:
 @bp.doc(responses=CSV_DOC)
 def export_users() -> Response:
     """Every account as a streamed CSV (no password hashes)."""
-    return csv_response(admin.export_users_csv(), "users")
+    return csv_response(exports.export_users_csv(), "users")
 
 
 @bp.get("/export/messages.csv")
@@ -179,4 +179,4 @@ def export_users() -> Response:
 @bp.doc(responses=CSV_DOC)
 def export_messages() -> Response:
     """Every message with its verdict as a streamed CSV."""
-    return csv_response(admin.export_messages_csv(), "messages")
+    return csv_response(exports.export_messages_csv(), "messages")

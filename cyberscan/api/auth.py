@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
-from flask import current_app, request
 from flask_jwt_extended import current_user, get_jwt, jwt_required
 from flask_smorest import Blueprint
 
-from cyberscan.extensions import limiter
 from cyberscan.schemas.user import (
     AccessTokenSchema,
     LoginResultSchema,
@@ -19,36 +16,9 @@ from cyberscan.schemas.user import (
     UserEnvelopeSchema,
 )
 from cyberscan.services import auth
+from cyberscan.services.ratelimit import login_limits
 
 bp = Blueprint("auth", __name__, url_prefix="/api", description="Accounts and tokens")
-
-
-def login_account_key() -> str:
-    """Rate-limit key for the account a login names (failures only count)."""
-    body = request.get_json(silent=True)
-    name = ""
-    if isinstance(body, dict):
-        name = body.get("email") or body.get("username") or ""
-    return f"login-account:{str(name).lower()[:254]}"
-
-
-def login_failed(response: Any) -> bool:
-    return response.status_code in (401, 403)
-
-
-def login_limits(view: Callable[..., Any]) -> Callable[..., Any]:
-    """Rate limits shared by every login door (API and dashboard): one budget per
-    address, and one per account that only failed attempts spend."""
-    per_address = limiter.shared_limit(
-        lambda: current_app.config["LOGIN_LIMIT_PER_ADDRESS"], scope="login-address"
-    )
-    per_account = limiter.shared_limit(
-        lambda: current_app.config["LOGIN_LIMIT_PER_ACCOUNT"],
-        scope="login-account",
-        key_func=login_account_key,
-        deduct_when=login_failed,
-    )
-    return per_address(per_account(view))
 
 
 @bp.post("/register")

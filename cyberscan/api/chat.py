@@ -7,6 +7,7 @@ from typing import Any
 from flask_jwt_extended import current_user, jwt_required
 from flask_smorest import Blueprint
 
+from cyberscan.live import presence
 from cyberscan.models import Message
 from cyberscan.schemas.common import page_of
 from cyberscan.schemas.message import (
@@ -18,7 +19,7 @@ from cyberscan.schemas.message import (
     MessageSchema,
     OnlineUserSchema,
 )
-from cyberscan.services import messaging
+from cyberscan.services import messaging, moderation
 from cyberscan.services.pagination import Page
 
 bp = Blueprint(
@@ -41,7 +42,7 @@ def list_messages(query: dict[str, Any], username: str) -> Page[Any]:
 @bp.response(201, MessageSchema)
 def send_message(payload: dict[str, Any], username: str) -> Message:
     """Send a message over REST: the same pipeline, rules and events as the socket."""
-    return messaging.send_message(current_user, username, **payload).item
+    return messaging.send_message(current_user, username, **payload)
 
 
 @bp.get("/conversations")
@@ -57,7 +58,7 @@ def list_conversations() -> list[dict[str, Any]]:
 @bp.response(200, OnlineUserSchema(many=True))
 def list_online_users() -> list[dict[str, Any]]:
     """Every other active user and whether they are online."""
-    return messaging.online_users(current_user)
+    return presence.online_users(current_user)
 
 
 @bp.get("/bullying-report")
@@ -65,7 +66,7 @@ def list_online_users() -> list[dict[str, Any]]:
 @bp.response(200, BullyingReportSchema)
 def bullying_report() -> dict[str, Any]:
     """The caller's strikes, the limit, and how many items were flagged."""
-    return messaging.bullying_report(current_user)
+    return moderation.bullying_report(current_user)
 
 
 @bp.get("/can-chat")
@@ -73,4 +74,4 @@ def bullying_report() -> dict[str, Any]:
 @bp.response(200, CanChatSchema)
 def can_chat() -> dict[str, Any]:
     """Whether the caller may send messages now; `reason` says why not."""
-    return messaging.can_chat(current_user)
+    return moderation.can_chat(current_user)

@@ -6,7 +6,7 @@ from typing import Any
 
 from flask import Flask, current_app, jsonify
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, InternalServerError
 from werkzeug.http import HTTP_STATUS_CODES
 
 from cyberscan.errors import CyberscanError
@@ -93,8 +93,6 @@ def handle_internal_error(error: HTTPException):  # noqa: ANN201
 
 def register_error_handlers(app: Flask) -> None:
     """Route every failure to the one error body."""
-    from werkzeug.exceptions import InternalServerError
-
     app.register_error_handler(CyberscanError, handle_domain_error)
     app.register_error_handler(IntegrityError, handle_integrity_error)
     app.register_error_handler(OperationalError, handle_database_down)

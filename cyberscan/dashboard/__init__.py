@@ -6,8 +6,6 @@ endpoints, and the two assets the login page loads. The page's data comes from t
 admin REST API (/api/admin/...) with the same cookie.
 """
 
-from flask import Blueprint
+from cyberscan.dashboard.views import bp
 
-bp = Blueprint("dashboard", __name__, url_prefix="/admin", template_folder="templates")
-
-from cyberscan.dashboard import views  # noqa: E402, F401  (registers the routes on bp)
+__all__ = ["bp"]

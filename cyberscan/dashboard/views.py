@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import (
+    Blueprint,
     g,
     jsonify,
     redirect,
@@ -27,8 +28,6 @@ from jwt import PyJWTError
 from marshmallow import ValidationError
 from werkzeug.wrappers import Response
 
-from cyberscan.api.auth import login_limits
-from cyberscan.dashboard import bp
 from cyberscan.errors import (
     AccountBlocked,
     BadRequest,
@@ -41,6 +40,9 @@ from cyberscan.models import User
 from cyberscan.pages import add_security_headers
 from cyberscan.schemas.user import LoginSchema, UserPrivateSchema
 from cyberscan.services import auth
+from cyberscan.services.ratelimit import login_limits
+
+bp = Blueprint("dashboard", __name__, url_prefix="/admin", template_folder="templates")
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 # What the login page itself loads; everything else under /admin/static is admin-only

@@ -1,6 +1,6 @@
 """SQLAlchemy models, one module per aggregate."""
 
-from cyberscan.models.base import isoformat, utcnow
+from cyberscan.models.base import ScoredMixin, isoformat, utcnow
 from cyberscan.models.message import (
     DELIVERED,
     SAVED,
@@ -32,6 +32,7 @@ __all__ = [
     "Message",
     "Post",
     "RevokedToken",
+    "ScoredMixin",
     "User",
     "conversation_key",
     "isoformat",

@@ -1,9 +1,10 @@
-"""Shared column types and the one clock."""
+"""Shared column types, the verdict columns, and the one clock."""
 
 from datetime import UTC, datetime
 
-from sqlalchemy import BigInteger, DateTime, Integer
+from sqlalchemy import JSON, BigInteger, Boolean, DateTime, Double, Integer, String
 from sqlalchemy.dialects import mysql
+from sqlalchemy.orm import Mapped, mapped_column
 
 # MySQL's DATETIME drops fractions unless asked; message order and cursors need them.
 UTCDateTime = DateTime().with_variant(mysql.DATETIME(fsp=6), "mysql", "mariadb")
@@ -23,3 +24,12 @@ def isoformat(value: datetime | None) -> str | None:
     if value is None:
         return None
     return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
+
+
+class ScoredMixin:
+    """The classifier's verdict: the same columns on messages, posts and comments."""
+
+    bullying_probability: Mapped[float] = mapped_column(Double, default=0.0)
+    is_bullying: Mapped[bool] = mapped_column(Boolean, default=False)
+    model_version: Mapped[str] = mapped_column(String(64), default="")
+    terms: Mapped[list[str]] = mapped_column(JSON, default=list)

@@ -6,9 +6,7 @@ import uuid
 from datetime import datetime
 
 from sqlalchemy import (
-    JSON,
     Boolean,
-    Double,
     ForeignKey,
     Index,
     String,
@@ -18,7 +16,13 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from cyberscan.extensions import db
-from cyberscan.models.base import MYSQL_TABLE_ARGS, BigId, UTCDateTime, utcnow
+from cyberscan.models.base import (
+    MYSQL_TABLE_ARGS,
+    BigId,
+    ScoredMixin,
+    UTCDateTime,
+    utcnow,
+)
 from cyberscan.models.user import User
 
 DELIVERED, SAVED, WITHHELD = "delivered", "saved", "withheld"
@@ -30,7 +34,7 @@ def conversation_key(a: int, b: int) -> str:
     return f"{low}:{high}"
 
 
-class Message(db.Model):
+class Message(ScoredMixin, db.Model):
     __tablename__ = "messages"
     __table_args__ = (
         # The same sender and client_id never store two messages, even when retries race.
@@ -57,10 +61,6 @@ class Message(db.Model):
     is_read: Mapped[bool] = mapped_column(Boolean, default=False)
     read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     status: Mapped[str] = mapped_column(String(16), default=DELIVERED)
-    bullying_probability: Mapped[float] = mapped_column(Double, default=0.0)
-    is_bullying: Mapped[bool] = mapped_column(Boolean, default=False)
-    model_version: Mapped[str] = mapped_column(String(64), default="")
-    terms: Mapped[list[str]] = mapped_column(JSON, default=list)
 
     sender: Mapped[User] = relationship(foreign_keys=[sender_id], lazy="joined")
     receiver: Mapped[User] = relationship(foreign_keys=[receiver_id], lazy="joined")

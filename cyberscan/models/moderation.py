@@ -41,6 +41,9 @@ class Flag(db.Model):
     review_action: Mapped[str | None] = mapped_column(String(32))
 
     author: Mapped[User] = relationship(foreign_keys=[author_id], lazy="joined")
+    reviewed_by: Mapped[User | None] = relationship(
+        foreign_keys=[reviewed_by_id], lazy="joined"
+    )
 
 
 class RevokedToken(db.Model):

@@ -1,3 +1,37 @@
-"""Socket.IO: importing this package registers the event handlers."""
+"""The inbound Socket.IO handlers; `init_app` binds them to the app's server."""
 
-from cyberscan.realtime import events  # noqa: F401
+from __future__ import annotations
+
+from flask import Flask
+
+from cyberscan.extensions import socketio
+from cyberscan.live import presence
+from cyberscan.realtime import events
+from cyberscan.realtime.auth import SocketEventSessions
+
+HANDLERS = {
+    "connect": events.on_connect,
+    "disconnect": events.on_disconnect,
+    "send_message": events.on_send_message,
+    "typing": events.on_typing,
+    "mark_as_read": events.on_mark_as_read,
+}
+
+
+def init_app(app: Flask) -> None:
+    """Register the event handlers on the app's server and start the presence heartbeat.
+
+    Call after `socketio.init_app(app)`: handlers registered then go to this app's
+    server only, so building many apps (the test-suite) piles nothing up.
+    """
+    app.session_interface = SocketEventSessions()
+    for event, handler in HANDLERS.items():
+        socketio.on_event(event, handler)
+    socketio.on_error_default(events.on_error)
+    registry = presence.init_app(app)
+    presence.start_heartbeat(
+        registry,
+        socketio.start_background_task,
+        socketio.sleep,
+        events.announce_gone(app),
+    )

@@ -1,4 +1,7 @@
-"""Socket.IO event handlers on the default namespace (API.md §5): thin edges only."""
+"""Socket.IO event handlers on the default namespace (API.md §5): thin edges only.
+
+Nothing here registers itself: `realtime.init_app` binds these to the app's server.
+"""
 
 from __future__ import annotations
 
@@ -6,16 +9,14 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from flask import current_app, request
-from flask_socketio import ConnectionRefusedError, emit, join_room
+from flask_socketio import ConnectionRefusedError, join_room
 from marshmallow import ValidationError
 from redis.exceptions import RedisError
-from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from cyberscan.errors import CyberscanError, ValidationFailed
-from cyberscan.extensions import db, socketio
-from cyberscan.models import User
-from cyberscan.realtime import presence, rooms
+from cyberscan.extensions import db
+from cyberscan.live import notify, presence, rooms
 from cyberscan.realtime.auth import (
     authenticate,
     check_sender,
@@ -40,7 +41,7 @@ def ack(data: Any) -> dict[str, Any]:
 def failure(code: str, message: str, errors: Any = None) -> dict[str, Any]:
     """Emit `error` {error, message, event} to the caller and answer the error ack."""
     event = (getattr(request, "event", None) or {}).get("message")
-    emit("error", {"error": code, "message": message, "event": event})
+    notify.error(request.sid, code, message, event)
     body = {"ok": False, "error": code, "message": message}
     if errors is not None:
         body["errors"] = errors
@@ -57,25 +58,16 @@ def one_payload(args: tuple[Any, ...]) -> Any:
     return args[0]
 
 
-def usernames(user_ids: Iterable[int]) -> list[str]:
-    ids = list(user_ids)
-    if not ids:
-        return []
-    return sorted(db.session.scalars(select(User.username).where(User.id.in_(ids))))
-
-
 def announce_gone(app: Any) -> Callable[[Iterable[int]], None]:
     """`user_left` for users whose only connections were on a process that died."""
 
     def gone(user_ids: Iterable[int]) -> None:
         with app.app_context():
-            for name in usernames(user_ids):
-                socketio.emit("user_left", name)
+            notify.user_left(presence.usernames(user_ids))
 
     return gone
 
 
-@socketio.on_error_default
 def on_error(error: Exception) -> dict[str, Any]:
     """Any handler failure becomes an error ack plus an `error` event; never a traceback."""
     db.session.rollback()
@@ -104,7 +96,6 @@ def on_error(error: Exception) -> dict[str, Any]:
     return failure("internal_error", INTERNAL_MESSAGE)
 
 
-@socketio.on("connect")
 def on_connect(auth: Any = None) -> None:
     """A client connects with its access token; it gets `online_users`, others `user_joined`."""
     registry, user = None, None
@@ -114,14 +105,8 @@ def on_connect(auth: Any = None) -> None:
         if user.is_admin:
             join_room(rooms.ADMINS)
         registry = presence.get_presence()
-        presence.start_heartbeat(
-            registry,
-            socketio.start_background_task,
-            socketio.sleep,
-            announce_gone(current_app._get_current_object()),
-        )
         first = registry.add(user.id, request.sid)
-        online = usernames(registry.online_user_ids() | {user.id})
+        online = presence.usernames(registry.online_user_ids() | {user.id})
     except ConnectionRefusedError:
         raise
     except Exception as exc:  # noqa: BLE001  a failed connect must refuse, not half-open
@@ -129,9 +114,9 @@ def on_connect(auth: Any = None) -> None:
         if registry is not None and user is not None:
             registry.remove(user.id, request.sid)
         raise connect_failure(exc) from None
-    emit("online_users", online)
+    notify.online_users(request.sid, online)
     if first:
-        socketio.emit("user_joined", user.username, skip_sid=request.sid)
+        notify.user_joined(user.username, skip_sid=request.sid)
 
 
 def connect_failure(error: Exception) -> ConnectionRefusedError:
@@ -144,30 +129,25 @@ def connect_failure(error: Exception) -> ConnectionRefusedError:
     return ConnectionRefusedError(code, {"error": code, "message": message})
 
 
-@socketio.on("disconnect")
 def on_disconnect(reason: Any = None) -> None:
     """A connection closed; `user_left` goes out when it was the user's last one."""
     user_id = socket_user_id()
     if user_id is None:
         return
     if presence.get_presence().remove(user_id, request.sid):
-        name = db.session.scalar(select(User.username).where(User.id == user_id))
-        if name is not None:
-            # The closing connection is still in the rooms until this handler returns.
-            socketio.emit("user_left", name, skip_sid=request.sid)
+        # The closing connection is still in the rooms until this handler returns.
+        notify.user_left(presence.usernames([user_id]), skip_sid=request.sid)
 
 
-@socketio.on("send_message")
 def on_send_message(*args: Any) -> dict[str, Any]:
     """The client sends a private message; the receiver's devices get `receive_message`."""
     payload = load_send_message(one_payload(args))
     user = socket_identity()
     check_sender(payload.pop("sender"), user)
-    result = messaging.send_message(user, **payload, origin_sid=request.sid)
-    return ack(result.sent)
+    message = messaging.send_message(user, **payload, origin_sid=request.sid)
+    return ack(notify.sent_payload(message))
 
 
-@socketio.on("typing")
 def on_typing(*args: Any) -> dict[str, Any]:
     """The client is typing; the receiver's devices get `user_typing`."""
     payload = TypingSchema().load(one_payload(args))
@@ -176,7 +156,6 @@ def on_typing(*args: Any) -> dict[str, Any]:
     return ack(messaging.typing(user, **payload))
 
 
-@socketio.on("mark_as_read")
 def on_mark_as_read(*args: Any) -> dict[str, Any]:
     """The receiver read messages; each sender gets `messages_read`."""
     payload = MarkReadSchema().load(one_payload(args))

@@ -95,22 +95,22 @@ class KickResultSchema(AdminUserEnvelopeSchema):
 
 
 class FlagSchema(StrictSchema):
-    """Built by `moderation.flag_payload`; the same dict is the live `flagged_item`."""
+    """A flag as the admins see it, in the queue and in the live `flagged_item` event."""
 
     id = fields.Integer()
     item_type = fields.String()
     item_id = fields.String()
-    author = fields.String()
+    author = _username("author")
     author_id = fields.Integer()
-    author_is_blocked = fields.Boolean()
-    author_bullying_count = fields.Integer()
+    author_is_blocked = fields.Function(lambda flag: bool(flag.author.is_blocked))
+    author_bullying_count = fields.Function(lambda flag: flag.author.bullying_count)
     content = fields.String()
     probability = fields.Float()
     model_version = fields.String()
-    terms = fields.List(fields.String())
-    created_at = fields.String()
-    reviewed_at = fields.String(allow_none=True)
-    reviewed_by = fields.String(allow_none=True)
+    terms = fields.Function(lambda flag: list(flag.terms or []))
+    created_at = Timestamp()
+    reviewed_at = Timestamp(allow_none=True)
+    reviewed_by = _username("reviewed_by")
     review_action = fields.String(allow_none=True)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import cache
 
+from flask import current_app
 from marshmallow import Schema, ValidationError, fields, validate
 
 from cyberscan.models.base import isoformat
@@ -30,6 +31,13 @@ class TrimmedString(fields.String):
 def non_blank(value: str) -> None:
     if not value:
         raise ValidationError("Must not be empty.")
+
+
+def check_configured_length(value: str, setting: str) -> None:
+    """Text limits are configuration (MAX_*_LENGTH), so they are read per payload."""
+    limit = int(current_app.config[setting])
+    if len(value) > limit:
+        raise ValidationError(f"Longer than maximum length {limit}.")
 
 
 class PageQuerySchema(StrictSchema):

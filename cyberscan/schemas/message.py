@@ -5,13 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from flask import current_app
-from marshmallow import ValidationError, fields, validate, validates
+from marshmallow import fields, validate, validates
 
 from cyberscan.schemas.common import (
     PageQuerySchema,
     StrictSchema,
     Timestamp,
     TrimmedString,
+    check_configured_length,
     non_blank,
 )
 
@@ -29,13 +30,6 @@ class StrictBoolean(fields.Boolean):
         if not isinstance(value, bool):
             raise self.make_error("invalid", input=value)
         return value
-
-
-def check_message_length(value: str) -> None:
-    """MAX_MESSAGE_LENGTH is configuration, so it is read when a payload is loaded."""
-    limit = int(current_app.config["MAX_MESSAGE_LENGTH"])
-    if len(value) > limit:
-        raise ValidationError(f"Longer than maximum length {limit}.")
 
 
 class SenderField(StrictSchema):
@@ -60,7 +54,7 @@ class MessagePostSchema(StrictSchema):
 
     @validates("message")
     def check_length(self, value: str, **kwargs: object) -> None:
-        check_message_length(value)
+        check_configured_length(value, "MAX_MESSAGE_LENGTH")
 
 
 class MessageCreateSchema(SenderField, MessagePostSchema):

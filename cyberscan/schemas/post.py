@@ -4,21 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app
-from marshmallow import ValidationError, fields, validates
+from marshmallow import fields, validates
 
-from cyberscan.schemas.common import StrictSchema, Timestamp, TrimmedString, non_blank
+from cyberscan.schemas.common import (
+    StrictSchema,
+    Timestamp,
+    TrimmedString,
+    check_configured_length,
+    non_blank,
+)
 
 
 def _author(obj: Any) -> str:
     return obj.author.username
-
-
-def _check_length(value: str, setting: str) -> None:
-    """Lengths come from config (MAX_POST_LENGTH / MAX_COMMENT_LENGTH), read per request."""
-    limit = int(current_app.config[setting])
-    if len(value) > limit:
-        raise ValidationError(f"Longer than maximum length {limit}.")
 
 
 class ScoredItemSchema(StrictSchema):
@@ -49,7 +47,7 @@ class ContentSchema(StrictSchema):
 
     @validates("content")
     def check_length(self, value: str, **kwargs: Any) -> None:
-        _check_length(value, self.length_setting)
+        check_configured_length(value, self.length_setting)
 
 
 class PostCreateSchema(ContentSchema):

@@ -6,23 +6,20 @@ from sqlalchemy import select
 
 from cyberscan.errors import Forbidden, NotFound
 from cyberscan.extensions import db
-from cyberscan.models import COMMENT, AuditLog, Comment, User
-from cyberscan.services import moderation, posts, ratelimit
+from cyberscan.models import COMMENT, Comment, User
+from cyberscan.services import audit, moderation, posts
 from cyberscan.services.pagination import Page, keyset_page
 
 
 def create_comment(author: User, post_id: int, content: str) -> Comment:
     """Score, store and strike in one transaction; warn, block and tell admins after it."""
+
+    def build() -> Comment:
+        post = posts.get_post(post_id)
+        return Comment(post_id=post.id, author_id=author.id, content=content)
+
     # The per-user sending limit, with a budget of its own for comments.
-    ratelimit.hit("SEND_LIMIT_PER_USER", "comment", author.id)
-    moderation.ensure_can_post(author)
-    post = posts.get_post(post_id)
-    comment = Comment(post_id=post.id, author_id=author.id, content=content)
-    moderation.score(comment)
-    strike = moderation.stage(author, COMMENT, comment)
-    db.session.commit()
-    moderation.settle(strike)
-    return comment
+    return moderation.publish(author, COMMENT, build, budget="comment")
 
 
 def get_comment(comment_id: int) -> Comment:
@@ -54,13 +51,12 @@ def delete_comment(actor: User, comment_id: int, reason: str | None = None) -> N
         raise Forbidden("Only the author or an admin can delete this comment.")
     db.session.delete(comment)
     if comment.author_id != actor.id:
-        db.session.add(
-            AuditLog(
-                actor_id=actor.id,
-                action="delete_comment",
-                target_user_id=comment.author_id,
-                reason=reason,
-                details={"comment_id": comment.id, "post_id": comment.post_id},
-            )
+        audit.record(
+            actor,
+            "delete_comment",
+            comment.author_id,
+            reason,
+            comment_id=comment.id,
+            post_id=comment.post_id,
         )
     db.session.commit()

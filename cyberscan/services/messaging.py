@@ -1,4 +1,4 @@
-"""The one message pipeline (STYLE.md §1): rate limit, policy, score, store, then route.
+"""Private messages: sent through the one publish path, read, listed, typed to.
 
 `send_message` is used by the socket handler and by REST. The message is committed
 before anyone hears of it: live events are emitted only after the commit, and a client
@@ -8,71 +8,39 @@ that missed one catches up from history.
 from __future__ import annotations
 
 import uuid
-from collections import defaultdict
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Protocol
 
 from flask import current_app
 from sqlalchemy import Connection, and_, func, or_, select, update
-from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import DBAPIError
 
-from cyberscan.detector import Verdict, get_detector
+from cyberscan.detector import get_detector
 from cyberscan.errors import (
     AccountBlocked,
     Conflict,
     Muted,
     NotFound,
+    Unauthorized,
     Unavailable,
     ValidationFailed,
 )
 from cyberscan.extensions import db
+from cyberscan.live import notify, presence
 from cyberscan.models import (
     DELIVERED,
     MESSAGE,
     SAVED,
     WITHHELD,
-    Comment,
     Message,
-    Post,
     User,
     conversation_key,
-    isoformat,
     utcnow,
 )
-from cyberscan.realtime import notify, presence
-from cyberscan.schemas.message import MessageSchema, MessageSentSchema
 from cyberscan.services import moderation, ratelimit, users
 from cyberscan.services.group_commit import GroupCommit
 from cyberscan.services.pagination import Page, keyset_page
-
-message_schema = MessageSchema()
-sent_schema = MessageSentSchema()
-
-
-WRITER = "cyberscan.message_writer"
-
-
-class Person(Protocol):
-    """Who sends: a `User`, or the identity a socket connection holds."""
-
-    id: int
-    username: str
-
-
-@dataclass
-class SendResult:
-    """What the sender is told: the message object and the `message_sent` payload."""
-
-    message: dict[str, Any]
-    sent: dict[str, Any]
-    created: bool
-
-    @property
-    def item(self) -> Message:
-        """The stored row as an ORM object (REST answers with it; one query)."""
-        return db.session.scalars(
-            select(Message).where(Message.id == self.message["id"])
-        ).one()
 
 
 def _validation(field: str, text: str) -> ValidationFailed:
@@ -87,57 +55,57 @@ def find_by_client_id(sender_id: int, client_id: str) -> Message | None:
     )
 
 
-def _replay(existing: Message) -> SendResult:
-    return SendResult(
-        message_schema.dump(existing), sent_schema.dump(existing), created=False
-    )
+WRITER = "cyberscan.message_writer"
 
 
-def message_payload(row: dict[str, Any], sender: str, receiver: str) -> dict[str, Any]:
-    """The message object (MessageSchema's fields) from a row, without a schema pass."""
-    return {
-        "id": row["id"],
-        "sender": sender,
-        "receiver": receiver,
-        "message": row["content"],
-        "timestamp": isoformat(row["created_at"]),
-        "is_bullying": row["is_bullying"],
-        "bullying_probability": row["bullying_probability"],
-        "is_read": row["is_read"],
-        "client_id": row["client_id"],
-        "status": row["status"],
-    }
+class Person(Protocol):
+    """Who sends: a `User`, or the identity a socket connection holds."""
+
+    id: int
+    username: str
 
 
-def sent_payload(row: dict[str, Any]) -> dict[str, Any]:
-    """`message_sent` (MessageSentSchema's fields) from a row."""
-    return {
-        "id": row["id"],
-        "client_id": row["client_id"],
-        "status": row["status"],
-        "timestamp": isoformat(row["created_at"]),
-        "is_bullying": row["is_bullying"],
-        "bullying_probability": row["bullying_probability"],
-    }
+@dataclass(slots=True)
+class StoredMessage:
+    """A message the group-commit writer stored: what its events and answers show."""
+
+    id: str
+    sender: Person
+    receiver: Person
+    content: str
+    client_id: str | None
+    created_at: datetime
+    status: str
+    bullying_probability: float
+    is_bullying: bool = False
+    is_read: bool = False
+
+    @property
+    def sender_id(self) -> int:
+        return self.sender.id
+
+    @property
+    def receiver_id(self) -> int:
+        return self.receiver.id
 
 
 def _restricted_senders(
     conn: Connection, rows: list[dict[str, Any]]
-) -> dict[int, Exception]:
+) -> dict[int, BaseException]:
     """The writer's one check per batch: rows whose sender is blocked or muted now."""
     table = User.__table__
-    now = utcnow()
     found = conn.execute(
         select(table.c.id, table.c.is_blocked, table.c.muted_until).where(
             table.c.id.in_({row["sender_id"] for row in rows}),
-            or_(table.c.is_blocked.is_(True), table.c.muted_until > now),
+            or_(table.c.is_blocked.is_(True), table.c.muted_until > utcnow()),
         )
     ).all()
     if not found:
         return {}
-    refusal: dict[int, Exception] = {}
-    for user_id, is_blocked, muted_until in found:
-        refusal[user_id] = AccountBlocked() if is_blocked else Muted(muted_until)
+    refusal = {
+        user_id: AccountBlocked() if is_blocked else Muted(muted_until)
+        for user_id, is_blocked, muted_until in found
+    }
     return {
         index: refusal[row["sender_id"]]
         for index, row in enumerate(rows)
@@ -152,25 +120,13 @@ def message_writer() -> GroupCommit:
     if writer is None:
         engine = db.engine
         if engine.dialect.name == "sqlite":
-            # WAL: readers never block the writer's commit (and the reverse); the
-            # setting is kept in the database file.
+            # WAL: readers never block the writer's commit (nor it them); the mode is
+            # kept in the database file.
             with engine.connect() as conn:
                 conn.exec_driver_sql("PRAGMA journal_mode=WAL")
         writer = GroupCommit(engine, Message.__table__, guard=_restricted_senders)
         app.extensions[WRITER] = writer
     return writer
-
-
-def _checked(message: Any, client_id: str | None) -> str:
-    text = message.strip() if isinstance(message, str) else ""
-    if not text:
-        raise _validation("message", "Must not be empty.")
-    limit = int(current_app.config["MAX_MESSAGE_LENGTH"])
-    if len(text) > limit:
-        raise _validation("message", f"Longer than maximum length {limit}.")
-    if client_id is not None and not 0 < len(client_id) <= 64:
-        raise _validation("client_id", "Length must be between 1 and 64.")
-    return text
 
 
 def send_message(
@@ -180,141 +136,114 @@ def send_message(
     client_id: str | None = None,
     *,
     origin_sid: str | None = None,
-) -> SendResult:
+) -> Message | StoredMessage:
     """Score, store and route one private message; a repeated client_id answers the first.
 
-    The row goes through the group-commit writer, which also refuses a blocked or
-    muted sender; a flagged message takes the strike path in its own transaction.
+    The text arrives validated (trimmed, non-empty, within MAX_MESSAGE_LENGTH) by
+    the message schemas, the one place that checks it. A flagged message takes the
+    publish path with its strike and row lock; every other one is stored by the
+    group-commit writer, which re-checks that the sender is neither blocked nor muted
+    inside the transaction that stores it. Either way nothing is announced or
+    acknowledged before the commit.
     """
-    ratelimit.hit("SEND_LIMIT_PER_USER", sender.id)
-    text = _checked(message, client_id)
     target = users.lookup(receiver)
     if target.id == sender.id:
         raise _validation("receiver", "You cannot send a message to yourself.")
-    verdict = get_detector().score(text)
-    flagged = verdict.is_bullying(moderation.threshold())
-    if flagged:
-        return _send_flagged(sender, target, text, client_id, verdict, origin_sid)
-    receiver_online, sender_sids = presence.get_presence().routing(target.id, sender.id)
-    status = DELIVERED if receiver_online else SAVED
+    verdict = get_detector().score(message)
+    if verdict.is_bullying(moderation.threshold()):
+        return _publish_flagged(sender, target, message, client_id, origin_sid)
+    ratelimit.hit("SEND_LIMIT_PER_USER", sender.id)
+    online, sender_sids = presence.get_presence().routing(target.id, sender.id)
+    item = StoredMessage(
+        id=str(uuid.uuid4()),
+        sender=sender,
+        receiver=target,
+        content=message,
+        client_id=client_id,
+        created_at=utcnow(),
+        status=DELIVERED if online else SAVED,
+        bullying_probability=float(verdict.probability),
+    )
     row = {
-        "id": str(uuid.uuid4()),
+        "id": item.id,
         "sender_id": sender.id,
         "receiver_id": target.id,
         "conversation_key": conversation_key(sender.id, target.id),
-        "content": text,
+        "content": message,
         "client_id": client_id,
-        "created_at": utcnow(),
+        "created_at": item.created_at,
         "is_read": False,
         "read_at": None,
-        "status": status,
-        "bullying_probability": float(verdict.probability),
+        "status": item.status,
+        "bullying_probability": item.bullying_probability,
         "is_bullying": False,
         "model_version": verdict.model_version,
         "terms": list(verdict.terms),
     }
-    # A transaction left open by the caller (REST loaded current_user) would hide a
-    # concurrent copy from the replay lookup, and on SQLite hold a lock the writer needs.
+    # A transaction the caller left open (REST loaded current_user) would hide a
+    # concurrent copy from the lookup below, and on SQLite hold a lock the writer needs.
     if db.session.registry.has() and db.session().in_transaction():
         db.session.rollback()
     try:
         stored = message_writer().store(row)
     except DBAPIError as exc:
-        current_app.logger.error("message not stored: %s", exc.__class__.__name__)
+        current_app.logger.error("message not stored: %s", type(exc).__name__)
         raise Unavailable("The message could not be stored; it was not sent.") from exc
     if not stored:
+        # The unique constraint refused a retry: answer with the first copy.
         existing = find_by_client_id(sender.id, client_id) if client_id else None
         if existing is None:
             raise Conflict("The message could not be stored.")
-        return _replay(existing)
-    payload = message_payload(row, sender.username, target.username)
-    sent = sent_payload(row)
-    _route(sender.id, target.id, payload, sent, origin_sid, sender_sids, deliver=True)
-    return SendResult(payload, sent, created=True)
+        return existing
+    notify.message_created(item, origin_sid, sender_sids)
+    return item
 
 
-def _route(
-    sender_id: int,
-    receiver_id: int,
-    payload: dict[str, Any],
-    sent: dict[str, Any],
-    origin_sid: str | None,
-    sender_sids: set[str] | None,
-    *,
-    deliver: bool,
-) -> None:
-    """After the commit: the receiver, the sender's other devices, the sending one."""
-    if deliver:
-        notify.to_user(receiver_id, "receive_message", payload)
-    if origin_sid is None:
-        notify.to_user(sender_id, "receive_message", payload)
-        return
-    # One emit per recipient: the sender's other devices only if there are any (with
-    # a message queue every emit costs every process), and the sending connection,
-    # which is on this process, directly.
-    if sender_sids is None:
-        sender_sids = presence.get_presence().sids(sender_id)
-    if sender_sids - {origin_sid}:
-        notify.to_user(sender_id, "receive_message", payload, skip_sid=origin_sid)
-    notify.to_own_connection(origin_sid, "message_sent", sent)
-
-
-def _send_flagged(
+def _publish_flagged(
     sender: Person,
     target: Person,
-    text: str,
+    message: str,
     client_id: str | None,
-    verdict: Verdict,
     origin_sid: str | None,
-) -> SendResult:
-    """The strike path: the message, its strike and flag in one transaction, row locked."""
-    author = db.session.get(User, sender.id)
+) -> Message:
+    """The rare flagged message: the one publish path, strike and row lock included."""
+    author = sender if isinstance(sender, User) else db.session.get(User, sender.id)
     if author is None:
-        raise AccountBlocked()
-    moderation.ensure_can_post(author)
-    item = Message(
-        id=str(uuid.uuid4()),
-        sender_id=author.id,
-        receiver_id=target.id,
-        conversation_key=conversation_key(author.id, target.id),
-        content=text,
-        client_id=client_id,
-        created_at=utcnow(),
-        is_read=False,
+        raise Unauthorized("The account no longer exists.")
+    receiver = db.session.get(User, target.id)
+
+    def build() -> Message:
+        return Message(
+            id=str(uuid.uuid4()),
+            sender=author,
+            receiver=receiver,
+            sender_id=author.id,
+            receiver_id=target.id,
+            conversation_key=conversation_key(author.id, target.id),
+            content=message,
+            client_id=client_id,
+            created_at=utcnow(),
+            is_read=False,
+        )
+
+    def existing() -> Message | None:
+        return find_by_client_id(author.id, client_id) if client_id else None
+
+    def route(item: Message) -> None:
+        withheld = item.is_bullying and (
+            current_app.config["FLAGGED_MESSAGE_POLICY"] == "withhold"
+        )
+        online = presence.is_online(item.receiver_id)
+        item.status = WITHHELD if withheld else DELIVERED if online else SAVED
+
+    return moderation.publish(
+        author,
+        MESSAGE,
+        build,
+        existing=existing,
+        before_commit=route,
+        after_commit=lambda item: notify.message_created(item, origin_sid),
     )
-    moderation.record(item, verdict)
-    withheld = item.is_bullying and (
-        current_app.config["FLAGGED_MESSAGE_POLICY"] == "withhold"
-    )
-    receiver_online = presence.is_online(target.id)
-    item.status = WITHHELD if withheld else DELIVERED if receiver_online else SAVED
-    row = {c: getattr(item, c) for c in ("id", "content", "client_id", "created_at")}
-    row.update(
-        is_read=False,
-        status=item.status,
-        is_bullying=item.is_bullying,
-        bullying_probability=item.bullying_probability,
-    )
-    payload = message_payload(row, author.username, target.username)
-    sent = sent_payload(row)
-    try:
-        strike = moderation.stage(author, MESSAGE, item)
-        db.session.commit()
-    except IntegrityError:
-        # The same sender and client_id raced another copy of this message: answer
-        # with the one that won (the unique constraint decides).
-        db.session.rollback()
-        existing = find_by_client_id(sender.id, client_id) if client_id else None
-        if existing is None:
-            raise
-        return _replay(existing)
-    except DBAPIError as exc:
-        db.session.rollback()
-        current_app.logger.error("message not stored: %s", exc.__class__.__name__)
-        raise Unavailable("The message could not be stored; it was not sent.") from exc
-    _route(sender.id, target.id, payload, sent, origin_sid, None, deliver=not withheld)
-    moderation.settle(strike)
-    return SendResult(payload, sent, created=True)
 
 
 def mark_read(reader: User, message_ids: list[str]) -> dict[str, Any]:
@@ -341,17 +270,11 @@ def mark_read(reader: User, message_ids: list[str]) -> dict[str, Any]:
     except DBAPIError as exc:
         db.session.rollback()
         raise Unavailable("Could not mark the messages read.") from exc
-    by_sender: dict[int, list[str]] = defaultdict(list)
-    for row in rows:
-        by_sender[row.sender_id].append(row.id)
-    for sender_id, ids in by_sender.items():
-        notify.to_user(
-            sender_id, "messages_read", {"reader": reader_name, "message_ids": ids}
-        )
+    notify.messages_read(
+        reader_id, reader_name, [(row.id, row.sender_id) for row in rows]
+    )
     marked = [row.id for row in rows]
-    result = {"count": len(marked), "message_ids": marked}
-    notify.to_user(reader_id, "messages_marked_read", result)
-    return result
+    return {"count": len(marked), "message_ids": marked}
 
 
 def typing(sender: User, receiver: str, is_typing: bool) -> dict[str, Any]:
@@ -359,8 +282,7 @@ def typing(sender: User, receiver: str, is_typing: bool) -> dict[str, Any]:
     target = users.get_by_username(receiver)
     if target.id == sender.id:
         raise _validation("receiver", "You cannot type to yourself.")
-    payload = {"sender": sender.username, "is_typing": bool(is_typing)}
-    notify.to_user(target.id, "user_typing", payload)
+    notify.user_typing(target.id, sender.username, is_typing)
     return {"receiver": target.username, "is_typing": bool(is_typing)}
 
 
@@ -442,56 +364,3 @@ def conversations(reader: User) -> list[dict[str, Any]]:
             }
         )
     return result
-
-
-def online_users(reader: User) -> list[dict[str, Any]]:
-    """Every other active (not blocked) user and whether they are online."""
-    rows = db.session.execute(
-        select(User.id, User.username)
-        .where(User.id != reader.id, User.is_blocked.is_(False))
-        .order_by(User.username_key)
-    ).all()
-    online = presence.online_user_ids()
-    return [{"username": row.username, "online": row.id in online} for row in rows]
-
-
-def bullying_report(user: User) -> dict[str, Any]:
-    """The user's own standing: strikes, the limit, and what was flagged."""
-    limit = moderation.max_bullying_count()
-    flagged = {
-        kind: db.session.scalar(
-            select(func.count())
-            .select_from(model)
-            .where(author == user.id, model.is_bullying.is_(True))
-        )
-        or 0
-        for kind, model, author in (
-            ("flagged_messages", Message, Message.sender_id),
-            ("flagged_comments", Comment, Comment.author_id),
-            ("flagged_posts", Post, Post.author_id),
-        )
-    }
-    return {
-        "username": user.username,
-        "bullying_count": user.bullying_count,
-        "max_bullying_count": limit,
-        "remaining": max(limit - user.bullying_count, 0),
-        "is_blocked": user.is_blocked,
-        "muted_until": user.muted_until if user.is_muted() else None,
-        **flagged,
-    }
-
-
-def can_chat(user: User) -> dict[str, Any]:
-    """Whether the user may send now, and if not why (the same rule send_message applies)."""
-    try:
-        moderation.ensure_can_post(user)
-    except AccountBlocked:
-        return {"can_chat": False, "reason": "blocked", "muted_until": None}
-    except Muted:
-        return {
-            "can_chat": False,
-            "reason": f"muted until {isoformat(user.muted_until)}",
-            "muted_until": user.muted_until,
-        }
-    return {"can_chat": True, "reason": None, "muted_until": None}

@@ -1,4 +1,4 @@
-"""The one moderation policy for messages, posts and comments (API.md §6).
+"""The one moderation policy and publish path for messages, posts and comments (API.md §6).
 
 Every item is scored before it is stored. A flagged item is recorded in the moderation
 queue and adds a strike to its author in the same transaction as the item itself:
@@ -21,29 +21,36 @@ the old one on SQLite.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any, Protocol
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Protocol, TypeVar
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from cyberscan.detector import Verdict, get_detector
-from cyberscan.errors import AccountBlocked, Muted
+from cyberscan.errors import AccountBlocked, Muted, Unavailable
 from cyberscan.extensions import db
-from cyberscan.models import AuditLog, Flag, User, isoformat, utcnow
+from cyberscan.live import notify
+from cyberscan.models import Comment, Flag, Message, Post, User, isoformat, utcnow
+from cyberscan.services import audit, ratelimit
 
 AUTO_BLOCK_REASON = "Too many messages, posts or comments were flagged as bullying."
 FLAG_EXCERPT = 2000
 
 
 class Scored(Protocol):
-    """Messages, posts and comments all carry these verdict columns."""
+    """Messages, posts and comments all carry the verdict columns (models.Scored)."""
 
     content: str
     bullying_probability: float
     is_bullying: bool
     model_version: str
     terms: list[str]
+
+
+T = TypeVar("T", bound=Scored)
 
 
 @dataclass(frozen=True)
@@ -54,22 +61,7 @@ class Strike:
     bullying_count: int
     max_bullying_count: int
     blocked_now: bool
-    flag: dict[str, Any] = field(default_factory=dict, compare=False)
-
-    @property
-    def remaining(self) -> int:
-        return max(self.max_bullying_count - self.bullying_count, 0)
-
-    def warning(self) -> dict[str, Any]:
-        return {
-            "bullying_count": self.bullying_count,
-            "max_bullying_count": self.max_bullying_count,
-            "remaining": self.remaining,
-            "message": (
-                f"That was flagged as bullying. {self.remaining} more and your account "
-                "will be blocked."
-            ),
-        }
+    flag: Flag | None = None
 
 
 def ensure_can_post(user: User) -> None:
@@ -78,6 +70,21 @@ def ensure_can_post(user: User) -> None:
         raise AccountBlocked()
     if user.is_muted():
         raise Muted(user.muted_until)
+
+
+def can_chat(user: User) -> dict[str, Any]:
+    """Whether the user may send now, and if not why (the rule `ensure_can_post` applies)."""
+    try:
+        ensure_can_post(user)
+    except AccountBlocked:
+        return {"can_chat": False, "reason": "blocked", "muted_until": None}
+    except Muted:
+        return {
+            "can_chat": False,
+            "reason": f"muted until {isoformat(user.muted_until)}",
+            "muted_until": user.muted_until,
+        }
+    return {"can_chat": True, "reason": None, "muted_until": None}
 
 
 def threshold() -> float:
@@ -90,19 +97,103 @@ def max_bullying_count() -> int:
     return int(current_app.config["MAX_BULLYING_COUNT"])
 
 
+def bullying_report(user: User) -> dict[str, Any]:
+    """The user's own standing: strikes, the limit, and what was flagged."""
+    limit = max_bullying_count()
+    flagged = {
+        kind: db.session.scalar(
+            select(func.count())
+            .select_from(model)
+            .where(author == user.id, model.is_bullying.is_(True))
+        )
+        or 0
+        for kind, model, author in (
+            ("flagged_messages", Message, Message.sender_id),
+            ("flagged_comments", Comment, Comment.author_id),
+            ("flagged_posts", Post, Post.author_id),
+        )
+    }
+    return {
+        "username": user.username,
+        "bullying_count": user.bullying_count,
+        "max_bullying_count": limit,
+        "remaining": max(limit - user.bullying_count, 0),
+        "is_blocked": user.is_blocked,
+        "muted_until": user.muted_until if user.is_muted() else None,
+        **flagged,
+    }
+
+
+def publish(
+    author: User,
+    item_type: str,
+    build: Callable[[], T],
+    *,
+    budget: str | None = None,
+    existing: Callable[[], T | None] | None = None,
+    before_commit: Callable[[T], None] | None = None,
+    after_commit: Callable[[T], None] | None = None,
+) -> T:
+    """The one publish path: rate limit, can post, build, score, stage strike, commit,
+    announce, settle.
+
+    `budget` names a rate-limit budget of its own (posts, comments). `existing` finds
+    an item already stored for this request (a retried message): it is answered
+    instead, also when a concurrent copy wins the race at commit. `before_commit` sees
+    the scored item; `after_commit` announces it before the strike is settled, so a
+    block's disconnect comes after the item's own events.
+    """
+    ratelimit.hit("SEND_LIMIT_PER_USER", *([budget] if budget else []), author.id)
+    ensure_can_post(author)
+    item = build()
+    if existing is not None and (found := existing()) is not None:
+        return found
+    score(item)
+    if before_commit is not None:
+        before_commit(item)
+    try:
+        strike = stage(author, item_type, item)
+        commit_keeping_state()
+    except IntegrityError:
+        db.session.rollback()
+        found = existing() if existing is not None else None
+        if found is None:
+            raise
+        return found
+    except DBAPIError as exc:
+        db.session.rollback()
+        current_app.logger.error("%s not stored: %s", item_type, type(exc).__name__)
+        raise Unavailable(
+            f"The {item_type} could not be stored; it was not sent."
+        ) from exc
+    if after_commit is not None:
+        after_commit(item)
+    settle(strike)
+    return item
+
+
+def commit_keeping_state() -> None:
+    """Commit without expiring the session's objects.
+
+    The item's events are dumped from it right after the commit; expired, it would be
+    read back with a query per item. Everything it carries was just written.
+    """
+    session = db.session()
+    session.expire_on_commit = False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = True
+
+
 def score(item: Scored) -> Verdict:
     """Score the item's text and write the verdict onto it (nothing is stored yet)."""
     verdict = get_detector().score(item.content)
-    record(item, verdict)
-    return verdict
-
-
-def record(item: Scored, verdict: Verdict) -> None:
-    """Write a verdict onto the item (nothing is stored yet)."""
     item.bullying_probability = float(verdict.probability)
     item.is_bullying = verdict.is_bullying(threshold())
     item.model_version = verdict.model_version
     item.terms = list(verdict.terms)
+    return verdict
 
 
 def stage(author: User, item_type: str, item: Scored) -> Strike | None:
@@ -164,66 +255,31 @@ def stage_strike(author: User, item_type: str, item_id: Any, item: Scored) -> St
     )
     db.session.add(flag)
     if blocked_now:
-        db.session.add(
-            AuditLog(
-                actor_id=None,
-                action="auto_block",
-                target_user_id=standing.id,
-                reason=AUTO_BLOCK_REASON,
-                details={
-                    "bullying_count": standing.bullying_count,
-                    "item_type": item_type,
-                    "item_id": str(item_id),
-                },
-                created_at=now,
-            )
+        audit.record(
+            None,
+            "auto_block",
+            standing,
+            AUTO_BLOCK_REASON,
+            at=now,
+            bullying_count=standing.bullying_count,
+            item_type=item_type,
+            item_id=str(item_id),
         )
-    db.session.flush()  # the flag's id, for the admins' live queue
     return Strike(
-        standing.id,
-        standing.bullying_count,
-        limit,
-        blocked_now=blocked_now,
-        flag=flag_payload(flag, standing),
+        standing.id, standing.bullying_count, limit, blocked_now=blocked_now, flag=flag
     )
-
-
-def flag_payload(
-    flag: Flag, author: User, reviewer: str | None = None
-) -> dict[str, Any]:
-    """A flag as the admins see it, in the queue and in the live `flagged_item` event."""
-    return {
-        "id": flag.id,
-        "item_type": flag.item_type,
-        "item_id": flag.item_id,
-        "author": author.username,
-        "author_id": author.id,
-        "author_is_blocked": bool(author.is_blocked),
-        "author_bullying_count": author.bullying_count,
-        "content": flag.content,
-        "probability": flag.probability,
-        "model_version": flag.model_version,
-        "terms": list(flag.terms or []),
-        "created_at": isoformat(flag.created_at),
-        "reviewed_at": isoformat(flag.reviewed_at),
-        "reviewed_by": reviewer,
-        "review_action": flag.review_action,
-    }
 
 
 def settle(strike: Strike | None) -> None:
     """After the commit: warn or block the author live, and show the flag to admins."""
     if strike is None:
         return
-    from cyberscan.realtime import notify
-
     if strike.blocked_now:
         notify.account_blocked(strike.user_id, AUTO_BLOCK_REASON)
     elif strike.bullying_count < strike.max_bullying_count:
-        notify.moderation_warning(strike.user_id, strike.warning())
-    if strike.flag:
-        notify.to_admins("flagged_item", strike.flag)
-    notify.to_admins(
-        "admin_summary_changed",
-        {"reason": "auto_block" if strike.blocked_now else "flagged_item"},
-    )
+        notify.moderation_warning(
+            strike.user_id, strike.bullying_count, strike.max_bullying_count
+        )
+    if strike.flag is not None:
+        notify.flagged_item(strike.flag)
+    notify.admin_summary_changed("auto_block" if strike.blocked_now else "flagged_item")

@@ -6,8 +6,8 @@ from sqlalchemy import delete, select
 
 from cyberscan.errors import Forbidden, NotFound
 from cyberscan.extensions import db
-from cyberscan.models import POST, AuditLog, Comment, Post, User
-from cyberscan.services import moderation, ratelimit
+from cyberscan.models import POST, Comment, Post, User
+from cyberscan.services import audit, moderation
 from cyberscan.services.pagination import Page, keyset_page
 
 # Ids beyond a signed 32-bit INT cannot exist; SQLite would raise on them instead.
@@ -17,14 +17,12 @@ MAX_ID = 2**31 - 1
 def create_post(author: User, content: str) -> Post:
     """Score, store and strike in one transaction; warn, block and tell admins after it."""
     # The per-user sending limit, with a budget of its own for posts.
-    ratelimit.hit("SEND_LIMIT_PER_USER", "post", author.id)
-    moderation.ensure_can_post(author)
-    post = Post(author_id=author.id, content=content)
-    moderation.score(post)
-    strike = moderation.stage(author, POST, post)
-    db.session.commit()
-    moderation.settle(strike)
-    return post
+    return moderation.publish(
+        author,
+        POST,
+        lambda: Post(author_id=author.id, content=content),
+        budget="post",
+    )
 
 
 def get_post(post_id: int) -> Post:
@@ -49,15 +47,7 @@ def delete_post(actor: User, post_id: int, reason: str | None = None) -> None:
         raise Forbidden("Only the author or an admin can delete this post.")
     remove_post(post)
     if post.author_id != actor.id:
-        db.session.add(
-            AuditLog(
-                actor_id=actor.id,
-                action="delete_post",
-                target_user_id=post.author_id,
-                reason=reason,
-                details={"post_id": post.id},
-            )
-        )
+        audit.record(actor, "delete_post", post.author_id, reason, post_id=post.id)
     db.session.commit()
 
 

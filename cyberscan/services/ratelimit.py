@@ -1,17 +1,24 @@
-"""Per-user sliding-window limits for socket events (REST routes use Flask-Limiter)."""
+"""Rate limits: per-user sliding windows for sending, and the login budgets.
+
+Sending (socket, REST, posts, comments) counts through `hit`; the login routes of the
+API and the dashboard share `login_limits` (Flask-Limiter, keyed per request).
+"""
 
 from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
-from flask import Flask, current_app
+from flask import Flask, current_app, request
 from limits import RateLimitItem, parse
 from limits.storage import storage_from_string
 from limits.strategies import MovingWindowRateLimiter
 
 from cyberscan.errors import RateLimited
+from cyberscan.extensions import limiter as login_limiter
 
 EXTENSION = "cyberscan.ratelimit"
 
@@ -55,3 +62,31 @@ def hit(setting: str, *identifiers: str | int) -> None:
         raise RateLimited(
             retry_after, f"Too many messages; try again in {retry_after} s."
         )
+
+
+def login_account_key() -> str:
+    """Rate-limit key for the account a login names (failures only count)."""
+    body = request.get_json(silent=True)
+    name = ""
+    if isinstance(body, dict):
+        name = body.get("email") or body.get("username") or ""
+    return f"login-account:{str(name).lower()[:254]}"
+
+
+def login_failed(response: Any) -> bool:
+    return response.status_code in (401, 403)
+
+
+def login_limits(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Rate limits shared by every login door (API and dashboard): one budget per
+    address, and one per account that only failed attempts spend."""
+    per_address = login_limiter.shared_limit(
+        lambda: current_app.config["LOGIN_LIMIT_PER_ADDRESS"], scope="login-address"
+    )
+    per_account = login_limiter.shared_limit(
+        lambda: current_app.config["LOGIN_LIMIT_PER_ACCOUNT"],
+        scope="login-account",
+        key_func=login_account_key,
+        deduct_when=login_failed,
+    )
+    return per_address(per_account(view))

@@ -24,7 +24,12 @@ import uuid
 from collections.abc import Callable, Iterable
 from typing import Any, Protocol
 
+import redis
 from flask import Flask, current_app
+from sqlalchemy import select
+
+from cyberscan.extensions import db
+from cyberscan.models import User
 
 log = logging.getLogger(__name__)
 
@@ -136,8 +141,6 @@ class RedisPresence:
     """Shared by every process that uses the same Redis and key prefix."""
 
     def __init__(self, url: str, prefix: str, process_id: str | None = None) -> None:
-        import redis
-
         self.redis = redis.Redis.from_url(url, decode_responses=True)
         self.prefix = prefix
         self.process_id = process_id or uuid.uuid4().hex
@@ -205,17 +208,15 @@ def build(app: Flask) -> Presence:
     return RedisPresence(url, key_prefix(app))
 
 
-def init_presence(app: Flask) -> Presence:
-    """The app's registry, created once (lazily: the app factory is not ours to edit)."""
-    presence = app.extensions.get(EXTENSION)
-    if presence is None:
-        presence = build(app)
-        app.extensions[EXTENSION] = presence
+def init_app(app: Flask) -> Presence:
+    """Create the app's registry (in memory, or in Redis when REDIS_URL is set)."""
+    presence = build(app)
+    app.extensions[EXTENSION] = presence
     return presence
 
 
 def get_presence() -> Presence:
-    return init_presence(current_app._get_current_object())  # type: ignore[attr-defined]
+    return current_app.extensions[EXTENSION]
 
 
 def start_heartbeat(
@@ -253,3 +254,22 @@ def online_user_ids() -> set[int]:
 def is_online(user_id: int) -> bool:
     """True when the user has a live connection on any process."""
     return get_presence().is_online(user_id)
+
+
+def usernames(user_ids: Iterable[int]) -> list[str]:
+    """The names of these users, sorted."""
+    ids = list(user_ids)
+    if not ids:
+        return []
+    return sorted(db.session.scalars(select(User.username).where(User.id.in_(ids))))
+
+
+def online_users(reader: User) -> list[dict[str, Any]]:
+    """Every other active (not blocked) user and whether they are online."""
+    rows = db.session.execute(
+        select(User.id, User.username)
+        .where(User.id != reader.id, User.is_blocked.is_(False))
+        .order_by(User.username_key)
+    ).all()
+    online = online_user_ids()
+    return [{"username": row.username, "online": row.id in online} for row in rows]

@@ -1,0 +1,84 @@
+"""The application factory: `create_app()` and its register_* helpers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from config import Config, load_config, redis_queue_url, require_settings
+from cyberscan import apidocs, dashboard, detector, realtime, web
+from cyberscan.api import (
+    admin,
+    auth,
+    chat,
+    comments,
+    health,
+    posts,
+    require_json_object,
+)
+from cyberscan.api import api as rest_api
+from cyberscan.api.errors import register_error_handlers
+from cyberscan.cli import register_commands
+from cyberscan.extensions import cors, db, jwt, limiter, migrate, socketio
+from cyberscan.services import auth as auth_service
+
+REST_BLUEPRINTS = (auth, health, chat, posts, comments, admin)
+
+
+def create_app(config: type[Config] | Config | None = None, **overrides: Any) -> Flask:
+    """Build a fully wired app; tests pass TestingConfig plus overrides."""
+    app = Flask("cyberscan")
+    app.config.from_object(config or load_config())
+    app.config.update(overrides)
+    require_settings(app.config)
+    register_logging(app)
+    register_extensions(app)
+    register_blueprints(app)
+    register_error_handlers(app)
+    register_commands(app)
+    realtime.init_app(app)
+    return app
+
+
+def register_logging(app: Flask) -> None:
+    app.logger.setLevel(app.config.get("LOG_LEVEL", "INFO"))
+
+
+def register_extensions(app: Flask) -> None:
+    """Bind db, migrate, jwt, the REST api, CORS, limits, Socket.IO and the detector."""
+    if app.config["PROXY_FIX_X_FOR"]:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["PROXY_FIX_X_FOR"])
+    db.init_app(app)
+    migrate.init_app(
+        app, db, directory=app.config["MIGRATIONS_DIR"], render_as_batch=True
+    )
+    jwt.init_app(app)
+    jwt.token_in_blocklist_loader(
+        lambda header, claims: auth_service.is_revoked(claims)
+    )
+    jwt.user_lookup_loader(lambda header, claims: auth_service.load_user(claims))
+    rest_api.init_app(app)
+    cors.init_app(app, resources={r"/api/*": {"origins": app.config["CORS_ORIGINS"]}})
+    limiter.init_app(app)
+    socketio.init_app(
+        app,
+        async_mode=app.config["SOCKETIO_ASYNC_MODE"],
+        message_queue=redis_queue_url(app.config.get("REDIS_URL")),
+        channel=app.config.get("SOCKETIO_CHANNEL") or "flask-socketio",
+        cors_allowed_origins=app.config["CORS_ORIGINS"],
+        logger=False,
+        engineio_logger=False,
+    )
+    detector.init_app(app)
+
+
+def register_blueprints(app: Flask) -> None:
+    """Every blueprint: the REST API's, the dashboard, the API docs, the web client."""
+    app.before_request(require_json_object)
+    for module in REST_BLUEPRINTS:
+        rest_api.register_blueprint(module.bp)
+    app.register_blueprint(dashboard.bp)
+    app.register_blueprint(apidocs.bp)
+    app.register_blueprint(web.bp)

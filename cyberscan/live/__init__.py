@@ -1,0 +1,1 @@
+"""The outbound live layer: what services use to reach connected people."""

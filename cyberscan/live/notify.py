@@ -1,0 +1,236 @@
+"""Server-to-client events: one function per event, owning its name and its payload.
+
+Services call these after a successful commit. Emitting through
+`socketio.emit(..., to=room)` reaches every process when a Redis message queue is
+configured.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from flask import has_request_context, request
+
+from cyberscan.extensions import socketio
+from cyberscan.live import presence, rooms
+from cyberscan.models import WITHHELD, Flag, isoformat
+from cyberscan.schemas.admin import FlagSchema
+
+NAMESPACE = "/"
+ACK_GRACE_SECONDS = 0.05
+
+flag_schema = FlagSchema()
+
+
+def _to_user(
+    user_id: int, event: str, payload: Any, skip_sid: str | None = None
+) -> None:
+    """Emit to every connection of one user, on every process."""
+    socketio.emit(event, payload, to=rooms.user(user_id), skip_sid=skip_sid)
+
+
+def _to_admins(event: str, payload: Any) -> None:
+    """Every connected admin (the dashboard's live feed), on every process."""
+    socketio.emit(event, payload, to=rooms.ADMINS)
+
+
+# -- messages --------------------------------------------------------------------------
+
+
+def message_payload(message: Any) -> dict[str, Any]:
+    """`receive_message`: MessageSchema's fields, built directly (once per message on
+    the hot path; tests hold it equal to the schema's dump)."""
+    return {
+        "id": message.id,
+        "sender": message.sender.username,
+        "receiver": message.receiver.username,
+        "message": message.content,
+        "timestamp": isoformat(message.created_at),
+        "is_bullying": message.is_bullying,
+        "bullying_probability": message.bullying_probability,
+        "is_read": message.is_read,
+        "client_id": message.client_id,
+        "status": message.status,
+    }
+
+
+def sent_payload(message: Any) -> dict[str, Any]:
+    """`message_sent`, and the `send_message` acknowledgement's data (MessageSentSchema)."""
+    return {
+        "id": message.id,
+        "client_id": message.client_id,
+        "status": message.status,
+        "timestamp": isoformat(message.created_at),
+        "is_bullying": message.is_bullying,
+        "bullying_probability": message.bullying_probability,
+    }
+
+
+def message_created(
+    message: Any, origin_sid: str | None = None, sender_sids: set[str] | None = None
+) -> None:
+    """`receive_message` to both people's devices (not the receiver's when withheld),
+    and `message_sent` to the connection that sent it.
+
+    One emit per recipient: with a message queue every emit costs every process, so
+    the sender's other devices are addressed only when presence lists any
+    (`sender_sids`, looked up here when not given), and the sending connection, which
+    is on this process, is written to directly.
+    """
+    payload = message_payload(message)
+    if message.status != WITHHELD:
+        _to_user(message.receiver_id, "receive_message", payload)
+    if origin_sid is None:
+        _to_user(message.sender_id, "receive_message", payload)
+        return
+    if sender_sids is None:
+        sender_sids = presence.get_presence().sids(message.sender_id)
+    if sender_sids - {origin_sid}:
+        _to_user(message.sender_id, "receive_message", payload, skip_sid=origin_sid)
+    socketio.emit(
+        "message_sent", sent_payload(message), to=origin_sid, ignore_queue=True
+    )
+
+
+def messages_read(
+    reader_id: int, reader_name: str, read: list[tuple[str, int]]
+) -> None:
+    """`messages_read` to each sender, `messages_marked_read` to the reader's devices.
+
+    `read` holds (message id, sender id) pairs, in the order the reader is told.
+    """
+    by_sender: dict[int, list[str]] = defaultdict(list)
+    for message_id, sender_id in read:
+        by_sender[sender_id].append(message_id)
+    for sender_id, ids in by_sender.items():
+        _to_user(
+            sender_id, "messages_read", {"reader": reader_name, "message_ids": ids}
+        )
+    marked = [message_id for message_id, _ in read]
+    payload = {"count": len(marked), "message_ids": marked}
+    _to_user(reader_id, "messages_marked_read", payload)
+
+
+def user_typing(receiver_id: int, sender_name: str, is_typing: bool) -> None:
+    """`user_typing` to the receiver's devices."""
+    payload = {"sender": sender_name, "is_typing": bool(is_typing)}
+    _to_user(receiver_id, "user_typing", payload)
+
+
+# -- presence --------------------------------------------------------------------------
+
+
+def online_users(sid: str, usernames: list[str]) -> None:
+    """`online_users` to a connection that just connected."""
+    socketio.emit("online_users", usernames, to=sid)
+
+
+def user_joined(username: str, skip_sid: str | None = None) -> None:
+    """`user_joined` to everyone: the user's first connection opened."""
+    socketio.emit("user_joined", username, skip_sid=skip_sid)
+
+
+def user_left(usernames: Iterable[str], skip_sid: str | None = None) -> None:
+    """`user_left` to everyone, once per user whose last connection closed."""
+    for name in usernames:
+        socketio.emit("user_left", name, skip_sid=skip_sid)
+
+
+def error(sid: str, code: str, message: str, event: str | None) -> None:
+    """`error` to the connection whose event failed."""
+    payload = {"error": code, "message": message, "event": event}
+    socketio.emit("error", payload, to=sid)
+
+
+# -- moderation ------------------------------------------------------------------------
+
+
+def moderation_warning(user_id: int, bullying_count: int, max_count: int) -> None:
+    """`moderation_warning`: a flagged item added a strike; how many remain."""
+    remaining = max(max_count - bullying_count, 0)
+    payload = {
+        "bullying_count": bullying_count,
+        "max_bullying_count": max_count,
+        "remaining": remaining,
+        "message": (
+            f"That was flagged as bullying. {remaining} more and your account "
+            "will be blocked."
+        ),
+    }
+    _to_user(user_id, "moderation_warning", payload)
+
+
+def _event_sid() -> str | None:
+    """The connection whose socket event is being handled, if any."""
+    if not has_request_context():
+        return None
+    return getattr(request, "sid", None)
+
+
+def _disconnect_after_ack(sid: str) -> None:
+    # Yield first: the event's acknowledgement (e.g. the send_message that reached
+    # the block limit, already committed) is queued when the handler returns, and
+    # must reach the client before the DISCONNECT packet.
+    socketio.sleep(ACK_GRACE_SECONDS)
+    socketio.server.disconnect(sid, namespace=NAMESPACE)
+
+
+def disconnect_user(user_id: int) -> int:
+    """Close every connection of the user on every process; returns how many were asked."""
+    server = socketio.server
+    targets = set(presence.get_presence().sids(user_id))
+    # Connections on this process that presence may not list yet (still connecting).
+    targets.update(
+        sid
+        for sid, _eio in server.manager.get_participants(NAMESPACE, rooms.user(user_id))
+    )
+    current = _event_sid()
+    for sid in targets:
+        if sid == current:
+            socketio.start_background_task(_disconnect_after_ack, sid)
+        else:
+            # With a message queue, a sid held by another process is disconnected
+            # there: python-socketio publishes the request on the queue.
+            server.disconnect(sid, namespace=NAMESPACE)
+    return len(targets)
+
+
+def kicked(user_id: int, reason: str) -> int:
+    """`kicked` {reason} to every connection of the user, then close them all."""
+    # Emits and disconnects travel the same queue in order, so the event arrives first.
+    _to_user(user_id, "kicked", {"reason": reason})
+    return disconnect_user(user_id)
+
+
+def account_blocked(user_id: int, reason: str) -> int:
+    """`account_blocked` {reason} to every connection of the user, then close them."""
+    _to_user(user_id, "account_blocked", {"reason": reason})
+    return disconnect_user(user_id)
+
+
+def muted(user_id: int, until: datetime | None) -> None:
+    """`muted`: the user cannot send until `until` (None: unmuted)."""
+    if until is None:
+        payload = {"muted_until": None, "message": "You can send messages again."}
+    else:
+        payload = {
+            "muted_until": isoformat(until),
+            "message": f"You are muted until {isoformat(until)}.",
+        }
+    _to_user(user_id, "muted", payload)
+
+
+def flagged_item(flag: Flag) -> None:
+    """`flagged_item` to the admins: a new entry in the moderation queue."""
+    _to_admins("flagged_item", flag_schema.dump(flag))
+
+
+def admin_summary_changed(reason: str, username: str | None = None) -> None:
+    """`admin_summary_changed`: the dashboards refresh their numbers."""
+    payload: dict[str, Any] = {"reason": reason}
+    if username is not None:
+        payload["username"] = username
+    _to_admins("admin_summary_changed", payload)

@@ -1,0 +1,147 @@
+// REST client for the contract (API.md §1, §2): Bearer tokens, one error shape.
+// The refresh token is kept in localStorage so a reload keeps the session; the access
+// token lives in memory and is refreshed when it is missing or expired.
+
+const REFRESH_KEY = "cyberscan.refresh";
+const USER_KEY = "cyberscan.username";
+
+export class ApiError extends Error {
+  constructor(status, body) {
+    const data = body && typeof body === "object" ? body : {};
+    super(data.message || `The server answered ${status || "nothing"}.`);
+    this.status = status;
+    this.code = data.error || (status ? `http_${status}` : "network");
+    this.body = data;
+  }
+
+  // Extra fields of the error body (e.g. `reason`, `appeal_token` of a blocked login).
+  detail(name) {
+    if (this.body[name] !== undefined) return this.body[name];
+    const errors = this.body.errors;
+    return errors && typeof errors === "object" ? errors[name] : undefined;
+  }
+}
+
+export const session = {
+  access: null,
+  refresh: localStorage.getItem(REFRESH_KEY),
+  username: localStorage.getItem(USER_KEY),
+
+  save(tokens, username) {
+    this.access = tokens.access_token || this.access;
+    if (tokens.refresh_token) {
+      this.refresh = tokens.refresh_token;
+      localStorage.setItem(REFRESH_KEY, this.refresh);
+    }
+    if (username) {
+      this.username = username;
+      localStorage.setItem(USER_KEY, username);
+    }
+  },
+
+  clear() {
+    this.access = null;
+    this.refresh = null;
+    localStorage.removeItem(REFRESH_KEY);
+  },
+};
+
+const listeners = { ended: () => {}, blocked: () => {} };
+
+// `ended(error)`: the session cannot be renewed; `blocked(error)`: the account is blocked.
+export function onSessionTrouble(handlers) {
+  Object.assign(listeners, handlers);
+}
+
+export async function request(method, path, body, token) {
+  const headers = { Accept: "application/json" };
+  if (body !== undefined) headers["Content-Type"] = "application/json";
+  if (token) headers.Authorization = `Bearer ${token}`;
+  let response;
+  try {
+    response = await fetch(path, {
+      method,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+      // Bearer only: never the admin dashboard's cookie, whoever is logged in there.
+      credentials: "omit",
+      cache: "no-store",
+    });
+  } catch {
+    throw new ApiError(0, {
+      error: "network",
+      message: "The server cannot be reached. Check your connection.",
+    });
+  }
+  let data = null;
+  try {
+    data = await response.json();
+  } catch {
+    data = null;
+  }
+  if (!response.ok) throw new ApiError(response.status, data);
+  return data;
+}
+
+let refreshing = null;
+
+// A new access token from the refresh token; one request at a time however many wait.
+export function refreshAccess() {
+  if (!refreshing) {
+    refreshing = (async () => {
+      if (!session.refresh) {
+        throw new ApiError(401, { error: "unauthorized", message: "Log in to continue." });
+      }
+      try {
+        const data = await request("POST", "/api/token/refresh", undefined, session.refresh);
+        session.access = data.access_token;
+        return session.access;
+      } catch (error) {
+        if (error.code === "blocked") listeners.blocked(error);
+        else if (error.status === 401) {
+          session.clear();
+          listeners.ended(error);
+        }
+        throw error;
+      }
+    })().finally(() => {
+      refreshing = null;
+    });
+  }
+  return refreshing;
+}
+
+// An authenticated call; an expired access token is renewed once and the call retried.
+export async function api(method, path, body) {
+  if (!session.access) await refreshAccess();
+  try {
+    return await request(method, path, body, session.access);
+  } catch (error) {
+    if (error.status === 401 && session.refresh) {
+      await refreshAccess();
+      return request(method, path, body, session.access);
+    }
+    if (error.code === "blocked") listeners.blocked(error);
+    throw error;
+  }
+}
+
+export function login(name, password) {
+  const body = { password };
+  body[name.includes("@") ? "email" : "username"] = name;
+  return request("POST", "/api/login", body);
+}
+
+export function register(username, email, password) {
+  return request("POST", "/api/register", { username, email, password });
+}
+
+export async function logout() {
+  try {
+    if (session.access) await request("POST", "/api/logout", undefined, session.access);
+  } finally {
+    session.clear();
+  }
+}
+
+export const enc = encodeURIComponent;

@@ -1,0 +1,559 @@
+// The open conversation: history with infinite scroll upwards (keyset cursors), live
+// messages, typing, ticks, unsend, flagged messages collapsed, and catching up with
+// `?after=` after a reconnect.
+
+import { api, enc } from "./api.js";
+import * as conversations from "./conversations.js";
+import { $, announce, avatar, button, el, formatTime, icon, toast } from "./dom.js";
+import * as live from "./live.js";
+import { block, openReport } from "./safety.js";
+import { isMine, peerOf, sameName, state } from "./state.js";
+
+const PAGE = 30;
+const MARK_READ_MAX = 500;
+const MAX_UNREAD_PAGES = 10;
+const CATCH_UP_PAGE = 100;
+const NEAR_TOP_PX = 80;
+const NEAR_BOTTOM_PX = 140;
+const TYPING_SEND_MS = 2500;
+const TYPING_IDLE_MS = 3000;
+const TYPING_SHOW_MS = 6000;
+
+const TICKS = {
+  pending: ["clock", "Sending…"],
+  sent: ["check", "Sent"],
+  delivered: ["checks", "Delivered"],
+  read: ["checks", "Read"],
+  withheld: ["ban", "Held back by moderation: not delivered"],
+  failed: ["alert", "Not sent"],
+};
+
+const view = {
+  nodes: new Map(), // message id -> <li>
+  pending: new Map(), // client_id -> <li>
+  cursor: null, // next_cursor towards older messages
+  lastId: null, // the newest message shown, for ?after=
+  loadingOlder: false,
+  generation: 0, // bumps on every open, so late answers for another peer are dropped
+};
+
+let typingSentAt = 0;
+let typingIdle = null;
+
+// ------------------------------------------------------------------ rendering
+
+function statusOf(message) {
+  if (message.is_read) return "read";
+  if (message.status === "withheld") return "withheld";
+  if (message.status === "delivered") return "delivered";
+  return "sent";
+}
+
+function setTicks(node, status, detail) {
+  if (!node.classList.contains("mine")) return;
+  const order = ["pending", "sent", "delivered", "read"];
+  const current = node.dataset.status;
+  // Ticks only move forward (a late `message_sent` must not undo "read").
+  if (order.includes(current) && order.includes(status)) {
+    if (order.indexOf(status) < order.indexOf(current)) return;
+  }
+  node.dataset.status = status;
+  const ticks = node.querySelector(".ticks");
+  const [glyph, label] = TICKS[status];
+  ticks.replaceChildren(icon(glyph, "icon icon-tick"));
+  ticks.setAttribute("aria-label", label);
+  ticks.title = label;
+  const note = node.querySelector(".msg-note");
+  if (status === "failed" || status === "withheld") {
+    note.textContent = detail || label;
+    note.hidden = false;
+  } else {
+    note.hidden = true;
+  }
+}
+
+function hurtfulCover(node, message) {
+  const text = node.querySelector(".text");
+  text.hidden = true;
+  const cover = el("div", "hurtful");
+  const reveal = button("This message may be hurtful — show it", "reveal-btn", () => {
+    text.hidden = false;
+    cover.hidden = true;
+    tools.hidden = false;
+    hideBtn.focus();
+  });
+  cover.append(icon("alert", "icon hurtful-icon"), reveal);
+  const tools = el("div", "hurtful-tools");
+  tools.hidden = true;
+  const hideBtn = button("Hide", "chip", () => {
+    text.hidden = true;
+    tools.hidden = true;
+    cover.hidden = false;
+    reveal.focus();
+  });
+  tools.append(
+    hideBtn,
+    button("Report", "chip chip-danger", () => openReport({ message })),
+    button("Block " + message.sender, "chip chip-danger", () => block(message.sender)),
+  );
+  node.querySelector(".bubble").prepend(cover);
+  node.querySelector(".bubble").append(tools);
+}
+
+function messageNode(message, status) {
+  const mine = isMine(message);
+  const node = el("li", "msg " + (mine ? "mine" : "theirs"));
+  if (message.id) node.dataset.id = message.id;
+  if (message.client_id) node.dataset.clientId = message.client_id;
+  node.dataset.read = message.is_read ? "1" : "0";
+  const bubble = el("div", "bubble");
+  const text = el("p", "text", message.message);
+  const meta = el("div", "meta");
+  const time = el("time", "time", formatTime(message.timestamp));
+  time.dateTime = message.timestamp;
+  meta.append(time);
+  bubble.append(text, meta);
+  node.append(bubble);
+  if (mine) {
+    const ticks = el("span", "ticks");
+    ticks.setAttribute("role", "img");
+    meta.append(ticks);
+    const note = el("p", "msg-note");
+    note.hidden = true;
+    node.append(note);
+    if (message.is_bullying) flagMine(node);
+    setTicks(node, status || statusOf(message));
+    if (message.id) addUnsend(node);
+  } else if (message.is_bullying) {
+    node.classList.add("flagged");
+    hurtfulCover(node, message);
+  }
+  return node;
+}
+
+function flagMine(node) {
+  if (node.querySelector(".flag-mark")) return;
+  node.classList.add("flagged");
+  const mark = el("span", "flag-mark", "Flagged");
+  mark.title = "The filter flagged this message as possibly hurtful.";
+  node.querySelector(".meta").prepend(mark);
+}
+
+function addUnsend(node) {
+  if (node.querySelector(".unsend")) return;
+  const unsend = button("Unsend", "unsend", () => unsendMessage(node), "Unsend this message");
+  node.append(unsend);
+  // Touch screens have no hover: a tap on the bubble shows its action.
+  node.querySelector(".bubble").addEventListener("click", () => node.classList.toggle("show-actions"));
+}
+
+async function unsendMessage(node) {
+  const id = node.dataset.id;
+  try {
+    await api("DELETE", `/api/chat/messages/${enc(id)}`);
+    removeMessage(id);
+    conversations.refreshSoon();
+  } catch (error) {
+    toast(error.message);
+  }
+}
+
+function list() {
+  return $("messages");
+}
+
+function scroller() {
+  return $("messages-scroll");
+}
+
+function nearBottom() {
+  const box = scroller();
+  return box.scrollHeight - box.scrollTop - box.clientHeight < NEAR_BOTTOM_PX;
+}
+
+function scrollToBottom() {
+  const box = scroller();
+  box.scrollTop = box.scrollHeight;
+}
+
+// Append messages (oldest first) at the bottom, once each.
+function appendMessages(messages) {
+  for (const message of messages) {
+    if (view.nodes.has(message.id)) continue;
+    const pending = message.client_id && view.pending.get(message.client_id);
+    live.settle(message);
+    const node = messageNode(message);
+    if (pending) {
+      pending.replaceWith(node);
+      view.pending.delete(message.client_id);
+    } else {
+      insertBeforePending(node);
+    }
+    view.nodes.set(message.id, node);
+    view.lastId = message.id;
+  }
+}
+
+// Queued messages stay at the very bottom, after everything the server has.
+function insertBeforePending(node) {
+  const firstPending = list().querySelector("li.msg[data-status='pending'], li.msg[data-status='failed']:not([data-id])");
+  list().insertBefore(node, firstPending);
+}
+
+function prependMessages(messages) {
+  const box = scroller();
+  const before = box.scrollHeight;
+  const first = list().firstChild;
+  for (const message of messages) {
+    if (view.nodes.has(message.id)) continue;
+    const node = messageNode(message);
+    list().insertBefore(node, first);
+    view.nodes.set(message.id, node);
+  }
+  box.scrollTop += box.scrollHeight - before;
+}
+
+function removeMessage(id) {
+  const node = view.nodes.get(id);
+  if (!node) return;
+  view.nodes.delete(id);
+  node.remove();
+  if (view.lastId === id) {
+    const last = [...list().querySelectorAll("li.msg[data-id]")].pop();
+    view.lastId = last ? last.dataset.id : null;
+  }
+}
+
+function showHistoryEdge() {
+  $("load-older").hidden = !view.cursor;
+  $("history-start").hidden = Boolean(view.cursor) || view.nodes.size === 0;
+}
+
+// ------------------------------------------------------------------ opening
+
+export async function open(username) {
+  const generation = ++view.generation;
+  let page;
+  try {
+    page = await api("GET", `/api/chat/messages/${enc(username)}?limit=${PAGE}`);
+  } catch (error) {
+    toast(error.message);
+    return false;
+  }
+  if (generation !== view.generation) return false;
+  const canonical = page.items.map(peerOf).find((name) => sameName(name, username));
+  state.peer = canonical || conversations.canonicalName(username);
+  view.nodes.clear();
+  view.pending.clear();
+  view.cursor = page.next_cursor;
+  view.lastId = null;
+  list().replaceChildren();
+  $("no-conversation").hidden = true;
+  $("conversation-view").hidden = false;
+  document.body.classList.add("in-conversation");
+  $("peer-name").textContent = state.peer;
+  avatar($("peer-avatar"), state.peer);
+  $("peer-menu").open = false;
+  hideTyping();
+  refreshHeader();
+  appendMessages(page.items);
+  for (const item of live.outbox.items()) {
+    if (sameName(item.receiver, state.peer)) showPending(item);
+  }
+  showHistoryEdge();
+  scrollToBottom();
+  conversations.select(state.peer);
+  // Every unread message is read by opening the conversation, so fetch back to the
+  // oldest one (within reason); and a short page on a tall screen leaves nothing to
+  // scroll: fill it.
+  await reachUnread(generation, conversations.unreadOf(state.peer));
+  scrollToBottom();
+  markRead();
+  fillScreen(generation);
+  return true;
+}
+
+async function reachUnread(generation, unread) {
+  for (let pages = 0; pages < MAX_UNREAD_PAGES; pages++) {
+    const shown = list().querySelectorAll("li.theirs[data-read='0']").length;
+    if (generation !== view.generation || shown >= unread || !view.cursor) return;
+    if (!(await loadOlder())) return;
+  }
+}
+
+export function close() {
+  view.generation++;
+  state.peer = null;
+  $("conversation-view").hidden = true;
+  $("no-conversation").hidden = false;
+  document.body.classList.remove("in-conversation");
+  conversations.select(null);
+}
+
+async function fillScreen(generation) {
+  while (
+    generation === view.generation &&
+    view.cursor &&
+    scroller().scrollHeight <= scroller().clientHeight
+  ) {
+    if (!(await loadOlder())) break;
+  }
+}
+
+export async function loadOlder() {
+  if (!state.peer || !view.cursor || view.loadingOlder) return false;
+  view.loadingOlder = true;
+  const generation = view.generation;
+  try {
+    const page = await api(
+      "GET",
+      `/api/chat/messages/${enc(state.peer)}?limit=${PAGE}&cursor=${enc(view.cursor)}`,
+    );
+    if (generation !== view.generation) return false;
+    view.cursor = page.next_cursor;
+    prependMessages(page.items);
+    showHistoryEdge();
+    markRead();
+    return true;
+  } catch (error) {
+    toast(error.message);
+    return false;
+  } finally {
+    view.loadingOlder = false;
+  }
+}
+
+// After a reconnect: what arrived while the socket was down, once each.
+export async function catchUp() {
+  if (!state.peer) return;
+  if (!view.lastId) {
+    await open(state.peer);
+    return;
+  }
+  const generation = view.generation;
+  const peer = state.peer;
+  let cursor = null;
+  try {
+    do {
+      let path = `/api/chat/messages/${enc(peer)}?after=${enc(view.lastId)}&limit=${CATCH_UP_PAGE}`;
+      if (cursor) path += `&cursor=${enc(cursor)}`;
+      const page = await api("GET", path);
+      if (generation !== view.generation) return;
+      const stick = nearBottom();
+      appendMessages(page.items);
+      if (stick) scrollToBottom();
+      cursor = page.next_cursor;
+    } while (cursor);
+  } catch (error) {
+    if (error.code === "not_found" && view.lastId) {
+      await open(peer); // the anchor was unsent meanwhile: reload the conversation
+      return;
+    }
+    toast(error.message);
+  }
+  markRead();
+}
+
+// ------------------------------------------------------------------ header
+
+export function refreshHeader() {
+  if (!state.peer) return;
+  const peer = state.peer;
+  const status = $("peer-status");
+  const blocked = state.blocked.has(peer);
+  if (state.typing.has(peer)) status.textContent = "typing…";
+  else status.textContent = state.online.has(peer) ? "Online" : "Offline";
+  status.dataset.online = state.online.has(peer) ? "1" : "0";
+  $("action-block").textContent = blocked ? "Unblock" : "Block";
+  $("action-mute").textContent = state.muted.has(peer) ? "Unmute" : "Mute";
+  $("peer-blocked-banner").hidden = !blocked;
+  $("peer-blocked-text").textContent = `You blocked ${peer}. Neither of you can message the other.`;
+  $("composer-input").disabled = blocked;
+  $("send").disabled = blocked;
+}
+
+// ------------------------------------------------------------------ reading
+
+// Everything shown from the peer counts as read while the page is visible and live;
+// otherwise it waits for the next chance (visibility change, reconnect, new message).
+export function markRead() {
+  if (!state.peer || document.visibilityState !== "visible" || !live.connected()) return;
+  const ids = [];
+  for (const node of list().querySelectorAll("li.theirs[data-read='0']")) {
+    ids.push(node.dataset.id);
+    node.dataset.read = "1";
+  }
+  for (let start = 0; start < ids.length; start += MARK_READ_MAX) {
+    live.emit("mark_as_read", { message_ids: ids.slice(start, start + MARK_READ_MAX) });
+  }
+  conversations.clearUnread(state.peer);
+}
+
+// ------------------------------------------------------------------ sending
+
+function showPending(item) {
+  if (view.pending.has(item.client_id)) return;
+  const node = messageNode({
+    sender: state.me.username,
+    receiver: item.receiver,
+    message: item.message,
+    timestamp: item.timestamp,
+    client_id: item.client_id,
+  }, "pending");
+  list().append(node);
+  view.pending.set(item.client_id, node);
+}
+
+function sendText(text) {
+  const item = live.sendMessage(state.peer, text);
+  showPending(item);
+  scrollToBottom();
+  conversations.touch(state.peer, {
+    sender: state.me.username,
+    receiver: state.peer,
+    message: text,
+    timestamp: item.timestamp,
+  });
+  stopTyping();
+}
+
+// The server stored it (`send_message` ack or `message_sent`).
+export function sent(item, data) {
+  if (!sameName(item.receiver, state.peer)) return;
+  const node = view.pending.get(item.client_id);
+  if (!node) return;
+  view.pending.delete(item.client_id);
+  if (view.nodes.has(data.id)) {
+    node.remove(); // already shown by catching up
+    return;
+  }
+  node.dataset.id = data.id;
+  view.nodes.set(data.id, node);
+  view.lastId = data.id;
+  if (data.is_bullying) flagMine(node);
+  setTicks(node, data.status === "saved" ? "sent" : data.status);
+  addUnsend(node);
+}
+
+// The server refused it for good (validation, forbidden, blocked, muted): say why.
+export function failed(item, error) {
+  const node = view.pending.get(item.client_id);
+  if (!node) {
+    toast(error.message);
+    return;
+  }
+  view.pending.delete(item.client_id);
+  setTicks(node, "failed", error.message);
+  node.append(button("Dismiss", "chip", () => node.remove()));
+}
+
+// ------------------------------------------------------------------ live events
+
+export function received(message) {
+  const peer = peerOf(message);
+  if (!sameName(peer, state.peer)) return false;
+  const stick = nearBottom() || isMine(message);
+  if (!isMine(message)) clearTyping(message.sender);
+  appendMessages([message]);
+  if (stick) scrollToBottom();
+  if (!isMine(message)) {
+    announce(`${message.sender}: ${message.is_bullying ? "a message that may be hurtful" : message.message}`);
+  }
+  markRead();
+  return document.visibilityState === "visible";
+}
+
+export function readBy(payload) {
+  for (const id of payload.message_ids || []) {
+    const node = view.nodes.get(id);
+    if (node) setTicks(node, "read");
+  }
+}
+
+export function deleted(payload) {
+  removeMessage(payload.id);
+}
+
+export function typing(payload) {
+  if (payload.is_typing) {
+    clearTimeout(state.typing.get(payload.sender));
+    state.typing.set(payload.sender, setTimeout(() => clearTyping(payload.sender), TYPING_SHOW_MS));
+  } else {
+    clearTyping(payload.sender);
+    return;
+  }
+  showTypingFor(payload.sender);
+}
+
+function showTypingFor(name) {
+  if (sameName(name, state.peer)) {
+    $("typing-text").textContent = `${name} is typing…`;
+    $("typing-indicator").hidden = false;
+    refreshHeader();
+  }
+  conversations.render();
+}
+
+function clearTyping(name) {
+  clearTimeout(state.typing.get(name));
+  state.typing.delete(name);
+  if (sameName(name, state.peer)) hideTyping();
+  conversations.render();
+}
+
+function hideTyping() {
+  $("typing-indicator").hidden = true;
+  refreshHeader();
+}
+
+function stopTyping() {
+  clearTimeout(typingIdle);
+  if (typingSentAt && state.peer) live.emit("typing", { receiver: state.peer, is_typing: false });
+  typingSentAt = 0;
+}
+
+function onInput() {
+  const input = $("composer-input");
+  input.style.height = "auto";
+  input.style.height = `${Math.min(input.scrollHeight, 160)}px`;
+  if (!state.peer || !input.value.trim()) {
+    stopTyping();
+    return;
+  }
+  const now = Date.now();
+  if (now - typingSentAt > TYPING_SEND_MS) {
+    live.emit("typing", { receiver: state.peer, is_typing: true });
+    typingSentAt = now;
+  }
+  clearTimeout(typingIdle);
+  typingIdle = setTimeout(stopTyping, TYPING_IDLE_MS);
+}
+
+export function setup() {
+  const input = $("composer-input");
+  $("composer").addEventListener("submit", (event) => {
+    event.preventDefault();
+    const text = input.value.trim();
+    if (!text || !state.peer) return;
+    sendText(text);
+    input.value = "";
+    input.style.height = "auto";
+    input.focus();
+  });
+  input.addEventListener("keydown", (event) => {
+    if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+      event.preventDefault();
+      $("composer").requestSubmit();
+    }
+  });
+  input.addEventListener("input", onInput);
+  scroller().addEventListener("scroll", () => {
+    if (scroller().scrollTop < NEAR_TOP_PX) loadOlder();
+  }, { passive: true });
+  $("load-older").addEventListener("click", loadOlder);
+  $("back").addEventListener("click", () => {
+    close();
+    $("new-chat-name").focus();
+  });
+  document.addEventListener("visibilitychange", markRead);
+}

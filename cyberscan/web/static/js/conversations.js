@@ -1,0 +1,257 @@
+// The conversation list (last message, unread badge, presence, typing), kept live, and
+// the username search that starts a new conversation.
+
+import { api, enc } from "./api.js";
+import { $, avatar, el, shortTime } from "./dom.js";
+import { isMine, peerOf, sameName, state } from "./state.js";
+
+const SEARCH_DELAY_MS = 250;
+const REFRESH_DELAY_MS = 300;
+
+let opener = () => {};
+let selected = null;
+let refreshTimer = null;
+let searchTimer = null;
+let searchSeq = 0;
+
+export function setOpener(open) {
+  opener = open;
+}
+
+export async function load() {
+  try {
+    state.conversations = await api("GET", "/api/chat/conversations");
+    for (const conv of state.conversations) {
+      if (conv.online) state.online.add(conv.username);
+    }
+  } catch (error) {
+    $("conversations-empty").textContent = error.message;
+    $("conversations-empty").hidden = false;
+    return;
+  }
+  render();
+}
+
+export function refreshSoon() {
+  clearTimeout(refreshTimer);
+  refreshTimer = setTimeout(load, REFRESH_DELAY_MS);
+}
+
+export function canonicalName(name) {
+  const found = state.conversations.find((conv) => sameName(conv.username, name));
+  return found ? found.username : name;
+}
+
+function find(name) {
+  return state.conversations.find((conv) => sameName(conv.username, name));
+}
+
+// A message went by (sent or received): it becomes the conversation's last message.
+export function touch(name, message, unread = false) {
+  let conv = find(name);
+  if (!conv) {
+    conv = { username: name, last_message: null, unread_count: 0, online: state.online.has(name) };
+    refreshSoon(); // a new contact: the server knows whether they are online
+  }
+  conv.last_message = message;
+  if (unread) conv.unread_count = (conv.unread_count || 0) + 1;
+  state.conversations = [conv, ...state.conversations.filter((c) => c !== conv)];
+  render();
+}
+
+export function received(message, seen) {
+  touch(peerOf(message), message, !isMine(message) && !seen);
+}
+
+export function unreadOf(name) {
+  const conv = find(name);
+  return conv ? conv.unread_count || 0 : 0;
+}
+
+export function clearUnread(name) {
+  const conv = find(name);
+  if (conv && conv.unread_count) {
+    conv.unread_count = 0;
+    render();
+  }
+}
+
+export function select(name) {
+  selected = name;
+  render();
+}
+
+function preview(conv) {
+  if (state.typing.has(conv.username)) return ["typing…", "typing"];
+  const last = conv.last_message;
+  if (!last) return ["No messages yet", ""];
+  if (!isMine(last) && last.is_bullying) return ["A message that may be hurtful", "hurtful"];
+  return [(isMine(last) ? "You: " : "") + last.message, ""];
+}
+
+export function render() {
+  const box = $("conversation-list");
+  const items = state.conversations.map((conv) => {
+    const name = conv.username;
+    const online = state.online.has(name) && !state.blocked.has(name);
+    const unread = conv.unread_count || 0;
+    const li = el("li");
+    const btn = el("button", "conv");
+    btn.type = "button";
+    btn.dataset.username = name;
+    if (selected && sameName(selected, name)) btn.setAttribute("aria-current", "true");
+    const pic = el("span", "avatar");
+    avatar(pic, name);
+    const dot = el("span", "presence");
+    dot.dataset.online = online ? "1" : "0";
+    pic.append(dot);
+    const body = el("span", "conv-body");
+    const top = el("span", "conv-top");
+    top.append(el("span", "conv-name", name));
+    if (state.muted.has(name)) top.append(el("span", "tag", "muted"));
+    if (state.blocked.has(name)) top.append(el("span", "tag tag-danger", "blocked"));
+    top.append(el("time", "conv-time", conv.last_message ? shortTime(conv.last_message.timestamp) : ""));
+    const bottom = el("span", "conv-bottom");
+    const [text, kind] = preview(conv);
+    bottom.append(el("span", "conv-last " + kind, text));
+    if (unread) bottom.append(el("span", "unread-badge", unread > 99 ? "99+" : unread));
+    body.append(top, bottom);
+    btn.append(pic, body);
+    const parts = [name, online ? "online" : "offline"];
+    if (unread) parts.push(`${unread} unread`);
+    parts.push(text);
+    btn.setAttribute("aria-label", parts.join(", "));
+    btn.addEventListener("click", () => opener(name));
+    li.append(btn);
+    return li;
+  });
+  box.replaceChildren(...items);
+  $("conversations-empty").hidden = items.length > 0;
+  if (!items.length) {
+    $("conversations-empty").textContent = "No conversations yet. Search a username above to start one.";
+  }
+}
+
+// ------------------------------------------------------------------ presence
+
+export function onlineUsers(names) {
+  state.online = new Set(Array.isArray(names) ? names : []);
+  render();
+}
+
+export function joined(name) {
+  state.online.add(name);
+  render();
+}
+
+export function left(name) {
+  state.online.delete(name);
+  render();
+}
+
+// ------------------------------------------------------------------ search
+
+function results() {
+  return $("search-results");
+}
+
+function closeResults() {
+  results().hidden = true;
+  results().replaceChildren();
+  $("new-chat-name").setAttribute("aria-expanded", "false");
+}
+
+async function search(query) {
+  const seq = ++searchSeq;
+  const error = $("search-error");
+  try {
+    const page = await api("GET", `/api/users/search?q=${enc(query)}&limit=8`);
+    if (seq !== searchSeq) return;
+    error.hidden = true;
+    const names = (page.items || [])
+      .map((item) => item.username)
+      .filter((name) => !sameName(name, state.me.username));
+    const options = names.map((name) => {
+      const li = el("li");
+      li.setAttribute("role", "option");
+      const btn = el("button", "result");
+      btn.type = "button";
+      const pic = el("span", "avatar avatar-sm");
+      avatar(pic, name);
+      btn.append(pic, el("span", "", name));
+      btn.dataset.username = name;
+      btn.addEventListener("click", () => start(name));
+      btn.addEventListener("keydown", (event) => moveInResults(event, btn));
+      li.append(btn);
+      return li;
+    });
+    if (!options.length) options.push(el("li", "no-results", "Nobody by that name."));
+    results().replaceChildren(...options);
+    results().hidden = false;
+    $("new-chat-name").setAttribute("aria-expanded", "true");
+  } catch (err) {
+    if (seq !== searchSeq) return;
+    closeResults();
+    error.textContent = err.message;
+    error.hidden = false;
+  }
+}
+
+function moveInResults(event, btn) {
+  const buttons = [...results().querySelectorAll("button")];
+  const index = buttons.indexOf(btn);
+  if (event.key === "ArrowDown" && index < buttons.length - 1) buttons[index + 1].focus();
+  else if (event.key === "ArrowUp") (index > 0 ? buttons[index - 1] : $("new-chat-name")).focus();
+  else if (event.key === "Escape") {
+    closeResults();
+    $("new-chat-name").focus();
+  } else return;
+  event.preventDefault();
+}
+
+async function start(name) {
+  const input = $("new-chat-name");
+  if (await opener(name)) {
+    input.value = "";
+    closeResults();
+    $("search-error").hidden = true;
+  }
+}
+
+export function setup() {
+  const input = $("new-chat-name");
+  input.addEventListener("input", () => {
+    clearTimeout(searchTimer);
+    const query = input.value.trim();
+    $("search-error").hidden = true;
+    if (query.length < 2) {
+      searchSeq++;
+      closeResults();
+      return;
+    }
+    searchTimer = setTimeout(() => search(query), SEARCH_DELAY_MS);
+  });
+  input.addEventListener("keydown", (event) => {
+    if (event.key === "ArrowDown") {
+      const first = results().querySelector("button");
+      if (first) {
+        event.preventDefault();
+        first.focus();
+      }
+    } else if (event.key === "Escape") closeResults();
+  });
+  // Enter opens the conversation with exactly the name typed.
+  $("new-chat").addEventListener("submit", (event) => {
+    event.preventDefault();
+    const name = input.value.trim();
+    if (!name) return;
+    if (sameName(name, state.me.username)) {
+      $("search-error").textContent = "That is you: pick someone else.";
+      $("search-error").hidden = false;
+      return;
+    }
+    clearTimeout(searchTimer);
+    searchSeq++;
+    start(name);
+  });
+}

@@ -1,0 +1,315 @@
+// The page: which screen shows (log in, blocked, chat), the session's start and end,
+// and the wiring of socket events to the parts that draw them.
+
+import * as auth from "./api.js";
+import { ApiError, api, onSessionTrouble, session } from "./api.js";
+import * as chat from "./chat.js";
+import * as conversations from "./conversations.js";
+import { $, avatar, hide, showError, toast } from "./dom.js";
+import * as live from "./live.js";
+import * as moderation from "./moderation.js";
+import * as safety from "./safety.js";
+import { loadMuted, state } from "./state.js";
+
+const CONNECTION_TEXT = {
+  online: "Online",
+  connecting: "Connecting…",
+  offline: "Offline: messages wait to be sent",
+};
+
+function showScreen(name) {
+  document.body.dataset.screen = name;
+  for (const screen of ["loading", "auth", "blocked", "chat"]) {
+    $(`screen-${screen}`).hidden = screen !== name;
+  }
+}
+
+// ------------------------------------------------------------------ auth screen
+
+function selectTab(which) {
+  const login = which === "login";
+  $("tab-login").setAttribute("aria-selected", String(login));
+  $("tab-register").setAttribute("aria-selected", String(!login));
+  $("tab-login").tabIndex = login ? 0 : -1;
+  $("tab-register").tabIndex = login ? -1 : 0;
+  $("login-form").hidden = !login;
+  $("register-form").hidden = login;
+  hide($("login-error"), $("register-error"));
+}
+
+function showAuth(notice, name) {
+  endSession();
+  showScreen("auth");
+  selectTab("login");
+  $("auth-notice").textContent = notice || "";
+  $("auth-notice").hidden = !notice;
+  if (name) $("login-name").value = name;
+  $("login-password").value = "";
+  (name ? $("login-password") : $("login-name")).focus();
+}
+
+function blockedFrom(error, name) {
+  endSession();
+  showScreen("blocked");
+  const reason = error.detail ? error.detail("reason") : error.reason;
+  moderation.showBlocked({
+    reason: reason || error.message,
+    appealToken: error.detail ? error.detail("appeal_token") : null,
+    name: name || session.username || "",
+  });
+}
+
+async function submitLogin(event) {
+  event.preventDefault();
+  const name = $("login-name").value.trim();
+  const password = $("login-password").value;
+  const error = $("login-error");
+  error.hidden = true;
+  if (!name || !password) {
+    showError(error, "Enter your username or email and your password.");
+    return;
+  }
+  $("login-submit").disabled = true;
+  try {
+    await startSession(await auth.login(name, password));
+  } catch (err) {
+    if (err instanceof ApiError && err.code === "blocked") blockedFrom(err, name);
+    else showError(error, err);
+  } finally {
+    $("login-submit").disabled = false;
+  }
+}
+
+async function submitRegister(event) {
+  event.preventDefault();
+  const form = $("register-form");
+  const username = form.elements.username.value.trim();
+  const email = form.elements.email.value.trim();
+  const password = form.elements.password.value;
+  const error = $("register-error");
+  error.hidden = true;
+  $("register-submit").disabled = true;
+  try {
+    await auth.register(username, email, password);
+    await startSession(await auth.login(username, password));
+    form.reset();
+  } catch (err) {
+    showError(error, fieldErrors(err));
+  } finally {
+    $("register-submit").disabled = false;
+  }
+}
+
+// The server's message, plus which field is wrong and why when it says so.
+function fieldErrors(error) {
+  const fields = error.body && error.body.errors && error.body.errors.json;
+  if (!fields || typeof fields !== "object") return error.message;
+  const parts = Object.entries(fields).map(
+    ([field, problems]) => `${field}: ${[].concat(problems).join(" ")}`,
+  );
+  return `${error.message} ${parts.join("; ")}`;
+}
+
+// ------------------------------------------------------------------ session
+
+async function startSession(tokens) {
+  session.save(tokens, tokens.username);
+  const me = tokens.user || (await api("GET", "/api/me")).user;
+  state.me = me;
+  session.save({}, me.username);
+  loadMuted();
+  $("me-name").textContent = me.username;
+  avatar($("me-avatar"), me.username);
+  chat.close();
+  $("moderation-banner").hidden = true;
+  $("muted-banner").hidden = true;
+  showScreen("chat");
+  await safety.loadBlocks();
+  await conversations.load();
+  live.connect({
+    status: setConnection,
+    reconnected: catchUp,
+    sent: (item, data) => {
+      chat.sent(item, data);
+      conversations.refreshSoon();
+    },
+    failed: chat.failed,
+    refused: (data) => blockedFrom(data, me.username),
+    online_users: conversations.onlineUsers,
+    user_joined: (name) => {
+      conversations.joined(name);
+      chat.refreshHeader();
+    },
+    user_left: (name) => {
+      conversations.left(name);
+      chat.refreshHeader();
+    },
+    receive_message: (message) => {
+      const seen = chat.received(message);
+      conversations.received(message, seen);
+    },
+    message_sent: (data) => {
+      const item = live.outbox.items().find((queued) => queued.client_id === data.client_id);
+      if (item && live.settle(data)) chat.sent(item, data);
+    },
+    messages_read: chat.readBy,
+    messages_marked_read: conversations.refreshSoon,
+    message_deleted: (payload) => {
+      chat.deleted(payload);
+      conversations.refreshSoon();
+    },
+    user_typing: chat.typing,
+    moderation_warning: moderation.warning,
+    muted: moderation.muted,
+    appeal_decided: moderation.appealDecided,
+    account_blocked: (payload) => blockedFrom(payload, me.username),
+    kicked: (payload) => showAuth(payload.reason || "You were signed out."),
+    error: (payload) => {
+      // send_message failures show on the message; typing failures are not news.
+      if (payload && !["send_message", "typing"].includes(payload.event)) toast(payload.message);
+    },
+  });
+  $("new-chat-name").focus();
+}
+
+function endSession() {
+  live.disconnect();
+  moderation.leaveBlocked();
+  state.me = null;
+  state.peer = null;
+  state.online = new Set();
+  state.conversations = [];
+  for (const timer of state.typing.values()) clearTimeout(timer);
+  state.typing.clear();
+  if ($("settings-dialog").open) $("settings-dialog").close();
+  if ($("report-dialog").open) $("report-dialog").close();
+}
+
+function setConnection(status) {
+  const pill = $("conn-status");
+  pill.dataset.state = status;
+  pill.textContent = CONNECTION_TEXT[status];
+}
+
+async function catchUp() {
+  await conversations.load();
+  await chat.catchUp();
+}
+
+async function logout() {
+  try {
+    await auth.logout();
+  } catch (error) {
+    if (error.code !== "unauthorized") toast(error.message);
+  }
+  showAuth("You are logged out.", state.me && state.me.username);
+}
+
+// ------------------------------------------------------------------ account dialog
+
+function openSettings() {
+  const dialog = $("settings-dialog");
+  $("password-form").reset();
+  hide($("password-error"), $("password-done"));
+  dialog.showModal();
+  moderation.loadMyStrikes();
+}
+
+async function changePassword(event) {
+  event.preventDefault();
+  const form = $("password-form");
+  const current = form.elements.current_password.value;
+  const next = form.elements.new_password.value;
+  hide($("password-error"), $("password-done"));
+  $("password-submit").disabled = true;
+  try {
+    await api("POST", "/api/me/password", { current_password: current, new_password: next });
+    // Every other token is revoked: take fresh ones with the new password.
+    session.save(await auth.login(state.me.username, next));
+    form.reset();
+    $("password-done").textContent = "Password changed. Your other devices are logged out.";
+    $("password-done").hidden = false;
+  } catch (err) {
+    showError($("password-error"), fieldErrors(err));
+  } finally {
+    $("password-submit").disabled = false;
+  }
+}
+
+// ------------------------------------------------------------------ start
+
+async function openConversation(name) {
+  const opened = await chat.open(name);
+  if (opened) $("composer-input").focus();
+  return opened;
+}
+
+function setup() {
+  $("tab-login").addEventListener("click", () => selectTab("login"));
+  $("tab-register").addEventListener("click", () => {
+    selectTab("register");
+    $("register-username").focus();
+  });
+  for (const tab of [$("tab-login"), $("tab-register")]) {
+    tab.addEventListener("keydown", (event) => {
+      if (event.key !== "ArrowLeft" && event.key !== "ArrowRight") return;
+      const other = tab === $("tab-login") ? $("tab-register") : $("tab-login");
+      other.click();
+      other.focus();
+    });
+  }
+  $("login-form").addEventListener("submit", submitLogin);
+  $("register-form").addEventListener("submit", submitRegister);
+  $("logout").addEventListener("click", logout);
+  $("open-settings").addEventListener("click", openSettings);
+  $("password-form").addEventListener("submit", changePassword);
+  for (const close of $("settings-dialog").querySelectorAll(".dialog-close")) {
+    close.addEventListener("click", () => $("settings-dialog").close());
+  }
+  $("moderation-banner-strikes").addEventListener("click", openSettings);
+  $("action-block").addEventListener("click", () => {
+    $("peer-menu").open = false;
+    (state.blocked.has(state.peer) ? safety.unblock : safety.block)(state.peer);
+  });
+  $("peer-unblock").addEventListener("click", () => safety.unblock(state.peer));
+  $("action-mute").addEventListener("click", () => {
+    $("peer-menu").open = false;
+    safety.toggleMute(state.peer);
+  });
+  $("action-report").addEventListener("click", () => {
+    $("peer-menu").open = false;
+    safety.openReport({ username: state.peer });
+  });
+  safety.setup(() => {
+    chat.refreshHeader();
+    conversations.render();
+  });
+  conversations.setOpener(openConversation);
+  conversations.setup();
+  chat.setup();
+  moderation.setup({
+    loggedIn: (tokens) => startSession(tokens).catch((error) => showAuth(error.message)),
+    leave: (name, notice) => showAuth(notice, name),
+  });
+  onSessionTrouble({
+    ended: () => showAuth("Your session has ended. Log in again.", session.username),
+    blocked: (error) => blockedFrom(error),
+  });
+}
+
+async function boot() {
+  setup();
+  if (!session.refresh) {
+    showAuth();
+    return;
+  }
+  try {
+    await startSession({});
+  } catch (error) {
+    if (error.code === "blocked") return; // the blocked screen is showing
+    if (error.status === 401) return; // the session ended: the login form is showing
+    showAuth(error.message, session.username);
+  }
+}
+
+boot();

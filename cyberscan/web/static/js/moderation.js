@@ -1,0 +1,274 @@
+// Moderation in the open (API.md §6, §9): the warning after a flagged message, the
+// strikes a person can read and contest, the blocked screen with its appeal form, and
+// the appeal's outcome.
+
+import { ApiError, api, login, request } from "./api.js";
+import { $, button, el, formatTime, hide, showError, toast } from "./dom.js";
+
+const POLL_MS = 10000;
+const STATUS_LABELS = {
+  active: "Active",
+  expired: "Expired",
+  dismissed: "Removed",
+  upheld: "Upheld",
+};
+const APPEAL_LABELS = {
+  open: "Appeal sent: a moderator will decide.",
+  pending: "Appeal sent: a moderator will decide.",
+  accepted: "Appeal accepted: this strike no longer counts.",
+  accept: "Appeal accepted: this strike no longer counts.",
+  rejected: "Appeal rejected: the strike stays.",
+  reject: "Appeal rejected: the strike stays.",
+};
+
+let hooks = { loggedIn: () => {}, leave: () => {} };
+let blocked = { token: null, name: "", timer: null };
+
+function strikesText(count, max, remaining) {
+  if (typeof remaining !== "number") return "";
+  if (remaining <= 0) return `${count} of ${max} strikes: the limit is reached.`;
+  const left = remaining === 1 ? "1 more flagged message" : `${remaining} more flagged messages`;
+  return `${count} of ${max} strikes. ${left} and your account is blocked.`;
+}
+
+// ------------------------------------------------------------------ warning banner
+
+export function warning(payload) {
+  const count = `${payload.bullying_count} of ${payload.max_bullying_count} strikes.`;
+  $("moderation-banner-text").textContent = payload.message
+    ? `${payload.message} (${count})`
+    : strikesText(payload.bullying_count, payload.max_bullying_count, payload.remaining);
+  $("moderation-banner").hidden = false;
+}
+
+export function muted(payload) {
+  const banner = $("muted-banner");
+  banner.textContent = payload.message || "";
+  banner.hidden = !payload.muted_until;
+}
+
+// ------------------------------------------------------------------ strikes
+
+// Draw `data` (GET /api/me/strikes) into `list`; `appeal(strikeId, reason)` sends one.
+function renderStrikes(list, data, appeal) {
+  const strikes = data.strikes || [];
+  const items = strikes.map((strike) => {
+    const li = el("li", "strike");
+    li.dataset.strikeId = String(strike.id);
+    li.dataset.status = strike.status || "";
+    const head = el("div", "strike-head");
+    head.append(
+      el("span", `badge badge-${strike.status}`, STATUS_LABELS[strike.status] || strike.status),
+      el("span", "strike-kind", strike.kind || "message"),
+      el("time", "strike-time", formatTime(strike.created_at)),
+    );
+    if (typeof strike.probability === "number") {
+      head.append(el("span", "strike-score", `score ${Math.round(strike.probability * 100)}%`));
+    }
+    li.append(head, el("blockquote", "quote", strike.content || ""));
+    if (strike.appeal) {
+      const outcome = strike.appeal.status || strike.appeal.decision || "open";
+      const text = APPEAL_LABELS[outcome] || `Appeal: ${outcome}`;
+      const note = strike.appeal.note ? ` “${strike.appeal.note}”` : "";
+      li.append(el("p", `appeal-state appeal-${outcome}`, text + note));
+    } else if (strike.status === "active") {
+      li.append(appealForm(strike, appeal));
+    }
+    return li;
+  });
+  if (!items.length) items.push(el("li", "empty", "No strikes. Nothing you wrote was flagged."));
+  list.replaceChildren(...items);
+}
+
+function appealForm(strike, appeal) {
+  const box = el("div", "appeal");
+  const open = button("Contest this strike", "btn btn-sm btn-ghost", () => {
+    open.hidden = true;
+    form.hidden = false;
+    textarea.focus();
+  });
+  const form = el("form", "appeal-form");
+  form.hidden = true;
+  form.noValidate = true;
+  const id = `appeal-reason-${strike.id}`;
+  const label = el("label", "", "Why was this not bullying?");
+  label.htmlFor = id;
+  const textarea = el("textarea");
+  textarea.id = id;
+  textarea.rows = 3;
+  textarea.maxLength = 1000;
+  const error = el("p", "form-error");
+  error.setAttribute("role", "alert");
+  error.hidden = true;
+  const submit = el("button", "btn btn-sm btn-primary", "Send appeal");
+  submit.type = "submit";
+  form.append(label, textarea, error, submit);
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const reason = textarea.value.trim();
+    if (!reason) {
+      showError(error, "Say in a few words why the filter got it wrong.");
+      return;
+    }
+    submit.disabled = true;
+    try {
+      await appeal(strike.id, reason);
+    } catch (err) {
+      showError(error, err);
+      submit.disabled = false;
+    }
+  });
+  box.append(open, form);
+  return box;
+}
+
+// The strikes section of the account dialog (a person who is not blocked).
+export async function loadMyStrikes() {
+  const error = $("strikes-error");
+  error.hidden = true;
+  try {
+    const data = await api("GET", "/api/me/strikes");
+    $("strikes-summary").textContent =
+      strikesText(data.bullying_count, data.max_bullying_count, data.remaining) ||
+      "No strikes.";
+    renderStrikes($("strikes"), data, async (strikeId, reason) => {
+      await api("POST", "/api/appeals", { strike_id: strikeId, reason });
+      toast("Appeal sent. You will see the decision here.", "ok");
+      await loadMyStrikes();
+    });
+  } catch (err) {
+    $("strikes").replaceChildren();
+    $("strikes-summary").textContent = "";
+    showError(error, `Your strikes could not be loaded: ${err.message}`);
+  }
+}
+
+export function appealDecided(payload) {
+  const accepted = payload.decision === "accept" || payload.decision === "accepted";
+  const note = payload.note ? ` Moderator: “${payload.note}”` : "";
+  const left =
+    typeof payload.remaining === "number" ? ` Strikes left before a block: ${payload.remaining}.` : "";
+  toast(
+    (accepted
+      ? "Your appeal was accepted: the strike is removed."
+      : "Your appeal was rejected: the strike stays.") + left + note,
+    accepted ? "ok" : "info",
+  );
+  if ($("settings-dialog").open) loadMyStrikes();
+}
+
+// ------------------------------------------------------------------ blocked screen
+
+// Show why the account is blocked; with an appeal token, its strikes and the appeal form.
+export function showBlocked({ reason, appealToken, name }) {
+  stopPolling();
+  blocked = { token: appealToken || null, name: name || "", timer: null };
+  $("blocked-reason").textContent =
+    reason || "Too many of your messages were flagged as hurtful.";
+  hide($("blocked-error"), $("blocked-outcome"), $("blocked-relogin"), $("blocked-count"));
+  $("blocked-strikes").replaceChildren();
+  $("blocked-strikes-section").hidden = true;
+  $("blocked-name").value = blocked.name;
+  $("blocked-password").value = "";
+  $("blocked-login").hidden = Boolean(blocked.token);
+  if (blocked.token) loadBlockedStrikes();
+  $("blocked-title").focus();
+}
+
+function stopPolling() {
+  clearTimeout(blocked.timer);
+  blocked.timer = null;
+}
+
+async function loadBlockedStrikes() {
+  stopPolling();
+  let data;
+  try {
+    data = await request("GET", "/api/me/strikes", undefined, blocked.token);
+  } catch (error) {
+    if (error.status === 401) {
+      blocked.token = null;
+      $("blocked-login").hidden = false;
+      showError($("blocked-error"), "Enter your password again to continue.");
+    } else {
+      showError($("blocked-error"), error);
+      blocked.timer = setTimeout(loadBlockedStrikes, POLL_MS);
+    }
+    return;
+  }
+  $("blocked-error").hidden = true;
+  if (data.block_reason) $("blocked-reason").textContent = data.block_reason;
+  $("blocked-count").textContent = strikesText(
+    data.bullying_count,
+    data.max_bullying_count,
+    data.remaining,
+  );
+  $("blocked-count").hidden = false;
+  $("blocked-strikes-section").hidden = false;
+  renderStrikes($("blocked-strikes"), data, async (strikeId, reason) => {
+    await request("POST", "/api/appeals", { strike_id: strikeId, reason }, blocked.token);
+    await loadBlockedStrikes();
+  });
+  if (!data.is_blocked) {
+    $("blocked-outcome").textContent =
+      "Your appeal was accepted and your account is unblocked. You can log in again.";
+    $("blocked-outcome").hidden = false;
+    $("blocked-relogin").hidden = false;
+    $("blocked-relogin").focus();
+    return;
+  }
+  // A blocked person has no socket: look for the moderator's decision now and then.
+  blocked.timer = setTimeout(loadBlockedStrikes, POLL_MS);
+}
+
+async function unlock(event) {
+  event.preventDefault();
+  const name = $("blocked-name").value.trim();
+  const password = $("blocked-password").value;
+  $("blocked-error").hidden = true;
+  if (!name || !password) {
+    showError($("blocked-error"), "Enter your username or email and your password.");
+    return;
+  }
+  $("blocked-login-submit").disabled = true;
+  try {
+    const data = await login(name, password);
+    stopPolling();
+    hooks.loggedIn(data); // unblocked meanwhile: straight into the chat
+  } catch (error) {
+    const token = error instanceof ApiError && error.code === "blocked" && error.detail("appeal_token");
+    if (token) {
+      blocked.token = token;
+      blocked.name = name;
+      if (error.detail("reason")) $("blocked-reason").textContent = error.detail("reason");
+      $("blocked-login").hidden = true;
+      $("blocked-password").value = "";
+      loadBlockedStrikes();
+    } else {
+      showError($("blocked-error"), error);
+    }
+  } finally {
+    $("blocked-login-submit").disabled = false;
+  }
+}
+
+// `loggedIn(loginAnswer)` starts a session; `leave(name)` goes back to the login form.
+export function setup(on) {
+  hooks = on;
+  $("blocked-login").addEventListener("submit", unlock);
+  $("blocked-relogin").addEventListener("click", () => {
+    stopPolling();
+    hooks.leave(blocked.name, "Your account is unblocked. Log in again.");
+  });
+  $("blocked-leave").addEventListener("click", () => {
+    stopPolling();
+    hooks.leave(blocked.name);
+  });
+  $("moderation-banner-close").addEventListener("click", () => {
+    $("moderation-banner").hidden = true;
+  });
+}
+
+export function leaveBlocked() {
+  stopPolling();
+}

@@ -1,0 +1,115 @@
+// A person's own controls (API.md §9): block, mute and report, from a conversation or
+// from a single message.
+
+import { api, enc } from "./api.js";
+import { $, showError, toast } from "./dom.js";
+import { saveMuted, state } from "./state.js";
+
+let changed = () => {};
+let reporting = null;
+
+// `onChange()` redraws whatever shows blocks and mutes.
+export function setup(onChange) {
+  changed = onChange;
+  const dialog = $("report-dialog");
+  $("report-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    submitReport();
+  });
+  for (const close of dialog.querySelectorAll(".dialog-close")) {
+    close.addEventListener("click", () => dialog.close());
+  }
+}
+
+export async function loadBlocks() {
+  try {
+    const data = await api("GET", "/api/me/blocks");
+    const items = Array.isArray(data) ? data : data.items || [];
+    state.blocked = new Set(items.map((item) => (typeof item === "string" ? item : item.username)));
+  } catch {
+    state.blocked = new Set(); // the server may not offer blocks yet; nothing to show
+  }
+}
+
+export async function block(name) {
+  try {
+    await api("PUT", `/api/me/blocks/${enc(name)}`);
+    state.blocked.add(name);
+    toast(`You blocked ${name}. Neither of you can message the other.`, "info");
+    changed();
+  } catch (error) {
+    toast(error.message);
+  }
+}
+
+export async function unblock(name) {
+  try {
+    await api("DELETE", `/api/me/blocks/${enc(name)}`);
+    state.blocked.delete(name);
+    toast(`You unblocked ${name}.`, "info");
+    changed();
+  } catch (error) {
+    toast(error.message);
+  }
+}
+
+export async function toggleMute(name) {
+  const muting = !state.muted.has(name);
+  try {
+    await api(muting ? "PUT" : "DELETE", `/api/me/mutes/${enc(name)}`);
+    if (muting) state.muted.add(name);
+    else state.muted.delete(name);
+    saveMuted();
+    toast(
+      muting
+        ? `You muted ${name}: their messages arrive quietly, without notifications.`
+        : `You unmuted ${name}.`,
+      "info",
+    );
+    changed();
+  } catch (error) {
+    toast(error.message);
+  }
+}
+
+// Report a message ({message}) or a person ({username}).
+export function openReport(target) {
+  reporting = target;
+  const quote = $("report-quote");
+  if (target.message) {
+    $("report-title").textContent = "Report this message";
+    $("report-what").textContent = `From ${target.message.sender}:`;
+    quote.textContent = target.message.message;
+    quote.hidden = false;
+  } else {
+    $("report-title").textContent = `Report ${target.username}`;
+    $("report-what").textContent = "Tell the moderators what this person did.";
+    quote.hidden = true;
+  }
+  $("report-reason").value = "";
+  $("report-error").hidden = true;
+  $("report-dialog").showModal();
+  $("report-reason").focus();
+}
+
+async function submitReport() {
+  const reason = $("report-reason").value.trim();
+  if (!reason) {
+    showError($("report-error"), "Say in a few words what is wrong.");
+    return;
+  }
+  const body = { reason };
+  if (reporting.message) body.message_id = reporting.message.id;
+  else body.username = reporting.username;
+  $("report-submit").disabled = true;
+  try {
+    await api("POST", "/api/reports", body);
+    $("report-dialog").close();
+    toast("Thank you. A moderator will look at your report.", "ok");
+  } catch (error) {
+    showError($("report-error"), error);
+  } finally {
+    $("report-submit").disabled = false;
+  }
+}
+
