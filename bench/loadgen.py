@@ -316,7 +316,7 @@ async def measure(run: Run, phase: dict[str, Any], pids: list[int]) -> dict[str,
     ack_latency = [s.ack_at - s.due for s in in_window if s.ack_at is not None]
     if phase.get("samples"):
         with open(phase["samples"], "w") as handle:
-            json.dump(delivery, handle)
+            json.dump({"sent": len(in_window), "delivery_seconds": delivery}, handle)
     not_delivered = [
         cid for cid, s in acked.items() if expected(s) and not s.delivered_at
     ]

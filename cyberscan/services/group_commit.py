@@ -22,6 +22,7 @@ from typing import Any
 from sqlalchemy import Connection, Table, bindparam, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 MAX_BATCH = 500
 # Inside the batch's transaction, before the INSERT: {row index: error} for the rows
@@ -115,6 +116,9 @@ class GroupCommit:
     def _commit(self, batch: Sequence[Pending]) -> None:
         try:
             outcome = self._transaction(batch)
+        except PoolTimeout as exc:
+            self._fail(batch, exc)
+            return
         except DBAPIError as exc:
             if not exc.connection_invalidated:
                 self._fail(batch, exc)

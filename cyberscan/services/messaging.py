@@ -15,6 +15,7 @@ from typing import Any, Protocol
 from flask import current_app
 from sqlalchemy import Connection, and_, func, or_, select, update
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from cyberscan.detector import get_detector
 from cyberscan.errors import (
@@ -186,7 +187,7 @@ def send_message(
         db.session.rollback()
     try:
         stored = message_writer().store(row)
-    except DBAPIError as exc:
+    except (DBAPIError, PoolTimeout) as exc:
         current_app.logger.error("message not stored: %s", type(exc).__name__)
         raise Unavailable("The message could not be stored; it was not sent.") from exc
     if not stored:
