@@ -69,16 +69,33 @@ class ConfigError(RuntimeError):
     """A setting is missing or malformed; the server refuses to start."""
 
 
-def latest_classifier(models_dir: Path = MODELS_DIR) -> str:
-    """Path of the highest committed `cyberscan-clf-vN.joblib`."""
-    found = []
-    for path in models_dir.glob("cyberscan-clf-v*.joblib"):
-        match = re.fullmatch(r"cyberscan-clf-v(\d+)\.joblib", path.name)
-        if match:
-            found.append((int(match.group(1)), path))
-    if not found:
-        return str(models_dir / "cyberscan-clf-v1.joblib")
-    return str(max(found)[1])
+MODEL_NAME = "cyberscan-clf"
+CURRENT_FILE = "CURRENT"
+_VERSION = re.compile(rf"(?:{MODEL_NAME}-)?(v\d+)")
+
+
+def model_version_name(version: str) -> str:
+    """``v2`` or ``cyberscan-clf-v2`` -> ``cyberscan-clf-v2``; ConfigError otherwise."""
+    match = _VERSION.fullmatch(version.strip())
+    if not match:
+        raise ConfigError(
+            f"{version!r} is not a model version; expected vN or {MODEL_NAME}-vN"
+        )
+    return f"{MODEL_NAME}-{match.group(1)}"
+
+
+def current_classifier(models_dir: Path = MODELS_DIR) -> str:
+    """The one rule that finds the served model: the artifact `models/CURRENT` names.
+
+    `CLASSIFIER_PATH` overrides it (see Config); only `python -m train.promote vN`
+    writes CURRENT.  Returns "" when CURRENT is missing or unreadable, which
+    `detector.init_app` reports.
+    """
+    try:
+        name = model_version_name((models_dir / CURRENT_FILE).read_text("utf-8"))
+    except (OSError, UnicodeDecodeError, ConfigError):
+        return ""
+    return str(models_dir / f"{name}.joblib")
 
 
 LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
@@ -147,10 +164,14 @@ class Config:
     CORS_ORIGINS = env_list("CORS_ORIGINS", "*")
     PROXY_FIX_X_FOR = env_int("PROXY_FIX_X_FOR", 0)
 
-    CLASSIFIER_PATH = env_str("CLASSIFIER_PATH") or latest_classifier()
+    CLASSIFIER_PATH = env_str("CLASSIFIER_PATH") or current_classifier()
     BULLYING_THRESHOLD = env_float("BULLYING_THRESHOLD", 0.6)
     MAX_BULLYING_COUNT = env_int("MAX_BULLYING_COUNT", 5)
     FLAGGED_MESSAGE_POLICY = env_str("FLAGGED_MESSAGE_POLICY", "deliver")
+    # Strikes older than this stop counting; 0 keeps them for ever.
+    STRIKE_TTL_DAYS = env_int("STRIKE_TTL_DAYS", 90)
+    # Lifetime of the token a blocked login gets for reading strikes and appealing.
+    APPEAL_TOKEN_MINUTES = env_int("APPEAL_TOKEN_MINUTES", 30)
     MAX_MESSAGE_LENGTH = env_int("MAX_MESSAGE_LENGTH", 2000)
     MAX_POST_LENGTH = env_int("MAX_POST_LENGTH", 5000)
     MAX_COMMENT_LENGTH = env_int("MAX_COMMENT_LENGTH", 2000)
@@ -267,6 +288,10 @@ def require_settings(settings: dict[str, Any]) -> None:
     )
     if settings.get("FLAGGED_MESSAGE_POLICY") not in {"deliver", "withhold"}:
         raise ConfigError("FLAGGED_MESSAGE_POLICY must be 'deliver' or 'withhold'")
+    if int(settings.get("STRIKE_TTL_DAYS", 0)) < 0:
+        raise ConfigError("STRIKE_TTL_DAYS must be 0 (never) or a number of days")
+    if int(settings.get("APPEAL_TOKEN_MINUTES", 1)) < 1:
+        raise ConfigError("APPEAL_TOKEN_MINUTES must be at least 1")
     if not 0.0 < float(settings.get("BULLYING_THRESHOLD", 0)) <= 1.0:
         raise ConfigError("BULLYING_THRESHOLD must be in (0, 1]")
     if settings.get("SOCKETIO_ASYNC_MODE") not in {"eventlet", "gevent", "threading"}:

@@ -15,6 +15,8 @@ from cyberscan.api import (
     chat,
     comments,
     health,
+    moderation,
+    people,
     posts,
     require_json_object,
 )
@@ -24,7 +26,7 @@ from cyberscan.cli import register_commands
 from cyberscan.extensions import cors, db, jwt, limiter, migrate, socketio
 from cyberscan.services import auth as auth_service
 
-REST_BLUEPRINTS = (auth, health, chat, posts, comments, admin)
+REST_BLUEPRINTS = (auth, health, chat, people, posts, comments, admin, moderation)
 
 
 def create_app(config: type[Config] | Config | None = None, **overrides: Any) -> Flask:
@@ -59,6 +61,7 @@ def register_extensions(app: Flask) -> None:
         lambda header, claims: auth_service.is_revoked(claims)
     )
     jwt.user_lookup_loader(lambda header, claims: auth_service.load_user(claims))
+    jwt.token_verification_loader(people.token_scope_allows)
     rest_api.init_app(app)
     cors.init_app(app, resources={r"/api/*": {"origins": app.config["CORS_ORIGINS"]}})
     limiter.init_app(app)

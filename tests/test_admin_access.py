@@ -25,6 +25,11 @@ ADMIN_ROUTES = [
     ("GET", "/api/admin/audit-log", None),
     ("GET", "/api/admin/export/users.csv", None),
     ("GET", "/api/admin/export/messages.csv", None),
+    ("GET", "/api/admin/flagged/1/context", None),
+    ("GET", "/api/admin/appeals", None),
+    ("POST", "/api/admin/appeals/1", {"decision": "accept"}),
+    ("GET", "/api/admin/reports", None),
+    ("POST", "/api/admin/reports/1/review", {"action": "dismiss"}),
 ]
 
 
@@ -39,7 +44,12 @@ def test_the_list_covers_every_admin_route(app):
         for method, path, _ in ADMIN_ROUTES
     }
     listed = {
-        (method, path.replace("/flagged/1/", "/flagged/<int:flag_id>/"))
+        (
+            method,
+            path.replace("/flagged/1/", "/flagged/<int:flag_id>/")
+            .replace("/appeals/1", "/appeals/<int:appeal_id>")
+            .replace("/reports/1/", "/reports/<int:report_id>/"),
+        )
         for method, path in listed
     }
     registered = {
@@ -145,6 +155,21 @@ ADMIN_SEES = {
     ),
     "/api/admin/export/messages.csv": lambda r, app: (
         csv_rows(r) == [",".join(MESSAGE_COLUMNS)]
+    ),
+    "/api/admin/flagged/1/context": lambda r, app: (
+        assert_error(r, 404, "not_found") and stored_victim(app)[1] == []
+    ),
+    "/api/admin/appeals": lambda r, app: (
+        json_ok(r) == {"items": [], "next_cursor": None}
+    ),
+    "/api/admin/appeals/1": lambda r, app: (
+        assert_error(r, 404, "not_found") and stored_victim(app)[1] == []
+    ),
+    "/api/admin/reports": lambda r, app: (
+        json_ok(r) == {"items": [], "next_cursor": None}
+    ),
+    "/api/admin/reports/1/review": lambda r, app: (
+        assert_error(r, 404, "not_found") and stored_victim(app)[1] == []
     ),
 }
 

@@ -27,6 +27,7 @@ FLAG_KEYS = {
     "reviewed_at",
     "reviewed_by",
     "review_action",
+    "strike_status",
 }
 
 

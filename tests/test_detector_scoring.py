@@ -9,26 +9,29 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from config import current_classifier
 from cyberscan.detector import ArtifactError, Detector, Verdict, init_app, load_detector
 from cyberscan.detector.artifact import (
-    latest_artifact,
     load_artifact,
     next_version,
     save_artifact,
     sha256_file,
 )
-from cyberscan.detector.classifier import MAX_TERMS, _top_terms
 from cyberscan.detector.features import (
     char_ngrams,
+    is_function_term,
+    mark_negation,
     normalize_text,
     text_tokens,
     word_ngrams,
     word_tokens,
 )
 from cyberscan.detector.pipeline import build_pipeline
+from cyberscan.detector.verdict import MAX_TERMS
+from cyberscan.detector.verdict import top_terms as _top_terms
 
 REPO = Path(__file__).resolve().parents[1]
-COMMITTED = latest_artifact(REPO / "models")
+COMMITTED = current_classifier(REPO / "models") or None
 
 ABUSE = [
     "you are a stupid idiot",
@@ -107,10 +110,10 @@ def test_fast_scorer_matches_sklearn(tiny_artifact: Path) -> None:
 
 
 @pytest.mark.skipif(COMMITTED is None, reason="no committed model in models/")
-def test_fast_scorer_matches_sklearn_on_chat_eval() -> None:
+def test_fast_scorer_matches_sklearn_on_dev_set_texts() -> None:
     import csv
 
-    with open(REPO / "train" / "eval" / "chat_eval.csv", encoding="utf-8") as fh:
+    with open(REPO / "train" / "eval" / "dev_set.csv", encoding="utf-8") as fh:
         texts = [row["text"] for row in csv.DictReader(fh)]
     detector = load_detector(COMMITTED)
     expected = detector.pipeline.predict_proba(texts)[:, 1]
@@ -148,7 +151,7 @@ def test_batch_equals_single(tiny_artifact: Path) -> None:
 def test_batch_equals_single_on_corpus_like_texts() -> None:
     import csv
 
-    with open(REPO / "train" / "eval" / "chat_eval.csv", encoding="utf-8") as fh:
+    with open(REPO / "train" / "eval" / "dev_set.csv", encoding="utf-8") as fh:
         texts = [row["text"] for row in csv.DictReader(fh)]
     texts += [f"{a} {b} {a}" for a, b in zip(texts, reversed(texts), strict=True)]
     detector = load_detector(COMMITTED)
@@ -357,3 +360,72 @@ def test_init_app_loads_once_and_caches(tiny_artifact: Path) -> None:
 def test_init_app_refuses_missing_artifact(tmp_path: Path) -> None:
     with pytest.raises(ArtifactError, match="does not exist"):
         init_app(_FakeApp(tmp_path / "nope.joblib"))
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("you id\u200biot", "you idiot"),
+        ("stu\u200dpid b\u00aditch\ufeff", "stupid bitch"),
+        ("уоu аrе а lоsеr", "you are a loser"),  # Cyrillic у о а е
+        ("κill yοurself", "kill yourself"),  # Greek kappa and omicron
+        ("ΥΟU ІDIOT", "you idiot"),
+        ("привет мир", "привет мир"),  # real Russian stays Russian
+    ],
+)
+def test_normalize_undoes_homoglyphs_and_zero_width(raw: str, expected: str) -> None:
+    assert normalize_text(raw) == expected
+    assert text_tokens(raw) == word_tokens(expected)
+
+
+def test_mark_negation_scope() -> None:
+    tokens = "youre not dumb you just missed class".split()
+    assert mark_negation(tokens) == [
+        "youre",
+        "not",
+        "~dumb",
+        "~you",
+        "just",
+        "missed",
+        "class",
+    ]
+    assert mark_negation(["i", "dont", "hate", "them", "at", "all", "ok"]) == [
+        "i",
+        "dont",
+        "~hate",
+        "~them",
+        "~at",
+        "all",
+        "ok",
+    ]
+    plain = ["you", "are", "great"]
+    assert mark_negation(plain) is plain
+
+
+def test_negation_pipeline_is_scored_exactly() -> None:
+    texts = ABUSE * 3 + CLEAN * 3 + ["you are not stupid", "you're not an idiot at all"]
+    labels = [1] * (len(ABUSE) * 3) + [0] * (len(CLEAN) * 3) + [0, 0]
+    model = build_pipeline(word_max_n=3, negation=True, word_min_df=1, char_min_df=1)
+    model.fit(texts, np.array(labels))
+    detector = Detector(model, {"version": "neg", "threshold": 0.6})
+    probe = EDGE_TEXTS + texts + ["not stupid, just not", "no no no idiot never"]
+    expected = model.predict_proba(probe)[:, 1]
+    single = [detector.score(t) for t in probe]
+    got = np.array([v.probability for v in single])
+    assert np.max(np.abs(got - expected)) < 1e-9
+    _assert_same_verdicts(detector.score_batch(probe), single)
+    assert not any("~" in t for v in single for t in v.terms)
+
+
+def test_terms_are_never_function_words_alone(tiny_artifact: Path) -> None:
+    probes = ABUSE + [
+        "you are you are you are",
+        "to your face you are a loser",
+        "are you going to the thing",
+    ]
+    for detector in _detectors(tiny_artifact):
+        for text in probes:
+            for term in detector.score(text).terms:
+                assert not is_function_term(term), (detector.version, text, term)
+    assert is_function_term("to your") and is_function_term("you")
+    assert not is_function_term("kill yourself") and not is_function_term("loser")

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from config import current_classifier
 from cyberscan.detector import Detector, load_detector
-from cyberscan.detector.artifact import latest_artifact
 
 pytestmark = pytest.mark.model
 
@@ -21,8 +21,8 @@ REPO = Path(__file__).resolve().parents[1]
 
 @pytest.fixture(scope="module")
 def detector() -> Detector:
-    path = latest_artifact(REPO / "models")
-    assert path is not None, "no committed model in models/"
+    path = current_classifier(REPO / "models")
+    assert path, "models/CURRENT names no committed model"
     return load_detector(path)
 
 
@@ -45,6 +45,21 @@ CLEAR_ABUSE = [
     "ur sooo stupiddd",
     "YOU ARE A WORTHLESS IDIOT",
     "shut up 1d10t",
+    # the kinds issue 9 found missed: coercion, exclusion, self-harm without "kill",
+    # homoglyphs and zero-width characters, demeaning without swear words
+    "answer me or those pics go to your whole class",
+    "we made a new chat without you, obviously",
+    "the world would be lighter without you",
+    "you're such an \u0456d\u0456\u043et",
+    "what a lo\u200bser",
+    "nobody ever asked for your opinion, honestly",
+    pytest.param(
+        "walk home alone today and see what happens",
+        marks=pytest.mark.xfail(
+            strict=True,
+            reason="known miss of v2 (0.28): a threat with no abusive word at all",
+        ),
+    ),
 ]
 
 CLEAN_AND_HARD_NEGATIVE = [
@@ -66,7 +81,7 @@ CLEAN_AND_HARD_NEGATIVE = [
         "shut up, you're hilarious",
         marks=pytest.mark.xfail(
             strict=True,
-            reason="known miss of v1: 'shut up' is almost always abuse in the corpora",
+            reason="known miss of v1 and v2: 'shut up' is almost always abuse in the corpora",
         ),
     ),
     # identity words used neutrally
@@ -75,6 +90,14 @@ CLEAN_AND_HARD_NEGATIVE = [
     "the black student union is hosting a movie night",
     "my jewish roommate invited me to passover dinner",
     "the women in engineering club meets tonight",
+    # the kinds issue 9 found flagged: negation, a victim quoting abuse, counter-speech,
+    # trash talk, undirected profanity, identity words used neutrally
+    "you're not dumb, you just missed class",
+    "someone called me a fat loser in the group chat, what do I do",
+    "calling her a slut is disgusting",
+    "gg you absolutely destroyed me",
+    "holy shit that goal",
+    "the queer student alliance meets friday",
     # ordinary text with numbers, email, URL
     "class of 2024 reunion is at 7pm in room 101",
     "email me at sam.lee@uni.example.edu or check https://example.com/notes",

@@ -15,8 +15,9 @@ from cyberscan.realtime.auth import authenticate
 from tests.fixtures_realtime import events
 
 
-def test_connect_with_auth_token_gets_online_users(trio, connect):
+def test_connect_with_auth_token_gets_online_users(client, trio, connect):
     alice, bob, _ = trio
+    client.post("/api/chat/messages/bob", json={"message": "hi"}, headers=alice.headers)
     connect(bob)
     sio = connect(alice)
     assert events(sio, "online_users") == [["alice", "bob"]]

@@ -13,8 +13,10 @@ from tests.fixtures_realtime import drain, events, eventually
 from tests.helpers import FixedScoreDetector
 
 
-def test_account_blocked_reaches_every_tab_then_closes_them(app, trio, connect):
+def test_account_blocked_reaches_every_tab_then_closes_them(app, client, trio, connect):
     alice, bob, carol = trio
+    # Presence is private (§9): alice hears of bob because they are contacts.
+    client.post("/api/chat/messages/bob", json={"message": "hi"}, headers=alice.headers)
     tab1, tab2 = connect(bob), connect(bob)
     watcher = connect(alice)
     events(watcher)

@@ -14,8 +14,12 @@ from tests.fixtures_realtime import events
 REDIS_URL = "redis://127.0.0.1:6379/0"
 
 
-def test_joined_on_first_connection_left_on_last(trio, connect):
+def test_joined_on_first_connection_left_on_last(client, trio, connect):
     alice, bob, carol = trio
+    # Presence is private (§9): carol hears of alice because they are contacts.
+    client.post(
+        "/api/chat/messages/alice", json={"message": "hi"}, headers=carol.headers
+    )
     watcher = connect(carol)
     events(watcher)
     first = connect(alice)
@@ -28,8 +32,12 @@ def test_joined_on_first_connection_left_on_last(trio, connect):
     assert events(watcher, "user_left") == ["alice"]
 
 
-def test_online_users_includes_self_and_others_only_online(trio, connect):
+def test_online_users_includes_self_and_others_only_online(client, trio, connect):
     alice, bob, carol = trio
+    for other in ("bob", "carol"):
+        client.post(
+            f"/api/chat/messages/{other}", json={"message": "hi"}, headers=alice.headers
+        )
     connect(bob)
     sio = connect(alice)
     assert events(sio, "online_users") == [["alice", "bob"]]

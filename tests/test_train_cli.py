@@ -10,7 +10,9 @@ from pathlib import Path
 import pytest
 
 from cyberscan.detector.artifact import sha256_file
+from cyberscan.detector.classifier import Detector
 from train import evaluate, train
+from train.data import CORPORA
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -42,7 +44,7 @@ def good_csv(tmp_path: Path) -> Path:
 
 
 def run_train(*args: str) -> int:
-    return train.main(["--cv", "2", "--chat-eval", "", *args])
+    return train.main(["--cv", "2", "--dev-set", "", *args])
 
 
 def test_train_writes_next_version_without_touching_earlier(
@@ -56,7 +58,7 @@ def test_train_writes_next_version_without_touching_earlier(
     first = models / "cyberscan-clf-v1.joblib"
     before = sha256_file(first)
     out = capsys.readouterr().out
-    assert "[1/7]" in out and "[7/7]" in out
+    assert "[1/8]" in out and "[8/8]" in out
 
     assert run_train("--data", f"{good_csv}=2", "--models-dir", str(models)) == 0
     assert sha256_file(first) == before
@@ -79,7 +81,6 @@ def test_train_writes_next_version_without_touching_earlier(
         "report.md",
         "roc.png",
         "precision_recall.png",
-        "confusion.png",
         "histograms.png",
     ):
         assert (report / name).is_file(), name
@@ -207,7 +208,6 @@ def test_evaluate_prints_metrics_json(good_csv: Path, tmp_path: Path, capsys) ->
                 str(model),
                 "--threshold",
                 "0.3",
-                "--by-category",
             ]
         )
         == 0
@@ -225,4 +225,75 @@ def test_evaluate_errors_are_clear(good_csv: Path, tmp_path: Path, capsys) -> No
     bad = write_csv(tmp_path / "bad.csv", "text\nhello\n")
     assert (
         evaluate.main(["--data", str(bad), "--model", str(tmp_path / "x.joblib")]) == 2
+    )
+
+
+@pytest.fixture
+def own_dir(tmp_path: Path, good_csv: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Stand-in for train/data/ holding one tiny chat file; no corpora by default."""
+    own = tmp_path / "own"
+    own.mkdir()
+    (own / "chat.csv").write_bytes(good_csv.read_bytes())
+    monkeypatch.setattr("train.data.OWN_DATA_DIR", own)
+    monkeypatch.setattr("train.train.OWN_DATA_DIR", own)
+    monkeypatch.setattr("train.data.DEFAULT_SHARED_DATA", tmp_path / "no-shared")
+    monkeypatch.delenv("CYBERSCAN_DATA_DIR", raising=False)
+    return own
+
+
+def quick_train(models: Path, *args: str) -> int:
+    return train.main(
+        [
+            "--cv",
+            "0",
+            "--dev-set",
+            "",
+            "--no-report",
+            "--models-dir",
+            str(models),
+            *args,
+        ]
+    )
+
+
+def test_without_corpora_trains_on_own_examples_and_says_so(
+    own_dir: Path, tmp_path: Path, capsys
+) -> None:
+    assert quick_train(tmp_path / "m") == 0
+    out = capsys.readouterr().out
+    assert "training on the committed own examples (train/data/*.csv) alone" in out
+    assert "python -m train.fetch_data" in out
+    card = json.loads((tmp_path / "m" / "cyberscan-clf-v1.json").read_text())
+    assert [d["name"] for d in card["data"]] == ["chat"]
+
+
+def test_corpora_come_from_data_dir_or_environment(
+    own_dir: Path, good_csv: Path, tmp_path: Path, monkeypatch, capsys
+) -> None:
+    corpora = tmp_path / "corpora"
+    for name in CORPORA:
+        (corpora / name).mkdir(parents=True)
+        (corpora / name / "train.csv").write_bytes(good_csv.read_bytes())
+    monkeypatch.setenv("CYBERSCAN_DATA_DIR", str(corpora))
+    assert quick_train(tmp_path / "m") == 0
+    assert f"corpora from {corpora} (CYBERSCAN_DATA_DIR)" in capsys.readouterr().out
+    card = json.loads((tmp_path / "m" / "cyberscan-clf-v1.json").read_text())
+    assert [d["name"] for d in card["data"]] == [*CORPORA, "chat"]
+    assert all(len(d["sha256"]) == 64 for d in card["data"])
+    # corpora + own chat: the chat-copy fit folds two weight vectors into one pipeline,
+    # which the fast scorer must still reproduce exactly
+    assert card["training"]["chat_copy"] > 0
+    detector = Detector.from_path(tmp_path / "m" / "cyberscan-clf-v1.joblib")
+    texts = [t for t, _ in GOOD_ROWS] + ["not an idiot", "", "you are not nice"]
+    expected = detector.pipeline.predict_proba(texts)[:, 1]
+    got = [detector.score(t).probability for t in texts]
+    assert max(abs(a - b) for a, b in zip(got, expected, strict=True)) < 1e-9
+    (corpora / "olid_offensive" / "train.csv").unlink()
+    assert quick_train(tmp_path / "m", "--data-dir", str(corpora)) == 2
+    err = capsys.readouterr().err
+    assert f"{corpora / 'olid_offensive' / 'train.csv'}: file not found" in err
+    assert f"python -m train.fetch_data --dest {corpora}" in err
+    assert quick_train(tmp_path / "m", "--data-dir", str(tmp_path / "nowhere")) == 2
+    assert f"{tmp_path / 'nowhere'}: folder not found (from --data-dir)" in (
+        capsys.readouterr().err
     )

@@ -1,6 +1,8 @@
-"""Human report for a trained model: small PNG plots plus index.html and report.md.
+"""Human report of a trained model beside the served one: PNG plots, index.html, report.md.
 
-Written next to the artifact as ``models/cyberscan-clf-vN-report/``.
+Written next to the artifact as ``models/cyberscan-clf-vN-report/``.  Both models are
+measured on the same data (the held-out parts and the development set); every plot
+draws the new model in blue and the served model in orange, dashed.
 """
 
 from __future__ import annotations
@@ -8,10 +10,14 @@ from __future__ import annotations
 import html
 import json
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
-DPI = 72
+DPI = 110
+NEW_STYLE = {"color": "#1f5fbf", "ls": "-", "lw": 1.8}
+SERVED_STYLE = {"color": "#e07b00", "ls": "--", "lw": 1.6}
+Curves = dict[str, tuple[np.ndarray, np.ndarray]]
 
 
 def _plt():
@@ -26,93 +32,93 @@ def _plt():
 def write_report(
     model_path: Path,
     card_path: Path,
-    curves: dict[str, tuple[np.ndarray, np.ndarray]],
+    curves: Curves,
+    served: tuple[str, Curves] | None,
     threshold: float,
 ) -> Path:
-    """Draw PR/ROC curves, confusion matrices and score histograms; return the folder."""
-    from sklearn.metrics import confusion_matrix, precision_recall_curve, roc_curve
-
-    plt = _plt()
+    """Draw ROC and precision-recall panels and score histograms; return the folder."""
     card = json.loads(Path(card_path).read_text(encoding="utf-8"))
     out = model_path.parent / f"{model_path.stem}-report"
     out.mkdir(parents=True, exist_ok=False)
-    usable = {k: v for k, v in curves.items() if 0 < int(np.sum(v[0])) < len(v[0])}
-
-    fig, ax = plt.subplots(figsize=(5.5, 4))
-    for name, (y, p) in usable.items():
-        prec, rec, thr = precision_recall_curve(y, p)
-        ax.plot(rec, prec, label=name, lw=1.5)
-        at = np.searchsorted(thr, threshold)
-        if at < len(thr):
-            ax.plot(rec[at], prec[at], "o", color=ax.lines[-1].get_color(), ms=5)
-    ax.set(
-        xlabel="recall (abuse caught)",
-        ylabel="precision (flags that were right)",
-        title=f"Precision-recall (dots: threshold {threshold})",
-        xlim=(0, 1),
-        ylim=(0, 1.02),
+    new_name = card["version"]
+    usable = [k for k, (y, _) in curves.items() if 0 < int(np.sum(y)) < len(y)]
+    _curve_panels(out / "roc.png", "roc", usable, curves, served, new_name, threshold)
+    _curve_panels(
+        out / "precision_recall.png", "pr", usable, curves, served, new_name, threshold
     )
-    ax.legend(fontsize=7, loc="lower left")
-    _save(fig, out / "precision_recall.png")
-
-    fig, ax = plt.subplots(figsize=(5.5, 4))
-    for name, (y, p) in usable.items():
-        fpr, tpr, _ = roc_curve(y, p)
-        ax.plot(fpr, tpr, label=name, lw=1.5)
-    ax.plot([0, 1], [0, 1], ls=":", color="grey")
-    ax.set(
-        xlabel="false positive rate (clean text flagged)",
-        ylabel="true positive rate",
-        title="ROC curves (held-out data)",
-    )
-    ax.legend(fontsize=7, loc="lower right")
-    _save(fig, out / "roc.png")
-
-    names = list(curves)
-    cols = min(3, len(names)) or 1
-    rows = (len(names) + cols - 1) // cols or 1
-    fig, axes = plt.subplots(rows, cols, figsize=(3 * cols, 2.8 * rows), squeeze=False)
-    for ax in axes.flat[len(names) :]:
-        ax.axis("off")
-    for ax, name in zip(axes.flat, names, strict=False):
-        y, p = curves[name]
-        cm = confusion_matrix(y, (p >= threshold).astype(int), labels=[0, 1])
-        ax.imshow(cm, cmap="Blues")
-        for (i, j), v in np.ndenumerate(cm):
-            ax.text(
-                j,
-                i,
-                str(v),
-                ha="center",
-                va="center",
-                color="white" if v > cm.max() / 2 else "black",
-                fontsize=9,
-            )
-        ax.set_xticks([0, 1], ["clean", "flag"])
-        ax.set_yticks([0, 1], ["clean", "abuse"])
-        ax.set_title(name, fontsize=8)
-    fig.suptitle(
-        f"Confusion matrices at threshold {threshold} (rows: truth)", fontsize=9
-    )
-    _save(fig, out / "confusion.png")
-
-    fig, axes = plt.subplots(rows, cols, figsize=(3 * cols, 2.4 * rows), squeeze=False)
-    for ax in axes.flat[len(names) :]:
-        ax.axis("off")
-    bins = np.linspace(0, 1, 26)
-    for ax, name in zip(axes.flat, names, strict=False):
-        y, p = curves[name]
-        ax.hist(p[y == 0], bins=bins, alpha=0.6, label="clean", color="tab:green")
-        ax.hist(p[y == 1], bins=bins, alpha=0.6, label="abuse", color="tab:red")
-        ax.axvline(threshold, color="black", ls="--", lw=1)
-        ax.set_title(name, fontsize=8)
-        ax.tick_params(labelsize=7)
-    axes.flat[0].legend(fontsize=7)
-    fig.suptitle("Score histograms per class (dashed: threshold)", fontsize=9)
-    _save(fig, out / "histograms.png")
-
+    _histograms(out / "histograms.png", curves, new_name, threshold)
     _write_pages(out, card, threshold)
     return out
+
+
+def _grid(n: int):
+    plt = _plt()
+    cols = min(3, n) or 1
+    rows = (n + cols - 1) // cols or 1
+    fig, axes = plt.subplots(
+        rows, cols, figsize=(3.6 * cols, 3.2 * rows), squeeze=False
+    )
+    for ax in axes.flat[n:]:
+        ax.axis("off")
+    return fig, axes
+
+
+def _curve_panels(
+    path: Path,
+    kind: str,
+    names: list[str],
+    curves: Curves,
+    served: tuple[str, Curves] | None,
+    new_name: str,
+    threshold: float,
+) -> None:
+    from sklearn.metrics import auc, precision_recall_curve, roc_curve
+
+    fig, axes = _grid(len(names))
+    models = [(new_name, curves, NEW_STYLE)]
+    if served is not None:
+        models.append((served[0], served[1], SERVED_STYLE))
+    for ax, name in zip(axes.flat, names, strict=False):
+        for label, data, style in models:
+            if name not in data:
+                continue
+            y, p = data[name]
+            if kind == "roc":
+                fpr, tpr, _ = roc_curve(y, p)
+                ax.plot(fpr, tpr, label=f"{label} (AUC {auc(fpr, tpr):.3f})", **style)
+                at = (np.mean(p[y == 0] >= threshold), np.mean(p[y == 1] >= threshold))
+                ax.plot(*at, "o", color=style["color"], ms=5)
+            else:
+                prec, rec, _ = precision_recall_curve(y, p)
+                ax.plot(rec, prec, label=label, **style)
+        if kind == "roc":
+            ax.plot([0, 1], [0, 1], ls=":", color="grey", lw=1)
+            ax.set(xlabel="clean flagged (FPR)", ylabel="abuse caught (TPR)")
+        else:
+            ax.set(xlabel="recall", ylabel="precision", ylim=(0, 1.02))
+        ax.set_title(name, fontsize=9)
+        ax.legend(fontsize=7, loc="lower right" if kind == "roc" else "lower left")
+    what = "ROC" if kind == "roc" else "Precision-recall"
+    fig.suptitle(
+        f"{what}: {new_name} (blue, solid) vs served (orange, dashed); "
+        f"dots at threshold {threshold}",
+        fontsize=9,
+    )
+    _save(fig, path)
+
+
+def _histograms(path: Path, curves: Curves, new_name: str, threshold: float) -> None:
+    fig, axes = _grid(len(curves))
+    bins = np.linspace(0, 1, 26)
+    for ax, (name, (y, p)) in zip(axes.flat, curves.items(), strict=False):
+        ax.hist(p[y == 0], bins=bins, alpha=0.65, label="clean", color="#2a9d4b")
+        ax.hist(p[y == 1], bins=bins, alpha=0.65, label="abuse", color="#c0392b")
+        ax.axvline(threshold, color="black", ls="--", lw=1)
+        ax.set_title(name, fontsize=9)
+        ax.tick_params(labelsize=7)
+    axes.flat[0].legend(fontsize=7)
+    fig.suptitle(f"{new_name}: scores per class (dashed: threshold)", fontsize=9)
+    _save(fig, path)
 
 
 def _save(fig, path: Path) -> None:
@@ -121,91 +127,135 @@ def _save(fig, path: Path) -> None:
     _plt().close(fig)
 
 
-def _table(card: dict, threshold: float) -> list[list[str]]:
-    rows = [
-        ["data", "n", "ROC AUC", "AP", "precision", "recall", "F1", "clean flagged"]
+def _fmt(v: float | None, pct: bool = False) -> str:
+    if v is None:
+        return "–"
+    return f"{100 * v:.1f}%" if pct else f"{v:.3f}"
+
+
+def comparison_table(card: dict[str, Any]) -> list[list[str]]:
+    """One row per data set: the new model's figures beside the served model's."""
+    served = card.get("served_model") or {}
+    old_name = served.get("version", "served")
+    header = [
+        "data",
+        "n",
+        f"ROC AUC {card['version']}",
+        f"ROC AUC {old_name}",
+        f"clean flagged {card['version']}",
+        f"clean flagged {old_name}",
+        f"abuse caught {card['version']}",
+        f"abuse caught {old_name}",
     ]
-    sections = dict(card.get("held_out") or {})
-    if card.get("chat_eval"):
-        sections["chat_eval (hand-written, never trained on)"] = card["chat_eval"][
-            "all"
-        ]
-    for name, m in sections.items():
+    rows = [header]
+    sections = {
+        k: (v, (served.get("held_out") or {}).get(k))
+        for k, v in card["held_out"].items()
+    }
+    if card.get("dev"):
+        sections["dev_set (never trained on)"] = (
+            card["dev"]["all"],
+            (served.get("dev") or {}).get("all"),
+        )
+    for name, (m, o) in sections.items():
+        o = o or {}
         rows.append(
             [
                 name,
                 str(m["n"]),
                 _fmt(m.get("roc_auc")),
-                _fmt(m.get("average_precision")),
-                _fmt(m["precision"]),
-                _fmt(m["recall"]),
-                _fmt(m["f1"]),
-                _fmt(m["false_positive_rate"]),
+                _fmt(o.get("roc_auc")),
+                _fmt(m["false_positive_rate"], True),
+                _fmt(o.get("false_positive_rate"), True),
+                _fmt(m["recall"], True),
+                _fmt(o.get("recall"), True),
             ]
         )
     return rows
 
 
-def _fmt(v: float | None) -> str:
-    return "–" if v is None else f"{v:.3f}"
+def category_table(card: dict[str, Any]) -> list[list[str]]:
+    """Development set per category: share flagged by the new and the served model."""
+    if not card.get("dev"):
+        return []
+    served = ((card.get("served_model") or {}).get("dev") or {}).get("by_category", {})
+    rows = [["category", "label", "n", f"flagged {card['version']}", "flagged served"]]
+    for cat, m in card["dev"]["by_category"].items():
+        o = served.get(cat, {})
+        rows.append(
+            [
+                cat,
+                str(m["label"]),
+                str(m["n"]),
+                _fmt(m["flagged_share"], True),
+                _fmt(o.get("flagged_share"), True),
+            ]
+        )
+    return rows
 
 
-def _write_pages(out: Path, card: dict, threshold: float) -> None:
-    table = _table(card, threshold)
-    plots = [
-        (
-            "precision_recall.png",
-            "How many flags are right (precision) vs how much abuse is caught (recall).",
-        ),
-        ("roc.png", "Ranking quality: the closer to the top-left corner, the better."),
-        (
-            "confusion.png",
-            "Counts at the threshold: top-right = clean text wrongly flagged.",
-        ),
-        (
-            "histograms.png",
-            "Where scores fall: green should sit left of the line, red right.",
-        ),
+def _md(table: list[list[str]]) -> list[str]:
+    if not table:
+        return []
+    return [
+        "| " + " | ".join(table[0]) + " |",
+        "|" + "---|" * len(table[0]),
+        *("| " + " | ".join(r) + " |" for r in table[1:]),
+        "",
     ]
+
+
+def _html(table: list[list[str]]) -> str:
+    def cell(i: int, c: str) -> str:
+        tag = "th" if i == 0 else "td"
+        return f"<{tag}>{html.escape(c)}</{tag}>"
+
+    return (
+        "<table>"
+        + "".join(
+            "<tr>" + "".join(cell(i, c) for c in row) + "</tr>"
+            for i, row in enumerate(table)
+        )
+        + "</table>"
+    )
+
+
+PLOTS = [
+    ("roc.png", "Ranking quality per data set; dots mark the threshold."),
+    ("precision_recall.png", "How many flags are right vs how much abuse is caught."),
+    (
+        "histograms.png",
+        "Where the new model's scores fall: green left of the line, red right.",
+    ),
+]
+
+
+def _write_pages(out: Path, card: dict[str, Any], threshold: float) -> None:
+    tables = [comparison_table(card), category_table(card)]
     title = f"{card['version']} — model report"
-    md = [
-        f"# {title}",
-        "",
-        f"Threshold {threshold}; trained {card['created_at']} with "
-        f"scikit-learn {card['sklearn_version']}. Held-out parts were never trained on.",
-        "",
-    ]
-    md.append("| " + " | ".join(table[0]) + " |")
-    md.append("|" + "---|" * len(table[0]))
-    md += ["| " + " | ".join(r) + " |" for r in table[1:]]
-    md.append("")
-    for png, caption in plots:
+    intro = (
+        f"Threshold {threshold}; trained {card['created_at']} with scikit-learn "
+        f"{card['sklearn_version']}. Held-out parts and the development set were never "
+        "trained on; the served model is measured on the same rows."
+    )
+    md = [f"# {title}", "", intro, ""]
+    for table in tables:
+        md += _md(table)
+    for png, caption in PLOTS:
         md += [f"![{caption}]({png})", "", caption, ""]
     (out / "report.md").write_text("\n".join(md), encoding="utf-8")
-
-    cells = "".join(
-        "<tr>"
-        + "".join(
-            f"<t{'h' if i == 0 else 'd'}>{html.escape(c)}</t{'h' if i == 0 else 'd'}>"
-            for c in row
-        )
-        + "</tr>"
-        for i, row in enumerate(table)
-    )
     figures = "".join(
-        f'<figure><img src="{png}" alt="{html.escape(cap)}"><figcaption>{html.escape(cap)}'
-        "</figcaption></figure>"
-        for png, cap in plots
+        f'<figure><img src="{png}" alt="{html.escape(cap)}"><figcaption>'
+        f"{html.escape(cap)}</figcaption></figure>"
+        for png, cap in PLOTS
     )
     page = f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>
-<style>body{{font-family:sans-serif;max-width:980px;margin:2em auto;padding:0 1em}}
-table{{border-collapse:collapse}}td,th{{border:1px solid #ccc;padding:3px 8px;text-align:right}}
-td:first-child,th:first-child{{text-align:left}}figure{{display:inline-block;margin:1em}}
-figcaption{{font-size:90%;color:#444;max-width:420px}}</style></head><body>
-<h1>{html.escape(title)}</h1>
-<p>Threshold <b>{threshold}</b>. Trained {html.escape(card["created_at"])} with scikit-learn
-{html.escape(card["sklearn_version"])}. Held-out parts and the chat test set were never trained on.</p>
-<table>{cells}</table>{figures}</body></html>
+<style>body{{font-family:sans-serif;max-width:1150px;margin:2em auto;padding:0 1em}}
+table{{border-collapse:collapse;margin:1em 0}}td,th{{border:1px solid #ccc;padding:3px 8px;text-align:right}}
+td:first-child,th:first-child{{text-align:left}}figure{{margin:1em 0}}img{{max-width:100%}}
+figcaption{{font-size:90%;color:#444}}</style></head><body>
+<h1>{html.escape(title)}</h1><p>{html.escape(intro)}</p>
+{"".join(_html(t) for t in tables if t)}{figures}</body></html>
 """
     (out / "index.html").write_text(page, encoding="utf-8")

@@ -1,16 +1,15 @@
-"""Train a new immutable model version from one or more ``text,label`` CSV files.
+"""Train a new immutable model version: ``python -m train.train``.
 
-    python -m train.train                                # shared corpora + train/data/*.csv
-    python -m train.train --data a.csv --data b.csv=0.5  # your own files (optional weight)
+    python -m train.train                       # corpora (see --data-dir) + train/data/*.csv
+    python -m train.train --data-dir DIR        # corpora from DIR (or $CYBERSCAN_DATA_DIR)
+    python -m train.train --data a.csv --data b.csv=0.5   # only these files (optional weight)
 
-Each file is split into a stratified training part and a held-out part (fixed seed).
-Every file gets the same total sample weight times its ``=WEIGHT`` (default 1; the
-default run weights the shared corpora by ``SHARED_WEIGHTS``), split evenly between its
-two classes, so a large or skewed corpus cannot dominate.  The
-script cross-validates on the training parts, picks the operating point on the
-out-of-fold scores, shifts the intercept so that point sits at ``--target-threshold``
-(0.6, the app's ``BULLYING_THRESHOLD``), refits on all training parts, measures the
-held-out parts, and writes ``models/cyberscan-clf-vN.joblib`` + ``.json`` + a report.
+The run is a sequence of named stages (see :func:`run`): read the data, split every
+file into a training part and a held-out part, assemble one weighted training set,
+cross-validate, choose the operating point on the out-of-fold scores, fit the final
+model, measure it beside the served model (held-out parts and the development set),
+write ``models/cyberscan-clf-vN.joblib`` + ``.json``, and draw the report.  Nothing
+here changes the served model: ``python -m train.promote vN`` does that.
 """
 
 from __future__ import annotations
@@ -22,41 +21,67 @@ import subprocess
 import sys
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import scipy.sparse as sp
+import sklearn
+from sklearn.model_selection import StratifiedKFold, train_test_split
 
-from train.evaluate import (
+from config import current_classifier
+from cyberscan.detector.artifact import ArtifactError, existing_versions, save_artifact
+from cyberscan.detector.classifier import Detector
+from cyberscan.detector.features import normalize_text
+from cyberscan.detector.pipeline import DEFAULT_PARAMS, build_pipeline
+from train.data import (
+    DEV_SET,
+    OWN_DATA_DIR,
+    REPO_ROOT,
     DataError,
     LabelledData,
-    binary_metrics,
+    corpus_files,
+    display_path,
+    find_data_dir,
+    own_files,
     read_labelled_csv,
-    rounded,
 )
+from train.metrics import binary_metrics, chat_rates, rounded
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-SHARED_DATA = REPO_ROOT.parent / "shared" / "data"
-SHARED_CORPORA = (
-    "cyberbullying_tweets",
-    "davidson_hate_offensive",
-    "olid_offensive",
-    "kaggle_insults",
-)
-# Relative weights of the shared corpora in the default run (every file otherwise gets
-# the same total weight); chosen on an inner validation split of the training parts,
-# see docs/model.md "Experiments".
-SHARED_WEIGHTS: dict[str, float] = {
+DEFAULT_MODELS_DIR = REPO_ROOT / "models"
+# Hyperparameters of the default run, chosen on inner splits (docs/model.md).
+TRAIN_PARAMS: dict[str, Any] = {
+    "word_max_n": 3,
+    "negation": True,
+    "word_max_features": 200_000,
+    "C": 0.5,
+}
+# Relative total weight of each file (each file's weight is split evenly between its
+# two classes, so a large or skewed corpus cannot dominate).
+CORPUS_WEIGHTS: dict[str, float] = {
     "cyberbullying_tweets": 1.5,
     "davidson_hate_offensive": 2.0,
     "olid_offensive": 1.5,
     "kaggle_insults": 1.5,
+    "toxigen_implicit": 0.5,
 }
-OWN_DATA_DIR = REPO_ROOT / "train" / "data"
-CHAT_EVAL = REPO_ROOT / "train" / "eval" / "chat_eval.csv"
-DEFAULT_MODELS_DIR = REPO_ROOT / "models"
+OWN_WEIGHTS: dict[str, float] = {"chat_v2": 3.0}
+OWN_DEFAULT_WEIGHT = 1.0
+# Label alignment: inside a corpus, rows of these source categories get this share of
+# the weight they would otherwise have (their class keeps its total).  Davidson's
+# "offensive_language" and OLID's "OFF/UNT" hold undirected profanity, which is not
+# bullying in a chat; see docs/model.md "Label meanings".
+CATEGORY_WEIGHTS: dict[str, dict[str, float]] = {
+    "davidson_hate_offensive": {"offensive_language": 0.3},
+    "olid_offensive": {"OFF/UNT": 0.3},
+}
+UNIT_WEIGHT = 10_000.0
+# Domain adaptation ("frustratingly easy", Daume 2007): own chat rows get a second,
+# chat-only copy of their features, scaled by CHAT_COPY; the served weights are the
+# shared weights plus CHAT_COPY times the chat-only ones.  0 turns it off.
+CHAT_COPY = 1.0
 
 
 @dataclass
@@ -66,8 +91,30 @@ class Source:
     name: str
     data: LabelledData
     weight: float
+    own: bool
     train_idx: np.ndarray
     test_idx: np.ndarray
+
+
+@dataclass
+class TrainingSet:
+    """The training parts of every file, concatenated, with weights and file ids."""
+
+    texts: list[str]
+    labels: np.ndarray
+    weights: np.ndarray
+    groups: np.ndarray
+    chat: np.ndarray
+    normalized: list[str]
+
+
+@dataclass
+class Measurement:
+    """Held-out and development-set figures of one model (scores kept for plots)."""
+
+    held_out: dict[str, Any] = field(default_factory=dict)
+    dev: dict[str, Any] | None = None
+    curves: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
 
 
 class Progress:
@@ -98,18 +145,49 @@ class Progress:
         )
 
 
-def default_data_files() -> list[str]:
-    """Return the shared corpora (with their default weights) plus ``train/data/*.csv``.
-
-    Each entry is a ``PATH[=WEIGHT]`` spec like the ``--data`` option takes.
-    """
-    files = []
-    for name in SHARED_CORPORA:
-        path = str(SHARED_DATA / name / "train.csv")
-        weight = SHARED_WEIGHTS.get(name, 1.0)
-        files.append(path if weight == 1.0 else f"{path}={weight:g}")
-    files += [str(p) for p in sorted(OWN_DATA_DIR.glob("*.csv"))]
-    return files
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    """Return the command-line options."""
+    parser = argparse.ArgumentParser(
+        prog="python -m train.train",
+        description="Train a new cyberscan-clf-vN model from text,label CSV files.",
+    )
+    parser.add_argument(
+        "--data",
+        action="append",
+        metavar="PATH[=WEIGHT]",
+        help="train on these CSV files only (repeatable); default: the corpora + "
+        "train/data/*.csv",
+    )
+    parser.add_argument(
+        "--data-dir",
+        help="folder holding the corpora (default: $CYBERSCAN_DATA_DIR, else "
+        "../shared/data when it exists)",
+    )
+    parser.add_argument("--models-dir", default=str(DEFAULT_MODELS_DIR))
+    parser.add_argument(
+        "--version", type=int, help="version number (default: next free)"
+    )
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument(
+        "--holdout", type=float, default=0.2, help="held-out share per file"
+    )
+    parser.add_argument("--cv", type=int, default=3, help="CV folds (0 or 1 to skip)")
+    parser.add_argument("--target-threshold", type=float, default=0.6)
+    parser.add_argument(
+        "--max-fpr",
+        type=float,
+        default=0.03,
+        help="largest out-of-fold share of clean own chat flagged (per-file mean when "
+        "no own chat files are trained on)",
+    )
+    parser.add_argument("--C", type=float, default=None, help="inverse regularisation")
+    parser.add_argument(
+        "--dev-set", default=str(DEV_SET), help="development set to report ('' to skip)"
+    )
+    parser.add_argument(
+        "--no-report", action="store_true", help="skip the plots/report"
+    )
+    return parser.parse_args(argv)
 
 
 def parse_data_arg(value: str) -> tuple[str, float]:
@@ -131,12 +209,39 @@ def source_name(path: Path) -> str:
     return path.parent.name if path.stem == "train" else path.stem
 
 
+def is_own(path: Path) -> bool:
+    """True for the project's own chat files (``train/data/``)."""
+    return path.resolve().parent == OWN_DATA_DIR.resolve()
+
+
+def data_plan(args: argparse.Namespace, progress: Progress) -> list[tuple[Path, float]]:
+    """Stage 1a: which files to train on, each with its relative weight."""
+    if args.data:
+        return [(Path(p), w) for p, w in map(parse_data_arg, args.data)]
+    data_dir, origin = find_data_dir(args.data_dir)
+    plan: list[tuple[Path, float]] = []
+    if data_dir is None:
+        progress.info(
+            "no corpora found (no --data-dir, no $CYBERSCAN_DATA_DIR, no ../shared/data): "
+            "training on the committed own examples (train/data/*.csv) alone; get the "
+            "corpora with `python -m train.fetch_data --dest DIR`"
+        )
+    else:
+        progress.info(f"corpora from {data_dir} ({origin})")
+        plan += [
+            (p, CORPUS_WEIGHTS.get(p.parent.name, 1.0)) for p in corpus_files(data_dir)
+        ]
+    own = own_files()
+    if not own:
+        raise DataError(f"{OWN_DATA_DIR}: no *.csv files; the repository is incomplete")
+    plan += [(p, OWN_WEIGHTS.get(p.stem, OWN_DEFAULT_WEIGHT)) for p in own]
+    return plan
+
+
 def split_indices(
     labels: Sequence[int], holdout: float, seed: int
 ) -> tuple[np.ndarray, np.ndarray]:
     """Stratified train/held-out index split; tiny files are used for training only."""
-    from sklearn.model_selection import train_test_split
-
     y = np.asarray(labels)
     idx = np.arange(len(y))
     counts = np.bincount(y, minlength=2)
@@ -146,47 +251,170 @@ def split_indices(
     return np.sort(tr), np.sort(te)
 
 
-def sample_weights(labels: np.ndarray, file_weight: float, unit: float) -> np.ndarray:
-    """Give a file ``unit * file_weight`` total weight, half to each class."""
+def load_sources(
+    plan: list[tuple[Path, float]], holdout: float, seed: int, progress: Progress
+) -> list[Source]:
+    """Stage 1b: read and validate every file and split it (stratified, fixed seed)."""
+    sources = []
+    for path, weight in plan:
+        data = read_labelled_csv(path)
+        tr, te = split_indices(data.labels, holdout, seed)
+        sources.append(Source(source_name(path), data, weight, is_own(path), tr, te))
+        progress.info(
+            f"{display_path(path)}: {len(data.labels)} rows, {sum(data.labels)} positive, "
+            f"weight {weight:g}, {len(tr)} train / {len(te)} held out"
+        )
+    names = [s.name for s in sources]
+    if len(set(names)) != len(names):
+        for i, s in enumerate(sources):
+            s.name = f"{i}:{s.name}"
+    return sources
+
+
+def row_weights(
+    source: Source, labels: np.ndarray, categories: list[str]
+) -> np.ndarray:
+    """Give a file ``UNIT_WEIGHT * weight`` in total, half to each class.
+
+    Within a class, rows of a category in ``CATEGORY_WEIGHTS`` get a smaller share.
+    """
+    scale = CATEGORY_WEIGHTS.get(source.name, {})
+    share = np.array([scale.get(c, 1.0) for c in categories], dtype=float)
     w = np.zeros(len(labels), dtype=float)
     for cls in (0, 1):
         mask = labels == cls
         if mask.any():
-            w[mask] = unit * file_weight / (2 * mask.sum())
+            w[mask] = UNIT_WEIGHT * source.weight / 2 * share[mask] / share[mask].sum()
     return w
 
 
-def _git(*args: str) -> str:
-    return subprocess.run(
-        ["git", *args],
-        cwd=REPO_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=10,
-        check=True,
-    ).stdout.strip()
+def training_set(sources: list[Source]) -> TrainingSet:
+    """Stage 2: concatenate the training parts with their sample weights; normalise."""
+    texts: list[str] = []
+    labels, weights, groups = [], [], []
+    for gi, s in enumerate(sources):
+        y = np.asarray(s.data.labels)[s.train_idx]
+        texts += [s.data.texts[i] for i in s.train_idx]
+        labels.append(y)
+        weights.append(row_weights(s, y, [s.data.categories[i] for i in s.train_idx]))
+        groups.append(np.full(len(y), gi))
+    group = np.concatenate(groups)
+    own = [i for i, s in enumerate(sources) if s.own]
+    ts = TrainingSet(
+        texts,
+        np.concatenate(labels),
+        np.concatenate(weights),
+        group,
+        np.isin(group, own),
+        [normalize_text(t) for t in texts],
+    )
+    if len(set(ts.labels.tolist())) < 2:
+        raise DataError(
+            "the training parts hold only one class; add files with both labels"
+        )
+    return ts
 
 
-def git_commit() -> str | None:
-    """Return the HEAD commit of the training code (with ``-dirty``), or None."""
-    try:
-        head = _git("rev-parse", "HEAD")
-        dirty = _git("status", "--porcelain", "--", "train", "cyberscan/detector")
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return head + ("-dirty" if dirty else "") if head else None
+def fit_pipeline(
+    normalized: list[str],
+    y: np.ndarray,
+    w: np.ndarray,
+    params: dict[str, Any],
+    chat: np.ndarray,
+    chat_copy: float,
+):
+    """Fit ``build_pipeline(**params)`` on already-normalised texts with sample weights.
+
+    The normalising step is stateless, so texts are normalised once per run and every
+    fit starts at the features.  With ``chat_copy`` and some chat rows, the classifier
+    is fitted on the features plus a chat-only copy and the two weight vectors are
+    folded into one, so the artifact is an ordinary pipeline (see ``CHAT_COPY``).
+    """
+    model = build_pipeline(**params)
+    steps = model.named_steps
+    x = steps["features"].fit_transform(normalized)
+    z = steps["nb"].fit(x, y, sample_weight=w).transform(x)
+    if not chat_copy or not chat.any() or chat.all():
+        steps["clf"].fit(z, y, sample_weight=w)
+        return model
+    augmented = sp.hstack([z, sp.diags(chat * chat_copy) @ z]).tocsr()
+    clf = steps["clf"].fit(augmented, y, sample_weight=w)
+    n = z.shape[1]
+    clf.coef_ = clf.coef_[:, :n] + chat_copy * clf.coef_[:, n:]
+    clf.n_features_in_ = n
+    return model
+
+
+def predict_normalized(model: Any, normalized: list[str]) -> np.ndarray:
+    """``predict_proba[:, 1]`` of a fitted pipeline for already-normalised texts."""
+    steps = model.named_steps
+    z = steps["nb"].transform(steps["features"].transform(normalized))
+    return steps["clf"].predict_proba(z)[:, 1]
+
+
+def cross_validate(
+    ts: TrainingSet, params: dict[str, Any], folds: int, seed: int, progress: Progress
+) -> tuple[np.ndarray | None, dict[str, Any]]:
+    """Stage 3: out-of-fold scores of every training text (stratified by file and label)."""
+    strata = ts.groups * 2 + ts.labels
+    counts = np.bincount(strata)
+    n_folds = min(folds, int(counts[counts > 0].min()))
+    if folds < 2 or n_folds < 2:
+        progress.info("skipped (--cv < 2 or too few rows)")
+        return None, {"folds": 0}
+    oof = np.zeros(len(ts.texts))
+    rows = []
+    skf = StratifiedKFold(n_splits=n_folds, shuffle=True, random_state=seed)
+    for k, (a, b) in enumerate(skf.split(np.zeros(len(strata)), strata), start=1):
+        model = fit_pipeline(
+            [ts.normalized[i] for i in a],
+            ts.labels[a],
+            ts.weights[a],
+            params,
+            ts.chat[a],
+            CHAT_COPY,
+        )
+        oof[b] = predict_normalized(model, [ts.normalized[i] for i in b])
+        rows.append(binary_metrics(ts.labels[b], oof[b], 0.5))
+        progress.info(f"fold {k}/{n_folds}: ROC AUC {rows[-1]['roc_auc']:.4f}")
+    summary: dict[str, Any] = {"folds": n_folds}
+    for key in ("roc_auc", "average_precision"):
+        vals = [r[key] for r in rows if r[key] is not None]
+        summary[key] = {"mean": float(np.mean(vals)), "std": float(np.std(vals))}
+    return oof, summary
 
 
 def choose_threshold(
-    scores: np.ndarray, labels: np.ndarray, groups: np.ndarray, max_fpr: float
+    scores: np.ndarray,
+    labels: np.ndarray,
+    groups: np.ndarray,
+    chat_groups: Sequence[int],
+    max_fpr: float,
 ) -> tuple[float, dict[str, Any]]:
-    """Pick the raw-probability threshold that maximises the mean per-file F1.
+    """Stage 4: pick the raw-probability threshold on out-of-fold scores.
 
-    Only thresholds whose weighted false-positive rate (each file's negatives weighted
-    equally) stays within ``max_fpr`` are considered, because a false flag blocks a
-    person.  Returns the threshold and a summary of the choice.
+    With own chat files: the lowest threshold (most abuse caught) whose share of clean
+    chat flagged stays within ``max_fpr``.  Without: the threshold that maximises the
+    mean per-file F1 while the mean per-file false-positive rate stays within it.
     """
     grid = np.round(np.arange(0.05, 0.951, 0.01), 4)
+    if len(chat_groups):
+        chat = np.isin(groups, list(chat_groups))
+        y, s = labels[chat], scores[chat]
+        for t in grid:
+            fpr = float(np.mean(s[y == 0] >= t)) if (y == 0).any() else 0.0
+            if fpr <= max_fpr:
+                recall = float(np.mean(s[y == 1] >= t)) if (y == 1).any() else 0.0
+                return float(t), {
+                    "rule": f"lowest threshold with out-of-fold own-chat clean flagged <= {max_fpr}",
+                    "raw_threshold": float(t),
+                    "oof_chat_clean_flagged": fpr,
+                    "oof_chat_abuse_caught": recall,
+                }
+        return float(grid[-1]), {
+            "rule": "no threshold met the rule",
+            "raw_threshold": float(grid[-1]),
+        }
     best: tuple[float, float, float] | None = None
     fallback: tuple[float, float, float] | None = None
     for t in grid:
@@ -218,60 +446,180 @@ def logit(p: float) -> float:
     return math.log(p / (1.0 - p))
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run the training CLI; return the process exit code."""
-    parser = argparse.ArgumentParser(
-        prog="python -m train.train",
-        description="Train a new cyberscan-clf-vN model from text,label CSV files.",
+def fit_final(
+    ts: TrainingSet,
+    params: dict[str, Any],
+    raw_t: float,
+    target: float,
+    progress: Progress,
+) -> tuple[Any, float]:
+    """Stage 5: fit on all training parts; shift the intercept so ``raw_t`` sits at ``target``."""
+    model = fit_pipeline(
+        ts.normalized, ts.labels, ts.weights, params, ts.chat, CHAT_COPY
     )
-    parser.add_argument(
-        "--data",
-        action="append",
-        metavar="PATH[=WEIGHT]",
-        help="training CSV (repeatable); default: the four shared corpora + train/data/*.csv",
+    shift = logit(target) - logit(raw_t)
+    model.named_steps["clf"].intercept_ = model.named_steps["clf"].intercept_ + shift
+    blocks = dict(model.named_steps["features"].transformer_list)
+    for vectorizer in blocks.values():
+        # numpy ints in a 200k-entry dict make the pickle 2x larger and ~6x slower
+        # to load (every server start); plain ints index the same columns.
+        vectorizer.vocabulary_ = {t: int(j) for t, j in vectorizer.vocabulary_.items()}
+    progress.info(
+        f"{len(blocks['word'].vocabulary_)} word + {len(blocks['char'].vocabulary_)} "
+        f"char features; intercept shifted by {shift:+.4f}"
     )
-    parser.add_argument("--models-dir", default=str(DEFAULT_MODELS_DIR))
-    parser.add_argument(
-        "--version", type=int, help="version number (default: next free)"
-    )
-    parser.add_argument("--seed", type=int, default=42)
-    parser.add_argument(
-        "--holdout", type=float, default=0.2, help="held-out share per file"
-    )
-    parser.add_argument("--cv", type=int, default=5, help="CV folds (0 or 1 to skip)")
-    parser.add_argument("--target-threshold", type=float, default=0.6)
-    parser.add_argument("--max-fpr", type=float, default=0.10)
-    parser.add_argument("--C", type=float, default=None, help="inverse regularisation")
-    parser.add_argument(
-        "--chat-eval", default=str(CHAT_EVAL), help="extra test CSV ('' to skip)"
-    )
-    parser.add_argument(
-        "--no-report", action="store_true", help="skip the plots/report"
-    )
-    args = parser.parse_args(argv)
+    return model, shift
+
+
+def measure(
+    detector: Detector,
+    sources: list[Source],
+    dev: LabelledData | None,
+    threshold: float,
+    progress: Progress,
+) -> Measurement:
+    """Stage 6: score the held-out part of every file and the development set."""
+    result = Measurement()
+    for s in sources:
+        if len(s.test_idx) == 0:
+            continue
+        y = np.asarray(s.data.labels)[s.test_idx]
+        verdicts = detector.score_batch([s.data.texts[i] for i in s.test_idx])
+        p = np.array([v.probability for v in verdicts])
+        result.held_out[s.name] = r = binary_metrics(y, p, threshold)
+        result.curves[s.name] = (y, p)
+        progress.info(
+            f"{detector.version} {s.name}: n={r['n']} ROC AUC {_fmt(r['roc_auc'])} "
+            f"P {r['precision']:.3f} R {r['recall']:.3f} FPR {r['false_positive_rate']:.3f}"
+        )
+    if dev is not None:
+        p = np.array([v.probability for v in detector.score_batch(dev.texts)])
+        result.dev = {
+            "all": binary_metrics(dev.labels, p, threshold),
+            **chat_rates(dev.labels, p, dev.categories, threshold),
+        }
+        result.curves["dev_set"] = (np.asarray(dev.labels), p)
+        progress.info(
+            f"{detector.version} dev set: clean flagged {result.dev['clean_flagged']:.3f}, "
+            f"abuse caught {result.dev['abuse_caught']:.3f} (n={len(dev.labels)})"
+        )
+    return result
+
+
+def _fmt(v: float | None) -> str:
+    return "–" if v is None else f"{v:.4f}"
+
+
+def served_detector(progress: Progress) -> Detector | None:
+    """The model ``models/CURRENT`` names, to measure beside the new one (None if absent)."""
+    path = current_classifier()
+    if not path:
+        return None
     try:
-        return run(args)
-    except DataError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("error: interrupted", file=sys.stderr)
-        return 130
+        return Detector.from_path(path)
+    except ArtifactError as exc:
+        progress.info(f"served model not compared: {exc}")
+        return None
+
+
+def git_commit() -> str | None:
+    """Return the HEAD commit of the training code (with ``-dirty``), or None."""
+    try:
+        head = _git("rev-parse", "HEAD")
+        dirty = _git("status", "--porcelain", "--", "train", "cyberscan/detector")
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return head + ("-dirty" if dirty else "") if head else None
+
+
+def _git(*args: str) -> str:
+    return subprocess.run(
+        ["git", *args],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=10,
+        check=True,
+    ).stdout.strip()
+
+
+def model_card(
+    args: argparse.Namespace,
+    sources: list[Source],
+    dev: LabelledData | None,
+    params: dict[str, Any],
+    model: Any,
+    cv: dict[str, Any],
+    choice: dict[str, Any],
+    new: Measurement,
+    served: tuple[str, Measurement] | None,
+) -> dict[str, Any]:
+    """Stage 7a: the machine-readable model card (the artifact's JSON sidecar)."""
+    blocks = dict(model.named_steps["features"].transformer_list)
+    return {
+        "name": "cyberscan-clf",
+        "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "python_version": platform.python_version(),
+        "sklearn_version": sklearn.__version__,
+        "numpy_version": np.__version__,
+        "git_commit": git_commit(),
+        "label_names": {"0": "clean", "1": "bullying"},
+        "threshold": args.target_threshold,
+        "threshold_choice": choice,
+        "data": [
+            {
+                "name": s.name,
+                "path": display_path(s.data.path),
+                "sha256": s.data.sha256,
+                "rows": len(s.data.labels),
+                "positives": int(sum(s.data.labels)),
+                "weight": s.weight,
+                "category_weights": CATEGORY_WEIGHTS.get(s.name, {}),
+                "train_rows": int(len(s.train_idx)),
+                "held_out_rows": int(len(s.test_idx)),
+            }
+            for s in sources
+        ],
+        "dev_set": None
+        if dev is None
+        else {
+            "path": display_path(dev.path),
+            "sha256": dev.sha256,
+            "rows": len(dev.labels),
+        },
+        "split": {
+            "holdout": args.holdout,
+            "seed": args.seed,
+            "stratified_per_file": True,
+        },
+        "hyperparameters": params,
+        "training": {
+            "corpus_weights": CORPUS_WEIGHTS,
+            "own_weights": OWN_WEIGHTS,
+            "category_weights": CATEGORY_WEIGHTS,
+            "chat_copy": CHAT_COPY,
+            "unit_weight": UNIT_WEIGHT,
+        },
+        "features": {
+            "word_ngrams": len(blocks["word"].vocabulary_),
+            "char_ngrams": len(blocks["char"].vocabulary_),
+        },
+        "cv": cv,
+        "held_out": new.held_out,
+        "dev": new.dev,
+        "served_model": None
+        if served is None
+        else {
+            "version": served[0],
+            "held_out": served[1].held_out,
+            "dev": served[1].dev,
+        },
+        "trust": "joblib pickle: load only artifacts produced by this repository's train/",
+    }
 
 
 def run(args: argparse.Namespace) -> int:
-    """Train, evaluate and write a new artifact; see :func:`main` for the options."""
-    import sklearn
-    from sklearn.model_selection import StratifiedKFold
-
-    from cyberscan.detector.artifact import (
-        ArtifactError,
-        existing_versions,
-        save_artifact,
-    )
-    from cyberscan.detector.classifier import Detector
-    from cyberscan.detector.pipeline import DEFAULT_PARAMS, build_pipeline
-
+    """Train, measure and write a new artifact; see :func:`parse_args` for the options."""
     if not 0.0 < args.target_threshold < 1.0:
         raise DataError(
             f"--target-threshold must be in (0, 1), got {args.target_threshold}"
@@ -281,192 +629,73 @@ def run(args: argparse.Namespace) -> int:
     models_dir = Path(args.models_dir)
     if args.version is not None and args.version in existing_versions(models_dir):
         raise DataError(f"version v{args.version} already exists in {models_dir}")
-    params = dict(DEFAULT_PARAMS, random_state=args.seed)
+    params = {**DEFAULT_PARAMS, **TRAIN_PARAMS, "random_state": args.seed}
     if args.C is not None:
         params["C"] = args.C
-    do_cv = args.cv >= 2
-    progress = Progress(7)
+    progress = Progress(8)
 
-    progress.stage("reading and validating data")
-    sources: list[Source] = []
-    for spec in args.data or default_data_files():
-        path, weight = parse_data_arg(spec)
-        data = read_labelled_csv(path)
-        tr, te = split_indices(data.labels, args.holdout, args.seed)
-        sources.append(Source(source_name(Path(path)), data, weight, tr, te))
-        progress.info(
-            f"{path}: {len(data.labels)} rows, {sum(data.labels)} positive, "
-            f"weight {weight:g}, {len(tr)} train / {len(te)} held out"
-        )
-    names = [s.name for s in sources]
-    if len(set(names)) != len(names):
-        for i, s in enumerate(sources):
-            s.name = f"{i}:{s.name}"
+    progress.stage("reading and splitting the data")
+    sources = load_sources(data_plan(args, progress), args.holdout, args.seed, progress)
+    dev = (
+        read_labelled_csv(args.dev_set, require_both_classes=False)
+        if args.dev_set
+        else None
+    )
     progress.done()
 
     progress.stage("assembling the weighted training set")
-    texts: list[str] = []
-    labels: list[int] = []
-    weights: list[float] = []
-    groups: list[int] = []
-    for gi, s in enumerate(sources):
-        y = np.asarray(s.data.labels)[s.train_idx]
-        texts += [s.data.texts[i] for i in s.train_idx]
-        labels += y.tolist()
-        weights += sample_weights(y, s.weight, 10_000.0).tolist()
-        groups += [gi] * len(y)
-    y_all = np.asarray(labels)
-    w_all = np.asarray(weights)
-    g_all = np.asarray(groups)
-    if len(set(labels)) < 2:
-        raise DataError(
-            "the training parts hold only one class; add files with both labels"
-        )
-    progress.info(f"{len(texts)} training texts from {len(sources)} file(s)")
+    ts = training_set(sources)
+    progress.info(f"{len(ts.texts)} training texts from {len(sources)} file(s)")
     progress.done()
 
-    cv_summary: dict[str, Any] = {"folds": 0}
-    strata = g_all * 2 + y_all
-    n_folds = min(args.cv, int(np.bincount(strata)[np.bincount(strata) > 0].min()))
-    if do_cv and n_folds >= 2:
-        progress.stage(f"{n_folds}-fold cross-validation on the training parts")
-        oof = np.zeros(len(texts))
-        fold_rows = []
-        skf = StratifiedKFold(n_splits=n_folds, shuffle=True, random_state=args.seed)
-        for k, (a, b) in enumerate(skf.split(np.zeros(len(strata)), strata), start=1):
-            model = build_pipeline(**params)
-            model.fit(
-                [texts[i] for i in a],
-                y_all[a],
-                nb__sample_weight=w_all[a],
-                clf__sample_weight=w_all[a],
-            )
-            oof[b] = model.predict_proba([texts[i] for i in b])[:, 1]
-            fold_rows.append(binary_metrics(y_all[b], oof[b], 0.5))
-            progress.info(f"fold {k}/{n_folds}: ROC AUC {fold_rows[-1]['roc_auc']:.4f}")
-        raw_t, choice = choose_threshold(oof, y_all, g_all, args.max_fpr)
-        cv_summary = {"folds": n_folds}
-        for key in ("roc_auc", "average_precision"):
-            vals = [r[key] for r in fold_rows if r[key] is not None]
-            cv_summary[key] = {"mean": float(np.mean(vals)), "std": float(np.std(vals))}
-        per_file = {}
-        for gi, s in enumerate(sources):
-            m = g_all == gi
-            per_file[s.name] = binary_metrics(y_all[m], oof[m], raw_t)
-        cv_summary["out_of_fold_at_threshold"] = per_file
-        progress.info(
-            f"ROC AUC {cv_summary['roc_auc']['mean']:.4f} ± {cv_summary['roc_auc']['std']:.4f};"
-            f" chosen raw threshold {raw_t:.2f}"
+    progress.stage("cross-validating on the training parts")
+    oof, cv = cross_validate(ts, params, args.cv, args.seed, progress)
+    progress.done()
+
+    progress.stage("choosing the operating point")
+    if oof is None:
+        raw_t, choice = (
+            0.5,
+            {"rule": "no cross-validation: raw threshold 0.5", "raw_threshold": 0.5},
         )
-        progress.done()
     else:
-        progress.stage("cross-validation skipped (--cv < 2 or too few rows)")
-        raw_t = 0.5
-        choice = {
-            "rule": "no cross-validation: raw threshold 0.5",
-            "raw_threshold": 0.5,
+        chat_groups = [i for i, s in enumerate(sources) if s.own]
+        raw_t, choice = choose_threshold(
+            oof, ts.labels, ts.groups, chat_groups, args.max_fpr
+        )
+        cv["out_of_fold_at_threshold"] = {
+            s.name: binary_metrics(
+                ts.labels[ts.groups == i], oof[ts.groups == i], raw_t
+            )
+            for i, s in enumerate(sources)
         }
-        progress.done()
+    progress.info(f"{choice['rule']}: raw threshold {raw_t:.2f}")
+    progress.done()
 
     progress.stage("fitting the final model on all training parts")
-    model = build_pipeline(**params)
-    model.fit(texts, y_all, nb__sample_weight=w_all, clf__sample_weight=w_all)
-    shift = logit(args.target_threshold) - logit(raw_t)
-    model.named_steps["clf"].intercept_ = model.named_steps["clf"].intercept_ + shift
-    n_word = len(model.named_steps["features"].transformer_list[0][1].vocabulary_)
-    n_char = len(model.named_steps["features"].transformer_list[1][1].vocabulary_)
-    progress.info(
-        f"{n_word} word + {n_char} char features; intercept shifted by {shift:+.4f}"
-    )
+    model, shift = fit_final(ts, params, raw_t, args.target_threshold, progress)
+    choice["intercept_shift"] = shift
     progress.done()
 
-    progress.stage("measuring the held-out parts")
-    detector = Detector(
-        model, {"version": "unsaved", "threshold": args.target_threshold}
+    progress.stage("measuring the new and the served model on the same data")
+    new = measure(
+        Detector(model, {"version": "new", "threshold": args.target_threshold}),
+        sources,
+        dev,
+        args.target_threshold,
+        progress,
     )
-    held_out: dict[str, Any] = {}
-    curves: dict[str, tuple[np.ndarray, np.ndarray]] = {}
-    for s in sources:
-        if len(s.test_idx) == 0:
-            continue
-        y = np.asarray(s.data.labels)[s.test_idx]
-        p = np.array([detector.probability(s.data.texts[i]) for i in s.test_idx])
-        held_out[s.name] = binary_metrics(y, p, args.target_threshold)
-        curves[s.name] = (y, p)
-        r = held_out[s.name]
-        progress.info(
-            f"{s.name}: n={r['n']} ROC AUC {r['roc_auc']:.4f} AP {r['average_precision']:.4f} "
-            f"P {r['precision']:.3f} R {r['recall']:.3f} F1 {r['f1']:.3f} "
-            f"FPR {r['false_positive_rate']:.3f}"
-        )
-    chat: dict[str, Any] | None = None
-    if args.chat_eval and Path(args.chat_eval).is_file():
-        ev = read_labelled_csv(args.chat_eval, require_both_classes=False)
-        p = np.array([detector.probability(t) for t in ev.texts])
-        chat = {
-            "file": str(Path(args.chat_eval).resolve().relative_to(REPO_ROOT))
-            if Path(args.chat_eval).resolve().is_relative_to(REPO_ROOT)
-            else str(args.chat_eval),
-            "sha256": ev.sha256,
-            "all": binary_metrics(ev.labels, p, args.target_threshold),
-            "by_category": {},
-        }
-        for cat in sorted(set(ev.categories)):
-            idx = [i for i, c in enumerate(ev.categories) if c == cat]
-            chat["by_category"][cat] = binary_metrics(
-                [ev.labels[i] for i in idx], p[idx], args.target_threshold
-            )
-        curves["chat_eval"] = (np.asarray(ev.labels), p)
-        clean = [i for i, lab in enumerate(ev.labels) if lab == 0]
-        abuse = [i for i, lab in enumerate(ev.labels) if lab == 1]
-        chat["clean_flag_rate"] = (
-            float(np.mean(p[clean] >= args.target_threshold)) if clean else None
-        )
-        chat["abuse_recall"] = (
-            float(np.mean(p[abuse] >= args.target_threshold)) if abuse else None
-        )
-        progress.info(
-            f"chat_eval: clean flagged {chat['clean_flag_rate']:.3f}, "
-            f"abuse caught {chat['abuse_recall']:.3f} (n={len(ev.labels)})"
+    served_model = served_detector(progress)
+    served = None
+    if served_model is not None:
+        served = (
+            served_model.version,
+            measure(served_model, sources, dev, args.target_threshold, progress),
         )
     progress.done()
 
     progress.stage("writing the artifact and model card")
-    card = {
-        "name": "cyberscan-clf",
-        "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "python_version": platform.python_version(),
-        "sklearn_version": sklearn.__version__,
-        "numpy_version": np.__version__,
-        "git_commit": git_commit(),
-        "label_names": {"0": "clean", "1": "bullying"},
-        "threshold": args.target_threshold,
-        "threshold_choice": {**choice, "intercept_shift": shift},
-        "data": [
-            {
-                "name": s.name,
-                "path": _display_path(s.data.path),
-                "sha256": s.data.sha256,
-                "rows": len(s.data.labels),
-                "positives": int(sum(s.data.labels)),
-                "weight": s.weight,
-                "train_rows": int(len(s.train_idx)),
-                "held_out_rows": int(len(s.test_idx)),
-            }
-            for s in sources
-        ],
-        "split": {
-            "holdout": args.holdout,
-            "seed": args.seed,
-            "stratified_per_file": True,
-        },
-        "hyperparameters": params,
-        "features": {"word_ngrams": n_word, "char_ngrams": n_char},
-        "cv": cv_summary,
-        "held_out": held_out,
-        "chat_eval": chat,
-        "trust": "joblib pickle: load only artifacts produced by this repository's train/",
-    }
+    card = model_card(args, sources, dev, params, model, cv, choice, new, served)
     try:
         model_path, card_path = save_artifact(
             model, models_dir, rounded(card, 6), args.version
@@ -474,7 +703,9 @@ def run(args: argparse.Namespace) -> int:
     except ArtifactError as exc:
         raise DataError(str(exc)) from None
     progress.info(f"wrote {model_path} ({model_path.stat().st_size / 1e6:.2f} MB)")
-    progress.info(f"wrote {card_path}")
+    progress.info(
+        f"wrote {card_path}; serve it with `python -m train.promote {model_path.stem.rsplit('-', 1)[1]}`"
+    )
     progress.done()
 
     progress.stage("drawing the report")
@@ -483,18 +714,26 @@ def run(args: argparse.Namespace) -> int:
     else:
         from train.report import write_report
 
-        report_dir = write_report(model_path, card_path, curves, args.target_threshold)
-        progress.info(f"wrote {report_dir}/index.html")
+        served_curves = None if served is None else (served[0], served[1].curves)
+        out = write_report(
+            model_path, card_path, new.curves, served_curves, args.target_threshold
+        )
+        progress.info(f"wrote {out}/index.html")
     progress.done()
     return 0
 
 
-def _display_path(path: Path) -> str:
-    resolved = path.resolve()
-    for base, prefix in ((REPO_ROOT, ""), (REPO_ROOT.parent, "../")):
-        if resolved.is_relative_to(base):
-            return prefix + str(resolved.relative_to(base))
-    return str(path)
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the training CLI; return the process exit code."""
+    args = parse_args(argv)
+    try:
+        return run(args)
+    except DataError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("error: interrupted", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

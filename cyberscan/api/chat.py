@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask import jsonify
 from flask_jwt_extended import current_user, jwt_required
 from flask_smorest import Blueprint
 
-from cyberscan.live import presence
 from cyberscan.models import Message
 from cyberscan.schemas.common import page_of
 from cyberscan.schemas.message import (
@@ -19,7 +19,8 @@ from cyberscan.schemas.message import (
     MessageSchema,
     OnlineUserSchema,
 )
-from cyberscan.services import messaging, moderation
+from cyberscan.schemas.people import MessageIdSchema, OnlineQuerySchema
+from cyberscan.services import contacts, messaging, moderation
 from cyberscan.services.pagination import Page
 
 bp = Blueprint(
@@ -55,10 +56,22 @@ def list_conversations() -> list[dict[str, Any]]:
 
 @bp.get("/online-users")
 @jwt_required()
+@bp.arguments(OnlineQuerySchema, location="query")
 @bp.response(200, OnlineUserSchema(many=True))
-def list_online_users() -> list[dict[str, Any]]:
-    """Every other active user and whether they are online."""
-    return presence.online_users(current_user)
+def list_online_users(query: dict[str, Any]) -> Any:
+    """The caller's contacts and whether each is online; `?limit=` pages them."""
+    found = contacts.online_users(current_user, **query)
+    if isinstance(found, Page):
+        return jsonify(page_of(OnlineUserSchema)().dump(found))
+    return found
+
+
+@bp.delete("/messages/<string:message_id>")
+@jwt_required()
+@bp.response(200, MessageIdSchema)
+def unsend_message(message_id: str) -> Message:
+    """The sender unsends a message: gone for both; both get `message_deleted`."""
+    return messaging.unsend(current_user, message_id)
 
 
 @bp.get("/bullying-report")

@@ -11,6 +11,7 @@ from werkzeug.http import HTTP_STATUS_CODES
 
 from cyberscan.errors import CyberscanError
 from cyberscan.extensions import db, jwt
+from cyberscan.services.auth import APPEAL_ONLY
 
 ERROR_CODES = {
     400: "bad_request",
@@ -116,6 +117,11 @@ def register_jwt_errors() -> None:
     @jwt.revoked_token_loader
     def revoked_token(header: dict, payload: dict):  # noqa: ANN202
         return error_response(401, "unauthorized", "The token has been revoked.")
+
+    @jwt.token_verification_failed_loader
+    def wrong_scope(header: dict, payload: dict):  # noqa: ANN202
+        # The one token that fails verification: an appeal token off its two endpoints.
+        return error_response(401, "unauthorized", APPEAL_ONLY)
 
     @jwt.needs_fresh_token_loader
     def not_fresh(header: dict, payload: dict):  # noqa: ANN202

@@ -1,6 +1,7 @@
 """Cyberbullying detector: loads the trained artifact once and scores texts.
 
-``init_app`` verifies and compiles the artifact named by ``CLASSIFIER_PATH`` and stores
+``init_app`` verifies and compiles the artifact named by ``CLASSIFIER_PATH`` (by default
+the version ``models/CURRENT`` names, see ``config.current_classifier``) and stores
 a :class:`Detector` in ``app.extensions["detector"]``.  Thresholds (``BULLYING_THRESHOLD``)
 are applied by the caller, never here.
 """
@@ -54,7 +55,9 @@ def init_app(app: Any) -> None:
     path = app.config.get("CLASSIFIER_PATH")
     if not path:
         raise ArtifactError(
-            "CLASSIFIER_PATH is not configured; point it at a .joblib artifact."
+            "No model to serve: models/CURRENT is missing or does not name a version "
+            "and CLASSIFIER_PATH is not set; run `python -m train.promote vN` or set "
+            "CLASSIFIER_PATH to a models/cyberscan-clf-vN.joblib."
         )
     app.extensions["detector"] = load_detector(path)
 

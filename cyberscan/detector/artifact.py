@@ -69,17 +69,6 @@ def next_version(models_dir: str | Path) -> int:
     return (versions[-1] + 1) if versions else 1
 
 
-def latest_artifact(models_dir: str | Path) -> Path | None:
-    """Return the path of the highest-numbered ``.joblib`` artifact, or None."""
-    folder = Path(models_dir)
-    versions = [
-        v
-        for v in existing_versions(folder)
-        if (folder / f"{version_name(v)}.joblib").is_file()
-    ]
-    return folder / f"{version_name(versions[-1])}.joblib" if versions else None
-
-
 def save_artifact(
     pipeline: Any,
     models_dir: str | Path,

@@ -88,6 +88,31 @@ _SPACED_OR_RUN = re.compile(
     r"(?<![\w*])[a-z][ .\-_*][a-z][ .\-_*][a-z]|([^\w\s])\1"
 ).search
 _SPACES = re.compile(r"\s+")
+# Invisible characters that split a word without showing: zero-width space/joiners,
+# word joiner, BOM, soft hyphen, Mongolian vowel separator, invisible operators.
+_INVISIBLE = dict.fromkeys(
+    map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad\u180e\u2061\u2062\u2063\u2064"),
+    None,
+)
+# Cyrillic and Greek letters that look like Latin ones.  A word is
+# only rewritten when every letter in it is Latin or one of these, so real Russian or
+# Greek words ("привет") stay as written while "іdіot" with Cyrillic i becomes "idiot".
+HOMOGLYPHS: dict[str, str] = {
+    "а": "a", "в": "b", "е": "e", "ё": "e", "к": "k", "м": "m", "н": "h", "о": "o",
+    "р": "p", "с": "c", "т": "t", "у": "y", "х": "x", "і": "i", "ї": "i", "ј": "j",
+    "ѕ": "s", "ԁ": "d", "ԛ": "q", "ԝ": "w", "һ": "h", "ӏ": "l", "ɡ": "g", "ɑ": "a",
+    "α": "a", "β": "b", "ε": "e", "η": "n", "ι": "i", "κ": "k", "ν": "v", "ο": "o",
+    "ρ": "p", "τ": "t", "υ": "u", "χ": "x", "ω": "w", "ѵ": "v", "ᴄ": "c", "ᴏ": "o",
+    "А": "a", "В": "b", "Е": "e", "Ё": "e", "К": "k", "М": "m", "Н": "h", "О": "o",
+    "Р": "p", "С": "c", "Т": "t", "У": "y", "Х": "x", "І": "i", "Ї": "i", "Ј": "j",
+    "Ѕ": "s", "Α": "a", "Β": "b", "Ε": "e", "Ζ": "z", "Η": "h", "Ι": "i", "Κ": "k",
+    "Μ": "m", "Ν": "n", "Ο": "o", "Ρ": "p", "Τ": "t", "Υ": "y", "Χ": "x",
+}  # fmt: skip
+_HOMOGLYPH_TABLE = str.maketrans(HOMOGLYPHS)
+_LATIN_LOOKALIKE = frozenset(
+    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+) | frozenset(HOMOGLYPHS)
+_NON_ASCII_WORD = re.compile(r"[^\W_]*[^\x00-\x7f][^\W_]*")
 # Combining marks left by NFKD ("é" -> "e" + U+0301), removed to fold accents.
 _COMBINING = re.compile(
     r"[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]"
@@ -219,7 +244,8 @@ def _normalize_plain(text: str) -> str:
 def normalize_text(text: str) -> str:
     """Lower-case and undo common evasions while leaving ordinary text alone.
 
-    Handles leetspeak ("k1ll", "l0ser"), masked letters ("f*ck", "b!tch"), spaced
+    Removes zero-width characters, maps Cyrillic/Greek look-alike letters inside
+    otherwise Latin words to Latin, and handles leetspeak ("k1ll", "l0ser"), masked letters ("f*ck", "b!tch"), spaced
     letters ("f u c k"), stretched letters ("looooser"), accents/full-width forms and
     punctuation runs ("!!!!" -> "!").  Numbers, @mentions, URLs and e-mail addresses
     are kept as written (lower-cased).
@@ -227,7 +253,10 @@ def normalize_text(text: str) -> str:
     if not isinstance(text, str):
         text = "" if text is None else str(text)
     if not text.isascii():
+        text = text.translate(_INVISIBLE)
         text = _COMBINING.sub("", unicodedata.normalize("NFKD", text))
+        if not text.isascii():
+            text = _NON_ASCII_WORD.sub(_unconfuse_word, text)
     text = text.lower()
     if "://" in text or "www." in text or ("@" in text and "." in text):
         pieces = []
@@ -243,6 +272,13 @@ def normalize_text(text: str) -> str:
     if "  " in text or "\t" in text or "\n" in text or not text.isascii():
         text = _SPACES.sub(" ", text)
     return text.strip()
+
+
+def _unconfuse_word(match: re.Match[str]) -> str:
+    word = match.group(0)
+    if _LATIN_LOOKALIKE.issuperset(word):
+        return word.translate(_HOMOGLYPH_TABLE)
+    return word
 
 
 def word_tokens(normalized: str) -> list[str]:
@@ -295,9 +331,7 @@ def word_ngrams(normalized: str) -> list[str]:
     return tokens + [a + " " + b for a, b in pairwise(tokens)]
 
 
-def word_ngrams_1_3(normalized: str) -> list[str]:
-    """Word unigrams, bigrams and trigrams of already-normalised text (an analyzer)."""
-    tokens = word_tokens(normalized)
+def _ngrams_1_3(tokens: list[str]) -> list[str]:
     return (
         tokens
         + [a + " " + b for a, b in pairwise(tokens)]
@@ -308,8 +342,54 @@ def word_ngrams_1_3(normalized: str) -> list[str]:
     )
 
 
+def word_ngrams_1_3(normalized: str) -> list[str]:
+    """Word unigrams, bigrams and trigrams of already-normalised text (an analyzer)."""
+    return _ngrams_1_3(word_tokens(normalized))
+
+
+# Negation: a cue marks up to NEGATION_SCOPE following tokens with "~" ("not ~dumb"),
+# so an insult word under negation is a different feature from the insult itself.  A
+# scope ends early at a clause word ("but", "just") or at the next cue.
+NEGATION_CUES = frozenset(
+    "not no never dont doesnt didnt isnt arent wasnt werent cant cannot couldnt wont "
+    "wouldnt shouldnt aint nor neither hardly nothing".split()
+)
+SCOPE_BREAKERS = frozenset(
+    "but just and or so because cause cuz coz tho though although yet while if when "
+    "then lol lmao haha rather instead".split()
+)
+NEGATION_SCOPE = 3
+NEGATED = "~"
+
+
+def mark_negation(tokens: list[str]) -> list[str]:
+    """Prefix the tokens in the scope of a negation cue with ``~``."""
+    if NEGATION_CUES.isdisjoint(tokens):
+        return tokens
+    out: list[str] = []
+    left = 0
+    for token in tokens:
+        if token in NEGATION_CUES:
+            out.append(token)
+            left = NEGATION_SCOPE
+        elif left and token not in SCOPE_BREAKERS:
+            out.append(NEGATED + token)
+            left -= 1
+        else:
+            out.append(token)
+            left = 0
+    return out
+
+
+def word_ngrams_neg(normalized: str) -> list[str]:
+    """Word 1-3-grams of already-normalised text after negation marking (an analyzer)."""
+    return _ngrams_1_3(mark_negation(word_tokens(normalized)))
+
+
 # The word analyzers the fast scorer understands, with their longest n-gram.
-WORD_ANALYZERS = {word_ngrams: 2, word_ngrams_1_3: 3}
+WORD_ANALYZERS = {word_ngrams: 2, word_ngrams_1_3: 3, word_ngrams_neg: 3}
+# Analyzers whose tokens go through mark_negation first.
+NEGATION_ANALYZERS = frozenset({"word_ngrams_neg", "char_ngrams_neg"})
 
 
 @lru_cache(maxsize=65536)
@@ -333,6 +413,41 @@ def char_ngrams(normalized: str) -> list[str]:
     for word in word_tokens(normalized):
         grams.extend(word_char_grams(word))
     return grams
+
+
+def char_ngrams_neg(normalized: str) -> list[str]:
+    """Character 3-4-grams within each negation-marked word token (an analyzer)."""
+    grams: list[str] = []
+    for word in mark_negation(word_tokens(normalized)):
+        grams.extend(word_char_grams(word))
+    return grams
+
+
+# Words that never count as a reason on their own: a term made only of these (after
+# dropping the negation mark) is not shown by ``Verdict.terms``.
+FUNCTION_WORDS = frozenset(
+    """
+a an the and or but if so as at by for from in into of off on onto out over to up
+with about than then too very can could will would shall should may might must do
+does did done doing be is am are was were been being have has had having get got
+i me my mine myself we us our ours ourselves you your yours yourself yourselves u ur
+youre ya yall he him his himself she her hers herself it its itself they them their
+theirs themselves this that these those there here who whom whose which what when
+where why how all any both each few more most other some such only own same just
+not no nor never dont doesnt didnt isnt arent wasnt werent cant wont im ive ill id
+hes shes thats theres whats lets gonna wanna gotta like really even still ever also
+again now oh ok okay yeah yes hey hi lol lmao haha omg rn tbh ngl fr idk bc cuz
+one someone something anyone anything everyone everything nobody nothing go going
+see say said tell make made know think want let come back way thing things
+user url emailaddress
+""".split()
+)
+
+
+@lru_cache(maxsize=65536)
+def is_function_term(term: str) -> bool:
+    """True when every word of ``term`` is a function word (never shown as a reason)."""
+    return all(w.lstrip(NEGATED) in FUNCTION_WORDS for w in term.split(" "))
 
 
 class TextNormalizer(TransformerMixin, BaseEstimator):

@@ -10,14 +10,25 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import FeatureUnion, Pipeline
 
 from cyberscan.detector.features import (
-    WORD_ANALYZERS,
     LogCountRatioScaler,
     TextNormalizer,
     char_ngrams,
+    char_ngrams_neg,
+    word_ngrams,
+    word_ngrams_1_3,
+    word_ngrams_neg,
 )
+
+# (longest word n-gram, negation marking) -> (word analyzer, char analyzer)
+ANALYZERS = {
+    (2, False): (word_ngrams, char_ngrams),
+    (3, False): (word_ngrams_1_3, char_ngrams),
+    (3, True): (word_ngrams_neg, char_ngrams_neg),
+}
 
 DEFAULT_PARAMS: dict[str, Any] = {
     "word_max_n": 2,
+    "negation": False,
     "word_min_df": 2,
     "word_max_features": 60000,
     "char_min_df": 3,
@@ -33,6 +44,8 @@ DEFAULT_PARAMS: dict[str, Any] = {
 def build_pipeline(**params: Any) -> Pipeline:
     """Return an unfitted pipeline: normalise -> word 1-n | char 3-4-grams -> NB -> LR.
 
+    ``negation=True`` (needs ``word_max_n=3``) marks the tokens after a negation cue
+    (``features.mark_negation``) in both blocks.
     Both vectorizers use sublinear tf, smooth idf and l2 normalisation; the fast scorer
     in ``classifier.py`` relies on exactly these settings.
     """
@@ -40,18 +53,21 @@ def build_pipeline(**params: Any) -> Pipeline:
     if unknown:
         raise TypeError(f"unknown pipeline parameter(s): {', '.join(sorted(unknown))}")
     p = {**DEFAULT_PARAMS, **params}
-    analyzers = {n: f for f, n in WORD_ANALYZERS.items()}
-    if p["word_max_n"] not in analyzers:
-        raise ValueError(f"word_max_n must be one of {sorted(analyzers)}")
+    key = (p["word_max_n"], bool(p["negation"]))
+    if key not in ANALYZERS:
+        raise ValueError(
+            f"word_max_n / negation must be one of {sorted(ANALYZERS)}, got {key}"
+        )
+    word_analyzer, char_analyzer = ANALYZERS[key]
     word = TfidfVectorizer(
-        analyzer=analyzers[p["word_max_n"]],
+        analyzer=word_analyzer,
         sublinear_tf=True,
         min_df=p["word_min_df"],
         max_features=p["word_max_features"],
         dtype=np.float64,
     )
     char = TfidfVectorizer(
-        analyzer=char_ngrams,
+        analyzer=char_analyzer,
         sublinear_tf=True,
         min_df=p["char_min_df"],
         max_features=p["char_max_features"],

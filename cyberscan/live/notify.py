@@ -16,13 +16,16 @@ from flask import has_request_context, request
 
 from cyberscan.extensions import socketio
 from cyberscan.live import presence, rooms
-from cyberscan.models import WITHHELD, Flag, isoformat
+from cyberscan.models import WITHHELD, Appeal, Flag, Message, UserReport, isoformat
 from cyberscan.schemas.admin import FlagSchema
+from cyberscan.schemas.people import AdminAppealSchema, AdminReportSchema
 
 NAMESPACE = "/"
 ACK_GRACE_SECONDS = 0.05
 
 flag_schema = FlagSchema()
+appeal_schema = AdminAppealSchema()
+report_schema = AdminReportSchema()
 
 
 def _to_user(
@@ -70,10 +73,14 @@ def sent_payload(message: Any) -> dict[str, Any]:
 
 
 def message_created(
-    message: Any, origin_sid: str | None = None, sender_sids: set[str] | None = None
+    message: Any,
+    origin_sid: str | None = None,
+    quiet: bool = False,
+    sender_sids: set[str] | None = None,
 ) -> None:
-    """`receive_message` to both people's devices (not the receiver's when withheld),
-    and `message_sent` to the connection that sent it.
+    """`receive_message` to both people's devices (not the receiver's when withheld,
+    or `quiet`: the receiver muted the sender), and `message_sent` to the connection
+    that sent it.
 
     One emit per recipient: with a message queue every emit costs every process, so
     the sender's other devices are addressed only when presence lists any
@@ -81,7 +88,7 @@ def message_created(
     is on this process, is written to directly.
     """
     payload = message_payload(message)
-    if message.status != WITHHELD:
+    if message.status != WITHHELD and not quiet:
         _to_user(message.receiver_id, "receive_message", payload)
     if origin_sid is None:
         _to_user(message.sender_id, "receive_message", payload)
@@ -128,15 +135,25 @@ def online_users(sid: str, usernames: list[str]) -> None:
     socketio.emit("online_users", usernames, to=sid)
 
 
-def user_joined(username: str, skip_sid: str | None = None) -> None:
-    """`user_joined` to everyone: the user's first connection opened."""
-    socketio.emit("user_joined", username, skip_sid=skip_sid)
+def user_joined(username: str, contact_ids: Iterable[int]) -> None:
+    """`user_joined` to these contacts: the user's first connection opened."""
+    for contact_id in contact_ids:
+        _to_user(contact_id, "user_joined", username)
 
 
-def user_left(usernames: Iterable[str], skip_sid: str | None = None) -> None:
-    """`user_left` to everyone, once per user whose last connection closed."""
-    for name in usernames:
-        socketio.emit("user_left", name, skip_sid=skip_sid)
+def user_left(
+    username: str, contact_ids: Iterable[int], skip_sid: str | None = None
+) -> None:
+    """`user_left` to these contacts: the user's last connection closed."""
+    for contact_id in contact_ids:
+        _to_user(contact_id, "user_left", username, skip_sid=skip_sid)
+
+
+def message_deleted(message: Message) -> None:
+    """`message_deleted` {id} to both people's devices: the sender unsent it."""
+    payload = {"id": message.id}
+    _to_user(message.sender_id, "message_deleted", payload)
+    _to_user(message.receiver_id, "message_deleted", payload)
 
 
 def error(sid: str, code: str, message: str, event: str | None) -> None:
@@ -226,6 +243,36 @@ def muted(user_id: int, until: datetime | None) -> None:
 def flagged_item(flag: Flag) -> None:
     """`flagged_item` to the admins: a new entry in the moderation queue."""
     _to_admins("flagged_item", flag_schema.dump(flag))
+
+
+def appeal_decided(
+    user_id: int,
+    *,
+    appeal_id: int,
+    decision: str,
+    note: str | None,
+    bullying_count: int,
+    remaining: int,
+) -> None:
+    """`appeal_decided` to the appeal's author."""
+    payload = {
+        "appeal_id": appeal_id,
+        "decision": decision,
+        "note": note,
+        "bullying_count": bullying_count,
+        "remaining": remaining,
+    }
+    _to_user(user_id, "appeal_decided", payload)
+
+
+def appeal_filed(appeal: Appeal) -> None:
+    """`appeal_filed` to the admins: a new entry in the appeal queue."""
+    _to_admins("appeal_filed", appeal_schema.dump(appeal))
+
+
+def user_reported(report: UserReport) -> None:
+    """`user_reported` to the admins: a new entry in the report queue."""
+    _to_admins("user_reported", report_schema.dump(report))
 
 
 def admin_summary_changed(reason: str, username: str | None = None) -> None:

@@ -45,6 +45,7 @@ class Presence(Protocol):
     def is_online(self, user_id: int) -> bool: ...
     def online_user_ids(self) -> set[int]: ...
     def routing(self, receiver_id: int, sender_id: int) -> tuple[bool, set[str]]: ...
+    def online_among(self, user_ids: Iterable[int]) -> set[int]: ...
 
 
 class MemoryPresence:
@@ -90,6 +91,11 @@ class MemoryPresence:
         """Whether the receiver is online, and the sender's connections."""
         with self._lock:
             return bool(self._sids.get(receiver_id)), set(self._sids.get(sender_id, ()))
+
+    def online_among(self, user_ids: Iterable[int]) -> set[int]:
+        """Those of these users with a live connection."""
+        with self._lock:
+            return {uid for uid in user_ids if self._sids.get(uid)}
 
 
 ADD_SCRIPT = """
@@ -177,6 +183,14 @@ class RedisPresence:
         online, sids = pipe.execute()
         return bool(online), set(sids)
 
+    def online_among(self, user_ids: Iterable[int]) -> set[int]:
+        """Those of these users online on any process, in one round trip."""
+        ids = list(user_ids)
+        if not ids:
+            return set()
+        found = self.redis.smismember(self._key("online"), [str(uid) for uid in ids])
+        return {uid for uid, online in zip(ids, found, strict=True) if online}
+
     def heartbeat(self) -> None:
         """Tell the other processes this one is alive."""
         self.redis.set(self._key("alive", self.process_id), "1", ex=ALIVE_TTL_SECONDS)
@@ -262,14 +276,3 @@ def usernames(user_ids: Iterable[int]) -> list[str]:
     if not ids:
         return []
     return sorted(db.session.scalars(select(User.username).where(User.id.in_(ids))))
-
-
-def online_users(reader: User) -> list[dict[str, Any]]:
-    """Every other active (not blocked) user and whether they are online."""
-    rows = db.session.execute(
-        select(User.id, User.username)
-        .where(User.id != reader.id, User.is_blocked.is_(False))
-        .order_by(User.username_key)
-    ).all()
-    online = online_user_ids()
-    return [{"username": row.username, "online": row.id in online} for row in rows]

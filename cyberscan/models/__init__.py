@@ -9,17 +9,43 @@ from cyberscan.models.message import (
     conversation_key,
 )
 from cyberscan.models.moderation import (
+    ACTIVE,
     COMMENT,
+    COUNTING,
+    DISMISSED,
+    EXPIRED,
     MESSAGE,
     POST,
+    UPHELD,
     AuditLog,
     Flag,
     RevokedToken,
+)
+from cyberscan.models.people import (
+    ACCEPTED_APPEAL,
+    OPEN_APPEAL,
+    REJECTED_APPEAL,
+    Appeal,
+    UserBlock,
+    UserMute,
+    UserReport,
 )
 from cyberscan.models.post import Comment, Post
 from cyberscan.models.user import User
 
 __all__ = [
+    "ACCEPTED_APPEAL",
+    "OPEN_APPEAL",
+    "REJECTED_APPEAL",
+    "ACTIVE",
+    "COUNTING",
+    "DISMISSED",
+    "EXPIRED",
+    "UPHELD",
+    "Appeal",
+    "UserBlock",
+    "UserMute",
+    "UserReport",
     "COMMENT",
     "DELIVERED",
     "MESSAGE",

@@ -61,6 +61,8 @@ class Message(ScoredMixin, db.Model):
     is_read: Mapped[bool] = mapped_column(Boolean, default=False)
     read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     status: Mapped[str] = mapped_column(String(16), default=DELIVERED)
+    # Unsent by its sender: gone from both sides, kept for the moderation record.
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     sender: Mapped[User] = relationship(foreign_keys=[sender_id], lazy="joined")
     receiver: Mapped[User] = relationship(foreign_keys=[receiver_id], lazy="joined")

@@ -13,6 +13,9 @@ from cyberscan.models.base import MYSQL_TABLE_ARGS, BigId, UTCDateTime, utcnow
 from cyberscan.models.user import User
 
 MESSAGE, POST, COMMENT = "message", "post", "comment"
+# A flag is also a strike against its author while it is active or upheld.
+ACTIVE, EXPIRED, DISMISSED, UPHELD = "active", "expired", "dismissed", "upheld"
+COUNTING = (ACTIVE, UPHELD)
 
 
 class Flag(db.Model):
@@ -22,6 +25,7 @@ class Flag(db.Model):
     __table_args__ = (
         Index("ix_moderation_flags_item", "item_type", "item_id"),
         Index("ix_moderation_flags_review", "reviewed_at", "id"),
+        Index("ix_moderation_flags_strikes", "author_id", "strike_status"),
         MYSQL_TABLE_ARGS,
     )
 
@@ -39,6 +43,10 @@ class Flag(db.Model):
     reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     review_action: Mapped[str | None] = mapped_column(String(32))
+    strike_status: Mapped[str] = mapped_column(
+        String(16), default=ACTIVE, server_default=ACTIVE
+    )
+    strike_ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     author: Mapped[User] = relationship(foreign_keys=[author_id], lazy="joined")
     reviewed_by: Mapped[User | None] = relationship(

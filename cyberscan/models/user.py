@@ -29,6 +29,10 @@ class User(db.Model):
     bullying_count: Mapped[int] = mapped_column(Integer, default=0, index=True)
     muted_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # A password change revokes every token issued before it, except the session
+    # (refresh token id) that made the change.
+    token_epoch: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    kept_session: Mapped[str | None] = mapped_column(String(64))
 
     def is_muted(self, now: datetime | None = None) -> bool:
         return self.muted_until is not None and self.muted_until > (now or utcnow())

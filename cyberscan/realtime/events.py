@@ -29,7 +29,7 @@ from cyberscan.schemas.message import (
     TypingSchema,
     load_send_message,
 )
-from cyberscan.services import messaging
+from cyberscan.services import contacts, messaging
 
 INTERNAL_MESSAGE = "Something went wrong on our side."
 
@@ -63,7 +63,7 @@ def announce_gone(app: Any) -> Callable[[Iterable[int]], None]:
 
     def gone(user_ids: Iterable[int]) -> None:
         with app.app_context():
-            notify.user_left(presence.usernames(user_ids))
+            contacts.went_offline(user_ids)
 
     return gone
 
@@ -97,7 +97,8 @@ def on_error(error: Exception) -> dict[str, Any]:
 
 
 def on_connect(auth: Any = None) -> None:
-    """A client connects with its access token; it gets `online_users`, others `user_joined`."""
+    """A client connects with its access token; it gets `online_users`, its online
+    contacts `user_joined`."""
     registry, user = None, None
     try:
         user = authenticate(auth)
@@ -106,7 +107,7 @@ def on_connect(auth: Any = None) -> None:
             join_room(rooms.ADMINS)
         registry = presence.get_presence()
         first = registry.add(user.id, request.sid)
-        online = presence.usernames(registry.online_user_ids() | {user.id})
+        contacts.came_online(user, request.sid, first)
     except ConnectionRefusedError:
         raise
     except Exception as exc:  # noqa: BLE001  a failed connect must refuse, not half-open
@@ -114,9 +115,6 @@ def on_connect(auth: Any = None) -> None:
         if registry is not None and user is not None:
             registry.remove(user.id, request.sid)
         raise connect_failure(exc) from None
-    notify.online_users(request.sid, online)
-    if first:
-        notify.user_joined(user.username, skip_sid=request.sid)
 
 
 def connect_failure(error: Exception) -> ConnectionRefusedError:
@@ -130,13 +128,12 @@ def connect_failure(error: Exception) -> ConnectionRefusedError:
 
 
 def on_disconnect(reason: Any = None) -> None:
-    """A connection closed; `user_left` goes out when it was the user's last one."""
+    """A connection closed; its online contacts get `user_left` when it was the last."""
     user_id = socket_user_id()
     if user_id is None:
         return
     if presence.get_presence().remove(user_id, request.sid):
-        # The closing connection is still in the rooms until this handler returns.
-        notify.user_left(presence.usernames([user_id]), skip_sid=request.sid)
+        contacts.went_offline([user_id])
 
 
 def on_send_message(*args: Any) -> dict[str, Any]:

@@ -112,6 +112,7 @@ class FlagSchema(StrictSchema):
     reviewed_at = Timestamp(allow_none=True)
     reviewed_by = _username("reviewed_by")
     review_action = fields.String(allow_none=True)
+    strike_status = fields.String()
 
 
 class AuditEntrySchema(StrictSchema):
@@ -136,6 +137,8 @@ class SummarySchema(StrictSchema):
     flagged_posts = fields.Integer()
     flagged_comments = fields.Integer()
     pending_flags = fields.Integer()
+    pending_appeals = fields.Integer()
+    pending_reports = fields.Integer()
     flagged_share = fields.Float()
     max_bullying_count = fields.Integer()
     bullying_threshold = fields.Float()

@@ -27,7 +27,7 @@ from cyberscan.models import (
     isoformat,
     utcnow,
 )
-from cyberscan.services import audit, posts, users
+from cyberscan.services import appeals, audit, posts, strikes, users
 from cyberscan.services.pagination import Page, keyset_page
 
 ADMIN_BLOCK_REASON = "Blocked by an administrator."
@@ -79,6 +79,7 @@ def unblock_user(
     user.blocked_reason = None
     if reset_count:
         user.bullying_count = 0
+        strikes.dismiss_all(user.id, utcnow())
     audit.record(
         admin,
         "unblock",
@@ -202,8 +203,10 @@ def review_flag(
         raise NotFound(f"No flag with id {flag_id}.")
     if flag.reviewed_at is not None:
         raise Conflict("That flag has already been reviewed.")
+    now = utcnow()
+    appeal, author = appeals.review_strike(admin, flag, action, now)
     removed = _remove_item(flag) if action == "remove" else False
-    flag.reviewed_at = utcnow()
+    flag.reviewed_at = now
     flag.reviewed_by = admin
     flag.review_action = action
     audit.record(
@@ -217,5 +220,6 @@ def review_flag(
         removed=removed,
     )
     db.session.commit()
+    appeals.reviewed(appeal, author)
     _changed(f"review_{action}", flag.author)
     return flag

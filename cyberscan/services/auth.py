@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from flask import current_app
 from flask_jwt_extended import (
     create_access_token,
     create_refresh_token,
@@ -19,10 +20,17 @@ from sqlalchemy.exc import IntegrityError
 from cyberscan.errors import AccountBlocked, Conflict, Unauthorized
 from cyberscan.extensions import db
 from cyberscan.models import RevokedToken, User, utcnow
-from cyberscan.services import users
+from cyberscan.services import appeals, audit, users
 from cyberscan.services.passwords import hash_password, verify_password
 
 REFRESH_CLAIM = "rjti"
+# The user's token epoch when the token was issued: a password change raises it.
+EPOCH_CLAIM = "tep"
+# An appeal token (a blocked login's) reaches only the strikes and appeal endpoints.
+SCOPE_CLAIM = "scope"
+APPEAL_SCOPE = "appeal"
+BLOCKED_LOGIN = "This account is blocked and cannot log in."
+APPEAL_ONLY = "This token only opens your strikes and appeals; log in to do more."
 
 
 def register(
@@ -54,11 +62,27 @@ def register(
 
 def issue_tokens(user: User) -> dict[str, str]:
     """A refresh token and an access token that remembers it, so logout revokes both."""
-    refresh = create_refresh_token(identity=str(user.id))
+    epoch = {EPOCH_CLAIM: user.token_epoch or 0}
+    refresh = create_refresh_token(identity=str(user.id), additional_claims=epoch)
     access = create_access_token(
-        identity=str(user.id), additional_claims={REFRESH_CLAIM: get_jti(refresh)}
+        identity=str(user.id),
+        additional_claims={REFRESH_CLAIM: get_jti(refresh), **epoch},
     )
     return {"access_token": access, "refresh_token": refresh}
+
+
+def appeal_token(user: User) -> str:
+    """A short-lived token that only reads strikes and files appeals."""
+    minutes = int(current_app.config["APPEAL_TOKEN_MINUTES"])
+    return create_access_token(
+        identity=str(user.id),
+        additional_claims={SCOPE_CLAIM: APPEAL_SCOPE, EPOCH_CLAIM: user.token_epoch},
+        expires_delta=timedelta(minutes=minutes),
+    )
+
+
+def is_appeal_token(claims: dict[str, Any]) -> bool:
+    return claims.get(SCOPE_CLAIM) == APPEAL_SCOPE
 
 
 def login(
@@ -72,15 +96,42 @@ def login(
     ):
         raise Unauthorized("Wrong username, email or password.")
     if user.is_blocked:
-        raise AccountBlocked("This account is blocked and cannot log in.")
+        appeals.refresh_standing(user)  # expired strikes may have lifted the block
+    if user.is_blocked:
+        raise AccountBlocked(
+            BLOCKED_LOGIN,
+            reason=user.blocked_reason or BLOCKED_LOGIN,
+            appeal_token=appeal_token(user),
+        )
     return {**issue_tokens(user), "username": user.username, "user": user}
 
 
 def refresh(user: User, refresh_jti: str) -> str:
     """A new access token for the holder of a live refresh token."""
     return create_access_token(
-        identity=str(user.id), additional_claims={REFRESH_CLAIM: refresh_jti}
+        identity=str(user.id),
+        additional_claims={REFRESH_CLAIM: refresh_jti, EPOCH_CLAIM: user.token_epoch},
     )
+
+
+def session_of(claims: dict[str, Any]) -> str:
+    """The refresh token a token belongs to: its own jti for a refresh token."""
+    if claims.get("type") == "refresh":
+        return str(claims["jti"])
+    return str(claims.get(REFRESH_CLAIM) or claims["jti"])
+
+
+def change_password(
+    user: User, claims: dict[str, Any], current_password: str, new_password: str
+) -> None:
+    """Set a new password; every token of the user but this session's is revoked."""
+    if not verify_password(user.password_hash, current_password):
+        raise Unauthorized("The current password is not right.")
+    user.password_hash = hash_password(new_password)
+    user.token_epoch = (user.token_epoch or 0) + 1
+    user.kept_session = session_of(claims)
+    audit.record(user, "password_change", user)
+    db.session.commit()
 
 
 def revoke(claims: dict[str, Any]) -> None:
@@ -111,16 +162,30 @@ def is_revoked(claims: dict[str, Any]) -> bool:
     found = db.session.scalar(
         select(RevokedToken.jti).where(RevokedToken.jti.in_(jtis)).limit(1)
     )
-    return found is not None
+    return found is not None or _before_password_change(claims)
+
+
+def _before_password_change(claims: dict[str, Any]) -> bool:
+    """Issued before the user's last password change, by another session."""
+    try:
+        user = db.session.get(User, int(claims["sub"]))
+    except (TypeError, ValueError, KeyError):
+        return False
+    if user is None or not user.token_epoch:
+        return False
+    epoch = claims.get(EPOCH_CLAIM)
+    if isinstance(epoch, int) and epoch >= user.token_epoch:
+        return False
+    return session_of(claims) != user.kept_session
 
 
 def load_user(claims: dict[str, Any]) -> User | None:
-    """The token's user; a blocked account stops every token at once."""
+    """The token's user; a blocked account stops every token but its appeal token."""
     try:
         user = db.session.get(User, int(claims["sub"]))
     except (TypeError, ValueError):
         return None
-    if user is not None and user.is_blocked:
+    if user is not None and user.is_blocked and not is_appeal_token(claims):
         raise AccountBlocked()
     return user
 
@@ -135,6 +200,8 @@ def user_from_access_token(token: object) -> User:
         raise Unauthorized("The token is invalid or has expired.") from exc
     if claims.get("type") != "access":
         raise Unauthorized("An access token is required.")
+    if is_appeal_token(claims):
+        raise Unauthorized(APPEAL_ONLY)
     if is_revoked(claims):
         raise Unauthorized("The token has been revoked.")
     user = load_user(claims)

@@ -25,15 +25,17 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 MAX_BATCH = 500
-# Inside the batch's transaction, before the INSERT: {row index: error} for the rows
-# that must not be stored (their callers get the error; the others go ahead).
-Guard = Callable[[Connection, list[dict[str, Any]]], dict[int, BaseException]]
+# Inside the batch's transaction, before the INSERT: ({row index: error} for the rows
+# that must not be stored (their callers get the error; the others go ahead),
+# {row index: note} handed back to the callers of stored rows).
+Verdicts = tuple[dict[int, BaseException], dict[int, Any]]
+Guard = Callable[[Connection, list[dict[str, Any]]], Verdicts]
 
 
 class Pending:
     """One row waiting for its commit; `stored` is False for a refused duplicate."""
 
-    __slots__ = ("row", "done", "stored", "error", "lead")
+    __slots__ = ("row", "done", "stored", "error", "lead", "note")
 
     def __init__(self, row: dict[str, Any]) -> None:
         self.row = row
@@ -41,6 +43,7 @@ class Pending:
         self.stored = False
         self.error: BaseException | None = None
         self.lead = False
+        self.note: Any = None
 
 
 class GroupCommit:
@@ -68,8 +71,10 @@ class GroupCommit:
         self.batches = 0
         self.rows = 0
 
-    def store(self, row: dict[str, Any]) -> bool:
-        """Insert the row with whatever else is queued; True if stored, False if refused.
+    def store(self, row: dict[str, Any]) -> tuple[bool, Any]:
+        """Insert the row with whatever else is queued: (stored, the guard's note).
+
+        Not stored means the unique constraints refused it (a duplicate).
 
         Raises the database error when the batch's transaction failed: nothing of it
         was stored.
@@ -88,7 +93,7 @@ class GroupCommit:
             self._lead(pending)
         if pending.error is not None:
             raise pending.error
-        return pending.stored
+        return pending.stored, pending.note
 
     def _lead(self, mine: Pending) -> None:
         """Commit the queued rows (this caller's among them), then pass the lead on."""
@@ -130,10 +135,11 @@ class GroupCommit:
             except DBAPIError as again:
                 self._fail(batch, again)
                 return
-        refused, inserted = outcome
+        (refused, notes), inserted = outcome
         self.batches += 1
         self.rows += len(batch)
         for index, pending in enumerate(batch):
+            pending.note = notes.get(index)
             if index in refused:
                 pending.error = refused[index]
             else:
@@ -143,21 +149,22 @@ class GroupCommit:
 
     def _transaction(
         self, batch: Sequence[Pending]
-    ) -> tuple[dict[int, BaseException], set[Any] | None]:
+    ) -> tuple[Verdicts, set[Any] | None]:
         """One transaction: the guard, the INSERT, and (only if some row was ignored)
         the keys that were stored; None stands for all of them."""
         rows = [pending.row for pending in batch]
         with self.engine.begin() as conn:
-            refused = self.guard(conn, rows) if self.guard else {}
+            verdicts: Verdicts = self.guard(conn, rows) if self.guard else ({}, {})
+            refused = verdicts[0]
             if refused:
                 rows = [row for i, row in enumerate(rows) if i not in refused]
             if not rows:
-                return refused, None
+                return verdicts, None
             count = conn.execute(self.insert, rows).rowcount
             if count == len(rows):
-                return refused, None
+                return verdicts, None
             keys = [row[self.key.name] for row in rows]
-            return refused, set(conn.scalars(self.stored_keys, {"keys": keys}))
+            return verdicts, set(conn.scalars(self.stored_keys, {"keys": keys}))
 
     @staticmethod
     def _fail(batch: Sequence[Pending], error: BaseException) -> None:

@@ -13,7 +13,20 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from flask import current_app
-from sqlalchemy import Connection, and_, func, or_, select, update
+from sqlalchemy import (
+    Connection,
+    Integer,
+    and_,
+    case,
+    cast,
+    func,
+    literal,
+    null,
+    or_,
+    select,
+    union_all,
+    update,
+)
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
@@ -21,6 +34,7 @@ from cyberscan.detector import get_detector
 from cyberscan.errors import (
     AccountBlocked,
     Conflict,
+    Forbidden,
     Muted,
     NotFound,
     Unauthorized,
@@ -36,11 +50,13 @@ from cyberscan.models import (
     WITHHELD,
     Message,
     User,
+    UserBlock,
+    UserMute,
     conversation_key,
     utcnow,
 )
-from cyberscan.services import moderation, ratelimit, users
-from cyberscan.services.group_commit import GroupCommit
+from cyberscan.services import audit, contacts, moderation, ratelimit, users
+from cyberscan.services.group_commit import GroupCommit, Verdicts
 from cyberscan.services.pagination import Page, keyset_page
 
 
@@ -90,28 +106,56 @@ class StoredMessage:
         return self.receiver.id
 
 
-def _restricted_senders(
-    conn: Connection, rows: list[dict[str, Any]]
-) -> dict[int, BaseException]:
-    """The writer's one check per batch: rows whose sender is blocked or muted now."""
-    table = User.__table__
+def _batch_check(conn: Connection, rows: list[dict[str, Any]]) -> Verdicts:
+    """The writer's one check per batch, inside its transaction: a sender blocked or
+    muted by the moderators, or a block between the two people, refuses the row; a
+    receiver who muted the sender makes it quiet (stored, not pushed to them)."""
+    now = utcnow()
+    senders = {row["sender_id"] for row in rows}
+    people = senders | {row["receiver_id"] for row in rows}
+    users_, blocks, mutes = User.__table__, UserBlock.__table__, UserMute.__table__
     found = conn.execute(
-        select(table.c.id, table.c.is_blocked, table.c.muted_until).where(
-            table.c.id.in_({row["sender_id"] for row in rows}),
-            or_(table.c.is_blocked.is_(True), table.c.muted_until > utcnow()),
+        union_all(
+            select(
+                literal("user"),
+                users_.c.id,
+                cast(users_.c.is_blocked, Integer),
+                users_.c.muted_until,
+            ).where(
+                users_.c.id.in_(senders),
+                or_(users_.c.is_blocked.is_(True), users_.c.muted_until > now),
+            ),
+            select(
+                literal("block"), blocks.c.blocker_id, blocks.c.blocked_id, null()
+            ).where(blocks.c.blocker_id.in_(people), blocks.c.blocked_id.in_(people)),
+            select(literal("mute"), mutes.c.muter_id, mutes.c.muted_id, null()).where(
+                mutes.c.muter_id.in_(people), mutes.c.muted_id.in_(senders)
+            ),
         )
     ).all()
     if not found:
-        return {}
-    refusal = {
-        user_id: AccountBlocked() if is_blocked else Muted(muted_until)
-        for user_id, is_blocked, muted_until in found
-    }
-    return {
-        index: refusal[row["sender_id"]]
-        for index, row in enumerate(rows)
-        if row["sender_id"] in refusal
-    }
+        return {}, {}
+    restricted: dict[int, BaseException] = {}
+    blocked: set[tuple[int, int]] = set()
+    muted: set[tuple[int, int]] = set()
+    for kind, first, second, muted_until in found:
+        if kind == "user":
+            restricted[first] = AccountBlocked() if second else Muted(muted_until)
+        elif kind == "block":
+            blocked.update({(first, second), (second, first)})
+        else:
+            muted.add((first, second))
+    refused: dict[int, BaseException] = {}
+    quiet: dict[int, Any] = {}
+    for index, row in enumerate(rows):
+        sender, receiver = row["sender_id"], row["receiver_id"]
+        if sender in restricted:
+            refused[index] = restricted[sender]
+        elif (sender, receiver) in blocked:
+            refused[index] = Forbidden(contacts.BLOCKED_MESSAGE)
+        elif (receiver, sender) in muted:
+            quiet[index] = True
+    return refused, quiet
 
 
 def message_writer() -> GroupCommit:
@@ -125,7 +169,7 @@ def message_writer() -> GroupCommit:
             # kept in the database file.
             with engine.connect() as conn:
                 conn.exec_driver_sql("PRAGMA journal_mode=WAL")
-        writer = GroupCommit(engine, Message.__table__, guard=_restricted_senders)
+        writer = GroupCommit(engine, Message.__table__, guard=_batch_check)
         app.extensions[WRITER] = writer
     return writer
 
@@ -144,15 +188,15 @@ def send_message(
     the message schemas, the one place that checks it. A flagged message takes the
     publish path with its strike and row lock; every other one is stored by the
     group-commit writer, which re-checks that the sender is neither blocked nor muted
-    inside the transaction that stores it. Either way nothing is announced or
-    acknowledged before the commit.
+    inside the transaction that stores it, with the blocks and mutes between the two
+    people. Either way nothing is announced or acknowledged before the commit.
     """
     target = users.lookup(receiver)
     if target.id == sender.id:
         raise _validation("receiver", "You cannot send a message to yourself.")
     verdict = get_detector().score(message)
     if verdict.is_bullying(moderation.threshold()):
-        return _publish_flagged(sender, target, message, client_id, origin_sid)
+        return _publish_flagged(sender, receiver, message, client_id, origin_sid)
     ratelimit.hit("SEND_LIMIT_PER_USER", sender.id)
     online, sender_sids = presence.get_presence().routing(target.id, sender.id)
     item = StoredMessage(
@@ -186,7 +230,7 @@ def send_message(
     if db.session.registry.has() and db.session().in_transaction():
         db.session.rollback()
     try:
-        stored = message_writer().store(row)
+        stored, quiet = message_writer().store(row)
     except (DBAPIError, PoolTimeout) as exc:
         current_app.logger.error("message not stored: %s", type(exc).__name__)
         raise Unavailable("The message could not be stored; it was not sent.") from exc
@@ -196,13 +240,13 @@ def send_message(
         if existing is None:
             raise Conflict("The message could not be stored.")
         return existing
-    notify.message_created(item, origin_sid, sender_sids)
+    notify.message_created(item, origin_sid, bool(quiet), sender_sids)
     return item
 
 
 def _publish_flagged(
     sender: Person,
-    target: Person,
+    receiver: str,
     message: str,
     client_id: str | None,
     origin_sid: str | None,
@@ -211,16 +255,21 @@ def _publish_flagged(
     author = sender if isinstance(sender, User) else db.session.get(User, sender.id)
     if author is None:
         raise Unauthorized("The account no longer exists.")
-    receiver = db.session.get(User, target.id)
+    sender_id = author.id
+    quiet = False
 
     def build() -> Message:
+        nonlocal quiet
+        target, quiet = contacts.recipient(sender_id, receiver)
+        if target.id == sender_id:
+            raise _validation("receiver", "You cannot send a message to yourself.")
         return Message(
             id=str(uuid.uuid4()),
             sender=author,
-            receiver=receiver,
-            sender_id=author.id,
+            receiver=target,
+            sender_id=sender_id,
             receiver_id=target.id,
-            conversation_key=conversation_key(author.id, target.id),
+            conversation_key=conversation_key(sender_id, target.id),
             content=message,
             client_id=client_id,
             created_at=utcnow(),
@@ -228,7 +277,7 @@ def _publish_flagged(
         )
 
     def existing() -> Message | None:
-        return find_by_client_id(author.id, client_id) if client_id else None
+        return find_by_client_id(sender_id, client_id) if client_id else None
 
     def route(item: Message) -> None:
         withheld = item.is_bullying and (
@@ -243,7 +292,7 @@ def _publish_flagged(
         build,
         existing=existing,
         before_commit=route,
-        after_commit=lambda item: notify.message_created(item, origin_sid),
+        after_commit=lambda item: notify.message_created(item, origin_sid, quiet),
     )
 
 
@@ -256,6 +305,7 @@ def mark_read(reader: User, message_ids: list[str]) -> dict[str, Any]:
             Message.receiver_id == reader.id,
             Message.is_read.is_(False),
             Message.status != WITHHELD,
+            Message.deleted_at.is_(None),
         )
     ).all()
     if rows:
@@ -280,7 +330,7 @@ def mark_read(reader: User, message_ids: list[str]) -> dict[str, Any]:
 
 def typing(sender: User, receiver: str, is_typing: bool) -> dict[str, Any]:
     """Relay a typing indicator to the receiver's connections: no database write."""
-    target = users.get_by_username(receiver)
+    target, _ = contacts.recipient(sender.id, receiver)
     if target.id == sender.id:
         raise _validation("receiver", "You cannot type to yourself.")
     notify.user_typing(target.id, sender.username, is_typing)
@@ -288,8 +338,33 @@ def typing(sender: User, receiver: str, is_typing: bool) -> dict[str, Any]:
 
 
 def visible_to(user_id: int) -> Any:
-    """Messages a user may see: a withheld message is hidden from its receiver."""
-    return ~and_(Message.status == WITHHELD, Message.receiver_id == user_id)
+    """Messages a user may see: not unsent, and a withheld one not by its receiver."""
+    return and_(
+        Message.deleted_at.is_(None),
+        ~and_(Message.status == WITHHELD, Message.receiver_id == user_id),
+    )
+
+
+def unsend(sender: User, message_id: str) -> Message:
+    """The sender takes a message back: gone for both; its flag and audit entry stay."""
+    message = db.session.scalar(
+        select(Message).where(Message.id == message_id, visible_to(sender.id))
+    )
+    if message is None or not message.is_participant(sender):
+        raise NotFound("No message with that id.")
+    if message.sender_id != sender.id:
+        raise Forbidden("Only the sender can unsend a message.")
+    message.deleted_at = utcnow()
+    audit.record(
+        sender,
+        "message_unsent",
+        message.receiver_id,
+        message_id=message.id,
+        is_bullying=bool(message.is_bullying),
+    )
+    db.session.commit()
+    notify.message_deleted(message)
+    return message
 
 
 def history(
@@ -338,8 +413,13 @@ def conversations(reader: User) -> list[dict[str, Any]]:
         .where(mine, visible_to(reader.id))
         .group_by(Message.conversation_key)
     )
-    last_messages = db.session.scalars(
-        select(Message).where(Message.seq.in_(latest)).order_by(Message.seq.desc())
+    other = case(
+        (Message.sender_id == reader.id, Message.receiver_id), else_=Message.sender_id
+    )
+    rows = db.session.execute(
+        select(Message, contacts.blocked_with(reader.id, other))
+        .where(Message.seq.in_(latest))
+        .order_by(Message.seq.desc())
     ).all()
     unread = dict(
         db.session.execute(
@@ -348,13 +428,20 @@ def conversations(reader: User) -> list[dict[str, Any]]:
                 Message.receiver_id == reader.id,
                 Message.is_read.is_(False),
                 Message.status != WITHHELD,
+                Message.deleted_at.is_(None),
+                Message.sender_id.not_in(contacts.muted_ids(reader.id)),
             )
             .group_by(Message.sender_id)
         ).all()
     )
-    online = presence.online_user_ids()
+    # Presence is private: only contacts (not blocked either way) show as online.
+    online = presence.get_presence().online_among(
+        m.receiver_id if m.sender_id == reader.id else m.sender_id
+        for m, blocked in rows
+        if not blocked
+    )
     result = []
-    for message in last_messages:
+    for message, _ in rows:
         other = message.receiver if message.sender_id == reader.id else message.sender
         result.append(
             {

@@ -34,7 +34,7 @@ from cyberscan.errors import AccountBlocked, Muted, Unavailable
 from cyberscan.extensions import db
 from cyberscan.live import notify
 from cyberscan.models import Comment, Flag, Message, Post, User, isoformat, utcnow
-from cyberscan.services import audit, ratelimit
+from cyberscan.services import audit, ratelimit, strikes
 
 AUTO_BLOCK_REASON = "Too many messages, posts or comments were flagged as bullying."
 FLAG_EXCERPT = 2000
@@ -222,6 +222,8 @@ def stage_strike(author: User, item_type: str, item_id: Any, item: Scored) -> St
             .values(bullying_count=User.bullying_count + 1)
             .execution_options(synchronize_session=False)
         )
+        # Under that lock: strikes older than STRIKE_TTL_DAYS stop counting first.
+        strikes.expire_stale(author.id, now)
         blocked = db.session.execute(
             update(User)
             .where(

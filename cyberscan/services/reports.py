@@ -11,12 +11,15 @@ from sqlalchemy import case, desc, func, select
 from cyberscan.extensions import db
 from cyberscan.live import presence
 from cyberscan.models import (
+    OPEN_APPEAL,
+    Appeal,
     AuditLog,
     Comment,
     Flag,
     Message,
     Post,
     User,
+    UserReport,
     isoformat,
     utcnow,
 )
@@ -42,6 +45,10 @@ def summary() -> dict[str, Any]:
             _count(Post, Post.is_bullying.is_(True)).label("flagged_posts"),
             _count(Comment, Comment.is_bullying.is_(True)).label("flagged_comments"),
             _count(Flag, Flag.reviewed_at.is_(None)).label("pending_flags"),
+            _count(Appeal, Appeal.status == OPEN_APPEAL).label("pending_appeals"),
+            _count(UserReport, UserReport.reviewed_at.is_(None)).label(
+                "pending_reports"
+            ),
         )
     ).one()
     numbers = {key: int(value or 0) for key, value in row._asdict().items()}

@@ -2,27 +2,26 @@
 committed model: what two people see when they chat, go offline, get flagged, get
 blocked, appeal, and block each other.
 
-Tests of features whose server side (API.md §9) is not on main yet are marked xfail
-(strict): they start passing, and must then lose the marker, when it lands.
 Set WEB_SCREENSHOTS=docs/img to refresh the README's screenshots.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 
 from tests.helpers import PASSWORD
 from tests.live import LiveServer
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(180)]
 
-WAITING_FOR_SERVER = pytest.mark.xfail(strict=True, reason="waiting for §9 server")
 DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 760}
 TIMEOUT_MS = 20_000
@@ -41,12 +40,12 @@ def name(prefix: str) -> str:
     return f"{prefix}_{uuid.uuid4().hex[:6]}"
 
 
-def screenshot(page: Any, filename: str) -> None:
+def screenshot(page: Any, filename: str, full_page: bool = False) -> None:
     """Saved under WEB_SCREENSHOTS when set (docs/img for the README), else nowhere."""
     target = os.environ.get("WEB_SCREENSHOTS")
     if target:
         Path(target).mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(Path(target) / filename))
+        page.screenshot(path=str(Path(target) / filename), full_page=full_page)
 
 
 class Person:
@@ -127,6 +126,50 @@ def people(chromium: Any, live_server: LiveServer) -> Iterator[Any]:
         person.close()
 
 
+@pytest.fixture(scope="module")
+def admin(live_server: LiveServer) -> str:
+    """An admin's access token. The CLI way is the dashboard test's; this is faster."""
+    admin_name = name("mod")
+    user_id = live_server.sign_up(admin_name)["id"]
+    engine = sa.create_engine(live_server.env["DATABASE_URL"])
+    with engine.begin() as conn:
+        conn.execute(
+            sa.text("UPDATE users SET is_admin = :yes WHERE id = :id"),
+            {"yes": True, "id": user_id},
+        )
+    engine.dispose()
+    return live_server.login(admin_name)
+
+
+def lose_acknowledgements(page: Any) -> dict[str, Any]:
+    """Route the page's WebSocket; once armed, drop the server's next answer to a send.
+
+    The answer comes twice: the acknowledgement (Socket.IO packet `43<id>[...]`) and
+    the `message_sent` event; both are dropped, as when a connection dies after the
+    server committed the message.
+    """
+    state: dict[str, Any] = {"armed": False, "dropped": []}
+
+    def route(ws: Any) -> None:
+        server = ws.connect_to_server()
+
+        def from_server(frame: str | bytes) -> None:
+            if state["armed"] and isinstance(frame, str):
+                kind = "ack" if frame.startswith("43") else None
+                if frame.startswith('42["message_sent"'):
+                    kind = "message_sent"
+                if kind and kind not in state["dropped"]:
+                    state["dropped"].append(kind)
+                    state["armed"] = len(state["dropped"]) < 2
+                    return
+            ws.send(frame)
+
+        server.on_message(from_server)
+
+    page.route_web_socket(re.compile(r"/socket\.io/"), route)
+    return state
+
+
 def history(server: LiveServer, token: str, other: str) -> list[str]:
     page = server.get(f"/api/chat/messages/{other}?limit=100", token)
     return [item["message"] for item in page["items"]]
@@ -169,9 +212,11 @@ def test_two_people_chat_live_with_typing_read_ticks_and_reload(
     )
     expect(conv.locator(".unread-badge")).to_have_text("1")
     expect(conv.locator(".presence")).to_have_attribute("data-online", "1")
+    expect(ben.page).to_have_title("(1) CyberScan Messenger")
     ben.open_chat(ana_name)
     expect(ben.bubbles("Are you coming to practice")).to_have_count(1)
     expect(conv.locator(".unread-badge")).to_have_count(0)
+    expect(ben.page).to_have_title("CyberScan Messenger")
     expect(mine).to_have_attribute("data-status", "read")  # Ben has read it
 
     # Typing shows on the other side, and stops when the message arrives.
@@ -246,6 +291,7 @@ def test_messages_sent_while_offline_arrive_once_after_reconnecting(
     cara_name, dan_name = name("cara"), name("dan")
     cara_token = live_server.register(cara_name)
     dan_token = live_server.register(dan_name)
+    lost = lose_acknowledgements(cara.page)
     cara.log_in(cara_name)
     dan.log_in(dan_name)
     cara.start_chat(dan_name)
@@ -253,8 +299,10 @@ def test_messages_sent_while_offline_arrive_once_after_reconnecting(
     dan.open_chat(cara_name)
     expect(dan.bubbles("Are you there?")).to_have_count(1)
 
+    expect(cara.page.locator("#peer-status")).to_have_text("Online")
     dan.context.set_offline(True)
     expect(dan.page.locator("#conn-status")).to_have_attribute("data-state", "offline")
+    expect(cara.page.locator("#peer-status")).to_have_text("Offline")  # user_left
     # Dan writes while offline: the message waits in the outbox.
     dan.send("Written on the train, no signal")
     waiting = dan.bubbles("Written on the train")
@@ -267,6 +315,7 @@ def test_messages_sent_while_offline_arrive_once_after_reconnecting(
 
     dan.context.set_offline(False)
     expect(dan.page.locator("#conn-status")).to_have_attribute("data-state", "online")
+    expect(cara.page.locator("#peer-status")).to_have_text("Online")  # user_joined
     expect(dan.bubbles("First while you were away")).to_have_count(1)
     expect(dan.bubbles("Second while you were away")).to_have_count(1)
     expect(waiting).to_have_attribute("data-status", "read")  # Cara's page is open
@@ -280,6 +329,27 @@ def test_messages_sent_while_offline_arrive_once_after_reconnecting(
     dan.open_chat(cara_name)
     expect(dan.page.locator("#messages li.msg")).to_have_count(4)
     assert history(live_server, cara_token, dan_name) == texts
+
+    # The server stores a message but its answer is lost with the connection: the
+    # retry after the reconnect carries the same client_id and stores nothing new.
+    lost["armed"] = True
+    cara.send("Did this one arrive?")
+    expect(dan.bubbles("Did this one arrive?")).to_have_count(1)
+    unanswered = cara.bubbles("Did this one arrive?")
+    expect(unanswered).to_have_attribute("data-status", "pending")
+    for _ in range(100):  # the page's route handler runs while the page waits
+        if len(lost["dropped"]) == 2:
+            break
+        cara.page.wait_for_timeout(100)
+    assert sorted(lost["dropped"]) == ["ack", "message_sent"]
+    cara.context.set_offline(True)
+    expect(cara.page.locator("#conn-status")).to_have_attribute("data-state", "offline")
+    cara.context.set_offline(False)
+    expect(unanswered).to_have_attribute("data-status", "read")
+    expect(unanswered).to_have_count(1)
+    expect(dan.bubbles("Did this one arrive?")).to_have_count(1)
+    texts = history(live_server, dan_token, cara_name)
+    assert texts.count("Did this one arrive?") == 1, texts
 
 
 def test_flagged_messages_are_collapsed_and_five_flags_block_the_author(
@@ -330,26 +400,22 @@ def test_flagged_messages_are_collapsed_and_five_flags_block_the_author(
     expect(eve.page.locator("#screen-blocked")).to_be_visible()
     expect(eve.page.locator("#blocked-title")).to_have_text("Your account is blocked")
     expect(eve.page.locator("#blocked-reason")).not_to_be_empty()
-    screenshot(eve.page, "web-blocked.png")
     expect(fay.page.locator("#messages li.msg.flagged")).to_have_count(5)
     # A blocked account cannot log back in: the page keeps showing why.
     eve.page.reload()
     expect(eve.page.locator("#screen-blocked")).to_be_visible()
 
 
-@WAITING_FOR_SERVER
 def test_a_blocked_person_appeals_and_is_let_back_in(
-    live_server: LiveServer, people: Any
+    live_server: LiveServer, people: Any, admin: str
 ) -> None:
     from playwright.sync_api import expect
 
-    gus_name, hana_name, admin_name = name("gus"), name("hana"), name("mod")
+    gus_name, hana_name = name("gus"), name("hana")
     gus_token = live_server.register(gus_name)
     status, body = live_server.request("GET", "/api/me/strikes", token=gus_token)
     assert status == 200, body  # the endpoint the blocked screen is built on
     live_server.sign_up(hana_name)
-    live_server.create_admin(admin_name)
-    admin = live_server.login(admin_name)
     for text in ABUSE:
         status, body = live_server.request(
             "POST", f"/api/chat/messages/{hana_name}", {"message": text}, gus_token
@@ -370,7 +436,7 @@ def test_a_blocked_person_appeals_and_is_let_back_in(
     first.get_by_label("Why was this not bullying?").fill(
         "It was a quote from a film we were discussing."
     )
-    screenshot(gus.page, "web-blocked-appeal.png")
+    screenshot(gus.page, "web-blocked-appeal.png", full_page=True)
     first.get_by_role("button", name="Send appeal").click()
     expect(first.locator(".appeal-state")).to_contain_text("Appeal sent")
 
@@ -389,10 +455,35 @@ def test_a_blocked_person_appeals_and_is_let_back_in(
     gus.page.click("#login-submit")
     expect(gus.page.locator("#me-name")).to_have_text(gus_name)
 
+    # Back in: the strikes are in the account dialog, and a decision arrives live.
+    gus.page.click("#open-settings")
+    strikes = gus.page.locator("#strikes li.strike")
+    expect(strikes).to_have_count(5)
+    expect(strikes.filter(has_text=ABUSE[0])).to_have_attribute(
+        "data-status", "dismissed"
+    )
+    second = strikes.filter(has_text=ABUSE[1])
+    second.get_by_role("button", name="Contest this strike").click()
+    second.get_by_label("Why was this not bullying?").fill("Song lyrics.")
+    second.get_by_role("button", name="Send appeal").click()
+    expect(second.locator(".appeal-state")).to_contain_text("Appeal sent")
+    queue = live_server.get("/api/admin/appeals", admin)
+    appeal = next(item for item in queue["items"] if item["reason"] == "Song lyrics.")
+    status, body = live_server.request(
+        "POST",
+        f"/api/admin/appeals/{appeal['id']}",
+        {"decision": "reject", "note": "Not lyrics we know."},
+        admin,
+    )
+    assert status == 200, body
+    expect(
+        gus.page.locator(".toast", has_text="Your appeal was rejected")
+    ).to_be_visible()
+    expect(second.locator(".appeal-state")).to_contain_text("Not lyrics we know.")
 
-@WAITING_FOR_SERVER
-def test_block_stops_messages_both_ways_and_unsend_removes_for_both(
-    live_server: LiveServer, people: Any
+
+def test_block_mute_report_and_unsend_from_a_conversation(
+    live_server: LiveServer, people: Any, admin: str
 ) -> None:
     from playwright.sync_api import expect
 
@@ -418,6 +509,19 @@ def test_block_stops_messages_both_ways_and_unsend_removes_for_both(
 
     jo.send("you again?")
     expect(ivo.bubbles("you again?")).to_have_count(1)
+
+    # Mute and report from the conversation's menu.
+    ivo.page.click("#peer-menu summary")
+    ivo.page.click("#action-mute")
+    expect(ivo.conversation(jo_name).locator(".tag")).to_have_text("muted")
+    ivo.page.click("#peer-menu summary")
+    ivo.page.click("#action-report")
+    ivo.page.fill("#report-reason", "Keeps writing to me after I said stop.")
+    ivo.page.click("#report-submit")
+    expect(ivo.page.locator(".toast", has_text="A moderator will look")).to_be_visible()
+    reports = live_server.get("/api/admin/reports", admin)["items"]
+    assert [(r["reporter"], r["username"]) for r in reports] == [(ivo_name, jo_name)]
+
     ivo.page.click("#peer-menu summary")
     ivo.page.click("#action-block")
     expect(ivo.page.locator("#peer-blocked-banner")).to_be_visible()
@@ -437,6 +541,18 @@ def test_block_stops_messages_both_ways_and_unsend_removes_for_both(
     expect(ivo.bubbles("can you hear me?")).to_have_count(0)
     expect(ivo.bubbles("and now?")).to_have_count(0)
     expect(ivo.page.locator("#composer-input")).to_be_disabled()
+
+    # A new password logs the other devices out; this one carries on.
+    jo.page.click("#open-settings")
+    jo.page.fill("#current-password", PASSWORD)
+    jo.page.fill("#new-password", "a brand new passphrase")
+    jo.page.click("#password-submit")
+    expect(jo.page.locator("#password-done")).to_be_visible()
+    status, body = live_server.request("GET", "/api/me", token=jo_token)
+    assert status == 401, body
+    jo.page.click("#settings-dialog .dialog-close")
+    jo.page.reload()
+    expect(jo.page.locator("#me-name")).to_have_text(jo_name)
 
 
 def test_phone_sized_screen_by_keyboard(live_server: LiveServer, people: Any) -> None:

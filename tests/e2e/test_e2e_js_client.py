@@ -53,6 +53,15 @@ def chat(node, cluster, servers=(0, 0, 0), **options) -> tuple:
     """
     alice, bob, carol = cluster.account("a"), cluster.account("b"), cluster.account("c")
     on_alice, on_bob, on_carol = servers
+    # Presence is private (API.md §9): bob is alice's and carol's contact.
+    for friend in (alice, carol):
+        status, _ = cluster.first.request(
+            "POST",
+            f"/api/chat/messages/{friend.username}",
+            {"message": "hi"},
+            bob.token,
+        )
+        assert status == 201
     result = node(
         "chat.mjs",
         {
@@ -69,8 +78,8 @@ def chat(node, cluster, servers=(0, 0, 0), **options) -> tuple:
 def test_two_users_chat_over_websocket(single, node):
     alice, bob, _ = chat(node, single)
     history = single.first.get(f"/api/chat/messages/{alice.username}", bob.token)
-    assert [m["message"] for m in history["items"]] == ["hello from node"]
-    assert history["items"][0]["is_read"] is True
+    assert [m["message"] for m in history["items"]] == ["hi", "hello from node"]
+    assert history["items"][-1]["is_read"] is True
 
 
 def test_two_users_chat_over_polling(single, node):

@@ -74,6 +74,11 @@ def test_admin_block_closes_every_connection_of_the_user(single, clients):
         single.account("c"),
     )
     url = single.first.url
+    # Presence is private (API.md §9): carol hears of bob because they are contacts.
+    status, _ = single.first.request(
+        "POST", f"/api/chat/messages/{bob.username}", {"message": "hi"}, carol.token
+    )
+    assert status == 201
     tabs = [clients(url, bob.token), clients(url, bob.token, transports=("websocket",))]
     watcher = clients(url, carol.token)
     block_closes_tabs(single.first, admin.token, bob.username, "e2e", tabs)

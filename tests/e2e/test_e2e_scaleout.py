@@ -37,6 +37,15 @@ def test_every_device_on_every_process_gets_the_message(pair, clients):
 def test_both_processes_see_the_same_online_list(pair, clients):
     alice, bob, carol = pair.account("a"), pair.account("b"), pair.account("c")
     one, two = pair.servers
+    # Presence is private (API.md §9): the three are each other's contacts.
+    for sender, receiver in ((alice, bob), (carol, alice), (carol, bob)):
+        status, _ = one.request(
+            "POST",
+            f"/api/chat/messages/{receiver.username}",
+            {"message": "hi"},
+            sender.token,
+        )
+        assert status == 201
     clients(one.url, alice.token)
     bob_socket = clients(two.url, bob.token)
     assert {alice.username, bob.username} <= set(bob_socket.wait("online_users"))

@@ -2,27 +2,34 @@
 // the username search that starts a new conversation.
 
 import { api, enc } from "./api.js";
-import { $, avatar, el, shortTime } from "./dom.js";
+import { $, announce, avatar, el, shortTime } from "./dom.js";
 import { isMine, peerOf, sameName, state } from "./state.js";
 
 const SEARCH_DELAY_MS = 250;
+const TITLE = "CyberScan Messenger";
 const REFRESH_DELAY_MS = 300;
 
 let opener = () => {};
+let presenceChanged = () => {};
 let selected = null;
 let refreshTimer = null;
 let searchTimer = null;
 let searchSeq = 0;
 
-export function setOpener(open) {
-  opener = open;
+// `open(name)` opens a conversation; `presence()` redraws what shows who is online.
+export function setHooks(hooks) {
+  opener = hooks.open;
+  presenceChanged = hooks.presence;
 }
 
 export async function load() {
   try {
     state.conversations = await api("GET", "/api/chat/conversations");
+    // Someone becomes a contact with their first message, which no presence event
+    // announces: the list says whether they are online.
     for (const conv of state.conversations) {
       if (conv.online) state.online.add(conv.username);
+      else state.online.delete(conv.username);
     }
   } catch (error) {
     $("conversations-empty").textContent = error.message;
@@ -30,6 +37,7 @@ export async function load() {
     return;
   }
   render();
+  presenceChanged();
 }
 
 export function refreshSoon() {
@@ -60,7 +68,11 @@ export function touch(name, message, unread = false) {
 }
 
 export function received(message, seen) {
-  touch(peerOf(message), message, !isMine(message) && !seen);
+  const unread = !isMine(message) && !seen;
+  touch(peerOf(message), message, unread);
+  if (unread && !sameName(message.sender, state.peer)) {
+    announce(`New message from ${message.sender}`);
+  }
 }
 
 export function unreadOf(name) {
@@ -126,6 +138,8 @@ export function render() {
     return li;
   });
   box.replaceChildren(...items);
+  const unread = state.conversations.reduce((sum, conv) => sum + (conv.unread_count || 0), 0);
+  document.title = unread ? `(${unread}) ${TITLE}` : TITLE;
   $("conversations-empty").hidden = items.length > 0;
   if (!items.length) {
     $("conversations-empty").textContent = "No conversations yet. Search a username above to start one.";
@@ -137,16 +151,19 @@ export function render() {
 export function onlineUsers(names) {
   state.online = new Set(Array.isArray(names) ? names : []);
   render();
+  presenceChanged();
 }
 
 export function joined(name) {
   state.online.add(name);
   render();
+  presenceChanged();
 }
 
 export function left(name) {
   state.online.delete(name);
   render();
+  presenceChanged();
 }
 
 // ------------------------------------------------------------------ search
@@ -173,7 +190,6 @@ async function search(query) {
       .filter((name) => !sameName(name, state.me.username));
     const options = names.map((name) => {
       const li = el("li");
-      li.setAttribute("role", "option");
       const btn = el("button", "result");
       btn.type = "button";
       const pic = el("span", "avatar avatar-sm");

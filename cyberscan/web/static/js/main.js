@@ -9,7 +9,7 @@ import { $, avatar, hide, showError, toast } from "./dom.js";
 import * as live from "./live.js";
 import * as moderation from "./moderation.js";
 import * as safety from "./safety.js";
-import { loadMuted, state } from "./state.js";
+import { state } from "./state.js";
 
 const CONNECTION_TEXT = {
   online: "Online",
@@ -117,14 +117,13 @@ async function startSession(tokens) {
   const me = tokens.user || (await api("GET", "/api/me")).user;
   state.me = me;
   session.save({}, me.username);
-  loadMuted();
   $("me-name").textContent = me.username;
   avatar($("me-avatar"), me.username);
   chat.close();
   $("moderation-banner").hidden = true;
   $("muted-banner").hidden = true;
   showScreen("chat");
-  await safety.loadBlocks();
+  await safety.load();
   await conversations.load();
   live.connect({
     status: setConnection,
@@ -136,14 +135,8 @@ async function startSession(tokens) {
     failed: chat.failed,
     refused: (data) => blockedFrom(data, me.username),
     online_users: conversations.onlineUsers,
-    user_joined: (name) => {
-      conversations.joined(name);
-      chat.refreshHeader();
-    },
-    user_left: (name) => {
-      conversations.left(name);
-      chat.refreshHeader();
-    },
+    user_joined: conversations.joined,
+    user_left: conversations.left,
     receive_message: (message) => {
       const seen = chat.received(message);
       conversations.received(message, seen);
@@ -179,6 +172,7 @@ function endSession() {
   state.peer = null;
   state.online = new Set();
   state.conversations = [];
+  conversations.render();
   for (const timer of state.typing.values()) clearTimeout(timer);
   state.typing.clear();
   if ($("settings-dialog").open) $("settings-dialog").close();
@@ -284,7 +278,7 @@ function setup() {
     chat.refreshHeader();
     conversations.render();
   });
-  conversations.setOpener(openConversation);
+  conversations.setHooks({ open: openConversation, presence: chat.refreshHeader });
   conversations.setup();
   chat.setup();
   moderation.setup({

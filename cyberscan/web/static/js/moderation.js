@@ -5,7 +5,7 @@
 import { ApiError, api, login, request } from "./api.js";
 import { $, button, el, formatTime, hide, showError, toast } from "./dom.js";
 
-const POLL_MS = 10000;
+const POLL_MS = 5000;
 const STATUS_LABELS = {
   active: "Active",
   expired: "Expired",
@@ -72,7 +72,7 @@ function renderStrikes(list, data, appeal) {
       const note = strike.appeal.note ? ` “${strike.appeal.note}”` : "";
       li.append(el("p", `appeal-state appeal-${outcome}`, text + note));
     } else if (strike.status === "active") {
-      li.append(appealForm(strike, appeal));
+      li.append(appealForm(`${list.id}-reason-${strike.id}`, strike, appeal));
     }
     return li;
   });
@@ -80,7 +80,7 @@ function renderStrikes(list, data, appeal) {
   list.replaceChildren(...items);
 }
 
-function appealForm(strike, appeal) {
+function appealForm(id, strike, appeal) {
   const box = el("div", "appeal");
   const open = button("Contest this strike", "btn btn-sm btn-ghost", () => {
     open.hidden = true;
@@ -90,7 +90,6 @@ function appealForm(strike, appeal) {
   const form = el("form", "appeal-form");
   form.hidden = true;
   form.noValidate = true;
-  const id = `appeal-reason-${strike.id}`;
   const label = el("label", "", "Why was this not bullying?");
   label.htmlFor = id;
   const textarea = el("textarea");

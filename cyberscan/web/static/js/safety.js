@@ -3,7 +3,7 @@
 
 import { api, enc } from "./api.js";
 import { $, showError, toast } from "./dom.js";
-import { saveMuted, state } from "./state.js";
+import { state } from "./state.js";
 
 let changed = () => {};
 let reporting = null;
@@ -21,14 +21,22 @@ export function setup(onChange) {
   }
 }
 
-export async function loadBlocks() {
+async function usernames(path) {
   try {
-    const data = await api("GET", "/api/me/blocks");
+    const data = await api("GET", path);
     const items = Array.isArray(data) ? data : data.items || [];
-    state.blocked = new Set(items.map((item) => (typeof item === "string" ? item : item.username)));
+    return new Set(items.map((item) => (typeof item === "string" ? item : item.username)));
   } catch {
-    state.blocked = new Set(); // the server may not offer blocks yet; nothing to show
+    return new Set(); // a server without these controls: nothing to show
   }
+}
+
+// Whom I have blocked and muted, for the list's tags and the conversation's menu.
+export async function load() {
+  [state.blocked, state.muted] = await Promise.all([
+    usernames("/api/me/blocks"),
+    usernames("/api/me/mutes"),
+  ]);
 }
 
 export async function block(name) {
@@ -59,7 +67,6 @@ export async function toggleMute(name) {
     await api(muting ? "PUT" : "DELETE", `/api/me/mutes/${enc(name)}`);
     if (muting) state.muted.add(name);
     else state.muted.delete(name);
-    saveMuted();
     toast(
       muting
         ? `You muted ${name}: their messages arrive quietly, without notifications.`

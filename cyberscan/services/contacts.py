@@ -1,0 +1,282 @@
+"""Who reaches whom (API.md §9): contacts and private presence, blocks, mutes, search.
+
+A user's contacts are the people they exchanged a visible message with, either way,
+and neither blocked. Presence (`online_users`, `user_joined`, `user_left`, the online
+flags of REST lists) reaches contacts only, so a connect costs events in proportion
+to the user's online contacts, never to everyone connected.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy import Select, and_, delete, or_, select, union
+from sqlalchemy.exc import IntegrityError
+
+from cyberscan.errors import Forbidden, NotFound, ValidationFailed
+from cyberscan.extensions import db
+from cyberscan.live import notify, presence
+from cyberscan.models import WITHHELD, Message, User, UserBlock, UserMute, utcnow
+from cyberscan.services import users
+from cyberscan.services.pagination import Page, keyset_page
+
+# Neutral on purpose: the person refused must not learn who blocked whom.
+BLOCKED_MESSAGE = "You cannot message this person."
+
+
+def _exchanged() -> Any:
+    """Messages that make two people contacts: not withheld, not unsent."""
+    return and_(Message.status != WITHHELD, Message.deleted_at.is_(None))
+
+
+def blocked_either_way(user_id: int) -> set[int]:
+    """Everyone this user blocked or was blocked by."""
+    rows = db.session.scalars(
+        union(
+            select(UserBlock.blocked_id).where(UserBlock.blocker_id == user_id),
+            select(UserBlock.blocker_id).where(UserBlock.blocked_id == user_id),
+        )
+    )
+    return set(rows)
+
+
+def contact_ids(user_id: int) -> set[int]:
+    """The user's contacts: exchanged a message either way, and not blocked either way."""
+    rows = db.session.scalars(
+        union(
+            select(Message.receiver_id).where(
+                Message.sender_id == user_id, _exchanged()
+            ),
+            select(Message.sender_id).where(
+                Message.receiver_id == user_id, _exchanged()
+            ),
+        )
+    )
+    return set(rows) - blocked_either_way(user_id) - {user_id}
+
+
+def online_contact_ids(user_id: int) -> set[int]:
+    """The user's contacts with a live connection on any process."""
+    return presence.get_presence().online_among(contact_ids(user_id))
+
+
+def blocked_with(user_id: int, other: Any) -> Any:
+    """SQL: a block between the user and `other` (a column or id), either way."""
+    return (
+        select(UserBlock.blocker_id)
+        .where(
+            or_(
+                and_(UserBlock.blocker_id == user_id, UserBlock.blocked_id == other),
+                and_(UserBlock.blocker_id == other, UserBlock.blocked_id == user_id),
+            )
+        )
+        .exists()
+    )
+
+
+def recipient(sender_id: int, username: str) -> tuple[User, bool]:
+    """The user a message goes to, and whether they muted the sender, in one query.
+
+    Forbidden (neutral message) when either blocked the other; NotFound when no such user.
+    """
+    muted = (
+        select(UserMute.muter_id)
+        .where(UserMute.muter_id == User.id, UserMute.muted_id == sender_id)
+        .exists()
+    )
+    row = db.session.execute(
+        select(User, blocked_with(sender_id, User.id), muted).where(
+            User.username_key == str(username).lower()
+        )
+    ).first()
+    if row is None:
+        raise NotFound(f"No user named {username!r}.")
+    user, blocked, is_muted = row
+    if blocked:
+        raise Forbidden(BLOCKED_MESSAGE)
+    return user, bool(is_muted)
+
+
+def muted_ids(muter_id: int) -> Select[Any]:
+    """A subquery of the ids the user muted (for unread counts)."""
+    return select(UserMute.muted_id).where(UserMute.muter_id == muter_id)
+
+
+# -- presence --------------------------------------------------------------------------
+
+
+def came_online(user: User, sid: str, first: bool) -> None:
+    """After a connect: `online_users` to that connection, `user_joined` to contacts."""
+    online = online_contact_ids(user.id)
+    notify.online_users(sid, presence.usernames(online | {user.id}))
+    if first:
+        notify.user_joined(user.username, online)
+
+
+def went_offline(user_ids: Iterable[int], skip_sid: str | None = None) -> None:
+    """After users' last connections closed: `user_left` to each one's online contacts."""
+    ids = list(user_ids)
+    names = (
+        dict(
+            db.session.execute(
+                select(User.id, User.username).where(User.id.in_(ids))
+            ).all()
+        )
+        if ids
+        else {}
+    )
+    for user_id, name in names.items():
+        notify.user_left(name, online_contact_ids(user_id), skip_sid=skip_sid)
+
+
+def online_users(
+    reader: User, limit: int | None = None, cursor: str | None = None
+) -> list[dict[str, Any]] | Page[dict[str, Any]]:
+    """The reader's active (not blocked) contacts and whether each is online: all of
+    them by name, or with `limit` a page at a time (in id order)."""
+    ids = contact_ids(reader.id)
+    query = select(User).where(User.id.in_(ids), User.is_blocked.is_(False))
+    if limit is None:
+        users_ = (
+            list(db.session.scalars(query.order_by(User.username_key))) if ids else []
+        )
+        page = None
+    else:
+        page = keyset_page(
+            query, User.id, limit=limit, cursor=cursor, newest_first=False
+        )
+        users_ = page.items
+    online = presence.get_presence().online_among(user.id for user in users_)
+    items = [{"username": u.username, "online": u.id in online} for u in users_]
+    return items if page is None else Page(items, page.next_cursor)
+
+
+# -- search ----------------------------------------------------------------------------
+
+
+def search(reader: User, q: str, limit: int, cursor: str | None = None) -> Page[User]:
+    """Users whose name starts with `q` (any case), to start a conversation with."""
+    query = select(User).where(
+        User.username_key.startswith(q.lower(), autoescape=True), User.id != reader.id
+    )
+    return keyset_page(query, User.id, limit=limit, cursor=cursor, newest_first=False)
+
+
+# -- blocks and mutes ------------------------------------------------------------------
+
+
+def _other(reader: User, username: str, verb: str) -> User:
+    other = users.get_by_username(username)
+    if other.id == reader.id:
+        raise ValidationFailed(
+            f"You cannot {verb} yourself.",
+            errors={"path": {"username": [f"You cannot {verb} yourself."]}},
+        )
+    return other
+
+
+def _insert(row: Any) -> None:
+    """Add a row that may already exist: PUT is idempotent, even when requests race."""
+    db.session.add(row)
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+
+
+def block(reader: User, username: str) -> User:
+    """Block a user: neither can message the other nor see the other's presence."""
+    other = _other(reader, username, "block")
+    reader_id, other_id = reader.id, other.id
+    were_contacts = other_id in contact_ids(reader_id)
+    if db.session.get(UserBlock, (reader_id, other_id)) is None:
+        _insert(
+            UserBlock(blocker_id=reader_id, blocked_id=other_id, created_at=utcnow())
+        )
+    if were_contacts:
+        _hide_presence(reader_id, other_id)
+    return other
+
+
+def unblock(reader: User, username: str) -> User:
+    """Lift the reader's block of a user (a block the other made stays)."""
+    other = users.get_by_username(username)
+    reader_id, other_id = reader.id, other.id
+    removed = db.session.execute(
+        delete(UserBlock).where(
+            UserBlock.blocker_id == reader_id, UserBlock.blocked_id == other_id
+        )
+    ).rowcount
+    db.session.commit()
+    if removed and other_id in contact_ids(reader_id):
+        _show_presence(reader_id, other_id)
+    return other
+
+
+def _hide_presence(a: int, b: int) -> None:
+    """Two people stopped being contacts: each online one goes offline for the other."""
+    online = presence.get_presence().online_among({a, b})
+    names = dict(
+        db.session.execute(
+            select(User.id, User.username).where(User.id.in_([a, b]))
+        ).all()
+    )
+    for one, two in ((a, b), (b, a)):
+        if one in online and two in online:
+            notify.user_left(names[one], {two})
+
+
+def _show_presence(a: int, b: int) -> None:
+    """Two people became contacts again: each online one appears to the other."""
+    online = presence.get_presence().online_among({a, b})
+    names = dict(
+        db.session.execute(
+            select(User.id, User.username).where(User.id.in_([a, b]))
+        ).all()
+    )
+    for one, two in ((a, b), (b, a)):
+        if one in online and two in online:
+            notify.user_joined(names[one], {two})
+
+
+def blocks(reader: User) -> list[UserBlock]:
+    """The users the reader blocked, most recent first."""
+    return list(
+        db.session.scalars(
+            select(UserBlock)
+            .where(UserBlock.blocker_id == reader.id)
+            .order_by(UserBlock.created_at.desc())
+        )
+    )
+
+
+def mute(reader: User, username: str) -> User:
+    """Mute a user: their messages are kept and readable, but arrive quietly."""
+    other = _other(reader, username, "mute")
+    if db.session.get(UserMute, (reader.id, other.id)) is None:
+        _insert(UserMute(muter_id=reader.id, muted_id=other.id, created_at=utcnow()))
+    return other
+
+
+def unmute(reader: User, username: str) -> User:
+    """Lift a mute."""
+    other = users.get_by_username(username)
+    db.session.execute(
+        delete(UserMute).where(
+            UserMute.muter_id == reader.id, UserMute.muted_id == other.id
+        )
+    )
+    db.session.commit()
+    return other
+
+
+def mutes(reader: User) -> list[UserMute]:
+    """The users the reader muted, most recent first."""
+    return list(
+        db.session.scalars(
+            select(UserMute)
+            .where(UserMute.muter_id == reader.id)
+            .order_by(UserMute.created_at.desc())
+        )
+    )

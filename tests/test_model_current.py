@@ -1,0 +1,81 @@
+"""models/CURRENT names the served model; only train.promote changes it, after verifying."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import sklearn
+
+from config import MODELS_DIR, TestingConfig, current_classifier
+from cyberscan.detector.artifact import save_artifact
+from cyberscan.detector.pipeline import build_pipeline
+from train import promote
+
+TEXTS = [
+    "you stupid idiot",
+    "go away loser",
+    "see you at lunch",
+    "thanks for the notes",
+]
+
+
+@pytest.fixture
+def models(tmp_path: Path) -> Path:
+    """A models folder with two tiny verified versions, v1 served."""
+    for _ in range(2):
+        model = build_pipeline(word_min_df=1, char_min_df=1)
+        model.fit(TEXTS, np.array([1, 1, 0, 0]))
+        save_artifact(
+            model, tmp_path, {"sklearn_version": sklearn.__version__, "threshold": 0.6}
+        )
+    (tmp_path / "CURRENT").write_text("cyberscan-clf-v1\n")
+    return tmp_path
+
+
+def test_promote_switches_current_after_verifying(models: Path, capsys) -> None:
+    assert current_classifier(models) == str(models / "cyberscan-clf-v1.joblib")
+    assert promote.main(["v2", "--models-dir", str(models)]) == 0
+    assert (models / "CURRENT").read_text() == "cyberscan-clf-v2\n"
+    assert current_classifier(models) == str(models / "cyberscan-clf-v2.joblib")
+    assert "cyberscan-clf-v1 -> cyberscan-clf-v2" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("damage", ["corrupt", "missing", "not_a_version"])
+def test_promote_refuses_what_fails_verification(
+    models: Path, damage: str, capsys
+) -> None:
+    target = "v2"
+    if damage == "corrupt":
+        path = models / "cyberscan-clf-v2.joblib"
+        path.write_bytes(path.read_bytes() + b"\0")
+    elif damage == "missing":
+        target = "v7"
+    else:
+        target = "latest"
+    assert promote.main([target, "--models-dir", str(models)]) == 2
+    err = capsys.readouterr().err
+    assert "still names cyberscan-clf-v1" in err and "Traceback" not in err
+    assert (models / "CURRENT").read_text() == "cyberscan-clf-v1\n"
+
+
+def test_current_rule_without_a_current_file(tmp_path: Path) -> None:
+    assert current_classifier(tmp_path) == ""
+    (tmp_path / "CURRENT").write_text("garbage")
+    assert current_classifier(tmp_path) == ""
+
+
+def test_health_shows_the_version_current_names(client) -> None:
+    served = (MODELS_DIR / "CURRENT").read_text().strip()
+    assert TestingConfig.CLASSIFIER_PATH == str(MODELS_DIR / f"{served}.joblib")
+    body = client.get("/api/health").get_json()
+    assert body["model"]["version"] == served
+
+
+def test_committed_card_records_every_data_file_with_sha256() -> None:
+    path = Path(current_classifier())
+    card = json.loads(path.with_suffix(".json").read_text())
+    assert card["data"] and all(len(d["sha256"]) == 64 for d in card["data"])
+    assert path.stat().st_size <= 10_000_000

@@ -1,0 +1,554 @@
+"""Search, password change, blocks, mutes, reports and unsend (API.md §9)."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from cyberscan.extensions import db
+from cyberscan.models import AuditLog, Message, User, UserBlock, UserMute, UserReport
+from tests.fixtures_realtime import events
+from tests.helpers import PASSWORD, assert_error, bearer
+from tests.people import count_rows, get, send
+
+# -- search ----------------------------------------------------------------------------
+
+
+def test_search_finds_names_by_their_start_without_regard_to_case(client, member):
+    me = member("alice")
+    for name in ("Bobby", "bob.b", "rob", "BOBO"):
+        member(name)
+    body = get(client, me, "/api/users/search?q=BOb")
+    assert sorted(item["username"] for item in body["items"]) == [
+        "BOBO",
+        "Bobby",
+        "bob.b",
+    ]
+    assert body["next_cursor"] is None
+    assert get(client, me, "/api/users/search?q=al")["items"] == []  # not oneself
+
+
+def test_search_is_paginated(client, member):
+    me = member("me_")
+    for n in range(5):
+        member(f"sam{n}")
+    first = get(client, me, "/api/users/search?q=sam&limit=3")
+    second = get(
+        client, me, f"/api/users/search?q=sam&limit=3&cursor={first['next_cursor']}"
+    )
+    names = [i["username"] for i in first["items"] + second["items"]]
+    assert names == [f"sam{n}" for n in range(5)] and second["next_cursor"] is None
+
+
+def test_search_wildcards_are_literal(client, member):
+    me = member("alice")
+    member("bob")
+    assert get(client, me, "/api/users/search?q=b%25")["items"] == []
+    assert get(client, me, "/api/users/search?q=__")["items"] == []
+
+
+BAD_SEARCHES = ["", "?q=", "?q=a", "?q=" + "x" * 33, "?q=ab&limit=0", "?q=ab&limit=x"]
+
+
+def test_search_rejects_bad_queries(client, member):
+    me = member("alice")
+    for query in BAD_SEARCHES:
+        response = client.get(f"/api/users/search{query}", headers=me.headers)
+        assert "query" in assert_error(response, 422, "validation_error")["errors"]
+
+
+# -- password --------------------------------------------------------------------------
+
+
+def test_password_change_revokes_every_other_token(client, member, login):
+    alice = member("alice")
+    other = login(alice.user)
+    response = client.post(
+        "/api/me/password",
+        json={"current_password": PASSWORD, "new_password": "a brand new secret"},
+        headers=alice.headers,
+    )
+    assert response.status_code == 200, response.get_json()
+    assert client.get("/api/me", headers=alice.headers).status_code == 200
+    assert_error(
+        client.get("/api/me", headers=bearer(other["access_token"])),
+        401,
+        "unauthorized",
+    )
+    assert_error(
+        client.post("/api/token/refresh", headers=bearer(other["refresh_token"])),
+        401,
+        "unauthorized",
+    )
+    assert_error(
+        client.post("/api/login", json={"username": "alice", "password": PASSWORD}),
+        401,
+        "unauthorized",
+    )
+    fresh = client.post(
+        "/api/login", json={"username": "alice", "password": "a brand new secret"}
+    )
+    assert fresh.status_code == 200
+    assert (
+        client.get(
+            "/api/me", headers=bearer(fresh.get_json()["access_token"])
+        ).status_code
+        == 200
+    )
+
+
+def test_password_change_refused_sockets_of_revoked_tokens(
+    client, member, login, socket_client
+):
+    alice = member("alice")
+    other = login(alice.user)
+    client.post(
+        "/api/me/password",
+        json={"current_password": PASSWORD, "new_password": "a brand new secret"},
+        headers=alice.headers,
+    )
+    assert not socket_client(other["access_token"]).is_connected()
+    assert socket_client(alice.token).is_connected()
+
+
+def test_password_change_needs_the_current_password(app, client, member):
+    alice = member("alice")
+    with app.app_context():
+        before = db.session.get(User, alice.id).password_hash
+    assert_error(
+        client.post(
+            "/api/me/password",
+            json={
+                "current_password": "wrong password",
+                "new_password": "another secret",
+            },
+            headers=alice.headers,
+        ),
+        401,
+        "unauthorized",
+    )
+    with app.app_context():
+        assert db.session.get(User, alice.id).password_hash == before
+    assert client.get("/api/me", headers=alice.headers).status_code == 200
+
+
+BAD_PASSWORD_BODIES = [
+    {},
+    {"current_password": PASSWORD},
+    {"current_password": PASSWORD, "new_password": "short"},
+    {"current_password": PASSWORD, "new_password": 12345678},
+    {"current_password": PASSWORD, "new_password": "long enough", "extra": 1},
+]
+
+
+def test_password_change_rejects_bad_bodies(app, client, member):
+    alice = member("alice")
+    for body in BAD_PASSWORD_BODIES:
+        response = client.post("/api/me/password", json=body, headers=alice.headers)
+        assert_error(response, 422, "validation_error")
+    assert (
+        client.post(
+            "/api/login", json={"username": "alice", "password": PASSWORD}
+        ).status_code
+        == 200
+    )
+
+
+# -- blocks ----------------------------------------------------------------------------
+
+
+def block(client, who, name, method="PUT"):
+    return client.open(f"/api/me/blocks/{name}", method=method, headers=who.headers)
+
+
+def test_block_stops_messages_both_ways_with_a_neutral_message(client, trio, connect):
+    alice, bob, carol = trio
+    send(client, bob, "alice", "hi")
+    response = block(client, alice, "bob")
+    assert response.status_code == 200
+    assert response.get_json() == {"username": "bob", "blocked": True}
+    one = assert_error(
+        client.post(
+            "/api/chat/messages/alice", json={"message": "x"}, headers=bob.headers
+        ),
+        403,
+        "forbidden",
+    )
+    two = assert_error(
+        client.post(
+            "/api/chat/messages/bob", json={"message": "x"}, headers=alice.headers
+        ),
+        403,
+        "forbidden",
+    )
+    assert one["message"] == two["message"]
+    assert "block" not in one["message"].lower()
+    sio = connect(bob)
+    ack = sio.emit("send_message", {"receiver": "alice", "message": "x"}, callback=True)
+    assert (
+        ack["ok"] is False
+        and ack["error"] == "forbidden"
+        and ack["message"] == one["message"]
+    )
+    ack = sio.emit("typing", {"receiver": "alice", "is_typing": True}, callback=True)
+    assert ack["ok"] is False and ack["error"] == "forbidden"
+    assert [
+        m["message"] for m in get(client, alice, "/api/chat/messages/bob")["items"]
+    ] == ["hi"]
+    send(client, carol, "alice", "others still can")
+    assert get(client, alice, "/api/me/blocks")["items"][0]["username"] == "bob"
+    assert get(client, bob, "/api/me/blocks")["items"] == []
+
+
+def test_unblock_lets_messages_through_again(client, trio):
+    alice, bob, _ = trio
+    block(client, alice, "bob")
+    assert block(client, alice, "bob").status_code == 200  # idempotent
+    assert block(client, alice, "bob", "DELETE").get_json() == {
+        "username": "bob",
+        "blocked": False,
+    }
+    send(client, bob, "alice", "back")
+    assert get(client, alice, "/api/me/blocks")["items"] == []
+
+
+def test_the_blocked_one_cannot_lift_the_block(client, app, trio):
+    alice, bob, _ = trio
+    block(client, alice, "bob")
+    assert block(client, bob, "alice", "DELETE").status_code == 200
+    with app.app_context():
+        assert db.session.scalars(select(UserBlock)).one().blocker_id == alice.id
+    assert_error(
+        client.post(
+            "/api/chat/messages/alice", json={"message": "x"}, headers=bob.headers
+        ),
+        403,
+        "forbidden",
+    )
+
+
+def test_block_of_unknown_user_or_self_changes_nothing(app, client, trio):
+    alice = trio[0]
+    for method in ("PUT", "DELETE"):
+        assert_error(block(client, alice, "nobody", method), 404, "not_found")
+    assert_error(block(client, alice, "alice"), 422, "validation_error")
+    assert count_rows(app, UserBlock) == 0
+
+
+TOKEN_ENDPOINTS = [
+    ("GET", "/api/me/blocks"),
+    ("PUT", "/api/me/blocks/bob"),
+    ("DELETE", "/api/me/blocks/bob"),
+    ("GET", "/api/me/mutes"),
+    ("PUT", "/api/me/mutes/bob"),
+    ("DELETE", "/api/me/mutes/bob"),
+    ("GET", "/api/users/search?q=bo"),
+    ("POST", "/api/me/password"),
+    ("POST", "/api/reports"),
+    ("GET", "/api/me/strikes"),
+    ("POST", "/api/appeals"),
+    ("DELETE", "/api/chat/messages/00000000-0000-0000-0000-000000000000"),
+    ("GET", "/api/admin/appeals"),
+    ("POST", "/api/admin/appeals/1"),
+    ("GET", "/api/admin/reports"),
+    ("POST", "/api/admin/reports/1/review"),
+    ("GET", "/api/admin/flagged/1/context"),
+]
+
+
+def test_people_endpoints_need_a_token(client):
+    for method, path in TOKEN_ENDPOINTS:
+        assert_error(client.open(path, method=method), 401, "unauthorized")
+
+
+# -- mutes -----------------------------------------------------------------------------
+
+
+def test_mute_keeps_messages_readable_but_quiet(client, trio, connect):
+    alice, bob, _ = trio
+    assert client.put("/api/me/mutes/bob", headers=alice.headers).get_json() == {
+        "username": "bob",
+        "muted": True,
+    }
+    sio = connect(alice)
+    events(sio)
+    send(client, bob, "alice", "psst")
+    assert events(sio, "receive_message") == []
+    assert [
+        m["message"] for m in get(client, alice, "/api/chat/messages/bob")["items"]
+    ] == ["psst"]
+    conversation = get(client, alice, "/api/chat/conversations")[0]
+    assert (
+        conversation["last_message"]["message"] == "psst"
+        and conversation["unread_count"] == 0
+    )
+    assert [m["username"] for m in get(client, alice, "/api/me/mutes")["items"]] == [
+        "bob"
+    ]
+    # Bob is not told, and alice's own messages still reach bob live.
+    bob_sio = connect(bob)
+    events(bob_sio)
+    send(client, alice, "bob", "hey")
+    assert [m["message"] for m in events(bob_sio, "receive_message")] == ["hey"]
+    assert (
+        client.delete("/api/me/mutes/bob", headers=alice.headers).get_json()["muted"]
+        is False
+    )
+    send(client, bob, "alice", "loud again")
+    assert [m["message"] for m in events(sio, "receive_message")] == [
+        "hey",
+        "loud again",
+    ]
+    assert get(client, alice, "/api/chat/conversations")[0]["unread_count"] == 2
+
+
+def test_mute_of_unknown_user_or_self_changes_nothing(app, client, trio):
+    alice = trio[0]
+    assert_error(
+        client.put("/api/me/mutes/nobody", headers=alice.headers), 404, "not_found"
+    )
+    assert_error(
+        client.put("/api/me/mutes/ALICE", headers=alice.headers),
+        422,
+        "validation_error",
+    )
+    assert count_rows(app, UserMute) == 0
+
+
+# -- reports ---------------------------------------------------------------------------
+
+
+def test_report_a_message_enters_the_admin_queue(app, client, trio, admin_headers):
+    alice, bob, _ = trio
+    message = send(client, bob, "alice", "you are not welcome here")
+    response = client.post(
+        "/api/reports",
+        json={"message_id": message["id"], "reason": "Keeps bothering me"},
+        headers=alice.headers,
+    )
+    assert response.status_code == 201, response.get_json()
+    body = response.get_json()
+    assert body["username"] == "bob" and body["message_id"] == message["id"]
+    assert body["status"] == "pending" and body["reason"] == "Keeps bothering me"
+    queue = client.get("/api/admin/reports", headers=admin_headers).get_json()["items"]
+    assert len(queue) == 1
+    item = queue[0]
+    assert (item["reporter"], item["username"], item["content"]) == (
+        "alice",
+        "bob",
+        "you are not welcome here",
+    )
+    with app.app_context():
+        entry = db.session.scalars(
+            select(AuditLog).where(AuditLog.action == "user_report")
+        ).one()
+        assert (entry.actor_id, entry.target_user_id) == (alice.id, bob.id)
+
+
+def test_report_a_user_and_review_it(app, client, trio, admin, admin_headers):
+    alice, bob, _ = trio
+    body = client.post(
+        "/api/reports",
+        json={"username": "bob", "reason": "Fake profile"},
+        headers=alice.headers,
+    )
+    assert body.status_code == 201
+    report_id = body.get_json()["id"]
+    assert_error(
+        client.post(
+            "/api/reports",
+            json={"username": "bob", "reason": "again"},
+            headers=alice.headers,
+        ),
+        409,
+        "conflict",
+    )
+    assert_error(
+        client.post(
+            f"/api/admin/reports/{report_id}/review",
+            json={"action": "remove"},
+            headers=admin_headers,
+        ),
+        422,
+        "validation_error",
+    )
+    done = client.post(
+        f"/api/admin/reports/{report_id}/review",
+        json={"action": "dismiss", "note": "looks fine"},
+        headers=admin_headers,
+    )
+    assert done.status_code == 200 and done.get_json()["review_action"] == "dismiss"
+    assert (
+        client.get("/api/admin/reports", headers=admin_headers).get_json()["items"]
+        == []
+    )
+    assert_error(
+        client.post(
+            f"/api/admin/reports/{report_id}/review",
+            json={"action": "dismiss"},
+            headers=admin_headers,
+        ),
+        409,
+        "conflict",
+    )
+    assert_error(
+        client.get("/api/admin/reports", headers=alice.headers), 403, "forbidden"
+    )
+
+
+def test_removing_a_reported_message_hides_it_from_the_receiver(
+    client, trio, admin_headers
+):
+    alice, bob, _ = trio
+    message = send(client, bob, "alice", "mean thing")
+    report = client.post(
+        "/api/reports",
+        json={"message_id": message["id"], "reason": "mean"},
+        headers=alice.headers,
+    ).get_json()
+    client.post(
+        f"/api/admin/reports/{report['id']}/review",
+        json={"action": "remove"},
+        headers=admin_headers,
+    )
+    assert get(client, alice, "/api/chat/messages/bob")["items"] == []
+
+
+BAD_REPORTS = [
+    {},
+    {"reason": "no target"},
+    {"username": "bob"},
+    {"username": "bob", "reason": ""},
+    {"username": "bob", "reason": "   "},
+    {"username": "bob", "reason": "x" * 501},
+    {"username": 7, "reason": "x"},
+    {"username": "bob", "reason": "x", "extra": True},
+]
+
+
+def test_report_rejects_bad_bodies(app, client, trio):
+    for body in BAD_REPORTS:
+        response = client.post("/api/reports", json=body, headers=trio[0].headers)
+        assert_error(response, 422, "validation_error")
+    assert count_rows(app, UserReport) == 0
+
+
+def test_report_spoofs_change_nothing(app, client, trio):
+    alice, bob, carol = trio
+    message = send(client, bob, "alice", "private")
+    # carol is no participant: the message does not exist for her.
+    assert_error(
+        client.post(
+            "/api/reports",
+            json={"message_id": message["id"], "reason": "x"},
+            headers=carol.headers,
+        ),
+        404,
+        "not_found",
+    )
+    # bob cannot report his own message, nor name someone else as its sender.
+    assert_error(
+        client.post(
+            "/api/reports",
+            json={"message_id": message["id"], "reason": "x"},
+            headers=bob.headers,
+        ),
+        422,
+        "validation_error",
+    )
+    assert_error(
+        client.post(
+            "/api/reports",
+            json={"message_id": message["id"], "username": "carol", "reason": "x"},
+            headers=alice.headers,
+        ),
+        422,
+        "validation_error",
+    )
+    assert_error(
+        client.post(
+            "/api/reports",
+            json={"username": "alice", "reason": "x"},
+            headers=alice.headers,
+        ),
+        422,
+        "validation_error",
+    )
+    assert_error(
+        client.post(
+            "/api/reports",
+            json={"username": "ghost", "reason": "x"},
+            headers=alice.headers,
+        ),
+        404,
+        "not_found",
+    )
+    assert count_rows(app, UserReport) == 0
+
+
+# -- unsend ----------------------------------------------------------------------------
+
+
+def test_unsend_removes_the_message_for_both(
+    app, client, trio, connect, admin_headers, flagging
+):
+    alice, bob, _ = trio
+    kept = send(client, alice, "bob", "first")
+    gone = send(client, alice, "bob", "second")
+    a, b = connect(alice), connect(bob)
+    events(a), events(b)
+    response = client.delete(f"/api/chat/messages/{gone['id']}", headers=alice.headers)
+    assert response.status_code == 200 and response.get_json() == {"id": gone["id"]}
+    assert events(a, "message_deleted") == [{"id": gone["id"]}]
+    assert events(b, "message_deleted") == [{"id": gone["id"]}]
+    for who in (alice, bob):
+        other = "bob" if who is alice else "alice"
+        assert [
+            m["id"] for m in get(client, who, f"/api/chat/messages/{other}")["items"]
+        ] == [kept["id"]]
+        assert (
+            get(client, who, "/api/chat/conversations")[0]["last_message"]["id"]
+            == kept["id"]
+        )
+    assert get(client, bob, "/api/chat/conversations")[0]["unread_count"] == 1
+    # The moderation record and the audit trail stay for the admins.
+    flags = client.get("/api/admin/flagged", headers=admin_headers).get_json()["items"]
+    assert gone["id"] in {f["item_id"] for f in flags}
+    with app.app_context():
+        entry = db.session.scalars(
+            select(AuditLog).where(AuditLog.action == "message_unsent")
+        ).one()
+        assert entry.actor_id == alice.id and entry.details["message_id"] == gone["id"]
+        assert (
+            db.session.scalar(
+                select(Message.deleted_at).where(Message.id == gone["id"])
+            )
+            is not None
+        )
+    assert_error(
+        client.delete(f"/api/chat/messages/{gone['id']}", headers=alice.headers),
+        404,
+        "not_found",
+    )
+
+
+def test_only_the_sender_can_unsend(app, client, trio):
+    alice, bob, carol = trio
+    message = send(client, alice, "bob", "mine")
+    assert_error(
+        client.delete(f"/api/chat/messages/{message['id']}", headers=bob.headers),
+        403,
+        "forbidden",
+    )
+    assert_error(
+        client.delete(f"/api/chat/messages/{message['id']}", headers=carol.headers),
+        404,
+        "not_found",
+    )
+    assert_error(
+        client.delete("/api/chat/messages/not-a-message", headers=alice.headers),
+        404,
+        "not_found",
+    )
+    with app.app_context():
+        assert db.session.scalar(select(Message.deleted_at)) is None
+    assert len(get(client, bob, "/api/chat/messages/alice")["items"]) == 1

@@ -1,0 +1,119 @@
+"""Private presence (API.md §5, §9): online_users, user_joined, user_left and
+/api/chat/online-users concern only contacts, and a connect costs events in proportion
+to the user's contacts, not to everyone connected."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cyberscan.extensions import socketio
+from tests.fixtures_realtime import events
+from tests.people import get, send
+
+
+def test_only_contacts_learn_who_comes_and_goes(client, trio, connect):
+    alice, bob, carol = trio
+    send(client, alice, "bob", "hi")
+    bob_sio, carol_sio = connect(bob), connect(carol)
+    assert events(bob_sio, "online_users") == [["bob"]]
+    assert events(carol_sio, "online_users") == [["carol"]]
+    first = connect(alice)
+    assert events(first, "online_users") == [["alice", "bob"]]
+    second = connect(alice)
+    assert events(bob_sio, "user_joined") == ["alice"]
+    assert events(carol_sio) == []  # carol exchanged nothing with alice
+    first.disconnect()
+    assert events(bob_sio, "user_left") == []
+    second.disconnect()
+    assert events(bob_sio, "user_left") == ["alice"]
+    assert events(carol_sio) == []
+
+
+def test_online_users_endpoint_lists_contacts_only(client, trio, connect):
+    alice, bob, carol = trio
+    send(client, bob, "alice", "hi")
+    connect(carol)
+    assert get(client, alice, "/api/chat/online-users") == [
+        {"username": "bob", "online": False}
+    ]
+    connect(bob)
+    assert get(client, alice, "/api/chat/online-users") == [
+        {"username": "bob", "online": True}
+    ]
+    assert get(client, carol, "/api/chat/online-users") == []
+
+
+def test_blocking_hides_presence_both_ways_and_unblocking_shows_it(
+    client, trio, connect
+):
+    alice, bob, _ = trio
+    send(client, alice, "bob", "hi")
+    a, b = connect(alice), connect(bob)
+    events(a), events(b)
+    client.put("/api/me/blocks/bob", headers=alice.headers)
+    assert events(a, "user_left") == ["bob"]
+    assert events(b, "user_left") == ["alice"]
+    assert get(client, alice, "/api/chat/online-users") == []
+    assert get(client, bob, "/api/chat/online-users") == []
+    assert get(client, bob, "/api/chat/conversations")[0]["online"] is False
+    late = connect(bob)
+    assert events(late, "online_users") == [["bob"]]
+    assert events(a) == []
+    client.delete("/api/me/blocks/bob", headers=alice.headers)
+    assert events(a, "user_joined") == ["bob"]
+    assert events(b, "user_joined") == ["alice"]
+
+
+def test_a_connect_costs_events_per_online_contact_not_per_connected_user(
+    client, member, connect, monkeypatch
+):
+    hub = member("hub")
+    contacts = [member(f"friend{n}") for n in range(3)]
+    for friend in contacts:
+        send(client, hub, friend.username, "hello")
+    crowd = [connect(member(f"crowd{n}")) for n in range(30)]
+    friends = [connect(friend) for friend in contacts[:2]]
+    for sio in crowd + friends:
+        events(sio)
+    emitted: list[tuple[str, Any]] = []
+    original = socketio.server.emit
+
+    def counting(event: str, *args: Any, **kwargs: Any) -> Any:
+        emitted.append((event, kwargs.get("to") or kwargs.get("room")))
+        return original(event, *args, **kwargs)
+
+    monkeypatch.setattr(socketio.server, "emit", counting)
+    sio = connect(hub)
+    # One `online_users` to the new connection, one `user_joined` per online contact.
+    assert sorted(event for event, _ in emitted) == [
+        "online_users",
+        "user_joined",
+        "user_joined",
+    ]
+    assert events(sio, "online_users") == [["friend0", "friend1", "hub"]]
+    assert [events(f, "user_joined") for f in friends] == [["hub"], ["hub"]]
+    assert all(events(c) == [] for c in crowd)
+    emitted.clear()
+    sio.disconnect()
+    assert sorted(event for event, _ in emitted) == ["user_left", "user_left"]
+
+
+def test_online_users_pages_with_a_limit(client, member, connect):
+    hub = member("hub")
+    friends = [member(f"friend{n}") for n in range(3)]
+    for friend in friends:
+        send(client, friend, "hub", "hi")
+    connect(friends[1])
+    first = get(client, hub, "/api/chat/online-users?limit=2")
+    rest = get(
+        client, hub, f"/api/chat/online-users?limit=2&cursor={first['next_cursor']}"
+    )
+    assert first["items"] + rest["items"] == [
+        {"username": "friend0", "online": False},
+        {"username": "friend1", "online": True},
+        {"username": "friend2", "online": False},
+    ]
+    assert rest["next_cursor"] is None
+    for bad in ("?limit=0", "?limit=101", "?limit=x", "?limit=2&cursor=%%%"):
+        response = client.get(f"/api/chat/online-users{bad}", headers=hub.headers)
+        assert response.status_code == 422, (bad, response.get_json())

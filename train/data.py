@@ -1,0 +1,185 @@
+"""Reading labelled CSV files and finding the training corpora.
+
+Every data file is UTF-8 CSV with a header holding ``text`` and ``label`` (0/1) and
+optionally ``category``.  The shared corpora live outside the repository (see
+``python -m train.fetch_data``); the project's own chat examples are ``train/data/*.csv``
+and the development set, never trained on, is ``train/eval/dev_set.csv``.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+OWN_DATA_DIR = REPO_ROOT / "train" / "data"
+DEV_SET = REPO_ROOT / "train" / "eval" / "dev_set.csv"
+DEFAULT_SHARED_DATA = REPO_ROOT.parent / "shared" / "data"
+DATA_DIR_ENV = "CYBERSCAN_DATA_DIR"
+
+# The public corpora, in the order they are read.  Each is ``DIR/<name>/train.csv``.
+CORPORA = (
+    "cyberbullying_tweets",
+    "davidson_hate_offensive",
+    "olid_offensive",
+    "kaggle_insults",
+    "toxigen_implicit",
+)
+FETCH_HINT = "download the corpora with `python -m train.fetch_data --dest {dir}`"
+
+
+class DataError(Exception):
+    """A training/evaluation CSV is unusable; the message names the file (and line)."""
+
+
+@dataclass
+class LabelledData:
+    """The rows of one CSV file."""
+
+    path: Path
+    sha256: str
+    texts: list[str] = field(default_factory=list)
+    labels: list[int] = field(default_factory=list)
+    categories: list[str] = field(default_factory=list)
+
+
+def corpus_path(data_dir: str | Path, name: str) -> Path:
+    """Return the ``train.csv`` of corpus ``name`` under ``data_dir``."""
+    return Path(data_dir) / name / "train.csv"
+
+
+def find_data_dir(given: str | None) -> tuple[Path | None, str]:
+    """Return the corpora folder and where it came from.
+
+    ``--data-dir`` wins, then ``$CYBERSCAN_DATA_DIR``; both must exist.  Otherwise
+    ``../shared/data`` next to the repository is used when it exists, else None.
+    """
+    for value, origin in (
+        (given, "--data-dir"),
+        (os.environ.get(DATA_DIR_ENV), DATA_DIR_ENV),
+    ):
+        if value:
+            path = Path(value)
+            if not path.is_dir():
+                raise DataError(
+                    f"{path}: folder not found (from {origin}); "
+                    + FETCH_HINT.format(dir=path)
+                )
+            return path, origin
+    if DEFAULT_SHARED_DATA.is_dir():
+        return DEFAULT_SHARED_DATA, "default"
+    return None, "none"
+
+
+def corpus_files(data_dir: Path) -> list[Path]:
+    """Return every corpus file under ``data_dir``; a missing one is a ``DataError``."""
+    files = [corpus_path(data_dir, name) for name in CORPORA]
+    missing = [f for f in files if not f.is_file()]
+    if missing:
+        raise DataError(
+            f"{missing[0]}: file not found"
+            + (
+                f" (and {len(missing) - 1} more corpus file(s))"
+                if len(missing) > 1
+                else ""
+            )
+            + "; "
+            + FETCH_HINT.format(dir=data_dir)
+        )
+    return files
+
+
+def own_files() -> list[Path]:
+    """Return the project's own labelled chat files, ``train/data/*.csv``."""
+    return sorted(OWN_DATA_DIR.glob("*.csv"))
+
+
+def read_labelled_csv(
+    path: str | Path, *, require_both_classes: bool = True
+) -> LabelledData:
+    """Read a UTF-8 CSV with a header holding ``text`` and ``label`` (0/1) columns.
+
+    Raises ``DataError`` naming the file and the (1-based, physical) line for a missing
+    or empty file, missing columns, a row with the wrong number of fields, an empty
+    text, a label other than 0/1, undecodable bytes, or (when required) one class only.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise DataError(f"{path}: file not found")
+    if not path.is_file():
+        raise DataError(f"{path}: not a regular file")
+    raw = path.read_bytes()
+    if not raw.strip():
+        raise DataError(f"{path}: file is empty (expected a header line 'text,label')")
+    try:
+        content = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        raise DataError(
+            f"{path}, line {line}: not valid UTF-8 ({exc.reason})"
+        ) from None
+    data = LabelledData(path=path, sha256=hashlib.sha256(raw).hexdigest())
+    reader = csv.reader(content.splitlines(keepends=True), strict=True)
+    try:
+        header = next(reader)
+    except csv.Error as exc:
+        raise DataError(f"{path}, line 1: malformed CSV header ({exc})") from None
+    names = [h.strip().lower() for h in header]
+    missing = [c for c in ("text", "label") if c not in names]
+    if missing:
+        raise DataError(
+            f"{path}, line 1: header lacks the column(s) {', '.join(missing)} "
+            f"(found: {', '.join(header) or 'nothing'}); expected 'text,label'"
+        )
+    text_i, label_i = names.index("text"), names.index("label")
+    cat_i = names.index("category") if "category" in names else None
+    line = reader.line_num
+    while True:
+        start = line + 1
+        try:
+            row = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            raise DataError(
+                f"{path}, line {reader.line_num}: malformed CSV ({exc})"
+            ) from None
+        line = reader.line_num
+        if not row or all(not cell.strip() for cell in row):
+            continue
+        if len(row) != len(header):
+            raise DataError(
+                f"{path}, line {start}: expected {len(header)} fields like the header, "
+                f"got {len(row)}"
+            )
+        text = row[text_i]
+        label = row[label_i].strip()
+        if not text.strip():
+            raise DataError(f"{path}, line {start}: text is empty")
+        if label not in ("0", "1"):
+            raise DataError(
+                f"{path}, line {start}: label must be 0 or 1, got {label!r}"
+            )
+        data.texts.append(text)
+        data.labels.append(int(label))
+        data.categories.append(row[cat_i] if cat_i is not None else "")
+    if not data.texts:
+        raise DataError(f"{path}: no data rows after the header")
+    if require_both_classes and len(set(data.labels)) < 2:
+        only = data.labels[0]
+        raise DataError(
+            f"{path}: every row has label {only}; a training file needs both 0 and 1 rows"
+        )
+    return data
+
+
+def display_path(path: Path) -> str:
+    """Return ``path`` relative to the repository (or ``../`` beside it) when possible."""
+    resolved = path.resolve()
+    for base, prefix in ((REPO_ROOT, ""), (REPO_ROOT.parent, "../")):
+        if resolved.is_relative_to(base):
+            return prefix + str(resolved.relative_to(base))
+    return str(path)

@@ -1,0 +1,84 @@
+"""Metrics shared by the training and evaluation CLIs."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+from sklearn.metrics import average_precision_score, roc_auc_score
+
+
+def binary_metrics(
+    y_true: Sequence[int], scores: Sequence[float], threshold: float
+) -> dict[str, Any]:
+    """Return ranking metrics and thresholded metrics (predict 1 when score >= threshold)."""
+    y = np.asarray(y_true, dtype=int)
+    s = np.asarray(scores, dtype=float)
+    pred = s >= threshold
+    tp = int(np.sum(pred & (y == 1)))
+    fp = int(np.sum(pred & (y == 0)))
+    fn = int(np.sum(~pred & (y == 1)))
+    tn = int(np.sum(~pred & (y == 0)))
+    both = 0 < y.sum() < len(y)
+    precision = tp / (tp + fp) if tp + fp else 0.0
+    recall = tp / (tp + fn) if tp + fn else 0.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return {
+        "n": int(len(y)),
+        "positives": int(y.sum()),
+        "roc_auc": float(roc_auc_score(y, s)) if both else None,
+        "average_precision": float(average_precision_score(y, s)) if both else None,
+        "threshold": float(threshold),
+        "precision": precision,
+        "recall": recall,
+        "f1": f1,
+        "false_positive_rate": fp / (fp + tn) if fp + tn else 0.0,
+        "accuracy": (tp + tn) / len(y) if len(y) else 0.0,
+        "confusion": {"tn": tn, "fp": fp, "fn": fn, "tp": tp},
+    }
+
+
+def chat_rates(
+    labels: Sequence[int],
+    scores: Sequence[float],
+    categories: Sequence[str],
+    threshold: float,
+) -> dict[str, Any]:
+    """Share flagged per category, plus "clean flagged" and "abuse caught" overall.
+
+    For a clean category (label 0) the share flagged is its error rate; for an abuse
+    category (label 1) it is the share caught.
+    """
+    y = np.asarray(labels, dtype=int)
+    flagged = np.asarray(scores, dtype=float) >= threshold
+    cats = np.asarray(categories, dtype=object)
+    per: dict[str, Any] = {}
+    for cat in sorted(set(categories)):
+        m = cats == cat
+        label = int(round(float(y[m].mean())))
+        per[cat] = {
+            "label": label,
+            "n": int(m.sum()),
+            "flagged": int(flagged[m].sum()),
+            "flagged_share": float(flagged[m].mean()),
+        }
+    clean, abuse = y == 0, y == 1
+    return {
+        "threshold": float(threshold),
+        "n": int(len(y)),
+        "clean_flagged": float(flagged[clean].mean()) if clean.any() else None,
+        "abuse_caught": float(flagged[abuse].mean()) if abuse.any() else None,
+        "by_category": per,
+    }
+
+
+def rounded(obj: Any, digits: int = 4) -> Any:
+    """Round every float in a nested structure (for printing and model cards)."""
+    if isinstance(obj, float):
+        return round(obj, digits)
+    if isinstance(obj, dict):
+        return {k: rounded(v, digits) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [rounded(v, digits) for v in obj]
+    return obj
