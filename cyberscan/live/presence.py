@@ -147,7 +147,13 @@ class RedisPresence:
     """Shared by every process that uses the same Redis and key prefix."""
 
     def __init__(self, url: str, prefix: str, process_id: str | None = None) -> None:
-        self.redis = redis.Redis.from_url(url, decode_responses=True)
+        # Every message asks presence once: under load hundreds of greenlets do at
+        # once, and redis-py's default pool raises past 100 connections. Wait for one.
+        self.redis = redis.Redis(
+            connection_pool=redis.BlockingConnectionPool.from_url(
+                url, max_connections=200, timeout=20, decode_responses=True
+            )
+        )
         self.prefix = prefix
         self.process_id = process_id or uuid.uuid4().hex
         self._add = self.redis.register_script(ADD_SCRIPT)

@@ -13,6 +13,7 @@ from flask_socketio import ConnectionRefusedError, join_room
 from marshmallow import ValidationError
 from redis.exceptions import RedisError
 from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from cyberscan.errors import CyberscanError, ValidationFailed
 from cyberscan.extensions import db
@@ -83,7 +84,8 @@ def on_error(error: Exception) -> dict[str, Any]:
         return body
     if isinstance(error, IntegrityError):
         return failure("conflict", "That conflicts with existing data.")
-    if isinstance(error, DBAPIError | RedisError):
+    # A pool timeout is the database being unavailable for this event, too.
+    if isinstance(error, DBAPIError | RedisError | PoolTimeout):
         current_app.logger.error("dependency unavailable: %r", error)
         return failure(
             "unavailable", "A service this needs is unavailable; nothing changed."
@@ -119,7 +121,7 @@ def on_connect(auth: Any = None) -> None:
 
 def connect_failure(error: Exception) -> ConnectionRefusedError:
     """Refuse a connection that failed for a reason other than its token."""
-    if isinstance(error, DBAPIError | RedisError):
+    if isinstance(error, DBAPIError | RedisError | PoolTimeout):
         code, message = "unavailable", "The server cannot accept connections right now."
     else:
         current_app.logger.error("unhandled error at connect", exc_info=error)

@@ -48,9 +48,12 @@ def lookup(username: str) -> Known:
     key = username.lower()
     known = cache.get(key)
     if known is None:
-        row = db.session.execute(
-            select(User.id, User.username).where(User.username_key == key)
-        ).first()
+        # A connection of its own, returned at once: the caller may then wait on the
+        # message writer, and must not hold a pooled connection meanwhile.
+        with db.engine.connect() as conn:
+            row = conn.execute(
+                select(User.id, User.username).where(User.username_key == key)
+            ).first()
         if row is None:
             raise NotFound(f"No user named {username!r}.")
         known = cache[key] = Known(row.id, row.username)
