@@ -4,6 +4,7 @@ from config import load_config
 
 CONFIG = load_config()
 
+# Monkey-patch before anything else imports socket or threading.
 if CONFIG.SOCKETIO_ASYNC_MODE == "eventlet":
     import eventlet
 
@@ -15,23 +16,15 @@ elif CONFIG.SOCKETIO_ASYNC_MODE == "gevent":
 
 from cyberscan import create_app  # noqa: E402
 from cyberscan.cli import settle_garbage_collector, upgrade_database  # noqa: E402
-from cyberscan.extensions import socketio  # noqa: E402
-
-app = create_app(CONFIG)
+from cyberscan.serve import bind, serve  # noqa: E402
 
 if __name__ == "__main__":
+    # The port first: a second server on it fails at once, before the slow start.
+    listener = bind(CONFIG.HOST, CONFIG.PORT)
+    app = create_app(CONFIG)
     upgrade_database(app)
     settle_garbage_collector(CONFIG)
-    # eventlet.wsgi caps simultaneous connections at 1024 unless max_size is raised.
-    server_options = (
-        {"max_size": CONFIG.SOCKETIO_MAX_CONNECTIONS}
-        if CONFIG.SOCKETIO_ASYNC_MODE == "eventlet"
-        else {}
-    )
-    socketio.run(
-        app,
-        host=CONFIG.HOST,
-        port=CONFIG.PORT,
-        allow_unsafe_werkzeug=True,
-        **server_options,
-    )
+    try:
+        serve(app, listener)
+    except KeyboardInterrupt:
+        pass

@@ -10,6 +10,7 @@ import json
 import os
 import re
 import secrets
+import warnings
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,11 @@ MODELS_DIR = ROOT / "models"
 MIN_SECRET_BYTES = 32
 
 load_dotenv(ROOT / ".env")
+
+# eventlet stays the default async mode (the project's users asked for it), but its
+# import-time notice would print eight lines before every command; `python run.py`
+# says it once instead, in its start-up line (cyberscan/serve.py).
+warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")
 
 
 def env_str(name: str, default: str | None = None) -> str | None:

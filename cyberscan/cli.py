@@ -1,4 +1,4 @@
-"""`flask --app cyberscan ...` commands."""
+"""`.venv/bin/flask --app cyberscan ...` commands for operators."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from marshmallow import ValidationError
 
 from cyberscan.errors import CyberscanError
 from cyberscan.schemas.user import RegisterSchema
-from cyberscan.services import auth
+from cyberscan.services import accounts, auth
 
 
 def read_password() -> str:
@@ -22,6 +22,18 @@ def read_password() -> str:
     if sys.stdin.isatty():
         return click.prompt("Password", hide_input=True, confirmation_prompt=True)
     return sys.stdin.readline().rstrip("\r\n")
+
+
+def click_error(exc: ValidationError | CyberscanError) -> click.ClickException:
+    """One line for the operator, in the words the API would use."""
+    if isinstance(exc, CyberscanError):
+        return click.ClickException(exc.message)
+    return click.ClickException(
+        "; ".join(
+            f"{field}: {' '.join(map(str, msgs))}"
+            for field, msgs in exc.messages.items()
+        )
+    )
 
 
 @click.command("create-admin")
@@ -35,15 +47,57 @@ def create_admin(username: str, email: str) -> None:
             {"username": username, "email": email, "password": read_password()}
         )
         user = auth.register(**payload, is_admin=True)
-    except ValidationError as exc:
-        problems = "; ".join(
-            f"{field}: {' '.join(map(str, msgs))}"
-            for field, msgs in exc.messages.items()
-        )
-        raise click.ClickException(problems) from exc
-    except CyberscanError as exc:
-        raise click.ClickException(exc.message) from exc
+    except (ValidationError, CyberscanError) as exc:
+        raise click_error(exc) from exc
     click.echo(f"Created admin {user.username} (id {user.id}).")
+
+
+@click.command("promote-admin")
+@click.argument("username")
+@with_appcontext
+def promote_admin(username: str) -> None:
+    """Give an existing account admin rights (it can then log in to /admin)."""
+    try:
+        promoted = accounts.promote_to_admin(username)
+    except CyberscanError as exc:
+        raise click_error(exc) from exc
+    click.echo(
+        f"{username} is now an admin."
+        if promoted
+        else f"{username} is already an admin."
+    )
+
+
+@click.command("reset-password")
+@click.argument("username")
+@with_appcontext
+def reset_password(username: str) -> None:
+    """Set a new password for an account; prompted for or read from standard input."""
+    try:
+        payload = RegisterSchema(only=("password",)).load({"password": read_password()})
+        user = accounts.set_password(username, payload["password"])
+    except (ValidationError, CyberscanError) as exc:
+        raise click_error(exc) from exc
+    click.echo(
+        f"New password set for {user.username}. Tokens issued before stay valid until "
+        "they expire; block the account to end its sessions at once."
+    )
+
+
+@click.command("list-admins")
+@with_appcontext
+def list_admins() -> None:
+    """Print every admin account: name, email, and whether it is blocked."""
+    admins = accounts.list_admins()
+    for user in admins:
+        click.echo(
+            f"{user.username}\t{user.email}" + ("\tblocked" if user.is_blocked else "")
+        )
+    if not admins:
+        click.echo(
+            "No admins yet: .venv/bin/flask --app cyberscan create-admin NAME EMAIL",
+            err=True,
+        )
 
 
 @click.command("purge-revoked-tokens")
@@ -54,7 +108,8 @@ def purge_revoked_tokens() -> None:
 
 
 def register_commands(app: Flask) -> None:
-    app.cli.add_command(create_admin)
+    for command in (create_admin, promote_admin, reset_password, list_admins):
+        app.cli.add_command(command)
     app.cli.add_command(purge_revoked_tokens)
 
 
@@ -73,4 +128,4 @@ def settle_garbage_collector(config: Any) -> None:
 def upgrade_database(app: Flask) -> None:
     """Bring the schema up to date (run.py calls this on start)."""
     with app.app_context():
-        upgrade(directory=app.config["MIGRATIONS_DIR"])
+        upgrade(directory=app.config["MIGRATIONS_DIR"], x_arg=["quiet=true"])

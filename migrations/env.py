@@ -12,6 +12,9 @@ config = context.config
 # This line sets up loggers basically.
 fileConfig(config.config_file_name, disable_existing_loggers=False)
 logger = logging.getLogger("alembic.env")
+# run.py upgrades on every start and then prints one line (-x quiet=true).
+if context.get_x_argument(as_dictionary=True).get("quiet"):
+    logging.getLogger("alembic").setLevel(logging.WARNING)
 
 
 def get_engine():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Callable
 from http.cookies import SimpleCookie
 from pathlib import Path
@@ -10,7 +11,7 @@ from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
-from flask_jwt_extended import get_csrf_token
+from flask_jwt_extended import decode_token, get_csrf_token
 
 from cyberscan.extensions import db
 from cyberscan.models import User
@@ -24,6 +25,8 @@ ADMIN_ONLY = [
     ("GET", "/admin/", 200),
     ("GET", "/admin/static/dashboard.js", 200),
     ("GET", "/admin/static/charts.js", 200),
+    ("GET", "/admin/static/api.js", 200),
+    ("POST", "/admin/session", 200),
     ("GET", "/admin/static/vendor/socket.io.min.js", 200),
     ("GET", "/admin/static/vendor/socket.io-client.LICENSE", 200),
     ("GET", "/admin/static/no-such-file.js", 404),
@@ -366,10 +369,52 @@ def test_the_admin_name_is_escaped_in_the_page(app, client, make_user):
 
 def test_scripts_never_write_markup_from_data():
     """User strings reach the DOM through textContent only (checked in the browser too)."""
-    for name in ("dashboard.js", "charts.js", "login.js"):
-        source = (DASHBOARD / "static" / name).read_text()
+    modules = sorted((DASHBOARD / "static").glob("*.js"))
+    assert {
+        "dashboard.js",
+        "api.js",
+        "queue.js",
+        "users.js",
+        "charts.js",
+        "live.js",
+    } <= {path.name for path in modules}
+    for path in modules:
+        source = path.read_text()
         for sink in ("innerHTML", "outerHTML", "insertAdjacentHTML", "document.write"):
-            assert sink not in source, (name, sink)
+            assert sink not in source, (path.name, sink)
+
+
+def test_every_module_import_resolves_to_a_served_module(client, admin):
+    """The ES modules import each other by relative path; a typo is a blank page."""
+    cookie_login(client, admin)
+    html = client.get("/admin").get_data(as_text=True)
+    assert 'type="module" src="/admin/static/dashboard.js"' in html
+    for path in (DASHBOARD / "static").glob("*.js"):
+        for target in re.findall(r'from "\./([\w-]+\.js)"', path.read_text()):
+            response = call(client, "GET", f"/admin/static/{target}")
+            assert response.status_code == 200, (path.name, target)
+            assert response.mimetype == "text/javascript", target
+
+
+def test_renewing_the_session_slides_it_and_logout_still_ends_it(app, client, admin):
+    assert cookie_login(client, admin).status_code == 200
+    html = client.get("/admin").get_data(as_text=True)
+    lifetime = int(app.config["JWT_ACCESS_TOKEN_EXPIRES"].total_seconds())
+    assert f'data-session-seconds="{lifetime}"' in html
+    first = client.get_cookie("access_token_cookie").value
+    time.sleep(1.1)  # token times are whole seconds: the renewed one must end later
+    response = client.post("/admin/session", headers=csrf_headers(client))
+    assert response.status_code == 200, response.get_json()
+    assert {"access_token_cookie", "csrf_access_token"} <= set(set_cookies(response))
+    renewed = client.get_cookie("access_token_cookie").value
+    with app.app_context():
+        old, new = decode_token(first), decode_token(renewed)
+    assert new["exp"] > old["exp"] and new["sub"] == old["sub"]
+    assert new["rjti"] == old["rjti"]  # same login: one logout ends every renewal
+    assert call(client, "GET", "/admin").status_code == 200
+    assert client.post("/admin/logout", headers=csrf_headers(client)).status_code == 200
+    for token in (first, renewed):
+        assert_error(client.get("/api/me", headers=bearer(token)), 401, "unauthorized")
 
 
 def test_vendored_socket_io_client_matches_the_lockfile():

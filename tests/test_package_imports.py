@@ -14,6 +14,9 @@ PACKAGE = ROOT / "cyberscan"
 DEFERRED_IMPORTS = {
     # `train/` imports the detector, and training must not pull in Flask.
     ("cyberscan.detector", "flask"): "training imports the detector without Flask",
+    # run.py serves under one async library; the other must not be loaded at all.
+    ("cyberscan.serve", "eventlet.wsgi"): "only the configured async server is loaded",
+    ("cyberscan.serve", "gevent.pywsgi"): "only the configured async server is loaded",
 }
 
 

@@ -4,9 +4,13 @@ to the user's contacts, not to everyone connected."""
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
+import redis
+
 from cyberscan.extensions import socketio
+from cyberscan.live.presence import MemoryPresence, RedisPresence
 from tests.fixtures_realtime import events
 from tests.people import get, send
 
@@ -117,3 +121,20 @@ def test_online_users_pages_with_a_limit(client, member, connect):
     for bad in ("?limit=0", "?limit=101", "?limit=x", "?limit=2&cursor=%%%"):
         response = client.get(f"/api/chat/online-users{bad}", headers=hub.headers)
         assert response.status_code == 422, (bad, response.get_json())
+
+
+def test_online_among_answers_for_the_given_users_only():
+    url, prefix = "redis://127.0.0.1:6379/7", f"cyberscan:test:{uuid.uuid4().hex}"
+    one, two = RedisPresence(url, prefix), RedisPresence(url, prefix)
+    try:
+        one.add(1, "a")
+        two.add(2, "b")
+        assert one.online_among([1, 2, 3]) == two.online_among({1, 2, 3}) == {1, 2}
+        assert one.online_among([]) == set()
+    finally:
+        client = redis.Redis.from_url(url)
+        for key in client.scan_iter(f"{prefix}:*"):
+            client.delete(key)
+    memory = MemoryPresence()
+    memory.add(5, "x")
+    assert memory.online_among([5, 6]) == {5}

@@ -7,6 +7,7 @@ from typing import Any
 
 from flask import (
     Blueprint,
+    current_app,
     g,
     jsonify,
     redirect,
@@ -153,11 +154,26 @@ def logout() -> Response:
     return response
 
 
+@bp.post("/session")
+def renew_session() -> Response:
+    """A fresh access cookie for an admin at work, so the session slides while in use."""
+    response = jsonify({"message": "Session renewed."})
+    set_access_cookies(
+        response, auth.refresh(g.admin, get_jwt().get(auth.REFRESH_CLAIM))
+    )
+    return response
+
+
 @bp.get("")
 @bp.get("/")
 def dashboard_page() -> str:
     """The dashboard (admins only)."""
-    return render_template("dashboard/dashboard.html", admin=g.admin)
+    lifetime = current_app.config["JWT_ACCESS_TOKEN_EXPIRES"]
+    return render_template(
+        "dashboard/dashboard.html",
+        admin=g.admin,
+        session_seconds=int(lifetime.total_seconds()),
+    )
 
 
 @bp.get("/static/<path:filename>")

@@ -37,12 +37,6 @@ def _name_of(attribute: str) -> fields.Function:
     return fields.Function(get, dump_only=True)
 
 
-def _optional_note() -> TrimmedString:
-    return TrimmedString(
-        load_default=None, allow_none=True, validate=validate.Length(max=NOTE_MAX)
-    )
-
-
 class UserSearchQuerySchema(PageQuerySchema):
     q = TrimmedString(required=True, validate=validate.Length(min=2, max=USERNAME_MAX))
     limit = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
@@ -155,14 +149,21 @@ class ReportQuerySchema(PageQuerySchema):
     )
 
 
-class ReportReviewSchema(StrictSchema):
-    action = fields.String(required=True, validate=validate.OneOf(REPORT_ACTIONS))
-    note = _optional_note()
+class NoteSchema(StrictSchema):
+    """An optional note from the admin to the person; blank means none."""
+
+    note = TrimmedString(
+        load_default=None, allow_none=True, validate=validate.Length(max=NOTE_MAX)
+    )
 
     @post_load
     def blank_note(self, data: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
         data["note"] = data.get("note") or None
         return data
+
+
+class ReportReviewSchema(NoteSchema):
+    action = fields.String(required=True, validate=validate.OneOf(REPORT_ACTIONS))
 
 
 class AppealSchema(StrictSchema):
@@ -236,14 +237,8 @@ class AppealQuerySchema(PageQuerySchema):
     )
 
 
-class AppealDecisionSchema(StrictSchema):
+class AppealDecisionSchema(NoteSchema):
     decision = fields.String(required=True, validate=validate.OneOf(DECISIONS))
-    note = _optional_note()
-
-    @post_load
-    def blank_note(self, data: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
-        data["note"] = data.get("note") or None
-        return data
 
 
 class ContextMessageSchema(MessageSchema):

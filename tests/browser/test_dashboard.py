@@ -94,7 +94,7 @@ def test_admin_sees_a_flag_arrive_live_and_blocks_its_author(
     # Socket.IO connected with the session cookie (polling is only the fallback).
     expect(page.locator("#live-status")).to_have_attribute("data-state", "live")
     expect(page.locator("#queue-empty")).to_be_visible()
-    expect(page.locator('[data-key="flagged_messages"] .card-value')).to_have_text("0")
+    expect(page.locator('[data-key="flagged_items"] .card-value')).to_have_text("0")
     page.evaluate("window.__sameDocument = true")  # a reload would forget this
 
     message = send(live_server, bully, "victim_vic", ABUSE)
@@ -109,7 +109,7 @@ def test_admin_sees_a_flag_arrive_live_and_blocks_its_author(
     expect(row.locator(".content-text")).to_have_text(ABUSE)
     expect(row.locator(".term")).to_have_text(flag["terms"])
     expect(row.locator("mark.term-hit").first).to_be_visible()
-    expect(page.locator('[data-key="flagged_messages"] .card-value')).to_have_text("1")
+    expect(page.locator('[data-key="flagged_items"] .card-value')).to_have_text("1")
     expect(page.locator('[data-key="pending_flags"] .card-value')).to_have_text("1")
 
     # Moderation queues are full of hostile strings: they must stay text.
@@ -175,3 +175,56 @@ def test_admin_sees_a_flag_arrive_live_and_blocks_its_author(
     page.goto(live_server.url + "/admin")
     expect(page).to_have_url(live_server.url + "/admin/login")
     context.close()
+
+
+def test_summary_cards_say_what_they_count_and_their_captions_fit(
+    live_server: LiveServer, chromium: Any
+) -> None:
+    from playwright.sync_api import expect
+
+    live_server.create_admin("cards_admin")
+    author = live_server.register("card_author")
+    live_server.register("card_reader")
+    status, post = live_server.request(
+        "POST", "/api/post", {"content": ABUSE}, token=author
+    )
+    assert status == 201 and post["is_bullying"] is True, post
+    send(live_server, author, "card_reader", "see you at lunch tomorrow")
+    token = admin_token(live_server, "cards_admin")
+    summary = live_server.get("/api/admin/summary", token)
+    items = sum(summary[f"total_{kind}"] for kind in ("messages", "posts", "comments"))
+    flagged = sum(
+        summary[f"flagged_{kind}"] for kind in ("messages", "posts", "comments")
+    )
+    assert summary["flagged_share"] == pytest.approx(flagged / items)
+
+    for width in (1440, 1280, 1024):
+        context = chromium.new_context(viewport={"width": width, "height": 900})
+        page = context.new_page()
+        page.set_default_timeout(20_000)
+        page.goto(live_server.url + "/admin/login")
+        page.fill("#login-name", "cards_admin")
+        page.fill("#login-password", PASSWORD)
+        page.click("#login-submit")
+        expect(page.locator('[data-key="flagged_items"] .card-value')).to_have_text(
+            str(flagged)
+        )
+        share = page.locator('[data-key="flagged_share"]')
+        # The share is of messages, posts and comments, and its caption says so.
+        expect(share.locator(".card-sub")).to_have_text(f"{flagged} of {items} items")
+        percent = round(100 * flagged / items)
+        expect(share.locator(".card-value")).to_have_text(f"{percent}%")
+        clipped = page.evaluate(
+            """() => [...document.querySelectorAll('#summary .card')].flatMap(card => {
+                 const box = card.getBoundingClientRect();
+                 return [...card.querySelectorAll('.card-label, .card-sub, .card-value')]
+                   .filter(el => el.scrollWidth > el.clientWidth + 1
+                     || el.getBoundingClientRect().right > box.right
+                     || el.getBoundingClientRect().bottom > box.bottom)
+                   .map(el => card.dataset.key + ': ' + el.textContent);
+               })"""
+        )
+        assert clipped == [], (width, clipped)
+        if width == 1280:
+            page.screenshot(path="/tmp/cyberscan-dashboard-1280.png")
+        context.close()

@@ -1,0 +1,120 @@
+// Admin actions behind the buttons: confirm in the dialog, call the API, say what
+// happened, and reload what it changed.
+import { api, userPath } from "./api.js";
+import { $, toast } from "./dom.js";
+import { refresh } from "./state.js";
+
+function confirmAction(options) {
+  const dialog = $("confirm");
+  $("confirm-title").textContent = options.title;
+  $("confirm-text").textContent = options.text;
+  $("confirm-ok").textContent = options.ok || "Confirm";
+  $("confirm-ok").className = "btn " + (options.danger === false ? "btn-primary" : "btn-danger");
+  $("confirm-reason-row").hidden = !options.reason;
+  $("confirm-reason").value = "";
+  $("confirm-minutes-row").hidden = !options.minutes;
+  $("confirm-minutes").value = options.minutes || 60;
+  $("confirm-reset-row").hidden = !options.reset;
+  $("confirm-reset").checked = true;
+  dialog.returnValue = "";
+  return new Promise(function (resolve) {
+    dialog.addEventListener(
+      "close",
+      function () {
+        if (dialog.returnValue !== "ok") return resolve(null);
+        resolve({
+          reason: $("confirm-reason").value.trim(),
+          minutes: parseInt($("confirm-minutes").value, 10),
+          reset: $("confirm-reset").checked,
+        });
+      },
+      { once: true }
+    );
+    dialog.showModal();
+    (options.reason ? $("confirm-reason") : $("confirm-ok")).focus();
+  });
+}
+
+function act(description, path, body) {
+  return api(path, { method: "POST", body: body })
+    .then(function () {
+      toast(description, "ok");
+      refresh({ summary: true, queue: true, users: true, audit: true, stats: true });
+    })
+    .catch(function (error) {
+      toast(error.message, "error");
+    });
+}
+
+export function blockUser(username) {
+  return confirmAction({
+    title: "Block " + username + "?",
+    text: "They will be logged out everywhere and can no longer log in, send, post or comment.",
+    ok: "Block",
+    reason: true,
+  }).then(function (answer) {
+    if (!answer) return null;
+    const body = answer.reason ? { reason: answer.reason } : {};
+    return act(username + " is blocked.", userPath(username, "block"), body);
+  });
+}
+
+export function unblockUser(username) {
+  return confirmAction({
+    title: "Unblock " + username + "?",
+    text: "They will be able to log in and write again.",
+    ok: "Unblock",
+    danger: false,
+    reset: true,
+  }).then(function (answer) {
+    if (!answer) return null;
+    return act(username + " is unblocked.", userPath(username, "unblock"), { reset_count: answer.reset });
+  });
+}
+
+export function muteUser(username, minutes) {
+  return confirmAction({
+    title: "Mute " + username + "?",
+    text: "They cannot send, post or comment until the time is up.",
+    ok: "Mute",
+    minutes: minutes || 60,
+  }).then(function (answer) {
+    if (!answer) return null;
+    if (!(answer.minutes > 0)) {
+      toast("Give a number of minutes.", "error");
+      return null;
+    }
+    return act(username + " is muted for " + answer.minutes + " min.", userPath(username, "mute"), {
+      minutes: answer.minutes,
+    });
+  });
+}
+
+export function unmuteUser(username) {
+  return act(username + " is unmuted.", userPath(username, "unmute"), {});
+}
+
+export function review(flag, action) {
+  const run = function () {
+    return act(
+      action === "remove" ? "The " + flag.item_type + " was removed." : "The flag was dismissed.",
+      "/api/admin/flagged/" + encodeURIComponent(flag.id) + "/review",
+      { action: action }
+    );
+  };
+  if (action !== "remove") return run();
+  return confirmAction({
+    title: "Remove this " + flag.item_type + "?",
+    text: "It is deleted for everyone. The author's strike stays.",
+    ok: "Remove",
+  }).then(function (answer) {
+    return answer ? run() : null;
+  });
+}
+
+// Cancel is not a submit button, so Enter in the reason field confirms.
+export function wireDialog() {
+  $("confirm-cancel").addEventListener("click", function () {
+    $("confirm").close("cancel");
+  });
+}

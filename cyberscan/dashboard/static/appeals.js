@@ -1,0 +1,78 @@
+// The appeal queue (API.md §9): people contest a strike; accepting gives the strike back
+// (and lifts an automatic block below the limit), rejecting upholds it.
+import { api, query } from "./api.js";
+import { badge, button, el, formatTime, name, showPage, toast } from "./dom.js";
+import { refresh, state } from "./state.js";
+
+const PAGE = 25;
+
+function decide(appeal, decision, note) {
+  const body = note ? { decision: decision, note: note } : { decision: decision };
+  return api("/api/admin/appeals/" + encodeURIComponent(appeal.id), { method: "POST", body: body })
+    .then(function (done) {
+      const who = name(done.author);
+      toast(decision === "accept" ? "Appeal accepted: " + who + "'s strike is removed." : "Appeal rejected: the strike stays.", "ok");
+      refresh({ summary: true, appeals: true, queue: true, users: true, audit: true });
+    })
+    .catch(function (error) {
+      toast(error.message, "error");
+    });
+}
+
+function appealRow(appeal) {
+  const row = el("tr", "appeal-row");
+  row.dataset.appealId = String(appeal.id);
+  row.dataset.author = name(appeal.author);
+
+  const time = el("td", "nowrap", formatTime(appeal.created_at));
+  time.title = appeal.created_at || "";
+  row.appendChild(time);
+
+  const author = el("td", "author-cell");
+  author.appendChild(el("div", "author-name", name(appeal.author)));
+  const meta = el("div", "author-meta");
+  meta.appendChild(el("span", "strikes", appeal.author_bullying_count + " strikes"));
+  if (appeal.author_is_blocked) meta.appendChild(badge("Blocked", "blocked"));
+  author.appendChild(meta);
+  row.appendChild(author);
+
+  const strike = appeal.strike || {};
+  const flagged = el("td", "content-cell");
+  flagged.appendChild(badge(strike.kind || "item", "type"));
+  flagged.appendChild(el("div", "content-text", strike.content || ""));
+  if (typeof strike.probability === "number") {
+    flagged.appendChild(el("div", "terms", "score " + strike.probability.toFixed(2) + " · " + (strike.status || "")));
+  }
+  row.appendChild(flagged);
+
+  row.appendChild(el("td", "content-cell appeal-reason", appeal.reason));
+
+  const cell = el("td");
+  const actions = el("div", "actions");
+  cell.appendChild(actions);
+  if (appeal.status === "open") {
+    const note = el("input", "appeal-note");
+    note.maxLength = 500;
+    note.placeholder = "Note to the author (optional)";
+    note.setAttribute("aria-label", "Note to " + name(appeal.author));
+    actions.appendChild(note);
+    actions.appendChild(button("Accept", "btn-primary", function () { decide(appeal, "accept", note.value.trim()); }));
+    actions.appendChild(button("Reject", "btn-warn", function () { decide(appeal, "reject", note.value.trim()); }));
+  } else {
+    const by = name(appeal.decided_by);
+    actions.appendChild(el("span", "reviewed", (appeal.status === "accepted" ? "Accepted" : "Rejected") + (by ? " by " + by : "")));
+  }
+  row.appendChild(cell);
+  return row;
+}
+
+export function loadAppeals(more) {
+  const url = "/api/admin/appeals" + query({
+    status: state.appealStatus,
+    limit: PAGE,
+    cursor: more ? state.appealsCursor : null,
+  });
+  return api(url).then(function (page) {
+    state.appealsCursor = showPage("appeals", page, appealRow, more);
+  });
+}

@@ -1,0 +1,71 @@
+// Reports people filed about a message or a user (API.md §9), beside the classifier's
+// flags: who reported whom, why, and the reported text.
+import { api, query } from "./api.js";
+import { blockUser } from "./actions.js";
+import { badge, button, el, formatTime, name, showPage, toast } from "./dom.js";
+import { refresh, state } from "./state.js";
+
+const PAGE = 25;
+
+function review(report, action) {
+  return api("/api/admin/reports/" + encodeURIComponent(report.id) + "/review", {
+    method: "POST",
+    body: { action: action },
+  })
+    .then(function () {
+      toast(action === "remove" ? "The reported message was removed." : "The report was dismissed.", "ok");
+      refresh({ summary: true, reports: true, audit: true });
+    })
+    .catch(function (error) {
+      toast(error.message, "error");
+    });
+}
+
+function reportRow(report) {
+  const row = el("tr", "report-row");
+  row.dataset.reportId = String(report.id);
+
+  const time = el("td", "nowrap", formatTime(report.created_at));
+  time.title = report.created_at || "";
+  row.appendChild(time);
+
+  const who = el("td", "author-cell");
+  who.appendChild(el("div", "author-name", name(report.username)));
+  const meta = el("div", "author-meta");
+  meta.appendChild(el("span", "strikes", "reported by " + name(report.reporter)));
+  if (report.reported_is_blocked) meta.appendChild(badge("Blocked", "blocked"));
+  who.appendChild(meta);
+  row.appendChild(who);
+
+  const content = el("td", "content-cell");
+  content.appendChild(badge(report.message_id ? "message" : "user", "type"));
+  if (report.content) content.appendChild(el("div", "content-text", report.content));
+  row.appendChild(content);
+
+  row.appendChild(el("td", "content-cell report-reason", report.reason));
+
+  const cell = el("td");
+  const actions = el("div", "actions");
+  cell.appendChild(actions);
+  if (report.reviewed_at) {
+    const by = name(report.reviewed_by);
+    actions.appendChild(el("span", "reviewed", (report.review_action === "remove" ? "Removed" : "Dismissed") + (by ? " by " + by : "")));
+  } else {
+    actions.appendChild(button("Dismiss", "btn-ghost", function () { review(report, "dismiss"); }));
+    if (report.message_id) {
+      actions.appendChild(button("Remove message", "btn-warn", function () { review(report, "remove"); }));
+    }
+  }
+  if (!report.reported_is_blocked) {
+    actions.appendChild(button("Block " + name(report.username), "btn-danger", function () { blockUser(name(report.username)); }));
+  }
+  row.appendChild(cell);
+  return row;
+}
+
+export function loadReports(more) {
+  const url = "/api/admin/reports" + query({ limit: PAGE, cursor: more ? state.reportsCursor : null });
+  return api(url).then(function (page) {
+    state.reportsCursor = showPage("reports", page, reportRow, more);
+  });
+}

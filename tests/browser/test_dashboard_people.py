@@ -1,0 +1,90 @@
+"""The dashboard's people's side (API.md §9) in headless Chromium against a live server:
+reports from people beside the flags, a flag's context, and the appeal queue."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.browser.test_dashboard import ABUSE, admin_token, flag_of, send
+from tests.helpers import PASSWORD
+from tests.live import LiveServer
+
+pytestmark = [pytest.mark.browser, pytest.mark.timeout(180)]
+
+
+def call(server: LiveServer, method: str, path: str, body: Any, token: str) -> Any:
+    status, answer = server.request(method, path, body, token)
+    assert status in (200, 201), (path, status, answer)
+    return answer
+
+
+def test_admin_reads_reports_and_context_and_accepts_an_appeal(
+    live_server: LiveServer, chromium: Any
+) -> None:
+    from playwright.sync_api import expect
+
+    live_server.create_admin("mod_people")
+    amy = live_server.register("amy_p")
+    ben = live_server.register("ben_p")
+    token = admin_token(live_server, "mod_people")
+    send(live_server, ben, "amy_p", "hello amy, how was the film?")
+    message = send(live_server, amy, "ben_p", ABUSE)
+    assert message["is_bullying"] is True, message
+    flag = flag_of(live_server, token, message["id"])
+    call(
+        live_server,
+        "POST",
+        "/api/reports",
+        {"message_id": message["id"], "reason": "That hurt"},
+        ben,
+    )
+    strike = call(live_server, "GET", "/api/me/strikes", None, amy)["strikes"][0]
+    call(
+        live_server,
+        "POST",
+        "/api/appeals",
+        {"strike_id": strike["id"], "reason": "A quote from the film"},
+        amy,
+    )
+
+    context = chromium.new_context(viewport={"width": 1440, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(20_000)
+    expect.set_options(timeout=20_000)
+    problems: list[str] = []
+    page.on("pageerror", lambda exc: problems.append(f"page error: {exc}"))
+    page.goto(live_server.url + "/admin/login")
+    page.fill("#login-name", "mod_people")
+    page.fill("#login-password", PASSWORD)
+    page.click("#login-submit")
+    expect(page.locator("#admin-name")).to_have_text("mod_people")
+
+    report = page.locator("#reports-body tr.report-row")
+    expect(report).to_have_count(1)
+    expect(report).to_contain_text("That hurt")
+    expect(report.locator(".content-text")).to_have_text(ABUSE)
+    expect(report).to_contain_text("reported by ben_p")
+    expect(page.locator('[data-key="pending_reports"] .card-value')).to_have_text("1")
+
+    row = page.locator(f'#queue-body tr[data-flag-id="{flag["id"]}"]')
+    row.get_by_role("button", name="Context").click()
+    shown = page.locator("#queue-body tr.context-row")
+    expect(shown).to_contain_text("Sent to ben_p")
+    expect(shown.locator(".context-line")).to_have_count(2)
+    expect(shown.locator(".context-flagged")).to_contain_text(ABUSE)
+    audit = call(live_server, "GET", "/api/admin/audit-log", None, token)["items"]
+    assert "flag_context_viewed" in [entry["action"] for entry in audit]
+
+    appeal = page.locator("#appeals-body tr.appeal-row")
+    expect(appeal).to_have_count(1)
+    expect(appeal).to_contain_text("A quote from the film")
+    appeal.get_by_label("Note to amy_p").fill("Fair enough")
+    appeal.get_by_role("button", name="Accept").click()
+    expect(page.locator("#appeals-empty")).to_be_visible()
+    after = call(live_server, "GET", "/api/me/strikes", None, amy)
+    assert after["strikes"][0]["status"] == "dismissed" and after["bullying_count"] == 0
+    assert after["strikes"][0]["appeal"]["note"] == "Fair enough"
+    assert problems == []
+    context.close()

@@ -1,0 +1,79 @@
+"""`python run.py` as an operator meets it: one start-up line, and a clear busy-port error."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.live import ROOT, LiveServer, server_env, start
+
+pytestmark = pytest.mark.e2e
+
+BUSY_TIMEOUT = 60
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> LiveServer:
+    workdir = tmp_path_factory.mktemp("startup")
+    live = start(server_env(f"sqlite:///{workdir / 'live.db'}"), workdir, "run.log")
+    yield live
+    live.stop()
+
+
+def run_py(env: dict[str, str], port: int) -> subprocess.CompletedProcess[str]:
+    """A second `python run.py` that is expected to give up on its own."""
+    return subprocess.run(
+        [sys.executable, "run.py"],
+        cwd=ROOT,
+        env={**env, "PORT": str(port)},
+        capture_output=True,
+        text=True,
+        timeout=BUSY_TIMEOUT,
+    )
+
+
+def port_of(server: LiveServer) -> int:
+    return int(server.url.rsplit(":", 1)[1])
+
+
+def test_start_up_is_one_line_naming_address_mode_database_and_model(server):
+    health = server.get("/api/health", token="")
+    lines = Path(server.log).read_text().splitlines()
+    assert len(lines) == 1, lines  # no deprecation notice, no migration chatter
+    line = lines[0]
+    assert line.startswith(f"CyberScan Messenger on {server.url} · "), line
+    database = server.env["DATABASE_URL"].removeprefix("sqlite:///")
+    assert f"database SQLite {database}" in line
+    assert "async eventlet (deprecated upstream; SOCKETIO_ASYNC_MODE=gevent" in line
+    assert f"model {health['model']['version']}" in line
+
+
+def test_a_second_server_on_the_same_port_refuses_in_one_line(server):
+    port = port_of(server)
+    result = run_py(server.env, port)
+    assert result.returncode == 1
+    assert result.stdout == ""
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1, result.stderr  # no traceback
+    assert lines[0].startswith(f"Port {port} on 127.0.0.1 is already in use")
+    assert f"PORT={port + 1}" in lines[0]
+    # The first server keeps the port alone and still answers.
+    assert server.get("/api/health", token="")["status"] == "ok"
+
+
+def test_a_port_held_by_another_program_gets_the_same_line(server):
+    with socket.socket() as other:
+        other.bind(("127.0.0.1", 0))
+        other.listen()
+        port = other.getsockname()[1]
+        result = run_py(server.env, port)
+    assert result.returncode == 1
+    assert result.stderr.splitlines() == [
+        f"Port {port} on 127.0.0.1 is already in use (by another CyberScan server "
+        f"or another program): stop that, or choose another port, "
+        f"e.g. PORT={port + 1} scripts/run"
+    ]
