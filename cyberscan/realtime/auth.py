@@ -98,11 +98,8 @@ def socket_user_id() -> int | None:
 
 
 def socket_identity() -> users.Known:
-    """Who this connection is, as established at connect: no database read.
-
-    Blocking an account or revoking its tokens closes its connections, and the
-    message writer re-checks blocked and muted senders inside each batch.
-    """
+    """Who this connection is, as established at connect (no query; the writer
+    re-checks blocked and muted senders in every batch)."""
     user_id = session.get(SESSION_KEY)
     if user_id is None:
         raise Unauthorized("The connection is not authenticated.")
