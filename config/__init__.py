@@ -125,9 +125,6 @@ def sqlalchemy_engine_options(url: str) -> dict[str, Any]:
         "pool_size": 10,
         "max_overflow": 10,
         "pool_timeout": 30,
-        # Sessions and the writer always end their transactions (commit, or rollback
-        # on close): the pool's own ROLLBACK on every check-in is one more round trip.
-        "pool_reset_on_return": None,
     }
     host = make_url(url).host
     if url.startswith("mysql+pymysql") and (host in LOOPBACK_HOSTS or not host):
