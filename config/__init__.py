@@ -185,8 +185,18 @@ class Config:
     # A Redis outage must not lock everyone out of logging in: fall back to memory.
     RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
     LOGIN_LIMIT_PER_ADDRESS = env_str("LOGIN_LIMIT_PER_ADDRESS", "30 per minute")
-    LOGIN_LIMIT_PER_ACCOUNT = env_str("LOGIN_LIMIT_PER_ACCOUNT", "10 per 15 minutes")
+    LOGIN_LIMIT_PER_ACCOUNT = env_str("LOGIN_LIMIT_PER_ACCOUNT", "100 per hour")
+    # Failed logins spend a budget per account and address (a guesser on one address
+    # is throttled there only) and a slower global one per account (a distributed
+    # guesser), so nobody can lock another person out with a few wrong passwords.
+    LOGIN_LIMIT_PER_ACCOUNT_ADDRESS = env_str(
+        "LOGIN_LIMIT_PER_ACCOUNT_ADDRESS", "10 per 15 minutes"
+    )
+    REGISTER_LIMIT_PER_ADDRESS = env_str("REGISTER_LIMIT_PER_ADDRESS", "10 per hour")
     SEND_LIMIT_PER_USER = env_str("SEND_LIMIT_PER_USER", "30 per 10 seconds")
+    MAX_CONNECTIONS_PER_USER = env_int("MAX_CONNECTIONS_PER_USER", 20)
+    # Seconds a client gets to send its request line and headers (eventlet server).
+    HEADER_TIMEOUT = env_float("HEADER_TIMEOUT", 10.0)
 
     SOCKETIO_ASYNC_MODE = env_str("SOCKETIO_ASYNC_MODE", "eventlet")
     # Redis pub/sub channel of the Socket.IO queue (and presence key prefix): one per

@@ -7,7 +7,7 @@ from typing import Any
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from config import Config, load_config, redis_queue_url, require_settings
+from config import Config, load_config, require_settings
 from cyberscan import apidocs, dashboard, detector, realtime, web
 from cyberscan.api import (
     admin,
@@ -24,6 +24,8 @@ from cyberscan.api import api as rest_api
 from cyberscan.api.errors import register_error_handlers
 from cyberscan.cli import register_commands
 from cyberscan.extensions import cors, db, jwt, limiter, migrate, socketio
+from cyberscan.live import connections
+from cyberscan.realtime.packets import CheckedPacket
 from cyberscan.services import auth as auth_service
 
 REST_BLUEPRINTS = (auth, health, chat, people, posts, comments, admin, moderation)
@@ -68,8 +70,11 @@ def register_extensions(app: Flask) -> None:
     socketio.init_app(
         app,
         async_mode=app.config["SOCKETIO_ASYNC_MODE"],
-        message_queue=redis_queue_url(app.config.get("REDIS_URL")),
-        channel=app.config.get("SOCKETIO_CHANNEL") or "flask-socketio",
+        # Closes connections by room on every process, and keeps a block's kick
+        # through a Redis outage (live/connections.py).
+        client_manager=connections.client_manager(app),
+        # Refuses reserved and malformed event names before dispatch.
+        serializer=CheckedPacket,
         cors_allowed_origins=app.config["CORS_ORIGINS"],
         logger=False,
         engineio_logger=False,

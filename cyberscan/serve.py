@@ -15,6 +15,8 @@ from flask import Flask
 from sqlalchemy.engine import make_url
 from werkzeug.serving import make_server
 
+from cyberscan.realtime.transport import eventlet_server_options
+
 LISTEN_BACKLOG = 1024
 ASYNC_NOTES = {
     "eventlet": "eventlet (deprecated upstream; SOCKETIO_ASYNC_MODE=gevent also works, "
@@ -102,12 +104,17 @@ def serve(app: Flask, sock: socket.socket) -> None:
     if mode == "eventlet":
         import eventlet.wsgi
 
-        # eventlet.wsgi caps simultaneous connections at 1024 unless max_size is raised.
+        # eventlet.wsgi caps simultaneous connections at 1024 unless max_size is raised;
+        # it also waits for headers forever and answers a request line over 8 KB with
+        # an empty 414 (realtime/transport.py).
         eventlet.wsgi.server(
             sock,
             app,
             log_output=False,
             max_size=config["SOCKETIO_MAX_CONNECTIONS"],
+            **eventlet_server_options(
+                eventlet.wsgi.HttpProtocol, config["HEADER_TIMEOUT"]
+            ),
         )
     elif mode == "gevent":
         from gevent.pywsgi import WSGIServer

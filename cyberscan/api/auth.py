@@ -16,12 +16,13 @@ from cyberscan.schemas.user import (
     UserEnvelopeSchema,
 )
 from cyberscan.services import auth
-from cyberscan.services.ratelimit import login_limits
+from cyberscan.services.ratelimit import login_limits, registration_limit
 
 bp = Blueprint("auth", __name__, url_prefix="/api", description="Accounts and tokens")
 
 
 @bp.post("/register")
+@registration_limit
 @bp.arguments(RegisterSchema, location="json")
 @bp.response(201, UserEnvelopeSchema)
 def register(payload: dict[str, Any]) -> dict[str, Any]:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask, current_app, jsonify
+from flask.json.provider import DefaultJSONProvider
+from redis.exceptions import RedisError
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError
 from werkzeug.http import HTTP_STATUS_CODES
@@ -83,18 +85,39 @@ def handle_database_down(error: DBAPIError):  # noqa: ANN201
     return error_response(503, "unavailable", MESSAGES[503])
 
 
+def handle_queue_down(error: RedisError):  # noqa: ANN201
+    db.session.rollback()
+    current_app.logger.error("message queue unavailable: %r", error)
+    return error_response(503, "unavailable", MESSAGES[503])
+
+
 def handle_internal_error(error: HTTPException):  # noqa: ANN201
+    # Flask has logged the exception with its traceback already: once is enough.
     db.session.rollback()
     original = getattr(error, "original_exception", None)
     if isinstance(original, OperationalError):
         return handle_database_down(original)
-    current_app.logger.error("unhandled error", exc_info=original or error)
+    if isinstance(original, RedisError):
+        return handle_queue_down(original)
     return error_response(500, "internal_error", MESSAGES[500])
+
+
+class DepthSafeJSONProvider(DefaultJSONProvider):
+    """JSON nested too deeply for the parser is a client's bad JSON (400), not a
+    RecursionError (500 and a traceback); Flask turns the ValueError into 400."""
+
+    def loads(self, s: str | bytes, **kwargs: Any) -> Any:
+        try:
+            return super().loads(s, **kwargs)
+        except RecursionError:
+            raise ValueError("The JSON is nested too deeply.") from None
 
 
 def register_error_handlers(app: Flask) -> None:
     """Route every failure to the one error body."""
+    app.json = DepthSafeJSONProvider(app)
     app.register_error_handler(CyberscanError, handle_domain_error)
+    app.register_error_handler(RedisError, handle_queue_down)
     app.register_error_handler(IntegrityError, handle_integrity_error)
     app.register_error_handler(OperationalError, handle_database_down)
     app.register_error_handler(InternalServerError, handle_internal_error)

@@ -12,16 +12,15 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from flask import has_request_context, request
+from redis.exceptions import RedisError
 
 from cyberscan.extensions import socketio
-from cyberscan.live import presence, rooms
+from cyberscan.live import connections, presence, rooms
 from cyberscan.models import WITHHELD, Appeal, Flag, Message, UserReport, isoformat
 from cyberscan.schemas.admin import FlagSchema
 from cyberscan.schemas.people import AdminAppealSchema, AdminReportSchema
 
 NAMESPACE = "/"
-ACK_GRACE_SECONDS = 0.05
 
 flag_schema = FlagSchema()
 appeal_schema = AdminAppealSchema()
@@ -180,39 +179,40 @@ def moderation_warning(user_id: int, bullying_count: int, max_count: int) -> Non
     _to_user(user_id, "moderation_warning", payload)
 
 
-def _event_sid() -> str | None:
-    """The connection whose socket event is being handled, if any."""
-    if not has_request_context():
-        return None
-    return getattr(request, "sid", None)
-
-
-def _disconnect_after_ack(sid: str) -> None:
-    # Yield first: the event's acknowledgement (e.g. the send_message that reached
-    # the block limit, already committed) is queued when the handler returns, and
-    # must reach the client before the DISCONNECT packet.
-    socketio.sleep(ACK_GRACE_SECONDS)
-    socketio.server.disconnect(sid, namespace=NAMESPACE)
+def _close_room(room: str, keep_room: str | None = None) -> None:
+    """Close every connection in `room` (but those also in `keep_room`), on every
+    process: each one closes its own (live/connections.py). Events emitted before
+    this reach those connections first: emits travel the queue in order."""
+    socketio.emit(connections.CLOSE, keep_room, to=room)
 
 
 def disconnect_user(user_id: int) -> int:
-    """Close every connection of the user on every process; returns how many were asked."""
-    server = socketio.server
-    targets = set(presence.get_presence().sids(user_id))
-    # Connections on this process that presence may not list yet (still connecting).
-    targets.update(
-        sid
-        for sid, _eio in server.manager.get_participants(NAMESPACE, rooms.user(user_id))
-    )
-    current = _event_sid()
-    for sid in targets:
-        if sid == current:
-            socketio.start_background_task(_disconnect_after_ack, sid)
-        else:
-            # With a message queue, a sid held by another process is disconnected
-            # there: python-socketio publishes the request on the queue.
-            server.disconnect(sid, namespace=NAMESPACE)
-    return len(targets)
+    """Close every connection of the user on every process; answers how many are known.
+
+    Presence only counts: the close goes to the user's room, so a connection missing
+    from presence (a spoofed disconnect, a Redis restart) is closed all the same.
+    """
+    room = rooms.user(user_id)
+    known = {
+        sid for sid, _ in socketio.server.manager.get_participants(NAMESPACE, room)
+    }
+    try:
+        known |= presence.get_presence().sids(user_id)
+    except RedisError:
+        pass  # counted from this process only; the close itself does not need Redis
+    _close_room(room)
+    return len(known)
+
+
+def token_revoked(family: str) -> None:
+    """Close the connections opened with a revoked token (or one minted from it)."""
+    _close_room(rooms.token(family))
+
+
+def sessions_ended(user_id: int, keep_family: str | None = None) -> None:
+    """Close the user's connections except those of one login session (a password
+    change keeps the session that made it)."""
+    _close_room(rooms.user(user_id), rooms.token(keep_family) if keep_family else None)
 
 
 def kicked(user_id: int, reason: str) -> int:

@@ -36,6 +36,7 @@ log = logging.getLogger(__name__)
 EXTENSION = "cyberscan.presence"
 HEARTBEAT_SECONDS = 10
 ALIVE_TTL_SECONDS = 35
+RETRY_SECONDS = 1
 
 
 class Presence(Protocol):
@@ -159,6 +160,9 @@ class RedisPresence:
         self._add = self.redis.register_script(ADD_SCRIPT)
         self._remove = self.redis.register_script(REMOVE_SCRIPT)
         self._sweep = self.redis.register_script(SWEEP_SCRIPT)
+        # This process's own connections (sid -> user id), to re-register them when
+        # Redis comes back empty.
+        self._local: dict[str, int] = {}
 
     def _key(self, *parts: object) -> str:
         return ":".join([self.prefix, *map(str, parts)])
@@ -166,10 +170,13 @@ class RedisPresence:
     def add(self, user_id: int, sid: str) -> bool:
         """Register a connection; True when it is the user's first on any process."""
         args = [self.prefix, self.process_id, user_id, sid, ALIVE_TTL_SECONDS]
-        return bool(self._add(args=args))
+        first = bool(self._add(args=args))
+        self._local[sid] = user_id
+        return first
 
     def remove(self, user_id: int, sid: str) -> bool:
         """Forget a connection; True when it was the user's last on any process."""
+        self._local.pop(sid, None)
         return bool(self._remove(args=[self.prefix, self.process_id, user_id, sid]))
 
     def sids(self, user_id: int) -> set[str]:
@@ -197,9 +204,18 @@ class RedisPresence:
         found = self.redis.smismember(self._key("online"), [str(uid) for uid in ids])
         return {uid for uid, online in zip(ids, found, strict=True) if online}
 
-    def heartbeat(self) -> None:
-        """Tell the other processes this one is alive."""
+    def heartbeat(self) -> int | None:
+        """Tell the other processes this one is alive; when Redis lost this process's
+        marker (a restart), re-register its connections and answer how many."""
         self.redis.set(self._key("alive", self.process_id), "1", ex=ALIVE_TTL_SECONDS)
+        marker = self._key("registered", self.process_id)
+        if self.redis.set(marker, "1", ex=ALIVE_TTL_SECONDS, get=True) is not None:
+            return None
+        for sid, user_id in list(self._local.items()):
+            self._add(
+                args=[self.prefix, self.process_id, user_id, sid, ALIVE_TTL_SECONDS]
+            )
+        return len(self._local)
 
     def sweep(self) -> set[int]:
         """Drop the connections of processes whose heartbeat expired; users now offline."""
@@ -251,14 +267,26 @@ def start_heartbeat(
     presence._beating = True  # type: ignore[attr-defined]
 
     def beat() -> None:
+        failing = False
         while True:
+            rebuilt = None
             try:
-                presence.heartbeat()
+                rebuilt = presence.heartbeat()
                 gone = presence.sweep()
                 if gone:
                     on_gone(gone)
-            except Exception:  # noqa: BLE001  keep beating through a Redis hiccup
+            except redis.RedisError as error:
+                # Beat every second until Redis is back, then re-register at once.
+                if not failing:
+                    log.warning("presence heartbeat failed: %r", error)
+                failing = True
+                sleep(RETRY_SECONDS)
+                continue
+            except Exception:  # noqa: BLE001  a bug: log it, keep beating
                 log.exception("presence heartbeat failed")
+            if failing and rebuilt is not None:
+                log.warning("presence rebuilt: %d connections re-registered", rebuilt)
+            failing = False
             sleep(HEARTBEAT_SECONDS)
 
     presence.heartbeat()

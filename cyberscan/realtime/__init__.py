@@ -6,8 +6,9 @@ from flask import Flask
 
 from cyberscan.extensions import socketio
 from cyberscan.live import presence
-from cyberscan.realtime import events
+from cyberscan.realtime import events, transport
 from cyberscan.realtime.auth import SocketEventSessions
+from cyberscan.realtime.packets import REFUSED
 
 HANDLERS = {
     "connect": events.on_connect,
@@ -15,6 +16,8 @@ HANDLERS = {
     "send_message": events.on_send_message,
     "typing": events.on_typing,
     "mark_as_read": events.on_mark_as_read,
+    REFUSED: events.on_refused,
+    "*": events.on_unknown,
 }
 
 
@@ -28,6 +31,7 @@ def init_app(app: Flask) -> None:
     for event, handler in HANDLERS.items():
         socketio.on_event(event, handler)
     socketio.on_error_default(events.on_error)
+    transport.init_app(app, socketio)
     registry = presence.init_app(app)
     presence.start_heartbeat(
         registry,

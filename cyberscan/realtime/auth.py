@@ -30,6 +30,7 @@ class SocketEventSessions(SecureCookieSessionInterface):
 
 SESSION_KEY = "user_id"
 NAME_KEY = "username"
+FAMILY_KEY = "token_family"
 
 
 def _bearer(header: str | None) -> str | None:
@@ -83,13 +84,19 @@ def authenticate(auth_payload: Any) -> User:
     try:
         if token is None:
             raise Unauthorized("A valid access token is required.")
-        user = auth.user_from_access_token(token)
+        user, claims = auth.access_token_identity(token)
     except (Unauthorized, AccountBlocked) as exc:
         db.session.rollback()
         raise refuse(exc) from None
     session[SESSION_KEY] = user.id
     session[NAME_KEY] = user.username
+    session[FAMILY_KEY] = auth.session_of(claims)
     return user
+
+
+def socket_token_family() -> str | None:
+    """The login session of the token the connection was opened with."""
+    return session.get(FAMILY_KEY)
 
 
 def socket_user_id() -> int | None:

@@ -23,6 +23,7 @@ from cyberscan.realtime.auth import (
     check_sender,
     current_socket_user,
     socket_identity,
+    socket_token_family,
     socket_user_id,
 )
 from cyberscan.schemas.message import (
@@ -104,10 +105,12 @@ def on_connect(auth: Any = None) -> None:
     registry, user = None, None
     try:
         user = authenticate(auth)
+        registry = presence.get_presence()
+        check_connection_cap(registry, user.id)
         join_room(rooms.user(user.id))
+        join_room(rooms.token(socket_token_family()))
         if user.is_admin:
             join_room(rooms.ADMINS)
-        registry = presence.get_presence()
         first = registry.add(user.id, request.sid)
         contacts.came_online(user, request.sid, first)
     except ConnectionRefusedError:
@@ -115,8 +118,28 @@ def on_connect(auth: Any = None) -> None:
     except Exception as exc:  # noqa: BLE001  a failed connect must refuse, not half-open
         db.session.rollback()
         if registry is not None and user is not None:
-            registry.remove(user.id, request.sid)
+            forget(registry, user.id)
         raise connect_failure(exc) from None
+
+
+def forget(registry: presence.Presence, user_id: int) -> bool:
+    """Drop this connection from presence; False (logged once) when Redis is down:
+    its entry goes when Redis comes back, as the registry is rebuilt without it."""
+    try:
+        return registry.remove(user_id, request.sid)
+    except RedisError as error:
+        current_app.logger.warning("presence not updated on disconnect: %r", error)
+        return False
+
+
+def check_connection_cap(registry: presence.Presence, user_id: int) -> None:
+    """At most MAX_CONNECTIONS_PER_USER connections per user; the newest is refused."""
+    limit = int(current_app.config["MAX_CONNECTIONS_PER_USER"])
+    if limit and len(registry.sids(user_id)) >= limit:
+        message = f"Too many open connections: at most {limit} per account."
+        raise ConnectionRefusedError(
+            "rate_limited", {"error": "rate_limited", "message": message}
+        )
 
 
 def connect_failure(error: Exception) -> ConnectionRefusedError:
@@ -134,7 +157,7 @@ def on_disconnect(reason: Any = None) -> None:
     user_id = socket_user_id()
     if user_id is None:
         return
-    if presence.get_presence().remove(user_id, request.sid):
+    if forget(presence.get_presence(), user_id):
         contacts.went_offline([user_id])
 
 
@@ -145,6 +168,16 @@ def on_send_message(*args: Any) -> dict[str, Any]:
     check_sender(payload.pop("sender"), user)
     message = messaging.send_message(user, **payload, origin_sid=request.sid)
     return ack(notify.sent_payload(message))
+
+
+def on_refused(reason: str = "", *args: Any) -> dict[str, Any]:
+    """A packet the dispatcher must not see (realtime/packets.py) gets an error ack."""
+    return failure("bad_request", reason or "That event is not accepted.")
+
+
+def on_unknown(event: str, *args: Any) -> dict[str, Any]:
+    """An event name no handler knows gets an error ack instead of silence."""
+    return failure("not_found", "There is no such event.")
 
 
 def on_typing(*args: Any) -> dict[str, Any]:

@@ -2,16 +2,60 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
 from functools import cache
+from typing import Any
 
 from flask import current_app
-from marshmallow import Schema, ValidationError, fields, validate
+from marshmallow import Schema, ValidationError, fields, pre_load, validate
 
 from cyberscan.models.base import isoformat
 
+SURROGATE = re.compile("[\ud800-\udfff]")
+NOT_TEXT = "Not valid text: it holds a lone UTF-16 surrogate."
+
+
+def holds_surrogate(value: Any) -> bool:
+    """True when a string anywhere in `value` (keys included) holds a lone surrogate.
+
+    JSON may spell them (`"\\ud800"`) but no database, encoder or classifier takes
+    them; walked without recursion, as a payload may be nested deep.
+    """
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if SURROGATE.search(item):
+                return True
+        elif isinstance(item, Mapping):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list | tuple):
+            stack.extend(item)
+    return False
+
 
 class StrictSchema(Schema):
-    """Unknown fields are rejected (marshmallow's RAISE), and strings must be strings."""
+    """Unknown fields are rejected (marshmallow's RAISE), and strings must be strings.
+
+    Every input schema derives from this one, so lone surrogates are refused here,
+    once, for every REST body, query and socket payload.
+    """
+
+    @pre_load
+    def refuse_surrogates(self, data: Any, **kwargs: Any) -> Any:
+        if isinstance(data, Mapping):
+            bad = {
+                str(key).encode("utf-8", "backslashreplace").decode(): [NOT_TEXT]
+                for key, value in data.items()
+                if holds_surrogate(key) or holds_surrogate(value)
+            }
+            if bad:
+                raise ValidationError(bad)
+        elif holds_surrogate(data):
+            raise ValidationError(NOT_TEXT)
+        return data
 
 
 class Timestamp(fields.Field):

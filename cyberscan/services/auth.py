@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 
 from cyberscan.errors import AccountBlocked, Conflict, Unauthorized
 from cyberscan.extensions import db
+from cyberscan.live import notify
 from cyberscan.models import RevokedToken, User, utcnow
 from cyberscan.services import appeals, audit, users
 from cyberscan.services.passwords import hash_password, verify_password
@@ -132,6 +133,7 @@ def change_password(
     user.kept_session = session_of(claims)
     audit.record(user, "password_change", user)
     db.session.commit()
+    notify.sessions_ended(user.id, keep_family=session_of(claims))
 
 
 def revoke(claims: dict[str, Any]) -> None:
@@ -152,6 +154,7 @@ def revoke(claims: dict[str, Any]) -> None:
                 )
             )
     db.session.commit()
+    notify.token_revoked(session_of(claims))
 
 
 def is_revoked(claims: dict[str, Any]) -> bool:
@@ -192,6 +195,11 @@ def load_user(claims: dict[str, Any]) -> User | None:
 
 def user_from_access_token(token: object) -> User:
     """Identity for a socket connection: signature, expiry, type, revocation and block checked."""
+    return access_token_identity(token)[0]
+
+
+def access_token_identity(token: object) -> tuple[User, dict[str, Any]]:
+    """The user of a valid access token and the token's claims (see user_from_access_token)."""
     if not isinstance(token, str) or not token:
         raise Unauthorized("A valid access token is required.")
     try:
@@ -207,7 +215,7 @@ def user_from_access_token(token: object) -> User:
     user = load_user(claims)
     if user is None:
         raise Unauthorized("The token's account no longer exists.")
-    return user
+    return user, claims
 
 
 def purge_expired_revocations() -> int:

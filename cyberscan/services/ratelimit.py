@@ -73,15 +73,29 @@ def login_account_key() -> str:
     return f"login-account:{str(name).lower()[:254]}"
 
 
+def login_account_address_key() -> str:
+    """Rate-limit key for the account a login names, from this client address."""
+    return f"{login_account_key()}:{request.remote_addr or ''}"
+
+
 def login_failed(response: Any) -> bool:
     return response.status_code in (401, 403)
 
 
 def login_limits(view: Callable[..., Any]) -> Callable[..., Any]:
     """Rate limits shared by every login door (API and dashboard): one budget per
-    address, and one per account that only failed attempts spend."""
+    address; failed attempts spend one per account and address, and a slower one per
+    account. Keyed on the name alone, ten wrong passwords from anywhere locked the
+    owner out: now a guesser throttles only its own address, and only a distributed
+    guess at the global budget's scale reaches the account itself."""
     per_address = login_limiter.shared_limit(
         lambda: current_app.config["LOGIN_LIMIT_PER_ADDRESS"], scope="login-address"
+    )
+    per_account_address = login_limiter.shared_limit(
+        lambda: current_app.config["LOGIN_LIMIT_PER_ACCOUNT_ADDRESS"],
+        scope="login-account-address",
+        key_func=login_account_address_key,
+        deduct_when=login_failed,
     )
     per_account = login_limiter.shared_limit(
         lambda: current_app.config["LOGIN_LIMIT_PER_ACCOUNT"],
@@ -89,4 +103,12 @@ def login_limits(view: Callable[..., Any]) -> Callable[..., Any]:
         key_func=login_account_key,
         deduct_when=login_failed,
     )
-    return per_address(per_account(view))
+    return per_address(per_account_address(per_account(view)))
+
+
+def registration_limit(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Registrations per client address."""
+    return login_limiter.limit(
+        lambda: current_app.config["REGISTER_LIMIT_PER_ADDRESS"],
+        scope="register-address",
+    )(view)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from flask import current_app
@@ -11,8 +12,14 @@ from cyberscan.errors import NotFound
 from cyberscan.extensions import db
 from cyberscan.models import User
 
+# What a username can be made of (API.md §2). MariaDB's collations ignore trailing
+# spaces and NULs, so "bob\x00" or "bob " would otherwise find bob.
+NAME = re.compile(r"[A-Za-z0-9_.-]{1,64}")
+
 
 def find_by_username(username: str) -> User | None:
+    if not NAME.fullmatch(username):
+        return None
     return db.session.scalar(select(User).where(User.username_key == username.lower()))
 
 

@@ -1,0 +1,177 @@
+"""Closing connections by room on every process: the Socket.IO client managers.
+
+Presence (Redis) can miss a connection (a restart of Redis, a race at connect), so a
+block or a revocation does not look sids up there. It emits the `CLOSE` marker to a
+room instead: the emit reaches every process through the message queue, in order
+after the events before it (`account_blocked` first), and each process closes its own
+connections in that room. Emits that carry a decision (blocks, kicks, closes) that
+cannot be published while Redis is down are kept and published when it is back.
+"""
+
+from __future__ import annotations
+
+import collections
+import logging
+import threading
+import time
+from typing import Any
+
+import socketio
+from flask import Flask, has_request_context, request
+
+from config import redis_queue_url
+
+log = logging.getLogger(__name__)
+
+CLOSE = "cyberscan.close"
+# Emits that must reach every process even if the queue is down when they are made.
+DURABLE_EVENTS = frozenset({CLOSE, "account_blocked", "kicked"})
+ACK_GRACE_SECONDS = 0.05
+RETRY_SECONDS = 1.0
+GIVE_UP_SECONDS = 60.0
+
+
+def _event_sid() -> str | None:
+    """The connection whose socket event is being handled here, if any."""
+    if not has_request_context():
+        return None
+    return getattr(request, "sid", None)
+
+
+class ClosingMixin:
+    """`emit(CLOSE, keep_room, to=room)` closes this process's connections in `room`."""
+
+    server: Any
+
+    def close_local(self, namespace: str, room: str, keep_room: str | None) -> int:
+        """Close every local connection in `room` except those also in `keep_room`."""
+        keep = (
+            {sid for sid, _ in self.get_participants(namespace, keep_room)}  # type: ignore[attr-defined]
+            if keep_room
+            else set()
+        )
+        sids = [
+            sid
+            for sid, _ in self.get_participants(namespace, room)  # type: ignore[attr-defined]
+            if sid not in keep
+        ]
+        current = _event_sid()
+        for sid in sids:
+            if sid == current:
+                # The event's acknowledgement (say, the send that reached the block
+                # limit, already committed) goes out when the handler returns, and
+                # must reach the client before the DISCONNECT packet.
+                self.server.start_background_task(self._close_after_ack, sid, namespace)
+            else:
+                self.server.disconnect(sid, namespace=namespace, ignore_queue=True)
+        return len(sids)
+
+    def _close_after_ack(self, sid: str, namespace: str) -> None:
+        self.server.sleep(ACK_GRACE_SECONDS)
+        self.server.disconnect(sid, namespace=namespace, ignore_queue=True)
+
+
+class ClosingManager(ClosingMixin, socketio.Manager):
+    """One process, no message queue."""
+
+    def emit(
+        self, event: Any, data: Any, namespace: Any, room: Any = None, **kwargs: Any
+    ) -> Any:
+        if event == CLOSE:
+            return self.close_local(namespace or "/", kwargs.get("to") or room, data)
+        return super().emit(event, data, namespace, room=room, **kwargs)
+
+
+class ClosingRedisManager(ClosingMixin, socketio.RedisManager):
+    """Several processes over Redis; durable emits survive a Redis outage."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._pending: collections.deque[dict[str, Any]] = collections.deque()
+        self._pending_lock = threading.Lock()
+        self._retrying = False
+        # The most processes a publish ever reached: after an outage a kept emit is
+        # published again until every one of them listens again (pub/sub keeps
+        # nothing for a subscriber that has not re-subscribed yet).
+        self._listeners = 0
+
+    def _handle_emit(self, message: dict[str, Any]) -> None:
+        if message.get("event") == CLOSE:
+            data = message.get("data") or [None]
+            self.close_local(
+                message.get("namespace") or "/", message.get("room"), data[0]
+            )
+            return
+        super()._handle_emit(message)
+
+    def _publish(self, data: dict[str, Any]) -> Any:
+        result = super()._publish(data)
+        if result is None:
+            if data.get("method") == "emit" and data.get("event") in DURABLE_EVENTS:
+                self._keep(data)
+        else:
+            self._listeners = max(self._listeners, int(result))
+        return result
+
+    def pending(self) -> int:
+        """Durable emits waiting for the queue to come back."""
+        return len(self._pending)
+
+    def _keep(self, data: dict[str, Any]) -> None:
+        with self._pending_lock:
+            self._pending.append(data)
+            if self._retrying:
+                return
+            self._retrying = True
+        log.warning(
+            "message queue down: %s kept to publish when it is back", data.get("event")
+        )
+        self.server.start_background_task(self._publish_pending)
+
+    def _publish_pending(self) -> None:
+        """Publish the kept emits, in order, once Redis answers and every process that
+        listened before listens again (or GIVE_UP_SECONDS after Redis is back)."""
+        back_since: float | None = None
+        while True:
+            self.server.sleep(RETRY_SECONDS)
+            try:
+                if not self.connected:
+                    self._redis_connect()
+                listening = self.redis.pubsub_numsub(self.channel)[0][1]
+            except Exception:  # noqa: BLE001  still down: try again later
+                self.connected = False
+                back_since = None
+                continue
+            back_since = back_since or time.monotonic()
+            waited = time.monotonic() - back_since
+            if listening < self._listeners and waited < GIVE_UP_SECONDS:
+                continue
+            with self._pending_lock:
+                batch = list(self._pending)
+            try:
+                for data in batch:
+                    self.redis.publish(self.channel, self.json.dumps(data))
+                    with self._pending_lock:
+                        self._pending.popleft()
+            except Exception:  # noqa: BLE001  down again: keep the rest
+                self.connected = False
+                back_since = None
+                continue
+            with self._pending_lock:
+                if not self._pending:
+                    self._retrying = False
+                    log.warning(
+                        "message queue back: %d kept emits published to %d processes",
+                        len(batch),
+                        listening,
+                    )
+                    return
+
+
+def client_manager(app: Flask) -> socketio.Manager:
+    """The Socket.IO client manager for the app: Redis-backed when REDIS_URL is set."""
+    url = redis_queue_url(app.config.get("REDIS_URL"))
+    if not url:
+        return ClosingManager()
+    channel = app.config.get("SOCKETIO_CHANNEL") or "flask-socketio"
+    return ClosingRedisManager(url, channel=channel)

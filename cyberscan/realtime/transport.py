@@ -1,0 +1,174 @@
+"""Transport edges: work-arounds for python-engineio 4.15 and eventlet.wsgi.
+
+- A WebSocket frame that is empty or does not start with an Engine.IO packet type
+  makes python-engineio's receive loop raise outside its handler ("Invalid empty
+  packet received", or int() of a NUL): the upgraded socket then gets an HTTP error
+  written onto it, which the client reads as an invalid close frame. Such frames are
+  turned into NOOPs here, which the loop ignores.
+- A long-polling POST whose payload holds a packet a client never sends (OPEN `0`,
+  NOOP `6`, an unknown type `9`, a `2probe` meant for the WebSocket upgrade) makes
+  python-engineio disconnect the session from inside the POST and wait for the
+  pending GET to drain its queue: the POST hangs. Such bodies get a 400 here before
+  python-engineio sees them. Upstream: python-engineio's `Socket.handle_post_request`
+  / `Server.disconnect` (see docs/reliability.md for the issue).
+- eventlet.wsgi answers a request line over 8 KB with an empty 414 and holds a client
+  that never finishes its headers for as long as it likes. `server_options()` raises
+  its line limit so the app can answer 414 in the contract's error shape, and bounds
+  the time a client gets to send its request line and headers.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from flask import Flask
+from werkzeug.http import HTTP_STATUS_CODES
+
+SOCKETIO_PATH = "/socket.io"
+# Engine.IO packet types a client sends: CLOSE, PING (upgrade probe), PONG, MESSAGE,
+# UPGRADE, NOOP; `b` starts a base64 binary message.
+WEBSOCKET_TYPES = frozenset("123456b")
+# Over long-polling only CLOSE, PONG and MESSAGE (and base64 binary messages).
+POLLING_TYPES = frozenset("134b")
+NOOP = "6"
+MAX_REQUEST_LINE = 8192
+EVENTLET_LINE_LIMIT = 64 * 1024
+
+StartResponse = Callable[..., Any]
+
+
+def error_response(
+    start_response: StartResponse, status: int, message: str
+) -> list[bytes]:
+    """The contract's error body (API.md §1), from below the Flask app."""
+    code = {400: "bad_request", 414: "uri_too_long"}[status]
+    body = json.dumps(
+        {
+            "code": status,
+            "status": HTTP_STATUS_CODES[status],
+            "error": code,
+            "message": message,
+        }
+    ).encode()
+    start_response(
+        f"{status} {HTTP_STATUS_CODES[status]}",
+        [("Content-Type", "application/json"), ("Content-Length", str(len(body)))],
+    )
+    return [body]
+
+
+def valid_polling_body(body: bytes) -> bool:
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    if text.startswith("d="):  # JSONP: python-engineio unwraps it itself
+        return True
+    return (
+        all(packet[:1] in POLLING_TYPES for packet in text.split("\x1e"))
+        if text
+        else True
+    )
+
+
+class TransportGuard:
+    """WSGI middleware: the long-polling body check and the request-line limit."""
+
+    def __init__(self, app: Callable[..., Iterable[bytes]], max_body: int) -> None:
+        self.app = app
+        self.max_body = max_body
+
+    def __call__(
+        self, environ: dict[str, Any], start_response: StartResponse
+    ) -> Iterable[bytes]:
+        path = environ.get("RAW_PATH_INFO") or environ.get("PATH_INFO") or ""
+        if len(path) + len(environ.get("QUERY_STRING") or "") > MAX_REQUEST_LINE:
+            return error_response(start_response, 414, "The request line is too long.")
+        if (
+            environ.get("REQUEST_METHOD") == "POST"
+            and environ.get("PATH_INFO", "").startswith(SOCKETIO_PATH)
+            and "transport=polling" in environ.get("QUERY_STRING", "")
+        ):
+            try:
+                length = int(environ.get("CONTENT_LENGTH") or 0)
+            except ValueError:
+                length = -1
+            if 0 <= length <= self.max_body:
+                body = environ["wsgi.input"].read(length)
+                if not valid_polling_body(body):
+                    return error_response(
+                        start_response,
+                        400,
+                        "That is not an Engine.IO payload a client sends.",
+                    )
+                environ["wsgi.input"] = io.BytesIO(body)
+        return self.app(environ, start_response)
+
+
+class CheckedWebSocket:
+    """A server-side WebSocket whose `wait()` turns invalid text frames into NOOPs."""
+
+    def __init__(self, ws: Any) -> None:
+        self._ws = ws
+
+    def wait(self) -> Any:
+        data = self._ws.wait()
+        if isinstance(data, str) and data[:1] not in WEBSOCKET_TYPES:
+            return NOOP
+        return data
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._ws, name)
+
+
+def checked_websocket(factory: Callable[..., Any]) -> Callable[..., Any]:
+    """Wrap python-engineio's WebSocket class so its handler sees `CheckedWebSocket`s."""
+
+    def build(handler: Callable[[Any], Any], server: Any, **kwargs: Any) -> Any:
+        return factory(lambda ws: handler(CheckedWebSocket(ws)), server, **kwargs)
+
+    return build
+
+
+def init_app(app: Flask, socketio: Any) -> None:
+    """Install both guards on a bound Flask-SocketIO server."""
+    eio = socketio.server.eio
+    if eio._async.get("websocket") is not None:
+        eio._async = {
+            **eio._async,
+            "websocket": checked_websocket(eio._async["websocket"]),
+        }
+    app.wsgi_app = TransportGuard(app.wsgi_app, int(eio.max_http_buffer_size))
+
+
+def eventlet_server_options(
+    http_protocol: type, header_timeout: float
+) -> dict[str, Any]:
+    """eventlet.wsgi options: a generous line limit (the app answers 414 itself) and a
+    bound on the time a client takes to send its request line and headers.
+
+    `http_protocol` is `eventlet.wsgi.HttpProtocol`, passed in by run.py so that this
+    module never imports eventlet.
+    """
+
+    class HeaderTimeoutProtocol(http_protocol):  # type: ignore[misc, valid-type]
+        """Headers must arrive within `header_timeout` seconds, like the request line."""
+
+        def parse_request(self) -> bool:
+            self.connection.settimeout(header_timeout)
+            try:
+                return super().parse_request()
+            except TimeoutError:
+                self.close_connection = 1
+                return False
+            finally:
+                self.connection.settimeout(self.server.socket_timeout)
+
+    return {
+        "url_length_limit": EVENTLET_LINE_LIMIT,
+        "keepalive": header_timeout,
+        "protocol": HeaderTimeoutProtocol,
+    }

@@ -1,0 +1,143 @@
+"""Redis stopped and restarted under two live processes.
+
+While it is down: sends are refused with `unavailable` (socket and REST), REST answers
+503 (never 500), a new connection is refused with `connect_error` `unavailable`, and an
+admin block is committed and reported as such. When it is back: the block's kick
+reaches the user's connection on the other process, and presence is rebuilt from the
+connections each process holds. The Redis server is this test's own.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import pytest
+import socketio
+
+from tests.live import server_env, start
+from tests.resilience.conftest import assert_clean_log, make_admin, unique
+from tests.resilience.owned import OwnedRedis
+
+pytestmark = [
+    pytest.mark.e2e,
+    # A dependency or server stopped under a client leaves that client's socket to
+    # the garbage collector, which may close it during a later test.
+    pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning"),
+    pytest.mark.filterwarnings("ignore::ResourceWarning"),
+]
+
+RECOVERY_SECONDS = 45
+
+
+def online(server: Any, token: str) -> dict[str, bool]:
+    status, body = server.request("GET", "/api/chat/online-users", token=token)
+    assert status == 200, body
+    return {item["username"]: item["online"] for item in body}
+
+
+def refusal(url: str, token: str) -> Any:
+    """The `error` code of the connect_error a fresh connection gets (None if none)."""
+    client = socketio.Client(reconnection=False)
+    seen: list[Any] = []
+    client.on("connect_error", lambda data=None: seen.append(data))
+    with pytest.raises(socketio.exceptions.ConnectionError):
+        client.connect(
+            url, auth={"token": token}, transports=["websocket"], wait_timeout=15
+        )
+    client.disconnect()
+    # python-socketio hands over {"message": <code>, "data": {error, message}}.
+    assert seen and isinstance(seen[0], dict), seen
+    return seen[0].get("data", {}).get("error")
+
+
+def eventually(check: Any, timeout: float = RECOVERY_SECONDS) -> Any:
+    deadline = time.monotonic() + timeout
+    while True:
+        result = check()
+        if result or time.monotonic() > deadline:
+            return result
+        time.sleep(0.5)
+
+
+def test_redis_outage_refuses_cleanly_and_recovers(
+    tmp_path, live_database, servers, clients
+):
+    redis = OwnedRedis(tmp_path).start()
+    try:
+        env = server_env(
+            live_database, redis_url=redis.url, channel=unique("cyberscan-res-")
+        )
+        a = start(env, tmp_path, "a.log")
+        servers.append(a)
+        b = start(env, tmp_path, "b.log")
+        servers.append(b)
+        boss, alice, bob, carol, dave = (
+            unique(p) for p in ("boss", "al", "bo", "ca", "da")
+        )
+        a.sign_up(boss)
+        make_admin(live_database, boss)
+        boss_token = a.login(boss)
+        alice_token, bob_token, carol_token, dave_token = (
+            a.register(name) for name in (alice, bob, carol, dave)
+        )
+        alice_a = clients(a.url, alice_token)
+        alice_b = clients(b.url, alice_token)
+        bob_b = clients(b.url, bob_token)
+        carol_a = clients(a.url, carol_token)
+        # Contacts (private presence): bob has talked with alice and carol.
+        for name in (alice, carol):
+            assert bob_b.call("send_message", {"receiver": name, "message": "hi"})["ok"]
+        assert online(a, carol_token)[bob] is True
+
+        # Defect 1: an event named `disconnect` used to drop dave's connection on B
+        # from presence, and a block through A then left it open.
+        dave_b = clients(b.url, dave_token)
+        dave_b.sio.emit("disconnect")
+        assert dave_b.wait("error")["error"] == "bad_request"
+        status, answer = a.request(
+            "POST", f"/api/admin/users/{dave}/block", {"reason": "spoof"}, boss_token
+        )
+        assert status == 200, answer
+        assert dave_b.closed.wait(15), dave_b.log
+        assert dave_b.named("account_blocked") == [{"reason": "spoof"}]
+
+        redis.stop(kill=True)
+
+        ack = bob_b.call("send_message", {"receiver": carol, "message": "lost?"})
+        assert (ack["ok"], ack["error"]) == (False, "unavailable"), ack
+        for method, path, body in (
+            ("POST", f"/api/chat/messages/{carol}", {"message": "lost?"}),
+            ("GET", "/api/chat/online-users", None),
+            ("GET", "/api/chat/conversations", None),
+        ):
+            status, answer = a.request(method, path, body, token=bob_token)
+            assert (status, answer["error"]) == (503, "unavailable"), (path, answer)
+        assert refusal(a.url, carol_token) == "unavailable"
+
+        status, answer = a.request(
+            "POST", f"/api/admin/users/{alice}/block", {"reason": "outage"}, boss_token
+        )
+        assert status == 200, answer
+        assert answer["user"]["is_blocked"] is True
+        assert alice_a.closed.wait(15), "the local connection was not closed"
+
+        redis.start()
+
+        assert alice_b.closed.wait(RECOVERY_SECONDS), alice_b.log
+        assert alice_b.named("account_blocked") == [{"reason": "outage"}]
+        # Presence rebuilt: bob's connection predates the restart.
+        assert eventually(lambda: online(a, carol_token).get(bob)), online(
+            a, carol_token
+        )
+        ack = eventually(
+            lambda: bob_b.call("send_message", {"receiver": carol, "message": "back"})[
+                "ok"
+            ]
+        )
+        assert ack
+        assert carol_a.wait("receive_message", lambda m: m["message"] == "back")
+        for server in (a, b):
+            assert_clean_log(server)
+    finally:
+        redis.stop(kill=False)

@@ -1,0 +1,142 @@
+"""Transport edges on a live server: raw WebSocket frames, polling bodies, long lines.
+
+Every hostile frame or body is answered (or the connection closed with a valid close
+frame); none stalls the connection, and the server logs no traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import urllib.error
+import urllib.request
+from typing import Any
+
+import pytest
+import websocket
+
+from tests.live import LiveServer
+from tests.resilience.conftest import assert_clean_log, log_size, unique
+
+pytestmark = pytest.mark.e2e
+
+WAIT = 20  # seconds: far above an answer, far below a hang's end
+
+
+@pytest.fixture(scope="module")
+def server(shared_server: LiveServer) -> LiveServer:
+    return shared_server
+
+
+@pytest.fixture(scope="module")
+def people(server: LiveServer) -> dict[str, str]:
+    me, peer = unique("tr"), unique("tp")
+    token = server.register(me)
+    server.sign_up(peer)
+    return {"token": token, "peer": peer}
+
+
+def open_socket(server: LiveServer, token: str) -> websocket.WebSocket:
+    url = server.url.replace("http", "ws", 1) + "/socket.io/?EIO=4&transport=websocket"
+    ws = websocket.create_connection(url, timeout=WAIT)
+    assert ws.recv().startswith("0")
+    ws.send("40" + json.dumps({"token": token}))
+    while not ws.recv().startswith("40"):
+        pass
+    return ws
+
+
+def answer_or_clean_close(ws: websocket.WebSocket, peer: str) -> str:
+    """After a hostile frame: an ack for the next event, or a valid close frame."""
+    try:
+        ws.send(
+            '4277["typing",' + json.dumps({"receiver": peer, "is_typing": True}) + "]"
+        )
+        while True:
+            opcode, data = ws.recv_data(control_frame=True)
+            if opcode == websocket.ABNF.OPCODE_CLOSE:
+                code = int.from_bytes(data[:2], "big") if len(data) >= 2 else 1005
+                assert code in {1000, 1001, 1002, 1003, 1005, 1007, 1008, 1009}, code
+                return "closed"
+            if opcode == websocket.ABNF.OPCODE_TEXT and data.startswith(b"4377"):
+                return "answered"
+    except websocket.WebSocketConnectionClosedException:
+        return "closed"
+
+
+@pytest.mark.parametrize(
+    "frame",
+    ["", "\x00", "4", "9", "42", '451-1["typing",{"_placeholder":true,"num":0}]', "46"],
+    ids=[
+        "empty",
+        "nul",
+        "bare-message",
+        "bad-type",
+        "bare-event",
+        "binary-event",
+        "binary-ack",
+    ],
+)
+def test_hostile_websocket_frames_neither_stall_nor_break_the_socket(
+    server, people, frame
+):
+    since = log_size(server)
+    ws = open_socket(server, people["token"])
+    try:
+        ws.send(frame)
+        assert answer_or_clean_close(ws, people["peer"]) in {"answered", "closed"}
+    finally:
+        ws.close()
+    assert_clean_log(server, since)
+
+
+@pytest.mark.parametrize("body", ["0", "6", "9", "2probe", "", "\x00", "4"])
+def test_hostile_polling_bodies_get_a_prompt_answer(server, body):
+    since = log_size(server)
+    opened = urllib.request.urlopen(  # noqa: S310
+        server.url + "/socket.io/?EIO=4&transport=polling", timeout=WAIT
+    ).read()
+    sid = json.loads(opened[1:])["sid"]
+    request = urllib.request.Request(  # noqa: S310
+        server.url + f"/socket.io/?EIO=4&transport=polling&sid={sid}",
+        data=body.encode(),
+        method="POST",
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=WAIT) as response:  # noqa: S310
+            status = response.status
+    except urllib.error.HTTPError as error:
+        status = error.code
+    assert status in {200, 400}
+    assert_clean_log(server, since)
+
+
+def raw_http(server: LiveServer, data: bytes) -> bytes:
+    host, port = server.url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=WAIT) as sock:
+        sock.sendall(data)
+        chunks = []
+        while chunk := sock.recv(65536):
+            chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def test_an_overlong_request_line_gets_the_error_envelope(server):
+    answer = raw_http(
+        server, b"GET /api/health?" + b"a" * 9000 + b" HTTP/1.1\r\nHost: x\r\n\r\n"
+    )
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.split(b" ")[1] == b"414", head
+    assert json.loads(body)["code"] == 414
+
+
+def test_a_slow_header_connection_is_closed(server):
+    """HEADER_TIMEOUT=2: a client that never finishes its headers is let go."""
+    host, port = server.url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=WAIT) as sock:
+        sock.sendall(b"GET /api/health HTTP/1.1\r\nHost: x\r\n")
+        try:
+            leftover: Any = sock.recv(1024)
+        except TimeoutError:
+            pytest.fail("the server held a connection whose headers never ended")
+    assert leftover == b"" or leftover.startswith(b"HTTP/1.")
