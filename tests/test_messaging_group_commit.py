@@ -131,6 +131,7 @@ def test_payloads_built_without_schemas_equal_the_schema_dumps(app, trio, connec
         {"receiver": "bob", "message": "hi", "sender": "alice"},
         {"receiver": "b" * 32, "message": "x" * 2000, "client_id": "c" * 64},
         {"receiver": "bob", "message": " " + "x" * 2000 + " "},
+        {"receiver": "bob", "message": "caf\u00e9 \U0001f600"},
     ],
 )
 def test_inline_send_message_check_loads_what_the_schema_loads(app, payload):

@@ -8,6 +8,7 @@ from flask import current_app
 from marshmallow import fields, validate, validates
 
 from cyberscan.schemas.common import (
+    SURROGATE,
     PageQuerySchema,
     StrictSchema,
     Timestamp,
@@ -93,7 +94,10 @@ def load_send_message(data: Any) -> dict[str, Any]:
         ):
             text = message.strip()
             limit = int(current_app.config["MAX_MESSAGE_LENGTH"])
-            if 0 < len(text) <= min(limit, RAW_MESSAGE_MAX):
+            if 0 < len(text) <= min(limit, RAW_MESSAGE_MAX) and not any(
+                value is not None and SURROGATE.search(value)
+                for value in (receiver, message, client_id, sender)
+            ):
                 return {
                     "receiver": receiver,
                     "message": text,
