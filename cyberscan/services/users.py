@@ -17,8 +17,13 @@ from cyberscan.models import User
 NAME = re.compile(r"[A-Za-z0-9_.-]{1,64}")
 
 
+def could_exist(username: str) -> bool:
+    """False for a name no account can have (so it must not match one that does)."""
+    return bool(NAME.fullmatch(username))
+
+
 def find_by_username(username: str) -> User | None:
-    if not NAME.fullmatch(username):
+    if not could_exist(username):
         return None
     return db.session.scalar(select(User).where(User.username_key == username.lower()))
 
