@@ -54,7 +54,7 @@ def lookup(username: str) -> Known:
     are not cached (a new account is found at once). Whatever deletes or renames an
     account must call `forget`.
     """
-    if not isinstance(username, str):
+    if not isinstance(username, str) or not could_exist(username):
         raise NotFound(f"No user named {username!r}.")
     cache: dict[str, Known] = current_app.extensions.setdefault(LOOKUP, {})
     key = username.lower()
