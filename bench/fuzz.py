@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import argparse
 import logging
+import re
 import sys
 import tempfile
+from datetime import timedelta
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -39,6 +41,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=20261130)
     parser.add_argument("--database", default=None)
     parser.add_argument("--only", choices=["rest", "events", "frames"], default=None)
+    parser.add_argument(
+        "--match", default=None, help="REST: only operations matching this regex"
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.CRITICAL + 1)  # counted, not printed
 
@@ -46,7 +51,11 @@ def main(argv: list[str] | None = None) -> int:
         url = args.database or f"sqlite:///{tmp}/fuzz.db"
         if not url.startswith("sqlite") and not url.split("?")[0].endswith("_test"):
             parser.error("--database must name a database ending in _test")
-        app = create_app(TestingConfig, DATABASE_URL=url)
+        # Tokens that outlive the run: with the default 30 minutes, a long run ends up
+        # testing only the 401 path.
+        app = create_app(
+            TestingConfig, DATABASE_URL=url, JWT_ACCESS_TOKEN_EXPIRES=timedelta(days=1)
+        )
         with app.app_context():
             db.drop_all()
             db.create_all()
@@ -64,6 +73,7 @@ def main(argv: list[str] | None = None) -> int:
                         world["real"],
                         args.seed,
                         args.cases,
+                        only=re.compile(args.match) if args.match else None,
                     ),
                 )
             )

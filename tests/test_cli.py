@@ -11,7 +11,7 @@ import pytest
 
 from cyberscan.cli import create_admin, list_admins, promote_admin, reset_password
 from cyberscan.extensions import db
-from cyberscan.models import User
+from cyberscan.models import AuditLog, User
 from tests.helpers import PASSWORD
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -160,9 +160,40 @@ def test_reset_password_replaces_the_old_one(app, client, make_user):
     new = "a brand new passphrase"
     result = app.test_cli_runner().invoke(reset_password, ["dave"], input=new + "\n")
     assert result.exit_code == 0, result.output
-    assert result.output.startswith("New password set for dave.")
+    assert result.output.startswith("New password set for dave; every session")
     assert login_status(client, "dave", PASSWORD) == 401
     assert login_status(client, "dave", new) == 200
+
+
+def test_reset_password_signs_out_every_session_and_socket(
+    app, client, make_user, login, socket_client
+):
+    dave = make_user("dave")
+    tokens = login(dave)
+    sockets = [
+        socket_client(tokens["access_token"]),
+        socket_client(tokens["access_token"]),
+    ]
+    assert all(sio.is_connected() for sio in sockets)
+    result = app.test_cli_runner().invoke(
+        reset_password, ["dave"], input="fresh passphrase\n"
+    )
+    assert result.exit_code == 0, result.output
+    assert not any(sio.is_connected() for sio in sockets)
+    me = client.get(
+        "/api/me", headers={"Authorization": f"Bearer {tokens['access_token']}"}
+    )
+    assert me.status_code == 401
+    refresh = client.post(
+        "/api/token/refresh",
+        headers={"Authorization": f"Bearer {tokens['refresh_token']}"},
+    )
+    assert refresh.status_code == 401
+    assert socket_client(tokens["access_token"]).is_connected() is False
+    with app.app_context():
+        assert (
+            db.session.query(AuditLog).filter_by(action="password_reset").count() == 1
+        )
 
 
 @pytest.mark.parametrize(

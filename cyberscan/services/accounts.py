@@ -5,8 +5,9 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from cyberscan.extensions import db
+from cyberscan.live import notify
 from cyberscan.models import User
-from cyberscan.services import users
+from cyberscan.services import audit, users
 from cyberscan.services.passwords import hash_password
 
 
@@ -21,10 +22,15 @@ def promote_to_admin(username: str) -> bool:
 
 
 def set_password(username: str, password: str) -> User:
-    """Replace an account's password (validated by the caller's schema)."""
+    """Replace an account's password and end every session it had, sockets included."""
     user = users.get_by_username(username)
     user.password_hash = hash_password(password)
+    # A reset is for an account someone else may hold: no session survives it.
+    user.token_epoch = (user.token_epoch or 0) + 1
+    user.kept_session = None
+    audit.record(None, "password_reset", user)
     db.session.commit()
+    notify.sessions_ended(user.id)
     return user
 
 

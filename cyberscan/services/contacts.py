@@ -85,11 +85,15 @@ def recipient(sender_id: int, username: str) -> tuple[User, bool]:
         .where(UserMute.muter_id == User.id, UserMute.muted_id == sender_id)
         .exists()
     )
-    row = db.session.execute(
-        select(User, blocked_with(sender_id, User.id), muted).where(
-            User.username_key == str(username).lower()
-        )
-    ).first()
+    row = (
+        db.session.execute(
+            select(User, blocked_with(sender_id, User.id), muted).where(
+                User.username_key == str(username).lower()
+            )
+        ).first()
+        if users.could_exist(str(username))
+        else None
+    )
     if row is None:
         raise NotFound(f"No user named {username!r}.")
     user, blocked, is_muted = row

@@ -379,8 +379,10 @@ def run_rest(
     seed: int,
     per_endpoint: int,
     tally: Tally | None = None,
+    only: re.Pattern[str] | None = None,
 ) -> Tally:
-    """Fuzz every endpoint; the app runs with TESTING off so bugs become 500s."""
+    """Fuzz every endpoint (or those `only` matches, as "METHOD /path"); the app runs
+    with TESTING off so bugs become 500s."""
     tally = tally or Tally()
     started = time.monotonic()
     app.config["TESTING"] = False
@@ -389,6 +391,8 @@ def run_rest(
     with TracebackCounter() as logged:
         for method, path in endpoints(client):
             target = f"{method.upper()} {path}"
+            if only is not None and not only.search(target):
+                continue
             for case in rest_cases(seed, method, path, per_endpoint, tokens, real):
                 response = client.open(
                     case.url,
