@@ -15,7 +15,7 @@ elif CONFIG.SOCKETIO_ASYNC_MODE == "gevent":
     monkey.patch_all()
 
 from cyberscan import create_app  # noqa: E402
-from cyberscan.cli import upgrade_database  # noqa: E402
+from cyberscan.cli import settle_garbage_collector, upgrade_database  # noqa: E402
 from cyberscan.serve import bind, serve  # noqa: E402
 
 if __name__ == "__main__":
@@ -23,6 +23,7 @@ if __name__ == "__main__":
     listener = bind(CONFIG.HOST, CONFIG.PORT)
     app = create_app(CONFIG)
     upgrade_database(app)
+    settle_garbage_collector(CONFIG)
     try:
         serve(app, listener)
     except KeyboardInterrupt:

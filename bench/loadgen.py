@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from websockets.asyncio.client import ClientConnection, connect
-from websockets.exceptions import ConnectionClosed
+from websockets.exceptions import ConnectionClosed, WebSocketException
 
 CLOCK_TICK = os.sysconf("SC_CLK_TCK")
 RECEIVE_PREFIX = '42["receive_message"'
@@ -237,7 +237,12 @@ async def connect_all(run: Run, concurrency: int) -> float:
 
     async def one(client: Client) -> None:
         async with gate:
-            await run.open(client)
+            try:
+                await run.open(client)
+            except (OSError, TimeoutError, RuntimeError, WebSocketException) as exc:
+                # A refused or dropped handshake is the server's answer under load:
+                # count it, do not abort the run.
+                client.refused = f"{type(exc).__name__}: {exc}"[:200]
 
     started = time.perf_counter()
     await asyncio.gather(*(one(c) for c in run.clients))
@@ -311,7 +316,7 @@ async def measure(run: Run, phase: dict[str, Any], pids: list[int]) -> dict[str,
     ack_latency = [s.ack_at - s.due for s in in_window if s.ack_at is not None]
     if phase.get("samples"):
         with open(phase["samples"], "w") as handle:
-            json.dump(delivery, handle)
+            json.dump({"sent": len(in_window), "delivery_seconds": delivery}, handle)
     not_delivered = [
         cid for cid, s in acked.items() if expected(s) and not s.delivered_at
     ]
@@ -348,8 +353,16 @@ async def execute(job: dict[str, Any]) -> list[dict[str, Any]]:
     pids = [int(p) for p in job.get("server_pids", [])]
     connect_seconds = await connect_all(run, job.get("connect_concurrency", 100))
     refused = sum(1 for c in run.clients if c.refused)
-    # Let the connect storm's broadcasts drain before measuring.
+    # Let the connect storm's broadcasts (queued through Redis with several
+    # processes) drain before measuring: wait until the servers idle.
     await asyncio.sleep(job.get("quiet", 1.0))
+    if pids:
+        deadline = time.perf_counter() + job.get("quiet_max", 180.0)
+        while time.perf_counter() < deadline:
+            before = server_cpu_seconds(pids)
+            await asyncio.sleep(1.0)
+            if server_cpu_seconds(pids) - before < 0.05 * len(pids):
+                break
     results = []
     for phase in job["phases"]:
         result = await measure(run, phase, pids)

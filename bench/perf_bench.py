@@ -68,14 +68,19 @@ def pinned(cpus: str | None, argv: list[str]) -> list[str]:
 
 
 def start_server(
-    name: str, argv: list[str], env: dict[str, str], log: Path, cpus: str | None
+    name: str,
+    argv: list[str],
+    env: dict[str, str],
+    log: Path,
+    cpus: str | None,
+    cwd: Path = ROOT,
 ) -> Server:
     """Start a server on a free port and wait for /api/health."""
     port = free_port()
     env = {**env, "PORT": str(port)}
     with log.open("ab") as out:
         process = subprocess.Popen(
-            pinned(cpus, argv), cwd=ROOT, env=env, stdout=out, stderr=out
+            pinned(cpus, argv), cwd=cwd, env=env, stdout=out, stderr=out
         )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 120
@@ -279,11 +284,14 @@ def spread(values: list[float | None]) -> str:
     return f"{fmt(med)} [{fmt(min(present))}–{fmt(max(present))}]"
 
 
-def table(results: list[dict[str, Any]], scenarios: list[dict[str, Any]]) -> str:
-    """Markdown: one row per scenario and metric, project vs relay and their ratio."""
+def table(
+    results: list[dict[str, Any]], scenarios: list[dict[str, Any]], names: list[str]
+) -> str:
+    """Markdown: one row per scenario and metric, a column per target, and the
+    project/relay throughput ratio (per repeat, then the median)."""
     lines = [
-        "| scenario | metric | project | bare relay | project / relay |",
-        "| --- | --- | --- | --- | --- |",
+        "| scenario | metric | " + " | ".join(names) + " | project / relay |",
+        "| --- | --- | " + " | ".join("---" for _ in names) + " | --- |",
     ]
     metrics = [
         ("acked msg/s", lambda r: r["acked_per_second"]),
@@ -292,27 +300,25 @@ def table(results: list[dict[str, Any]], scenarios: list[dict[str, Any]]) -> str
         ("server CPU µs/msg", lambda r: r["server_cpu_us_per_message"]),
         ("server CPU share", lambda r: r["server_cpu_share"]),
         ("connect all s", lambda r: r["connect_seconds"]),
+        ("refused connections", lambda r: r["refused"]),
         ("loadgen CPU share", lambda r: r["loadgen_cpu_share"]),
         ("lost", lambda r: r["lost"]),
     ]
     for scenario in scenarios:
         runs = [r for r in results if r["scenario"] == scenario["spec"]]
         for label, get in metrics:
-            project = [get(r) for r in runs if r["target"] == "project"]
-            relay = [get(r) for r in runs if r["target"] == "relay"]
-            ratios = [
-                get(p) / get(q)
-                for p, q in zip(
-                    [r for r in runs if r["target"] == "project"],
-                    [r for r in runs if r["target"] == "relay"],
-                    strict=False,
-                )
-                if get(p) is not None and get(q)
-            ]
-            ratio = spread(ratios) if label == "acked msg/s" else ""
+            cells = [spread([get(r) for r in runs if r["target"] == n]) for n in names]
+            ratio = ""
+            if label == "acked msg/s":
+                project = {
+                    r["repeat"]: get(r) for r in runs if r["target"] == "project"
+                }
+                relay = {r["repeat"]: get(r) for r in runs if r["target"] == "relay"}
+                ratio = spread([project[k] / relay[k] for k in project if relay.get(k)])
             lines.append(
-                f"| {scenario['spec']} | {label} | {spread(project)} | "
-                f"{spread(relay)} | {ratio} |"
+                f"| {scenario['spec']} | {label} | "
+                + " | ".join(cells)
+                + f" | {ratio} |"
             )
     return "\n".join(lines)
 
@@ -372,6 +378,13 @@ def main() -> None:
     parser.add_argument("--loadgen-cpus", default="1")
     parser.add_argument("--no-relay", action="store_true")
     parser.add_argument(
+        "--compare",
+        action="append",
+        default=[],
+        metavar="NAME=PATH",
+        help="also run the project checked out at PATH (e.g. `git archive` of main)",
+    )
+    parser.add_argument(
         "--server-env", action="append", default=[], help="KEY=VALUE for run.py"
     )
     parser.add_argument("--out", type=Path, help="write every run here (JSON)")
@@ -429,6 +442,25 @@ def main() -> None:
             for i in range(args.processes)
         ]
         servers.extend(project)
+        compared: list[tuple[str, list[Server], str]] = []
+        for item in args.compare:
+            name, _, path = item.partition("=")
+            env = {**project_env}
+            if args.processes > 1:
+                env["SOCKETIO_CHANNEL"] = f"perf-bench-{uuid.uuid4().hex}"
+            group = [
+                start_server(
+                    f"{name}-{i}",
+                    [sys.executable, str(Path(path) / "run.py")],
+                    env,
+                    log,
+                    args.server_cpus,
+                    cwd=Path(path),
+                )
+                for i in range(args.processes)
+            ]
+            servers.extend(group)
+            compared.append((name, group, "token"))
         relay: list[Server] = []
         if not args.no_relay:
             relay_env = {**base_env, "SOCKETIO_ASYNC_MODE": args.mode}
@@ -466,7 +498,7 @@ def main() -> None:
         prefix = f"b{uuid.uuid4().hex[:6]}u"
         users = seed_users(database_url, max(s["clients"] for s in scenarios), prefix)
         mint_tokens(users, jwt_secret)
-        targets = [("project", project, "token")]
+        targets = [("project", project, "token"), *compared]
         if relay:
             targets.append(("relay", relay, "name"))
         groups: dict[int, list[dict[str, Any]]] = {}
@@ -490,6 +522,8 @@ def main() -> None:
                     )
                     for scenario, result in zip(group, outcomes, strict=True):
                         record(result, name, scenario, repeat, database_url, results)
+                    if args.out:
+                        args.out.write_text(json.dumps({"runs": results}, indent=1))
     finally:
         if profiler is not None:
             profiler.send_signal(signal.SIGINT)
@@ -514,7 +548,10 @@ def main() -> None:
         f"{args.repeats} repeat(s); load average before {load_before[0]:.2f}, "
         f"after {summary['loadavg_after'][0]:.2f}"
     )
-    print(table(results, scenarios))
+    names = ["project", *(item.partition("=")[0] for item in args.compare)]
+    if not args.no_relay:
+        names.append("relay")
+    print(table(results, scenarios, names))
     lost = sum(r["lost"] for r in results)
     if lost:
         print(f"LOST: {lost} acknowledged message(s) not stored or not delivered")

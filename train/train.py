@@ -67,7 +67,7 @@ CORPUS_WEIGHTS: dict[str, float] = {
     "kaggle_insults": 1.5,
     "toxigen_implicit": 0.5,
 }
-OWN_WEIGHTS: dict[str, float] = {"chat_v2": 3.0}
+OWN_WEIGHTS: dict[str, float] = {"chat_v2": 3.0, "chat_v3": 3.0}
 OWN_DEFAULT_WEIGHT = 1.0
 # Label alignment: inside a corpus, rows of these source categories get this share of
 # the weight they would otherwise have (their class keeps its total).  Davidson's
@@ -80,8 +80,9 @@ CATEGORY_WEIGHTS: dict[str, dict[str, float]] = {
 UNIT_WEIGHT = 10_000.0
 # Domain adaptation ("frustratingly easy", Daume 2007): own chat rows get a second,
 # chat-only copy of their features, scaled by CHAT_COPY; the served weights are the
-# shared weights plus CHAT_COPY times the chat-only ones.  0 turns it off.
-CHAT_COPY = 1.0
+# shared weights plus CHAT_COPY times the chat-only ones.  0 turns it off.  v3: 0.5,
+# the largest copy whose inner-split corpus AUCs were not below v2's (docs/model.md).
+CHAT_COPY = 0.5
 
 
 @dataclass

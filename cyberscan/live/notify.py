@@ -18,13 +18,10 @@ from cyberscan.extensions import socketio
 from cyberscan.live import connections, presence, rooms
 from cyberscan.models import WITHHELD, Appeal, Flag, Message, UserReport, isoformat
 from cyberscan.schemas.admin import FlagSchema
-from cyberscan.schemas.message import MessageSchema, MessageSentSchema
 from cyberscan.schemas.people import AdminAppealSchema, AdminReportSchema
 
 NAMESPACE = "/"
 
-message_schema = MessageSchema()
-sent_schema = MessageSentSchema()
 flag_schema = FlagSchema()
 appeal_schema = AdminAppealSchema()
 report_schema = AdminReportSchema()
@@ -45,19 +42,63 @@ def _to_admins(event: str, payload: Any) -> None:
 # -- messages --------------------------------------------------------------------------
 
 
+def message_payload(message: Any) -> dict[str, Any]:
+    """`receive_message`: MessageSchema's fields, built directly (once per message on
+    the hot path; tests hold it equal to the schema's dump)."""
+    return {
+        "id": message.id,
+        "sender": message.sender.username,
+        "receiver": message.receiver.username,
+        "message": message.content,
+        "timestamp": isoformat(message.created_at),
+        "is_bullying": message.is_bullying,
+        "bullying_probability": message.bullying_probability,
+        "is_read": message.is_read,
+        "client_id": message.client_id,
+        "status": message.status,
+    }
+
+
+def sent_payload(message: Any) -> dict[str, Any]:
+    """`message_sent`, and the `send_message` acknowledgement's data (MessageSentSchema)."""
+    return {
+        "id": message.id,
+        "client_id": message.client_id,
+        "status": message.status,
+        "timestamp": isoformat(message.created_at),
+        "is_bullying": message.is_bullying,
+        "bullying_probability": message.bullying_probability,
+    }
+
+
 def message_created(
-    message: Message, origin_sid: str | None = None, quiet: bool = False
+    message: Any,
+    origin_sid: str | None = None,
+    quiet: bool = False,
+    sender_sids: set[str] | None = None,
 ) -> None:
     """`receive_message` to both people's devices (not the receiver's when withheld,
     or `quiet`: the receiver muted the sender), and `message_sent` to the connection
-    that sent it."""
-    payload = message_schema.dump(message)
+    that sent it.
+
+    One emit per recipient: with a message queue every emit costs every process, so
+    the sender's other devices are addressed only when presence lists any
+    (`sender_sids`, looked up here when not given), and the sending connection, which
+    is on this process, is written to directly.
+    """
+    payload = message_payload(message)
     if message.status != WITHHELD and not quiet:
         _to_user(message.receiver_id, "receive_message", payload)
-    # The sender's other devices show the conversation too.
-    _to_user(message.sender_id, "receive_message", payload, skip_sid=origin_sid)
-    if origin_sid is not None:
-        socketio.emit("message_sent", sent_schema.dump(message), to=origin_sid)
+    if origin_sid is None:
+        _to_user(message.sender_id, "receive_message", payload)
+        return
+    if sender_sids is None:
+        sender_sids = presence.get_presence().sids(message.sender_id)
+    if sender_sids - {origin_sid}:
+        _to_user(message.sender_id, "receive_message", payload, skip_sid=origin_sid)
+    socketio.emit(
+        "message_sent", sent_payload(message), to=origin_sid, ignore_queue=True
+    )
 
 
 def messages_read(

@@ -45,6 +45,7 @@ class Presence(Protocol):
     def sids(self, user_id: int) -> set[str]: ...
     def is_online(self, user_id: int) -> bool: ...
     def online_user_ids(self) -> set[int]: ...
+    def routing(self, receiver_id: int, sender_id: int) -> tuple[bool, set[str]]: ...
     def online_among(self, user_ids: Iterable[int]) -> set[int]: ...
 
 
@@ -86,6 +87,11 @@ class MemoryPresence:
     def online_user_ids(self) -> set[int]:
         with self._lock:
             return set(self._sids)
+
+    def routing(self, receiver_id: int, sender_id: int) -> tuple[bool, set[str]]:
+        """Whether the receiver is online, and the sender's connections."""
+        with self._lock:
+            return bool(self._sids.get(receiver_id)), set(self._sids.get(sender_id, ()))
 
     def online_among(self, user_ids: Iterable[int]) -> set[int]:
         """Those of these users with a live connection."""
@@ -142,7 +148,13 @@ class RedisPresence:
     """Shared by every process that uses the same Redis and key prefix."""
 
     def __init__(self, url: str, prefix: str, process_id: str | None = None) -> None:
-        self.redis = redis.Redis.from_url(url, decode_responses=True)
+        # Every message asks presence once: under load hundreds of greenlets do at
+        # once, and redis-py's default pool raises past 100 connections. Wait for one.
+        self.redis = redis.Redis(
+            connection_pool=redis.BlockingConnectionPool.from_url(
+                url, max_connections=200, timeout=20, decode_responses=True
+            )
+        )
         self.prefix = prefix
         self.process_id = process_id or uuid.uuid4().hex
         self._add = self.redis.register_script(ADD_SCRIPT)
@@ -175,6 +187,14 @@ class RedisPresence:
 
     def online_user_ids(self) -> set[int]:
         return {int(uid) for uid in self.redis.smembers(self._key("online"))}
+
+    def routing(self, receiver_id: int, sender_id: int) -> tuple[bool, set[str]]:
+        """Whether the receiver is online, and the sender's connections: one round trip."""
+        pipe = self.redis.pipeline(transaction=False)
+        pipe.sismember(self._key("online"), str(receiver_id))
+        pipe.hkeys(self._key("user", sender_id))
+        online, sids = pipe.execute()
+        return bool(online), set(sids)
 
     def online_among(self, user_ids: Iterable[int]) -> set[int]:
         """Those of these users online on any process, in one round trip."""

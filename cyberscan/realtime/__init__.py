@@ -7,6 +7,7 @@ from flask import Flask
 from cyberscan.extensions import socketio
 from cyberscan.live import presence
 from cyberscan.realtime import events, transport
+from cyberscan.realtime.auth import SocketEventSessions
 from cyberscan.realtime.packets import REFUSED
 
 HANDLERS = {
@@ -26,6 +27,7 @@ def init_app(app: Flask) -> None:
     Call after `socketio.init_app(app)`: handlers registered then go to this app's
     server only, so building many apps (the test-suite) piles nothing up.
     """
+    app.session_interface = SocketEventSessions()
     for event, handler in HANDLERS.items():
         socketio.on_event(event, handler)
     socketio.on_error_default(events.on_error)

@@ -5,15 +5,31 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import current_app, request, session
+from flask import Flask, Request, current_app, request, session
+from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from flask_socketio import ConnectionRefusedError
 
 from cyberscan.errors import AccountBlocked, CyberscanError, Forbidden, Unauthorized
 from cyberscan.extensions import db
 from cyberscan.models import User
-from cyberscan.services import auth
+from cyberscan.services import auth, users
+
+SOCKET_PATH = "/socket.io"
+
+
+class SocketEventSessions(SecureCookieSessionInterface):
+    """Flask opens the cookie session for every request context, and Flask-SocketIO
+    pushes one per socket event; socket events use their own per-connection session,
+    so give them an empty one instead of building a signer and parsing cookies."""
+
+    def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
+        if request.environ.get("PATH_INFO", "").startswith(SOCKET_PATH):
+            return SecureCookieSession()
+        return super().open_session(app, request)
+
 
 SESSION_KEY = "user_id"
+NAME_KEY = "username"
 FAMILY_KEY = "token_family"
 
 
@@ -73,6 +89,7 @@ def authenticate(auth_payload: Any) -> User:
         db.session.rollback()
         raise refuse(exc) from None
     session[SESSION_KEY] = user.id
+    session[NAME_KEY] = user.username
     session[FAMILY_KEY] = auth.session_of(claims)
     return user
 
@@ -87,6 +104,15 @@ def socket_user_id() -> int | None:
     return session.get(SESSION_KEY)
 
 
+def socket_identity() -> users.Known:
+    """Who this connection is, as established at connect (no query; the writer
+    re-checks blocked and muted senders in every batch)."""
+    user_id = session.get(SESSION_KEY)
+    if user_id is None:
+        raise Unauthorized("The connection is not authenticated.")
+    return users.Known(user_id, session[NAME_KEY])
+
+
 def current_socket_user() -> User:
     """The connected user, reloaded for this event: a block holds even if a kick was missed."""
     user_id = socket_user_id()
@@ -98,7 +124,7 @@ def current_socket_user() -> User:
     return user
 
 
-def check_sender(claimed: Any, user: User) -> None:
+def check_sender(claimed: Any, user: User | users.Known) -> None:
     """A `sender` field, when a client sends one, must name the token's user."""
     if claimed is None:
         return

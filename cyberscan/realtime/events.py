@@ -13,6 +13,7 @@ from flask_socketio import ConnectionRefusedError, join_room
 from marshmallow import ValidationError
 from redis.exceptions import RedisError
 from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from cyberscan.errors import CyberscanError, ValidationFailed
 from cyberscan.extensions import db
@@ -21,19 +22,18 @@ from cyberscan.realtime.auth import (
     authenticate,
     check_sender,
     current_socket_user,
+    socket_identity,
     socket_token_family,
     socket_user_id,
 )
 from cyberscan.schemas.message import (
     MarkReadSchema,
-    MessageCreateSchema,
-    MessageSentSchema,
     TypingSchema,
+    load_send_message,
 )
 from cyberscan.services import contacts, messaging
 
 INTERNAL_MESSAGE = "Something went wrong on our side."
-sent_schema = MessageSentSchema()
 
 
 def ack(data: Any) -> dict[str, Any]:
@@ -85,7 +85,8 @@ def on_error(error: Exception) -> dict[str, Any]:
         return body
     if isinstance(error, IntegrityError):
         return failure("conflict", "That conflicts with existing data.")
-    if isinstance(error, DBAPIError | RedisError):
+    # A pool timeout is the database being unavailable for this event, too.
+    if isinstance(error, DBAPIError | RedisError | PoolTimeout):
         current_app.logger.error("dependency unavailable: %r", error)
         return failure(
             "unavailable", "A service this needs is unavailable; nothing changed."
@@ -143,7 +144,7 @@ def check_connection_cap(registry: presence.Presence, user_id: int) -> None:
 
 def connect_failure(error: Exception) -> ConnectionRefusedError:
     """Refuse a connection that failed for a reason other than its token."""
-    if isinstance(error, DBAPIError | RedisError):
+    if isinstance(error, DBAPIError | RedisError | PoolTimeout):
         code, message = "unavailable", "The server cannot accept connections right now."
     else:
         current_app.logger.error("unhandled error at connect", exc_info=error)
@@ -162,11 +163,11 @@ def on_disconnect(reason: Any = None) -> None:
 
 def on_send_message(*args: Any) -> dict[str, Any]:
     """The client sends a private message; the receiver's devices get `receive_message`."""
-    payload = MessageCreateSchema().load(one_payload(args))
-    user = current_socket_user()
+    payload = load_send_message(one_payload(args))
+    user = socket_identity()
     check_sender(payload.pop("sender"), user)
     message = messaging.send_message(user, **payload, origin_sid=request.sid)
-    return ack(sent_schema.dump(message))
+    return ack(notify.sent_payload(message))
 
 
 def on_refused(reason: str = "", *args: Any) -> dict[str, Any]:

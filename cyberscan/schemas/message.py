@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from flask import current_app
 from marshmallow import fields, validate, validates
 
 from cyberscan.schemas.common import (
+    SURROGATE,
     PageQuerySchema,
     StrictSchema,
     Timestamp,
@@ -60,6 +64,47 @@ class MessageCreateSchema(SenderField, MessagePostSchema):
     receiver = fields.String(
         required=True, validate=validate.Length(min=1, max=USERNAME_MAX)
     )
+
+
+MESSAGE_CREATE = MessageCreateSchema()
+SEND_FIELDS = frozenset(MESSAGE_CREATE.fields)
+
+
+def load_send_message(data: Any) -> dict[str, Any]:
+    """`send_message`'s payload, loaded as MessageCreateSchema would load it.
+
+    The common well-formed payload is checked inline (the hot path runs this for
+    every message); anything else goes through the schema, which decides and words
+    the errors.
+    """
+    if type(data) is dict and data.keys() <= SEND_FIELDS:
+        receiver, message = data.get("receiver"), data.get("message")
+        client_id, sender = data.get("client_id"), data.get("sender")
+        if (
+            type(receiver) is str
+            and 0 < len(receiver) <= USERNAME_MAX
+            and type(message) is str
+            and (
+                client_id is None
+                or (type(client_id) is str and 0 < len(client_id) <= CLIENT_ID_MAX)
+            )
+            and (
+                sender is None or (type(sender) is str and len(sender) <= USERNAME_MAX)
+            )
+        ):
+            text = message.strip()
+            limit = int(current_app.config["MAX_MESSAGE_LENGTH"])
+            if 0 < len(text) <= min(limit, RAW_MESSAGE_MAX) and not any(
+                value is not None and SURROGATE.search(value)
+                for value in (receiver, message, client_id, sender)
+            ):
+                return {
+                    "receiver": receiver,
+                    "message": text,
+                    "client_id": client_id,
+                    "sender": sender,
+                }
+    return MESSAGE_CREATE.load(data)
 
 
 class TypingSchema(SenderField):

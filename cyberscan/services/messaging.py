@@ -8,13 +8,39 @@ that missed one catches up from history.
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
 
 from flask import current_app
-from sqlalchemy import and_, case, func, or_, select, update
+from sqlalchemy import (
+    Connection,
+    Integer,
+    and_,
+    case,
+    cast,
+    func,
+    literal,
+    null,
+    or_,
+    select,
+    union_all,
+    update,
+)
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
-from cyberscan.errors import Forbidden, NotFound, Unavailable, ValidationFailed
+from cyberscan.detector import get_detector
+from cyberscan.errors import (
+    AccountBlocked,
+    Conflict,
+    Forbidden,
+    Muted,
+    NotFound,
+    Unauthorized,
+    Unavailable,
+    ValidationFailed,
+)
 from cyberscan.extensions import db
 from cyberscan.live import notify, presence
 from cyberscan.models import (
@@ -24,10 +50,13 @@ from cyberscan.models import (
     WITHHELD,
     Message,
     User,
+    UserBlock,
+    UserMute,
     conversation_key,
     utcnow,
 )
-from cyberscan.services import audit, contacts, moderation, users
+from cyberscan.services import audit, contacts, moderation, ratelimit, users
+from cyberscan.services.group_commit import GroupCommit, Verdicts
 from cyberscan.services.pagination import Page, keyset_page
 
 
@@ -43,21 +72,190 @@ def find_by_client_id(sender_id: int, client_id: str) -> Message | None:
     )
 
 
+WRITER = "cyberscan.message_writer"
+
+
+class Person(Protocol):
+    """Who sends: a `User`, or the identity a socket connection holds."""
+
+    id: int
+    username: str
+
+
+@dataclass(slots=True)
+class StoredMessage:
+    """A message the group-commit writer stored: what its events and answers show."""
+
+    id: str
+    sender: Person
+    receiver: Person
+    content: str
+    client_id: str | None
+    created_at: datetime
+    status: str
+    bullying_probability: float
+    is_bullying: bool = False
+    is_read: bool = False
+
+    @property
+    def sender_id(self) -> int:
+        return self.sender.id
+
+    @property
+    def receiver_id(self) -> int:
+        return self.receiver.id
+
+
+def _batch_check(conn: Connection, rows: list[dict[str, Any]]) -> Verdicts:
+    """The writer's one check per batch, inside its transaction: a sender blocked or
+    muted by the moderators, or a block between the two people, refuses the row; a
+    receiver who muted the sender makes it quiet (stored, not pushed to them)."""
+    now = utcnow()
+    senders = {row["sender_id"] for row in rows}
+    people = senders | {row["receiver_id"] for row in rows}
+    users_, blocks, mutes = User.__table__, UserBlock.__table__, UserMute.__table__
+    found = conn.execute(
+        union_all(
+            select(
+                literal("user"),
+                users_.c.id,
+                cast(users_.c.is_blocked, Integer),
+                users_.c.muted_until,
+            ).where(
+                users_.c.id.in_(senders),
+                or_(users_.c.is_blocked.is_(True), users_.c.muted_until > now),
+            ),
+            select(
+                literal("block"), blocks.c.blocker_id, blocks.c.blocked_id, null()
+            ).where(blocks.c.blocker_id.in_(people), blocks.c.blocked_id.in_(people)),
+            select(literal("mute"), mutes.c.muter_id, mutes.c.muted_id, null()).where(
+                mutes.c.muter_id.in_(people), mutes.c.muted_id.in_(senders)
+            ),
+        )
+    ).all()
+    if not found:
+        return {}, {}
+    restricted: dict[int, BaseException] = {}
+    blocked: set[tuple[int, int]] = set()
+    muted: set[tuple[int, int]] = set()
+    for kind, first, second, muted_until in found:
+        if kind == "user":
+            restricted[first] = AccountBlocked() if second else Muted(muted_until)
+        elif kind == "block":
+            blocked.update({(first, second), (second, first)})
+        else:
+            muted.add((first, second))
+    refused: dict[int, BaseException] = {}
+    quiet: dict[int, Any] = {}
+    for index, row in enumerate(rows):
+        sender, receiver = row["sender_id"], row["receiver_id"]
+        if sender in restricted:
+            refused[index] = restricted[sender]
+        elif (sender, receiver) in blocked:
+            refused[index] = Forbidden(contacts.BLOCKED_MESSAGE)
+        elif (receiver, sender) in muted:
+            quiet[index] = True
+    return refused, quiet
+
+
+def message_writer() -> GroupCommit:
+    """The app's group-commit writer for messages (created on first use)."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    writer = app.extensions.get(WRITER)
+    if writer is None:
+        engine = db.engine
+        if engine.dialect.name == "sqlite":
+            # WAL: readers never block the writer's commit (nor it them); the mode is
+            # kept in the database file.
+            with engine.connect() as conn:
+                conn.exec_driver_sql("PRAGMA journal_mode=WAL")
+        writer = GroupCommit(engine, Message.__table__, guard=_batch_check)
+        app.extensions[WRITER] = writer
+    return writer
+
+
 def send_message(
-    sender: User,
+    sender: Person,
     receiver: str,
     message: str,
     client_id: str | None = None,
     *,
     origin_sid: str | None = None,
-) -> Message:
+) -> Message | StoredMessage:
     """Score, store and route one private message; a repeated client_id answers the first.
 
     The text arrives validated (trimmed, non-empty, within MAX_MESSAGE_LENGTH) by
-    the message schemas, the one place that checks it.
+    the message schemas, the one place that checks it. A flagged message takes the
+    publish path with its strike and row lock; every other one is stored by the
+    group-commit writer, which re-checks that the sender is neither blocked nor muted
+    inside the transaction that stores it, with the blocks and mutes between the two
+    people. Either way nothing is announced or acknowledged before the commit.
     """
-    sender_id = sender.id
+    target = users.lookup(receiver)
+    if target.id == sender.id:
+        raise _validation("receiver", "You cannot send a message to yourself.")
+    verdict = get_detector().score(message)
+    if verdict.is_bullying(moderation.threshold()):
+        return _publish_flagged(sender, receiver, message, client_id, origin_sid)
+    ratelimit.hit("SEND_LIMIT_PER_USER", sender.id)
+    online, sender_sids = presence.get_presence().routing(target.id, sender.id)
+    item = StoredMessage(
+        id=str(uuid.uuid4()),
+        sender=sender,
+        receiver=target,
+        content=message,
+        client_id=client_id,
+        created_at=utcnow(),
+        status=DELIVERED if online else SAVED,
+        bullying_probability=float(verdict.probability),
+    )
+    row = {
+        "id": item.id,
+        "sender_id": sender.id,
+        "receiver_id": target.id,
+        "conversation_key": conversation_key(sender.id, target.id),
+        "content": message,
+        "client_id": client_id,
+        "created_at": item.created_at,
+        "is_read": False,
+        "read_at": None,
+        "status": item.status,
+        "bullying_probability": item.bullying_probability,
+        "is_bullying": False,
+        "model_version": verdict.model_version,
+        "terms": list(verdict.terms),
+    }
+    # A transaction the caller left open (REST loaded current_user) would hide a
+    # concurrent copy from the lookup below, and on SQLite hold a lock the writer needs.
+    if db.session.registry.has() and db.session().in_transaction():
+        db.session.rollback()
+    try:
+        stored, quiet = message_writer().store(row)
+    except (DBAPIError, PoolTimeout) as exc:
+        current_app.logger.error("message not stored: %s", type(exc).__name__)
+        raise Unavailable("The message could not be stored; it was not sent.") from exc
+    if not stored:
+        # The unique constraint refused a retry: answer with the first copy.
+        existing = find_by_client_id(sender.id, client_id) if client_id else None
+        if existing is None:
+            raise Conflict("The message could not be stored.")
+        return existing
+    notify.message_created(item, origin_sid, bool(quiet), sender_sids)
+    return item
 
+
+def _publish_flagged(
+    sender: Person,
+    receiver: str,
+    message: str,
+    client_id: str | None,
+    origin_sid: str | None,
+) -> Message:
+    """The rare flagged message: the one publish path, strike and row lock included."""
+    author = sender if isinstance(sender, User) else db.session.get(User, sender.id)
+    if author is None:
+        raise Unauthorized("The account no longer exists.")
+    sender_id = author.id
     quiet = False
 
     def build() -> Message:
@@ -67,7 +265,7 @@ def send_message(
             raise _validation("receiver", "You cannot send a message to yourself.")
         return Message(
             id=str(uuid.uuid4()),
-            sender=sender,
+            sender=author,
             receiver=target,
             sender_id=sender_id,
             receiver_id=target.id,
@@ -89,7 +287,7 @@ def send_message(
         item.status = WITHHELD if withheld else DELIVERED if online else SAVED
 
     return moderation.publish(
-        sender,
+        author,
         MESSAGE,
         build,
         existing=existing,

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
+from flask import current_app
 from sqlalchemy import select
 
 from cyberscan.errors import NotFound
@@ -32,6 +34,47 @@ def get_by_username(username: str) -> User:
     if user is None:
         raise NotFound(f"No user named {username!r}.")
     return user
+
+
+LOOKUP = "cyberscan.user_ids"
+
+
+@dataclass(frozen=True)
+class Known:
+    """A user's id and name: what routing a message needs."""
+
+    id: int
+    username: str
+
+
+def lookup(username: str) -> Known:
+    """Id and name by username (any case), cached per app; NotFound when unknown.
+
+    Names never change and accounts are never deleted, so a hit stays right; misses
+    are not cached (a new account is found at once). Whatever deletes or renames an
+    account must call `forget`.
+    """
+    if not isinstance(username, str) or not could_exist(username):
+        raise NotFound(f"No user named {username!r}.")
+    cache: dict[str, Known] = current_app.extensions.setdefault(LOOKUP, {})
+    key = username.lower()
+    known = cache.get(key)
+    if known is None:
+        # A connection of its own, returned at once: the caller may then wait on the
+        # message writer, and must not hold a pooled connection meanwhile.
+        with db.engine.connect() as conn:
+            row = conn.execute(
+                select(User.id, User.username).where(User.username_key == key)
+            ).first()
+        if row is None:
+            raise NotFound(f"No user named {username!r}.")
+        known = cache[key] = Known(row.id, row.username)
+    return known
+
+
+def forget(username: str) -> None:
+    """Drop a cached lookup (after an account is renamed or deleted)."""
+    current_app.extensions.get(LOOKUP, {}).pop(username.lower(), None)
 
 
 def find_by_login(username: str | None = None, email: str | None = None) -> User | None:

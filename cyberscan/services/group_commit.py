@@ -1,0 +1,172 @@
+"""Group commit: the messages of many senders stored by one multi-row INSERT and COMMIT.
+
+A caller hands in its row and waits. Whoever finds no commit in progress leads: it
+takes every row queued so far (up to `MAX_BATCH`), inserts them in one transaction,
+wakes their callers, and hands the lead to the next queued caller. Rows that arrive
+while a commit runs wait for the next one, so the batch grows with the load and an
+idle server still commits a lone message at once. No background task is needed: this
+works the same under eventlet, gevent and plain threads.
+
+A row that the unique constraints refuse (the same sender and `client_id`, a retry)
+is skipped by `INSERT IGNORE` / `INSERT OR IGNORE` without failing its neighbours; its
+caller is told it was not stored and answers with the first copy. Each caller learns
+only after the COMMIT returned, so nothing is acknowledged before it is durable.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from sqlalchemy import Connection, Table, bindparam, select
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
+
+MAX_BATCH = 500
+# Inside the batch's transaction, before the INSERT: ({row index: error} for the rows
+# that must not be stored (their callers get the error; the others go ahead),
+# {row index: note} handed back to the callers of stored rows).
+Verdicts = tuple[dict[int, BaseException], dict[int, Any]]
+Guard = Callable[[Connection, list[dict[str, Any]]], Verdicts]
+
+
+class Pending:
+    """One row waiting for its commit; `stored` is False for a refused duplicate."""
+
+    __slots__ = ("row", "done", "stored", "error", "lead", "note")
+
+    def __init__(self, row: dict[str, Any]) -> None:
+        self.row = row
+        self.done = threading.Event()
+        self.stored = False
+        self.error: BaseException | None = None
+        self.lead = False
+        self.note: Any = None
+
+
+class GroupCommit:
+    """Batches INSERTs into one table across concurrent callers (see the module doc)."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        table: Table,
+        key: str = "id",
+        guard: Guard | None = None,
+    ) -> None:
+        self.engine = engine
+        self.guard = guard
+        self.table = table
+        self.key = table.c[key]
+        prefix = "OR IGNORE" if engine.dialect.name == "sqlite" else "IGNORE"
+        self.insert = table.insert().prefix_with(prefix)
+        self.stored_keys = select(self.key).where(
+            self.key.in_(bindparam("keys", expanding=True))
+        )
+        self._lock = threading.Lock()
+        self._queue: list[Pending] = []
+        self._leading = False
+        self.batches = 0
+        self.rows = 0
+
+    def store(self, row: dict[str, Any]) -> tuple[bool, Any]:
+        """Insert the row with whatever else is queued: (stored, the guard's note).
+
+        Not stored means the unique constraints refused it (a duplicate).
+
+        Raises the database error when the batch's transaction failed: nothing of it
+        was stored.
+        """
+        pending = Pending(row)
+        with self._lock:
+            self._queue.append(pending)
+            lead = not self._leading
+            if lead:
+                self._leading = True
+        if not lead:
+            pending.done.wait()
+            if pending.lead:
+                self._lead(pending)
+        else:
+            self._lead(pending)
+        if pending.error is not None:
+            raise pending.error
+        return pending.stored, pending.note
+
+    def _lead(self, mine: Pending) -> None:
+        """Commit the queued rows (this caller's among them), then pass the lead on."""
+        with self._lock:
+            batch = self._queue[:MAX_BATCH]
+            del self._queue[:MAX_BATCH]
+        try:
+            self._commit(batch)
+        except BaseException as exc:  # noqa: BLE001  no waiter may be left hanging
+            self._fail(batch, exc)
+            raise
+        finally:
+            for pending in batch:
+                if pending is not mine:
+                    pending.done.set()
+            with self._lock:
+                successor = self._queue[0] if self._queue else None
+                if successor is None:
+                    self._leading = False
+            if successor is not None:
+                # The first waiter leads the next batch (its row is in it).
+                successor.lead = True
+                successor.done.set()
+
+    def _commit(self, batch: Sequence[Pending]) -> None:
+        try:
+            outcome = self._transaction(batch)
+        except PoolTimeout as exc:
+            self._fail(batch, exc)
+            return
+        except DBAPIError as exc:
+            if not exc.connection_invalidated:
+                self._fail(batch, exc)
+                return
+            # A connection that died in the pool (no pre-ping): once more on a fresh
+            # one. The keys are unique, so a row that did commit is not stored twice.
+            try:
+                outcome = self._transaction(batch)
+            except DBAPIError as again:
+                self._fail(batch, again)
+                return
+        (refused, notes), inserted = outcome
+        self.batches += 1
+        self.rows += len(batch)
+        for index, pending in enumerate(batch):
+            pending.note = notes.get(index)
+            if index in refused:
+                pending.error = refused[index]
+            else:
+                pending.stored = (
+                    inserted is None or pending.row[self.key.name] in inserted
+                )
+
+    def _transaction(
+        self, batch: Sequence[Pending]
+    ) -> tuple[Verdicts, set[Any] | None]:
+        """One transaction: the guard, the INSERT, and (only if some row was ignored)
+        the keys that were stored; None stands for all of them."""
+        rows = [pending.row for pending in batch]
+        with self.engine.begin() as conn:
+            verdicts: Verdicts = self.guard(conn, rows) if self.guard else ({}, {})
+            refused = verdicts[0]
+            if refused:
+                rows = [row for i, row in enumerate(rows) if i not in refused]
+            if not rows:
+                return verdicts, None
+            count = conn.execute(self.insert, rows).rowcount
+            if count == len(rows):
+                return verdicts, None
+            keys = [row[self.key.name] for row in rows]
+            return verdicts, set(conn.scalars(self.stored_keys, {"keys": keys}))
+
+    @staticmethod
+    def _fail(batch: Sequence[Pending], error: BaseException) -> None:
+        for pending in batch:
+            pending.error = error
