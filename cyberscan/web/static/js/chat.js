@@ -31,6 +31,7 @@ const TICKS = {
 const view = {
   nodes: new Map(), // message id -> <li>
   pending: new Map(), // client_id -> <li>
+  readEarly: new Set(), // ids read before their `send_message` answer arrived
   cursor: null, // next_cursor towards older messages
   lastId: null, // the newest message shown, for ?after=
   loadingOlder: false,
@@ -244,6 +245,7 @@ export async function open(username) {
   const canonical = page.items.map(peerOf).find((name) => sameName(name, username));
   state.peer = canonical || conversations.canonicalName(username);
   view.nodes.clear();
+  view.readEarly.clear();
   view.pending.clear();
   view.cursor = page.next_cursor;
   view.lastId = null;
@@ -432,6 +434,9 @@ export function sent(item, data) {
   view.lastId = data.id;
   if (data.is_bullying) flagMine(node);
   setTicks(node, data.status === "saved" ? "sent" : data.status);
+  // The receiver may have read it before the answer came (a retried send's answer
+  // arrives after a reconnect): `messages_read` named an id not shown yet.
+  if (view.readEarly.delete(data.id)) setTicks(node, "read");
   addUnsend(node);
 }
 
@@ -467,6 +472,7 @@ export function readBy(payload) {
   for (const id of payload.message_ids || []) {
     const node = view.nodes.get(id);
     if (node) setTicks(node, "read");
+    else if (view.pending.size) view.readEarly.add(id);
   }
 }
 
