@@ -299,6 +299,11 @@ def require_settings(settings: dict[str, Any]) -> None:
     settings.setdefault(
         "RATELIMIT_STORAGE_URI", settings.get("REDIS_URL") or "memory://"
     )
+    # The channel separates deployments (and test runs) that share one Redis: the
+    # login and registration budgets are keyed under it, like the send limit.
+    settings.setdefault(
+        "RATELIMIT_KEY_PREFIX", settings.get("SOCKETIO_CHANNEL") or "flask-socketio"
+    )
     if settings.get("FLAGGED_MESSAGE_POLICY") not in {"deliver", "withhold"}:
         raise ConfigError("FLAGGED_MESSAGE_POLICY must be 'deliver' or 'withhold'")
     if int(settings.get("STRIKE_TTL_DAYS", 0)) < 0:
