@@ -55,7 +55,14 @@ from cyberscan.models import (
     conversation_key,
     utcnow,
 )
-from cyberscan.services import audit, contacts, moderation, ratelimit, users
+from cyberscan.services import (
+    audit,
+    contacts,
+    group_commit,
+    moderation,
+    ratelimit,
+    users,
+)
 from cyberscan.services.group_commit import GroupCommit, Verdicts
 from cyberscan.services.pagination import Page, keyset_page
 
@@ -114,6 +121,17 @@ def _batch_check(conn: Connection, rows: list[dict[str, Any]]) -> Verdicts:
     senders = {row["sender_id"] for row in rows}
     people = senders | {row["receiver_id"] for row in rows}
     users_, blocks, mutes = User.__table__, UserBlock.__table__, UserMute.__table__
+    if conn.dialect.name != "sqlite":
+        # The INSERT's foreign key checks take a shared lock on every sender's and
+        # receiver's row, in the batch's order; a strike transaction holds its author's
+        # row exclusively. Taken here in id order, as the strike path takes its own
+        # (`moderation.stage_strike`), the locks can no longer wait in a cycle.
+        conn.execute(
+            select(users_.c.id)
+            .where(users_.c.id.in_(people))
+            .order_by(users_.c.id)
+            .with_for_update(read=True)
+        )
     found = conn.execute(
         union_all(
             select(
@@ -232,7 +250,7 @@ def send_message(
     try:
         stored, quiet = message_writer().store(row)
     except (DBAPIError, PoolTimeout) as exc:
-        current_app.logger.error("message not stored: %s", type(exc).__name__)
+        current_app.logger.error("message not stored: %s", group_commit.describe(exc))
         raise Unavailable("The message could not be stored; it was not sent.") from exc
     if not stored:
         # The unique constraint refused a retry: answer with the first copy.
