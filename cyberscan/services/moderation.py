@@ -13,6 +13,10 @@ queue and adds a strike to its author in the same transaction as the item itself
    the author row is read back inside the transaction, so the warning carries the count
    this strike produced.
 
+The other user row an item refers to (a message's receiver) is locked shared around the
+author's, in id order, as the message writer takes its batch's rows; a transaction that
+loses a lock conflict anyway is redone whole (`redo`), never answered `unavailable`.
+
 The block is decided in two statements rather than one ``CASE`` because MySQL evaluates
 the assignments of a single-table UPDATE left to right: a ``CASE`` on ``bullying_count``
 placed after ``bullying_count = bullying_count + 1`` would see the new value there and
