@@ -14,7 +14,7 @@ from flask_jwt_extended import (
 )
 from flask_jwt_extended.exceptions import JWTExtendedException
 from jwt import PyJWTError
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 
 from cyberscan.errors import AccountBlocked, Conflict, Unauthorized
@@ -170,25 +170,32 @@ def is_revoked(claims: dict[str, Any]) -> bool:
     return _token_user(claims)[1]
 
 
+# Whether any of :jtis is revoked, and the token's user with it (built once: every
+# connect and every REST request runs it).
+REVOKED = (
+    select(RevokedToken.jti)
+    .where(RevokedToken.jti.in_(bindparam("jtis", expanding=True)))
+    .exists()
+)
+TOKEN_USER = select(User, REVOKED).where(User.id == bindparam("user_id"))
+ANY_REVOKED = select(REVOKED)
+
+
 def _token_user(claims: dict[str, Any]) -> tuple[User | None, bool]:
     """The token's user (None when there is none) and whether the token is revoked
     (see `is_revoked`), in one query."""
-    revoked = (
-        select(RevokedToken.jti)
-        .where(RevokedToken.jti.in_(_revocation_jtis(claims)))
-        .exists()
-    )
+    jtis = {"jtis": _revocation_jtis(claims)}
     try:
         user_id = int(claims["sub"])
     except (TypeError, ValueError, KeyError):
         user_id = None
     row = (
-        db.session.execute(select(User, revoked).where(User.id == user_id)).first()
+        db.session.execute(TOKEN_USER, {"user_id": user_id, **jtis}).first()
         if user_id is not None
         else None
     )
     if row is None:  # no such account: only the revocation list can answer
-        return None, bool(db.session.scalar(select(revoked)))
+        return None, bool(db.session.scalar(ANY_REVOKED, jtis))
     user, found = row
     return user, bool(found) or _before_password_change(claims, user)
 
