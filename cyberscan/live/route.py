@@ -96,7 +96,6 @@ class RoutedRedisManager(connections.ClosingRedisManager):
         self._registry_of = registry
         self._registry: Any = None
         self._script: Any = None
-        self.routed = 0  # emits published to process channels (or to none)
 
     def registry(self) -> Any:
         if self._registry is None:
@@ -128,9 +127,7 @@ class RoutedRedisManager(connections.ClosingRedisManager):
         ]
         for retries_left in (1, 0):
             try:
-                sent = self._script(keys=keys, args=args)
-                self.routed += 1
-                return sent
+                return self._script(keys=keys, args=args)
             except Exception as error:  # noqa: BLE001  as the stock queue: log, go on
                 if not retries_left:
                     log.error("cannot publish to redis, giving up: %r", error)
