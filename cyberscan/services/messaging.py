@@ -124,29 +124,26 @@ def _batch_check(conn: Connection, rows: list[dict[str, Any]]) -> Verdicts:
     senders = {row["sender_id"] for row in rows}
     people = senders | {row["receiver_id"] for row in rows}
     users_, blocks, mutes = User.__table__, UserBlock.__table__, UserMute.__table__
-    restricted = and_(
-        users_.c.id.in_(senders),
+    # Senders' standing is filtered below: a receiver's is not asked for.
+    standing = select(
+        literal("user"),
+        users_.c.id,
+        cast(users_.c.is_blocked, Integer),
+        users_.c.muted_until,
+    ).where(
+        users_.c.id.in_(people),
         or_(users_.c.is_blocked.is_(True), users_.c.muted_until > now),
     )
-    columns = (cast(users_.c.is_blocked, Integer), users_.c.muted_until)
-    if conn.dialect.name == "sqlite":
-        standing = select(literal("user"), users_.c.id, *columns).where(restricted)
-    else:
+    if conn.dialect.name != "sqlite":
         # The INSERT's foreign key checks would take a shared lock on every sender's
         # and receiver's row, one row after the other in the batch's order, while a
         # strike transaction holds its author's row exclusively: they could wait in a
         # cycle (InnoDB deadlock 1213). Taken here first, in id order, as the strike
-        # path takes its own (`moderation.stage_strike`), they cannot. Same statement.
-        standing = (
-            select(
-                case((restricted, literal("user")), else_=literal("lock")),
-                users_.c.id,
-                *columns,
-            )
-            .where(users_.c.id.in_(people))
-            .order_by(users_.c.id)
-            .with_for_update(read=True)
-        )
+        # path takes its own (`moderation.stage_strike`), they cannot. Under
+        # REPEATABLE READ (the default) InnoDB keeps the lock of every row the scan
+        # read (here the primary key's range: muted_until has no index), not only of
+        # the rows returned, so only restricted people come back.
+        standing = standing.order_by(users_.c.id).with_for_update(read=True)
     found = conn.execute(
         union_all(
             select(
@@ -168,10 +165,9 @@ def _batch_check(conn: Connection, rows: list[dict[str, Any]]) -> Verdicts:
     blocked: set[tuple[int, int]] = set()
     muted: set[tuple[int, int]] = set()
     for kind, first, second, muted_until in found:
-        if kind == "lock":
-            continue
         if kind == "user":
-            restricted[first] = AccountBlocked() if second else Muted(muted_until)
+            if first in senders:
+                restricted[first] = AccountBlocked() if second else Muted(muted_until)
         elif kind == "block":
             blocked.update({(first, second), (second, first)})
         else:
