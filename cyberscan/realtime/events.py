@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from flask import current_app, request
+from flask import current_app
 from flask_socketio import ConnectionRefusedError, join_room
 from marshmallow import ValidationError
 from redis.exceptions import RedisError
@@ -17,7 +17,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from cyberscan.errors import CyberscanError, ValidationFailed
 from cyberscan.extensions import db
-from cyberscan.live import notify, presence, rooms
+from cyberscan.live import context, notify, presence, rooms
 from cyberscan.realtime.auth import (
     authenticate,
     check_sender,
@@ -42,8 +42,8 @@ def ack(data: Any) -> dict[str, Any]:
 
 def failure(code: str, message: str, errors: Any = None) -> dict[str, Any]:
     """Emit `error` {error, message, event} to the caller and answer the error ack."""
-    event = (getattr(request, "event", None) or {}).get("message")
-    notify.error(request.sid, code, message, event)
+    event = context.current()
+    notify.error(event.sid, code, message, event.name)
     body = {"ok": False, "error": code, "message": message}
     if errors is not None:
         body["errors"] = errors
@@ -93,7 +93,7 @@ def on_error(error: Exception) -> dict[str, Any]:
         )
     current_app.logger.error(
         "unhandled error in socket event %r",
-        (getattr(request, "event", None) or {}).get("message"),
+        context.current().name,
         exc_info=error,
     )
     return failure("internal_error", INTERNAL_MESSAGE)
@@ -111,8 +111,8 @@ def on_connect(auth: Any = None) -> None:
         join_room(rooms.token(socket_token_family()))
         if user.is_admin:
             join_room(rooms.ADMINS)
-        first = registry.add(user.id, request.sid)
-        contacts.came_online(user, request.sid, first)
+        first = registry.add(user.id, context.current().sid)
+        contacts.came_online(user, context.current().sid, first)
     except ConnectionRefusedError:
         raise
     except Exception as exc:  # noqa: BLE001  a failed connect must refuse, not half-open
@@ -126,7 +126,7 @@ def forget(registry: presence.Presence, user_id: int) -> bool:
     """Drop this connection from presence; False (logged once) when Redis is down:
     its entry goes when Redis comes back, as the registry is rebuilt without it."""
     try:
-        return registry.remove(user_id, request.sid)
+        return registry.remove(user_id, context.current().sid)
     except RedisError as error:
         current_app.logger.warning("presence not updated on disconnect: %r", error)
         return False
@@ -166,7 +166,7 @@ def on_send_message(*args: Any) -> dict[str, Any]:
     payload = load_send_message(one_payload(args))
     user = socket_identity()
     check_sender(payload.pop("sender"), user)
-    message = messaging.send_message(user, **payload, origin_sid=request.sid)
+    message = messaging.send_message(user, **payload, origin_sid=context.current().sid)
     return ack(notify.sent_payload(message))
 
 
