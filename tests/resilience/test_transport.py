@@ -13,6 +13,7 @@ import socket
 import time
 import urllib.error
 import urllib.request
+import warnings
 from typing import Any
 
 import pytest
@@ -149,8 +150,11 @@ def test_a_slow_header_connection_is_closed(server):
 def test_unmask_is_eventlets_byte_for_byte():
     """`transport.unmask` replaces eventlet's per-byte unmasking: same result for any
     chunk of a frame (length, offset into the frame, mask)."""
-    # Imported here: the rest of this process runs threading-mode apps.
-    eventlet_ws = importlib.import_module("eventlet.websocket").RFC6455WebSocket
+    # Imported here (the rest of this process runs threading-mode apps), and quietly:
+    # eventlet warns that it is deprecated when first imported.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        eventlet_ws = importlib.import_module("eventlet.websocket").RFC6455WebSocket
 
     rng = random.Random(11)
     for length in [0, 1, 2, 3, 4, 5, 7, 8, 63, 125, 126, 1000, 4099]:
