@@ -104,18 +104,26 @@ def on_error(error: Exception) -> dict[str, Any]:
 
 def on_connect(auth: Any = None) -> None:
     """A client connects with its access token; it gets `online_users`, its online
-    contacts `user_joined`."""
+    contacts `user_joined`.
+
+    Two queries (the token's user with its revocation check, the contacts with their
+    names), the database connection handed back before anything else, then one
+    presence call that registers the connection within the cap and answers which
+    contacts are online."""
     registry, user = None, None
     try:
         user = authenticate(auth)
+        known = contacts.contact_names(user.id)
+        db.session.close()  # the user's loaded fields stay readable
         registry = presence.get_presence()
-        check_connection_cap(registry, user.id)
         join_room(rooms.user(user.id))
         join_room(rooms.token(socket_token_family()))
         if user.is_admin:
             join_room(rooms.ADMINS)
-        first = registry.add(user.id, context.current().sid)
-        contacts.came_online(user, context.current().sid, first)
+        first, online = check_connection_cap(registry, user.id, known)
+        contacts.came_online(
+            user, context.current().sid, first, {uid: known[uid] for uid in online}
+        )
     except ConnectionRefusedError:
         raise
     except Exception as exc:  # noqa: BLE001  a failed connect must refuse, not half-open
@@ -135,14 +143,20 @@ def forget(registry: presence.Presence, user_id: int) -> bool:
         return False
 
 
-def check_connection_cap(registry: presence.Presence, user_id: int) -> None:
-    """At most MAX_CONNECTIONS_PER_USER connections per user; the newest is refused."""
+def check_connection_cap(
+    registry: presence.Presence, user_id: int, among: Iterable[int]
+) -> tuple[bool, set[int]]:
+    """Register this connection, at most MAX_CONNECTIONS_PER_USER per user (the
+    newest is refused); answers whether it is the user's first and which of `among`
+    are online."""
     limit = int(current_app.config["MAX_CONNECTIONS_PER_USER"])
-    if limit and len(registry.sids(user_id)) >= limit:
+    joined = registry.join(user_id, context.current().sid, limit, among)
+    if joined is None:
         message = f"Too many open connections: at most {limit} per account."
         raise ConnectionRefusedError(
             "rate_limited", {"error": "rate_limited", "message": message}
         )
+    return joined
 
 
 def connect_failure(error: Exception) -> ConnectionRefusedError:
