@@ -31,6 +31,7 @@ EPOCH_CLAIM = "tep"
 SCOPE_CLAIM = "scope"
 APPEAL_SCOPE = "appeal"
 BLOCKED_LOGIN = "This account is blocked and cannot log in."
+TOKEN_USER_KEY = "cyberscan.token_user"
 APPEAL_ONLY = "This token only opens your strikes and appeals; log in to do more."
 
 
@@ -167,7 +168,11 @@ def _revocation_jtis(claims: dict[str, Any]) -> list[str]:
 def is_revoked(claims: dict[str, Any]) -> bool:
     """True when the token, or the refresh token it came from, was revoked, or it was
     issued before the user's last password change by another session."""
-    return _token_user(claims)[1]
+    user, revoked = _token_user(claims)
+    # Flask-JWT-Extended asks `load_user` next: holding the row here keeps it in the
+    # session's identity map (a weak map), so that finds it without a second query.
+    db.session.info[TOKEN_USER_KEY] = user
+    return revoked
 
 
 # Whether any of :jtis is revoked, and the token's user with it (built once: every
