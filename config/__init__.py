@@ -202,6 +202,9 @@ class Config:
     # Redis pub/sub channel of the Socket.IO queue (and presence key prefix): one per
     # deployment sharing a Redis server (pub/sub ignores the database number).
     SOCKETIO_CHANNEL = env_str("SOCKETIO_CHANNEL", "flask-socketio")
+    # With REDIS_URL: `shared` (the stock queue: every emit reaches every process) or
+    # `process` (an emit to one user reaches only the processes holding them).
+    SOCKETIO_ROUTE = env_str("SOCKETIO_ROUTE", "shared")
     # eventlet.wsgi refuses connections above max_size (1024 by default).
     SOCKETIO_MAX_CONNECTIONS = env_int("SOCKETIO_MAX_CONNECTIONS", 10000)
     HOST = env_str("HOST", "127.0.0.1")
@@ -314,3 +317,5 @@ def require_settings(settings: dict[str, Any]) -> None:
         raise ConfigError("BULLYING_THRESHOLD must be in (0, 1]")
     if settings.get("SOCKETIO_ASYNC_MODE") not in {"eventlet", "gevent", "threading"}:
         raise ConfigError("SOCKETIO_ASYNC_MODE must be eventlet, gevent or threading")
+    if settings.get("SOCKETIO_ROUTE", "shared") not in {"shared", "process"}:
+        raise ConfigError("SOCKETIO_ROUTE must be 'shared' or 'process'")

@@ -24,7 +24,7 @@ from cyberscan.api import api as rest_api
 from cyberscan.api.errors import register_error_handlers
 from cyberscan.cli import register_commands
 from cyberscan.extensions import cors, db, jwt, limiter, migrate, socketio
-from cyberscan.live import connections
+from cyberscan.live import route
 from cyberscan.realtime.packets import CheckedPacket
 from cyberscan.services import auth as auth_service
 
@@ -71,8 +71,9 @@ def register_extensions(app: Flask) -> None:
         app,
         async_mode=app.config["SOCKETIO_ASYNC_MODE"],
         # Closes connections by room on every process, and keeps a block's kick
-        # through a Redis outage (live/connections.py).
-        client_manager=connections.client_manager(app),
+        # through a Redis outage (live/connections.py); SOCKETIO_ROUTE=process sends
+        # an emit to one user only to the processes holding them (live/route.py).
+        client_manager=route.client_manager(app),
         # Refuses reserved and malformed event names before dispatch.
         serializer=CheckedPacket,
         cors_allowed_origins=app.config["CORS_ORIGINS"],
