@@ -5,10 +5,11 @@ from flask_jwt_extended import JWTManager
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_migrate import Migrate
-from flask_socketio import SocketIO
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
+
+from cyberscan.live.context import SocketServer
 
 # Stable constraint names, so migrations can drop and alter them on every backend.
 NAMING_CONVENTION = {
@@ -27,6 +28,7 @@ class Base(DeclarativeBase):
 db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
 jwt = JWTManager()
-socketio = SocketIO()
+# Flask-SocketIO with a light per-event context (cyberscan/live/context.py).
+socketio = SocketServer()
 cors = CORS()
 limiter = Limiter(key_func=get_remote_address)

@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import pytest
 from flask_jwt_extended import create_access_token
+from sqlalchemy import event
 
 from cyberscan.extensions import db
 from cyberscan.models import RevokedToken, User
@@ -154,3 +155,25 @@ def test_token_of_a_deleted_account_is_401(client, app, make_user, login):
         db.session.delete(db.session.get(User, user.id))
         db.session.commit()
     assert_error(client.get("/api/me", headers=bearer(token)), 401, "unauthorized")
+
+
+def test_an_authenticated_request_loads_the_tokens_user_once(
+    app, client, make_user, login
+):
+    """The revocation check loads the user with it; the user lookup reuses that row."""
+    user = make_user("quinn")
+    headers = bearer(login(user)["access_token"])
+    statements: list[str] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):  # noqa: ANN001, ARG001
+        statements.append(statement)
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        response = client.get("/api/me", headers=headers)
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    assert response.get_json()["user"]["username"] == "quinn"
+    assert len([s for s in statements if "FROM users" in s]) == 1, statements

@@ -24,7 +24,7 @@ import redis
 
 from cyberscan.live import route
 from tests.e2e.pyclient import PyClient
-from tests.live import REDIS_URL, LiveServer, server_env, start, stop_all
+from tests.live import REDIS_URL, LiveServer, new_keys, server_env, start, stop_all
 from tests.resilience.conftest import assert_clean_log, make_admin
 
 pytestmark = [
@@ -241,3 +241,56 @@ def run_scenario(a, b, c, channel, tap, clients) -> None:
     for sock in (alice_a, alice_b):
         assert sock.closed.wait(15), sock.log
         assert sock.named("account_blocked") == [{"reason": "rude"}]
+
+
+def test_a_routed_and_a_stock_process_together_lose_nothing(tmp_path, clients):
+    """A change of route rolling through a deployment: A routed, B stock. Emits to a
+    user on B (not listening on a process channel) fall back to the shared channel."""
+    channel = f"cyberscan-route-{secrets.token_hex(6)}"
+    client = redis.Redis.from_url(REDIS_URL)
+    client.set(f"cyberscan:presence:{channel}:route:epoch", "1")
+    database = f"sqlite:///{tmp_path / 'shared.db'}"
+    keys = new_keys()  # one secret: tokens from A are valid on B
+    servers: list[LiveServer] = []
+    try:
+        for route_name, log in (("process", "a.log"), ("shared", "b.log")):
+            env = server_env(
+                database,
+                redis_url=REDIS_URL,
+                channel=channel,
+                keys=keys,
+                SOCKETIO_ROUTE=route_name,
+            )
+            servers.append(start(env, tmp_path, log))
+        a, b = servers
+        tokens = {name: a.register(name) for name in ("alice", "bob")}
+        alice_a = clients(a.url, tokens["alice"])
+        bob_b = clients(b.url, tokens["bob"])
+        sent = {"alice": set(), "bob": set()}
+        for i in range(20):
+            for sender, receiver, sock in (
+                ("alice", "bob", alice_a),
+                ("bob", "alice", bob_b),
+            ):
+                ack = sock.call(
+                    "send_message", {"receiver": receiver, "message": str(i)}
+                )
+                assert ack["ok"], ack
+                sent[sender].add(str(i))
+        for sock, sender in ((bob_b, "alice"), (alice_a, "bob")):
+            assert eventually(
+                lambda s=sock, f=sender: (
+                    {
+                        m["message"]
+                        for m in s.named("receive_message")
+                        if m["sender"] == f
+                    }
+                    == sent[f]
+                )
+            ), (sender, sock.named("receive_message"))
+        for server in servers:
+            assert_clean_log(server)
+    finally:
+        stop_all(servers)
+        client.delete(*client.keys(f"cyberscan:presence:{channel}:*") or ["-"])
+        client.close()

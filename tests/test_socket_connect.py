@@ -5,14 +5,16 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from flask_jwt_extended import create_access_token
+from flask_jwt_extended import create_access_token, decode_token
 from flask_socketio import ConnectionRefusedError
-from sqlalchemy import select, update
+from sqlalchemy import delete, event, select, update
 
 from cyberscan.extensions import db
 from cyberscan.models import Message, User
 from cyberscan.realtime.auth import authenticate
+from cyberscan.services import auth
 from tests.fixtures_realtime import events
+from tests.people import send
 
 
 def test_connect_with_auth_token_gets_online_users(client, trio, connect):
@@ -184,3 +186,49 @@ def test_block_holds_on_next_event_even_without_a_kick(app, trio, connect):
     assert ack["ok"] is False and ack["error"] == "blocked"
     ack = sio.emit("typing", {"receiver": "bob", "is_typing": True}, callback=True)
     assert ack["ok"] is False and ack["error"] == "blocked"
+
+
+def test_token_whose_refresh_token_was_revoked_is_refused(app, trio, socket_client):
+    """Revoking a login session (the refresh token) stops its access tokens."""
+    alice = trio[0]
+    with app.app_context():
+        claims = decode_token(alice.token)
+        refresh_claims = {
+            "jti": claims[auth.REFRESH_CLAIM],
+            "type": "refresh",
+            "sub": claims["sub"],
+            "exp": claims["exp"],
+        }
+        auth.revoke(refresh_claims)
+    assert not socket_client(alice.token).is_connected()
+    assert socket_client(trio[1].token).is_connected()
+
+
+def test_token_of_a_deleted_account_is_refused(app, trio, socket_client):
+    carol = trio[2]
+    with app.app_context():
+        db.session.execute(delete(User).where(User.id == carol.id))
+        db.session.commit()
+    assert not socket_client(carol.token).is_connected()
+
+
+def test_a_connect_costs_two_queries(app, client, trio, connect):
+    """The token's user with its revocation check, then the contacts with their names;
+    the connection goes back to the pool before presence and the events."""
+    alice, bob, _ = trio
+    send(client, bob, "alice", "hi")
+    connect(bob)
+    statements: list[str] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):  # noqa: ANN001, ARG001
+        statements.append(statement)
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        sio = connect(alice)
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    assert events(sio, "online_users") == [["alice", "bob"]]
+    assert len(statements) == 2, statements

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import threading
 import uuid
+from typing import Any
 
 import pytest
 import redis
@@ -149,3 +151,51 @@ def test_heartbeat_sweeps_dead_processes_and_announces_them(redis_prefix):
 
 def test_memory_registry_needs_no_heartbeat():
     assert not presence.start_heartbeat(MemoryPresence(), None, None, None)
+
+
+def test_memory_join_registers_within_the_cap_and_answers_online_contacts():
+    registry = MemoryPresence()
+    registry.add(5, "friend")
+    assert registry.join(1, "a", 2, [5, 6]) == (True, {5})
+    assert registry.join(1, "b", 2, []) == (False, set())
+    assert registry.join(1, "c", 2, [5]) is None  # the third is refused
+    assert registry.sids(1) == {"a", "b"}
+    registry.remove(1, "a")
+    assert registry.join(1, "c", 2, [5, 6]) == (False, {5})
+    assert registry.join(2, "x", 0, []) == (True, set())  # 0: no cap
+
+
+def test_redis_join_holds_the_cap_across_processes(redis_prefix):
+    one = RedisPresence(REDIS_URL, redis_prefix)
+    two = RedisPresence(REDIS_URL, redis_prefix)
+    two.add(5, "friend")
+    assert one.join(1, "a", 2, [5, 6]) == (True, {5})
+    assert two.join(1, "b", 2, [6]) == (False, set())
+    assert one.join(1, "c", 2, [5]) is None
+    assert one.sids(1) == {"a", "b"}
+    assert two.remove(1, "b") is False
+    assert two.join(1, "c", 2, [5, 6]) == (False, {5})
+    assert one.sids(1) == {"a", "c"}
+    # A refused join leaves nothing behind; an accepted one is re-registered by its
+    # own process when Redis comes back empty.
+    assert "c" in two._local and "a" not in two._local
+
+
+def test_redis_join_cap_is_atomic_when_connects_race(redis_prefix):
+    registries = [RedisPresence(REDIS_URL, redis_prefix) for _ in range(4)]
+    results: list[Any] = []
+
+    def connect(n: int) -> None:
+        results.append(registries[n % 4].join(9, f"sid-{n}", 5, []))
+
+    threads = [threading.Thread(target=connect, args=(n,)) for n in range(24)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    accepted = [r for r in results if r is not None]
+    assert len(accepted) == 5
+    assert sum(first for first, _ in accepted) == 1
+    assert len(registries[0].sids(9)) == 5
+    for registry in registries:
+        registry.redis.close()

@@ -17,9 +17,10 @@ import time
 from typing import Any
 
 import socketio
-from flask import Flask, has_request_context, request
+from flask import Flask
 
 from config import redis_queue_url
+from cyberscan.live.context import current_sid
 
 log = logging.getLogger(__name__)
 
@@ -29,13 +30,6 @@ DURABLE_EVENTS = frozenset({CLOSE, "account_blocked", "kicked"})
 ACK_GRACE_SECONDS = 0.05
 RETRY_SECONDS = 1.0
 GIVE_UP_SECONDS = 60.0
-
-
-def _event_sid() -> str | None:
-    """The connection whose socket event is being handled here, if any."""
-    if not has_request_context():
-        return None
-    return getattr(request, "sid", None)
 
 
 class ClosingMixin:
@@ -55,7 +49,7 @@ class ClosingMixin:
             for sid, _ in self.get_participants(namespace, room)  # type: ignore[attr-defined]
             if sid not in keep
         ]
-        current = _event_sid()
+        current = current_sid()
         for sid in sids:
             if sid == current:
                 # The event's acknowledgement (say, the send that reached the block

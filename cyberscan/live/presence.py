@@ -26,10 +26,6 @@ from typing import Any, Protocol
 
 import redis
 from flask import Flask, current_app
-from sqlalchemy import select
-
-from cyberscan.extensions import db
-from cyberscan.models import User
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +37,9 @@ RETRY_SECONDS = 1
 
 class Presence(Protocol):
     def add(self, user_id: int, sid: str) -> bool: ...
+    def join(
+        self, user_id: int, sid: str, limit: int, among: Iterable[int]
+    ) -> tuple[bool, set[int]] | None: ...
     def remove(self, user_id: int, sid: str) -> bool: ...
     def sids(self, user_id: int) -> set[str]: ...
     def is_online(self, user_id: int) -> bool: ...
@@ -63,6 +62,20 @@ class MemoryPresence:
             first = not sids
             sids.add(sid)
             return first
+
+    def join(
+        self, user_id: int, sid: str, limit: int, among: Iterable[int]
+    ) -> tuple[bool, set[int]] | None:
+        """Register a connection unless the user already has `limit` (0: no limit);
+        answers whether it is the user's first and which of `among` are online, or
+        None when refused."""
+        with self._lock:
+            if limit and len(self._sids.get(user_id, ())) >= limit:
+                return None
+            sids = self._sids.setdefault(user_id, set())
+            first = not sids
+            sids.add(sid)
+            return first, {uid for uid in among if self._sids.get(uid)}
 
     def remove(self, user_id: int, sid: str) -> bool:
         """Forget a connection; True when it was the user's last."""
@@ -109,6 +122,30 @@ local added = redis.call('HSET', ukey, sid, pid)
 redis.call('SADD', prefix .. ':online', uid)
 if added == 1 and redis.call('HLEN', ukey) == 1 then return 1 end
 return 0
+"""
+
+# ADD_SCRIPT within a connection cap, and which of the given users are online, in one
+# round trip: answers {-1} when the user already has `limit` connections (0: none),
+# else {first (0/1), the online ones of ARGV[7..]...}.
+JOIN_SCRIPT = """
+local prefix, pid, uid, sid, ttl = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
+local limit = tonumber(ARGV[6])
+local ukey = prefix .. ':user:' .. uid
+if limit > 0 and redis.call('HLEN', ukey) >= limit then return {-1} end
+redis.call('SET', prefix .. ':alive:' .. pid, '1', 'EX', ttl)
+redis.call('SADD', prefix .. ':procs', pid)
+redis.call('HSET', prefix .. ':proc:' .. pid, sid, uid)
+local added = redis.call('HSET', ukey, sid, pid)
+redis.call('SADD', prefix .. ':online', uid)
+local answer = {0}
+if added == 1 and redis.call('HLEN', ukey) == 1 then answer[1] = 1 end
+local online = prefix .. ':online'
+for i = 7, #ARGV do
+  if redis.call('SISMEMBER', online, ARGV[i]) == 1 then
+    table.insert(answer, tonumber(ARGV[i]))
+  end
+end
+return answer
 """
 
 REMOVE_SCRIPT = """
@@ -158,6 +195,7 @@ class RedisPresence:
         self.prefix = prefix
         self.process_id = process_id or uuid.uuid4().hex
         self._add = self.redis.register_script(ADD_SCRIPT)
+        self._join = self.redis.register_script(JOIN_SCRIPT)
         self._remove = self.redis.register_script(REMOVE_SCRIPT)
         self._sweep = self.redis.register_script(SWEEP_SCRIPT)
         # This process's own connections (sid -> user id), to re-register them when
@@ -173,6 +211,19 @@ class RedisPresence:
         first = bool(self._add(args=args))
         self._local[sid] = user_id
         return first
+
+    def join(
+        self, user_id: int, sid: str, limit: int, among: Iterable[int]
+    ) -> tuple[bool, set[int]] | None:
+        """Register a connection unless the user already has `limit` on all processes
+        (0: no limit), atomically; answers whether it is the user's first and which of
+        `among` are online, or None when refused. One round trip."""
+        args = [self.prefix, self.process_id, user_id, sid, ALIVE_TTL_SECONDS, limit]
+        answer = self._join(args=[*args, *among])
+        if answer[0] == -1:
+            return None
+        self._local[sid] = user_id
+        return bool(answer[0]), {int(uid) for uid in answer[1:]}
 
     def remove(self, user_id: int, sid: str) -> bool:
         """Forget a connection; True when it was the user's last on any process."""
@@ -302,11 +353,3 @@ def online_user_ids() -> set[int]:
 def is_online(user_id: int) -> bool:
     """True when the user has a live connection on any process."""
     return get_presence().is_online(user_id)
-
-
-def usernames(user_ids: Iterable[int]) -> list[str]:
-    """The names of these users, sorted."""
-    ids = list(user_ids)
-    if not ids:
-        return []
-    return sorted(db.session.scalars(select(User.username).where(User.id.in_(ids))))

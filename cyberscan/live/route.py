@@ -16,9 +16,12 @@ An emit to one connection (its sid) held by this process is not published at all
 Everything else keeps the stock shared channel: broadcasts, the admins' room, token
 rooms, the durable decisions (`CLOSE`, `account_blocked`, `kicked`: a block must close
 connections presence may miss, and survives an outage), disconnects, room changes and
-callbacks. After Redis lost its data (a restart, a flush), presence is empty until
-every process re-registers its connections (at its next heartbeat): for WARM_SECONDS after
-the script first finds its marker missing, routed emits take the shared channel too.
+callbacks. When a process listed for the user does not listen on its own channel (a
+process on the stock route during a rolling change, one that died and is not swept
+yet, one re-subscribing after an outage), the emit takes the shared channel instead.
+After Redis lost its data (a restart, a flush), presence is empty until every process
+re-registers its connections (at its next heartbeat): for WARM_SECONDS after the
+script first finds its marker missing, routed emits take the shared channel too.
 """
 
 from __future__ import annotations
@@ -36,7 +39,6 @@ from cyberscan.live import connections, presence
 
 log = logging.getLogger(__name__)
 
-ROUTES = ("shared", "process")
 USER_ROOM = re.compile(r"user:\d+\Z")
 # Longer than presence's rebuild after a Redis restart: at the next heartbeat, or at
 # the next retry when the heartbeat saw the outage.
@@ -44,7 +46,8 @@ WARM_SECONDS = presence.HEARTBEAT_SECONDS + 5
 
 # KEYS: the user's presence hash, the epoch marker, the warm-up marker.
 # ARGV: process channel prefix, this process's id, the message, the shared channel,
-# WARM_SECONDS. Answers the number of processes published to (-1: shared channel).
+# WARM_SECONDS. Answers the number of processes published to; -1: shared channel
+# (warm-up), -2: shared channel (a holder not listening on its own channel).
 ROUTE_SCRIPT = """
 if redis.call('EXISTS', KEYS[2]) == 0 then
   redis.call('SET', KEYS[2], '1')
@@ -54,15 +57,22 @@ if redis.call('EXISTS', KEYS[3]) == 1 then
   redis.call('PUBLISH', ARGV[4], ARGV[3])
   return -1
 end
-local seen, sent = {}, 0
+local seen, targets = {}, {}
 for _, pid in ipairs(redis.call('HVALS', KEYS[1])) do
   if pid ~= ARGV[2] and not seen[pid] then
     seen[pid] = true
-    redis.call('PUBLISH', ARGV[1] .. pid, ARGV[3])
-    sent = sent + 1
+    local channel = ARGV[1] .. pid
+    if redis.call('PUBSUB', 'NUMSUB', channel)[2] == 0 then
+      redis.call('PUBLISH', ARGV[4], ARGV[3])
+      return -2
+    end
+    table.insert(targets, channel)
   end
 end
-return sent
+for _, channel in ipairs(targets) do
+  redis.call('PUBLISH', channel, ARGV[3])
+end
+return #targets
 """
 
 
@@ -86,7 +96,6 @@ class RoutedRedisManager(connections.ClosingRedisManager):
         self._registry_of = registry
         self._registry: Any = None
         self._script: Any = None
-        self.routed = 0  # emits published to process channels (or to none)
 
     def registry(self) -> Any:
         if self._registry is None:
@@ -118,9 +127,7 @@ class RoutedRedisManager(connections.ClosingRedisManager):
         ]
         for retries_left in (1, 0):
             try:
-                sent = self._script(keys=keys, args=args)
-                self.routed += 1
-                return sent
+                return self._script(keys=keys, args=args)
             except Exception as error:  # noqa: BLE001  as the stock queue: log, go on
                 if not retries_left:
                     log.error("cannot publish to redis, giving up: %r", error)

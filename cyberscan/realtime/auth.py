@@ -1,4 +1,8 @@
-"""Socket identity: taken from the access token at connect, re-checked on every event."""
+"""Socket identity: taken from the access token at connect, re-checked on every event.
+
+`connect` runs in Flask-SocketIO's request context, where `flask.session` is the
+connection's saved session; every other event reads it through `context.current()`.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +15,7 @@ from flask_socketio import ConnectionRefusedError
 
 from cyberscan.errors import AccountBlocked, CyberscanError, Forbidden, Unauthorized
 from cyberscan.extensions import db
+from cyberscan.live import context
 from cyberscan.models import User
 from cyberscan.services import auth, users
 
@@ -96,21 +101,22 @@ def authenticate(auth_payload: Any) -> User:
 
 def socket_token_family() -> str | None:
     """The login session of the token the connection was opened with."""
-    return session.get(FAMILY_KEY)
+    return context.current().session.get(FAMILY_KEY)
 
 
 def socket_user_id() -> int | None:
     """The id stored at connect (None before a successful connect)."""
-    return session.get(SESSION_KEY)
+    return context.current().session.get(SESSION_KEY)
 
 
 def socket_identity() -> users.Known:
     """Who this connection is, as established at connect (no query; the writer
     re-checks blocked and muted senders in every batch)."""
-    user_id = session.get(SESSION_KEY)
+    saved = context.current().session
+    user_id = saved.get(SESSION_KEY)
     if user_id is None:
         raise Unauthorized("The connection is not authenticated.")
-    return users.Known(user_id, session[NAME_KEY])
+    return users.Known(user_id, saved[NAME_KEY])
 
 
 def current_socket_user() -> User:

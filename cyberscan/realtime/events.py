@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from flask import current_app, request
+from flask import current_app
 from flask_socketio import ConnectionRefusedError, join_room
 from marshmallow import ValidationError
 from redis.exceptions import RedisError
@@ -17,7 +17,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from cyberscan.errors import CyberscanError, ValidationFailed
 from cyberscan.extensions import db
-from cyberscan.live import notify, presence, rooms
+from cyberscan.live import context, notify, presence, rooms
 from cyberscan.realtime.auth import (
     authenticate,
     check_sender,
@@ -34,6 +34,9 @@ from cyberscan.schemas.message import (
 from cyberscan.services import contacts, messaging
 
 INTERNAL_MESSAGE = "Something went wrong on our side."
+# Built once: a marshmallow schema per event was a measurable part of each event.
+TYPING = TypingSchema()
+MARK_READ = MarkReadSchema()
 
 
 def ack(data: Any) -> dict[str, Any]:
@@ -42,8 +45,8 @@ def ack(data: Any) -> dict[str, Any]:
 
 def failure(code: str, message: str, errors: Any = None) -> dict[str, Any]:
     """Emit `error` {error, message, event} to the caller and answer the error ack."""
-    event = (getattr(request, "event", None) or {}).get("message")
-    notify.error(request.sid, code, message, event)
+    event = context.current()
+    notify.error(event.sid, code, message, event.name)
     body = {"ok": False, "error": code, "message": message}
     if errors is not None:
         body["errors"] = errors
@@ -93,7 +96,7 @@ def on_error(error: Exception) -> dict[str, Any]:
         )
     current_app.logger.error(
         "unhandled error in socket event %r",
-        (getattr(request, "event", None) or {}).get("message"),
+        context.current().name,
         exc_info=error,
     )
     return failure("internal_error", INTERNAL_MESSAGE)
@@ -101,18 +104,26 @@ def on_error(error: Exception) -> dict[str, Any]:
 
 def on_connect(auth: Any = None) -> None:
     """A client connects with its access token; it gets `online_users`, its online
-    contacts `user_joined`."""
+    contacts `user_joined`.
+
+    Two queries (the token's user with its revocation check, the contacts with their
+    names), the database connection handed back before anything else, then one
+    presence call that registers the connection within the cap and answers which
+    contacts are online."""
     registry, user = None, None
     try:
         user = authenticate(auth)
+        known = contacts.contact_names(user.id)
+        db.session.close()  # the user's loaded fields stay readable
         registry = presence.get_presence()
-        check_connection_cap(registry, user.id)
         join_room(rooms.user(user.id))
         join_room(rooms.token(socket_token_family()))
         if user.is_admin:
             join_room(rooms.ADMINS)
-        first = registry.add(user.id, request.sid)
-        contacts.came_online(user, request.sid, first)
+        first, online = check_connection_cap(registry, user.id, known)
+        contacts.came_online(
+            user, context.current().sid, first, {uid: known[uid] for uid in online}
+        )
     except ConnectionRefusedError:
         raise
     except Exception as exc:  # noqa: BLE001  a failed connect must refuse, not half-open
@@ -126,20 +137,26 @@ def forget(registry: presence.Presence, user_id: int) -> bool:
     """Drop this connection from presence; False (logged once) when Redis is down:
     its entry goes when Redis comes back, as the registry is rebuilt without it."""
     try:
-        return registry.remove(user_id, request.sid)
+        return registry.remove(user_id, context.current().sid)
     except RedisError as error:
         current_app.logger.warning("presence not updated on disconnect: %r", error)
         return False
 
 
-def check_connection_cap(registry: presence.Presence, user_id: int) -> None:
-    """At most MAX_CONNECTIONS_PER_USER connections per user; the newest is refused."""
+def check_connection_cap(
+    registry: presence.Presence, user_id: int, among: Iterable[int]
+) -> tuple[bool, set[int]]:
+    """Register this connection, at most MAX_CONNECTIONS_PER_USER per user (the
+    newest is refused); answers whether it is the user's first and which of `among`
+    are online."""
     limit = int(current_app.config["MAX_CONNECTIONS_PER_USER"])
-    if limit and len(registry.sids(user_id)) >= limit:
+    joined = registry.join(user_id, context.current().sid, limit, among)
+    if joined is None:
         message = f"Too many open connections: at most {limit} per account."
         raise ConnectionRefusedError(
             "rate_limited", {"error": "rate_limited", "message": message}
         )
+    return joined
 
 
 def connect_failure(error: Exception) -> ConnectionRefusedError:
@@ -166,7 +183,7 @@ def on_send_message(*args: Any) -> dict[str, Any]:
     payload = load_send_message(one_payload(args))
     user = socket_identity()
     check_sender(payload.pop("sender"), user)
-    message = messaging.send_message(user, **payload, origin_sid=request.sid)
+    message = messaging.send_message(user, **payload, origin_sid=context.current().sid)
     return ack(notify.sent_payload(message))
 
 
@@ -182,7 +199,7 @@ def on_unknown(event: str, *args: Any) -> dict[str, Any]:
 
 def on_typing(*args: Any) -> dict[str, Any]:
     """The client is typing; the receiver's devices get `user_typing`."""
-    payload = TypingSchema().load(one_payload(args))
+    payload = TYPING.load(one_payload(args))
     user = current_socket_user()
     check_sender(payload.pop("sender"), user)
     return ack(messaging.typing(user, **payload))
@@ -190,7 +207,7 @@ def on_typing(*args: Any) -> dict[str, Any]:
 
 def on_mark_as_read(*args: Any) -> dict[str, Any]:
     """The receiver read messages; each sender gets `messages_read`."""
-    payload = MarkReadSchema().load(one_payload(args))
+    payload = MARK_READ.load(one_payload(args))
     user = current_socket_user()
     check_sender(payload.pop("sender"), user)
     return ack(messaging.mark_read(user, payload["message_ids"]))

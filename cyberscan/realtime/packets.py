@@ -39,7 +39,15 @@ def leading_id(encoded: str) -> int | None:
 
 
 class CheckedPacket(packet.Packet):
-    """A Socket.IO packet whose decoding refuses what the dispatcher cannot take."""
+    """A Socket.IO packet whose decoding refuses what the dispatcher cannot take.
+
+    Binary packets are refused inbound and never sent: the server's payloads are JSON.
+    Without `uses_binary_events`, building an outgoing packet (every emit, every ack)
+    skips python-socketio's recursive walk of the payload looking for bytes; a payload
+    holding bytes would fail to encode rather than go out as a binary packet.
+    """
+
+    uses_binary_events = False
 
     def __init__(self, *args: Any, encoded_packet: Any = None, **kwargs: Any) -> None:
         super().__init__(*args, encoded_packet=encoded_packet, **kwargs)

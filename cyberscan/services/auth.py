@@ -14,7 +14,7 @@ from flask_jwt_extended import (
 )
 from flask_jwt_extended.exceptions import JWTExtendedException
 from jwt import PyJWTError
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 
 from cyberscan.errors import AccountBlocked, Conflict, Unauthorized
@@ -31,6 +31,7 @@ EPOCH_CLAIM = "tep"
 SCOPE_CLAIM = "scope"
 APPEAL_SCOPE = "appeal"
 BLOCKED_LOGIN = "This account is blocked and cannot log in."
+TOKEN_USER_KEY = "cyberscan.token_user"
 APPEAL_ONLY = "This token only opens your strikes and appeals; log in to do more."
 
 
@@ -157,24 +158,56 @@ def revoke(claims: dict[str, Any]) -> None:
     notify.token_revoked(session_of(claims))
 
 
-def is_revoked(claims: dict[str, Any]) -> bool:
-    """True when the token, or the refresh token it came from, was revoked."""
-    jtis = [claims["jti"]] + (
+def _revocation_jtis(claims: dict[str, Any]) -> list[str]:
+    """The token's own jti and, for an access token, its refresh token's."""
+    return [claims["jti"]] + (
         [claims[REFRESH_CLAIM]] if claims.get(REFRESH_CLAIM) else []
     )
-    found = db.session.scalar(
-        select(RevokedToken.jti).where(RevokedToken.jti.in_(jtis)).limit(1)
-    )
-    return found is not None or _before_password_change(claims)
 
 
-def _before_password_change(claims: dict[str, Any]) -> bool:
-    """Issued before the user's last password change, by another session."""
+def is_revoked(claims: dict[str, Any]) -> bool:
+    """True when the token, or the refresh token it came from, was revoked, or it was
+    issued before the user's last password change by another session."""
+    user, revoked = _token_user(claims)
+    # Flask-JWT-Extended asks `load_user` next: holding the row here keeps it in the
+    # session's identity map (a weak map), so that finds it without a second query.
+    db.session.info[TOKEN_USER_KEY] = user
+    return revoked
+
+
+# Whether any of :jtis is revoked, and the token's user with it (built once: every
+# connect and every REST request runs it).
+REVOKED = (
+    select(RevokedToken.jti)
+    .where(RevokedToken.jti.in_(bindparam("jtis", expanding=True)))
+    .exists()
+)
+TOKEN_USER = select(User, REVOKED).where(User.id == bindparam("user_id"))
+ANY_REVOKED = select(REVOKED)
+
+
+def _token_user(claims: dict[str, Any]) -> tuple[User | None, bool]:
+    """The token's user (None when there is none) and whether the token is revoked
+    (see `is_revoked`), in one query."""
+    jtis = {"jtis": _revocation_jtis(claims)}
     try:
-        user = db.session.get(User, int(claims["sub"]))
+        user_id = int(claims["sub"])
     except (TypeError, ValueError, KeyError):
-        return False
-    if user is None or not user.token_epoch:
+        user_id = None
+    row = (
+        db.session.execute(TOKEN_USER, {"user_id": user_id, **jtis}).first()
+        if user_id is not None
+        else None
+    )
+    if row is None:  # no such account: only the revocation list can answer
+        return None, bool(db.session.scalar(ANY_REVOKED, jtis))
+    user, found = row
+    return user, bool(found) or _before_password_change(claims, user)
+
+
+def _before_password_change(claims: dict[str, Any], user: User) -> bool:
+    """Issued before the user's last password change, by another session."""
+    if not user.token_epoch:
         return False
     epoch = claims.get(EPOCH_CLAIM)
     if isinstance(epoch, int) and epoch >= user.token_epoch:
@@ -210,11 +243,13 @@ def access_token_identity(token: object) -> tuple[User, dict[str, Any]]:
         raise Unauthorized("An access token is required.")
     if is_appeal_token(claims):
         raise Unauthorized(APPEAL_ONLY)
-    if is_revoked(claims):
+    user, revoked = _token_user(claims)
+    if revoked:
         raise Unauthorized("The token has been revoked.")
-    user = load_user(claims)
     if user is None:
         raise Unauthorized("The token's account no longer exists.")
+    if user.is_blocked:
+        raise AccountBlocked()
     return user, claims
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from sqlalchemy import Select, and_, delete, or_, select, union
+from sqlalchemy import Select, and_, bindparam, delete, or_, select, union
 from sqlalchemy.exc import IntegrityError
 
 from cyberscan.errors import Forbidden, NotFound, ValidationFailed
@@ -30,35 +30,40 @@ def _exchanged() -> Any:
     return and_(Message.status != WITHHELD, Message.deleted_at.is_(None))
 
 
-def blocked_either_way(user_id: int) -> set[int]:
-    """Everyone this user blocked or was blocked by."""
-    rows = db.session.scalars(
-        union(
-            select(UserBlock.blocked_id).where(UserBlock.blocker_id == user_id),
-            select(UserBlock.blocker_id).where(UserBlock.blocked_id == user_id),
-        )
-    )
-    return set(rows)
-
-
 def contact_ids(user_id: int) -> set[int]:
     """The user's contacts: exchanged a message either way, and not blocked either way."""
-    rows = db.session.scalars(
-        union(
-            select(Message.receiver_id).where(
-                Message.sender_id == user_id, _exchanged()
-            ),
-            select(Message.sender_id).where(
-                Message.receiver_id == user_id, _exchanged()
-            ),
-        )
+    return set(contact_names(user_id))
+
+
+def _contacts_statement() -> Any:
+    """SELECT id, username of the contacts of :user_id (built once: a connect runs it)."""
+    user_id = bindparam("user_id")
+    exchanged = union(
+        select(Message.receiver_id.label("id")).where(
+            Message.sender_id == user_id, _exchanged()
+        ),
+        select(Message.sender_id.label("id")).where(
+            Message.receiver_id == user_id, _exchanged()
+        ),
+    ).subquery()
+    blocked = union(
+        select(UserBlock.blocked_id).where(UserBlock.blocker_id == user_id),
+        select(UserBlock.blocker_id).where(UserBlock.blocked_id == user_id),
     )
-    return set(rows) - blocked_either_way(user_id) - {user_id}
+    return (
+        select(User.id, User.username)
+        .join(exchanged, User.id == exchanged.c.id)
+        .where(User.id != user_id, User.id.not_in(blocked))
+    )
 
 
-def online_contact_ids(user_id: int) -> set[int]:
-    """The user's contacts with a live connection on any process."""
-    return presence.get_presence().online_among(contact_ids(user_id))
+CONTACTS = _contacts_statement()
+
+
+def contact_names(user_id: int) -> dict[int, str]:
+    """The user's contacts (as `contact_ids`) by id, with their names: one query."""
+    rows = db.session.execute(CONTACTS, {"user_id": user_id})
+    return dict(rows.tuples().all())
 
 
 def blocked_with(user_id: int, other: Any) -> Any:
@@ -110,12 +115,16 @@ def muted_ids(muter_id: int) -> Select[Any]:
 # -- presence --------------------------------------------------------------------------
 
 
-def came_online(user: User, sid: str, first: bool) -> None:
-    """After a connect: `online_users` to that connection, `user_joined` to contacts."""
-    online = online_contact_ids(user.id)
-    notify.online_users(sid, presence.usernames(online | {user.id}))
+def came_online(
+    user: User | users.Known, sid: str, first: bool, online: dict[int, str]
+) -> None:
+    """After a connect: `online_users` to that connection (its online contacts and
+    itself), `user_joined` to those contacts when it is the user's first connection.
+
+    `online` is the user's online contacts by id, with their names."""
+    notify.online_users(sid, sorted([*online.values(), user.username]))
     if first:
-        notify.user_joined(user.username, online)
+        notify.user_joined(user.username, set(online))
 
 
 def went_offline(user_ids: Iterable[int], skip_sid: str | None = None) -> None:
@@ -130,8 +139,10 @@ def went_offline(user_ids: Iterable[int], skip_sid: str | None = None) -> None:
         if ids
         else {}
     )
+    registry = presence.get_presence()
     for user_id, name in names.items():
-        notify.user_left(name, online_contact_ids(user_id), skip_sid=skip_sid)
+        online = registry.online_among(contact_names(user_id))
+        notify.user_left(name, online, skip_sid=skip_sid)
 
 
 def online_users(

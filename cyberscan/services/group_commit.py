@@ -11,11 +11,18 @@ A row that the unique constraints refuse (the same sender and `client_id`, a ret
 is skipped by `INSERT IGNORE` / `INSERT OR IGNORE` without failing its neighbours; its
 caller is told it was not stored and answers with the first copy. Each caller learns
 only after the COMMIT returned, so nothing is acknowledged before it is durable.
+
+A batch that lost a lock conflict (an InnoDB deadlock or lock wait timeout, SQLite's
+"database is locked") was rolled back whole, and is redone a bounded number of times;
+so is one whose connection died in the pool. `lock_conflict` and `describe` are the
+rules the strike path (`services/moderation.py`) applies to its own transaction.
 """
 
 from __future__ import annotations
 
+import random
 import threading
+import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -25,11 +32,47 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 MAX_BATCH = 500
+# Attempts of one transaction that keeps losing lock conflicts, and the longest pause
+# (seconds, doubled each time, jittered) before the next attempt.
+ATTEMPTS = 5
+BACKOFF = 0.02
+# MySQL/MariaDB: ER_LOCK_DEADLOCK (the transaction was rolled back) and
+# ER_LOCK_WAIT_TIMEOUT (only the statement was; the caller rolls back the rest).
+DEADLOCK, LOCK_WAIT_TIMEOUT = 1213, 1205
 # Inside the batch's transaction, before the INSERT: ({row index: error} for the rows
 # that must not be stored (their callers get the error; the others go ahead),
 # {row index: note} handed back to the callers of stored rows).
 Verdicts = tuple[dict[int, BaseException], dict[int, Any]]
 Guard = Callable[[Connection, list[dict[str, Any]]], Verdicts]
+
+
+def error_code(exc: BaseException) -> int | None:
+    """The driver's numeric error code (MySQL/MariaDB), if it has one."""
+    args = getattr(getattr(exc, "orig", None), "args", ())
+    return args[0] if args and isinstance(args[0], int) else None
+
+
+def lock_conflict(exc: BaseException) -> bool:
+    """True when the transaction failed only because another one held a lock it
+    needed: redoing the whole transaction is the answer, not `unavailable`."""
+    if not isinstance(exc, DBAPIError):
+        return False
+    if error_code(exc) in (DEADLOCK, LOCK_WAIT_TIMEOUT):
+        return True
+    return "database is locked" in str(exc.orig)
+
+
+def describe(exc: BaseException) -> str:
+    """One log line for a database failure: the class and the driver's own message
+    (with its error code), e.g. ``OperationalError (2003, "Can't connect ...")``."""
+    cause = getattr(exc, "orig", None) or exc
+    return " ".join(f"{type(exc).__name__} {cause}".split())
+
+
+def pause(attempt: int) -> None:
+    """Before attempt `attempt + 1`: a jittered, growing pause, so the transactions
+    that deadlocked do not meet again at once."""
+    time.sleep(random.uniform(0, BACKOFF * 2**attempt))  # noqa: S311  jitter, not secrets
 
 
 class Pending:
@@ -119,22 +162,26 @@ class GroupCommit:
                 successor.done.set()
 
     def _commit(self, batch: Sequence[Pending]) -> None:
-        try:
-            outcome = self._transaction(batch)
-        except PoolTimeout as exc:
-            self._fail(batch, exc)
-            return
-        except DBAPIError as exc:
-            if not exc.connection_invalidated:
-                self._fail(batch, exc)
-                return
-            # A connection that died in the pool (no pre-ping): once more on a fresh
-            # one. The keys are unique, so a row that did commit is not stored twice.
+        attempt = 1
+        while True:
             try:
                 outcome = self._transaction(batch)
-            except DBAPIError as again:
-                self._fail(batch, again)
+                break
+            except PoolTimeout as exc:
+                self._fail(batch, exc)
                 return
+            except DBAPIError as exc:
+                # Rolled back whole: a lost lock conflict is redone, and so is (once)
+                # a connection that died in the pool (no pre-ping), on a fresh one.
+                # The keys are unique, so a row that did commit is not stored twice.
+                retry = lock_conflict(exc) or (
+                    exc.connection_invalidated and attempt == 1
+                )
+                if not retry or attempt >= ATTEMPTS:
+                    self._fail(batch, exc)
+                    return
+                pause(attempt)
+                attempt += 1
         (refused, notes), inserted = outcome
         self.batches += 1
         self.rows += len(batch)

@@ -7,6 +7,7 @@ that missed one catches up from history.
 
 from __future__ import annotations
 
+import threading
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -24,9 +25,11 @@ from sqlalchemy import (
     null,
     or_,
     select,
+    type_coerce,
     union_all,
     update,
 )
+from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
@@ -55,7 +58,14 @@ from cyberscan.models import (
     conversation_key,
     utcnow,
 )
-from cyberscan.services import audit, contacts, moderation, ratelimit, users
+from cyberscan.services import (
+    audit,
+    contacts,
+    group_commit,
+    moderation,
+    ratelimit,
+    users,
+)
 from cyberscan.services.group_commit import GroupCommit, Verdicts
 from cyberscan.services.pagination import Page, keyset_page
 
@@ -114,20 +124,36 @@ def _batch_check(conn: Connection, rows: list[dict[str, Any]]) -> Verdicts:
     senders = {row["sender_id"] for row in rows}
     people = senders | {row["receiver_id"] for row in rows}
     users_, blocks, mutes = User.__table__, UserBlock.__table__, UserMute.__table__
+    # Senders' standing is filtered below: a receiver's is not asked for.
+    standing = select(
+        literal("user"),
+        users_.c.id,
+        cast(users_.c.is_blocked, Integer),
+        users_.c.muted_until,
+    ).where(
+        users_.c.id.in_(people),
+        or_(users_.c.is_blocked.is_(True), users_.c.muted_until > now),
+    )
+    if conn.dialect.name != "sqlite":
+        # The INSERT's foreign key checks would take a shared lock on every sender's
+        # and receiver's row, one row after the other in the batch's order, while a
+        # strike transaction holds its author's row exclusively: they could wait in a
+        # cycle (InnoDB deadlock 1213). Taken here first, in id order, as the strike
+        # path takes its own (`moderation.stage_strike`), they cannot. Under
+        # REPEATABLE READ (the default) InnoDB keeps the lock of every row the scan
+        # read (here the primary key's range: muted_until has no index), not only of
+        # the rows returned, so only restricted people come back.
+        standing = standing.order_by(users_.c.id).with_for_update(read=True)
     found = conn.execute(
         union_all(
             select(
-                literal("user"),
-                users_.c.id,
-                cast(users_.c.is_blocked, Integer),
-                users_.c.muted_until,
-            ).where(
-                users_.c.id.in_(senders),
-                or_(users_.c.is_blocked.is_(True), users_.c.muted_until > now),
-            ),
-            select(
-                literal("block"), blocks.c.blocker_id, blocks.c.blocked_id, null()
+                literal("block"),
+                blocks.c.blocker_id,
+                blocks.c.blocked_id,
+                # The first member types the union's columns: muted_until's here.
+                type_coerce(null(), users_.c.muted_until.type),
             ).where(blocks.c.blocker_id.in_(people), blocks.c.blocked_id.in_(people)),
+            standing,
             select(literal("mute"), mutes.c.muter_id, mutes.c.muted_id, null()).where(
                 mutes.c.muter_id.in_(people), mutes.c.muted_id.in_(senders)
             ),
@@ -140,7 +166,8 @@ def _batch_check(conn: Connection, rows: list[dict[str, Any]]) -> Verdicts:
     muted: set[tuple[int, int]] = set()
     for kind, first, second, muted_until in found:
         if kind == "user":
-            restricted[first] = AccountBlocked() if second else Muted(muted_until)
+            if first in senders:
+                restricted[first] = AccountBlocked() if second else Muted(muted_until)
         elif kind == "block":
             blocked.update({(first, second), (second, first)})
         else:
@@ -159,19 +186,40 @@ def _batch_check(conn: Connection, rows: list[dict[str, Any]]) -> Verdicts:
 
 
 def message_writer() -> GroupCommit:
-    """The app's group-commit writer for messages (created on first use)."""
+    """The app's group-commit writer for messages (created once, on first use)."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     writer = app.extensions.get(WRITER)
-    if writer is None:
-        engine = db.engine
-        if engine.dialect.name == "sqlite":
-            # WAL: readers never block the writer's commit (nor it them); the mode is
-            # kept in the database file.
+    if writer is not None:
+        return writer
+    with _WRITER_CREATED:
+        writer = app.extensions.get(WRITER)
+        if writer is None:
+            engine = db.engine
+            if engine.dialect.name == "sqlite":
+                _journal_wal(engine)
+            writer = GroupCommit(engine, Message.__table__, guard=_batch_check)
+            app.extensions[WRITER] = writer
+    return writer
+
+
+_WRITER_CREATED = threading.Lock()
+
+
+def _journal_wal(engine: Engine) -> None:
+    """WAL: readers never block the writer's commit (nor it them); the mode is kept in
+    the database file. Switching needs the file to itself: a first message sent while
+    a strike transaction writes is "database is locked" until that one commits."""
+    attempt = 1
+    while True:
+        try:
             with engine.connect() as conn:
                 conn.exec_driver_sql("PRAGMA journal_mode=WAL")
-        writer = GroupCommit(engine, Message.__table__, guard=_batch_check)
-        app.extensions[WRITER] = writer
-    return writer
+            return
+        except DBAPIError as exc:
+            if attempt >= group_commit.ATTEMPTS or not group_commit.lock_conflict(exc):
+                raise
+            group_commit.pause(attempt)
+            attempt += 1
 
 
 def send_message(
@@ -232,7 +280,7 @@ def send_message(
     try:
         stored, quiet = message_writer().store(row)
     except (DBAPIError, PoolTimeout) as exc:
-        current_app.logger.error("message not stored: %s", type(exc).__name__)
+        current_app.logger.error("message not stored: %s", group_commit.describe(exc))
         raise Unavailable("The message could not be stored; it was not sent.") from exc
     if not stored:
         # The unique constraint refused a retry: answer with the first copy.

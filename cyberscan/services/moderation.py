@@ -13,6 +13,10 @@ queue and adds a strike to its author in the same transaction as the item itself
    the author row is read back inside the transaction, so the warning carries the count
    this strike produced.
 
+The other user row an item refers to (a message's receiver) is locked shared around the
+author's, in id order, as the message writer takes its batch's rows; a transaction that
+loses a lock conflict anyway is redone whole (`redo`), never answered `unavailable`.
+
 The block is decided in two statements rather than one ``CASE`` because MySQL evaluates
 the assignments of a single-table UPDATE left to right: a ``CASE`` on ``bullying_count``
 placed after ``bullying_count = bullying_count + 1`` would see the new value there and
@@ -28,6 +32,7 @@ from typing import Any, Protocol, TypeVar
 from flask import current_app
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from cyberscan.detector import Verdict, get_detector
 from cyberscan.errors import AccountBlocked, Muted, Unavailable
@@ -35,6 +40,7 @@ from cyberscan.extensions import db
 from cyberscan.live import notify
 from cyberscan.models import Comment, Flag, Message, Post, User, isoformat, utcnow
 from cyberscan.services import audit, ratelimit, strikes
+from cyberscan.services.group_commit import ATTEMPTS, describe, lock_conflict, pause
 
 AUTO_BLOCK_REASON = "Too many messages, posts or comments were flagged as bullying."
 FLAG_EXCERPT = 2000
@@ -144,32 +150,62 @@ def publish(
     block's disconnect comes after the item's own events.
     """
     ratelimit.hit("SEND_LIMIT_PER_USER", *([budget] if budget else []), author.id)
-    ensure_can_post(author)
-    item = build()
-    if existing is not None and (found := existing()) is not None:
-        return found
-    score(item)
-    if before_commit is not None:
-        before_commit(item)
-    try:
-        strike = stage(author, item_type, item)
-        commit_keeping_state()
-    except IntegrityError:
-        db.session.rollback()
-        found = existing() if existing is not None else None
-        if found is None:
-            raise
-        return found
-    except DBAPIError as exc:
-        db.session.rollback()
-        current_app.logger.error("%s not stored: %s", item_type, type(exc).__name__)
-        raise Unavailable(
-            f"The {item_type} could not be stored; it was not sent."
-        ) from exc
+    attempt = 1
+    while True:
+        ensure_can_post(author)
+        item = build()
+        if existing is not None and (found := existing()) is not None:
+            return found
+        score(item)
+        if before_commit is not None:
+            before_commit(item)
+        committing = False
+        try:
+            strike = stage(author, item_type, item)
+            committing = True
+            commit_keeping_state()
+            break
+        except IntegrityError:
+            db.session.rollback()
+            found = existing() if existing is not None else None
+            if found is None:
+                raise
+            return found
+        except (DBAPIError, PoolTimeout) as exc:
+            db.session.rollback()
+            if attempt < ATTEMPTS and redo(exc, committing):
+                current_app.logger.info(
+                    "%s transaction redone (attempt %d): %s",
+                    item_type,
+                    attempt + 1,
+                    describe(exc),
+                )
+                pause(attempt)
+                attempt += 1
+                continue
+            current_app.logger.error("%s not stored: %s", item_type, describe(exc))
+            raise Unavailable(
+                f"The {item_type} could not be stored; it was not sent."
+            ) from exc
     if after_commit is not None:
         after_commit(item)
     settle(strike)
     return item
+
+
+def redo(exc: BaseException, committing: bool) -> bool:
+    """Whether a failed publish transaction (rolled back whole) is tried again.
+
+    Strike transactions of different authors, and the message writer's batches, lock
+    `users` rows in different orders (the author's row exclusively, every referenced
+    row shared by the foreign key checks), so InnoDB can find a deadlock among them and
+    roll one back: that is a lost race, redone from the start (`build`, the author's
+    standing and the retry check included), never `unavailable`. A connection found
+    dead before the commit was sent is redone once on a fresh one.
+    """
+    if lock_conflict(exc):
+        return True
+    return isinstance(exc, DBAPIError) and exc.connection_invalidated and not committing
 
 
 def commit_keeping_state() -> None:
@@ -214,14 +250,21 @@ def stage_strike(author: User, item_type: str, item_id: Any, item: Scored) -> St
     now = utcnow()
     # On InnoDB, inserting the item first would take a shared lock on the author's row
     # (the foreign key check); two such transactions then both wait to upgrade it to
-    # the exclusive lock the UPDATE needs: a deadlock. Lock the row first instead.
+    # the exclusive lock the UPDATE needs: a deadlock. Lock the row first instead, and
+    # the other user the item refers to (a message's receiver, shared by its foreign
+    # key check) in id order around it, so strike transactions never wait in a cycle.
+    other = getattr(item, "receiver_id", None)
     with db.session.no_autoflush:
+        if other is not None and other < author.id:
+            share_lock(other)
         db.session.execute(
             update(User)
             .where(User.id == author.id)
             .values(bullying_count=User.bullying_count + 1)
             .execution_options(synchronize_session=False)
         )
+        if other is not None and other > author.id:
+            share_lock(other)
         # Under that lock: strikes older than STRIKE_TTL_DAYS stop counting first.
         strikes.expire_stale(author.id, now)
         blocked = db.session.execute(
@@ -270,6 +313,15 @@ def stage_strike(author: User, item_type: str, item_id: Any, item: Scored) -> St
     return Strike(
         standing.id, standing.bullying_count, limit, blocked_now=blocked_now, flag=flag
     )
+
+
+def share_lock(user_id: int) -> None:
+    """Take the shared lock the item's foreign key check would take on a user's row
+    (InnoDB; SQLite's one write lock already serialises the transaction)."""
+    if db.session.get_bind().dialect.name != "sqlite":
+        db.session.execute(
+            select(User.id).where(User.id == user_id).with_for_update(read=True)
+        )
 
 
 def settle(strike: Strike | None) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import case, update
+from sqlalchemy import case, select, update
 
 from cyberscan.extensions import db
 from cyberscan.models import COUNTING, DISMISSED, EXPIRED, Flag, User
@@ -48,17 +48,29 @@ def lower_count(user_id: int, by: int) -> None:
 
 
 def expire_stale(user_id: int, now: datetime) -> int:
-    """Mark the user's aged-out strikes expired and lower the count; how many expired."""
+    """Mark the user's aged-out strikes expired and lower the count; how many expired.
+
+    The aged-out strikes are found by a plain read and expired by primary key, the
+    condition checked again by the UPDATE on the rows' current versions (a concurrent
+    transaction may have expired them first: they then count zero). A range UPDATE
+    over the author index would take InnoDB next-key locks on the gaps between
+    authors, where other authors' new flags are inserted: strike transactions of
+    different users would wait for each other, and deadlock.
+    """
     cutoff = ttl_cutoff(now)
     if cutoff is None:
         return 0
+    stale = (
+        Flag.author_id == user_id,
+        Flag.strike_status.in_(COUNTING),
+        Flag.created_at < cutoff,
+    )
+    ids = db.session.scalars(select(Flag.id).where(*stale)).all()
+    if not ids:
+        return 0
     expired = db.session.execute(
         update(Flag)
-        .where(
-            Flag.author_id == user_id,
-            Flag.strike_status.in_(COUNTING),
-            Flag.created_at < cutoff,
-        )
+        .where(Flag.id.in_(ids), *stale)
         .values(strike_status=EXPIRED, strike_ended_at=now)
         .execution_options(synchronize_session=False)
     ).rowcount

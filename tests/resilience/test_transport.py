@@ -6,15 +6,20 @@ frame); none stalls the connection, and the server logs no traceback.
 
 from __future__ import annotations
 
+import importlib
 import json
+import random
 import socket
+import time
 import urllib.error
 import urllib.request
+import warnings
 from typing import Any
 
 import pytest
 import websocket
 
+from cyberscan.realtime.transport import unmask
 from tests.live import LiveServer
 from tests.resilience.conftest import assert_clean_log, log_size, unique
 
@@ -140,3 +145,53 @@ def test_a_slow_header_connection_is_closed(server):
         except TimeoutError:
             pytest.fail("the server held a connection whose headers never ended")
     assert leftover == b"" or leftover.startswith(b"HTTP/1.")
+
+
+def test_unmask_is_eventlets_byte_for_byte():
+    """`transport.unmask` replaces eventlet's per-byte unmasking: same result for any
+    chunk of a frame (length, offset into the frame, mask)."""
+    # Imported here (the rest of this process runs threading-mode apps), and quietly:
+    # eventlet warns that it is deprecated when first imported.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        eventlet_ws = importlib.import_module("eventlet.websocket").RFC6455WebSocket
+
+    rng = random.Random(11)
+    for length in [0, 1, 2, 3, 4, 5, 7, 8, 63, 125, 126, 1000, 4099]:
+        data = rng.randbytes(length)
+        mask = tuple(rng.randbytes(4))
+        for offset in range(9):
+            for chunk in {length, max(length - 3, 0)}:
+                expected = eventlet_ws._apply_mask(
+                    data, mask, length=chunk, offset=offset
+                )
+                assert unmask(data, mask, length=chunk, offset=offset) == expected
+        assert unmask(data, mask) == eventlet_ws._apply_mask(data, mask)
+
+
+def test_a_frame_arriving_in_pieces_is_unmasked_intact(server):
+    """A masked frame whose bytes reach the server in several reads (each unmasked
+    at its offset in the frame) delivers the exact text."""
+    me, peer = unique("um"), unique("up")
+    token, peer_token = server.register(me), server.register(peer)
+    text = "héllo wörld 😀 \u2603 " * 100
+    receiver = open_socket(server, peer_token)
+    sender = open_socket(server, token)
+    try:
+        event = "4291" + json.dumps(
+            ["send_message", {"receiver": peer, "message": text}], ensure_ascii=False
+        )
+        frame = websocket.ABNF.create_frame(event, websocket.ABNF.OPCODE_TEXT)
+        raw = frame.format()
+        for start in range(0, len(raw), 997):
+            sender.sock.sendall(raw[start : start + 997])
+            time.sleep(0.01)
+        while not (answer := sender.recv()).startswith("4391"):
+            pass
+        assert json.loads(answer[4:])[0]["ok"] is True
+        while not (got := receiver.recv()).startswith('42["receive_message"'):
+            pass
+        assert json.loads(got[2:])[1]["message"] == text.strip()
+    finally:
+        sender.close()
+        receiver.close()
