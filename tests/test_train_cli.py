@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from cyberscan.detector.artifact import sha256_file
@@ -275,6 +276,8 @@ def test_corpora_come_from_data_dir_or_environment(
         (corpora / name).mkdir(parents=True)
         (corpora / name / "train.csv").write_bytes(good_csv.read_bytes())
     monkeypatch.setenv("CYBERSCAN_DATA_DIR", str(corpora))
+    # the default run has no chat copy since v4; the option stays, so its fit is checked
+    monkeypatch.setattr(train, "CHAT_COPY", 0.5)
     assert quick_train(tmp_path / "m") == 0
     assert f"corpora from {corpora} (CYBERSCAN_DATA_DIR)" in capsys.readouterr().out
     card = json.loads((tmp_path / "m" / "cyberscan-clf-v1.json").read_text())
@@ -297,3 +300,34 @@ def test_corpora_come_from_data_dir_or_environment(
     assert f"{tmp_path / 'nowhere'}: folder not found (from --data-dir)" in (
         capsys.readouterr().err
     )
+
+
+def test_operating_point_comes_from_held_out_writers(
+    own_dir: Path, good_csv: Path, tmp_path: Path, capsys
+) -> None:
+    # two own files = two writers: each is scored by a model trained without it
+    (own_dir / "chat_v2.csv").write_bytes(good_csv.read_bytes())
+    args = ["--cv", "2", "--dev-set", "", "--no-report"]
+    assert train.main([*args, "--models-dir", str(tmp_path / "m")]) == 0
+    out = capsys.readouterr().out
+    assert "scoring each of 2 chat writers with a model trained without them" in out
+    card = json.loads((tmp_path / "m" / "cyberscan-clf-v1.json").read_text())
+    assert card["cv"]["scheme"] == "leave-one-writer-out"
+    assert set(card["cv"]["writers"]) == {"chat", "chat_v2"}
+    choice = card["threshold_choice"]
+    assert "leave-one-writer-out" in choice["rule"]
+    assert set(choice["writer_held_out"]) == {"chat", "chat_v2"}
+    assert choice["mean_clean_flagged"] <= 0.04 or choice["rule"].startswith("no ")
+
+
+def test_writer_threshold_averages_writers_not_rows() -> None:
+    # Above 0.1, writer a has 10 of 100 clean rows flagged (those at 0.55) and writer b
+    # none of 10: pooled that is 10/110 = 9%, the writers' mean is (10% + 0%) / 2 = 5%.
+    scores = np.array([0.55] * 10 + [0.1] * 90 + [0.9] * 10 + [0.1] * 10 + [0.9] * 10)
+    labels = np.array([0] * 100 + [1] * 10 + [0] * 10 + [1] * 10)
+    writers = np.array(["a"] * 110 + ["b"] * 20, dtype=object)
+    t, choice = train.choose_writer_threshold(scores, labels, writers, 0.05)
+    assert t == 0.11 and choice["mean_clean_flagged"] == pytest.approx(0.05)
+    t, choice = train.choose_writer_threshold(scores, labels, writers, 0.04)
+    assert t == 0.56 and choice["writer_held_out"]["a"]["clean_flagged"] == 0.0
+    assert choice["writer_held_out"]["b"]["abuse_caught"] == 1.0
