@@ -212,9 +212,10 @@ def test_token_of_a_deleted_account_is_refused(app, trio, socket_client):
     assert not socket_client(carol.token).is_connected()
 
 
-def test_a_connect_costs_two_queries(app, client, trio, connect):
-    """The token's user with its revocation check, then the contacts with their names;
-    the connection goes back to the pool before presence and the events."""
+def test_a_connect_costs_one_query(app, client, trio, connect):
+    """The token's user with its revocation check and the contacts with their names,
+    in one statement; the connection goes back to the pool before presence and the
+    events."""
     alice, bob, _ = trio
     send(client, bob, "alice", "hi")
     connect(bob)
@@ -231,4 +232,4 @@ def test_a_connect_costs_two_queries(app, client, trio, connect):
     finally:
         event.remove(engine, "before_cursor_execute", record)
     assert events(sio, "online_users") == [["alice", "bob"]]
-    assert len(statements) == 2, statements
+    assert len(statements) == 1, statements

@@ -116,12 +116,13 @@ def muted_ids(muter_id: int) -> Select[Any]:
 
 
 def came_online(
-    user: User | users.Known, sid: str, first: bool, online: dict[int, str]
+    user: users.Known | Any, sid: str, first: bool, online: dict[int, str]
 ) -> None:
     """After a connect: `online_users` to that connection (its online contacts and
     itself), `user_joined` to those contacts when it is the user's first connection.
 
-    `online` is the user's online contacts by id, with their names."""
+    `online` is the user's online contacts by id, with their names; `user` anything
+    with a `username` (a User, a Known, the connect's `auth.SocketIdentity`)."""
     notify.online_users(sid, sorted([*online.values(), user.username]))
     if first:
         notify.user_joined(user.username, set(online))
