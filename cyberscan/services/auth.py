@@ -159,11 +159,10 @@ def revoke(claims: dict[str, Any]) -> None:
     notify.token_revoked(session_of(claims))
 
 
-def _revocation_jtis(claims: dict[str, Any]) -> list[str]:
-    """The token's own jti and, for an access token, its refresh token's."""
-    return [claims["jti"]] + (
-        [claims[REFRESH_CLAIM]] if claims.get(REFRESH_CLAIM) else []
-    )
+def _revocation_jtis(claims: dict[str, Any]) -> dict[str, Any]:
+    """The parameters of `REVOKED`: the token's own jti and, for an access token, its
+    refresh token's (the token's own again when it has none)."""
+    return {"jti": claims["jti"], "rjti": claims.get(REFRESH_CLAIM) or claims["jti"]}
 
 
 def is_revoked(claims: dict[str, Any]) -> bool:
@@ -176,11 +175,12 @@ def is_revoked(claims: dict[str, Any]) -> bool:
     return revoked
 
 
-# Whether any of :jtis is revoked, and the token's user with it (built once: every
-# connect and every REST request runs it).
+# Whether :jti or :rjti is revoked, and the token's user with it (built once: every
+# connect and every REST request runs it). Two plain parameters rather than an
+# expanding IN, which SQLAlchemy re-renders into the SQL string on every execution.
 REVOKED = (
     select(RevokedToken.jti)
-    .where(RevokedToken.jti.in_(bindparam("jtis", expanding=True)))
+    .where(RevokedToken.jti.in_([bindparam("jti"), bindparam("rjti")]))
     .exists()
 )
 TOKEN_USER = select(User, REVOKED).where(User.id == bindparam("user_id"))
@@ -190,7 +190,7 @@ ANY_REVOKED = select(REVOKED)
 def _token_user(claims: dict[str, Any]) -> tuple[User | None, bool]:
     """The token's user (None when there is none) and whether the token is revoked
     (see `is_revoked`), in one query."""
-    jtis = {"jtis": _revocation_jtis(claims)}
+    jtis = _revocation_jtis(claims)
     try:
         user_id = int(claims["sub"])
     except (TypeError, ValueError, KeyError):
@@ -300,7 +300,7 @@ def connect_identity(token: object) -> SocketIdentity:
         raise Unauthorized("An access token is required.")
     if is_appeal_token(claims):
         raise Unauthorized(APPEAL_ONLY)
-    jtis = {"jtis": _revocation_jtis(claims)}
+    jtis = _revocation_jtis(claims)
     try:
         user_id = int(claims["sub"])
     except (TypeError, ValueError):
