@@ -8,7 +8,8 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
+from sqlalchemy.exc import OperationalError
 
 from cyberscan.errors import AccountBlocked, Muted
 from cyberscan.extensions import db
@@ -174,3 +175,121 @@ def test_receiver_lookup_is_cached_per_app_and_misses_are_not(app, make_user):
         assert users.lookup("zed") is first
         users.forget("Zed")
         assert users.lookup("zed") is not first
+
+
+def test_plain_messages_check_out_no_pooled_connection(app, trio, connect):
+    """The writer keeps one connection of its own: a plain message checks nothing out
+    of the pool and costs no reset ROLLBACK on check-in, only the batch's check, its
+    INSERT and its COMMIT."""
+    sender = connect(trio[0])
+    assert send(sender, "warm")["ok"]
+    with app.app_context():
+        engine = db.engine
+        writer = messaging.message_writer()
+    log: list[str] = []
+    listeners = [
+        (engine.pool, "checkout", lambda *args: log.append("checkout")),
+        (engine.pool, "reset", lambda *args: log.append("reset")),
+        (engine, "commit", lambda conn: log.append("COMMIT")),
+        (engine, "rollback", lambda conn: log.append("ROLLBACK")),
+        (
+            engine,
+            "before_cursor_execute",
+            lambda conn, cursor, statement, *args: log.append(
+                statement.split()[0].upper()
+            ),
+        ),
+    ]
+    for target, name, listener in listeners:
+        event.listen(target, name, listener)
+    try:
+        for text in ("one", "two", "three"):
+            assert send(sender, text)["ok"]
+    finally:
+        for target, name, listener in listeners:
+            event.remove(target, name, listener)
+    assert log == ["SELECT", "INSERT", "COMMIT"] * 3
+    assert writer.connections == 1
+    assert [m.content for m in stored_messages(app)] == ["warm", "one", "two", "three"]
+
+
+def test_a_failed_commit_leaves_nothing_for_the_next_batch(app, trio, connect):
+    """A COMMIT that failed closes the writer's connection: the failed batch's INSERT
+    is not committed by the next batch on a connection still inside its transaction."""
+    sender = connect(trio[0])
+    assert send(sender, "warm")["ok"]
+    with app.app_context():
+        engine = db.engine
+        writer = messaging.message_writer()
+    closed: list[int] = []
+
+    def fail_commit(conn):
+        raise OperationalError("COMMIT", {}, Exception("lost on the way"))
+
+    def on_close(*args):
+        closed.append(1)
+
+    event.listen(engine.pool, "close_detached", on_close)
+    event.listen(engine, "commit", fail_commit)
+    try:
+        failed = send(sender, "lost")
+    finally:
+        event.remove(engine, "commit", fail_commit)
+    try:
+        assert failed["ok"] is False and failed["error"] == "unavailable"
+        assert closed == [1]
+        assert send(sender, "after")["ok"]
+    finally:
+        event.remove(engine.pool, "close_detached", on_close)
+    assert writer.connections == 2
+    assert [m.content for m in stored_messages(app)] == ["warm", "after"]
+
+
+def test_the_writers_connection_is_closed_with_the_pool_and_when_idle(
+    app, trio, connect
+):
+    sender = connect(trio[0])
+    assert send(sender, "warm")["ok"]
+    with app.app_context():
+        engine = db.engine
+        writer = messaging.message_writer()
+    closed: list[int] = []
+
+    def on_close(*args):
+        closed.append(1)
+
+    pool = engine.pool  # dispose() replaces it
+    event.listen(pool, "close_detached", on_close)
+    try:
+        engine.dispose()
+        assert closed == [1]
+        assert send(sender, "fresh")["ok"]
+        assert writer.connections == 2
+        writer._recycle = 0.0  # idle longer than the recycle time: a fresh one
+        time.sleep(0.01)
+        assert send(sender, "recycled")["ok"]
+        assert closed == [1, 1] and writer.connections == 3
+    finally:
+        event.remove(pool, "close_detached", on_close)
+    assert [m.content for m in stored_messages(app)] == ["warm", "fresh", "recycled"]
+
+
+def stored_messages(app: Any) -> list[Message]:
+    with app.app_context():
+        rows = db.session.scalars(select(Message).order_by(Message.seq)).all()
+        db.session.expunge_all()
+        return rows
+
+
+def test_the_acknowledgement_is_the_message_sent_payload(app, trio, connect):
+    """Built once: the ack's data is the `message_sent` event's payload."""
+    sender = connect(trio[0])
+    events(sender)
+    ack = sender.emit(
+        "send_message",
+        {"receiver": "bob", "message": "hi", "client_id": "c1"},
+        callback=True,
+    )
+    assert ack["ok"] is True
+    assert events(sender, "message_sent") == [ack["data"]]
+    assert ack["data"]["client_id"] == "c1"

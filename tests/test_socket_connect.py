@@ -212,9 +212,10 @@ def test_token_of_a_deleted_account_is_refused(app, trio, socket_client):
     assert not socket_client(carol.token).is_connected()
 
 
-def test_a_connect_costs_two_queries(app, client, trio, connect):
-    """The token's user with its revocation check, then the contacts with their names;
-    the connection goes back to the pool before presence and the events."""
+def test_a_connect_costs_one_query(app, client, trio, connect):
+    """The token's user with its revocation check and the contacts with their names,
+    in one statement; the connection goes back to the pool before presence and the
+    events."""
     alice, bob, _ = trio
     send(client, bob, "alice", "hi")
     connect(bob)
@@ -231,4 +232,32 @@ def test_a_connect_costs_two_queries(app, client, trio, connect):
     finally:
         event.remove(engine, "before_cursor_execute", record)
     assert events(sio, "online_users") == [["alice", "bob"]]
-    assert len(statements) == 2, statements
+    assert len(statements) == 1, statements
+
+
+def test_a_last_disconnect_costs_one_query(app, client, trio, connect):
+    """`user_left` needs the user's name and contacts: one statement; the contact
+    online hears it, the contact offline and the stranger do not."""
+    alice, bob, carol = trio
+    send(client, bob, "alice", "hi")
+    send(client, carol, "bob", "hi")
+    watcher = connect(bob)
+    stranger = connect(carol)  # carol and alice are not contacts
+    sio = connect(alice)
+    events(watcher)
+    events(stranger)
+    statements: list[str] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):  # noqa: ANN001, ARG001
+        statements.append(statement)
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        sio.disconnect()
+        assert events(watcher, "user_left") == ["alice"]
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    assert events(stranger, "user_left") == []
+    assert len([s for s in statements if s.lstrip().upper().startswith("SELECT")]) == 1

@@ -21,6 +21,7 @@ from flask import Flask
 
 from config import redis_queue_url
 from cyberscan.live.context import current_sid
+from cyberscan.live.roomindex import RoomIndexMixin
 
 log = logging.getLogger(__name__)
 
@@ -32,8 +33,9 @@ RETRY_SECONDS = 1.0
 GIVE_UP_SECONDS = 60.0
 
 
-class ClosingMixin:
-    """`emit(CLOSE, keep_room, to=room)` closes this process's connections in `room`."""
+class ClosingMixin(RoomIndexMixin):
+    """`emit(CLOSE, keep_room, to=room)` closes this process's connections in `room`;
+    a disconnect leaves the rooms the connection is in without scanning them all."""
 
     server: Any
 

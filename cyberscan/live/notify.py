@@ -60,7 +60,13 @@ def message_payload(message: Any) -> dict[str, Any]:
 
 
 def sent_payload(message: Any) -> dict[str, Any]:
-    """`message_sent`, and the `send_message` acknowledgement's data (MessageSentSchema)."""
+    """`message_sent`, and the `send_message` acknowledgement's data (MessageSentSchema).
+
+    Built once per message: `message_created` keeps the one it emitted on the message
+    (`sent`, when it has that slot), and the acknowledgement reuses it."""
+    built = getattr(message, "sent", None)
+    if built is not None:
+        return built
     return {
         "id": message.id,
         "client_id": message.client_id,
@@ -96,9 +102,10 @@ def message_created(
         sender_sids = presence.get_presence().sids(message.sender_id)
     if sender_sids - {origin_sid}:
         _to_user(message.sender_id, "receive_message", payload, skip_sid=origin_sid)
-    socketio.emit(
-        "message_sent", sent_payload(message), to=origin_sid, ignore_queue=True
-    )
+    sent = sent_payload(message)
+    if hasattr(message, "sent"):
+        message.sent = sent  # the acknowledgement answers the same payload
+    socketio.emit("message_sent", sent, to=origin_sid, ignore_queue=True)
 
 
 def messages_read(

@@ -83,20 +83,21 @@ def refuse(error: CyberscanError) -> ConnectionRefusedError:
     return ConnectionRefusedError(code, {"error": code, "message": error.message})
 
 
-def authenticate(auth_payload: Any) -> User:
-    """The connecting user, or ConnectionRefusedError (unauthorized / blocked)."""
+def authenticate(auth_payload: Any) -> auth.SocketIdentity:
+    """The connecting user with their contacts (one query), or ConnectionRefusedError
+    (unauthorized / blocked)."""
     token = token_from_handshake(auth_payload)
     try:
         if token is None:
             raise Unauthorized("A valid access token is required.")
-        user, claims = auth.access_token_identity(token)
+        identity = auth.connect_identity(token)
     except (Unauthorized, AccountBlocked) as exc:
         db.session.rollback()
         raise refuse(exc) from None
-    session[SESSION_KEY] = user.id
-    session[NAME_KEY] = user.username
-    session[FAMILY_KEY] = auth.session_of(claims)
-    return user
+    session[SESSION_KEY] = identity.id
+    session[NAME_KEY] = identity.username
+    session[FAMILY_KEY] = identity.family
+    return identity
 
 
 def socket_token_family() -> str | None:

@@ -23,7 +23,6 @@ from cyberscan.realtime.auth import (
     check_sender,
     current_socket_user,
     socket_identity,
-    socket_token_family,
     socket_user_id,
 )
 from cyberscan.schemas.message import (
@@ -106,18 +105,18 @@ def on_connect(auth: Any = None) -> None:
     """A client connects with its access token; it gets `online_users`, its online
     contacts `user_joined`.
 
-    Two queries (the token's user with its revocation check, the contacts with their
+    One query (the token's user with its revocation check and its contacts with their
     names), the database connection handed back before anything else, then one
     presence call that registers the connection within the cap and answers which
     contacts are online."""
     registry, user = None, None
     try:
         user = authenticate(auth)
-        known = contacts.contact_names(user.id)
-        db.session.close()  # the user's loaded fields stay readable
+        known = user.contacts
+        db.session.close()
         registry = presence.get_presence()
         join_room(rooms.user(user.id))
-        join_room(rooms.token(socket_token_family()))
+        join_room(rooms.token(user.family))
         if user.is_admin:
             join_room(rooms.ADMINS)
         first, online = check_connection_cap(registry, user.id, known)

@@ -2,26 +2,27 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import jwt
 from flask import current_app
 from flask_jwt_extended import (
     create_access_token,
     create_refresh_token,
-    decode_token,
     get_jti,
 )
-from flask_jwt_extended.exceptions import JWTExtendedException
+from flask_jwt_extended.config import config as jwt_config
 from jwt import PyJWTError
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, select, true
 from sqlalchemy.exc import IntegrityError
 
 from cyberscan.errors import AccountBlocked, Conflict, Unauthorized
 from cyberscan.extensions import db
 from cyberscan.live import notify
 from cyberscan.models import RevokedToken, User, utcnow
-from cyberscan.services import appeals, audit, users
+from cyberscan.services import appeals, audit, contacts, users
 from cyberscan.services.passwords import hash_password, verify_password
 
 REFRESH_CLAIM = "rjti"
@@ -158,11 +159,10 @@ def revoke(claims: dict[str, Any]) -> None:
     notify.token_revoked(session_of(claims))
 
 
-def _revocation_jtis(claims: dict[str, Any]) -> list[str]:
-    """The token's own jti and, for an access token, its refresh token's."""
-    return [claims["jti"]] + (
-        [claims[REFRESH_CLAIM]] if claims.get(REFRESH_CLAIM) else []
-    )
+def _revocation_jtis(claims: dict[str, Any]) -> dict[str, Any]:
+    """The parameters of `REVOKED`: the token's own jti and, for an access token, its
+    refresh token's (the token's own again when it has none)."""
+    return {"jti": claims["jti"], "rjti": claims.get(REFRESH_CLAIM) or claims["jti"]}
 
 
 def is_revoked(claims: dict[str, Any]) -> bool:
@@ -175,11 +175,12 @@ def is_revoked(claims: dict[str, Any]) -> bool:
     return revoked
 
 
-# Whether any of :jtis is revoked, and the token's user with it (built once: every
-# connect and every REST request runs it).
+# Whether :jti or :rjti is revoked, and the token's user with it (built once: every
+# connect and every REST request runs it). Two plain parameters rather than an
+# expanding IN, which SQLAlchemy re-renders into the SQL string on every execution.
 REVOKED = (
     select(RevokedToken.jti)
-    .where(RevokedToken.jti.in_(bindparam("jtis", expanding=True)))
+    .where(RevokedToken.jti.in_([bindparam("jti"), bindparam("rjti")]))
     .exists()
 )
 TOKEN_USER = select(User, REVOKED).where(User.id == bindparam("user_id"))
@@ -189,7 +190,7 @@ ANY_REVOKED = select(REVOKED)
 def _token_user(claims: dict[str, Any]) -> tuple[User | None, bool]:
     """The token's user (None when there is none) and whether the token is revoked
     (see `is_revoked`), in one query."""
-    jtis = {"jtis": _revocation_jtis(claims)}
+    jtis = _revocation_jtis(claims)
     try:
         user_id = int(claims["sub"])
     except (TypeError, ValueError, KeyError):
@@ -205,8 +206,9 @@ def _token_user(claims: dict[str, Any]) -> tuple[User | None, bool]:
     return user, bool(found) or _before_password_change(claims, user)
 
 
-def _before_password_change(claims: dict[str, Any], user: User) -> bool:
-    """Issued before the user's last password change, by another session."""
+def _before_password_change(claims: dict[str, Any], user: Any) -> bool:
+    """Issued before the user's last password change, by another session (`user`:
+    a User or a row with its `token_epoch` and `kept_session`)."""
     if not user.token_epoch:
         return False
     epoch = claims.get(EPOCH_CLAIM)
@@ -226,31 +228,108 @@ def load_user(claims: dict[str, Any]) -> User | None:
     return user
 
 
-def user_from_access_token(token: object) -> User:
-    """Identity for a socket connection: signature, expiry, type, revocation and block checked."""
-    return access_token_identity(token)[0]
+@dataclass(frozen=True, slots=True)
+class SocketIdentity:
+    """Who a socket connection is, from its access token: what a connect needs."""
+
+    id: int
+    username: str
+    is_admin: bool
+    family: str  # the login session (see `session_of`): logout and revocation end it
+    contacts: dict[int, str]  # the user's contacts by id, with their names
 
 
-def access_token_identity(token: object) -> tuple[User, dict[str, Any]]:
-    """The user of a valid access token and the token's claims (see user_from_access_token)."""
+def _decode_access(token: str) -> dict[str, Any]:
+    """The verified claims of a token: signature, expiry, audience and issuer checked
+    as `flask_jwt_extended.decode_token` does, but parsing the token once (that one
+    parses it three times to offer a per-token key loader, which this app does not
+    register: the key is always `JWT_SECRET_KEY`)."""
+    claims = jwt.decode(
+        token,
+        jwt_config.decode_key,
+        algorithms=jwt_config.decode_algorithms,
+        audience=jwt_config.decode_audience,
+        issuer=jwt_config.decode_issuer,
+        leeway=jwt_config.leeway,
+        options={
+            "verify_aud": jwt_config.decode_audience is not None,
+            "verify_sub": jwt_config.verify_sub,
+        },
+    )
+    if jwt_config.identity_claim_key not in claims:
+        raise Unauthorized("The token is invalid or has expired.")
+    claims.setdefault("type", "access")
+    claims.setdefault("jti", None)
+    return claims
+
+
+# The connect path's one query: the token user's columns that a connection needs,
+# whether the token is revoked, and the user's contacts with their names (one row per
+# contact, or one row with no contact). Core columns: no ORM entity is built.
+_USERS = User.__table__.c
+_CONTACTS = contacts.CONTACTS_FROM
+CONNECT = (
+    select(
+        _USERS.id,
+        _USERS.username,
+        _USERS.is_admin,
+        _USERS.is_blocked,
+        _USERS.token_epoch,
+        _USERS.kept_session,
+        REVOKED.label("revoked"),
+        _CONTACTS.c.id.label("contact_id"),
+        _CONTACTS.c.username.label("contact_name"),
+    )
+    .select_from(User.__table__)
+    .outerjoin(_CONTACTS, true())
+    .where(_USERS.id == bindparam("user_id"))
+)
+
+
+def connect_identity(token: object) -> SocketIdentity:
+    """Identity for a socket connection, in one query: the token verified (signature,
+    expiry, type, revocation and session family), a blocked account refused
+    (AccountBlocked), anything else wrong Unauthorized."""
     if not isinstance(token, str) or not token:
         raise Unauthorized("A valid access token is required.")
     try:
-        claims = decode_token(token)
-    except (PyJWTError, JWTExtendedException) as exc:
+        claims = _decode_access(token)
+    except PyJWTError as exc:
         raise Unauthorized("The token is invalid or has expired.") from exc
     if claims.get("type") != "access":
         raise Unauthorized("An access token is required.")
     if is_appeal_token(claims):
         raise Unauthorized(APPEAL_ONLY)
-    user, revoked = _token_user(claims)
-    if revoked:
-        raise Unauthorized("The token has been revoked.")
-    if user is None:
+    jtis = _revocation_jtis(claims)
+    try:
+        user_id = int(claims["sub"])
+    except (TypeError, ValueError):
+        user_id = None
+    rows = (
+        db.session.execute(CONNECT, {"user_id": user_id, **jtis}).all()
+        if user_id is not None
+        else []
+    )
+    if not rows:  # no such account: only the revocation list can answer
+        if db.session.scalar(ANY_REVOKED, jtis):
+            raise Unauthorized("The token has been revoked.")
         raise Unauthorized("The token's account no longer exists.")
+    user = rows[0]
+    if user.revoked or _before_password_change(claims, user):
+        raise Unauthorized("The token has been revoked.")
     if user.is_blocked:
         raise AccountBlocked()
-    return user, claims
+    return SocketIdentity(
+        user.id,
+        user.username,
+        bool(user.is_admin),
+        session_of(claims),
+        {
+            row.contact_id: row.contact_name
+            for row in rows
+            if row.contact_id is not None
+        },
+    )
 
 
 def purge_expired_revocations() -> int:

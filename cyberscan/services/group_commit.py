@@ -16,6 +16,15 @@ A batch that lost a lock conflict (an InnoDB deadlock or lock wait timeout, SQLi
 "database is locked") was rolled back whole, and is redone a bounded number of times;
 so is one whose connection died in the pool. `lock_conflict` and `describe` are the
 rules the strike path (`services/moderation.py`) applies to its own transaction.
+
+The writer keeps one connection of its own between batches (detached from the pool:
+only one leader at a time uses it). Checking a pooled connection out and back in for
+every batch cost a pool round trip each time: the pool's reset `ROLLBACK` on check-in,
+after a COMMIT that had already ended the transaction. A held connection is never
+inside a transaction between batches: it is kept only after its COMMIT succeeded; after
+any failure it is closed (the server drops whatever the failed transaction left), and
+the next batch opens a fresh one. It is also closed when idle longer than the pool's
+recycle time (the server's idle timeout) and when the engine is disposed.
 """
 
 from __future__ import annotations
@@ -26,7 +35,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, Table, bindparam, select
+from sqlalchemy import Connection, Table, bindparam, event, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
@@ -113,6 +122,12 @@ class GroupCommit:
         self._leading = False
         self.batches = 0
         self.rows = 0
+        # The writer's own connection, used by the leader only (see the module doc).
+        self._conn: Connection | None = None
+        self._used = 0.0
+        self._recycle = float(getattr(engine.pool, "_recycle", -1))
+        self.connections = 0
+        event.listen(engine, "engine_disposed", self._disposed)
 
     def store(self, row: dict[str, Any]) -> tuple[bool, Any]:
         """Insert the row with whatever else is queued: (stored, the guard's note).
@@ -194,24 +209,70 @@ class GroupCommit:
                     inserted is None or pending.row[self.key.name] in inserted
                 )
 
+    def _connection(self) -> Connection:
+        """The held connection, or a fresh one detached from the pool."""
+        conn = self._conn
+        now = time.monotonic()
+        if conn is not None and 0 <= self._recycle < now - self._used:
+            self._release()
+            conn = None
+        if conn is None:
+            conn = self.engine.connect()
+            try:
+                conn.detach()
+            except BaseException:
+                conn.close()
+                raise
+            self._conn = conn
+            self.connections += 1
+        self._used = now
+        return conn
+
+    def _release(self) -> None:
+        """Close the held connection (its transaction, if any, dies with it)."""
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            try:
+                conn.close()
+            except DBAPIError:
+                conn.invalidate()
+
+    def _disposed(self, engine: Engine) -> None:
+        """`Engine.dispose()`: no connection outlives the pool; the next batch opens one."""
+        with self._lock:
+            if not self._leading:
+                self._release()
+
     def _transaction(
         self, batch: Sequence[Pending]
     ) -> tuple[Verdicts, set[Any] | None]:
         """One transaction: the guard, the INSERT, and (only if some row was ignored)
-        the keys that were stored; None stands for all of them."""
+        the keys that were stored; None stands for all of them. The connection is kept
+        only once its COMMIT returned: after any failure it is closed."""
+        conn = self._connection()
+        try:
+            with conn.begin():
+                outcome = self._statements(conn, batch)
+        except BaseException:
+            self._release()
+            raise
+        return outcome
+
+    def _statements(
+        self, conn: Connection, batch: Sequence[Pending]
+    ) -> tuple[Verdicts, set[Any] | None]:
         rows = [pending.row for pending in batch]
-        with self.engine.begin() as conn:
-            verdicts: Verdicts = self.guard(conn, rows) if self.guard else ({}, {})
-            refused = verdicts[0]
-            if refused:
-                rows = [row for i, row in enumerate(rows) if i not in refused]
-            if not rows:
-                return verdicts, None
-            count = conn.execute(self.insert, rows).rowcount
-            if count == len(rows):
-                return verdicts, None
-            keys = [row[self.key.name] for row in rows]
-            return verdicts, set(conn.scalars(self.stored_keys, {"keys": keys}))
+        verdicts: Verdicts = self.guard(conn, rows) if self.guard else ({}, {})
+        refused = verdicts[0]
+        if refused:
+            rows = [row for i, row in enumerate(rows) if i not in refused]
+        if not rows:
+            return verdicts, None
+        count = conn.execute(self.insert, rows).rowcount
+        if count == len(rows):
+            return verdicts, None
+        keys = [row[self.key.name] for row in rows]
+        return verdicts, set(conn.scalars(self.stored_keys, {"keys": keys}))
 
     @staticmethod
     def _fail(batch: Sequence[Pending], error: BaseException) -> None:

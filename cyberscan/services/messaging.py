@@ -106,6 +106,8 @@ class StoredMessage:
     bullying_probability: float
     is_bullying: bool = False
     is_read: bool = False
+    # The `message_sent` payload once built: the acknowledgement reuses it.
+    sent: dict[str, Any] | None = None
 
     @property
     def sender_id(self) -> int:
