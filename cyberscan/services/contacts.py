@@ -147,7 +147,11 @@ def went_offline(user_ids: Iterable[int], skip_sid: str | None = None) -> None:
     (one query and one presence call per user)."""
     registry = None
     for user_id in user_ids:
-        rows = db.session.execute(NAME_AND_CONTACTS, {"user_id": user_id}).all()
+        rows = (
+            db.session.connection()
+            .execute(NAME_AND_CONTACTS, {"user_id": user_id})
+            .all()
+        )
         if not rows:
             continue
         if registry is None:
