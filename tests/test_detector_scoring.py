@@ -19,6 +19,7 @@ from cyberscan.detector.artifact import (
 )
 from cyberscan.detector.features import (
     char_ngrams,
+    cue_terms,
     is_function_term,
     mark_negation,
     normalize_text,
@@ -429,3 +430,52 @@ def test_terms_are_never_function_words_alone(tiny_artifact: Path) -> None:
                 assert not is_function_term(term), (detector.version, text, term)
     assert is_function_term("to your") and is_function_term("you")
     assert not is_function_term("kill yourself") and not is_function_term("loser")
+
+
+CUE_TEXTS = [
+    "nobody asked for ur opinion",
+    "nobody asked for the receipts",
+    "we made a new chat without you, obviously",
+    "walk home alone today and see what happens",
+    "@sam watch your back after school",
+    "you are not worthless",
+    "those people are vermin, all of them",
+    "the rats in the science lab escaped",
+]
+
+
+def test_cue_terms_mark_targets_and_frames() -> None:
+    opinion = cue_terms(mark_negation(text_tokens("nobody asked for ur opinion")))
+    receipts = cue_terms(mark_negation(text_tokens("nobody asked for the receipts")))
+    assert "@opinion" in opinion and "@#exclusion" in opinion
+    assert not any(t.startswith("@") for t in receipts)
+    # Negation marking reaches the cues: a negated frame word is a different term.
+    assert "#demean" not in cue_terms(
+        mark_negation(text_tokens("you are not worthless"))
+    )
+    assert "#demean" in cue_terms(mark_negation(text_tokens("you are worthless")))
+    assert cue_terms(["hello"]) == []
+
+
+def test_cue_pipeline_is_scored_exactly() -> None:
+    texts = ABUSE * 3 + CLEAN * 3 + CUE_TEXTS * 2
+    labels = (
+        [1] * (len(ABUSE) * 3) + [0] * (len(CLEAN) * 3) + [1, 0, 1, 1, 1, 0, 1, 0] * 2
+    )
+    model = build_pipeline(
+        word_max_n=3, negation=True, cues=True, word_min_df=1, char_min_df=1
+    )
+    model.fit(texts, np.array(labels))
+    detector = Detector(model, {"version": "cues", "threshold": 0.6})
+    probe = EDGE_TEXTS + texts + ["you", "rats", "u u u vermin vermin", "#tag @you"]
+    expected = model.predict_proba(probe)[:, 1]
+    single = [detector.score(t) for t in probe]
+    got = np.array([v.probability for v in single])
+    assert np.max(np.abs(got - expected)) < 1e-9
+    batch = detector.score_batch(probe)
+    assert np.max(np.abs(np.array([v.probability for v in batch]) - expected)) < 1e-9
+    _assert_same_verdicts(batch, single)
+    for v in single:
+        assert not any(t[0] in "@#~" or is_function_term(t) for t in v.terms), v.terms
+    with pytest.raises(ValueError):
+        build_pipeline(word_max_n=3, negation=False, cues=True)

@@ -10,6 +10,8 @@ from flask_socketio import ConnectionRefusedError
 from sqlalchemy import delete, event, select, update
 
 from cyberscan.extensions import db
+from cyberscan.live import context
+from cyberscan.live.context import SocketEvent
 from cyberscan.models import Message, User
 from cyberscan.realtime.auth import authenticate
 from cyberscan.services import auth
@@ -114,8 +116,14 @@ def test_refusal_data_is_error_and_message(app, trio, auth, code):
             )
             db.session.commit()
         auth = {"token": alice.token}
-    with app.test_request_context("/socket.io/"):
-        with pytest.raises(ConnectionRefusedError) as refused:
+    with app.test_request_context("/socket.io/") as request_context:
+        connecting = SocketEvent(
+            "sid", "/", "connect", (request_context.request.environ, auth), {}
+        )
+        with (
+            context.running(connecting),
+            pytest.raises(ConnectionRefusedError) as refused,
+        ):
             authenticate(auth)
     data = refused.value.error_args["data"]
     assert data["error"] == code
@@ -233,3 +241,43 @@ def test_a_connect_costs_one_query(app, client, trio, connect):
         event.remove(engine, "before_cursor_execute", record)
     assert events(sio, "online_users") == [["alice", "bob"]]
     assert len(statements) == 1, statements
+
+
+def test_a_last_disconnect_costs_one_query(app, client, trio, connect):
+    """`user_left` needs the user's name and contacts: one statement; the contact
+    online hears it, the contact offline and the stranger do not."""
+    alice, bob, carol = trio
+    send(client, bob, "alice", "hi")
+    send(client, carol, "bob", "hi")
+    watcher = connect(bob)
+    stranger = connect(carol)  # carol and alice are not contacts
+    sio = connect(alice)
+    events(watcher)
+    events(stranger)
+    statements: list[str] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):  # noqa: ANN001, ARG001
+        statements.append(statement)
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        sio.disconnect()
+        assert events(watcher, "user_left") == ["alice"]
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    assert events(stranger, "user_left") == []
+    assert len([s for s in statements if s.lstrip().upper().startswith("SELECT")]) == 1
+
+
+def test_the_handshake_is_readable_inside_connect_only(app):
+    with app.test_request_context("/socket.io/?token=abc") as request_context:
+        environ = request_context.request.environ
+    with app.app_context():
+        connecting = SocketEvent("sid", "/", "connect", (environ, None), {})
+        with context.running(connecting):
+            assert context.handshake().args["token"] == "abc"
+        later = SocketEvent("sid", "/", "send_message", ({},), {})
+        with context.running(later), pytest.raises(RuntimeError):
+            context.handshake()

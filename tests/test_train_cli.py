@@ -331,3 +331,28 @@ def test_writer_threshold_averages_writers_not_rows() -> None:
     t, choice = train.choose_writer_threshold(scores, labels, writers, 0.04)
     assert t == 0.56 and choice["writer_held_out"]["a"]["clean_flagged"] == 0.0
     assert choice["writer_held_out"]["b"]["abuse_caught"] == 1.0
+
+
+def test_corpus_copy_is_dropped_from_the_served_weights() -> None:
+    # Corpus rows get a corpus-only copy of their features; the served model keeps the
+    # shared weights only, so it differs from a plain fit and from a fit that keeps them.
+    texts = [t for t, _ in GOOD_ROWS] * 2
+    labels = np.array([y for _, y in GOOD_ROWS] * 2)
+    chat = np.arange(len(texts)) % 2 == 0
+    weights = np.ones(len(texts))
+    params = {"word_min_df": 1, "char_min_df": 1}
+    plain = train.fit_pipeline(texts, labels, weights, params, chat, 0.0)
+    copied = train.fit_pipeline(texts, labels, weights, params, chat, 0.0, 1.0)
+    coef = copied.named_steps["clf"].coef_
+    assert coef.shape == plain.named_steps["clf"].coef_.shape
+    assert not np.allclose(coef, plain.named_steps["clf"].coef_)
+    # all rows chat (or none): nothing to copy, the plain fit
+    same = train.fit_pipeline(
+        texts, labels, weights, params, np.ones_like(chat), 0.0, 1.0
+    )
+    assert np.array_equal(same.named_steps["clf"].coef_, plain.named_steps["clf"].coef_)
+    detector = Detector(copied, {"version": "cc", "threshold": 0.6})
+    probe = [*texts, "not an idiot", "", "you are not nice"]
+    expected = copied.predict_proba(probe)[:, 1]
+    got = [detector.score(t).probability for t in probe]
+    assert max(abs(a - b) for a, b in zip(got, expected, strict=True)) < 1e-9

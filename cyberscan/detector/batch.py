@@ -7,6 +7,7 @@ probabilities may differ from the single-text path in the last bits (summation o
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from functools import lru_cache
 from itertools import chain
@@ -14,6 +15,7 @@ from itertools import chain
 import numpy as np
 import scipy.sparse as sp
 
+from cyberscan.detector.features import cue_terms
 from cyberscan.detector.scorer import CompiledModel
 from cyberscan.detector.verdict import Verdict, sigmoid, top_terms
 
@@ -142,6 +144,17 @@ class BatchScorer:
             )
             ngram_weight = g_tf * self.word_w[ngram_col]
             word_dot += np.bincount(ngram_row, ngram_weight, n)
+
+        if model.cues:
+            # Targeting and frame terms (few per text; never reasons).
+            word_table = model.word
+            for i, tokens in enumerate(token_lists):
+                for term, k in Counter(cue_terms(tokens)).items():
+                    entry = word_table.get(term)
+                    if entry is not None:
+                        tf = 1.0 + np.log(k)
+                        word_sq[i] += tf * tf * entry[0]
+                        word_dot[i] += tf * entry[1]
 
         # Char n-grams: (text x token counts) @ (token x n-gram counts).
         gram_len = np.fromiter(map(len, gram_cols), dtype=np.int64, count=n_distinct)

@@ -486,3 +486,119 @@ class LogCountRatioScaler(TransformerMixin, BaseEstimator):
 
     def transform(self, X):  # noqa: N803
         return sp.csr_matrix(X @ sp.diags(self.r_))
+
+
+# Targeting and frame cues (``cues=True`` in ``pipeline.build_pipeline``): extra word-
+# block terms that never collide with n-grams (they hold no space) or tokens (tokens
+# never hold "@" or "#").  A message with a second-person target ("you", "ur", "u", an
+# @mention) gets every content token conjoined with the target ("@opinion"), so "nobody
+# asked for ur opinion" and "nobody asked for the receipts" differ in more than the
+# pronoun.  A small hand-written lexicon of abuse frames (written from
+# ``train/TAXONOMY.md``'s categories, not from any published lexicon or test suite)
+# adds one "#frame" term per matching phrase, and "@#frame" when a target is present,
+# so rare phrasings of the same frame share a weight.
+SECOND_PERSON = frozenset(
+    "you u ur your youre yours yourself yourselves ya yall ure urself youve youll "
+    "youd user".split()
+)
+TARGET_MARK = "@"
+FRAME_MARK = "#"
+_FRAMES: dict[str, str] = {
+    "exclusion": """
+        without you | nobody wants you | no one wants you | nobody likes you |
+        no one likes you | not invited | uninvited | left you out | leave you out |
+        new chat | new group | kicked you | sit somewhere else | go away | nobody asked |
+        no one asked | not welcome | unwanted | loner | friendless | no friends |
+        dont come | stay away | nobody invited you | we dont want you | leave us alone |
+        not one of us | dont belong | no place for you
+    """,
+    "threat": """
+        see what happens | watch your back | watch ur back | you will regret |
+        youll regret | find you | after school | hurt you | beat you | pay for this |
+        coming for you | know where you live | wait for you | better watch |
+        or else | end you | make you pay | last warning | walk home alone |
+        wont see it coming | catch you | jump you | break your | smash your
+    """,
+    "blackmail": """
+        those pics | your pics | screenshots | send them to | post them | tell everyone |
+        leak | expose you | whole class | whole school | everyone will see | unless you |
+        or i post | or i send | or i tell | answer me or | do it or
+    """,
+    "self_harm": """
+        kys | kill yourself | kill urself | end it | better off without you |
+        world would be better | lighter without you | no one would miss |
+        nobody would miss | do everyone a favor | do us a favor | disappear |
+        jump off | just die | stop existing | not exist | go die | nobody would care
+    """,
+    "dehumanise": """
+        animal | animals | vermin | rats | parasite | parasites | subhuman | cockroach |
+        cockroaches | pig | pigs | monkey | monkeys | creature | creatures | plague |
+        infestation | savages | savage | filth | breed like | like dogs | not human |
+        less than human | waste of oxygen | waste of space | waste of air
+    """,
+    "demean": """
+        worthless | pathetic | useless | disgusting | embarrassing | embarrassment |
+        nobody cares | no one cares | loser | failure | trash | garbage | clown |
+        cringe | ugly | fat | gross | smell | stink | annoying | dumb | stupid | idiot |
+        joke | laughing at you | everyone laughs | nobody likes | no one likes |
+        freak | weirdo | creep | hideous | sad excuse
+    """,
+    "othering": """
+        all of them | those people | you people | their kind | your kind | go back to |
+        shouldnt be allowed | should be banned | send them back | ruining | taking over |
+        people like you | people like them | them all | these people | get rid of
+    """,
+}
+
+
+def _frame_table() -> dict[tuple[str, ...], str]:
+    table: dict[tuple[str, ...], str] = {}
+    for frame, phrases in _FRAMES.items():
+        for phrase in phrases.split("|"):
+            words = word_tokens(normalize_text(phrase))
+            if words:
+                # As the text's tokens will look: negation-marked.
+                table[tuple(mark_negation(words))] = FRAME_MARK + frame
+    return table
+
+
+FRAME_PHRASES = _frame_table()
+_FRAME_SIZES = sorted({len(k) for k in FRAME_PHRASES})
+_FRAME_FIRST = frozenset(k[0] for k in FRAME_PHRASES)
+
+
+def cue_terms(tokens: list[str]) -> list[str]:
+    """The targeting and frame terms of (negation-marked) tokens, with repeats."""
+    frames: list[str] = []
+    if not _FRAME_FIRST.isdisjoint(tokens):
+        n = len(tokens)
+        for i, token in enumerate(tokens):
+            if token in _FRAME_FIRST:
+                for size in _FRAME_SIZES:
+                    if i + size <= n:
+                        frame = FRAME_PHRASES.get(tuple(tokens[i : i + size]))
+                        if frame is not None:
+                            frames.append(frame)
+    bare = [t.lstrip(NEGATED) for t in tokens]
+    if SECOND_PERSON.isdisjoint(bare):
+        return frames
+    return (
+        frames
+        + [TARGET_MARK + f for f in frames]
+        + [
+            TARGET_MARK + t
+            for t, b in zip(tokens, bare, strict=True)
+            if b not in FUNCTION_WORDS and b not in SECOND_PERSON
+        ]
+    )
+
+
+def word_ngrams_neg_cues(normalized: str) -> list[str]:
+    """``word_ngrams_neg`` plus the targeting and frame cues (an analyzer)."""
+    tokens = mark_negation(word_tokens(normalized))
+    return _ngrams_1_3(tokens) + cue_terms(tokens)
+
+
+WORD_ANALYZERS[word_ngrams_neg_cues] = 3
+NEGATION_ANALYZERS = NEGATION_ANALYZERS | {"word_ngrams_neg_cues"}
+CUE_ANALYZERS = frozenset({"word_ngrams_neg_cues"})

@@ -17,6 +17,7 @@ from cyberscan.detector.features import (
     word_ngrams,
     word_ngrams_1_3,
     word_ngrams_neg,
+    word_ngrams_neg_cues,
 )
 
 # (longest word n-gram, negation marking) -> (word analyzer, char analyzer)
@@ -29,6 +30,7 @@ ANALYZERS = {
 DEFAULT_PARAMS: dict[str, Any] = {
     "word_max_n": 2,
     "negation": False,
+    "cues": False,
     "word_min_df": 2,
     "word_max_features": 60000,
     "char_min_df": 3,
@@ -45,7 +47,9 @@ def build_pipeline(**params: Any) -> Pipeline:
     """Return an unfitted pipeline: normalise -> word 1-n | char 3-4-grams -> NB -> LR.
 
     ``negation=True`` (needs ``word_max_n=3``) marks the tokens after a negation cue
-    (``features.mark_negation``) in both blocks.
+    (``features.mark_negation``) in both blocks.  ``cues=True`` (needs both) adds the
+    second-person targeting and abuse-frame terms of ``features.cue_terms`` to the word
+    block.
     Both vectorizers use sublinear tf, smooth idf and l2 normalisation; the fast scorer
     in ``classifier.py`` relies on exactly these settings.
     """
@@ -59,6 +63,10 @@ def build_pipeline(**params: Any) -> Pipeline:
             f"word_max_n / negation must be one of {sorted(ANALYZERS)}, got {key}"
         )
     word_analyzer, char_analyzer = ANALYZERS[key]
+    if p["cues"]:
+        if key != (3, True):
+            raise ValueError("cues=True needs word_max_n=3 and negation=True")
+        word_analyzer = word_ngrams_neg_cues
     word = TfidfVectorizer(
         analyzer=word_analyzer,
         sublinear_tf=True,

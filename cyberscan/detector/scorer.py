@@ -22,10 +22,12 @@ from operator import itemgetter
 from typing import Any
 
 from cyberscan.detector.features import (
+    CUE_ANALYZERS,
     NEGATION_ANALYZERS,
     WORD_ANALYZERS,
     char_ngrams,
     char_ngrams_neg,
+    cue_terms,
     mark_negation,
     text_tokens,
     word_char_grams,
@@ -79,6 +81,8 @@ class CompiledModel:
             negation_tokens if self.negation else text_tokens
         )
         self.max_n = WORD_ANALYZERS[analyzers["word"]]
+        # Targeting and frame terms (features.cue_terms) in the word block.
+        self.cues = analyzers["word"].__name__ in CUE_ANALYZERS
         self.intercept = float(clf.intercept_[0])
         self.word = blocks["word"]
         self.char = blocks["char"]
@@ -121,6 +125,7 @@ class CompiledModel:
         log = math.log
 
         ngram_hits: list[tuple[float, str]] = []
+        ngrams: list[str] = []
         if n_tokens > 1:
             if len(set(tokens)) != n_tokens:
                 for token, k in Counter(tokens).items():
@@ -135,6 +140,10 @@ class CompiledModel:
                 ngrams += map(
                     _SPACE_JOIN, zip(tokens, tokens[1:], tokens[2:], strict=False)
                 )
+        if self.cues:
+            # Cue terms share no string with n-grams (no space) or tokens ("@", "#").
+            ngrams += cue_terms(tokens)
+        if ngrams:
             unique_ngrams = set(ngrams)
             hits = list(word_table.keys() & unique_ngrams)
             if hits:
@@ -151,6 +160,9 @@ class CompiledModel:
                         zip(weights, hits, strict=True), map(_ZERO.__lt__, weights)
                     )
                 )
+                if self.cues:
+                    # A cue term is not a phrase of the text: never a reason itself.
+                    ngram_hits = [h for h in ngram_hits if h[1][0] not in _CUE_MARKS]
 
         if char_sq > 0.0:
             all_grams = list(chain.from_iterable(gramss))
@@ -183,3 +195,4 @@ class CompiledModel:
 _second = itemgetter(1)
 _SPACE_JOIN = " ".join
 _ZERO = 0.0
+_CUE_MARKS = "@#"

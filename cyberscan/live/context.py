@@ -7,10 +7,12 @@ On the messaging hot path that was the largest single cost of an event (~16% of 
 server's CPU under load), and an event handler needs none of it: only the app (config,
 the database session), the connection's sid and the identity stored at connect.
 
-`SocketServer` keeps Flask-SocketIO's request context for `connect` (its handler reads
-the handshake's headers, cookies and query string) and for acknowledgement callbacks,
-and dispatches every other event inside a bare app context, with the event exposed
-through `current()` instead of `flask.request` / `flask.session`:
+`SocketServer` keeps Flask-SocketIO's request context for acknowledgement callbacks
+only, and dispatches every event, `connect` included, inside a bare app context, with
+the event exposed through `current()` instead of `flask.request` / `flask.session`
+(`connect` reads its handshake's query string, headers and cookies through
+`handshake()`, a request object built on the environ without the URL matching,
+session opening and teardown of a request context):
 
 - a fresh app context per event, so Flask-SQLAlchemy's scoped session is this
   event's alone and is removed by the app context's teardown, as before;
@@ -28,17 +30,24 @@ behaviour, issue #825); tests/test_socket_dispatch.py fails if its shape changes
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
-from collections.abc import Callable, MutableMapping
+from collections.abc import Callable, Iterator, MutableMapping
 from typing import Any
 
 import flask
+from flask.sessions import SessionMixin
 from flask_socketio import SocketIO
 from socketio.exceptions import ConnectionRefusedError
 
-# Events that keep Flask-SocketIO's full request context: `connect` reads the
-# handshake request; `None` is an emit's acknowledgement callback.
-FULL_CONTEXT = frozenset({"connect", None})
+# Events that keep Flask-SocketIO's full request context: `None` is an emit's
+# acknowledgement callback. `connect` reads its handshake through `handshake()`.
+FULL_CONTEXT = frozenset({None})
+
+
+class ConnectionSession(dict, SessionMixin):  # type: ignore[type-arg]
+    """A connection's session, kept in its environ (`saved_session`) from `connect`
+    on, as Flask-SocketIO keeps its own (socket requests carry no cookie session)."""
 
 
 class SocketEvent:
@@ -75,6 +84,27 @@ def current() -> SocketEvent:
     return event
 
 
+@contextlib.contextmanager
+def running(event: SocketEvent) -> Iterator[SocketEvent]:
+    """Run code as this event (`current()` answers it): for tests and tools that
+    call an event's functions outside a socket server."""
+    token = _current.set(event)
+    try:
+        yield event
+    finally:
+        _current.reset(token)
+
+
+def handshake() -> flask.Request:
+    """The request that opened the connection being connected (inside `connect`
+    only): its query string, headers and cookies, parsed when first read."""
+    event = current()
+    environ = event.args[0] if event.name == "connect" and event.args else None
+    if not isinstance(environ, dict):
+        raise RuntimeError("Not inside a connect.")
+    return flask.current_app.request_class(environ, populate_request=False)
+
+
 def current_sid() -> str | None:
     """The connection whose event is being handled here, or None (an HTTP request, a
     background task)."""
@@ -105,6 +135,8 @@ class SocketServer(SocketIO):
         if not environ:
             return "", 400  # no record of this client: as Flask-SocketIO answers
         session = environ.get("saved_session")
+        if session is None and message == "connect":
+            session = environ["saved_session"] = ConnectionSession()
         token = _current.set(
             SocketEvent(
                 sid, namespace, message, args, {} if session is None else session
@@ -113,6 +145,8 @@ class SocketServer(SocketIO):
         context = environ["flask.app"].app_context()
         context.push()
         try:
+            if message == "connect":  # args: the handshake's environ, `auth`
+                return handler(args[1] if len(args) > 1 else None)
             return handler(*args)
         except ConnectionRefusedError:
             raise

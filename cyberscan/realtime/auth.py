@@ -1,7 +1,7 @@
 """Socket identity: taken from the access token at connect, re-checked on every event.
 
-`connect` runs in Flask-SocketIO's request context, where `flask.session` is the
-connection's saved session; every other event reads it through `context.current()`.
+Every event, `connect` included, reads the connection's saved session through
+`context.current()`; `connect` reads its handshake through `context.handshake()`.
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Flask, Request, current_app, request, session
+from flask import Flask, Request, current_app
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from flask_socketio import ConnectionRefusedError
 
@@ -44,7 +44,7 @@ def _bearer(header: str | None) -> str | None:
     return None
 
 
-def _same_origin() -> bool:
+def _same_origin(request: Request) -> bool:
     """A cookie is sent by the browser whatever page opened the socket: check Origin."""
     origin = request.headers.get("Origin")
     if not origin:
@@ -61,6 +61,7 @@ def token_from_handshake(auth_payload: Any) -> str | None:
     if isinstance(auth_payload, dict) and "token" in auth_payload:
         token = auth_payload["token"]
         return token if isinstance(token, str) else ""
+    request = context.handshake()
     if "token" in request.args:
         return request.args.get("token", "")
     header = _bearer(request.headers.get("Authorization"))
@@ -72,7 +73,7 @@ def token_from_handshake(auth_payload: Any) -> str | None:
     cookie = request.cookies.get(cookie_name)
     # The admin dashboard holds an HttpOnly cookie; accept it only from our own pages
     # (cross-site WebSocket hijacking), on top of the cookie's SameSite=Strict.
-    if cookie and _same_origin():
+    if cookie and _same_origin(request):
         return cookie
     return None
 
@@ -94,6 +95,7 @@ def authenticate(auth_payload: Any) -> auth.SocketIdentity:
     except (Unauthorized, AccountBlocked) as exc:
         db.session.rollback()
         raise refuse(exc) from None
+    session = context.current().session
     session[SESSION_KEY] = identity.id
     session[NAME_KEY] = identity.username
     session[FAMILY_KEY] = identity.family

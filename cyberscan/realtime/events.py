@@ -115,10 +115,11 @@ def on_connect(auth: Any = None) -> None:
         known = user.contacts
         db.session.close()
         registry = presence.get_presence()
-        join_room(rooms.user(user.id))
-        join_room(rooms.token(user.family))
+        here = {"sid": context.current().sid, "namespace": context.current().namespace}
+        join_room(rooms.user(user.id), **here)
+        join_room(rooms.token(user.family), **here)
         if user.is_admin:
-            join_room(rooms.ADMINS)
+            join_room(rooms.ADMINS, **here)
         first, online = check_connection_cap(registry, user.id, known)
         contacts.came_online(
             user, context.current().sid, first, {uid: known[uid] for uid in online}

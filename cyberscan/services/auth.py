@@ -267,7 +267,7 @@ def _decode_access(token: str) -> dict[str, Any]:
 # whether the token is revoked, and the user's contacts with their names (one row per
 # contact, or one row with no contact). Core columns: no ORM entity is built.
 _USERS = User.__table__.c
-_CONTACTS = contacts.CONTACTS.subquery("contacts")
+_CONTACTS = contacts.CONTACTS_FROM
 CONNECT = (
     select(
         _USERS.id,

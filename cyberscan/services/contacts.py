@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from sqlalchemy import Select, and_, bindparam, delete, or_, select, union
+from sqlalchemy import Select, and_, bindparam, delete, or_, select, true, union
 from sqlalchemy.exc import IntegrityError
 
 from cyberscan.errors import Forbidden, NotFound, ValidationFailed
@@ -58,6 +58,20 @@ def _contacts_statement() -> Any:
 
 
 CONTACTS = _contacts_statement()
+CONTACTS_FROM = CONTACTS.subquery("contacts")
+_USERS = User.__table__.c
+# A user's name and contacts with their names: one row per contact, or one row with
+# no contact (LEFT JOIN ... ON true), so `user_left` needs one query per user.
+NAME_AND_CONTACTS = (
+    select(
+        _USERS.username,
+        CONTACTS_FROM.c.id.label("contact_id"),
+        CONTACTS_FROM.c.username.label("contact_name"),
+    )
+    .select_from(User.__table__)
+    .outerjoin(CONTACTS_FROM, true())
+    .where(_USERS.id == bindparam("user_id"))
+)
 
 
 def contact_names(user_id: int) -> dict[int, str]:
@@ -129,21 +143,19 @@ def came_online(
 
 
 def went_offline(user_ids: Iterable[int], skip_sid: str | None = None) -> None:
-    """After users' last connections closed: `user_left` to each one's online contacts."""
-    ids = list(user_ids)
-    names = (
-        dict(
-            db.session.execute(
-                select(User.id, User.username).where(User.id.in_(ids))
-            ).all()
+    """After users' last connections closed: `user_left` to each one's online contacts
+    (one query and one presence call per user)."""
+    registry = None
+    for user_id in user_ids:
+        rows = db.session.execute(NAME_AND_CONTACTS, {"user_id": user_id}).all()
+        if not rows:
+            continue
+        if registry is None:
+            registry = presence.get_presence()
+        online = registry.online_among(
+            row.contact_id for row in rows if row.contact_id is not None
         )
-        if ids
-        else {}
-    )
-    registry = presence.get_presence()
-    for user_id, name in names.items():
-        online = registry.online_among(contact_names(user_id))
-        notify.user_left(name, online, skip_sid=skip_sid)
+        notify.user_left(rows[0].username, online, skip_sid=skip_sid)
 
 
 def online_users(
