@@ -170,19 +170,13 @@ def connect_failure(error: Exception) -> ConnectionRefusedError:
 
 
 def on_disconnect(reason: Any = None) -> None:
-    """A connection closed; its online contacts get `user_left` when it was the last.
-
-    The name is the one the connection was opened with (names never change); the
-    contacts are read now (one query), as blocks and new conversations since the
-    connect change who they are."""
+    """A connection closed; its online contacts get `user_left` when it was the last
+    (one query: the user's name and current contacts)."""
     user_id = socket_user_id()
     if user_id is None:
         return
-    registry = presence.get_presence()
-    if forget(registry, user_id):
-        user = socket_identity()
-        online = registry.online_among(contacts.contact_names(user.id))
-        notify.user_left(user.username, online)
+    if forget(presence.get_presence(), user_id):
+        contacts.went_offline([user_id])
 
 
 def on_send_message(*args: Any) -> dict[str, Any]:
