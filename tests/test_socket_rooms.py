@@ -7,7 +7,9 @@ import random
 from typing import Any
 
 import socketio
+from sqlalchemy import event
 
+from cyberscan.extensions import db
 from cyberscan.extensions import socketio as server_socketio
 from cyberscan.live import connections, rooms
 from tests.fixtures_realtime import events
@@ -113,3 +115,29 @@ def test_a_closed_connection_leaves_its_user_and_token_rooms(app, trio, connect)
     server_socketio.emit("ping_room", {"x": 1}, to=user_room)
     assert events(second, "ping_room") == [{"x": 1}]
     assert events(other, "ping_room") == []
+
+
+def test_the_last_disconnect_announces_user_left_with_one_query(app, trio, connect):
+    """The name comes from the connection (no users query); the contacts are read
+    at the disconnect, so only current contacts hear of it."""
+    alice, bob, carol = trio
+    leaving, watcher, outsider = connect(alice), connect(bob), connect(carol)
+    assert leaving.emit(
+        "send_message", {"receiver": "bob", "message": "hi"}, callback=True
+    )["ok"]
+    events(watcher), events(outsider)
+    with app.app_context():
+        engine = db.engine
+    statements: list[str] = []
+
+    def count(conn, cursor, statement, *args):
+        statements.append(statement.split()[0].upper())
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        leaving.disconnect()
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    assert events(watcher, "user_left") == ["alice"]
+    assert events(outsider) == []
+    assert statements == ["SELECT"]

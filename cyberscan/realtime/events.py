@@ -170,7 +170,8 @@ def connect_failure(error: Exception) -> ConnectionRefusedError:
 
 
 def on_disconnect(reason: Any = None) -> None:
-    """A connection closed; its online contacts get `user_left` when it was the last."""
+    """A connection closed; its online contacts get `user_left` when it was the last
+    (one query: the user's name and current contacts)."""
     user_id = socket_user_id()
     if user_id is None:
         return
