@@ -351,7 +351,14 @@ async def execute(job: dict[str, Any]) -> list[dict[str, Any]]:
     """Connect every client once, then run each phase of the job over them."""
     run = Run(job)
     pids = [int(p) for p in job.get("server_pids", [])]
+    cpu_before = server_cpu_seconds(pids) if pids else 0.0
     connect_seconds = await connect_all(run, job.get("connect_concurrency", 100))
+    # Server CPU spent from the first handshake until every client is connected.
+    connect_cpu_ms = (
+        (server_cpu_seconds(pids) - cpu_before) * 1000 / max(1, len(run.clients))
+        if pids
+        else None
+    )
     refused = sum(1 for c in run.clients if c.refused)
     # Let the connect storm's broadcasts (queued through Redis with several
     # processes) drain before measuring: wait until the servers idle.
@@ -366,7 +373,13 @@ async def execute(job: dict[str, Any]) -> list[dict[str, Any]]:
     results = []
     for phase in job["phases"]:
         result = await measure(run, phase, pids)
-        result.update(connect_seconds=round(connect_seconds, 2), refused=refused)
+        result.update(
+            connect_seconds=round(connect_seconds, 2),
+            connect_cpu_ms_per_client=(
+                round(connect_cpu_ms, 3) if connect_cpu_ms is not None else None
+            ),
+            refused=refused,
+        )
         results.append(result)
     await asyncio.gather(
         *(c.ws.close() for c in run.clients if c.ws is not None),
