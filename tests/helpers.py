@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
+from flask import Flask
+from sqlalchemy import event
+
 from cyberscan.detector import Verdict
+from cyberscan.extensions import db
 
 PASSWORD = "correct horse battery"
 
@@ -24,6 +29,28 @@ class FixedScoreDetector:
 
     def score_batch(self, texts: Sequence[str]) -> list[Verdict]:
         return [self.score(text) for text in texts]
+
+
+@contextmanager
+def recorded_statements(app: Flask) -> Iterator[list[str]]:
+    """Every SQL statement the app's engine runs inside the block, in order."""
+    with app.app_context():
+        engine = db.engine
+    statements: list[str] = []
+
+    def record(conn, cursor, statement, *args):  # noqa: ANN001, ARG001
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+
+
+def verbs(statements: list[str]) -> list[str]:
+    """The first word of each statement, upper-cased: ["SELECT", "INSERT"]."""
+    return [statement.split()[0].upper() for statement in statements]
 
 
 def bearer(token: str) -> dict[str, str]:

@@ -6,11 +6,10 @@ from datetime import timedelta
 
 import pytest
 from flask_jwt_extended import create_access_token
-from sqlalchemy import event
 
 from cyberscan.extensions import db
 from cyberscan.models import RevokedToken, User
-from tests.helpers import assert_error, bearer
+from tests.helpers import assert_error, bearer, recorded_statements
 
 
 def test_me_answers_the_tokens_user_with_email(client, make_user, login):
@@ -163,17 +162,7 @@ def test_an_authenticated_request_loads_the_tokens_user_once(
     """The revocation check loads the user with it; the user lookup reuses that row."""
     user = make_user("quinn")
     headers = bearer(login(user)["access_token"])
-    statements: list[str] = []
-
-    def record(conn, cursor, statement, parameters, context, executemany):  # noqa: ANN001, ARG001
-        statements.append(statement)
-
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", record)
-    try:
+    with recorded_statements(app) as statements:
         response = client.get("/api/me", headers=headers)
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
     assert response.get_json()["user"]["username"] == "quinn"
     assert len([s for s in statements if "FROM users" in s]) == 1, statements

@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from flask_jwt_extended import create_access_token, decode_token
 from flask_socketio import ConnectionRefusedError
-from sqlalchemy import delete, event, select, update
+from sqlalchemy import delete, select, update
 
 from cyberscan.extensions import db
 from cyberscan.live import context
@@ -16,6 +16,7 @@ from cyberscan.models import Message, User
 from cyberscan.realtime.auth import authenticate
 from cyberscan.services import auth
 from tests.fixtures_realtime import events
+from tests.helpers import recorded_statements, verbs
 from tests.people import send
 
 
@@ -227,18 +228,8 @@ def test_a_connect_costs_one_query(app, client, trio, connect):
     alice, bob, _ = trio
     send(client, bob, "alice", "hi")
     connect(bob)
-    statements: list[str] = []
-
-    def record(conn, cursor, statement, parameters, context, executemany):  # noqa: ANN001, ARG001
-        statements.append(statement)
-
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", record)
-    try:
+    with recorded_statements(app) as statements:
         sio = connect(alice)
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
     assert events(sio, "online_users") == [["alice", "bob"]]
     assert len(statements) == 1, statements
 
@@ -254,21 +245,11 @@ def test_a_last_disconnect_costs_one_query(app, client, trio, connect):
     sio = connect(alice)
     events(watcher)
     events(stranger)
-    statements: list[str] = []
-
-    def record(conn, cursor, statement, parameters, context, executemany):  # noqa: ANN001, ARG001
-        statements.append(statement)
-
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", record)
-    try:
+    with recorded_statements(app) as statements:
         sio.disconnect()
         assert events(watcher, "user_left") == ["alice"]
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
     assert events(stranger, "user_left") == []
-    assert len([s for s in statements if s.lstrip().upper().startswith("SELECT")]) == 1
+    assert verbs(statements).count("SELECT") == 1
 
 
 def test_the_handshake_is_readable_inside_connect_only(app):

@@ -7,12 +7,11 @@ import random
 from typing import Any
 
 import socketio
-from sqlalchemy import event
 
-from cyberscan.extensions import db
 from cyberscan.extensions import socketio as server_socketio
 from cyberscan.live import connections, rooms
 from tests.fixtures_realtime import events
+from tests.helpers import recorded_statements, verbs
 
 NS = "/"
 
@@ -126,18 +125,8 @@ def test_the_last_disconnect_announces_user_left_with_one_query(app, trio, conne
         "send_message", {"receiver": "bob", "message": "hi"}, callback=True
     )["ok"]
     events(watcher), events(outsider)
-    with app.app_context():
-        engine = db.engine
-    statements: list[str] = []
-
-    def count(conn, cursor, statement, *args):
-        statements.append(statement.split()[0].upper())
-
-    event.listen(engine, "before_cursor_execute", count)
-    try:
+    with recorded_statements(app) as statements:
         leaving.disconnect()
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
     assert events(watcher, "user_left") == ["alice"]
     assert events(outsider) == []
-    assert statements == ["SELECT"]
+    assert verbs(statements) == ["SELECT"]
