@@ -68,16 +68,19 @@ CORPUS_WEIGHTS: dict[str, float] = {
     "kaggle_insults": 1.5,
     "toxigen_implicit": 1.5,
 }
-# v4: the six independent writers' files (chat_v2 ... chat_v7, 16,855 rows) share a
-# total weight of 12 in proportion to their rows, so each of their rows weighs the
-# same; v1's two small files keep 1 each.
+# v5: the nine independent writers' files (chat_v2 ... chat_v10, 18,079 rows) share
+# a total weight of 12 in proportion to their rows, so each of their rows weighs the
+# same (v4: chat_v2 ... chat_v7, 16,855 rows); v1's two small files keep 1 each.
 OWN_WEIGHTS: dict[str, float] = {
-    "chat_v2": 2.97,
-    "chat_v3": 2.75,
-    "chat_v4": 2.03,
-    "chat_v5": 1.81,
-    "chat_v6": 1.14,
-    "chat_v7": 1.29,
+    "chat_v2": 2.77,
+    "chat_v3": 2.56,
+    "chat_v4": 1.9,
+    "chat_v5": 1.69,
+    "chat_v6": 1.07,
+    "chat_v7": 1.21,
+    "chat_v8": 0.23,
+    "chat_v9": 0.36,
+    "chat_v10": 0.22,
 }
 OWN_DEFAULT_WEIGHT = 1.0
 # Label alignment: inside a corpus, rows of these source categories get this share of
@@ -104,7 +107,7 @@ CHAT_COPY = 0.0
 CORPUS_COPY = 0.0
 # Who wrote each own chat file (``train/data/<stem>.csv``), named by the writer's first
 # file; a file not listed is a writer of its own.  ``chat_examples`` and ``chat_v1_test``
-# are v1's author; chat_v2 ... chat_v7 each come from a different, independent writer.
+# are v1's author; chat_v2 ... chat_v10 each come from a different, independent writer.
 # The operating point is chosen on writer-held-out scores (:func:`writer_held_out`).
 WRITERS: dict[str, str] = {"chat_v1_test": "chat_examples"}
 
