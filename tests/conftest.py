@@ -20,7 +20,11 @@ from cyberscan.services import auth
 from tests.helpers import PASSWORD, bearer
 
 # Fixtures owned by each area live in their own modules.
-pytest_plugins = ["tests.fixtures_realtime", "tests.fixtures_admin"]
+pytest_plugins = [
+    "tests.fixtures_realtime",
+    "tests.fixtures_admin",
+    "tests.fixtures_live",
+]
 
 
 def pytest_configure(config: pytest.Config) -> None:

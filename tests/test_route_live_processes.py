@@ -103,23 +103,6 @@ def cluster(tmp_path: Path) -> Iterator[tuple[list[LiveServer], str]]:
         client.close()
 
 
-@pytest.fixture
-def clients() -> Iterator[Callable[[str, str], PyClient]]:
-    opened: list[PyClient] = []
-
-    def open_client(url: str, token: str) -> PyClient:
-        client = PyClient(url, token, transports=("websocket",))
-        opened.append(client)
-        return client.connect()
-
-    yield open_client
-    for client in opened:
-        try:
-            client.close()
-        except Exception:  # noqa: BLE001, S110  closed by the server already
-            pass
-
-
 def holders(channel: str, user_id: int) -> set[str]:
     """The process ids presence lists for the user's connections."""
     client = redis.Redis.from_url(REDIS_URL, decode_responses=True)

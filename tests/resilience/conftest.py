@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +12,6 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
-from tests.e2e.pyclient import PyClient
 from tests.live import LiveServer, server_env, start, stop_all
 
 
@@ -59,25 +58,6 @@ def servers() -> Iterator[list[LiveServer]]:
     started: list[LiveServer] = []
     yield started
     stop_all(started)
-
-
-@pytest.fixture
-def clients() -> Iterator[Callable[..., PyClient]]:
-    """python-socketio clients over WebSocket; every one closed after the test."""
-    opened: list[PyClient] = []
-
-    def open_client(url: str, token: str | None, **kwargs: Any) -> PyClient:
-        kwargs.setdefault("transports", ("websocket",))
-        client = PyClient(url, token, **kwargs)
-        opened.append(client)
-        return client.connect()
-
-    yield open_client
-    for client in opened:
-        try:
-            client.close()
-        except Exception:  # noqa: BLE001, S110  a server the test killed
-            pass
 
 
 def unique(prefix: str) -> str:
