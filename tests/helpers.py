@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -32,6 +32,18 @@ class FixedScoreDetector:
 
 
 @contextmanager
+def listening(*listeners: tuple[Any, str, Callable[..., Any]]) -> Iterator[None]:
+    """SQLAlchemy event listeners `(target, event name, function)`, removed on exit."""
+    for target, name, listener in listeners:
+        event.listen(target, name, listener)
+    try:
+        yield
+    finally:
+        for target, name, listener in listeners:
+            event.remove(target, name, listener)
+
+
+@contextmanager
 def recorded_statements(app: Flask) -> Iterator[list[str]]:
     """Every SQL statement the app's engine runs inside the block, in order."""
     with app.app_context():
@@ -41,11 +53,8 @@ def recorded_statements(app: Flask) -> Iterator[list[str]]:
     def record(conn, cursor, statement, *args):  # noqa: ANN001, ARG001
         statements.append(statement)
 
-    event.listen(engine, "before_cursor_execute", record)
-    try:
+    with listening((engine, "before_cursor_execute", record)):
         yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
 
 
 def verbs(statements: list[str]) -> list[str]:

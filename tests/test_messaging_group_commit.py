@@ -8,7 +8,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 
 from cyberscan.errors import AccountBlocked, Muted
@@ -22,6 +22,7 @@ from cyberscan.schemas.message import (
 )
 from cyberscan.services import messaging, users
 from tests.fixtures_realtime import events
+from tests.helpers import listening
 
 
 def send(sio: Any, text: str) -> dict[str, Any]:
@@ -187,7 +188,7 @@ def test_plain_messages_check_out_no_pooled_connection(app, trio, connect):
         engine = db.engine
         writer = messaging.message_writer()
     log: list[str] = []
-    listeners = [
+    with listening(
         (engine.pool, "checkout", lambda *args: log.append("checkout")),
         (engine.pool, "reset", lambda *args: log.append("reset")),
         (engine, "commit", lambda conn: log.append("COMMIT")),
@@ -199,15 +200,9 @@ def test_plain_messages_check_out_no_pooled_connection(app, trio, connect):
                 statement.split()[0].upper()
             ),
         ),
-    ]
-    for target, name, listener in listeners:
-        event.listen(target, name, listener)
-    try:
+    ):
         for text in ("one", "two", "three"):
             assert send(sender, text)["ok"]
-    finally:
-        for target, name, listener in listeners:
-            event.remove(target, name, listener)
     assert log == ["SELECT", "INSERT", "COMMIT"] * 3
     assert writer.connections == 1
     assert [m.content for m in stored_messages(app)] == ["warm", "one", "two", "three"]
@@ -229,18 +224,12 @@ def test_a_failed_commit_leaves_nothing_for_the_next_batch(app, trio, connect):
     def on_close(*args):
         closed.append(1)
 
-    event.listen(engine.pool, "close_detached", on_close)
-    event.listen(engine, "commit", fail_commit)
-    try:
-        failed = send(sender, "lost")
-    finally:
-        event.remove(engine, "commit", fail_commit)
-    try:
+    with listening((engine.pool, "close_detached", on_close)):
+        with listening((engine, "commit", fail_commit)):
+            failed = send(sender, "lost")
         assert failed["ok"] is False and failed["error"] == "unavailable"
         assert closed == [1]
         assert send(sender, "after")["ok"]
-    finally:
-        event.remove(engine.pool, "close_detached", on_close)
     assert writer.connections == 2
     assert [m.content for m in stored_messages(app)] == ["warm", "after"]
 
@@ -259,8 +248,7 @@ def test_the_writers_connection_is_closed_with_the_pool_and_when_idle(
         closed.append(1)
 
     pool = engine.pool  # dispose() replaces it
-    event.listen(pool, "close_detached", on_close)
-    try:
+    with listening((pool, "close_detached", on_close)):
         engine.dispose()
         assert closed == [1]
         assert send(sender, "fresh")["ok"]
@@ -269,8 +257,6 @@ def test_the_writers_connection_is_closed_with_the_pool_and_when_idle(
         time.sleep(0.01)
         assert send(sender, "recycled")["ok"]
         assert closed == [1, 1] and writer.connections == 3
-    finally:
-        event.remove(pool, "close_detached", on_close)
     assert [m.content for m in stored_messages(app)] == ["warm", "fresh", "recycled"]
 
 
