@@ -68,19 +68,30 @@ CORPUS_WEIGHTS: dict[str, float] = {
     "kaggle_insults": 1.5,
     "toxigen_implicit": 1.5,
 }
-# v5: the nine independent writers' files (chat_v2 ... chat_v10, 18,079 rows) share
-# a total weight of 12 in proportion to their rows, so each of their rows weighs the
-# same (v4: chat_v2 ... chat_v7, 16,855 rows); v1's two small files keep 1 each.
+# v6: the nineteen independent writers' files (chat_v2 ... chat_v20, 29,453 rows) share
+# a total weight of 15 in proportion to their rows, so each of their rows weighs the
+# same (v5: 12 over chat_v2 ... chat_v10, 18,079 rows; W chosen by the rule in
+# docs/model.md, "v6"); v1's two small files keep 1 each.
 OWN_WEIGHTS: dict[str, float] = {
-    "chat_v2": 2.77,
-    "chat_v3": 2.56,
-    "chat_v4": 1.9,
-    "chat_v5": 1.69,
-    "chat_v6": 1.07,
-    "chat_v7": 1.21,
-    "chat_v8": 0.23,
-    "chat_v9": 0.36,
-    "chat_v10": 0.22,
+    "chat_v2": 2.12,
+    "chat_v3": 1.97,
+    "chat_v4": 1.45,
+    "chat_v5": 1.3,
+    "chat_v6": 0.82,
+    "chat_v7": 0.93,
+    "chat_v8": 0.18,
+    "chat_v9": 0.28,
+    "chat_v10": 0.17,
+    "chat_v11": 0.59,
+    "chat_v12": 0.58,
+    "chat_v13": 0.54,
+    "chat_v14": 0.61,
+    "chat_v15": 0.59,
+    "chat_v16": 0.58,
+    "chat_v17": 0.58,
+    "chat_v18": 0.57,
+    "chat_v19": 0.56,
+    "chat_v20": 0.59,
 }
 OWN_DEFAULT_WEIGHT = 1.0
 # Label alignment: inside a corpus, rows of these source categories get this share of
@@ -107,7 +118,7 @@ CHAT_COPY = 0.0
 CORPUS_COPY = 0.0
 # Who wrote each own chat file (``train/data/<stem>.csv``), named by the writer's first
 # file; a file not listed is a writer of its own.  ``chat_examples`` and ``chat_v1_test``
-# are v1's author; chat_v2 ... chat_v10 each come from a different, independent writer.
+# are v1's author; chat_v2 ... chat_v20 each come from a different, independent writer.
 # The operating point is chosen on writer-held-out scores (:func:`writer_held_out`).
 WRITERS: dict[str, str] = {"chat_v1_test": "chat_examples"}
 
