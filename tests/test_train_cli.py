@@ -320,6 +320,30 @@ def test_operating_point_comes_from_held_out_writers(
     assert choice["mean_clean_flagged"] <= 0.04 or choice["rule"].startswith("no ")
 
 
+def test_background_file_is_trained_on_but_never_held_out_as_a_writer(
+    own_dir: Path, good_csv: Path, tmp_path: Path, capsys
+) -> None:
+    # chat_everyday (train.BACKGROUND) holds clean chat only: a one-label file is
+    # accepted for it alone, and it is in every fit without being a held-out writer.
+    (own_dir / "chat_v2.csv").write_bytes(good_csv.read_bytes())
+    everyday = ["see you there", "you there?", "omw, save me a seat"] * 3
+    write_csv(
+        own_dir / "chat_everyday.csv",
+        "text,label,category\n" + "".join(f'"{t}",0,plain\n' for t in everyday),
+    )
+    args = ["--cv", "2", "--dev-set", "", "--no-report"]
+    assert train.main([*args, "--models-dir", str(tmp_path / "m")]) == 0
+    assert "scoring each of 2 chat writers" in capsys.readouterr().out
+    card = json.loads((tmp_path / "m" / "cyberscan-clf-v1.json").read_text())
+    assert "chat_everyday" in [d["name"] for d in card["data"]]
+    assert set(card["cv"]["writers"]) == {"chat", "chat_v2"}
+    assert set(card["threshold_choice"]["writer_held_out"]) == {"chat", "chat_v2"}
+    # any other one-label file is still refused, naming the file
+    write_csv(own_dir / "chat_v3.csv", "text,label\nhello there,0\nhi,0\n")
+    assert train.main([*args, "--models-dir", str(tmp_path / "m2")]) == 2
+    assert "chat_v3.csv" in capsys.readouterr().err
+
+
 def test_writer_threshold_averages_writers_not_rows() -> None:
     # Above 0.1, writer a has 10 of 100 clean rows flagged (those at 0.55) and writer b
     # none of 10: pooled that is 10/110 = 9%, the writers' mean is (10% + 0%) / 2 = 5%.

@@ -121,6 +121,10 @@ CORPUS_COPY = 0.0
 # are v1's author; chat_v2 ... chat_v20 each come from a different, independent writer.
 # The operating point is chosen on writer-held-out scores (:func:`writer_held_out`).
 WRITERS: dict[str, str] = {"chat_v1_test": "chat_examples"}
+# Own files of clean everyday chat only (v7): always trained on, never held out as a
+# writer, so their easy clean rows cannot pull the writer-held-out clean-flagged mean
+# (the threshold rule) down.  One label only, so they have no held-out part.
+BACKGROUND: frozenset[str] = frozenset({"chat_everyday"})
 
 
 @dataclass
@@ -299,7 +303,9 @@ def load_sources(
     """Stage 1b: read and validate every file and split it (stratified, fixed seed)."""
     sources = []
     for path, weight in plan:
-        data = read_labelled_csv(path)
+        # A background file holds clean chat only; every other file needs both labels.
+        background = is_own(path) and path.stem in BACKGROUND
+        data = read_labelled_csv(path, require_both_classes=not background)
         tr, te = split_indices(data.labels, holdout, seed)
         sources.append(Source(source_name(path), data, weight, is_own(path), tr, te))
         progress.info(
@@ -331,8 +337,11 @@ def row_weights(
 
 
 def writer_name(source: Source) -> str:
-    """The writer of an own chat file (``WRITERS``, else the file's own name)."""
+    """The writer of an own chat file (``WRITERS``, else the file's own name); "" for
+    corpora and ``BACKGROUND`` files, which are never held out as a writer."""
     stem = source.name.split(":", 1)[-1]
+    if not source.own or stem in BACKGROUND:
+        return ""
     return WRITERS.get(stem, stem)
 
 
@@ -347,10 +356,8 @@ def training_set(sources: list[Source]) -> TrainingSet:
         weights.append(row_weights(s, y, [s.data.categories[i] for i in s.train_idx]))
         groups.append(np.full(len(y), gi))
     group = np.concatenate(groups)
-    own = [i for i, s in enumerate(sources) if s.own]
-    writer_of = np.array(
-        [writer_name(s) if s.own else "" for s in sources], dtype=object
-    )
+    own = [i for i, s in enumerate(sources) if writer_name(s)]
+    writer_of = np.array([writer_name(s) for s in sources], dtype=object)
     ts = TrainingSet(
         texts,
         np.concatenate(labels),
