@@ -92,6 +92,9 @@ OWN_WEIGHTS: dict[str, float] = {
     "chat_v18": 0.57,
     "chat_v19": 0.56,
     "chat_v20": 0.59,
+    # v7: clean everyday chat (a BACKGROUND file): about twice a writer's clean rows'
+    # per-row weight (docs/model.md, "v7").
+    "chat_everyday": 3.0,
 }
 OWN_DEFAULT_WEIGHT = 1.0
 # Label alignment: inside a corpus, rows of these source categories get this share of
