@@ -331,10 +331,17 @@ def test_background_file_is_trained_on_but_never_held_out_as_a_writer(
         own_dir / "chat_everyday.csv",
         "text,label,category\n" + "".join(f'"{t}",0,plain\n' for t in everyday),
     )
-    args = ["--cv", "2", "--dev-set", "", "--no-report"]
+    # a development set of clean chat only is measured (clean flagged), not a crash
+    clean_dev = write_csv(
+        tmp_path / "dev_clean.csv", "text,label,category\nsee u at 6,0,plain\n"
+    )
+    args = ["--cv", "2", "--dev-set", str(clean_dev), "--no-report"]
     assert train.main([*args, "--models-dir", str(tmp_path / "m")]) == 0
-    assert "scoring each of 2 chat writers" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "scoring each of 2 chat writers" in out
+    assert "abuse caught – (n=1)" in out
     card = json.loads((tmp_path / "m" / "cyberscan-clf-v1.json").read_text())
+    assert card["dev"]["abuse_caught"] is None and card["dev"]["clean_flagged"] in (0, 1)
     assert "chat_everyday" in [d["name"] for d in card["data"]]
     assert set(card["cv"]["writers"]) == {"chat", "chat_v2"}
     assert set(card["threshold_choice"]["writer_held_out"]) == {"chat", "chat_v2"}

@@ -679,16 +679,16 @@ def measure(
         result.dev, p = dev_figures(detector, dev, threshold)
         result.curves["dev_set"] = (np.asarray(dev.labels), p)
         progress.info(
-            f"{detector.version} dev set: clean flagged {result.dev['clean_flagged']:.3f}, "
-            f"abuse caught {result.dev['abuse_caught']:.3f} (n={len(dev.labels)})"
+            f"{detector.version} dev set: clean flagged {_fmt(result.dev['clean_flagged'])}, "
+            f"abuse caught {_fmt(result.dev['abuse_caught'])} (n={len(dev.labels)})"
         )
     for extra in more_dev:
         name = extra.path.stem
         result.more_dev[name], _ = dev_figures(detector, extra, threshold)
         progress.info(
             f"{detector.version} {name}: clean flagged "
-            f"{result.more_dev[name]['clean_flagged']:.3f}, abuse caught "
-            f"{result.more_dev[name]['abuse_caught']:.3f} (n={len(extra.labels)})"
+            f"{_fmt(result.more_dev[name]['clean_flagged'])}, abuse caught "
+            f"{_fmt(result.more_dev[name]['abuse_caught'])} (n={len(extra.labels)})"
         )
     return result
 
