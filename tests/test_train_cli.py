@@ -341,7 +341,10 @@ def test_background_file_is_trained_on_but_never_held_out_as_a_writer(
     assert "scoring each of 2 chat writers" in out
     assert "abuse caught – (n=1)" in out
     card = json.loads((tmp_path / "m" / "cyberscan-clf-v1.json").read_text())
-    assert card["dev"]["abuse_caught"] is None and card["dev"]["clean_flagged"] in (0, 1)
+    assert card["dev"]["abuse_caught"] is None and card["dev"]["clean_flagged"] in (
+        0,
+        1,
+    )
     assert "chat_everyday" in [d["name"] for d in card["data"]]
     assert set(card["cv"]["writers"]) == {"chat", "chat_v2"}
     assert set(card["threshold_choice"]["writer_held_out"]) == {"chat", "chat_v2"}
