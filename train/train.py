@@ -307,10 +307,11 @@ def load_sources(
     sources = []
     for path, weight in plan:
         # A background file holds clean chat only; every other file needs both labels.
-        background = is_own(path) and path.stem in BACKGROUND
+        own = is_own(path)
+        background = own and path.stem in BACKGROUND
         data = read_labelled_csv(path, require_both_classes=not background)
         tr, te = split_indices(data.labels, holdout, seed)
-        sources.append(Source(source_name(path), data, weight, is_own(path), tr, te))
+        sources.append(Source(source_name(path), data, weight, own, tr, te))
         progress.info(
             f"{display_path(path)}: {len(data.labels)} rows, {sum(data.labels)} positive, "
             f"weight {weight:g}, {len(tr)} train / {len(te)} held out"
@@ -359,8 +360,8 @@ def training_set(sources: list[Source]) -> TrainingSet:
         weights.append(row_weights(s, y, [s.data.categories[i] for i in s.train_idx]))
         groups.append(np.full(len(y), gi))
     group = np.concatenate(groups)
-    own = [i for i, s in enumerate(sources) if writer_name(s)]
     writer_of = np.array([writer_name(s) for s in sources], dtype=object)
+    own = np.flatnonzero(writer_of != "")
     ts = TrainingSet(
         texts,
         np.concatenate(labels),
