@@ -35,6 +35,7 @@ from config import current_classifier
 from cyberscan.detector.artifact import ArtifactError, existing_versions, save_artifact
 from cyberscan.detector.classifier import Detector
 from cyberscan.detector.features import normalize_text
+from cyberscan.detector.mixture import GatedExperts
 from cyberscan.detector.pipeline import DEFAULT_PARAMS, build_pipeline
 from train.data import (
     DEV_SET,
@@ -57,7 +58,26 @@ TRAIN_PARAMS: dict[str, Any] = {
     "negation": True,
     "word_max_features": 200_000,
     "C": 0.5,
+    # v8: gated experts (cyberscan/detector/mixture.py), settings chosen on the inner
+    # split before training v8 (docs/model.md, "v8").
+    "experts": True,
+    "expert_C": 2.0,
+    "route_C": 4.0,
+    "chat_prior": 2.0,
+    "margin": -1.0,
 }
+# v8: corpora with an expert of their own, in this order (domain 1, 2, ...); every other
+# file is chat (domain 0) for the router.
+EXPERT_STYLES: tuple[str, ...] = (
+    "cyberbullying_tweets",
+    "davidson_hate_offensive",
+    "olid_offensive",
+    "kaggle_insults",
+)
+# Files on the chat side of the router that get this share of that side's weight:
+# ToxiGen's statements about groups are what the chat model must judge, though they read
+# like a corpus (docs/model.md, "v8").
+ROUTE_ANCHORS: dict[str, float] = {"toxigen_implicit": 0.2}
 # Relative total weight of each file (each file's weight is split evenly between its
 # two classes, so a large or skewed corpus cannot dominate).
 # v4: tweets and OLID 1.5 -> 2 and ToxiGen 0.5 -> 1.5 (inner split, docs/model.md).
@@ -153,6 +173,8 @@ class TrainingSet:
     chat: np.ndarray
     normalized: list[str]
     writers: np.ndarray
+    domain: np.ndarray
+    route_weight: np.ndarray
 
 
 @dataclass
@@ -362,6 +384,13 @@ def training_set(sources: list[Source]) -> TrainingSet:
     group = np.concatenate(groups)
     writer_of = np.array([writer_name(s) for s in sources], dtype=object)
     own = np.flatnonzero(writer_of != "")
+    stems = [s.name.split(":", 1)[-1] for s in sources]
+    domain = np.array(
+        [
+            0 if s.own or n not in EXPERT_STYLES else EXPERT_STYLES.index(n) + 1
+            for s, n in zip(sources, stems, strict=True)
+        ]
+    )[group]
     ts = TrainingSet(
         texts,
         np.concatenate(labels),
@@ -370,12 +399,30 @@ def training_set(sources: list[Source]) -> TrainingSet:
         np.isin(group, own),
         [normalize_text(t) for t in texts],
         writer_of[group],
+        domain,
+        route_weights(sources, stems, group, domain),
     )
     if len(set(ts.labels.tolist())) < 2:
         raise DataError(
             "the training parts hold only one class; add files with both labels"
         )
     return ts
+
+
+def route_weights(
+    sources: list[Source], stems: list[str], group: np.ndarray, domain: np.ndarray
+) -> np.ndarray:
+    """Relative router weights: 1 per row, except that the rows of a ``ROUTE_ANCHORS``
+    file share that part of the chat side's weight."""
+    weight = np.ones(len(group))
+    chat_side = domain == 0
+    for gi, stem in enumerate(stems):
+        share = ROUTE_ANCHORS.get(stem) if not sources[gi].own else None
+        rows = group == gi
+        rest = int((chat_side & ~rows).sum())
+        if share and rows.any() and rest:
+            weight[rows] = share / (1.0 - share) * rest / rows.sum()
+    return weight
 
 
 def fit_pipeline(
@@ -386,6 +433,8 @@ def fit_pipeline(
     chat: np.ndarray,
     chat_copy: float,
     corpus_copy: float = 0.0,
+    domain: np.ndarray | None = None,
+    route_weight: np.ndarray | None = None,
 ):
     """Fit ``build_pipeline(**params)`` on already-normalised texts with sample weights.
 
@@ -400,6 +449,13 @@ def fit_pipeline(
     steps = model.named_steps
     x = steps["features"].fit_transform(normalized)
     z = steps["nb"].fit(x, y, sample_weight=w).transform(x)
+    if isinstance(steps["clf"], GatedExperts):
+        # Routes see the word block only (what the fast scorer sums beside the chat model).
+        words = len(dict(steps["features"].transformer_list)["word"].vocabulary_)
+        steps["clf"].fit(
+            z, y, w, domain=domain, route_columns=words, route_weight=route_weight
+        )
+        return model
     mixed = chat.any() and not chat.all()
     chat_copy = chat_copy if mixed else 0.0
     corpus_copy = corpus_copy if mixed else 0.0
@@ -450,6 +506,8 @@ def cross_validate(
             ts.chat[a],
             CHAT_COPY,
             CORPUS_COPY,
+            ts.domain[a],
+            ts.route_weight[a],
         )
         oof[b] = predict_normalized(model, [ts.normalized[i] for i in b])
         rows.append(binary_metrics(ts.labels[b], oof[b], 0.5))
@@ -486,6 +544,8 @@ def writer_held_out(
             ts.chat[rest],
             CHAT_COPY,
             CORPUS_COPY,
+            ts.domain[rest],
+            ts.route_weight[rest],
         )
         scores[held] = predict_normalized(
             model, [ts.normalized[i] for i in np.flatnonzero(held)]
@@ -626,10 +686,22 @@ def fit_final(
 ) -> tuple[Any, float]:
     """Stage 5: fit on all training parts; shift the intercept so ``raw_t`` sits at ``target``."""
     model = fit_pipeline(
-        ts.normalized, ts.labels, ts.weights, params, ts.chat, CHAT_COPY, CORPUS_COPY
+        ts.normalized,
+        ts.labels,
+        ts.weights,
+        params,
+        ts.chat,
+        CHAT_COPY,
+        CORPUS_COPY,
+        ts.domain,
+        ts.route_weight,
     )
     shift = logit(target) - logit(raw_t)
-    model.named_steps["clf"].intercept_ = model.named_steps["clf"].intercept_ + shift
+    clf = model.named_steps["clf"]
+    if isinstance(clf, GatedExperts):
+        clf.shift_ += shift
+    else:
+        clf.intercept_ = clf.intercept_ + shift
     blocks = dict(model.named_steps["features"].transformer_list)
     for vectorizer in blocks.values():
         # numpy ints in a 200k-entry dict make the pickle 2x larger and ~6x slower

@@ -1,7 +1,8 @@
 """Detector: a verified artifact compiled into a fast scorer that equals scikit-learn.
 
 ``score`` (one text, what a request needs) runs the plain-Python scorer of
-``scorer.py``; ``score_batch`` runs the vectorised one of ``batch.py``.  Both give the
+``scorer.py``; ``score_batch`` runs the vectorised one of ``batch.py`` for a single
+logistic regression and the single-text scorer for gated experts (``mixture.py``).  Both give the
 probabilities of ``pipeline.predict_proba`` to floating-point rounding (tested to 1e-9).
 """
 
@@ -55,6 +56,9 @@ class Detector:
 
     def score_batch(self, texts: Sequence[str]) -> list[Verdict]:
         """Score many texts at once; the same verdicts as :meth:`score` on each."""
+        if self._model.slow is not None:
+            # Gated experts: the single-text scorer, which routes each text.
+            return [self.score(text) for text in texts]
         if self._batch is None:
             self._batch = BatchScorer(self._model)
         return self._batch.score(texts, self.version)

@@ -1,4 +1,5 @@
-"""The single definition of the moderation estimator (TF-IDF + logistic regression)."""
+"""The single definition of the moderation estimator (TF-IDF + logistic regression,
+or gated experts)."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from cyberscan.detector.features import (
     word_ngrams_neg,
     word_ngrams_neg_cues,
 )
+from cyberscan.detector.mixture import GatedExperts
 
 # (longest word n-gram, negation marking) -> (word analyzer, char analyzer)
 ANALYZERS = {
@@ -38,6 +40,11 @@ DEFAULT_PARAMS: dict[str, Any] = {
     "char_weight": 1.0,
     "nb_alpha": 1.0,
     "C": 0.5,
+    "experts": False,
+    "expert_C": 2.0,
+    "route_C": 4.0,
+    "chat_prior": 0.0,
+    "margin": -2.0,
     "max_iter": 2000,
     "random_state": 42,
 }
@@ -49,7 +56,9 @@ def build_pipeline(**params: Any) -> Pipeline:
     ``negation=True`` (needs ``word_max_n=3``) marks the tokens after a negation cue
     (``features.mark_negation``) in both blocks.  ``cues=True`` (needs both) adds the
     second-person targeting and abuse-frame terms of ``features.cue_terms`` to the word
-    block.
+    block.  ``experts=True`` replaces the logistic regression with
+    ``mixture.GatedExperts`` (fit it with ``clf__domain=``; ``expert_C``, ``route_C``,
+    ``chat_prior`` and ``margin`` are its settings).
     Both vectorizers use sublinear tf, smooth idf and l2 normalisation; the fast scorer
     in ``classifier.py`` relies on exactly these settings.
     """
@@ -85,11 +94,23 @@ def build_pipeline(**params: Any) -> Pipeline:
         [("word", word), ("char", char)],
         transformer_weights={"word": 1.0, "char": float(p["char_weight"])},
     )
-    clf = LogisticRegression(
-        C=p["C"],
-        solver="liblinear",
-        max_iter=p["max_iter"],
-        random_state=p["random_state"],
+    clf = (
+        GatedExperts(
+            C=p["C"],
+            expert_C=p["expert_C"],
+            route_C=p["route_C"],
+            chat_prior=p["chat_prior"],
+            margin=p["margin"],
+            max_iter=p["max_iter"],
+            random_state=p["random_state"],
+        )
+        if p["experts"]
+        else LogisticRegression(
+            C=p["C"],
+            solver="liblinear",
+            max_iter=p["max_iter"],
+            random_state=p["random_state"],
+        )
     )
     return Pipeline(
         [

@@ -16,10 +16,13 @@ from __future__ import annotations
 import math
 from collections import Counter
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import lru_cache
 from itertools import chain, compress, pairwise
 from operator import itemgetter
 from typing import Any
+
+import numpy as np
 
 from cyberscan.detector.features import (
     CUE_ANALYZERS,
@@ -32,6 +35,7 @@ from cyberscan.detector.features import (
     text_tokens,
     word_char_grams,
 )
+from cyberscan.detector.mixture import GatedExperts, mix_one
 
 # (idf^2, final weight) of a vocabulary term: a term seen n times adds tf^2 * idf^2 to
 # its block's squared norm and tf * weight to the dot product, tf = 1 + ln(n).
@@ -44,34 +48,49 @@ def negation_tokens(text: str) -> list[str]:
     return mark_negation(text_tokens(text))
 
 
-class CompiledModel:
-    """Weight tables of a fitted word|char TF-IDF -> NB -> logistic regression pipeline."""
+@dataclass
+class Block:
+    """One TF-IDF block of a fitted pipeline: term -> column, idf^2 and final weights
+    ``idf * transformer_weight * nb_ratio * coef[k]`` (a column per row ``k`` of coef)."""
+
+    columns: dict[str, int]
+    idf2: np.ndarray
+    weights: np.ndarray
+
+
+def union_blocks(pipeline: Any, coef: np.ndarray) -> dict[str, Block]:
+    """The word and char :class:`Block` of a fitted pipeline for classifier rows ``coef``."""
+    union = pipeline.named_steps["features"]
+    ratios = pipeline.named_steps["nb"].r_
+    scales = union.transformer_weights or {}
+    blocks: dict[str, Block] = {}
+    offset = 0
+    for name, vectorizer in union.transformer_list:
+        idf = vectorizer.idf_
+        size = len(vectorizer.vocabulary_)
+        cols = slice(offset, offset + size)
+        factor = idf * float(scales.get(name, 1.0)) * ratios[cols]
+        blocks[name] = Block(
+            vectorizer.vocabulary_,
+            idf * idf,
+            np.ascontiguousarray((coef[:, cols] * factor).T),
+        )
+        offset += size
+    if set(blocks) != {"word", "char"} or offset != coef.shape[1]:
+        raise ValueError("expected exactly a 'word' and a 'char' TF-IDF block")
+    return blocks
+
+
+class _Analyzers:
+    """What a word|char union's analyzers imply for the scorers: the tokeniser, the
+    longest word n-gram and whether cue terms are in the word block."""
 
     def __init__(self, pipeline: Any) -> None:
         union = pipeline.named_steps["features"]
-        ratios = pipeline.named_steps["nb"].r_
-        clf = pipeline.named_steps["clf"]
-        coef = clf.coef_[0]
-        weights = union.transformer_weights or {}
-        blocks: dict[str, dict[str, Entry]] = {}
-        offset = 0
-        for name, vectorizer in union.transformer_list:
-            idf = vectorizer.idf_
-            scale = float(weights.get(name, 1.0))
-            blocks[name] = {
-                term: (
-                    float(idf[j]) ** 2,
-                    float(idf[j] * scale * ratios[offset + j] * coef[offset + j]),
-                )
-                for term, j in vectorizer.vocabulary_.items()
-            }
-            offset += len(vectorizer.vocabulary_)
-        if set(blocks) != {"word", "char"} or offset != coef.shape[0]:
-            raise ValueError("expected exactly a 'word' and a 'char' TF-IDF block")
         analyzers = {name: v.analyzer for name, v in union.transformer_list}
-        if analyzers["char"] not in (char_ngrams, char_ngrams_neg):
+        if analyzers.get("char") not in (char_ngrams, char_ngrams_neg):
             raise ValueError("the char block must use a features.char_ngrams* analyzer")
-        if analyzers["word"] not in WORD_ANALYZERS:
+        if analyzers.get("word") not in WORD_ANALYZERS:
             raise ValueError("the word block must use a features.word_ngrams* analyzer")
         negation = {a.__name__ in NEGATION_ANALYZERS for a in analyzers.values()}
         if len(negation) != 1:
@@ -83,17 +102,58 @@ class CompiledModel:
         self.max_n = WORD_ANALYZERS[analyzers["word"]]
         # Targeting and frame terms (features.cue_terms) in the word block.
         self.cues = analyzers["word"].__name__ in CUE_ANALYZERS
-        self.intercept = float(clf.intercept_[0])
+
+
+class CompiledModel(_Analyzers):
+    """Weight tables of a fitted word|char TF-IDF -> NB -> logistic regression pipeline.
+
+    For gated experts (``mixture.GatedExperts``) the tables hold the chat model, and the
+    route ``a`` (word block only, L1-sparse) is summed beside it: a text the router
+    calls chat gets the chat model's logit; any other text is scored by the whole
+    mixture (:class:`CompiledMixture`).
+    """
+
+    def __init__(self, pipeline: Any) -> None:
+        super().__init__(pipeline)
+        clf = pipeline.named_steps["clf"]
+        coef = clf.coef_
+        self.slow: CompiledMixture | None = None
+        self.shift = 0.0
+        rows = [0]
+        if isinstance(clf, GatedExperts):
+            coef = coef.toarray().astype(np.float64)
+            self.shift = float(clf.shift_)
+            if coef.shape[0] > 1:
+                self.slow = CompiledMixture(pipeline)
+                self.margin = float(clf.margin)
+                self.route_intercept = float(clf.intercept_[0])
+                rows = [coef.shape[0] // 2, 0]
+        blocks: dict[str, dict[str, Entry]] = {}
+        tables = union_blocks(pipeline, np.asarray(coef)[rows])
+        for name, block in tables.items():
+            idf2, weight = block.idf2.tolist(), block.weights[:, 0].tolist()
+            blocks[name] = {t: (idf2[j], weight[j]) for t, j in block.columns.items()}
+        self.intercept = float(clf.intercept_[rows[0]])
         self.word = blocks["word"]
         self.char = blocks["char"]
-        word, char = self.word, self.char
+        # The route's nonzero word-block weights (empty for a single model).
+        self.route: dict[str, float] = {}
+        if self.slow is not None:
+            words = tables["word"]
+            route = words.weights[:, 1]
+            nonzero = set(np.flatnonzero(route).tolist())
+            self.route = {
+                t: float(route[j]) for t, j in words.columns.items() if j in nonzero
+            }
+        word, char, route = self.word, self.char, self.route
 
         @lru_cache(maxsize=200_000)
         def token_info(
             token: str,
-        ) -> tuple[float, float, tuple[str, ...], float, float]:
+        ) -> tuple[float, float, tuple[str, ...], float, float, float]:
             """Unigram (idf^2, weight), the token's in-vocabulary char n-grams and
-            their (idf^2, weight) sums as if each occurred once."""
+            their (idf^2, weight) sums as if each occurred once, and the unigram's
+            route weight."""
             uni_idf2, uni_w = word.get(token, _NO_ENTRY)
             grams = tuple(g for g in word_char_grams(token) if g in char)
             return (
@@ -102,6 +162,7 @@ class CompiledModel:
                 grams,
                 sum(char[g][0] for g in grams),
                 sum(char[g][1] for g in grams),
+                route.get(token, 0.0),
             )
 
         self.token_info = token_info
@@ -110,12 +171,16 @@ class CompiledModel:
         """Return the decision value and every candidate reason with its contribution."""
         tokens = self.tokens(text)
         if not tokens:
-            return self.intercept, []
+            if self.slow is not None:
+                return self.slow.decision(text)
+            return self.intercept + self.shift, []
         # Per-token sums assume every term occurs once in the text; terms that occur
         # k > 1 times are corrected to tf = 1 + ln(k) afterwards (exactly sublinear tf).
-        uni_idf2s, uni_ws, gramss, token_sqs, token_dots = zip(
+        uni_idf2s, uni_ws, gramss, token_sqs, token_dots, uni_routes = zip(
             *map(self.token_info, tokens), strict=True
         )
+        route = self.route
+        route_dot = sum(uni_routes, 0.0)
         word_sq = sum(uni_idf2s, 0.0)
         word_dot = sum(uni_ws, 0.0)
         char_sq = sum(token_sqs, 0.0)
@@ -134,6 +199,7 @@ class CompiledModel:
                         tf = 1.0 + log(k)
                         word_sq += (tf * tf - k) * entry[0]
                         word_dot += (tf - k) * entry[1]
+                        route_dot += (tf - k) * route.get(token, 0.0)
             # Bigrams and trigrams in one pass: they never share a string.
             ngrams = list(map(_SPACE_JOIN, pairwise(tokens)))
             if self.max_n > 2 and n_tokens > 2:
@@ -148,11 +214,17 @@ class CompiledModel:
             hits = list(word_table.keys() & unique_ngrams)
             if hits:
                 idf2s, weights = zip(*map(word_table.__getitem__, hits), strict=True)
+                tfs = None
                 if len(unique_ngrams) != len(ngrams):
                     counts = Counter(ngrams)
                     tfs = [1.0 + log(counts[g]) for g in hits]
                     idf2s = [i * (tf * tf) for i, tf in zip(idf2s, tfs, strict=True)]
                     weights = [w * tf for w, tf in zip(weights, tfs, strict=True)]
+                if route:
+                    routes = [route.get(g, 0.0) for g in hits]
+                    if tfs is not None:
+                        routes = [r * tf for r, tf in zip(routes, tfs, strict=True)]
+                    route_dot += sum(routes, 0.0)
                 word_sq += sum(idf2s, 0.0)
                 word_dot += sum(weights, 0.0)
                 ngram_hits = list(
@@ -163,6 +235,13 @@ class CompiledModel:
                 if self.cues:
                     # A cue term is not a phrase of the text: never a reason itself.
                     ngram_hits = [h for h in ngram_hits if h[1][0] not in _CUE_MARKS]
+
+        word_inv = 1.0 / math.sqrt(word_sq) if word_sq > 0.0 else 0.0
+        if (
+            self.slow is not None
+            and self.route_intercept + route_dot * word_inv >= self.margin
+        ):
+            return self.slow.decision(text)
 
         if char_sq > 0.0:
             all_grams = list(chain.from_iterable(gramss))
@@ -175,9 +254,10 @@ class CompiledModel:
                         char_sq += (tf * tf - k) * idf2
                         char_dot += (tf - k) * weight
 
-        word_inv = 1.0 / math.sqrt(word_sq) if word_sq > 0.0 else 0.0
         char_inv = 1.0 / math.sqrt(char_sq) if char_sq > 0.0 else 0.0
-        decision = self.intercept + word_dot * word_inv + char_dot * char_inv
+        decision = (
+            self.intercept + self.shift + word_dot * word_inv + char_dot * char_inv
+        )
 
         # Reasons: a word is credited with its unigram weight plus its char n-grams'
         # weights; a word n-gram with its own weight (a char n-gram shared by two words
@@ -196,3 +276,128 @@ _second = itemgetter(1)
 _SPACE_JOIN = " ".join
 _ZERO = 0.0
 _CUE_MARKS = "@#"
+
+
+class CompiledMixture(_Analyzers):
+    """A fitted word|char TF-IDF -> NB -> :class:`~mixture.GatedExperts` pipeline.
+
+    Every route and expert row is linear in the same TF-IDF features, so one text's
+    rows are ``intercept + W_word[terms] . tf * word_inv + W_char[grams] . tf *
+    char_inv`` (a gathered product over its distinct in-vocabulary terms), then
+    :func:`mixture.mix_one`.  Reasons rank terms by the chat model's weights (the row
+    that scores people's chat), exactly as :class:`CompiledModel` does for one model.
+    """
+
+    def __init__(self, pipeline: Any) -> None:
+        super().__init__(pipeline)
+        clf = pipeline.named_steps["clf"]
+        rows = clf.coef_.toarray().astype(np.float64)
+        blocks = union_blocks(pipeline, rows)
+        self.word, self.char = blocks["word"], blocks["char"]
+        self.intercepts = np.asarray(clf.intercept_, dtype=np.float64)
+        self.shift = float(clf.shift_)
+        self.margin = float(clf.margin)
+        # The chat model's row: the first expert (or the only row).
+        self.chat_row = rows.shape[0] // 2 if rows.shape[0] > 1 else 0
+        word_cols, char_cols = self.word.columns, self.char.columns
+        word_chat = self.word.weights[:, self.chat_row].tolist()
+        char_chat = self.char.weights[:, self.chat_row].tolist()
+        self.word_chat = word_chat
+        char_idf2, char_weights = self.char.idf2, self.char.weights
+        no_rows = np.zeros(rows.shape[0])
+
+        @lru_cache(maxsize=200_000)
+        def token_info(
+            token: str,
+        ) -> tuple[int, tuple[int, ...], float, float, float, np.ndarray]:
+            """Unigram column (-1: none), in-vocabulary char n-gram columns, the chat
+            row's unigram weight and char weight sum, and the char n-grams' idf^2 sum
+            and per-row weight sums (each n-gram once)."""
+            uni = word_cols.get(token, -1)
+            grams = tuple(
+                c for g in word_char_grams(token) if (c := char_cols.get(g)) is not None
+            )
+            cols = list(grams)
+            return (
+                uni,
+                grams,
+                word_chat[uni] if uni >= 0 else 0.0,
+                sum(char_chat[c] for c in grams),
+                float(char_idf2[cols].sum()) if cols else 0.0,
+                char_weights[cols].sum(axis=0) if cols else no_rows,
+            )
+
+        self.token_info = token_info
+
+    def decision(self, text: str) -> tuple[float, list[tuple[str, float]]]:
+        """Return the final logit and every candidate reason with its contribution."""
+        tokens = self.tokens(text)
+        if not tokens:
+            return mix_one(self.intercepts.tolist(), self.margin, self.shift), []
+        unis, gramss, uni_ws, char_ws, char_sqs, char_vecs = zip(
+            *map(self.token_info, tokens), strict=True
+        )
+        word_terms = [c for c in unis if c >= 0]
+        hits: list[tuple[str, int]] = []
+        n_tokens = len(tokens)
+        if n_tokens > 1:
+            ngrams = list(map(_SPACE_JOIN, pairwise(tokens)))
+            if self.max_n > 2 and n_tokens > 2:
+                ngrams += map(
+                    _SPACE_JOIN, zip(tokens, tokens[1:], tokens[2:], strict=False)
+                )
+            get = self.word.columns.get
+            hits = [(g, c) for g in ngrams if (c := get(g)) is not None]
+            word_terms += [c for _, c in hits]
+        if self.cues:
+            get = self.word.columns.get
+            word_terms += [c for t in cue_terms(tokens) if (c := get(t)) is not None]
+        word_sq, word_dot, word_tf = _gather(word_terms, self.word)
+        # Char n-grams: per-token sums as if each n-gram occurred once, then repeated
+        # n-grams corrected to tf = 1 + ln(k) (as in CompiledModel.decision).
+        char_sq = sum(char_sqs, 0.0)
+        char_dot = np.add.reduce(char_vecs)
+        all_grams = list(chain.from_iterable(gramss))
+        if len(set(all_grams)) != len(all_grams):
+            repeated = [(c, k) for c, k in Counter(all_grams).items() if k > 1]
+            cols = [c for c, _ in repeated]
+            tfs = np.array([1.0 + math.log(k) for _, k in repeated])
+            ks = np.array([k for _, k in repeated], dtype=np.float64)
+            char_sq += float((tfs * tfs - ks) @ self.char.idf2[cols])
+            char_dot = char_dot + (tfs - ks) @ self.char.weights[cols]
+        word_inv = 1.0 / math.sqrt(word_sq) if word_sq > 0.0 else 0.0
+        char_inv = 1.0 / math.sqrt(char_sq) if char_sq > 0.0 else 0.0
+        rows = self.intercepts + word_dot * word_inv + char_dot * char_inv
+        decision = mix_one(rows.tolist(), self.margin, self.shift)
+
+        scores = {
+            t: v
+            for t, w, d in zip(tokens, uni_ws, char_ws, strict=True)
+            if (v := w * word_inv + d * char_inv) > 0.0
+        }
+        word_chat = self.word_chat
+        for ngram, col in hits:
+            v = word_chat[col] * word_tf.get(col, 1.0) * word_inv
+            if v > 0.0:
+                scores[ngram] = v
+        return decision, sorted(scores.items(), key=_second, reverse=True)
+
+
+def _gather(
+    cols: list[int], block: Block
+) -> tuple[float, np.ndarray, dict[int, float]]:
+    """Squared norm, per-row dot products and the tf of repeated columns of one block's
+    in-vocabulary terms (``cols`` with repeats; tf = 1 + ln(count))."""
+    if not cols:
+        return 0.0, 0.0, {}
+    if len(set(cols)) == len(cols):
+        return float(block.idf2[cols].sum()), block.weights[cols].sum(axis=0), {}
+    counts = Counter(cols)
+    tf = {c: 1.0 + math.log(k) for c, k in counts.items() if k > 1}
+    unique = list(counts)
+    tfs = np.array([tf.get(c, 1.0) for c in unique])
+    return (
+        float((tfs * tfs) @ block.idf2[unique]),
+        tfs @ block.weights[unique],
+        tf,
+    )

@@ -1,0 +1,191 @@
+"""Gated experts: the chat model, and one expert per corpus style behind a router.
+
+    p(x) = sigmoid(e_0(x))                                     if a(x) < margin
+    p(x) = (1 - s) sigmoid(e_0(x)) + s sum_k g_k(x) sigmoid(e_k(x))   otherwise,
+           s = sigmoid(a(x)),  g = softmax(b_1(x) .. b_m(x)),  k = 1 .. m
+
+``e_0`` is the chat model: one logistic regression on every training row, with the
+project's label meanings and weights (what scores people's chat).  ``e_k`` is the
+expert of corpus style k (``domain == k``): a logistic regression on that style's rows
+only, with its own label meaning and balanced classes.  ``a`` ("does this read like a
+corpus rather than chat", less ``chat_prior``) and ``b_k`` ("is it style k", among the
+corpora) are L1 logistic regressions on the first ``route_columns`` features only (the
+word block), so they stay small and the single-text scorer can compute ``a`` beside the
+chat model; a text the router calls chat (``a < margin``) never needs the experts.
+``shift_`` moves the final logit (the operating point; ``train.train: fit_final``).
+
+The coefficient rows are ``[a, b_1 .. b_m, e_0, e_1 .. e_m]``; with no style rows
+(m = 0) the model is the chat model alone (one row).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.linear_model import LogisticRegression
+
+# A probability is kept inside (0, 1) before it becomes a logit again.
+_P_MIN, _P_MAX = 1e-300, 1.0 - 1e-16
+
+
+def _balanced(target: np.ndarray, weight: np.ndarray | None = None) -> np.ndarray:
+    """Sample weights (``weight``, default equal) scaled so that each class of a 0/1
+    target has half the total weight."""
+    weight = np.ones(len(target)) if weight is None else np.asarray(weight, dtype=float)
+    pos = target == 1
+    out = np.zeros(len(target))
+    for mask in (pos, ~pos):
+        total = weight[mask].sum()
+        if total > 0:
+            out[mask] = weight[mask] * (0.5 * len(target) / total)
+    return out
+
+
+def mix(rows: np.ndarray, margin: float, shift: float) -> np.ndarray:
+    """Final logits from decision rows (n x 2(m+1), laid out as in the module doc)."""
+    if rows.shape[1] == 1:
+        return rows[:, 0] + shift
+    m1 = rows.shape[1] // 2
+    route, styles, chat = rows[:, 0], rows[:, 1:m1], rows[:, m1]
+    gate = np.exp(styles - styles.max(axis=1, keepdims=True))
+    gate /= gate.sum(axis=1, keepdims=True)
+    experts = (gate / (1.0 + np.exp(-rows[:, m1 + 1 :]))).sum(axis=1)
+    s = 1.0 / (1.0 + np.exp(-route))
+    p = np.clip((1.0 - s) / (1.0 + np.exp(-chat)) + s * experts, _P_MIN, _P_MAX)
+    mixed = np.log(p) - np.log1p(-p)
+    return np.where(route < margin, chat, mixed) + shift
+
+
+def mix_one(row: list[float], margin: float, shift: float) -> float:
+    """:func:`mix` for one text, in plain Python (what the single-text scorer needs)."""
+    if len(row) == 1 or row[0] < margin:
+        return row[len(row) // 2] + shift
+    m1 = len(row) // 2
+    top = max(row[1:m1])
+    gates = [math.exp(r - top) for r in row[1:m1]]
+    experts = sum(
+        g / (1.0 + math.exp(-e)) for g, e in zip(gates, row[m1 + 1 :], strict=True)
+    ) / sum(gates)
+    s = 1.0 / (1.0 + math.exp(-row[0]))
+    p = (1.0 - s) / (1.0 + math.exp(-row[m1])) + s * experts
+    p = min(max(p, _P_MIN), _P_MAX)
+    return math.log(p) - math.log1p(-p) + shift
+
+
+class GatedExperts(ClassifierMixin, BaseEstimator):
+    """The mixture above as a scikit-learn classifier (fit with ``domain=``)."""
+
+    def __init__(
+        self,
+        C: float = 0.5,
+        expert_C: float = 2.0,
+        route_C: float = 4.0,
+        chat_prior: float = 0.0,
+        margin: float = -2.0,
+        max_iter: int = 2000,
+        random_state: int = 42,
+    ) -> None:
+        self.C = C
+        self.expert_C = expert_C
+        self.route_C = route_C
+        self.chat_prior = chat_prior
+        self.margin = margin
+        self.max_iter = max_iter
+        self.random_state = random_state
+
+    def _lr(self, c: float, penalty: str = "l2") -> LogisticRegression:
+        kw = {"l1_ratio": 1.0} if penalty == "l1" else {}
+        return LogisticRegression(
+            C=c,
+            solver="liblinear",
+            max_iter=self.max_iter,
+            random_state=self.random_state,
+            **kw,
+        )
+
+    def _route(
+        self,
+        X,  # noqa: N803
+        target: np.ndarray,
+        n: int,
+        weight: np.ndarray | None = None,
+    ) -> tuple[np.ndarray, float]:
+        """An L1 route on the first ``n`` columns, as a full-width coefficient row."""
+        fitted = self._lr(self.route_C, "l1").fit(
+            X[:, :n], target, _balanced(target, weight)
+        )
+        coef = np.zeros(X.shape[1])
+        coef[:n] = fitted.coef_[0]
+        return coef, float(fitted.intercept_[0])
+
+    def fit(  # noqa: PLR0913
+        self,
+        X,  # noqa: N803
+        y,
+        sample_weight=None,
+        domain=None,
+        route_columns=None,
+        route_weight=None,
+    ):
+        """Fit the chat model on every row, then the routers and the style experts.
+
+        ``domain``: 0 for chat rows, k >= 1 for rows of corpus style k (default: all
+        chat).  ``route_columns``: how many leading features the routers see (default
+        all).  ``route_weight``: relative row weights for ``a`` within each side
+        (default equal; each side gets half the total either way).
+        """
+        X = sp.csr_matrix(X)  # noqa: N806
+        y = np.asarray(y)
+        domain = np.zeros(len(y), dtype=int) if domain is None else np.asarray(domain)
+        n = X.shape[1] if route_columns is None else int(route_columns)
+        chat = self._lr(self.C).fit(X, y, sample_weight=sample_weight)
+        coef, intercept = [chat.coef_[0]], [float(chat.intercept_[0])]
+        styles = sorted(set(domain.tolist()) - {0})
+        if styles:
+            corpus = domain > 0
+            routes = [self._route(X, corpus.astype(int), n, route_weight)]
+            routes[0] = (routes[0][0], routes[0][1] - self.chat_prior)
+            routes += [
+                self._route(X[corpus], (domain[corpus] == k).astype(int), n)
+                for k in styles
+            ]
+            experts = []
+            for k in styles:
+                rows = domain == k
+                fitted = self._lr(self.expert_C).fit(
+                    X[rows], y[rows], _balanced(y[rows])
+                )
+                experts.append((fitted.coef_[0], float(fitted.intercept_[0])))
+            pairs = [*routes, (coef[0], intercept[0]), *experts]
+            coef = [c for c, _ in pairs]
+            intercept = [i for _, i in pairs]
+        # float32 weights keep the artifact small; every path computes with these values.
+        self.coef_ = sp.csr_matrix(np.vstack(coef).astype(np.float32))
+        self.coef_.eliminate_zeros()
+        self.intercept_ = np.array(intercept, dtype=np.float64)
+        self.styles_ = styles
+        self.route_columns_ = n
+        self.shift_ = 0.0
+        self.classes_ = np.array([0, 1])
+        self.n_features_in_ = X.shape[1]
+        return self
+
+    def decision_rows(self, X) -> np.ndarray:  # noqa: N803
+        """Every route and expert logit: n x 2(m+1) (or n x 1 with no styles)."""
+        product = X @ self.coef_.T.astype(np.float64)
+        dense = product.toarray() if sp.issparse(product) else np.asarray(product)
+        return dense + self.intercept_
+
+    def decision_function(self, X) -> np.ndarray:  # noqa: N803
+        """The final logit of each row."""
+        return mix(self.decision_rows(X), self.margin, self.shift_)
+
+    def predict_proba(self, X) -> np.ndarray:  # noqa: N803
+        p = 1.0 / (1.0 + np.exp(-self.decision_function(X)))
+        return np.column_stack([1.0 - p, p])
+
+    def predict(self, X) -> np.ndarray:  # noqa: N803
+        return (self.decision_function(X) > 0).astype(int)
