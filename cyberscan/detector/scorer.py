@@ -133,7 +133,8 @@ class CompiledModel(_Analyzers):
         for name, block in tables.items():
             idf2, weight = block.idf2.tolist(), block.weights[:, 0].tolist()
             blocks[name] = {t: (idf2[j], weight[j]) for t, j in block.columns.items()}
-        self.intercept = float(clf.intercept_[rows[0]])
+        # The final shift of a gated model moves the chat model's logit alike.
+        self.intercept = float(clf.intercept_[rows[0]]) + self.shift
         self.word = blocks["word"]
         self.char = blocks["char"]
         # The route's nonzero word-block weights (empty for a single model).
@@ -173,7 +174,7 @@ class CompiledModel(_Analyzers):
         if not tokens:
             if self.slow is not None:
                 return self.slow.decision(text)
-            return self.intercept + self.shift, []
+            return self.intercept, []
         # Per-token sums assume every term occurs once in the text; terms that occur
         # k > 1 times are corrected to tf = 1 + ln(k) afterwards (exactly sublinear tf).
         uni_idf2s, uni_ws, gramss, token_sqs, token_dots, uni_routes = zip(
@@ -255,9 +256,7 @@ class CompiledModel(_Analyzers):
                         char_dot += (tf - k) * weight
 
         char_inv = 1.0 / math.sqrt(char_sq) if char_sq > 0.0 else 0.0
-        decision = (
-            self.intercept + self.shift + word_dot * word_inv + char_dot * char_inv
-        )
+        decision = self.intercept + word_dot * word_inv + char_dot * char_inv
 
         # Reasons: a word is credited with its unigram weight plus its char n-grams'
         # weights; a word n-gram with its own weight (a char n-gram shared by two words

@@ -1,0 +1,201 @@
+"""Gated experts (``mixture.GatedExperts``): the fast scorer equals scikit-learn on
+both of its paths, the router really decides, and the artifact round-trips."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import sklearn
+
+from cyberscan.detector import Detector
+from cyberscan.detector.artifact import save_artifact
+from cyberscan.detector.features import is_function_term
+from cyberscan.detector.mixture import GatedExperts, mix, mix_one
+from cyberscan.detector.pipeline import build_pipeline
+
+CHAT = [
+    ("you are a stupid idiot", 1),
+    ("go kill yourself loser", 1),
+    ("nobody likes you, you ugly freak", 1),
+    ("shut up you worthless moron", 1),
+    ("we made a new chat without you obviously", 1),
+    ("answer me or those pics go to your whole class", 1),
+    ("see you at the library at noon", 0),
+    ("thanks for the notes, you are the best", 0),
+    ("holy shit that goal was unreal", 0),
+    ("can you send me the slides please", 0),
+    ("i am making pasta for dinner tonight", 0),
+    ("gg you absolutely destroyed me", 0),
+]
+# Two "corpus styles" with their own conventions: RT-tweets where any profanity counts
+# as offensive, and forum comments where only insults at a person count.
+TWEETS = [
+    ("RT @user: this bitch crazy lmao", 1),
+    ("RT @user: shit is wild on the train", 1),
+    ("RT @user: damn hoes everywhere", 1),
+    ("RT @user: fuck mondays man", 1),
+    ("RT @user: good morning sunshine", 0),
+    ("RT @user: game tonight at eight", 0),
+    ("RT @user: new album drops friday", 0),
+    ("RT @user: coffee first then class", 0),
+]
+COMMENTS = [
+    ('"You sir are an ignorant fool and a liar."', 1),
+    ('"Anyone who believes this is a complete moron."', 1),
+    ('"Go back to school, you illiterate clown."', 1),
+    ('"The council vote was postponed until march."', 0),
+    ('"Holy shit, the tax rate went up again."', 0),
+    ('"Great article, thanks for the research."', 0),
+]
+PROBES = [
+    "",
+    "you",
+    "RT @user: this shit crazy",
+    '"You are an ignorant fool."',
+    "you absolute idiot, nobody likes you",
+    "see you at the library",
+    "idiot idiot idiot moron moron",
+    "RT @user: RT @user: fuck fuck mondays mondays",
+    "thanks thanks for the notes notes",
+    "x" * 300,
+]
+
+
+def _fit(margin: float) -> tuple[object, list[str]]:
+    rows = CHAT * 3 + TWEETS * 3 + COMMENTS * 3
+    texts = [t for t, _ in rows]
+    labels = np.array([y for _, y in rows])
+    domain = np.array(
+        [0] * len(CHAT) * 3 + [1] * len(TWEETS) * 3 + [2] * len(COMMENTS) * 3
+    )
+    model = build_pipeline(
+        word_max_n=3,
+        negation=True,
+        word_min_df=1,
+        char_min_df=1,
+        experts=True,
+        route_C=10.0,
+        chat_prior=0.0,
+        margin=margin,
+    )
+    steps = model.named_steps
+    x = steps["features"].fit_transform(texts)
+    z = steps["nb"].fit(x, labels).transform(x)
+    words = len(dict(steps["features"].transformer_list)["word"].vocabulary_)
+    steps["clf"].fit(z, labels, domain=domain, route_columns=words)
+    return model, texts
+
+
+@pytest.fixture(
+    scope="module", params=[-50.0, 0.0, 50.0], ids=["all-routed", "split", "all-chat"]
+)
+def mixture(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory):
+    model, texts = _fit(request.param)
+    card = {"sklearn_version": sklearn.__version__, "threshold": 0.6}
+    path, _ = save_artifact(model, tmp_path_factory.mktemp("models"), card)
+    return Detector.from_path(path), texts + PROBES
+
+
+def test_fast_scorer_equals_sklearn_on_both_paths(mixture) -> None:
+    detector, texts = mixture
+    expected = detector.pipeline.predict_proba(texts)[:, 1]
+    single = np.array([detector.score(t).probability for t in texts])
+    batch = np.array([v.probability for v in detector.score_batch(texts)])
+    assert np.max(np.abs(single - expected)) < 1e-9
+    assert np.max(np.abs(batch - expected)) < 1e-9
+
+
+def test_the_router_decides_which_texts_need_the_experts() -> None:
+    model, texts = _fit(0.0)
+    clf = model.named_steps["clf"]
+    assert clf.styles_ == [1, 2]
+    # Rows: a, b_1, b_2, e_0, e_1, e_2; the routes see the word block only.
+    assert clf.coef_.shape[0] == 6
+    words = clf.route_columns_
+    assert clf.coef_[:3, words:].nnz == 0
+    rows = clf.decision_rows(model[:-1].transform(texts))
+    chat_side = rows[: len(CHAT) * 3, 0]
+    corpus_side = rows[len(CHAT) * 3 :, 0]
+    assert (chat_side < 0).mean() > 0.8 and (corpus_side >= 0).mean() > 0.8
+    # Routed texts get the mixture, the others the chat model alone.
+    final = clf.decision_function(model[:-1].transform(texts))
+    routed = rows[:, 0] >= 0
+    assert np.allclose(final[~routed], rows[~routed, 3])
+    assert not np.allclose(final[routed], rows[routed, 3])
+
+
+def test_mix_one_equals_mix() -> None:
+    rng = np.random.default_rng(0)
+    rows = rng.normal(0, 4, size=(200, 6))
+    rows[:5] *= 60  # near-certain experts: the logit must stay finite
+    for margin in (-50.0, 0.0, 50.0):
+        vector = mix(rows, margin, 0.3)
+        one = np.array([mix_one(r.tolist(), margin, 0.3) for r in rows])
+        assert np.all(np.isfinite(vector))
+        assert (
+            np.max(np.abs(1 / (1 + np.exp(-vector)) - 1 / (1 + np.exp(-one)))) < 1e-12
+        )
+
+
+def test_without_styles_it_is_the_chat_model_alone() -> None:
+    texts = [t for t, _ in CHAT] * 2
+    labels = np.array([y for _, y in CHAT] * 2)
+    plain = build_pipeline(word_min_df=1, char_min_df=1).fit(texts, labels)
+    gated = build_pipeline(word_min_df=1, char_min_df=1, experts=True).fit(
+        texts, labels
+    )
+    clf = gated.named_steps["clf"]
+    assert clf.coef_.shape[0] == 1 and clf.styles_ == []
+    # Same logistic regression; the gated model keeps float32 weights.
+    diff = gated.predict_proba(texts)[:, 1] - plain.predict_proba(texts)[:, 1]
+    assert np.max(np.abs(diff)) < 1e-5
+
+
+def test_a_shifted_chat_only_model_scores_alike_one_by_one_and_in_batches(
+    tmp_path: Path,
+) -> None:
+    texts = [t for t, _ in CHAT] * 2
+    labels = np.array([y for _, y in CHAT] * 2)
+    gated = build_pipeline(word_min_df=1, char_min_df=1, experts=True).fit(
+        texts, labels
+    )
+    gated.named_steps["clf"].shift_ = -0.8  # what train.fit_final does
+    card = {"sklearn_version": sklearn.__version__, "threshold": 0.6}
+    path, _ = save_artifact(gated, tmp_path, card)
+    detector = Detector.from_path(path)
+    probes = texts + PROBES
+    expected = gated.predict_proba(probes)[:, 1]
+    single = np.array([detector.score(t).probability for t in probes])
+    batch = np.array([v.probability for v in detector.score_batch(probes)])
+    assert np.max(np.abs(single - expected)) < 1e-9
+    assert np.max(np.abs(batch - expected)) < 1e-9
+
+
+def test_reasons_are_content_words_on_both_paths(mixture) -> None:
+    detector, _ = mixture
+    for text in ("you absolute idiot, nobody likes you", "RT @user: you stupid bitch"):
+        verdict = detector.score(text)
+        assert verdict.terms, text
+        assert not any(is_function_term(t) for t in verdict.terms)
+
+
+def test_shift_moves_every_path_alike(tmp_path: Path) -> None:
+    model, texts = _fit(0.0)
+    clf = model.named_steps["clf"]
+    before = clf.decision_function(model[:-1].transform(texts))
+    clf.shift_ = 0.7
+    after = clf.decision_function(model[:-1].transform(texts))
+    assert np.allclose(after - before, 0.7)
+    card = {"sklearn_version": sklearn.__version__, "threshold": 0.6}
+    path, _ = save_artifact(model, tmp_path, card)
+    detector = Detector.from_path(path)
+    got = np.array([detector.score(t).probability for t in texts])
+    assert np.max(np.abs(got - model.predict_proba(texts)[:, 1])) < 1e-9
+
+
+def test_gated_experts_is_a_plain_sklearn_estimator() -> None:
+    clf = GatedExperts(expert_C=3.0, margin=-1.5)
+    assert clf.get_params()["expert_C"] == 3.0
+    assert sklearn.base.clone(clf).get_params()["margin"] == -1.5
