@@ -43,6 +43,15 @@ Entry = tuple[float, float]
 _NO_ENTRY: Entry = (0.0, 0.0)
 
 
+def word_ngram_strings(tokens: list[str], max_n: int) -> list[str]:
+    """The word bigrams (and trigrams when ``max_n > 2``) of 2+ tokens, with repeats;
+    bigrams and trigrams never share a string."""
+    ngrams = list(map(_SPACE_JOIN, pairwise(tokens)))
+    if max_n > 2 and len(tokens) > 2:
+        ngrams += map(_SPACE_JOIN, zip(tokens, tokens[1:], tokens[2:], strict=False))
+    return ngrams
+
+
 def negation_tokens(text: str) -> list[str]:
     """The tokens a negation-aware pipeline sees: normalised, split, negation marked."""
     return mark_negation(text_tokens(text))
@@ -116,32 +125,34 @@ class CompiledModel(_Analyzers):
     def __init__(self, pipeline: Any) -> None:
         super().__init__(pipeline)
         clf = pipeline.named_steps["clf"]
-        coef = clf.coef_
         self.slow: CompiledMixture | None = None
-        self.shift = 0.0
-        rows = [0]
         if isinstance(clf, GatedExperts):
-            coef = coef.toarray().astype(np.float64)
-            self.shift = float(clf.shift_)
-            if coef.shape[0] > 1:
-                self.slow = CompiledMixture(pipeline)
-                self.margin = float(clf.margin)
-                self.route_intercept = float(clf.intercept_[0])
-                rows = [coef.shape[0] // 2, 0]
+            # The mixture's blocks hold every row; this model reads the chat row (and,
+            # with experts, the route) from them instead of compiling them again.
+            mixture = CompiledMixture(pipeline)
+            tables = {"word": mixture.word, "char": mixture.char}
+            chat_row = mixture.chat_row
+            # The final shift of a gated model moves the chat model's logit alike.
+            self.intercept = float(mixture.intercepts[chat_row]) + mixture.shift
+            if chat_row > 0:
+                self.slow = mixture
+                self.margin = mixture.margin
+                self.route_intercept = float(mixture.intercepts[0])
+        else:
+            tables = union_blocks(pipeline, np.asarray(clf.coef_)[:1])
+            chat_row = 0
+            self.intercept = float(clf.intercept_[0])
         blocks: dict[str, dict[str, Entry]] = {}
-        tables = union_blocks(pipeline, np.asarray(coef)[rows])
         for name, block in tables.items():
-            idf2, weight = block.idf2.tolist(), block.weights[:, 0].tolist()
+            idf2, weight = block.idf2.tolist(), block.weights[:, chat_row].tolist()
             blocks[name] = {t: (idf2[j], weight[j]) for t, j in block.columns.items()}
-        # The final shift of a gated model moves the chat model's logit alike.
-        self.intercept = float(clf.intercept_[rows[0]]) + self.shift
         self.word = blocks["word"]
         self.char = blocks["char"]
         # The route's nonzero word-block weights (empty for a single model).
         self.route: dict[str, float] = {}
         if self.slow is not None:
             words = tables["word"]
-            route = words.weights[:, 1]
+            route = words.weights[:, 0]
             nonzero = set(np.flatnonzero(route).tolist())
             self.route = {
                 t: float(route[j]) for t, j in words.columns.items() if j in nonzero
@@ -201,12 +212,7 @@ class CompiledModel(_Analyzers):
                         word_sq += (tf * tf - k) * entry[0]
                         word_dot += (tf - k) * entry[1]
                         route_dot += (tf - k) * route.get(token, 0.0)
-            # Bigrams and trigrams in one pass: they never share a string.
-            ngrams = list(map(_SPACE_JOIN, pairwise(tokens)))
-            if self.max_n > 2 and n_tokens > 2:
-                ngrams += map(
-                    _SPACE_JOIN, zip(tokens, tokens[1:], tokens[2:], strict=False)
-                )
+            ngrams = word_ngram_strings(tokens, self.max_n)
         if self.cues:
             # Cue terms share no string with n-grams (no space) or tokens ("@", "#").
             ngrams += cue_terms(tokens)
@@ -340,11 +346,7 @@ class CompiledMixture(_Analyzers):
         hits: list[tuple[str, int]] = []
         n_tokens = len(tokens)
         if n_tokens > 1:
-            ngrams = list(map(_SPACE_JOIN, pairwise(tokens)))
-            if self.max_n > 2 and n_tokens > 2:
-                ngrams += map(
-                    _SPACE_JOIN, zip(tokens, tokens[1:], tokens[2:], strict=False)
-                )
+            ngrams = word_ngram_strings(tokens, self.max_n)
             get = self.word.columns.get
             hits = [(g, c) for g in ngrams if (c := get(g)) is not None]
             word_terms += [c for _, c in hits]
