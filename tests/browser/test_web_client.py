@@ -313,16 +313,31 @@ def test_messages_sent_while_offline_arrive_once_after_reconnecting(
         expect(cara.bubbles(text)).to_have_attribute("data-status", "sent")
     expect(dan.bubbles("while you were away")).to_have_count(0)
 
+    # On reconnecting, the page fetches the conversation list, then catches up. Hold
+    # that list until Dan's queued message is answered, so the answer comes first (as
+    # on a slow network): catching up must still start from before the gap.
+    held: list[Any] = []
+
+    def hold(route: Any) -> None:
+        held.append(route)
+
+    dan.page.route("**/api/chat/conversations", hold)
     dan.context.set_offline(False)
     expect(dan.page.locator("#conn-status")).to_have_attribute("data-state", "online")
     expect(cara.page.locator("#peer-status")).to_have_text("Online")  # user_joined
+    expect(waiting).to_have_attribute("data-status", re.compile("^(delivered|read)$"))
+    assert held, "the conversation list was not fetched on reconnecting"
+    for route in held:
+        route.continue_()
+    dan.page.unroute("**/api/chat/conversations")
     expect(dan.bubbles("First while you were away")).to_have_count(1)
     expect(dan.bubbles("Second while you were away")).to_have_count(1)
     expect(waiting).to_have_attribute("data-status", "read")  # Cara's page is open
     expect(cara.bubbles("Written on the train")).to_have_count(1)
 
-    # Once each on the server too, and after a reload.
+    # Once each on the server too, in the server's order on the page, and after a reload.
     texts = history(live_server, dan_token, cara_name)
+    assert dan.page.locator("#messages li.msg .text").all_text_contents() == texts
     assert texts.count("Written on the train, no signal") == 1, texts
     assert texts.count("First while you were away") == 1, texts
     dan.page.reload()

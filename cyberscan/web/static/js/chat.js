@@ -34,6 +34,10 @@ const view = {
   readEarly: new Set(), // ids read before their `send_message` answer arrived
   cursor: null, // next_cursor towards older messages
   lastId: null, // the newest message shown, for ?after=
+  // While the socket is down and until catching up ends: `after` is the newest message
+  // shown when it dropped (what to catch up from), `mark` the first message shown after
+  // it came back (what the missed ones go before).
+  gap: null,
   loadingOlder: false,
   generation: 0, // bumps on every open, so late answers for another peer are dropped
 };
@@ -177,28 +181,58 @@ function scrollToBottom() {
   box.scrollTop = box.scrollHeight;
 }
 
-// Append messages (oldest first) at the bottom, once each.
-function appendMessages(messages) {
+// Add messages (oldest first, in the server's order) once each: at the bottom, or, when
+// catching up, merged with what is shown since the gap (a message already shown moves
+// the insertion point past itself).
+function appendMessages(messages, catchingUp = false) {
+  let at = catchingUp && view.gap ? view.gap.mark : null;
   for (const message of messages) {
-    if (view.nodes.has(message.id)) continue;
+    const shown = view.nodes.get(message.id);
+    if (shown) {
+      if (catchingUp) at = nextShown(shown);
+      continue;
+    }
     const pending = message.client_id && view.pending.get(message.client_id);
     live.settle(message);
     const node = messageNode(message);
     if (pending) {
       pending.replaceWith(node);
       view.pending.delete(message.client_id);
+    } else if (at && at.isConnected) {
+      list().insertBefore(node, at);
     } else {
       insertBeforePending(node);
     }
     view.nodes.set(message.id, node);
-    view.lastId = message.id;
+    if (!catchingUp) markGap(node);
   }
+  view.lastId = newestShown();
 }
 
 // Queued messages stay at the very bottom, after everything the server has.
 function insertBeforePending(node) {
   const firstPending = list().querySelector("li.msg[data-status='pending'], li.msg[data-status='failed']:not([data-id])");
   list().insertBefore(node, firstPending);
+}
+
+function nextShown(node) {
+  let next = node.nextElementSibling;
+  while (next && !next.dataset.id) next = next.nextElementSibling;
+  return next;
+}
+
+function newestShown() {
+  const last = [...list().querySelectorAll("li.msg[data-id]")].pop();
+  return last ? last.dataset.id : null;
+}
+
+function markGap(node) {
+  if (view.gap && !view.gap.mark) view.gap.mark = node;
+}
+
+// The socket dropped: what arrives from now on may miss messages, until catching up.
+export function disconnected() {
+  if (state.peer && !view.gap) view.gap = { after: view.lastId, mark: null };
 }
 
 function prependMessages(messages) {
@@ -219,10 +253,9 @@ function removeMessage(id) {
   if (!node) return;
   view.nodes.delete(id);
   node.remove();
-  if (view.lastId === id) {
-    const last = [...list().querySelectorAll("li.msg[data-id]")].pop();
-    view.lastId = last ? last.dataset.id : null;
-  }
+  if (view.lastId === id) view.lastId = newestShown();
+  if (view.gap && view.gap.after === id) view.gap.after = null; // catch up by reopening
+  if (view.gap && view.gap.mark === node) view.gap.mark = null;
 }
 
 function showHistoryEdge() {
@@ -249,6 +282,7 @@ export async function open(username) {
   view.pending.clear();
   view.cursor = page.next_cursor;
   view.lastId = null;
+  view.gap = null;
   list().replaceChildren();
   $("no-conversation").hidden = true;
   $("conversation-view").hidden = false;
@@ -259,6 +293,7 @@ export async function open(username) {
   hideTyping();
   refreshHeader();
   appendMessages(page.items);
+  if (!live.connected()) disconnected(); // history up to now; the socket adds the rest
   for (const item of live.outbox.items()) {
     if (sameName(item.receiver, state.peer)) showPending(item);
   }
@@ -326,9 +361,12 @@ export async function loadOlder() {
 }
 
 // After a reconnect: what arrived while the socket was down, once each.
+// Answers sent and messages received since the reconnect may already be shown: the
+// anchor is the newest message shown when the socket dropped, not the newest now.
 export async function catchUp() {
   if (!state.peer) return;
-  if (!view.lastId) {
+  const anchor = view.gap ? view.gap.after : view.lastId;
+  if (!anchor) {
     await open(state.peer);
     return;
   }
@@ -337,22 +375,26 @@ export async function catchUp() {
   let cursor = null;
   try {
     do {
-      let path = `/api/chat/messages/${enc(peer)}?after=${enc(view.lastId)}&limit=${CATCH_UP_PAGE}`;
+      let path = `/api/chat/messages/${enc(peer)}?after=${enc(anchor)}&limit=${CATCH_UP_PAGE}`;
       if (cursor) path += `&cursor=${enc(cursor)}`;
       const page = await api("GET", path);
       if (generation !== view.generation) return;
       const stick = nearBottom();
-      appendMessages(page.items);
+      appendMessages(page.items, true);
       if (stick) scrollToBottom();
       cursor = page.next_cursor;
     } while (cursor);
   } catch (error) {
-    if (error.code === "not_found" && view.lastId) {
+    if (generation !== view.generation) return;
+    if (error.code === "not_found") {
       await open(peer); // the anchor was unsent meanwhile: reload the conversation
       return;
     }
-    toast(error.message);
+    toast(error.message); // the gap stays: the next reconnect catches up from it
+    markRead();
+    return;
   }
+  if (live.connected()) view.gap = null;
   markRead();
 }
 
@@ -431,7 +473,8 @@ export function sent(item, data) {
   }
   node.dataset.id = data.id;
   view.nodes.set(data.id, node);
-  view.lastId = data.id;
+  view.lastId = newestShown();
+  markGap(node);
   if (data.is_bullying) flagMine(node);
   setTicks(node, data.status === "saved" ? "sent" : data.status);
   // The receiver may have read it before the answer came (a retried send's answer

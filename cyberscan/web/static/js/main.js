@@ -183,6 +183,7 @@ function setConnection(status) {
   const pill = $("conn-status");
   pill.dataset.state = status;
   pill.textContent = CONNECTION_TEXT[status];
+  if (status !== "online") chat.disconnected();
 }
 
 async function catchUp() {
