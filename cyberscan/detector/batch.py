@@ -7,6 +7,7 @@ probabilities may differ from the single-text path in the last bits (summation o
 
 from __future__ import annotations
 
+from array import array
 from collections import Counter
 from collections.abc import Sequence
 from functools import lru_cache
@@ -27,14 +28,13 @@ class BatchScorer:
 
     def __init__(self, model: CompiledModel) -> None:
         self.model = model
-        word, char = model.word, model.char
+        word = model.word
         self.word_terms = list(word)
         self.word_idf2 = np.array([word[t][0] for t in self.word_terms])
         self.word_w = np.array([word[t][1] for t in self.word_terms])
-        char_terms = list(char)
-        char_col = {g: j for j, g in enumerate(char_terms)}
-        self.char_idf2 = np.array([char[g][0] for g in char_terms])
-        self.char_w = np.array([char[g][1] for g in char_terms])
+        # Char n-grams by the model's vocabulary columns.
+        self.char_idf2 = np.asarray(model.char_idf2)
+        self.char_w = np.asarray(model.char_w)
         word_col = {t: j for j, t in enumerate(self.word_terms)}
         # Word n-gram lookup by integer code: every word that occurs in a vocabulary
         # n-gram gets an id, and "a b c" is found as (id(a) * m + id(b)) * m + id(c).
@@ -65,7 +65,7 @@ class BatchScorer:
             return (
                 word_col.get(token, _NO_COL),
                 pair_words.get(token, _NO_COL),
-                tuple(char_col[g] for g in token_info(token)[2]),
+                tuple(array("i", token_info(token)[2])),
             )
 
         self.token_cols = token_cols

@@ -14,6 +14,7 @@ with sparse products.  Both agree with ``pipeline.predict_proba`` to rounding.
 from __future__ import annotations
 
 import math
+from array import array
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -37,10 +38,11 @@ from cyberscan.detector.features import (
 )
 from cyberscan.detector.mixture import GatedExperts, mix_one
 
-# (idf^2, final weight) of a vocabulary term: a term seen n times adds tf^2 * idf^2 to
-# its block's squared norm and tf * weight to the dot product, tf = 1 + ln(n).
-Entry = tuple[float, float]
-_NO_ENTRY: Entry = (0.0, 0.0)
+# (idf^2, final weight, route weight) of a word term: a term seen n times adds
+# tf^2 * idf^2 to its block's squared norm, tf * weight to the dot product and tf *
+# route to the gated router's (0.0 without a router), tf = 1 + ln(n).
+WordEntry = tuple[float, float, float]
+_NO_ENTRY: WordEntry = (0.0, 0.0, 0.0)
 
 
 def word_ngram_strings(tokens: list[str], max_n: int) -> list[str]:
@@ -142,39 +144,45 @@ class CompiledModel(_Analyzers):
             tables = union_blocks(pipeline, np.asarray(clf.coef_)[:1])
             chat_row = 0
             self.intercept = float(clf.intercept_[0])
-        blocks: dict[str, dict[str, Entry]] = {}
-        for name, block in tables.items():
-            idf2, weight = block.idf2.tolist(), block.weights[:, chat_row].tolist()
-            blocks[name] = {t: (idf2[j], weight[j]) for t, j in block.columns.items()}
-        self.word = blocks["word"]
-        self.char = blocks["char"]
-        # The route's nonzero word-block weights (empty for a single model).
-        self.route: dict[str, float] = {}
-        if self.slow is not None:
-            words = tables["word"]
-            route = words.weights[:, 0]
-            nonzero = set(np.flatnonzero(route).tolist())
-            self.route = {
-                t: float(route[j]) for t, j in words.columns.items() if j in nonzero
-            }
-        word, char, route = self.word, self.char, self.route
+        words, chars = tables["word"], tables["char"]
+        # Char n-grams by vocabulary column: idf^2 and final weight in flat arrays.
+        self.char_columns = chars.columns
+        self.char_idf2 = array("d", chars.idf2.tolist())
+        self.char_w = array("d", chars.weights[:, chat_row].tolist())
+        idf2, weight = words.idf2.tolist(), words.weights[:, chat_row].tolist()
+        # The route's word-block weights (L1-sparse; all 0.0 for a single model).
+        route = (
+            words.weights[:, 0].tolist() if self.slow is not None else [0.0] * len(idf2)
+        )
+        self.word: dict[str, WordEntry] = {
+            t: (idf2[j], weight[j], route[j]) for t, j in words.columns.items()
+        }
+        word, char_columns = self.word, self.char_columns
+        char_idf2, char_w = self.char_idf2, self.char_w
 
         @lru_cache(maxsize=200_000)
-        def token_info(
-            token: str,
-        ) -> tuple[float, float, tuple[str, ...], float, float, float]:
-            """Unigram (idf^2, weight), the token's in-vocabulary char n-grams and
-            their (idf^2, weight) sums as if each occurred once, and the unigram's
-            route weight."""
-            uni_idf2, uni_w = word.get(token, _NO_ENTRY)
-            grams = tuple(g for g in word_char_grams(token) if g in char)
+        def token_info(token: str) -> tuple[float, float, bytes, float, float, float]:
+            """Unigram (idf^2, weight), the columns of the token's in-vocabulary char
+            n-grams (int32 bytes, in order, with repeats), their (idf^2, weight) sums
+            as if each occurred once, and the unigram's route weight.
+
+            Columns as bytes, not n-gram strings: finding a text's repeated n-grams
+            then reads a few contiguous buffers instead of every n-gram's string
+            object, which on a big vocabulary are cache misses.
+            """
+            uni_idf2, uni_w, uni_route = word.get(token, _NO_ENTRY)
+            cols = [
+                c
+                for g in word_char_grams(token)
+                if (c := char_columns.get(g)) is not None
+            ]
             return (
                 uni_idf2,
                 uni_w,
-                grams,
-                sum(char[g][0] for g in grams),
-                sum(char[g][1] for g in grams),
-                route.get(token, 0.0),
+                array("i", cols).tobytes(),
+                sum(char_idf2[c] for c in cols),
+                sum(char_w[c] for c in cols),
+                uni_route,
             )
 
         self.token_info = token_info
@@ -188,10 +196,9 @@ class CompiledModel(_Analyzers):
             return self.intercept, []
         # Per-token sums assume every term occurs once in the text; terms that occur
         # k > 1 times are corrected to tf = 1 + ln(k) afterwards (exactly sublinear tf).
-        uni_idf2s, uni_ws, gramss, token_sqs, token_dots, uni_routes = zip(
+        uni_idf2s, uni_ws, gram_cols, token_sqs, token_dots, uni_routes = zip(
             *map(self.token_info, tokens), strict=True
         )
-        route = self.route
         route_dot = sum(uni_routes, 0.0)
         word_sq = sum(uni_idf2s, 0.0)
         word_dot = sum(uni_ws, 0.0)
@@ -211,7 +218,7 @@ class CompiledModel(_Analyzers):
                         tf = 1.0 + log(k)
                         word_sq += (tf * tf - k) * entry[0]
                         word_dot += (tf - k) * entry[1]
-                        route_dot += (tf - k) * route.get(token, 0.0)
+                        route_dot += (tf - k) * entry[2]
             ngrams = word_ngram_strings(tokens, self.max_n)
         if self.cues:
             # Cue terms share no string with n-grams (no space) or tokens ("@", "#").
@@ -220,18 +227,16 @@ class CompiledModel(_Analyzers):
             unique_ngrams = set(ngrams)
             hits = list(word_table.keys() & unique_ngrams)
             if hits:
-                idf2s, weights = zip(*map(word_table.__getitem__, hits), strict=True)
-                tfs = None
+                idf2s, weights, routes = zip(
+                    *map(word_table.__getitem__, hits), strict=True
+                )
                 if len(unique_ngrams) != len(ngrams):
                     counts = Counter(ngrams)
                     tfs = [1.0 + log(counts[g]) for g in hits]
                     idf2s = [i * (tf * tf) for i, tf in zip(idf2s, tfs, strict=True)]
                     weights = [w * tf for w, tf in zip(weights, tfs, strict=True)]
-                if route:
-                    routes = [route.get(g, 0.0) for g in hits]
-                    if tfs is not None:
-                        routes = [r * tf for r, tf in zip(routes, tfs, strict=True)]
-                    route_dot += sum(routes, 0.0)
+                    routes = [r * tf for r, tf in zip(routes, tfs, strict=True)]
+                route_dot += sum(routes, 0.0)
                 word_sq += sum(idf2s, 0.0)
                 word_dot += sum(weights, 0.0)
                 ngram_hits = list(
@@ -251,15 +256,18 @@ class CompiledModel(_Analyzers):
             return self.slow.decision(text)
 
         if char_sq > 0.0:
-            all_grams = list(chain.from_iterable(gramss))
-            if len(set(all_grams)) != len(all_grams):
-                char_table = self.char
-                for gram, k in Counter(all_grams).items():
-                    if k > 1:
-                        idf2, weight = char_table[gram]
-                        tf = 1.0 + log(k)
-                        char_sq += (tf * tf - k) * idf2
-                        char_dot += (tf - k) * weight
+            cols = _NO_BYTES.join(gram_cols)
+            counts = Counter(memoryview(cols).cast("i"))
+            if len(counts) * 4 != len(cols):
+                # Most texts repeat a few n-grams ("ou" in "you" and "your"): pick
+                # them out without a Python-level loop over every n-gram.
+                char_idf2, char_w = self.char_idf2, self.char_w
+                for col, k in compress(
+                    counts.items(), map(_ONE.__lt__, counts.values())
+                ):
+                    tf = 1.0 + log(k)
+                    char_sq += (tf * tf - k) * char_idf2[col]
+                    char_dot += (tf - k) * char_w[col]
 
         char_inv = 1.0 / math.sqrt(char_sq) if char_sq > 0.0 else 0.0
         decision = self.intercept + word_dot * word_inv + char_dot * char_inv
@@ -280,6 +288,8 @@ class CompiledModel(_Analyzers):
 _second = itemgetter(1)
 _SPACE_JOIN = " ".join
 _ZERO = 0.0
+_ONE = 1
+_NO_BYTES = b""
 _CUE_MARKS = "@#"
 
 
