@@ -149,14 +149,15 @@ class CompiledModel(_Analyzers):
         self.char_columns = chars.columns
         self.char_idf2 = array("d", chars.idf2.tolist())
         self.char_w = array("d", chars.weights[:, chat_row].tolist())
-        idf2, weight = words.idf2.tolist(), words.weights[:, chat_row].tolist()
         # The route's word-block weights (L1-sparse; all 0.0 for a single model).
-        route = (
-            words.weights[:, 0].tolist() if self.slow is not None else [0.0] * len(idf2)
-        )
+        route = words.weights[:, 0] if self.slow is not None else 0.0 * words.idf2
+        # Row by row, so one entry's three floats are made together and lie side by
+        # side in memory: a lookup then reads one cache line for them, not three.
+        rows = np.column_stack([words.idf2, words.weights[:, chat_row], route]).tolist()
         self.word: dict[str, WordEntry] = {
-            t: (idf2[j], weight[j], route[j]) for t, j in words.columns.items()
+            t: tuple(rows[j]) for t, j in words.columns.items()
         }
+        del rows
         word, char_columns = self.word, self.char_columns
         char_idf2, char_w = self.char_idf2, self.char_w
 
