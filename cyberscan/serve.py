@@ -15,7 +15,7 @@ from flask import Flask
 from sqlalchemy.engine import make_url
 from werkzeug.serving import make_server
 
-from cyberscan.realtime.transport import eventlet_server_options
+from cyberscan.realtime.transport import eventlet_server_options, gevent_handler_class
 
 LISTEN_BACKLOG = 1024
 ASYNC_NOTES = {
@@ -117,9 +117,17 @@ def serve(app: Flask, sock: socket.socket) -> None:
             ),
         )
     elif mode == "gevent":
-        from gevent.pywsgi import WSGIServer
+        from gevent.pywsgi import WSGIHandler, WSGIServer
 
-        WSGIServer(sock, app, log=None).serve_forever()
+        # The same bounds as under eventlet: at most SOCKETIO_MAX_CONNECTIONS at once
+        # (a pool of that size), and HEADER_TIMEOUT for the request line and headers.
+        WSGIServer(
+            sock,
+            app,
+            log=None,
+            spawn=config["SOCKETIO_MAX_CONNECTIONS"],
+            handler_class=gevent_handler_class(WSGIHandler, config["HEADER_TIMEOUT"]),
+        ).serve_forever()
     else:
         make_server(
             config["HOST"], config["PORT"], app, threaded=True, fd=sock.fileno()

@@ -197,3 +197,33 @@ def eventlet_server_options(
         "keepalive": header_timeout,
         "protocol": HeaderTimeoutProtocol,
     }
+
+
+def gevent_handler_class(handler: type, header_timeout: float) -> type:
+    """A gevent.pywsgi handler bounded like eventlet's: the request line, and then the
+    headers, must each arrive within `header_timeout` seconds. A client silent for
+    that long before its request line is let go without an answer (also between
+    keep-alive requests); one whose headers stall gets gevent's 400 and is let go.
+
+    `handler` is `gevent.pywsgi.WSGIHandler`, passed in by serve.py so that this module
+    never imports gevent.
+    """
+
+    class HeaderTimeoutHandler(handler):  # type: ignore[misc, valid-type]
+        def read_requestline(self) -> str:
+            # A timeout here is a socket error: gevent closes the connection quietly.
+            self.socket.settimeout(header_timeout)
+            return super().read_requestline()
+
+        def read_request(self, raw_requestline: str) -> Any:
+            try:
+                return super().read_request(raw_requestline)
+            except TimeoutError as exc:
+                # A ValueError is a client's error to gevent: a 400, no traceback.
+                raise ValueError("the request headers did not arrive in time") from exc
+            finally:
+                self.socket.settimeout(
+                    None
+                )  # the app's own reads wait as long as needed
+
+    return HeaderTimeoutHandler

@@ -52,6 +52,22 @@ def shared_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServ
     live.stop()
 
 
+@pytest.fixture(scope="session")
+def gevent_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """The same under gevent (SOCKETIO_ASYNC_MODE=gevent), for the transport edges
+    that each async server handles on its own."""
+    workdir = tmp_path_factory.mktemp("shared-gevent")
+    live = start(
+        server_env(
+            f"sqlite:///{workdir / 'live.db'}", async_mode="gevent", HEADER_TIMEOUT="2"
+        ),
+        workdir,
+        "server.log",
+    )
+    yield live
+    live.stop()
+
+
 @pytest.fixture
 def servers() -> Iterator[list[LiveServer]]:
     """Servers a test started (append to it); all stopped afterwards."""

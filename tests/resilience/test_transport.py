@@ -136,16 +136,36 @@ def test_an_overlong_request_line_gets_the_error_envelope(server):
     assert json.loads(body)["code"] == 414
 
 
-def test_a_slow_header_connection_is_closed(server):
-    """HEADER_TIMEOUT=2: a client that never finishes its headers is let go."""
-    host, port = server.url.removeprefix("http://").split(":")
+@pytest.fixture(params=["eventlet", "gevent"])
+def either_server(request: pytest.FixtureRequest) -> LiveServer:
+    """The shared server under each async mode (both with HEADER_TIMEOUT=2)."""
+    name = "shared_server" if request.param == "eventlet" else "gevent_server"
+    return request.getfixturevalue(name)
+
+
+@pytest.mark.parametrize(
+    "sent",
+    [b"GET /api/health HTTP/1.1\r\nHost: x\r\n", b"", b"GET /api/he"],
+    ids=["headers never end", "nothing sent", "request line never ends"],
+)
+def test_a_slow_client_is_let_go_and_the_server_still_answers(either_server, sent):
+    """HEADER_TIMEOUT=2: a client that never finishes its request line or headers is
+    let go, under eventlet and gevent alike, and the next client is answered."""
+    since = log_size(either_server)
+    host, port = either_server.url.removeprefix("http://").split(":")
     with socket.create_connection((host, int(port)), timeout=WAIT) as sock:
-        sock.sendall(b"GET /api/health HTTP/1.1\r\nHost: x\r\n")
+        sock.sendall(sent)
         try:
             leftover: Any = sock.recv(1024)
         except TimeoutError:
-            pytest.fail("the server held a connection whose headers never ended")
-    assert leftover == b"" or leftover.startswith(b"HTTP/1.")
+            pytest.fail("the server held a connection whose request never ended")
+    assert leftover == b"" or leftover.startswith(b"HTTP/1."), leftover
+    health = raw_http(
+        either_server,
+        b"GET /api/health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    )
+    assert health.startswith(b"HTTP/1.1 200"), health[:200]
+    assert_clean_log(either_server, since)
 
 
 UNMASK_CHECK = """
