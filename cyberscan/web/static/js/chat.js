@@ -36,7 +36,8 @@ const view = {
   lastId: null, // the newest message shown, for ?after=
   // While the socket is down and until catching up ends: `after` is the newest message
   // shown when it dropped (what to catch up from), `mark` the first message shown after
-  // it came back (what the missed ones go before).
+  // it came back (what the missed ones go before), `at` where the last page of catching
+  // up left off (undefined before the first page; null is the bottom).
   gap: null,
   loadingOlder: false,
   generation: 0, // bumps on every open, so late answers for another peer are dropped
@@ -185,7 +186,8 @@ function scrollToBottom() {
 // catching up, merged with what is shown since the gap (a message already shown moves
 // the insertion point past itself).
 function appendMessages(messages, catchingUp = false) {
-  let at = catchingUp && view.gap ? view.gap.mark : null;
+  const gap = catchingUp ? view.gap : null;
+  let at = gap ? (gap.at === undefined ? gap.mark : gap.at) : null;
   for (const message of messages) {
     const shown = view.nodes.get(message.id);
     if (shown) {
@@ -206,6 +208,7 @@ function appendMessages(messages, catchingUp = false) {
     view.nodes.set(message.id, node);
     if (!catchingUp) markGap(node);
   }
+  if (gap) gap.at = at;
   view.lastId = newestShown();
 }
 
@@ -252,10 +255,12 @@ function removeMessage(id) {
   const node = view.nodes.get(id);
   if (!node) return;
   view.nodes.delete(id);
+  const gap = view.gap;
+  if (gap && gap.mark === node) gap.mark = nextShown(node);
+  if (gap && gap.at === node) gap.at = nextShown(node);
   node.remove();
   if (view.lastId === id) view.lastId = newestShown();
-  if (view.gap && view.gap.after === id) view.gap.after = null; // catch up by reopening
-  if (view.gap && view.gap.mark === node) view.gap.mark = null;
+  if (gap && gap.after === id) gap.after = null; // catch up by reopening
 }
 
 function showHistoryEdge() {
@@ -366,6 +371,7 @@ export async function loadOlder() {
 export async function catchUp() {
   if (!state.peer) return;
   const anchor = view.gap ? view.gap.after : view.lastId;
+  if (view.gap) view.gap.at = undefined; // every catching up merges from the mark
   if (!anchor) {
     await open(state.peer);
     return;
