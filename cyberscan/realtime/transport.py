@@ -18,7 +18,9 @@
 - eventlet.wsgi answers a request line over 8 KB with an empty 414 and holds a client
   that never finishes its headers for as long as it likes. `server_options()` raises
   its line limit so the app can answer 414 in the contract's error shape, and bounds
-  the time a client gets to send its request line and headers.
+  the time a client gets to send its request line and headers. gevent.pywsgi has the
+  same gaps; `gevent_handler_class()` closes them. Both servers answer a request line
+  they cannot parse themselves: in the contract's shape here (`raw_error_response`).
 """
 
 from __future__ import annotations
@@ -44,12 +46,10 @@ EVENTLET_LINE_LIMIT = 64 * 1024
 StartResponse = Callable[..., Any]
 
 
-def error_response(
-    start_response: StartResponse, status: int, message: str
-) -> list[bytes]:
+def error_body(status: int, message: str) -> bytes:
     """The contract's error body (API.md §1), from below the Flask app."""
     code = {400: "bad_request", 414: "uri_too_long"}[status]
-    body = json.dumps(
+    return json.dumps(
         {
             "code": status,
             "status": HTTP_STATUS_CODES[status],
@@ -57,11 +57,36 @@ def error_response(
             "message": message,
         }
     ).encode()
+
+
+def error_response(
+    start_response: StartResponse, status: int, message: str
+) -> list[bytes]:
+    """The contract's error response, as a WSGI app answers."""
+    body = error_body(status, message)
     start_response(
         f"{status} {HTTP_STATUS_CODES[status]}",
         [("Content-Type", "application/json"), ("Content-Length", str(len(body)))],
     )
     return [body]
+
+
+# What a server answers on its own, before any app sees the request (gevent.pywsgi).
+RAW_ERRORS = {
+    "400": "The request could not be read (or its headers came too slowly).",
+    "414": "The request line is too long.",
+}
+
+
+def raw_error_response(status: int, message: str) -> bytes:
+    """A whole HTTP/1.1 error response carrying the contract's body; closes."""
+    body = error_body(status, message)
+    head = (
+        f"HTTP/1.1 {status} {HTTP_STATUS_CODES[status]}\r\n"
+        "Content-Type: application/json\r\n"
+        f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n"
+    )
+    return head.encode("latin-1") + body
 
 
 def valid_polling_body(body: bytes) -> bool:
@@ -180,7 +205,17 @@ def eventlet_server_options(
     """
 
     class HeaderTimeoutProtocol(http_protocol):  # type: ignore[misc, valid-type]
-        """Headers must arrive within `header_timeout` seconds, like the request line."""
+        """Headers must arrive within `header_timeout` seconds, like the request line;
+        a request line the server cannot parse is answered in the contract's shape."""
+
+        def send_error(
+            self, code: int, message: str | None = None, explain: str | None = None
+        ) -> None:
+            if str(code) not in RAW_ERRORS:
+                super().send_error(code, message, explain)
+                return
+            self.close_connection = 1
+            self.wfile.write(raw_error_response(code, RAW_ERRORS[str(code)]))
 
         def parse_request(self) -> bool:
             self.connection.settimeout(header_timeout)
@@ -203,7 +238,9 @@ def gevent_handler_class(handler: type, header_timeout: float) -> type:
     """A gevent.pywsgi handler bounded like eventlet's: the request line, and then the
     headers, must each arrive within `header_timeout` seconds. A client silent for
     that long before its request line is let go without an answer (also between
-    keep-alive requests); one whose headers stall gets gevent's 400 and is let go.
+    keep-alive requests); one whose headers stall gets a 400 and is let go. The errors
+    gevent answers itself (400, and 414 for a request line over 8 KB) carry the
+    contract's body.
 
     `handler` is `gevent.pywsgi.WSGIHandler`, passed in by serve.py so that this module
     never imports gevent.
@@ -214,6 +251,13 @@ def gevent_handler_class(handler: type, header_timeout: float) -> type:
             # A timeout here is a socket error: gevent closes the connection quietly.
             self.socket.settimeout(header_timeout)
             return super().read_requestline()
+
+        def handle_one_request(self) -> Any:
+            result = super().handle_one_request()
+            if isinstance(result, tuple) and result[0] in RAW_ERRORS:
+                status = result[0]
+                return status, raw_error_response(int(status), RAW_ERRORS[status])
+            return result
 
         def read_request(self, raw_requestline: str) -> Any:
             try:

@@ -127,20 +127,39 @@ def raw_http(server: LiveServer, data: bytes) -> bytes:
     return b"".join(chunks)
 
 
-def test_an_overlong_request_line_gets_the_error_envelope(server):
-    answer = raw_http(
-        server, b"GET /api/health?" + b"a" * 9000 + b" HTTP/1.1\r\nHost: x\r\n\r\n"
-    )
-    head, _, body = answer.partition(b"\r\n\r\n")
-    assert head.split(b" ")[1] == b"414", head
-    assert json.loads(body)["code"] == 414
-
-
 @pytest.fixture(params=["eventlet", "gevent"])
 def either_server(request: pytest.FixtureRequest) -> LiveServer:
     """The shared server under each async mode (both with HEADER_TIMEOUT=2)."""
     name = "shared_server" if request.param == "eventlet" else "gevent_server"
     return request.getfixturevalue(name)
+
+
+def test_an_overlong_request_line_gets_the_error_envelope(either_server):
+    since = log_size(either_server)
+    answer = raw_http(
+        either_server,
+        b"GET /api/health?" + b"a" * 9000 + b" HTTP/1.1\r\nHost: x\r\n\r\n",
+    )
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.split(b" ")[1] == b"414", head
+    error = json.loads(body)
+    assert error["code"] == 414 and error["error"] == "uri_too_long", error
+    assert error["message"] == "The request line is too long."
+    assert_clean_log(either_server, since)
+
+
+@pytest.mark.parametrize(
+    "request_line", [b"GARBAGE", b"GET /api/health HTTP/x.y", b"GET / HTTP/1.1 extra"]
+)
+def test_a_garbled_request_line_gets_the_error_envelope(either_server, request_line):
+    """Answered by the HTTP server itself, before the app: still the contract's 400."""
+    since = log_size(either_server)
+    answer = raw_http(either_server, request_line + b"\r\nHost: x\r\n\r\n")
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.split(b" ")[1] == b"400", answer[:300]
+    error = json.loads(body)
+    assert error["code"] == 400 and error["error"] == "bad_request", error
+    assert_clean_log(either_server, since)
 
 
 @pytest.mark.parametrize(
