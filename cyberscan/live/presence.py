@@ -187,8 +187,9 @@ class RedisPresence:
     def __init__(self, url: str, prefix: str, process_id: str | None = None) -> None:
         # Every message asks presence once: under load hundreds of greenlets do at
         # once, and redis-py's default pool raises past 100 connections. Wait for one.
-        self.redis = redis.Redis(
-            connection_pool=redis.BlockingConnectionPool.from_url(
+        # from_pool: the client owns its pool, so closing it closes the connections.
+        self.redis = redis.Redis.from_pool(
+            redis.BlockingConnectionPool.from_url(
                 url, max_connections=200, timeout=20, decode_responses=True
             )
         )
