@@ -71,10 +71,11 @@ def error_response(
     return [body]
 
 
-# What a server answers on its own, before any app sees the request (gevent.pywsgi).
+# What the HTTP server (eventlet.wsgi or gevent.pywsgi) answers on its own, before any
+# app sees the request.
 RAW_ERRORS = {
-    "400": "The request could not be read (or its headers came too slowly).",
-    "414": "The request line is too long.",
+    400: "The request could not be read (or its headers came too slowly).",
+    414: "The request line is too long.",
 }
 
 
@@ -211,11 +212,11 @@ def eventlet_server_options(
         def send_error(
             self, code: int, message: str | None = None, explain: str | None = None
         ) -> None:
-            if str(code) not in RAW_ERRORS:
+            if code not in RAW_ERRORS:
                 super().send_error(code, message, explain)
                 return
             self.close_connection = 1
-            self.wfile.write(raw_error_response(code, RAW_ERRORS[str(code)]))
+            self.wfile.write(raw_error_response(code, RAW_ERRORS[code]))
 
         def parse_request(self) -> bool:
             self.connection.settimeout(header_timeout)
@@ -254,9 +255,9 @@ def gevent_handler_class(handler: type, header_timeout: float) -> type:
 
         def handle_one_request(self) -> Any:
             result = super().handle_one_request()
-            if isinstance(result, tuple) and result[0] in RAW_ERRORS:
-                status = result[0]
-                return status, raw_error_response(int(status), RAW_ERRORS[status])
+            if isinstance(result, tuple) and int(result[0]) in RAW_ERRORS:
+                status = int(result[0])
+                return result[0], raw_error_response(status, RAW_ERRORS[status])
             return result
 
         def read_request(self, raw_requestline: str) -> Any:
@@ -266,8 +267,7 @@ def gevent_handler_class(handler: type, header_timeout: float) -> type:
                 # A ValueError is a client's error to gevent: a 400, no traceback.
                 raise ValueError("the request headers did not arrive in time") from exc
             finally:
-                self.socket.settimeout(
-                    None
-                )  # the app's own reads wait as long as needed
+                # The app's own reads wait as long as they need.
+                self.socket.settimeout(None)
 
     return HeaderTimeoutHandler

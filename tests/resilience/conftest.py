@@ -39,33 +39,34 @@ def live_database(tmp_path: Path) -> Iterator[str]:
     admin.dispose()
 
 
-@pytest.fixture(scope="session")
-def shared_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    """One live server for the tests that do not stop it (transport edges, soak)."""
-    workdir = tmp_path_factory.mktemp("shared")
-    live = start(
-        server_env(f"sqlite:///{workdir / 'live.db'}", HEADER_TIMEOUT="2"),
-        workdir,
-        "server.log",
-    )
-    yield live
-    live.stop()
-
-
-@pytest.fixture(scope="session")
-def gevent_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    """The same under gevent (SOCKETIO_ASYNC_MODE=gevent), for the transport edges
-    that each async server handles on its own."""
-    workdir = tmp_path_factory.mktemp("shared-gevent")
+def shared(
+    tmp_path_factory: pytest.TempPathFactory, async_mode: str
+) -> Iterator[LiveServer]:
+    workdir = tmp_path_factory.mktemp(f"shared-{async_mode}")
     live = start(
         server_env(
-            f"sqlite:///{workdir / 'live.db'}", async_mode="gevent", HEADER_TIMEOUT="2"
+            f"sqlite:///{workdir / 'live.db'}",
+            async_mode=async_mode,
+            HEADER_TIMEOUT="2",
         ),
         workdir,
         "server.log",
     )
     yield live
     live.stop()
+
+
+@pytest.fixture(scope="session")
+def shared_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """One live server for the tests that do not stop it (transport edges, soak)."""
+    yield from shared(tmp_path_factory, "eventlet")
+
+
+@pytest.fixture(scope="session")
+def gevent_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """The same under gevent (SOCKETIO_ASYNC_MODE=gevent), for the transport edges
+    that each async server handles on its own."""
+    yield from shared(tmp_path_factory, "gevent")
 
 
 @pytest.fixture

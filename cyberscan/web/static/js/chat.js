@@ -33,7 +33,6 @@ const view = {
   pending: new Map(), // client_id -> <li>
   readEarly: new Set(), // ids read before their `send_message` answer arrived
   cursor: null, // next_cursor towards older messages
-  lastId: null, // the newest message shown, for ?after=
   // While the socket is down and until catching up ends: `after` is the newest message
   // shown when it dropped (what to catch up from), `mark` the first message shown after
   // it came back (what the missed ones go before), `at` where the last page of catching
@@ -209,7 +208,6 @@ function appendMessages(messages, catchingUp = false) {
     if (!catchingUp) markGap(node);
   }
   if (gap) gap.at = at;
-  view.lastId = newestShown();
 }
 
 // Queued messages stay at the very bottom, after everything the server has.
@@ -224,6 +222,7 @@ function nextShown(node) {
   return next;
 }
 
+// The newest message shown (what `?after=` catches up from).
 function newestShown() {
   const last = [...list().querySelectorAll("li.msg[data-id]")].pop();
   return last ? last.dataset.id : null;
@@ -235,7 +234,7 @@ function markGap(node) {
 
 // The socket dropped: what arrives from now on may miss messages, until catching up.
 export function disconnected() {
-  if (state.peer && !view.gap) view.gap = { after: view.lastId, mark: null };
+  if (state.peer && !view.gap) view.gap = { after: newestShown(), mark: null };
 }
 
 function prependMessages(messages) {
@@ -259,7 +258,6 @@ function removeMessage(id) {
   if (gap && gap.mark === node) gap.mark = nextShown(node);
   if (gap && gap.at === node) gap.at = nextShown(node);
   node.remove();
-  if (view.lastId === id) view.lastId = newestShown();
   if (gap && gap.after === id) gap.after = null; // catch up by reopening
 }
 
@@ -286,7 +284,6 @@ export async function open(username) {
   view.readEarly.clear();
   view.pending.clear();
   view.cursor = page.next_cursor;
-  view.lastId = null;
   view.gap = null;
   list().replaceChildren();
   $("no-conversation").hidden = true;
@@ -370,7 +367,7 @@ export async function loadOlder() {
 // anchor is the newest message shown when the socket dropped, not the newest now.
 export async function catchUp() {
   if (!state.peer) return;
-  const anchor = view.gap ? view.gap.after : view.lastId;
+  const anchor = view.gap ? view.gap.after : newestShown();
   if (view.gap) view.gap.at = undefined; // every catching up merges from the mark
   if (!anchor) {
     await open(state.peer);
@@ -479,7 +476,6 @@ export function sent(item, data) {
   }
   node.dataset.id = data.id;
   view.nodes.set(data.id, node);
-  view.lastId = newestShown();
   markGap(node);
   if (data.is_bullying) flagMine(node);
   setTicks(node, data.status === "saved" ? "sent" : data.status);
