@@ -79,6 +79,15 @@ RAW_ERRORS = {
 }
 
 
+# eventlet.wsgi's own answers to headers it refuses (a status line, no body or a
+# plain one), by reason phrase: what the contract's message says instead.
+EVENTLET_REFUSALS = {
+    "Header Line Too Long": "A request header line is too long.",
+    "Headers Too Large": "The request headers are too large.",
+    "Bad Request": "The Content-Length header is not a valid length.",
+}
+
+
 def raw_error_response(status: int, message: str) -> bytes:
     """A whole HTTP/1.1 error response carrying the contract's body; closes."""
     body = error_body(status, message)
@@ -195,6 +204,33 @@ def init_app(app: Flask, socketio: Any) -> None:
     app.wsgi_app = TransportGuard(app.wsgi_app, int(eio.max_http_buffer_size))
 
 
+class RefusalWriter:
+    """eventlet.wsgi's output file while it reads a request, before the app runs: the
+    400 and 414 answers it writes itself (`EVENTLET_REFUSALS`) leave in the contract's
+    shape; anything that already carries a Content-Type passes unchanged."""
+
+    def __init__(self, raw: Any) -> None:
+        self.raw = raw
+
+    def write(self, data: bytes) -> Any:
+        head, _, text = bytes(data).partition(b"\r\n\r\n")
+        status_line, *headers = head.decode("latin-1").split("\r\n")
+        _, status, reason = (status_line.split(" ", 2) + ["", ""])[:3]
+        typed = any(h.lower().startswith("content-type:") for h in headers)
+        if status in ("400", "414") and not typed:
+            plain = text.decode("utf-8", "replace").strip().rstrip(".")
+            message = (
+                f"{plain}."
+                if plain
+                else EVENTLET_REFUSALS.get(reason, RAW_ERRORS[int(status)])
+            )
+            data = raw_error_response(int(status), message)
+        return self.raw.write(data)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.raw, name)
+
+
 def eventlet_server_options(
     http_protocol: type, header_timeout: float
 ) -> dict[str, Any]:
@@ -207,7 +243,22 @@ def eventlet_server_options(
 
     class HeaderTimeoutProtocol(http_protocol):  # type: ignore[misc, valid-type]
         """Headers must arrive within `header_timeout` seconds, like the request line;
-        a request line the server cannot parse is answered in the contract's shape."""
+        what the server refuses before the app runs (a request line it cannot parse,
+        headers too long, a bad Content-Length) is answered in the contract's shape."""
+
+        def handle_one_request(self) -> None:
+            raw = self.wfile
+            self.wfile = RefusalWriter(raw)
+            try:
+                super().handle_one_request()
+            finally:
+                self.wfile = raw
+
+        def get_environ(self) -> dict[str, Any]:
+            # The app is about to run: its answers go out as written.
+            if isinstance(self.wfile, RefusalWriter):
+                self.wfile = self.wfile.raw
+            return super().get_environ()
 
         def send_error(
             self, code: int, message: str | None = None, explain: str | None = None

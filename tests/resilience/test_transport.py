@@ -162,6 +162,77 @@ def test_a_garbled_request_line_gets_the_error_envelope(either_server, request_l
     assert_clean_log(either_server, since)
 
 
+HUGE_HEADERS = b"".join(b"X-Pad-%d: %s\r\n" % (i, b"p" * 8000) for i in range(10))
+BOTH = frozenset({"eventlet", "gevent"})
+# headers, body, the servers that refuse them before the app runs, eventlet's message.
+# gevent reads a chunked body when Content-Length comes with it (RFC 9112 6.3) and
+# has no limit on header lines but the standard library's (64 KB a line, 100 lines).
+REFUSED_HEADERS = {
+    "negative length": (
+        b"Content-Length: -1\r\n",
+        b"",
+        BOTH,
+        "The Content-Length header is not a valid length.",
+    ),
+    "length not a number": (
+        b"Content-Length: ten\r\n",
+        b"",
+        BOTH,
+        "The Content-Length header is not a valid length.",
+    ),
+    "length and chunked": (
+        b"Content-Length: 2\r\nTransfer-Encoding: chunked\r\n",
+        b"0\r\n\r\n",
+        {"eventlet"},
+        "Content-Length and Transfer-Encoding are not allowed together.",
+    ),
+    "header line too long": (
+        b"X-Long: " + b"a" * 9000 + b"\r\n",
+        b"",
+        {"eventlet"},
+        "A request header line is too long.",
+    ),
+    "headers too large": (
+        HUGE_HEADERS,
+        b"",
+        {"eventlet"},
+        "The request headers are too large.",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", REFUSED_HEADERS)
+def test_headers_the_server_refuses_get_the_error_envelope(
+    either_server, request, case
+):
+    """What the HTTP server refuses itself, before the app, is still the contract's
+    400 with a message saying what was wrong; what it accepts reaches the app."""
+    headers, body, refused_by, message = REFUSED_HEADERS[case]
+    mode = request.node.callspec.params["either_server"]
+    since = log_size(either_server)
+    answer = raw_http(
+        either_server,
+        b"GET /api/health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+        + headers
+        + b"\r\n"
+        + body,
+    )
+    head, _, payload = answer.partition(b"\r\n\r\n")
+    if mode not in refused_by:
+        assert head.startswith(b"HTTP/1.1 200"), answer[:300]
+        assert json.loads(payload)["status"] == "ok", payload
+    else:
+        assert head.split(b" ")[1] == b"400", answer[:300]
+        assert b"application/json" in head, head
+        error = json.loads(payload)
+        assert error["code"] == 400 and error["error"] == "bad_request", error
+        if mode == "eventlet":
+            assert error["message"] == message, error
+        else:
+            assert error["message"], error
+    assert_clean_log(either_server, since)
+
+
 @pytest.mark.parametrize(
     "sent",
     [b"GET /api/health HTTP/1.1\r\nHost: x\r\n", b"", b"GET /api/he"],
