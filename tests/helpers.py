@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from flask import Flask
@@ -13,6 +16,22 @@ from cyberscan.detector import Verdict
 from cyberscan.extensions import db
 
 PASSWORD = "correct horse battery"
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def run_bench(script: str, *args: str, timeout: float) -> str:
+    """Run ``bench/<script>`` with this interpreter from the repository root (each
+    bench's smoke test in the suite does); assert it exited 0 and return its stdout."""
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / script), *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-4000:]
+    return done.stdout
 
 
 class FixedScoreDetector:

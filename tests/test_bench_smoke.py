@@ -7,13 +7,11 @@ is stored and was delivered, and the report was printed.
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+from tests.helpers import run_bench
 
 pytestmark = pytest.mark.e2e
 
@@ -22,36 +20,29 @@ def test_perf_bench_smoke_drives_project_and_relay_and_loses_nothing(
     tmp_path: Path,
 ) -> None:
     out = tmp_path / "runs.json"
-    done = subprocess.run(
-        [
-            sys.executable,
-            str(ROOT / "bench" / "perf_bench.py"),
-            "--scenario",
-            "closed:6",
-            "--scenario",
-            "open:6:20",
-            "--repeats",
-            "1",
-            "--warmup",
-            "0.5",
-            "--duration",
-            "1.5",
-            "--settle",
-            "20",
-            "--server-cpus",
-            "none",
-            "--loadgen-cpus",
-            "none",
-            "--out",
-            str(out),
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
+    stdout = run_bench(
+        "perf_bench.py",
+        "--scenario",
+        "closed:6",
+        "--scenario",
+        "open:6:20",
+        "--repeats",
+        "1",
+        "--warmup",
+        "0.5",
+        "--duration",
+        "1.5",
+        "--settle",
+        "20",
+        "--server-cpus",
+        "none",
+        "--loadgen-cpus",
+        "none",
+        "--out",
+        str(out),
         timeout=240,
     )
-    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-4000:]
-    assert "| closed:6 | acked msg/s |" in done.stdout
+    assert "| closed:6 | acked msg/s |" in stdout
     runs = json.loads(out.read_text())["runs"]
     assert {(r["target"], r["scenario"]) for r in runs} == {
         ("project", "closed:6"),

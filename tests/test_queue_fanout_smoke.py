@@ -8,42 +8,32 @@ none on the routed one.
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
+from tests.helpers import run_bench
 from tests.live import REDIS_URL
 
-ROOT = Path(__file__).resolve().parents[1]
 EMITS = 300
 
 pytestmark = pytest.mark.e2e
 
 
 def test_queue_fanout_bench_runs_both_routes() -> None:
-    done = subprocess.run(
-        [
-            sys.executable,
-            str(ROOT / "bench" / "queue_fanout.py"),
-            "--redis-url",
-            REDIS_URL,
-            "--route",
-            "shared",
-            "process",
-            "--subscribers",
-            "2",
-            "--messages",
-            str(EMITS),
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
+    stdout = run_bench(
+        "queue_fanout.py",
+        "--redis-url",
+        REDIS_URL,
+        "--route",
+        "shared",
+        "process",
+        "--subscribers",
+        "2",
+        "--messages",
+        str(EMITS),
         timeout=180,
     )
-    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-4000:]
-    runs = {r["route"]: r for r in map(json.loads, done.stdout.splitlines())}
+    runs = {r["route"]: r for r in map(json.loads, stdout.splitlines())}
     assert set(runs) == {"shared", "process"}
     for run in runs.values():
         assert run["holder_handled"] == EMITS, run
