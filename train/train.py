@@ -113,8 +113,9 @@ OWN_WEIGHTS: dict[str, float] = {
     "chat_v19": 0.56,
     "chat_v20": 0.59,
     # v9: a twenty-first writer on group hate and its look-alikes (train/FUNCTIONAL.md),
-    # each row weighted like a row of chat_v2 ... chat_v20 (1,400 x 15 / 29,453).
-    "chat_v21": 0.71,
+    # each row weighted like a row of chat_v2 ... chat_v20 (1,400 x 15 / 29,453 = 0.71);
+    # v10: twice that, chosen on the inner split (docs/model.md, "v10").
+    "chat_v21": 1.43,
     # v7: clean everyday chat (a BACKGROUND file): about twice a writer's clean rows'
     # per-row weight (docs/model.md, "v7").
     "chat_everyday": 3.0,
