@@ -21,6 +21,8 @@
   the time a client gets to send its request line and headers. gevent.pywsgi has the
   same gaps; `gevent_handler_class()` closes them. Both servers answer a request line
   they cannot parse themselves: in the contract's shape here (`raw_error_response`).
+  eventlet also writes its own empty 400s for headers it refuses (a bad Content-Length,
+  a header line or all headers too long); `RefusalWriter` rewrites those.
 """
 
 from __future__ import annotations
