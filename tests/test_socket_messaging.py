@@ -30,6 +30,7 @@ SENT_KEYS = {
     "timestamp",
     "is_bullying",
     "bullying_probability",
+    "is_read",
 }
 
 
@@ -56,6 +57,7 @@ def test_message_reaches_receiver_and_senders_other_tabs_only(app, trio, connect
     sent = ack["data"]
     assert set(sent) == SENT_KEYS
     assert sent["status"] == "delivered" and sent["client_id"] == "c-1"
+    assert sent["is_read"] is False
     assert sent["timestamp"].endswith("Z")
     assert events(sender) == [
         {"name": "message_sent", "args": [sent], "namespace": "/"}
@@ -100,6 +102,22 @@ def test_same_client_id_stores_once_and_answers_the_first(app, trio, connect):
     assert second == first
     assert len(stored(app)) == 1
     assert len(events(receiver, "receive_message")) == 1
+
+
+def test_a_retry_after_the_receiver_read_says_it_was_read(app, trio, connect):
+    """The receipt may have come while the sender was offline: the retry's answer (the
+    first copy's) carries it."""
+    alice, bob, _ = trio
+    sender, receiver = connect(alice), connect(bob)
+    payload = {"receiver": "bob", "message": "seen?", "client_id": "retry-read"}
+    first = sender.emit("send_message", payload, callback=True)["data"]
+    assert first["is_read"] is False
+    read = receiver.emit("mark_as_read", {"message_ids": [first["id"]]}, callback=True)
+    assert read["ok"] is True
+    again = sender.emit("send_message", payload, callback=True)
+    assert again["ok"] is True
+    assert again["data"] == {**first, "is_read": True}
+    assert len(stored(app)) == 1
 
 
 def test_client_id_is_per_sender(app, trio, connect):

@@ -74,6 +74,9 @@ def sent_payload(message: Any) -> dict[str, Any]:
         "timestamp": isoformat(message.created_at),
         "is_bullying": message.is_bullying,
         "bullying_probability": message.bullying_probability,
+        # False for a new message; a retry answered by the first copy says whether the
+        # receiver has read it since (a receipt sent while the sender was away is lost).
+        "is_read": message.is_read,
     }
 
 

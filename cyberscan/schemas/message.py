@@ -146,6 +146,7 @@ class MessageSentSchema(StrictSchema):
     timestamp = Timestamp(attribute="created_at")
     is_bullying = fields.Boolean()
     bullying_probability = fields.Float()
+    is_read = fields.Boolean()
 
 
 class HistoryQuerySchema(PageQuerySchema):

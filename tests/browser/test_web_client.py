@@ -146,14 +146,21 @@ def lose_acknowledgements(page: Any) -> dict[str, Any]:
 
     The answer comes twice: the acknowledgement (Socket.IO packet `43<id>[...]`) and
     the `message_sent` event; both are dropped, as when a connection dies after the
-    server committed the message.
+    server committed the message. While `deaf` is set, read receipts (`messages_read`)
+    are dropped too, as when they arrive while the connection is down.
     """
-    state: dict[str, Any] = {"armed": False, "dropped": []}
+    state: dict[str, Any] = {"armed": False, "dropped": [], "deaf": False}
 
     def route(ws: Any) -> None:
         server = ws.connect_to_server()
 
         def from_server(frame: str | bytes) -> None:
+            if (
+                state["deaf"]
+                and isinstance(frame, str)
+                and frame.startswith('42["messages_read"')
+            ):
+                return
             if state["armed"] and isinstance(frame, str):
                 kind = "ack" if frame.startswith("43") else None
                 if frame.startswith('42["message_sent"'):
@@ -173,6 +180,11 @@ def lose_acknowledgements(page: Any) -> dict[str, Any]:
 def history(server: LiveServer, token: str, other: str) -> list[str]:
     page = server.get(f"/api/chat/messages/{other}?limit=100", token)
     return [item["message"] for item in page["items"]]
+
+
+def read_on_server(server: LiveServer, token: str, other: str, text: str) -> bool:
+    page = server.get(f"/api/chat/messages/{other}?limit=100", token)
+    return any(i["is_read"] for i in page["items"] if i["message"] == text)
 
 
 def test_two_people_chat_live_with_typing_read_ticks_and_reload(
@@ -346,20 +358,43 @@ def test_messages_sent_while_offline_arrive_once_after_reconnecting(
     assert history(live_server, cara_token, dan_name) == texts
 
     # The server stores a message but its answer is lost with the connection: the
-    # retry after the reconnect carries the same client_id and stores nothing new.
-    lost["armed"] = True
+    # retry after the reconnect carries the same client_id and stores nothing new. Dan
+    # reads it meanwhile and his receipt is lost too (as when it comes while Cara is
+    # offline): the retry's answer must say it was read.
+    lost["armed"] = lost["deaf"] = True
     cara.send("Did this one arrive?")
     expect(dan.bubbles("Did this one arrive?")).to_have_count(1)
     unanswered = cara.bubbles("Did this one arrive?")
     expect(unanswered).to_have_attribute("data-status", "pending")
     for _ in range(100):  # the page's route handler runs while the page waits
-        if len(lost["dropped"]) == 2:
+        if len(lost["dropped"]) == 2 and read_on_server(
+            live_server, cara_token, dan_name, "Did this one arrive?"
+        ):
             break
         cara.page.wait_for_timeout(100)
     assert sorted(lost["dropped"]) == ["ack", "message_sent"]
+    assert read_on_server(live_server, cara_token, dan_name, "Did this one arrive?")
     cara.context.set_offline(True)
     expect(cara.page.locator("#conn-status")).to_have_attribute("data-state", "offline")
+    lost["deaf"] = False
+    # Hold Cara's catching up until the retry is answered, so the answer comes first
+    # (then catching up finds the message already shown).
+    held_up: list[Any] = []
+
+    def hold_catch_up(route: Any) -> None:
+        if "after=" in route.request.url:
+            held_up.append(route)
+        else:
+            route.continue_()
+
+    cara.page.route("**/api/chat/messages/**", hold_catch_up)
     cara.context.set_offline(False)
+    expect(unanswered).to_have_attribute(
+        "data-status", re.compile("^(delivered|read)$")
+    )
+    for route in held_up:
+        route.continue_()
+    cara.page.unroute("**/api/chat/messages/**")
     expect(unanswered).to_have_attribute("data-status", "read")
     expect(unanswered).to_have_count(1)
     expect(dan.bubbles("Did this one arrive?")).to_have_count(1)

@@ -190,6 +190,8 @@ function appendMessages(messages, catchingUp = false) {
   for (const message of messages) {
     const shown = view.nodes.get(message.id);
     if (shown) {
+      // A receipt that came while the socket was down is in the server's copy.
+      if (message.is_read) setTicks(shown, "read");
       if (catchingUp) at = nextShown(shown);
       continue;
     }
@@ -480,8 +482,9 @@ export function sent(item, data) {
   if (data.is_bullying) flagMine(node);
   setTicks(node, data.status === "saved" ? "sent" : data.status);
   // The receiver may have read it before the answer came (a retried send's answer
-  // arrives after a reconnect): `messages_read` named an id not shown yet.
-  if (view.readEarly.delete(data.id)) setTicks(node, "read");
+  // arrives after a reconnect): `messages_read` named an id not shown yet, or, when
+  // that receipt came while this page was offline, the answer itself says so.
+  if (view.readEarly.delete(data.id) || data.is_read) setTicks(node, "read");
   addUnsend(node);
 }
 
