@@ -390,3 +390,28 @@ def test_corpus_copy_is_dropped_from_the_served_weights() -> None:
     expected = copied.predict_proba(probe)[:, 1]
     got = [detector.score(t).probability for t in probe]
     assert max(abs(a - b) for a, b in zip(got, expected, strict=True)) < 1e-9
+
+
+@pytest.mark.parametrize("panels", [1, 5, 28])
+def test_report_figure_titles_sit_above_every_panel(panels: int) -> None:
+    """A tall grid of curves (28 held-out sets in a real run) once drew its title over
+    the first row; a one-panel figure cut a long title off at its edges."""
+    from train import report
+
+    fig, axes = report._grid(panels)
+    for ax in axes.flat[:panels]:
+        ax.plot([0, 1], [0, 1])
+        ax.set_title("a held-out set", fontsize=9)
+    report._layout(
+        fig,
+        "ROC: cyberscan-clf-v99 (blue, solid) vs served (orange, dashed); dots at "
+        "threshold 0.6",
+    )
+    renderer = fig.canvas.get_renderer()
+    title = fig._suptitle.get_window_extent(renderer)
+    figure = fig.bbox
+    assert figure.x0 <= title.x0 and title.x1 <= figure.x1, (title, figure)
+    assert title.y1 <= figure.y1, (title, figure)
+    for ax in axes.flat[:panels]:
+        assert not title.overlaps(ax.get_tightbbox(renderer)), panels
+    report._plt().close(fig)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import json
+import textwrap
 from pathlib import Path
 from typing import Any
 
@@ -99,12 +100,12 @@ def _curve_panels(
         ax.set_title(name, fontsize=9)
         ax.legend(fontsize=7, loc="lower right" if kind == "roc" else "lower left")
     what = "ROC" if kind == "roc" else "Precision-recall"
-    fig.suptitle(
+    _save(
+        fig,
+        path,
         f"{what}: {new_name} (blue, solid) vs served (orange, dashed); "
         f"dots at threshold {threshold}",
-        fontsize=9,
     )
-    _save(fig, path)
 
 
 def _histograms(path: Path, curves: Curves, new_name: str, threshold: float) -> None:
@@ -117,14 +118,22 @@ def _histograms(path: Path, curves: Curves, new_name: str, threshold: float) -> 
         ax.set_title(name, fontsize=9)
         ax.tick_params(labelsize=7)
     axes.flat[0].legend(fontsize=7)
-    fig.suptitle(f"{new_name}: scores per class (dashed: threshold)", fontsize=9)
-    _save(fig, path)
+    _save(fig, path, f"{new_name}: scores per class (dashed: threshold)")
 
 
-def _save(fig, path: Path) -> None:
-    fig.tight_layout()
+def _save(fig, path: Path, title: str) -> None:
+    _layout(fig, title)
     fig.savefig(path, dpi=DPI)
     _plt().close(fig)
+
+
+def _layout(fig, title: str) -> None:
+    """The title wrapped to the figure's width, above the panels (tight_layout alone
+    lets it overlap the first row of a tall grid): about a sixth of an inch a line."""
+    lines = textwrap.wrap(title, width=max(30, int(fig.get_figwidth() * 13)))
+    height = fig.get_figheight()
+    fig.suptitle("\n".join(lines), fontsize=9, y=1 - 0.05 / height, va="top")
+    fig.tight_layout(rect=(0, 0, 1, 1 - (0.1 + 0.17 * len(lines)) / height))
 
 
 def _fmt(v: float | None, pct: bool = False) -> str:
