@@ -44,13 +44,19 @@ function userRow(user) {
   return row;
 }
 
+// Requests can answer out of order (a live refresh started before a search can answer
+// after it): only the latest one is shown.
+var usersTicket = 0;
+
 export function loadUsers(more) {
+  var ticket = ++usersTicket;
   var url = "/api/admin/users" + query({
     q: state.query,
     limit: USERS_PAGE,
     cursor: more ? state.usersCursor : null,
   });
   return api(url).then(function (page) {
+    if (ticket !== usersTicket) return;
     state.usersCursor = showPage("users", page, userRow, more);
   });
 }
