@@ -6,6 +6,7 @@ queue without a reload, hostile markup in it stays text, and "Block author" bloc
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -220,3 +221,97 @@ def test_summary_cards_say_what_they_count_and_their_captions_fit(
         if width == 1280:
             page.screenshot(path="/tmp/cyberscan-dashboard-1280.png")
         context.close()
+
+
+# Counts answers the page has finished reading: a macrotask after `response.json()`
+# settles runs after every `.then` chained on it, so the page has acted on the answer.
+COUNT_READ_ANSWERS = """
+window.__answersRead = 0;
+const fetchOf = window.fetch;
+window.fetch = function () {
+  return fetchOf.apply(this, arguments).then(function (response) {
+    const json = response.json.bind(response);
+    response.json = function () {
+      return json().finally(function () {
+        setTimeout(function () { window.__answersRead += 1; }, 0);
+      });
+    };
+    return response;
+  });
+};
+"""
+
+
+def test_a_slow_answer_never_replaces_a_newer_one(
+    live_server: LiveServer, chromium: Any
+) -> None:
+    """A table shows the page of the latest request: an answer to an earlier one (a
+    filter or a search changed meanwhile) that arrives last is dropped."""
+    from playwright.sync_api import expect
+
+    live_server.create_admin("race_admin")
+    amy = live_server.register("race_amy")
+    live_server.register("race_ben")
+    token = admin_token(live_server, "race_admin")
+    flag = flag_of(live_server, token, send(live_server, amy, "race_ben", ABUSE)["id"])
+
+    page, problems = watched_page(chromium, 1440)
+    page.add_init_script(COUNT_READ_ANSWERS)
+    held: list[Any] = []
+
+    def hold(route: Any) -> None:
+        held.append(route)
+
+    page.goto(live_server.url + "/admin/login")
+    page.fill("#login-name", "race_admin")
+    page.fill("#login-password", PASSWORD)
+    page.click("#login-submit")
+    expect(page).to_have_url(live_server.url + "/admin")
+    row = page.locator(f'#queue-body tr[data-flag-id="{flag["id"]}"]')
+    expect(row).to_have_count(1)
+
+    def wait_until_held() -> None:
+        for _ in range(200):  # route handlers run while Playwright waits
+            if held:
+                return
+            page.wait_for_timeout(50)
+        raise AssertionError("the request to hold was never made")
+
+    def answer_last(pattern: re.Pattern[str]) -> None:
+        """Release the held request and wait until the page has read its answer."""
+        assert len(held) == 1, pattern
+        read = page.evaluate("window.__answersRead")
+        held.pop().continue_()
+        for _ in range(400):  # wait_for_function evaluates a string: the CSP forbids it
+            if page.evaluate("window.__answersRead") > read:
+                break
+            page.wait_for_timeout(50)
+        else:
+            raise AssertionError("the held answer was never read")
+        page.unroute(pattern, hold)
+
+    # The queue: "Reviewed" (empty) is asked first and answers after "Pending".
+    reviewed = re.compile(r"/api/admin/flagged\?status=reviewed&")
+    page.route(reviewed, hold)
+    page.get_by_role("tab", name="Reviewed").click()
+    wait_until_held()
+    page.get_by_role("tab", name="Pending").click()
+    expect(row).to_have_count(1)
+    answer_last(reviewed)
+    expect(row).to_have_count(1)
+    expect(page.locator("#queue-empty")).to_be_hidden()
+
+    # The people list: a search for "amy" answers after the search for "ben".
+    amy_search = re.compile(r"/api/admin/users\?q=race_amy&")
+    page.route(amy_search, hold)
+    page.fill("#user-search", "race_amy")
+    wait_until_held()  # the search waits 250 ms for typing to stop
+    page.fill("#user-search", "race_ben")
+    users = page.locator("#users-body tr")
+    expect(users).to_have_count(1)
+    expect(users).to_have_attribute("data-username", "race_ben")
+    answer_last(amy_search)
+    expect(users).to_have_count(1)
+    expect(users).to_have_attribute("data-username", "race_ben")
+    assert problems == []
+    page.context.close()

@@ -3,6 +3,7 @@
 import { api, query } from "./api.js";
 import { badge, button, el, formatTime, name, showPage, toast } from "./dom.js";
 import { refresh, state } from "./state.js";
+import { loadTable } from "./table.js";
 
 const PAGE = 25;
 
@@ -72,7 +73,7 @@ export function loadAppeals(more) {
     limit: PAGE,
     cursor: more ? state.appealsCursor : null,
   });
-  return api(url).then(function (page) {
-    state.appealsCursor = showPage("appeals", page, appealRow, more);
+  return loadTable("appeals", url, appealRow, more).then(function (shown) {
+    if (shown) state.appealsCursor = shown.cursor;
   });
 }

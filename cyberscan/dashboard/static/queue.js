@@ -1,9 +1,10 @@
 // The moderation queue: flagged items with their triggering terms and the actions on them.
-import { api, query } from "./api.js";
+import { query } from "./api.js";
 import { blockUser, muteUser, review, unblockUser } from "./actions.js";
 import { toggleContext } from "./context.js";
-import { $, badge, button, el, formatTime, name, showPage } from "./dom.js";
+import { $, badge, button, el, formatTime, name } from "./dom.js";
 import { state } from "./state.js";
+import { loadTable } from "./table.js";
 
 const QUEUE_PAGE = 25;
 const EXCERPT = 280;
@@ -126,8 +127,9 @@ export function loadQueue(more) {
     limit: QUEUE_PAGE,
     cursor: more ? state.queueCursor : null,
   });
-  return api(url).then(function (page) {
-    state.queueCursor = showPage("queue", page, queueRow, more);
+  return loadTable("queue", url, queueRow, more).then(function (shown) {
+    if (!shown) return;
+    state.queueCursor = shown.cursor;
     state.firstQueueLoad = false;
     $("queue-empty").textContent = state.status === "pending" ? "Nothing waiting for review." : "No flags here.";
   });

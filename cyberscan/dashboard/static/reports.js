@@ -4,6 +4,7 @@ import { api, query } from "./api.js";
 import { blockUser } from "./actions.js";
 import { badge, button, el, formatTime, name, showPage, toast } from "./dom.js";
 import { refresh, state } from "./state.js";
+import { loadTable } from "./table.js";
 
 const PAGE = 25;
 
@@ -65,7 +66,7 @@ function reportRow(report) {
 
 export function loadReports(more) {
   const url = "/api/admin/reports" + query({ limit: PAGE, cursor: more ? state.reportsCursor : null });
-  return api(url).then(function (page) {
-    state.reportsCursor = showPage("reports", page, reportRow, more);
+  return loadTable("reports", url, reportRow, more).then(function (shown) {
+    if (shown) state.reportsCursor = shown.cursor;
   });
 }

@@ -1,8 +1,9 @@
 // The users table: strikes, status badges and the actions an admin may take.
-import { api, query } from "./api.js";
+import { query } from "./api.js";
 import { blockUser, muteUser, unblockUser, unmuteUser } from "./actions.js";
-import { badge, button, el, formatTime, showPage } from "./dom.js";
+import { badge, button, el, formatTime } from "./dom.js";
 import { state } from "./state.js";
+import { loadTable } from "./table.js";
 
 const USERS_PAGE = 15;
 
@@ -44,19 +45,13 @@ function userRow(user) {
   return row;
 }
 
-// Requests can answer out of order (a live refresh started before a search can answer
-// after it): only the latest one is shown.
-var usersTicket = 0;
-
 export function loadUsers(more) {
-  var ticket = ++usersTicket;
   var url = "/api/admin/users" + query({
     q: state.query,
     limit: USERS_PAGE,
     cursor: more ? state.usersCursor : null,
   });
-  return api(url).then(function (page) {
-    if (ticket !== usersTicket) return;
-    state.usersCursor = showPage("users", page, userRow, more);
+  return loadTable("users", url, userRow, more).then(function (shown) {
+    if (shown) state.usersCursor = shown.cursor;
   });
 }
