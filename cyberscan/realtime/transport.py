@@ -83,6 +83,7 @@ RAW_ERRORS = {
 
 # eventlet.wsgi's own answers to headers it refuses (a status line, no body or a
 # plain one), by reason phrase: what the contract's message says instead.
+LENGTH_AND_CHUNKED = "Content-Length and Transfer-Encoding are not allowed together."
 EVENTLET_REFUSALS = {
     "Header Line Too Long": "A request header line is too long.",
     "Headers Too Large": "The request headers are too large.",
@@ -260,7 +261,13 @@ def eventlet_server_options(
             # The app is about to run: its answers go out as written.
             if isinstance(self.wfile, RefusalWriter):
                 self.wfile = self.wfile.raw
-            return super().get_environ()
+            environ = super().get_environ()
+            if environ["wsgi.input"].chunked_input:
+                # eventlet's input ends where the chunks end, but only gevent says so:
+                # without this Werkzeug reads a chunked body as empty (it then applies
+                # MAX_CONTENT_LENGTH while reading).
+                environ["wsgi.input_terminated"] = True
+            return environ
 
         def send_error(
             self, code: int, message: str | None = None, explain: str | None = None
@@ -306,11 +313,15 @@ def gevent_handler_class(handler: type, header_timeout: float) -> type:
             self.socket.settimeout(header_timeout)
             return super().read_requestline()
 
+        refusal: str | None = None  # what a refused request's 400 says, when known
+
         def handle_one_request(self) -> Any:
+            self.refusal = None
             result = super().handle_one_request()
             if isinstance(result, tuple) and int(result[0]) in RAW_ERRORS:
                 status = int(result[0])
-                return result[0], raw_error_response(status, RAW_ERRORS[status])
+                message = self.refusal or RAW_ERRORS[status]
+                return result[0], raw_error_response(status, message)
             return result
 
         def read_request(self, raw_requestline: str) -> Any:
@@ -322,5 +333,15 @@ def gevent_handler_class(handler: type, header_timeout: float) -> type:
             finally:
                 # The app's own reads wait as long as they need.
                 self.socket.settimeout(None)
+
+        def MessageClass(self, *args: Any) -> Any:  # noqa: N802 - gevent's name
+            # gevent drops Content-Length when chunked comes with it (RFC 9112 6.3
+            # allows either); both framings at once is how a request is smuggled past
+            # a proxy that reads the other one, so it is refused, as eventlet does.
+            headers = super().MessageClass(*args)
+            if "content-length" in headers and "transfer-encoding" in headers:
+                self.refusal = LENGTH_AND_CHUNKED
+                raise ValueError(LENGTH_AND_CHUNKED)
+            return headers
 
     return HeaderTimeoutHandler

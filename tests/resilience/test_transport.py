@@ -165,8 +165,8 @@ def test_a_garbled_request_line_gets_the_error_envelope(either_server, request_l
 HUGE_HEADERS = b"".join(b"X-Pad-%d: %s\r\n" % (i, b"p" * 8000) for i in range(10))
 BOTH = frozenset({"eventlet", "gevent"})
 # headers, body, the servers that refuse them before the app runs, eventlet's message.
-# gevent reads a chunked body when Content-Length comes with it (RFC 9112 6.3) and
-# has no limit on header lines but the standard library's (64 KB a line, 100 lines).
+# gevent has no limit on header lines but the standard library's (64 KB a line, 100
+# lines); both refuse Content-Length with chunked (a smuggling vector behind a proxy).
 REFUSED_HEADERS = {
     "negative length": (
         b"Content-Length: -1\r\n",
@@ -183,7 +183,7 @@ REFUSED_HEADERS = {
     "length and chunked": (
         b"Content-Length: 2\r\nTransfer-Encoding: chunked\r\n",
         b"0\r\n\r\n",
-        {"eventlet"},
+        BOTH,
         "Content-Length and Transfer-Encoding are not allowed together.",
     ),
     "header line too long": (
@@ -226,10 +226,47 @@ def test_headers_the_server_refuses_get_the_error_envelope(
         assert b"application/json" in head, head
         error = json.loads(payload)
         assert error["code"] == 400 and error["error"] == "bad_request", error
-        if mode == "eventlet":
+        if mode == "eventlet" or case == "length and chunked":
             assert error["message"] == message, error
         else:
             assert error["message"], error
+    assert_clean_log(either_server, since)
+
+
+def test_a_chunked_body_alone_is_read(either_server):
+    """Transfer-Encoding: chunked without Content-Length is ordinary HTTP/1.1: the app
+    reads the whole body (a login that reaches the password check, not a 400)."""
+    body = json.dumps({"username": "nobody_chunked", "password": "wrong"}).encode()
+    half = len(body) // 2
+    chunks = b"".join(b"%x\r\n%s\r\n" % (len(p), p) for p in (body[:half], body[half:]))
+    answer = raw_http(
+        either_server,
+        b"POST /api/login HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+        b"Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
+        + chunks
+        + b"0\r\n\r\n",
+    )
+    head, _, payload = answer.partition(b"\r\n\r\n")
+    assert head.split(b" ")[1] == b"401", answer[:300]
+    assert json.loads(payload)["code"] == 401, payload
+
+
+def test_a_chunked_body_over_the_limit_is_refused(either_server):
+    """No length up front does not lift MAX_CONTENT_LENGTH (64 KB): a 413 in the
+    contract's shape, nothing in the log."""
+    since = log_size(either_server)
+    chunk = b"x" * 8192
+    answer = raw_http(
+        either_server,
+        b"POST /api/login HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+        b"Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
+        + b"%x\r\n%s\r\n" % (len(chunk), chunk) * 9
+        + b"0\r\n\r\n",
+    )
+    head, _, payload = answer.partition(b"\r\n\r\n")
+    assert head.split(b" ")[1] == b"413", answer[:300]
+    error = json.loads(payload)
+    assert error["code"] == 413 and error["message"], error
     assert_clean_log(either_server, since)
 
 
