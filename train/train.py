@@ -116,6 +116,9 @@ OWN_WEIGHTS: dict[str, float] = {
     # each row weighted like a row of chat_v2 ... chat_v20 (1,400 x 15 / 29,453 = 0.71);
     # v10: twice that, chosen on the inner split (docs/model.md, "v10").
     "chat_v21": 1.43,
+    # v11: a twenty-second writer on the same taxonomy, at chat_v21's per-row weight
+    # (1.43 x 1,586 / 1,400; docs/model.md, "v11").
+    "chat_v22": 1.62,
     # v7: clean everyday chat (a BACKGROUND file): about twice a writer's clean rows'
     # per-row weight (docs/model.md, "v7").
     "chat_everyday": 3.0,
@@ -145,7 +148,7 @@ CHAT_COPY = 0.0
 CORPUS_COPY = 0.0
 # Who wrote each own chat file (``train/data/<stem>.csv``), named by the writer's first
 # file; a file not listed is a writer of its own.  ``chat_examples`` and ``chat_v1_test``
-# are v1's author; chat_v2 ... chat_v21 each come from a different, independent writer.
+# are v1's author; chat_v2 ... chat_v22 each come from a different, independent writer.
 # The operating point is chosen on writer-held-out scores (:func:`writer_held_out`).
 WRITERS: dict[str, str] = {"chat_v1_test": "chat_examples"}
 # Own files of clean everyday chat only (v7): always trained on, never held out as a
