@@ -20,7 +20,11 @@ def test_scorer_ab_builds_the_old_scorer_from_git_and_compares() -> None:
         "1",
         timeout=300,
     )
-    assert re.search(r"texts; scores and terms equal", stdout), stdout
     assert re.search(
-        r"run 1: median old [\d.]+ us, new [\d.]+ us; per-text ratio", stdout
+        r"texts; terms equal, probabilities within [\d.e+-]+$", stdout, re.M
+    ), stdout
+    assert re.search(
+        r"run 1: median old [\d.]+ us, new [\d.]+ us; per-text ratio new/old [\d.]+; "
+        r"p99 old \d+ us, new \d+ us",
+        stdout,
     )

@@ -211,6 +211,7 @@ class CompiledModel(_Analyzers):
 
         ngram_hits: list[tuple[float, str]] = []
         ngrams: list[str] = []
+        cues: list[str] = []
         if n_tokens > 1:
             if len(set(tokens)) != n_tokens:
                 for token, k in Counter(tokens).items():
@@ -223,16 +224,17 @@ class CompiledModel(_Analyzers):
             ngrams = word_ngram_strings(tokens, self.max_n)
         if self.cues:
             # Cue terms share no string with n-grams (no space) or tokens ("@", "#").
-            ngrams += cue_terms(tokens)
-        if ngrams:
-            unique_ngrams = set(ngrams)
+            cues = cue_terms(tokens)
+        terms = ngrams + cues if cues else ngrams
+        if terms:
+            unique_ngrams = set(terms)
             hits = list(word_table.keys() & unique_ngrams)
             if hits:
                 idf2s, weights, routes = zip(
                     *map(word_table.__getitem__, hits), strict=True
                 )
-                if len(unique_ngrams) != len(ngrams):
-                    counts = Counter(ngrams)
+                if len(unique_ngrams) != len(terms):
+                    counts = Counter(terms)
                     tfs = [1.0 + log(counts[g]) for g in hits]
                     idf2s = [i * (tf * tf) for i, tf in zip(idf2s, tfs, strict=True)]
                     weights = [w * tf for w, tf in zip(weights, tfs, strict=True)]
@@ -254,7 +256,8 @@ class CompiledModel(_Analyzers):
             self.slow is not None
             and self.route_intercept + route_dot * word_inv >= self.margin
         ):
-            return self.slow.decision(text)
+            # Past the router: the whole mixture, on this pass's tokens and terms.
+            return self.slow.decide(tokens, ngrams, cues)
 
         if char_sq > 0.0:
             cols = _NO_BYTES.join(gram_cols)
@@ -298,10 +301,11 @@ class CompiledMixture(_Analyzers):
     """A fitted word|char TF-IDF -> NB -> :class:`~mixture.GatedExperts` pipeline.
 
     Every route and expert row is linear in the same TF-IDF features, so one text's
-    rows are ``intercept + W_word[terms] . tf * word_inv + W_char[grams] . tf *
-    char_inv`` (a gathered product over its distinct in-vocabulary terms), then
-    :func:`mixture.mix_one`.  Reasons rank terms by the chat model's weights (the row
-    that scores people's chat), exactly as :class:`CompiledModel` does for one model.
+    rows are ``intercept + W[terms] . tf * inv`` over its distinct in-vocabulary word
+    and char terms (``inv`` the block's inverse norm): one gathered product over both
+    blocks, then :func:`mixture.mix_one`.  Reasons rank terms by the chat model's
+    weights (the row that scores people's chat), exactly as :class:`CompiledModel`
+    does for one model.
     """
 
     def __init__(self, pipeline: Any) -> None:
@@ -309,38 +313,40 @@ class CompiledMixture(_Analyzers):
         clf = pipeline.named_steps["clf"]
         rows = clf.coef_.toarray().astype(np.float64)
         blocks = union_blocks(pipeline, rows)
-        self.word, self.char = blocks["word"], blocks["char"]
+        word, char = blocks["word"], blocks["char"]
+        # Both blocks' rows in one table (char columns after the word columns), so a
+        # text's rows are one gather and one product; the blocks are views into it.
+        n_word = len(word.idf2)
+        self.idf2 = np.concatenate([word.idf2, char.idf2])
+        self.weights = np.ascontiguousarray(np.vstack([word.weights, char.weights]))
+        self.word = Block(word.columns, self.idf2[:n_word], self.weights[:n_word])
+        self.char = Block(char.columns, self.idf2[n_word:], self.weights[n_word:])
+        del blocks, word, char
         self.intercepts = np.asarray(clf.intercept_, dtype=np.float64)
         self.shift = float(clf.shift_)
         self.margin = float(clf.margin)
         # The chat model's row: the first expert (or the only row).
         self.chat_row = rows.shape[0] // 2 if rows.shape[0] > 1 else 0
         word_cols, char_cols = self.word.columns, self.char.columns
-        word_chat = self.word.weights[:, self.chat_row].tolist()
-        char_chat = self.char.weights[:, self.chat_row].tolist()
-        self.word_chat = word_chat
-        char_idf2, char_weights = self.char.idf2, self.char.weights
-        no_rows = np.zeros(rows.shape[0])
+        chat = self.weights[:, self.chat_row].tolist()
+        self.chat = chat
 
         @lru_cache(maxsize=200_000)
-        def token_info(
-            token: str,
-        ) -> tuple[int, tuple[int, ...], float, float, float, np.ndarray]:
-            """Unigram column (-1: none), in-vocabulary char n-gram columns, the chat
-            row's unigram weight and char weight sum, and the char n-grams' idf^2 sum
-            and per-row weight sums (each n-gram once)."""
+        def token_info(token: str) -> tuple[int, tuple[int, ...], float, float]:
+            """Unigram row (-1: none), the rows of the in-vocabulary char n-grams (in
+            order, with repeats), and the chat row's unigram weight and char weight
+            sum (each n-gram once)."""
             uni = word_cols.get(token, -1)
             grams = tuple(
-                c for g in word_char_grams(token) if (c := char_cols.get(g)) is not None
+                n_word + c
+                for g in word_char_grams(token)
+                if (c := char_cols.get(g)) is not None
             )
-            cols = list(grams)
             return (
                 uni,
                 grams,
-                word_chat[uni] if uni >= 0 else 0.0,
-                sum(char_chat[c] for c in grams),
-                float(char_idf2[cols].sum()) if cols else 0.0,
-                char_weights[cols].sum(axis=0) if cols else no_rows,
+                chat[uni] if uni >= 0 else 0.0,
+                sum(chat[c] for c in grams),
             )
 
         self.token_info = token_info
@@ -348,38 +354,43 @@ class CompiledMixture(_Analyzers):
     def decision(self, text: str) -> tuple[float, list[tuple[str, float]]]:
         """Return the final logit and every candidate reason with its contribution."""
         tokens = self.tokens(text)
+        ngrams = word_ngram_strings(tokens, self.max_n) if len(tokens) > 1 else []
+        return self.decide(tokens, ngrams, cue_terms(tokens) if self.cues else [])
+
+    def decide(
+        self, tokens: list[str], ngrams: list[str], cues: list[str]
+    ) -> tuple[float, list[tuple[str, float]]]:
+        """:meth:`decision` from a text's tokens, word n-grams (with repeats) and cue
+        terms (empty without cues), as :class:`CompiledModel` has already made them."""
         if not tokens:
             return mix_one(self.intercepts.tolist(), self.margin, self.shift), []
-        unis, gramss, uni_ws, char_ws, char_sqs, char_vecs = zip(
-            *map(self.token_info, tokens), strict=True
-        )
+        unis, gramss, uni_ws, char_ws = zip(*map(self.token_info, tokens), strict=True)
+        get = self.word.columns.get
+        hits = [(g, c) for g in ngrams if (c := get(g)) is not None]
         word_terms = [c for c in unis if c >= 0]
-        hits: list[tuple[str, int]] = []
-        n_tokens = len(tokens)
-        if n_tokens > 1:
-            ngrams = word_ngram_strings(tokens, self.max_n)
-            get = self.word.columns.get
-            hits = [(g, c) for g in ngrams if (c := get(g)) is not None]
-            word_terms += [c for _, c in hits]
-        if self.cues:
-            get = self.word.columns.get
-            word_terms += [c for t in cue_terms(tokens) if (c := get(t)) is not None]
-        word_sq, word_dot, word_tf = _gather(word_terms, self.word)
-        # Char n-grams: per-token sums as if each n-gram occurred once, then repeated
-        # n-grams corrected to tf = 1 + ln(k) (as in CompiledModel.decision).
-        char_sq = sum(char_sqs, 0.0)
-        char_dot = np.add.reduce(char_vecs)
-        all_grams = list(chain.from_iterable(gramss))
-        if len(set(all_grams)) != len(all_grams):
-            repeated = [(c, k) for c, k in Counter(all_grams).items() if k > 1]
-            cols = [c for c, _ in repeated]
-            tfs = np.array([1.0 + math.log(k) for _, k in repeated])
-            ks = np.array([k for _, k in repeated], dtype=np.float64)
-            char_sq += float((tfs * tfs - ks) @ self.char.idf2[cols])
-            char_dot = char_dot + (tfs - ks) @ self.char.weights[cols]
-        word_inv = 1.0 / math.sqrt(word_sq) if word_sq > 0.0 else 0.0
-        char_inv = 1.0 / math.sqrt(char_sq) if char_sq > 0.0 else 0.0
-        rows = self.intercepts + word_dot * word_inv + char_dot * char_inv
+        word_terms += [c for _, c in hits]
+        word_terms += [c for t in cues if (c := get(t)) is not None]
+        word_counts = Counter(word_terms)
+        char_counts = Counter(chain.from_iterable(gramss))
+        n_word = len(word_counts)
+        word_inv = char_inv = 0.0
+        rows = self.intercepts
+        if word_counts or char_counts:
+            # tf = 1 + ln(count) per distinct term; squared norms per block, then
+            # every row at once: intercept + (tf * inv) . W[terms].
+            cols = np.fromiter(chain(word_counts, char_counts), dtype=np.intp)
+            counts = np.fromiter(
+                chain(word_counts.values(), char_counts.values()), dtype=np.float64
+            )
+            tf = 1.0 + np.log(counts)
+            sq = tf * tf * self.idf2[cols]
+            word_sq = float(sq[:n_word].sum())
+            char_sq = float(sq[n_word:].sum())
+            word_inv = 1.0 / math.sqrt(word_sq) if word_sq > 0.0 else 0.0
+            char_inv = 1.0 / math.sqrt(char_sq) if char_sq > 0.0 else 0.0
+            tf[:n_word] *= word_inv
+            tf[n_word:] *= char_inv
+            rows = rows + tf @ self.weights[cols]
         decision = mix_one(rows.tolist(), self.margin, self.shift)
 
         scores = {
@@ -387,29 +398,10 @@ class CompiledMixture(_Analyzers):
             for t, w, d in zip(tokens, uni_ws, char_ws, strict=True)
             if (v := w * word_inv + d * char_inv) > 0.0
         }
-        word_chat = self.word_chat
+        chat, log = self.chat, math.log
         for ngram, col in hits:
-            v = word_chat[col] * word_tf.get(col, 1.0) * word_inv
+            k = word_counts[col]
+            v = chat[col] * (1.0 + log(k) if k > 1 else 1.0) * word_inv
             if v > 0.0:
                 scores[ngram] = v
         return decision, sorted(scores.items(), key=_second, reverse=True)
-
-
-def _gather(
-    cols: list[int], block: Block
-) -> tuple[float, np.ndarray, dict[int, float]]:
-    """Squared norm, per-row dot products and the tf of repeated columns of one block's
-    in-vocabulary terms (``cols`` with repeats; tf = 1 + ln(count))."""
-    if not cols:
-        return 0.0, 0.0, {}
-    if len(set(cols)) == len(cols):
-        return float(block.idf2[cols].sum()), block.weights[cols].sum(axis=0), {}
-    counts = Counter(cols)
-    tf = {c: 1.0 + math.log(k) for c, k in counts.items() if k > 1}
-    unique = list(counts)
-    tfs = np.array([tf.get(c, 1.0) for c in unique])
-    return (
-        float((tfs * tfs) @ block.idf2[unique]),
-        tfs @ block.weights[unique],
-        tf,
-    )
