@@ -81,9 +81,12 @@ RAW_ERRORS = {
 }
 
 
+# Both servers refuse Content-Length beside chunked (eventlet writes this text itself;
+# gevent's handler raises it, see gevent_handler_class).
+LENGTH_AND_CHUNKED = "Content-Length and Transfer-Encoding are not allowed together."
+
 # eventlet.wsgi's own answers to headers it refuses (a status line, no body or a
 # plain one), by reason phrase: what the contract's message says instead.
-LENGTH_AND_CHUNKED = "Content-Length and Transfer-Encoding are not allowed together."
 EVENTLET_REFUSALS = {
     "Header Line Too Long": "A request header line is too long.",
     "Headers Too Large": "The request headers are too large.",

@@ -1,7 +1,7 @@
 // The appeal queue (API.md §9): people contest a strike; accepting gives the strike back
 // (and lifts an automatic block below the limit), rejecting upholds it.
 import { api, query } from "./api.js";
-import { badge, button, el, formatTime, name, showPage, toast } from "./dom.js";
+import { badge, button, el, formatTime, name, toast } from "./dom.js";
 import { refresh, state } from "./state.js";
 import { loadTable } from "./table.js";
 

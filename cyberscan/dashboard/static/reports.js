@@ -2,7 +2,7 @@
 // flags: who reported whom, why, and the reported text.
 import { api, query } from "./api.js";
 import { blockUser } from "./actions.js";
-import { badge, button, el, formatTime, name, showPage, toast } from "./dom.js";
+import { badge, button, el, formatTime, name, toast } from "./dom.js";
 import { refresh, state } from "./state.js";
 import { loadTable } from "./table.js";
 
