@@ -119,6 +119,11 @@ OWN_WEIGHTS: dict[str, float] = {
     # v11: a twenty-second writer on the same taxonomy, at chat_v21's per-row weight
     # (1.43 x 1,586 / 1,400; docs/model.md, "v11").
     "chat_v22": 1.62,
+    # v12: a twenty-third writer on TAXONOMY.md at a chat writer's per-row weight
+    # (15 x 1,416 / 29,453) and a twenty-fourth on FUNCTIONAL.md at chat_v21's
+    # (1.43 x 1,182 / 1,400); docs/model.md, "v12".
+    "chat_v23": 0.72,
+    "chat_v24": 1.21,
     # v7: clean everyday chat (a BACKGROUND file): about twice a writer's clean rows'
     # per-row weight (docs/model.md, "v7").
     "chat_everyday": 3.0,
