@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask
+from flask import Flask, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from config import Config, load_config, require_settings
 from cyberscan import apidocs, dashboard, detector, realtime, web
 from cyberscan.api import (
+    BODY_METHODS,
     admin,
     auth,
     chat,
@@ -26,6 +27,7 @@ from cyberscan.cli import register_commands
 from cyberscan.extensions import cors, db, jwt, limiter, migrate, socketio
 from cyberscan.live import route
 from cyberscan.realtime.packets import CheckedPacket
+from cyberscan.realtime.transport import read_whole_body
 from cyberscan.services import auth as auth_service
 
 REST_BLUEPRINTS = (auth, health, chat, people, posts, comments, admin, moderation)
@@ -85,9 +87,17 @@ def register_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     """Every blueprint: the REST API's, the dashboard, the API docs, the web client."""
+    app.before_request(read_body)
     app.before_request(require_json_object)
     for module in REST_BLUEPRINTS:
         rest_api.register_blueprint(module.bp)
     app.register_blueprint(dashboard.bp)
     app.register_blueprint(apidocs.bp)
     app.register_blueprint(web.bp)
+
+
+def read_body() -> None:
+    """Read a POST, PUT or PATCH body whole before any view or rate limit does, so
+    that one over MAX_CONTENT_LENGTH gets a 413 on every route, chunked or not."""
+    if request.method in BODY_METHODS:
+        read_whole_body(request)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+
 import pytest
 
 from cyberscan.extensions import db
@@ -129,3 +131,24 @@ class TestRateLimits:
             "/api/login", json=ok, environ_base={"REMOTE_ADDR": "10.9.9.9"}
         )
         assert from_elsewhere.status_code == 200
+
+    @pytest.mark.parametrize("door", ["/api/login", "/admin/login"])
+    @pytest.mark.parametrize("framing", ["content-length", "chunked"])
+    def test_an_oversized_login_is_413_and_the_limits_keep_their_storage(
+        self, client, caplog, door, framing
+    ):
+        """The per-account limits read the login's name from the body. A body over
+        MAX_CONTENT_LENGTH is refused before they look: read by them first, its 413
+        made Flask-Limiter take the storage for unreachable and fall back to memory."""
+        body = b'{"username": "' + b"n" * 70_000 + b'", "password": "x"}'
+        if framing == "chunked":
+            sent = {  # as the servers pass it on: no length, the input ends itself
+                "input_stream": io.BytesIO(body),
+                "headers": {"Transfer-Encoding": "chunked"},
+                "environ_overrides": {"wsgi.input_terminated": True},
+            }
+        else:
+            sent = {"data": body}
+        response = client.post(door, content_type="application/json", **sent)
+        assert_error(response, 413, "payload_too_large")
+        assert "storage unreachable" not in caplog.text

@@ -6,7 +6,7 @@ from typing import Any
 
 from flask import request
 from flask_smorest import Api
-from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+from werkzeug.exceptions import HTTPException
 
 from cyberscan.api.errors import http_error_body
 from cyberscan.errors import BadRequest
@@ -32,13 +32,8 @@ def require_json_object() -> None:
     """A request body, when there is one, must be a UTF-8 JSON object (400 otherwise)."""
     if request.method not in BODY_METHODS or not request.path.startswith("/api/"):
         return
-    body = request.get_data(cache=True)  # reading enforces MAX_CONTENT_LENGTH (413)
-    if not body:
+    if not request.get_data(cache=True):  # read and cached by app.read_body
         return
-    limit = request.max_content_length
-    if request.content_length is None and limit is not None and len(body) >= limit:
-        # A chunked body is read up to the limit and cut there, silently.
-        raise RequestEntityTooLarge()
     if not request.is_json:
         raise BadRequest(
             "The request body must be JSON (Content-Type: application/json)."

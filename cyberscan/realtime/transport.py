@@ -11,6 +11,10 @@
   pending GET to drain its queue: the POST hangs. Such bodies get a 400 here before
   python-engineio sees them. Upstream: python-engineio's `Socket.handle_post_request`
   / `Server.disconnect` (see docs/reliability.md for the issue).
+- python-engineio reads CONTENT_LENGTH bytes of a long-polling POST, so a chunked
+  one (no Content-Length) was read as empty, and it refuses a body over its limit by
+  disconnecting the session from inside the POST, which then hangs the same way.
+  Bodies are read here, whole (`read_whole_body`); one over the limit gets a 413.
 - eventlet's WebSocket unmasks every client frame one byte at a time in Python (a
   generator of one-byte `bytes` joined): 4-5% of the server's CPU under load.
   `CheckedWebSocket` gives eventlet's socket `unmask`, the same XOR done on two
@@ -33,7 +37,9 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from flask import Flask
+from werkzeug.exceptions import ClientDisconnected, RequestEntityTooLarge
 from werkzeug.http import HTTP_STATUS_CODES
+from werkzeug.wrappers import Request
 
 SOCKETIO_PATH = "/socket.io"
 # Engine.IO packet types a client sends: CLOSE, PING (upgrade probe), PONG, MESSAGE,
@@ -50,7 +56,7 @@ StartResponse = Callable[..., Any]
 
 def error_body(status: int, message: str) -> bytes:
     """The contract's error body (API.md §1), from below the Flask app."""
-    code = {400: "bad_request", 414: "uri_too_long"}[status]
+    code = {400: "bad_request", 413: "payload_too_large", 414: "uri_too_long"}[status]
     return json.dumps(
         {
             "code": status,
@@ -105,6 +111,17 @@ def raw_error_response(status: int, message: str) -> bytes:
     return head.encode("latin-1") + body
 
 
+def read_whole_body(request: Request) -> bytes:
+    """The request's body, read whole; RequestEntityTooLarge (413) when it is larger
+    than `request.max_content_length`. Werkzeug raises that itself for a
+    Content-Length over the limit, but reads a streamed (chunked) body only up to the
+    limit and stops there silently: reading on past the limit is what raises it."""
+    body = request.get_data(cache=True)
+    if request.content_length is None:
+        request.stream.read(1)  # b"" at the end of a body under the limit
+    return body
+
+
 def valid_polling_body(body: bytes) -> bool:
     try:
         text = body.decode("utf-8")
@@ -137,19 +154,27 @@ class TransportGuard:
             and environ.get("PATH_INFO", "").startswith(SOCKETIO_PATH)
             and "transport=polling" in environ.get("QUERY_STRING", "")
         ):
+            request = Request(environ, populate_request=False)
+            request.max_content_length = self.max_body
             try:
-                length = int(environ.get("CONTENT_LENGTH") or 0)
-            except ValueError:
-                length = -1
-            if 0 <= length <= self.max_body:
-                body = environ["wsgi.input"].read(length)
-                if not valid_polling_body(body):
-                    return error_response(
-                        start_response,
-                        400,
-                        "That is not an Engine.IO payload a client sends.",
-                    )
-                environ["wsgi.input"] = io.BytesIO(body)
+                body = read_whole_body(request)
+            except RequestEntityTooLarge:
+                return error_response(
+                    start_response, 413, "The request body is too large."
+                )
+            except ClientDisconnected:
+                return error_response(
+                    start_response, 400, "The request body could not be read."
+                )
+            if not valid_polling_body(body):
+                return error_response(
+                    start_response,
+                    400,
+                    "That is not an Engine.IO payload a client sends.",
+                )
+            # python-engineio reads CONTENT_LENGTH bytes: a chunked body gets one.
+            environ["wsgi.input"] = io.BytesIO(body)
+            environ["CONTENT_LENGTH"] = str(len(body))
         return self.app(environ, start_response)
 
 

@@ -96,15 +96,19 @@ def test_hostile_websocket_frames_neither_stall_nor_break_the_socket(
     assert_clean_log(server, since)
 
 
-@pytest.mark.parametrize("body", ["0", "6", "9", "2probe", "", "\x00", "4"])
-def test_hostile_polling_bodies_get_a_prompt_answer(server, body):
-    since = log_size(server)
+def polling_session(server: LiveServer) -> str:
+    """A new Engine.IO long-polling session (the handshake GET); its query string."""
     opened = urllib.request.urlopen(  # noqa: S310
         server.url + "/socket.io/?EIO=4&transport=polling", timeout=WAIT
     ).read()
-    sid = json.loads(opened[1:])["sid"]
+    return f"/socket.io/?EIO=4&transport=polling&sid={json.loads(opened[1:])['sid']}"
+
+
+@pytest.mark.parametrize("body", ["0", "6", "9", "2probe", "", "\x00", "4"])
+def test_hostile_polling_bodies_get_a_prompt_answer(server, body):
+    since = log_size(server)
     request = urllib.request.Request(  # noqa: S310
-        server.url + f"/socket.io/?EIO=4&transport=polling&sid={sid}",
+        server.url + polling_session(server),
         data=body.encode(),
         method="POST",
     )
@@ -233,40 +237,98 @@ def test_headers_the_server_refuses_get_the_error_envelope(
     assert_clean_log(either_server, since)
 
 
-def test_a_chunked_body_alone_is_read(either_server):
+def chunked(*pieces: bytes) -> bytes:
+    """The framing header, then the body in chunks, a chunk a piece, and the last."""
+    chunks = b"".join(b"%x\r\n%s\r\n" % (len(p), p) for p in pieces)
+    return b"Transfer-Encoding: chunked\r\n\r\n" + chunks + b"0\r\n\r\n"
+
+
+def raw_post(
+    server: LiveServer, target: str, content_type: bytes, framed: bytes
+) -> tuple[bytes, bytes]:
+    """A POST of a framed body (its framing header, blank line, body): head, body."""
+    head, _, payload = raw_http(
+        server,
+        b"POST %s HTTP/1.1\r\nHost: x\r\nConnection: close\r\n" % target.encode()
+        + b"Content-Type: %s\r\n" % content_type
+        + framed,
+    ).partition(b"\r\n\r\n")
+    return head, payload
+
+
+# Every door that reads a body, the API's and the dashboard's.
+LOGINS = ["/api/login", "/admin/login"]
+
+
+@pytest.mark.parametrize("door", LOGINS)
+def test_a_chunked_body_alone_is_read(either_server, door):
     """Transfer-Encoding: chunked without Content-Length is ordinary HTTP/1.1: the app
     reads the whole body (a login that reaches the password check, not a 400)."""
     body = json.dumps({"username": "nobody_chunked", "password": "wrong"}).encode()
     half = len(body) // 2
-    chunks = b"".join(b"%x\r\n%s\r\n" % (len(p), p) for p in (body[:half], body[half:]))
-    answer = raw_http(
-        either_server,
-        b"POST /api/login HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
-        b"Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
-        + chunks
-        + b"0\r\n\r\n",
+    head, payload = raw_post(
+        either_server, door, b"application/json", chunked(body[:half], body[half:])
     )
-    head, _, payload = answer.partition(b"\r\n\r\n")
-    assert head.split(b" ")[1] == b"401", answer[:300]
+    assert head.split(b" ")[1] == b"401", head
     assert json.loads(payload)["code"] == 401, payload
 
 
-def test_a_chunked_body_over_the_limit_is_refused(either_server):
-    """No length up front does not lift MAX_CONTENT_LENGTH (64 KB): a 413 in the
-    contract's shape, nothing in the log."""
+@pytest.mark.parametrize("door", LOGINS)
+def test_a_chunked_body_over_the_limit_is_refused(either_server, door):
+    """No length up front does not lift MAX_CONTENT_LENGTH (64 KB), on any route: a
+    413 in the contract's shape (not a body cut at the limit and read as bad JSON),
+    nothing in the log."""
     since = log_size(either_server)
-    chunk = b"x" * 8192
-    answer = raw_http(
-        either_server,
-        b"POST /api/login HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
-        b"Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
-        + b"%x\r\n%s\r\n" % (len(chunk), chunk) * 9
-        + b"0\r\n\r\n",
+    head, payload = raw_post(
+        either_server, door, b"application/json", chunked(*[b"x" * 8192] * 9)
     )
-    head, _, payload = answer.partition(b"\r\n\r\n")
-    assert head.split(b" ")[1] == b"413", answer[:300]
+    assert head.split(b" ")[1] == b"413", head
     error = json.loads(payload)
-    assert error["code"] == 413 and error["message"], error
+    assert error["code"] == 413 and error["error"] == "payload_too_large", error
+    assert_clean_log(either_server, since)
+
+
+def test_a_chunked_polling_post_is_read_whole(either_server):
+    """python-engineio reads Content-Length bytes of a polling POST; a chunked one
+    (the Socket.IO CONNECT with its token, in two chunks) is read whole all the same:
+    the next GET carries the server's CONNECT answer."""
+    since = log_size(either_server)
+    token = either_server.register(unique("tc"))
+    session = polling_session(either_server)
+    connect = ("40" + json.dumps({"token": token})).encode()
+    head, _ = raw_post(
+        either_server, session, b"text/plain", chunked(connect[:9], connect[9:])
+    )
+    assert head.split(b" ")[1] == b"200", head
+    polled = urllib.request.urlopen(  # noqa: S310
+        either_server.url + session, timeout=WAIT
+    ).read()
+    answers = [p for p in polled.split(b"\x1e") if p.startswith(b"40{")]
+    assert answers and b'"sid"' in answers[0], polled
+    assert_clean_log(either_server, since)
+
+
+# python-engineio's max_http_buffer_size, as Flask-SocketIO leaves it.
+POLLING_LIMIT = 1_000_000
+
+
+@pytest.mark.parametrize("framing", ["content-length", "chunked"])
+def test_a_polling_post_over_the_limit_is_refused_at_once(either_server, framing):
+    """python-engineio refuses a body over its limit by closing the session from
+    inside the POST, which then waits for a GET that never comes. Either framing
+    gets a prompt 413 in the contract's shape instead, and nothing in the log."""
+    since = log_size(either_server)
+    body = b"4" + b"x" * POLLING_LIMIT
+    if framing == "chunked":
+        framed = chunked(body[:500_000], body[500_000:])
+    else:
+        framed = b"Content-Length: %d\r\n\r\n" % len(body) + body
+    head, payload = raw_post(
+        either_server, polling_session(either_server), b"text/plain", framed
+    )
+    assert head.split(b" ")[1] == b"413", head
+    error = json.loads(payload)
+    assert error["code"] == 413 and error["error"] == "payload_too_large", error
     assert_clean_log(either_server, since)
 
 
