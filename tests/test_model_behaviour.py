@@ -57,7 +57,7 @@ CLEAR_ABUSE = [
         "walk home alone today and see what happens",
         marks=pytest.mark.xfail(
             strict=True,
-            reason="known miss of v2 (0.28), v3 (0.10), v4 (0.44), v5 (0.52), v6 (0.58), v7 (0.51), v8 (0.51), v10 (0.54) and v11 (0.53): a threat with no abusive word at all",
+            reason="known miss of v2 (0.28), v3 (0.10), v4 (0.44), v5 (0.52), v6 (0.58), v7 (0.51), v8 (0.51), v10 (0.54), v11 (0.53) and v12 (0.55): a threat with no abusive word at all",
         ),
     ),
 ]
@@ -81,7 +81,7 @@ CLEAN_AND_HARD_NEGATIVE = [
         "shut up, you're hilarious",
         marks=pytest.mark.xfail(
             strict=True,
-            reason="known miss of v1, v2, v3 (0.68), v4 (0.60), v5 (0.69), v6 (0.80), v7 (0.80), v8 (0.84), v10 (0.79) and v11 (0.85): 'shut up' is almost always abuse in the corpora",
+            reason="known miss of v1, v2, v3 (0.68), v4 (0.60), v5 (0.69), v6 (0.80), v7 (0.80), v8 (0.84), v10 (0.79), v11 (0.85) and v12 (0.75): 'shut up' is almost always abuse in the corpora",
         ),
     ),
     # identity words used neutrally
