@@ -124,6 +124,10 @@ OWN_WEIGHTS: dict[str, float] = {
     # (1.43 x 1,182 / 1,400); docs/model.md, "v12".
     "chat_v23": 0.72,
     "chat_v24": 1.21,
+    # v13: a twenty-fifth writer on TAXONOMY.md and a twenty-sixth on FUNCTIONAL.md, at
+    # the same per-row weights as v12's two (15 x 1,350 / 29,453; 1.43 x 1,090 / 1,400).
+    "chat_v25": 0.69,
+    "chat_v26": 1.11,
     # v7: clean everyday chat (a BACKGROUND file): about twice a writer's clean rows'
     # per-row weight (docs/model.md, "v7").
     "chat_everyday": 3.0,
