@@ -57,7 +57,7 @@ CLEAR_ABUSE = [
         "walk home alone today and see what happens",
         marks=pytest.mark.xfail(
             strict=True,
-            reason="known miss of v2 (0.28), v3 (0.10), v4 (0.44), v5 (0.52), v6 (0.58), v7 (0.51), v8 (0.51), v10 (0.54), v11 (0.53) and v12 (0.55): a threat with no abusive word at all",
+            reason="known miss of v2 (0.28), v3 (0.10), v4 (0.44), v5 (0.52), v6 (0.58), v7 (0.51), v8 (0.51), v10 (0.54), v11 (0.53), v12 (0.55) and v13 (0.56): a threat with no abusive word at all",
         ),
     ),
 ]
@@ -77,13 +77,11 @@ CLEAN_AND_HARD_NEGATIVE = [
     "ugh I'm so dumb, I studied the wrong chapter",
     # friendly teasing
     "you nerd, of course you finished early",
-    pytest.param(
-        "shut up, you're hilarious",
-        marks=pytest.mark.xfail(
-            strict=True,
-            reason="known miss of v1, v2, v3 (0.68), v4 (0.60), v5 (0.69), v6 (0.80), v7 (0.80), v8 (0.84), v10 (0.79), v11 (0.85) and v12 (0.75): 'shut up' is almost always abuse in the corpora",
-        ),
-    ),
+    # A known miss of v1-v12 (v12: 0.75): 'shut up' is almost always abuse in the
+    # corpora. v13 scores it 0.20, but chat_v25 holds "shut up you're hilarious" as
+    # friendly banter (its writer never saw this file), so this is partly memory; the
+    # unseen variant "shut up, you're so funny" went 0.76 -> 0.37 (docs/model.md, v13).
+    "shut up, you're hilarious",
     # identity words used neutrally
     "the muslim student association meets today",
     "my gay cousin is visiting",
