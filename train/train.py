@@ -157,7 +157,7 @@ CHAT_COPY = 0.0
 CORPUS_COPY = 0.0
 # Who wrote each own chat file (``train/data/<stem>.csv``), named by the writer's first
 # file; a file not listed is a writer of its own.  ``chat_examples`` and ``chat_v1_test``
-# are v1's author; chat_v2 ... chat_v22 each come from a different, independent writer.
+# are v1's author; chat_v2 ... chat_v26 each come from a different, independent writer.
 # The operating point is chosen on writer-held-out scores (:func:`writer_held_out`).
 WRITERS: dict[str, str] = {"chat_v1_test": "chat_examples"}
 # Own files of clean everyday chat only (v7): always trained on, never held out as a

@@ -8,7 +8,8 @@ import { showPage } from "./dom.js";
 const latest = {};
 
 // Fetch `url` and show it in the `<prefix>-…` table (append when `more`). Resolves to
-// the next page's cursor, or to `undefined` when a later request has been made since.
+// `{ cursor }` (the next page's cursor, null after the last page), or to `undefined`
+// when a later request has been made since and this answer was dropped.
 export function loadTable(prefix, url, rowOf, more) {
   const ticket = (latest[prefix] || 0) + 1;
   latest[prefix] = ticket;
