@@ -128,6 +128,10 @@ OWN_WEIGHTS: dict[str, float] = {
     # the same per-row weights as v12's two (15 x 1,350 / 29,453; 1.43 x 1,090 / 1,400).
     "chat_v25": 0.69,
     "chat_v26": 1.11,
+    # v14: a twenty-seventh writer on TAXONOMY.md and a twenty-eighth on FUNCTIONAL.md, at
+    # the same per-row weights (15 x 1,339 / 29,453; 1.43 x 1,117 / 1,400).
+    "chat_v27": 0.68,
+    "chat_v28": 1.14,
     # v7: clean everyday chat (a BACKGROUND file): about twice a writer's clean rows'
     # per-row weight (docs/model.md, "v7").
     "chat_everyday": 3.0,
@@ -157,7 +161,7 @@ CHAT_COPY = 0.0
 CORPUS_COPY = 0.0
 # Who wrote each own chat file (``train/data/<stem>.csv``), named by the writer's first
 # file; a file not listed is a writer of its own.  ``chat_examples`` and ``chat_v1_test``
-# are v1's author; chat_v2 ... chat_v26 each come from a different, independent writer.
+# are v1's author; chat_v2 ... chat_v28 each come from a different, independent writer.
 # The operating point is chosen on writer-held-out scores (:func:`writer_held_out`).
 WRITERS: dict[str, str] = {"chat_v1_test": "chat_examples"}
 # Own files of clean everyday chat only (v7): always trained on, never held out as a
