@@ -18,6 +18,7 @@ from cyberscan.detector.artifact import (
     sha256_file,
 )
 from cyberscan.detector.features import (
+    bounded_cache,
     char_ngrams,
     cue_terms,
     is_function_term,
@@ -479,3 +480,24 @@ def test_cue_pipeline_is_scored_exactly() -> None:
         assert not any(t[0] in "@#~" or is_function_term(t) for t in v.terms), v.terms
     with pytest.raises(ValueError):
         build_pipeline(word_max_n=3, negation=False, cues=True)
+
+
+def test_bounded_cache_answers_hits_without_calling_and_empties_when_full() -> None:
+    """The scorer's caches: a hit never calls the function, and a cache that holds
+    ``maxsize`` entries is emptied before the next one is stored (memory stays bounded
+    whatever texts arrive)."""
+    calls: list[int] = []
+
+    @bounded_cache(3)
+    def square(x: int) -> int:
+        calls.append(x)
+        return x * x
+
+    assert [square(i) for i in (1, 2, 1, 3, 2)] == [1, 4, 1, 9, 4]
+    assert calls == [1, 2, 3]
+    assert square.cache_info().currsize == 3
+    assert square(4) == 16  # a fourth key: the full cache is emptied first
+    assert square.cache_info().currsize == 1
+    assert square(1) == 1
+    assert calls == [1, 2, 3, 4, 1]
+    assert square.__name__ == "square"

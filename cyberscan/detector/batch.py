@@ -10,13 +10,12 @@ from __future__ import annotations
 from array import array
 from collections import Counter
 from collections.abc import Sequence
-from functools import lru_cache
 from itertools import chain
 
 import numpy as np
 import scipy.sparse as sp
 
-from cyberscan.detector.features import cue_terms
+from cyberscan.detector.features import bounded_cache, cue_terms
 from cyberscan.detector.scorer import CompiledModel
 from cyberscan.detector.verdict import Verdict, sigmoid, top_terms
 
@@ -59,7 +58,7 @@ class BatchScorer:
             self.ngram_codes[size] = (codes[order], cols[order])
         token_info = model.token_info
 
-        @lru_cache(maxsize=200_000)
+        @bounded_cache(200_000)
         def token_cols(token: str) -> tuple[int, int, tuple[int, ...]]:
             """Per-token column ids: unigram column, n-gram word id, char columns."""
             return (

@@ -18,7 +18,6 @@ from array import array
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import lru_cache
 from itertools import chain, compress, pairwise
 from operator import itemgetter
 from typing import Any
@@ -29,6 +28,7 @@ from cyberscan.detector.features import (
     CUE_ANALYZERS,
     NEGATION_ANALYZERS,
     WORD_ANALYZERS,
+    bounded_cache,
     char_ngrams,
     char_ngrams_neg,
     cue_terms,
@@ -161,7 +161,7 @@ class CompiledModel(_Analyzers):
         word, char_columns = self.word, self.char_columns
         char_idf2, char_w = self.char_idf2, self.char_w
 
-        @lru_cache(maxsize=200_000)
+        @bounded_cache(200_000)
         def token_info(token: str) -> tuple[float, float, bytes, float, float, float]:
             """Unigram (idf^2, weight), the columns of the token's in-vocabulary char
             n-grams (int32 bytes, in order, with repeats), their (idf^2, weight) sums
@@ -331,7 +331,7 @@ class CompiledMixture(_Analyzers):
         chat = self.weights[:, self.chat_row].tolist()
         self.chat = chat
 
-        @lru_cache(maxsize=200_000)
+        @bounded_cache(200_000)
         def token_info(token: str) -> tuple[int, tuple[int, ...], float, float]:
             """Unigram row (-1: none), the rows of the in-vocabulary char n-grams (in
             order, with repeats), and the chat row's unigram weight and char weight
