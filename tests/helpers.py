@@ -9,14 +9,38 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import sqlalchemy as sa
 from flask import Flask
 from sqlalchemy import event
+from sqlalchemy.engine import make_url
 
 from cyberscan.detector import Verdict
 from cyberscan.extensions import db
 
 PASSWORD = "correct horse battery"
 ROOT = Path(__file__).resolve().parents[1]
+
+
+@contextmanager
+def scratch_database(test_url: str, name: str) -> Iterator[str]:
+    """A new, empty database ``name`` on the MariaDB server of ``test_url`` (dropped
+    first if a killed run left it behind, and dropped afterwards); yields its URL."""
+    base = make_url(test_url)
+    server = sa.create_engine(base.set(database=None))
+    try:
+        with server.begin() as conn:
+            conn.execute(sa.text(f"DROP DATABASE IF EXISTS {name}"))
+            conn.execute(
+                sa.text(
+                    f"CREATE DATABASE {name} CHARACTER SET utf8mb4 "
+                    "COLLATE utf8mb4_unicode_ci"
+                )
+            )
+        yield base.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with server.begin() as conn:
+            conn.execute(sa.text(f"DROP DATABASE IF EXISTS {name}"))
+        server.dispose()
 
 
 def run_bench(script: str, *args: str, timeout: float) -> str:

@@ -9,12 +9,11 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask_migrate import upgrade
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
 from config import TestingConfig
 from cyberscan import create_app
 from cyberscan.extensions import db
+from tests.helpers import scratch_database
 
 
 @pytest.fixture
@@ -24,21 +23,8 @@ def empty_database_url(tmp_path):
     if not url or url.startswith("sqlite"):
         yield f"sqlite:///{tmp_path / 'migrated.db'}"
         return
-    parsed = make_url(url)
-    name = f"cyberscan_mig_{uuid.uuid4().hex[:8]}_test"
-    server = create_engine(parsed.set(database=""))
-    with server.begin() as conn:
-        conn.execute(
-            text(
-                f"CREATE DATABASE {name} CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"
-            )
-        )
-    try:
-        yield parsed.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with server.begin() as conn:
-            conn.execute(text(f"DROP DATABASE {name}"))
-        server.dispose()
+    with scratch_database(url, f"cyberscan_mig_{uuid.uuid4().hex[:8]}_test") as fresh:
+        yield fresh
 
 
 def test_upgrade_from_empty_matches_the_models(empty_database_url):

@@ -27,6 +27,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
 from tests.e2e.pyclient import PyClient
+from tests.helpers import scratch_database
 from tests.live import (
     REDIS_URL,
     ROOT,
@@ -115,20 +116,8 @@ def e2e_database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     if test_url.startswith("mysql"):
         # Named after the suite's own database, so parallel runs never share one.
         name = make_url(test_url).database.removesuffix("_test") + "_e2e_test"
-        url = make_url(test_url).set(database=name)
-        admin = sa.create_engine(make_url(test_url).set(database=None))
-        with admin.begin() as conn:
-            conn.execute(sa.text(f"DROP DATABASE IF EXISTS {name}"))
-            conn.execute(
-                sa.text(
-                    f"CREATE DATABASE {name} CHARACTER SET utf8mb4 "
-                    "COLLATE utf8mb4_unicode_ci"
-                )
-            )
-        yield url.render_as_string(hide_password=False)
-        with admin.begin() as conn:
-            conn.execute(sa.text(f"DROP DATABASE IF EXISTS {name}"))
-        admin.dispose()
+        with scratch_database(test_url, name) as url:
+            yield url
     else:
         yield f"sqlite:///{tmp_path_factory.mktemp('e2e') / 'live.db'}"
 

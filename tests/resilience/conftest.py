@@ -12,6 +12,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
+from tests.helpers import scratch_database
 from tests.live import LiveServer, server_env, start, stop_all
 
 
@@ -22,21 +23,9 @@ def live_database(tmp_path: Path) -> Iterator[str]:
     if not test_url.startswith("mysql"):
         yield f"sqlite:///{tmp_path / 'live.db'}"
         return
-    base = make_url(test_url)
-    name = base.database.removesuffix("_test") + "_res_test"
-    admin = sa.create_engine(base.set(database=None))
-    with admin.begin() as conn:
-        conn.execute(sa.text(f"DROP DATABASE IF EXISTS {name}"))
-        conn.execute(
-            sa.text(
-                f"CREATE DATABASE {name} CHARACTER SET utf8mb4 "
-                "COLLATE utf8mb4_unicode_ci"
-            )
-        )
-    yield base.set(database=name).render_as_string(hide_password=False)
-    with admin.begin() as conn:
-        conn.execute(sa.text(f"DROP DATABASE IF EXISTS {name}"))
-    admin.dispose()
+    name = make_url(test_url).database.removesuffix("_test") + "_res_test"
+    with scratch_database(test_url, name) as url:
+        yield url
 
 
 def shared(
