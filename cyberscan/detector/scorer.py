@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 from array import array
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from itertools import chain, compress, pairwise
 from operator import itemgetter
@@ -276,17 +276,27 @@ class CompiledModel(_Analyzers):
         char_inv = 1.0 / math.sqrt(char_sq) if char_sq > 0.0 else 0.0
         decision = self.intercept + word_dot * word_inv + char_dot * char_inv
 
-        # Reasons: a word is credited with its unigram weight plus its char n-grams'
-        # weights; a word n-gram with its own weight (a char n-gram shared by two words
-        # counts for both: this ranks reasons, it is not part of the score).
-        scores = {
-            t: v
-            for t, w, d in zip(tokens, uni_ws, token_dots, strict=True)
-            if (v := w * word_inv + d * char_inv) > 0.0
-        }
+        scores = word_reasons(tokens, uni_ws, token_dots, word_inv, char_inv)
         for weight, ngram in ngram_hits:
             scores[ngram] = weight * word_inv
         return decision, sorted(scores.items(), key=_second, reverse=True)
+
+
+def word_reasons(
+    tokens: list[str],
+    uni_ws: Sequence[float],
+    char_ws: Sequence[float],
+    word_inv: float,
+    char_inv: float,
+) -> dict[str, float]:
+    """Each word's contribution with a positive score: its unigram weight plus its char
+    n-grams' weights (a char n-gram shared by two words counts for both: this ranks
+    reasons, it is not part of the score); the caller adds the word n-grams."""
+    return {
+        t: v
+        for t, w, d in zip(tokens, uni_ws, char_ws, strict=True)
+        if (v := w * word_inv + d * char_inv) > 0.0
+    }
 
 
 _second = itemgetter(1)
@@ -393,11 +403,7 @@ class CompiledMixture(_Analyzers):
             rows = rows + tf @ self.weights[cols]
         decision = mix_one(rows.tolist(), self.margin, self.shift)
 
-        scores = {
-            t: v
-            for t, w, d in zip(tokens, uni_ws, char_ws, strict=True)
-            if (v := w * word_inv + d * char_inv) > 0.0
-        }
+        scores = word_reasons(tokens, uni_ws, char_ws, word_inv, char_inv)
         chat, log = self.chat, math.log
         for ngram, col in hits:
             k = word_counts[col]
