@@ -7,12 +7,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 import sklearn
+from sklearn.linear_model import LogisticRegression
 
 from cyberscan.detector import Detector
 from cyberscan.detector.artifact import save_artifact
 from cyberscan.detector.features import is_function_term
-from cyberscan.detector.mixture import GatedExperts, mix, mix_one
+from cyberscan.detector.mixture import GatedExperts, _balanced, mix, mix_one
 from cyberscan.detector.pipeline import build_pipeline
 
 CHAT = [
@@ -63,7 +65,7 @@ PROBES = [
 ]
 
 
-def _fit(margin: float) -> tuple[object, list[str]]:
+def _fit(margin: float, on_tfidf: bool = False) -> tuple[object, list[str]]:
     rows = CHAT * 3 + TWEETS * 3 + COMMENTS * 3
     texts = [t for t, _ in rows]
     labels = np.array([y for _, y in rows])
@@ -84,7 +86,8 @@ def _fit(margin: float) -> tuple[object, list[str]]:
     x = steps["features"].fit_transform(texts)
     z = steps["nb"].fit(x, labels).transform(x)
     words = len(dict(steps["features"].transformer_list)["word"].vocabulary_)
-    steps["clf"].fit(z, labels, domain=domain, route_columns=words)
+    scale = steps["nb"].inverse_scale() if on_tfidf else None
+    steps["clf"].fit(z, labels, domain=domain, route_columns=words, column_scale=scale)
     return model, texts
 
 
@@ -199,3 +202,48 @@ def test_gated_experts_is_a_plain_sklearn_estimator() -> None:
     clf = GatedExperts(expert_C=3.0, margin=-1.5)
     assert clf.get_params()["expert_C"] == 3.0
     assert sklearn.base.clone(clf).get_params()["margin"] == -1.5
+
+
+def test_experts_fitted_on_the_tfidf_features_still_read_the_scaled_ones(
+    tmp_path: Path,
+) -> None:
+    model, texts = _fit(-50.0, on_tfidf=True)
+    steps = model.named_steps
+    clf = steps["clf"]
+    tfidf = steps["features"].transform(texts)  # what _fit fitted on
+    z = steps["nb"].transform(tfidf)
+    r = steps["nb"].r_
+    scale = steps["nb"].inverse_scale()
+    assert np.array_equal(scale[r == 0], np.zeros(int((r == 0).sum())))
+    keep = (r != 0).astype(float)
+    assert np.allclose(
+        (z @ sp.diags(scale)).toarray(), (tfidf @ sp.diags(keep)).toarray()
+    )
+    # Expert e_1 (row 4 of a, b_1, b_2, e_0, e_1, e_2) is the logistic regression of
+    # style 1's rows on the TF-IDF features, read through the scaled ones.
+    rows = np.arange(len(CHAT) * 3, len(CHAT) * 3 + len(TWEETS) * 3)
+    y = np.array([label for _, label in TWEETS] * 3)
+    # (the TF-IDF columns as the model sees them: z rescaled, equal to them as above)
+    x = sp.csr_matrix(z @ sp.diags(scale))[rows]
+    reference = LogisticRegression(
+        C=clf.expert_C, solver="liblinear", max_iter=2000, random_state=42
+    ).fit(x, y, _balanced(y))
+    got = clf.decision_rows(z[rows])[:, 4]
+    assert np.max(np.abs(got - reference.decision_function(x))) < 1e-4
+    # The router a still reads the scaled features as before; and the scorer is exact.
+    plain, _ = _fit(-50.0)
+    assert np.allclose(
+        plain.named_steps["clf"].coef_[0].toarray(), clf.coef_[0].toarray()
+    )
+    assert not np.allclose(
+        plain.named_steps["clf"].coef_[4].toarray(), clf.coef_[4].toarray()
+    )
+    card = {"sklearn_version": sklearn.__version__, "threshold": 0.6}
+    path, _ = save_artifact(model, tmp_path, card)
+    detector = Detector.from_path(path)
+    probes = texts + PROBES
+    expected = model.predict_proba(probes)[:, 1]
+    single = np.array([detector.score(t).probability for t in probes])
+    batch = np.array([v.probability for v in detector.score_batch(probes)])
+    assert np.max(np.abs(single - expected)) < 1e-9
+    assert np.max(np.abs(batch - expected)) < 1e-9

@@ -520,6 +520,12 @@ class LogCountRatioScaler(TransformerMixin, BaseEstimator):
     def transform(self, X):  # noqa: N803
         return sp.csr_matrix(X @ sp.diags(self.r_))
 
+    def inverse_scale(self) -> np.ndarray:
+        """Per-column factors that undo :meth:`transform`: ``1 / r_j``, and 0 where
+        ``r_j`` is 0 (a column the scaled features never carry)."""
+        r = self.r_
+        return np.divide(1.0, r, out=np.zeros_like(r), where=r != 0)
+
 
 # Targeting and frame cues (``cues=True`` in ``pipeline.build_pipeline``): extra word-
 # block terms that never collide with n-grams (they hold no space) or tokens (tokens

@@ -11,7 +11,9 @@ only, with its own label meaning and balanced classes.  ``a`` ("does this read l
 corpus rather than chat", less ``chat_prior``) and ``b_k`` ("is it style k", among the
 corpora) are L1 logistic regressions on the first ``route_columns`` features only (the
 word block), so they stay small and the single-text scorer can compute ``a`` beside the
-chat model; a text the router calls chat (``a < margin``) never needs the experts.
+chat model; a text the router calls chat (``a < margin``) never needs the experts.  The
+``b_k`` and ``e_k`` may be fitted on rescaled columns (``fit(column_scale=...)``); their
+weights are mapped back, so every row still reads the features it is given.
 ``shift_`` moves the final logit (the operating point; ``train.train: fit_final``).
 
 The coefficient rows are ``[a, b_1 .. b_m, e_0, e_1 .. e_m]``; with no style rows
@@ -129,6 +131,7 @@ class GatedExperts(ClassifierMixin, BaseEstimator):
         domain=None,
         route_columns=None,
         route_weight=None,
+        column_scale=None,
     ):
         """Fit the chat model on every row, then the routers and the style experts.
 
@@ -136,6 +139,11 @@ class GatedExperts(ClassifierMixin, BaseEstimator):
         chat).  ``route_columns``: how many leading features the routers see (default
         all).  ``route_weight``: relative row weights for ``a`` within each side
         (default equal; each side gets half the total either way).
+        ``column_scale``: one factor per column; the style routes ``b_k`` and experts
+        ``e_k`` are fitted on ``X`` with each column multiplied by its factor, and their
+        weights are multiplied by the same factors, so the fitted model reads ``X``
+        (default: fitted on ``X`` itself).  ``train.train`` uses it to fit them on the
+        TF-IDF features before the chat labels' naive-Bayes scaling.
         """
         X = sp.csr_matrix(X)  # noqa: N806
         y = np.asarray(y)
@@ -146,19 +154,24 @@ class GatedExperts(ClassifierMixin, BaseEstimator):
         styles = sorted(set(domain.tolist()) - {0})
         if styles:
             corpus = domain > 0
+            scale = (
+                np.ones(X.shape[1])
+                if column_scale is None
+                else np.asarray(column_scale, dtype=float)
+            )
+            scaled = X if column_scale is None else sp.csr_matrix(X @ sp.diags(scale))
             routes = [self._route(X, corpus.astype(int), n, route_weight)]
             routes[0] = (routes[0][0], routes[0][1] - self.chat_prior)
-            routes += [
-                self._route(X[corpus], (domain[corpus] == k).astype(int), n)
-                for k in styles
-            ]
+            for k in styles:
+                c, i = self._route(scaled[corpus], (domain[corpus] == k).astype(int), n)
+                routes.append((c * scale, i))
             experts = []
             for k in styles:
                 rows = domain == k
                 fitted = self._lr(self.expert_C).fit(
-                    X[rows], y[rows], _balanced(y[rows])
+                    scaled[rows], y[rows], _balanced(y[rows])
                 )
-                experts.append((fitted.coef_[0], float(fitted.intercept_[0])))
+                experts.append((fitted.coef_[0] * scale, float(fitted.intercept_[0])))
             pairs = [*routes, (coef[0], intercept[0]), *experts]
             coef = [c for c, _ in pairs]
             intercept = [i for _, i in pairs]
