@@ -57,7 +57,7 @@ CLEAR_ABUSE = [
         "walk home alone today and see what happens",
         marks=pytest.mark.xfail(
             strict=True,
-            reason="known miss of v2 (0.28), v3 (0.10), v4 (0.44), v5 (0.52), v6 (0.58), v7 (0.51), v8 (0.51), v10 (0.54), v11 (0.53), v12 (0.55) and v13 (0.56): a threat with no abusive word at all",
+            reason="known miss of v2 (0.28), v3 (0.10), v4 (0.44), v5 (0.52), v6 (0.58), v7 (0.51), v8 (0.51), v10 (0.54), v11 (0.53), v12 (0.55), v13 (0.56) and v15 (0.56): a threat with no abusive word at all",
         ),
     ),
 ]

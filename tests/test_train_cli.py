@@ -268,6 +268,21 @@ def test_without_corpora_trains_on_own_examples_and_says_so(
     assert [d["name"] for d in card["data"]] == ["chat"]
 
 
+def test_held_back_files_are_skipped_by_default_and_trainable_by_name(
+    own_dir: Path, tmp_path: Path, monkeypatch, capsys
+) -> None:
+    (own_dir / "later.csv").write_bytes((own_dir / "chat.csv").read_bytes())
+    monkeypatch.setattr(train, "HELD_BACK", frozenset({"later"}))
+    assert quick_train(tmp_path / "m") == 0
+    assert "held back (not trained on; HELD_BACK): later.csv" in capsys.readouterr().out
+    card = json.loads((tmp_path / "m" / "cyberscan-clf-v1.json").read_text())
+    assert [d["name"] for d in card["data"]] == ["chat"]
+    assert card["training"]["held_back"] == ["later"]
+    assert quick_train(tmp_path / "m", "--data", str(own_dir / "later.csv")) == 0
+    card = json.loads((tmp_path / "m" / "cyberscan-clf-v2.json").read_text())
+    assert [d["name"] for d in card["data"]] == ["later"]
+
+
 def test_corpora_come_from_data_dir_or_environment(
     own_dir: Path, good_csv: Path, tmp_path: Path, monkeypatch, capsys
 ) -> None:
