@@ -91,6 +91,18 @@ def _fit(margin: float, on_tfidf: bool = False) -> tuple[object, list[str]]:
     return model, texts
 
 
+def _assert_scorer_exact(model, tmp_path: Path, probes: list[str]) -> None:
+    """Save and load ``model``; both scorer paths give its probabilities to 1e-9."""
+    card = {"sklearn_version": sklearn.__version__, "threshold": 0.6}
+    path, _ = save_artifact(model, tmp_path, card)
+    detector = Detector.from_path(path)
+    expected = model.predict_proba(probes)[:, 1]
+    single = np.array([detector.score(t).probability for t in probes])
+    batch = np.array([v.probability for v in detector.score_batch(probes)])
+    assert np.max(np.abs(single - expected)) < 1e-9
+    assert np.max(np.abs(batch - expected)) < 1e-9
+
+
 @pytest.fixture(
     scope="module", params=[-50.0, 0.0, 50.0], ids=["all-routed", "split", "all-chat"]
 )
@@ -165,15 +177,7 @@ def test_a_shifted_chat_only_model_scores_alike_one_by_one_and_in_batches(
         texts, labels
     )
     gated.named_steps["clf"].shift_ = -0.8  # what train.fit_final does
-    card = {"sklearn_version": sklearn.__version__, "threshold": 0.6}
-    path, _ = save_artifact(gated, tmp_path, card)
-    detector = Detector.from_path(path)
-    probes = texts + PROBES
-    expected = gated.predict_proba(probes)[:, 1]
-    single = np.array([detector.score(t).probability for t in probes])
-    batch = np.array([v.probability for v in detector.score_batch(probes)])
-    assert np.max(np.abs(single - expected)) < 1e-9
-    assert np.max(np.abs(batch - expected)) < 1e-9
+    _assert_scorer_exact(gated, tmp_path, texts + PROBES)
 
 
 def test_reasons_are_content_words_on_both_paths(mixture) -> None:
@@ -238,12 +242,4 @@ def test_experts_fitted_on_the_tfidf_features_still_read_the_scaled_ones(
     assert not np.allclose(
         plain.named_steps["clf"].coef_[4].toarray(), clf.coef_[4].toarray()
     )
-    card = {"sklearn_version": sklearn.__version__, "threshold": 0.6}
-    path, _ = save_artifact(model, tmp_path, card)
-    detector = Detector.from_path(path)
-    probes = texts + PROBES
-    expected = model.predict_proba(probes)[:, 1]
-    single = np.array([detector.score(t).probability for t in probes])
-    batch = np.array([v.probability for v in detector.score_batch(probes)])
-    assert np.max(np.abs(single - expected)) < 1e-9
-    assert np.max(np.abs(batch - expected)) < 1e-9
+    _assert_scorer_exact(model, tmp_path, texts + PROBES)
