@@ -162,8 +162,9 @@ class GatedExperts(ClassifierMixin, BaseEstimator):
             scaled = X if column_scale is None else sp.csr_matrix(X @ sp.diags(scale))
             routes = [self._route(X, corpus.astype(int), n, route_weight)]
             routes[0] = (routes[0][0], routes[0][1] - self.chat_prior)
+            corpus_rows, corpus_domain = scaled[corpus], domain[corpus]
             for k in styles:
-                c, i = self._route(scaled[corpus], (domain[corpus] == k).astype(int), n)
+                c, i = self._route(corpus_rows, (corpus_domain == k).astype(int), n)
                 routes.append((c * scale, i))
             experts = []
             for k in styles:
