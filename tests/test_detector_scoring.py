@@ -424,12 +424,19 @@ def test_terms_are_never_function_words_alone(tiny_artifact: Path) -> None:
         "you are you are you are",
         "to your face you are a loser",
         "are you going to the thing",
+        "r u up?",
+        "c u l8r",
+        "y u do dat",
+        "wit u 2nite",
     ]
     for detector in _detectors(tiny_artifact):
         for text in probes:
             for term in detector.score(text).terms:
                 assert not is_function_term(term), (detector.version, text, term)
     assert is_function_term("to your") and is_function_term("you")
+    # Chat spellings of function words are function words too.
+    assert all(map(is_function_term, ["r", "u r", "c u", "wit u", "y u do dat"]))
+    assert not is_function_term("kill urself") and not is_function_term("u r dumb")
     assert not is_function_term("kill yourself") and not is_function_term("loser")
 
 

@@ -132,6 +132,9 @@ OWN_WEIGHTS: dict[str, float] = {
     # the same per-row weights (15 x 1,339 / 29,453; 1.43 x 1,117 / 1,400).
     "chat_v27": 0.68,
     "chat_v28": 1.14,
+    # v17: a thirtieth writer, both labels in text-speak, at a chat writer's per-row
+    # weight (15 x 965 / 29,453; docs/model.md, "v17").
+    "chat_v29": 0.49,
     # v7: clean everyday chat (a BACKGROUND file): about twice a writer's clean rows'
     # per-row weight (docs/model.md, "v7").
     "chat_everyday": 3.0,
@@ -174,7 +177,7 @@ EXPERTS_ON_TFIDF = True
 HELD_BACK: frozenset[str] = frozenset()
 # Who wrote each own chat file (``train/data/<stem>.csv``), named by the writer's first
 # file; a file not listed is a writer of its own.  ``chat_examples`` and ``chat_v1_test``
-# are v1's author; chat_v2 ... chat_v28 each come from a different, independent writer.
+# are v1's author; chat_v2 ... chat_v29 each come from a different, independent writer.
 # The operating point is chosen on writer-held-out scores (:func:`writer_held_out`).
 WRITERS: dict[str, str] = {"chat_v1_test": "chat_examples"}
 # Own files of clean everyday chat only (v7): always trained on, never held out as a

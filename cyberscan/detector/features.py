@@ -457,7 +457,8 @@ def char_ngrams_neg(normalized: str) -> list[str]:
 
 
 # Words that never count as a reason on their own: a term made only of these (after
-# dropping the negation mark) is not shown by ``Verdict.terms``.
+# dropping the negation mark) is not shown by ``Verdict.terms``.  The last two lines are
+# chat spellings of the same words ("r u", "c u", "wit u", "dat").
 FUNCTION_WORDS = frozenset(
     """
 a an the and or but if so as at by for from in into of off on onto out over to up
@@ -473,6 +474,8 @@ again now oh ok okay yeah yes hey hi lol lmao haha omg rn tbh ngl fr idk bc cuz
 one someone something anyone anything everyone everything nobody nothing go going
 see say said tell make made know think want let come back way thing things
 user url emailaddress
+r n y c b w 2 4 ure urself urselves youve youll youd yo da dat dis dem den wit wat wut
+wot wen tho imma ima
 """.split()
 )
 
