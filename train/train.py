@@ -134,7 +134,7 @@ OWN_WEIGHTS: dict[str, float] = {
     # the same per-row weights (15 x 1,339 / 29,453; 1.43 x 1,117 / 1,400).
     "chat_v27": 0.68,
     "chat_v28": 1.14,
-    # v17: a thirtieth writer, both labels in text-speak, at a chat writer's per-row
+    # v17: a twenty-ninth writer, both labels in text-speak, at a chat writer's per-row
     # weight (15 x 965 / 29,453; docs/model.md, "v17").
     "chat_v29": 0.49,
     # v7: clean everyday chat (a BACKGROUND file): about twice a writer's clean rows'
