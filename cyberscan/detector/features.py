@@ -456,26 +456,31 @@ def char_ngrams_neg(normalized: str) -> list[str]:
     return grams
 
 
+# The ways a message addresses its reader (the targeting cues below read them too).
+SECOND_PERSON = frozenset(
+    "you u ur your youre yours yourself yourselves ya yall ure urself youve youll "
+    "youd user".split()
+)
 # Words that never count as a reason on their own: a term made only of these (after
 # dropping the negation mark) is not shown by ``Verdict.terms``.  The last two lines are
-# chat spellings of the same words ("r u", "c u", "wit u", "dat").
-FUNCTION_WORDS = frozenset(
+# chat spellings of the same words ("r u", "c u", "wit u", "dat"); every second-person
+# word is one too.
+FUNCTION_WORDS = SECOND_PERSON | frozenset(
     """
 a an the and or but if so as at by for from in into of off on onto out over to up
 with about than then too very can could will would shall should may might must do
 does did done doing be is am are was were been being have has had having get got
-i me my mine myself we us our ours ourselves you your yours yourself yourselves u ur
-youre ya yall he him his himself she her hers herself it its itself they them their
-theirs themselves this that these those there here who whom whose which what when
+i me my mine myself we us our ours ourselves he him his himself she her hers herself
+it its itself they them their theirs themselves this that these those there here who
+whom whose which what when
 where why how all any both each few more most other some such only own same just
 not no nor never dont doesnt didnt isnt arent wasnt werent cant wont im ive ill id
 hes shes thats theres whats lets gonna wanna gotta like really even still ever also
 again now oh ok okay yeah yes hey hi lol lmao haha omg rn tbh ngl fr idk bc cuz
 one someone something anyone anything everyone everything nobody nothing go going
 see say said tell make made know think want let come back way thing things
-user url emailaddress
-r n y c b w 2 4 ure urself urselves youve youll youd yo da dat dis dem den wit wat wut
-wot wen tho imma ima
+url emailaddress
+r n y c b w 2 4 urselves yo da dat dis dem den wit wat wut wot wen tho imma ima
 """.split()
 )
 
@@ -539,10 +544,6 @@ class LogCountRatioScaler(TransformerMixin, BaseEstimator):
 # ``train/TAXONOMY.md``'s categories, not from any published lexicon or test suite)
 # adds one "#frame" term per matching phrase, and "@#frame" when a target is present,
 # so rare phrasings of the same frame share a weight.
-SECOND_PERSON = frozenset(
-    "you u ur your youre yours yourself yourselves ya yall ure urself youve youll "
-    "youd user".split()
-)
 TARGET_MARK = "@"
 FRAME_MARK = "#"
 _FRAMES: dict[str, str] = {
@@ -630,7 +631,7 @@ def cue_terms(tokens: list[str]) -> list[str]:
         + [
             TARGET_MARK + t
             for t, b in zip(tokens, bare, strict=True)
-            if b not in FUNCTION_WORDS and b not in SECOND_PERSON
+            if b not in FUNCTION_WORDS
         ]
     )
 
