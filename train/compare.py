@@ -1,0 +1,171 @@
+"""Compare two trained versions on the same rows, with paired bootstrap intervals.
+
+    python -m train.compare vA vB [--data FILE.csv ...] [--corpora [DIR]]
+                                  [--threshold T] [--resamples N] [--seed S]
+
+Every labelled CSV given with ``--data`` (default: every ``train/eval/*.csv``) and, with
+``--corpora``, each public corpus's held-out rows (the split recorded in ``vB``'s card)
+is scored by both versions.  For each, one JSON object gives both versions' errors and
+accuracy at the threshold and ROC AUC (when the rows hold both labels), and the
+difference ``vB - vA`` with a 95% interval from a paired bootstrap: the same resampled
+rows score both versions, so what the rows have in common cancels and what remains is
+how much the difference could move on another draw of rows like these.  An interval that
+lies entirely below zero says ``vB`` is worse beyond that noise.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from sklearn.metrics import roc_auc_score
+
+from config import MODELS_DIR, ConfigError, model_version_name
+from cyberscan.detector.artifact import ArtifactError
+from cyberscan.detector.classifier import Detector
+from train.data import (
+    REPO_ROOT,
+    DataError,
+    LabelledData,
+    corpus_files,
+    display_path,
+    find_data_dir,
+    read_labelled_csv,
+)
+from train.metrics import rounded
+from train.train import split_indices
+
+EVAL_DIR = REPO_ROOT / "train" / "eval"
+
+
+def paired_interval(
+    y: np.ndarray,
+    a: np.ndarray,
+    b: np.ndarray,
+    metric: Any,
+    resamples: int,
+    rng: np.random.Generator,
+) -> tuple[float, float, float]:
+    """``metric(y, b) - metric(y, a)`` and its 95% paired-bootstrap interval.
+
+    A resample that draws one label only (possible on tiny sets) is drawn again.
+    """
+    both = 0 < y.sum() < len(y)
+    diffs = []
+    while len(diffs) < resamples:
+        i = rng.integers(0, len(y), len(y))
+        if both and not 0 < y[i].sum() < len(i):
+            continue
+        diffs.append(metric(y[i], b[i]) - metric(y[i], a[i]))
+    lo, hi = np.percentile(diffs, [2.5, 97.5])
+    return float(metric(y, b) - metric(y, a)), float(lo), float(hi)
+
+
+def compare_rows(
+    y: np.ndarray,
+    scores: dict[str, np.ndarray],
+    threshold: float,
+    resamples: int,
+    seed: int,
+) -> dict[str, Any]:
+    """The comparison of two versions' scores ``scores`` (in order A, B) on rows ``y``."""
+    (name_a, a), (name_b, b) = scores.items()
+
+    def accuracy(y: np.ndarray, s: np.ndarray) -> float:
+        return float(np.mean((s >= threshold) == (y == 1)))
+
+    out: dict[str, Any] = {"n": int(len(y)), "positives": int(y.sum())}
+    for name, s in scores.items():
+        flagged = s >= threshold
+        out[name] = {
+            "errors": int(np.sum(flagged != (y == 1))),
+            "accuracy": accuracy(y, s),
+            "roc_auc": float(roc_auc_score(y, s)) if 0 < y.sum() < len(y) else None,
+        }
+    metrics = {"accuracy": accuracy}
+    if out[name_a]["roc_auc"] is not None:
+        metrics["roc_auc"] = roc_auc_score
+    for key, metric in metrics.items():
+        rng = np.random.default_rng(seed)
+        diff, lo, hi = paired_interval(y, a, b, metric, resamples, rng)
+        out[f"{key}_difference"] = {"value": diff, "interval_95": [lo, hi]}
+    return out
+
+
+def held_out_rows(data: LabelledData, card: dict[str, Any]) -> LabelledData:
+    """The held-out part of a corpus file, by the split recorded in a model card."""
+    split = card.get("split") or {}
+    _, test = split_indices(data.labels, split.get("holdout", 0.2), split.get("seed", 42))
+    return LabelledData(
+        data.path,
+        data.sha256,
+        [data.texts[i] for i in test],
+        [data.labels[i] for i in test],
+        [data.categories[i] for i in test] if data.categories else [],
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the compare CLI; return the process exit code."""
+    parser = argparse.ArgumentParser(
+        prog="python -m train.compare",
+        description="Two versions on the same rows, with paired bootstrap intervals.",
+    )
+    parser.add_argument("a", help="the reference version, vN (e.g. the served one)")
+    parser.add_argument("b", help="the candidate version, vN")
+    parser.add_argument(
+        "--data", action="append", help="CSV with text,label (repeatable; default: train/eval/*.csv)"
+    )
+    parser.add_argument(
+        "--corpora",
+        nargs="?",
+        const="",
+        help="also each corpus's held-out rows (DIR, else $CYBERSCAN_DATA_DIR or ../shared/data)",
+    )
+    parser.add_argument("--threshold", type=float, help="default: vB's card")
+    parser.add_argument("--resamples", type=int, default=2000)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--models-dir", default=str(MODELS_DIR))
+    args = parser.parse_args(argv)
+    models_dir = Path(args.models_dir)
+    try:
+        if args.resamples < 100:
+            raise DataError(f"--resamples must be at least 100, got {args.resamples}")
+        names = [model_version_name(v) for v in (args.a, args.b)]
+        detectors = {n: Detector.from_path(models_dir / f"{n}.joblib") for n in names}
+        card = json.loads((models_dir / f"{names[1]}.json").read_text("utf-8"))
+        sets = [
+            (display_path(Path(p)), read_labelled_csv(p, require_both_classes=False))
+            for p in (args.data or sorted(EVAL_DIR.glob("*.csv")))
+        ]
+        if args.corpora is not None:
+            data_dir, _ = find_data_dir(args.corpora or None)
+            if data_dir is None:
+                raise DataError("no corpora folder; pass --corpora DIR")
+            sets += [
+                (f"{p.parent.name} (held out)", held_out_rows(read_labelled_csv(p), card))
+                for p in corpus_files(data_dir)
+            ]
+    except (ArtifactError, ConfigError, DataError, OSError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    threshold = detectors[names[1]].threshold if args.threshold is None else args.threshold
+    for label, data in sets:
+        y = np.asarray(data.labels, dtype=int)
+        scores = {
+            n: np.array([v.probability for v in d.score_batch(data.texts)])
+            for n, d in detectors.items()
+        }
+        result = {"data": label, "sha256": data.sha256, "threshold": threshold}
+        result |= compare_rows(y, scores, threshold, args.resamples, args.seed)
+        print(json.dumps(rounded(result)), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
