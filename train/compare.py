@@ -3,7 +3,7 @@
     python -m train.compare vA vB [--data FILE.csv ...] [--corpora [DIR]]
                                   [--threshold T] [--resamples N] [--seed S]
 
-Every labelled CSV given with ``--data`` (default: every ``train/eval/*.csv``) and, with
+Every labelled CSV given with ``--data`` (default without ``--corpora``: every ``train/eval/*.csv``) and, with
 ``--corpora``, each public corpus's held-out rows (the split recorded in ``vB``'s card)
 is scored by both versions.  For each, one JSON object gives both versions' errors and
 accuracy at the threshold and ROC AUC (when the rows hold both labels), and the
@@ -97,10 +97,17 @@ def compare_rows(
     return out
 
 
+def default_sets() -> list[Path]:
+    """Every committed development set, ``train/eval/*.csv``."""
+    return sorted(EVAL_DIR.glob("*.csv"))
+
+
 def held_out_rows(data: LabelledData, card: dict[str, Any]) -> LabelledData:
     """The held-out part of a corpus file, by the split recorded in a model card."""
     split = card.get("split") or {}
-    _, test = split_indices(data.labels, split.get("holdout", 0.2), split.get("seed", 42))
+    _, test = split_indices(
+        data.labels, split.get("holdout", 0.2), split.get("seed", 42)
+    )
     return LabelledData(
         data.path,
         data.sha256,
@@ -119,7 +126,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("a", help="the reference version, vN (e.g. the served one)")
     parser.add_argument("b", help="the candidate version, vN")
     parser.add_argument(
-        "--data", action="append", help="CSV with text,label (repeatable; default: train/eval/*.csv)"
+        "--data",
+        action="append",
+        help="CSV with text,label (repeatable; default: train/eval/*.csv)",
     )
     parser.add_argument(
         "--corpora",
@@ -137,24 +146,33 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.resamples < 100:
             raise DataError(f"--resamples must be at least 100, got {args.resamples}")
         names = [model_version_name(v) for v in (args.a, args.b)]
+        if names[0] == names[1]:
+            raise DataError(
+                f"compare two different versions, not {names[0]} with itself"
+            )
         detectors = {n: Detector.from_path(models_dir / f"{n}.joblib") for n in names}
         card = json.loads((models_dir / f"{names[1]}.json").read_text("utf-8"))
         sets = [
             (display_path(Path(p)), read_labelled_csv(p, require_both_classes=False))
-            for p in (args.data or sorted(EVAL_DIR.glob("*.csv")))
+            for p in args.data or ([] if args.corpora is not None else default_sets())
         ]
         if args.corpora is not None:
             data_dir, _ = find_data_dir(args.corpora or None)
             if data_dir is None:
                 raise DataError("no corpora folder; pass --corpora DIR")
             sets += [
-                (f"{p.parent.name} (held out)", held_out_rows(read_labelled_csv(p), card))
+                (
+                    f"{p.parent.name} (held out)",
+                    held_out_rows(read_labelled_csv(p), card),
+                )
                 for p in corpus_files(data_dir)
             ]
     except (ArtifactError, ConfigError, DataError, OSError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    threshold = detectors[names[1]].threshold if args.threshold is None else args.threshold
+    threshold = (
+        detectors[names[1]].threshold if args.threshold is None else args.threshold
+    )
     for label, data in sets:
         y = np.asarray(data.labels, dtype=int)
         scores = {

@@ -1,0 +1,185 @@
+"""``python -m train.compare``: two versions on the same rows, paired bootstrap intervals."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from train import compare, evaluate, train
+from train.data import CORPORA
+from train.train import split_indices
+
+REPO = Path(__file__).resolve().parents[1]
+
+ROWS = [
+    ("you are an idiot", 1),
+    ("go kill yourself loser", 1),
+    ("you stupid ugly loser", 1),
+    ("nobody likes you freak", 1),
+    ("shut up you moron", 1),
+    ("you are a disgusting pig", 1),
+    ("have a nice day", 0),
+    ("see you at the library", 0),
+    ("thanks for the notes", 0),
+    ("the lecture was great", 0),
+    ("happy birthday friend", 0),
+    ("lunch at noon in the library?", 0),
+]
+
+
+@pytest.fixture
+def rows_csv(tmp_path: Path) -> Path:
+    path = tmp_path / "rows.csv"
+    lines = ["text,label,category"] + [f'"{t}",{y},x' for t, y in ROWS]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def two_versions(rows_csv: Path, tmp_path: Path) -> Path:
+    """A models folder with v1 (default C) and v2 (a much weaker fit) on the same rows."""
+    models = tmp_path / "models"
+    common = ["--cv", "0", "--dev-set", "", "--no-report", "--models-dir", str(models)]
+    assert train.main([*common, "--data", str(rows_csv)]) == 0
+    assert train.main([*common, "--data", str(rows_csv), "--C", "0.001"]) == 0
+    return models
+
+
+def lines(out: str) -> list[dict]:
+    return [json.loads(line) for line in out.splitlines() if line.strip()]
+
+
+def test_identical_scores_differ_by_exactly_nothing() -> None:
+    y = np.array([0, 1] * 50)
+    s = np.linspace(0.0, 1.0, 100)
+    got = compare.compare_rows(y, {"a": s, "b": s.copy()}, 0.6, 200, seed=1)
+    for key in ("accuracy_difference", "roc_auc_difference"):
+        assert got[key] == {"value": 0.0, "interval_95": [0.0, 0.0]}
+    assert got["a"] == got["b"]
+
+
+def test_a_clearly_better_model_has_an_interval_above_zero() -> None:
+    rng = np.random.default_rng(3)
+    y = rng.integers(0, 2, 400)
+    good = np.where(y == 1, 0.9, 0.1)
+    # right on only half the rows: a coin flip per row
+    coin = np.where(rng.integers(0, 2, 400) == 1, 0.9, 0.1)
+    got = compare.compare_rows(y, {"coin": coin, "good": good}, 0.6, 500, seed=2)
+    assert got["good"]["errors"] == 0 and got["good"]["accuracy"] == 1.0
+    assert got["coin"]["errors"] == int(np.sum((coin >= 0.6) != (y == 1)))
+    low, high = got["accuracy_difference"]["interval_95"]
+    assert 0.0 < low <= got["accuracy_difference"]["value"] <= high
+    assert got["roc_auc_difference"]["interval_95"][0] > 0.0
+    # the other way round, the interval lies entirely below zero
+    back = compare.compare_rows(y, {"good": good, "coin": coin}, 0.6, 500, seed=2)
+    assert back["accuracy_difference"]["interval_95"][1] < 0.0
+
+
+def test_one_label_rows_get_accuracy_only_and_tiny_sets_redraw() -> None:
+    clean = np.zeros(50, dtype=int)
+    got = compare.compare_rows(
+        clean, {"a": np.full(50, 0.7), "b": np.full(50, 0.1)}, 0.6, 100, seed=0
+    )
+    assert "roc_auc_difference" not in got and got["a"]["roc_auc"] is None
+    assert got["accuracy_difference"] == {"value": 1.0, "interval_95": [1.0, 1.0]}
+    # three rows, both labels: resamples drawing one label are drawn again, so the
+    # AUC of every kept resample is defined
+    y = np.array([0, 1, 1])
+    got = compare.compare_rows(
+        y, {"a": np.array([0.2, 0.8, 0.1]), "b": np.array([0.1, 0.9, 0.8])}, 0.6, 100, 0
+    )
+    assert got["roc_auc_difference"]["value"] == pytest.approx(0.5)
+
+
+def test_cli_compares_two_trained_versions_on_a_csv(
+    two_versions: Path, rows_csv: Path, capsys
+) -> None:
+    capsys.readouterr()
+    argv = ["v1", "v2", "--data", str(rows_csv), "--models-dir", str(two_versions)]
+    assert compare.main([*argv, "--resamples", "200"]) == 0
+    (result,) = lines(capsys.readouterr().out)
+    assert result["n"] == len(ROWS) and result["positives"] == 6
+    assert result["threshold"] == 0.6
+    # each version's errors are what train.evaluate counts for it on the same file
+    for version in ("v1", "v2"):
+        model = two_versions / f"cyberscan-clf-{version}.joblib"
+        assert evaluate.main(["--data", str(rows_csv), "--model", str(model)]) == 0
+        confusion = json.loads(capsys.readouterr().out)["confusion"]
+        mine = result[f"cyberscan-clf-{version}"]
+        assert mine["errors"] == confusion["fp"] + confusion["fn"]
+    diff = result["accuracy_difference"]
+    errors = [result[f"cyberscan-clf-{v}"]["errors"] for v in ("v1", "v2")]
+    assert diff["value"] == pytest.approx((errors[0] - errors[1]) / len(ROWS), abs=1e-4)
+    assert diff["interval_95"][0] <= diff["value"] <= diff["interval_95"][1]
+
+
+def test_cli_scores_each_corpus_held_out_rows(
+    two_versions: Path, rows_csv: Path, tmp_path: Path, monkeypatch, capsys
+) -> None:
+    corpora = tmp_path / "corpora"
+    for name in CORPORA:
+        (corpora / name).mkdir(parents=True)
+        (corpora / name / "train.csv").write_bytes(rows_csv.read_bytes())
+    monkeypatch.setenv("CYBERSCAN_DATA_DIR", str(corpora))
+    capsys.readouterr()
+    argv = [
+        "v1",
+        "v2",
+        "--corpora",
+        "--models-dir",
+        str(two_versions),
+        "--resamples",
+        "100",
+    ]
+    assert compare.main(argv) == 0
+    results = lines(capsys.readouterr().out)
+    # --corpora alone scores the corpora only, each on the split in v2's card
+    assert [r["data"] for r in results] == [f"{c} (held out)" for c in CORPORA]
+    card = json.loads((two_versions / "cyberscan-clf-v2.json").read_text())
+    _, test = split_indices(
+        [y for _, y in ROWS], card["split"]["holdout"], card["split"]["seed"]
+    )
+    assert {r["n"] for r in results} == {len(test)}
+
+
+def test_cli_errors_are_one_clear_line(
+    two_versions: Path, rows_csv: Path, tmp_path
+) -> None:
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "train.compare",
+                *args,
+                "--models-dir",
+                str(two_versions),
+            ],
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+
+    missing = run("v1", "v9", "--data", str(rows_csv))
+    assert missing.returncode == 2 and missing.stdout == ""
+    assert missing.stderr.startswith("error: ") and "Traceback" not in missing.stderr
+    assert "cyberscan-clf-v9.joblib" in missing.stderr
+    same = run("v1", "cyberscan-clf-v1", "--data", str(rows_csv))
+    assert same.returncode == 2
+    assert (
+        "compare two different versions, not cyberscan-clf-v1 with itself"
+        in same.stderr
+    )
+    few = run("v1", "v2", "--data", str(rows_csv), "--resamples", "10")
+    assert few.returncode == 2 and "--resamples must be at least 100" in few.stderr
+    bad = tmp_path / "bad.csv"
+    bad.write_text("text\nhello\n", encoding="utf-8")
+    broken = run("v1", "v2", "--data", str(bad))
+    assert broken.returncode == 2 and str(bad) in broken.stderr
+    assert "Traceback" not in broken.stderr
