@@ -53,13 +53,9 @@ CLEAR_ABUSE = [
     "you're such an \u0456d\u0456\u043et",
     "what a lo\u200bser",
     "nobody ever asked for your opinion, honestly",
-    pytest.param(
-        "walk home alone today and see what happens",
-        marks=pytest.mark.xfail(
-            strict=True,
-            reason="known miss of v2 (0.28), v3 (0.10), v4 (0.44), v5 (0.52), v6 (0.58), v7 (0.51), v8 (0.51), v10 (0.54), v11 (0.53), v12 (0.55), v13 (0.56) and v15 (0.56): a threat with no abusive word at all",
-        ),
-    ),
+    # a threat with no abusive word at all: missed by v2 (0.28) ... v15 (0.56), each
+    # under 0.6; v17 is the first served model to flag it (0.62)
+    "walk home alone today and see what happens",
 ]
 
 CLEAN_AND_HARD_NEGATIVE = [
