@@ -16,6 +16,7 @@ from sqlalchemy.engine import make_url
 
 from cyberscan.detector import Verdict
 from cyberscan.extensions import db
+from train.data import CORPORA
 
 PASSWORD = "correct horse battery"
 ROOT = Path(__file__).resolve().parents[1]
@@ -120,3 +121,30 @@ def assert_error(response: Any, status: int, code: str) -> dict[str, Any]:
     assert isinstance(body["message"], str) and body["message"]
     assert "Traceback" not in response.get_data(as_text=True)
     return body
+
+
+# Twelve labelled chat lines (six abusive): enough for the training CLIs to fit a tiny
+# model in a test.
+GOOD_ROWS = [
+    ("you are an idiot", 1),
+    ("go kill yourself loser", 1),
+    ("you stupid ugly loser", 1),
+    ("nobody likes you freak", 1),
+    ("shut up you moron", 1),
+    ("you are a disgusting pig", 1),
+    ("have a nice day", 0),
+    ("see you at the library", 0),
+    ("thanks for the notes", 0),
+    ("the lecture was great", 0),
+    ("happy birthday friend", 0),
+    ("lunch at noon in the library?", 0),
+]
+
+
+def write_corpora(folder: Path, csv_file: Path) -> Path:
+    """A stand-in for ``../shared/data``: every corpus folder holding a copy of
+    ``csv_file`` as its ``train.csv``; returns ``folder``."""
+    for name in CORPORA:
+        (folder / name).mkdir(parents=True)
+        (folder / name / "train.csv").write_bytes(csv_file.read_bytes())
+    return folder

@@ -12,25 +12,11 @@ import pytest
 
 from cyberscan.detector.artifact import sha256_file
 from cyberscan.detector.classifier import Detector
+from tests.helpers import GOOD_ROWS, write_corpora
 from train import evaluate, train
 from train.data import CORPORA
 
 REPO = Path(__file__).resolve().parents[1]
-
-GOOD_ROWS = [
-    ("you are an idiot", 1),
-    ("go kill yourself loser", 1),
-    ("you stupid ugly loser", 1),
-    ("nobody likes you freak", 1),
-    ("shut up you moron", 1),
-    ("you are a disgusting pig", 1),
-    ("have a nice day", 0),
-    ("see you at the library", 0),
-    ("thanks for the notes", 0),
-    ("the lecture was great", 0),
-    ("happy birthday friend", 0),
-    ("lunch at noon in the library?", 0),
-]
 
 
 def write_csv(path: Path, text: str) -> Path:
@@ -286,10 +272,7 @@ def test_held_back_files_are_skipped_by_default_and_trainable_by_name(
 def test_corpora_come_from_data_dir_or_environment(
     own_dir: Path, good_csv: Path, tmp_path: Path, monkeypatch, capsys
 ) -> None:
-    corpora = tmp_path / "corpora"
-    for name in CORPORA:
-        (corpora / name).mkdir(parents=True)
-        (corpora / name / "train.csv").write_bytes(good_csv.read_bytes())
+    corpora = write_corpora(tmp_path / "corpora", good_csv)
     monkeypatch.setenv("CYBERSCAN_DATA_DIR", str(corpora))
     # the default run has no chat copy since v4; the option stays, so its fit is checked
     monkeypatch.setattr(train, "CHAT_COPY", 0.5)

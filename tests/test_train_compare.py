@@ -10,26 +10,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from tests.helpers import GOOD_ROWS as ROWS
+from tests.helpers import write_corpora
 from train import compare, evaluate, train
 from train.data import CORPORA
 from train.train import split_indices
 
 REPO = Path(__file__).resolve().parents[1]
-
-ROWS = [
-    ("you are an idiot", 1),
-    ("go kill yourself loser", 1),
-    ("you stupid ugly loser", 1),
-    ("nobody likes you freak", 1),
-    ("shut up you moron", 1),
-    ("you are a disgusting pig", 1),
-    ("have a nice day", 0),
-    ("see you at the library", 0),
-    ("thanks for the notes", 0),
-    ("the lecture was great", 0),
-    ("happy birthday friend", 0),
-    ("lunch at noon in the library?", 0),
-]
 
 
 @pytest.fixture
@@ -121,10 +108,7 @@ def test_cli_compares_two_trained_versions_on_a_csv(
 def test_cli_scores_each_corpus_held_out_rows(
     two_versions: Path, rows_csv: Path, tmp_path: Path, monkeypatch, capsys
 ) -> None:
-    corpora = tmp_path / "corpora"
-    for name in CORPORA:
-        (corpora / name).mkdir(parents=True)
-        (corpora / name / "train.csv").write_bytes(rows_csv.read_bytes())
+    corpora = write_corpora(tmp_path / "corpora", rows_csv)
     monkeypatch.setenv("CYBERSCAN_DATA_DIR", str(corpora))
     capsys.readouterr()
     argv = [
