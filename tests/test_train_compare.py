@@ -162,6 +162,9 @@ def test_cli_errors_are_one_clear_line(
     )
     few = run("v1", "v2", "--data", str(rows_csv), "--resamples", "10")
     assert few.returncode == 2 and "--resamples must be at least 100" in few.stderr
+    odd = run("v1", "v2", "--data", str(rows_csv), "--threshold", "1.5")
+    assert odd.returncode == 2
+    assert "--threshold must be between 0 and 1, got 1.5" in odd.stderr
     bad = tmp_path / "bad.csv"
     bad.write_text("text\nhello\n", encoding="utf-8")
     broken = run("v1", "v2", "--data", str(bad))

@@ -145,6 +145,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.resamples < 100:
             raise DataError(f"--resamples must be at least 100, got {args.resamples}")
+        if args.threshold is not None and not 0.0 <= args.threshold <= 1.0:
+            raise DataError(
+                f"--threshold must be between 0 and 1, got {args.threshold}"
+            )
         names = [model_version_name(v) for v in (args.a, args.b)]
         if names[0] == names[1]:
             raise DataError(
