@@ -3,9 +3,9 @@
     python -m train.compare vA vB [--data FILE.csv ...] [--corpora [DIR]]
                                   [--threshold T] [--resamples N] [--seed S]
 
-Every labelled CSV given with ``--data`` (default without ``--corpora``: every ``train/eval/*.csv``) and, with
-``--corpora``, each public corpus's held-out rows (the split recorded in ``vB``'s card)
-is scored by both versions.  For each, one JSON object gives both versions' errors and
+Every labelled CSV given with ``--data`` (without ``--data`` or ``--corpora``: every
+``train/eval/*.csv``) and, with ``--corpora``, each public corpus's held-out rows (the
+split recorded in ``vB``'s card) is scored by both versions.  For each, one JSON object gives both versions' errors and
 accuracy at the threshold and ROC AUC (when the rows hold both labels), and the
 difference ``vB - vA`` with a 95% interval from a paired bootstrap: the same resampled
 rows score both versions, so what the rows have in common cancels and what remains is
@@ -29,7 +29,7 @@ from config import MODELS_DIR, ConfigError, model_version_name
 from cyberscan.detector.artifact import ArtifactError
 from cyberscan.detector.classifier import Detector
 from train.data import (
-    REPO_ROOT,
+    DEV_SET,
     DataError,
     LabelledData,
     corpus_files,
@@ -37,10 +37,8 @@ from train.data import (
     find_data_dir,
     read_labelled_csv,
 )
-from train.metrics import rounded
+from train.metrics import binary_metrics, rounded
 from train.train import split_indices
-
-EVAL_DIR = REPO_ROOT / "train" / "eval"
 
 
 def paired_interval(
@@ -81,11 +79,12 @@ def compare_rows(
 
     out: dict[str, Any] = {"n": int(len(y)), "positives": int(y.sum())}
     for name, s in scores.items():
-        flagged = s >= threshold
+        m = binary_metrics(y, s, threshold)
+        confusion = m["confusion"]
         out[name] = {
-            "errors": int(np.sum(flagged != (y == 1))),
-            "accuracy": accuracy(y, s),
-            "roc_auc": float(roc_auc_score(y, s)) if 0 < y.sum() < len(y) else None,
+            "errors": confusion["fp"] + confusion["fn"],
+            "accuracy": m["accuracy"],
+            "roc_auc": m["roc_auc"],
         }
     metrics = {"accuracy": accuracy}
     if out[name_a]["roc_auc"] is not None:
@@ -99,7 +98,7 @@ def compare_rows(
 
 def default_sets() -> list[Path]:
     """Every committed development set, ``train/eval/*.csv``."""
-    return sorted(EVAL_DIR.glob("*.csv"))
+    return sorted(DEV_SET.parent.glob("*.csv"))
 
 
 def held_out_rows(data: LabelledData, card: dict[str, Any]) -> LabelledData:
@@ -128,7 +127,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--data",
         action="append",
-        help="CSV with text,label (repeatable; default: train/eval/*.csv)",
+        help="CSV with text,label (repeatable; default without --corpora: train/eval/*.csv)",
     )
     parser.add_argument(
         "--corpora",
