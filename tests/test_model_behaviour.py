@@ -54,7 +54,7 @@ CLEAR_ABUSE = [
     "what a lo\u200bser",
     "nobody ever asked for your opinion, honestly",
     # a threat with no abusive word at all: missed by v2 (0.28) ... v15 (0.56), each
-    # under 0.6; v17 is the first served model to flag it (0.62)
+    # under 0.6; v17 is the first served model to flag it (0.62), v19 0.68
     "walk home alone today and see what happens",
 ]
 

@@ -285,7 +285,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--max-fpr",
         type=float,
-        default=0.04,
+        default=0.05,
         help="largest share of clean own chat flagged: mean per writer on "
         "writer-held-out scores when own chat comes from 2+ writers, else out of fold "
         "(per-file mean when no own chat files are trained on)",
