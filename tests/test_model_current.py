@@ -12,7 +12,8 @@ import sklearn
 from config import MODELS_DIR, TestingConfig, current_classifier
 from cyberscan.detector.artifact import save_artifact
 from cyberscan.detector.pipeline import build_pipeline
-from train import promote
+from train import promote, train
+from train.data import CORPORA, own_files
 
 TEXTS = [
     "you stupid idiot",
@@ -79,3 +80,28 @@ def test_committed_card_records_every_data_file_with_sha256() -> None:
     card = json.loads(path.with_suffix(".json").read_text())
     assert card["data"] and all(len(d["sha256"]) == 64 for d in card["data"])
     assert path.stat().st_size <= 10_000_000
+
+
+def test_a_default_training_run_follows_the_served_recipe() -> None:
+    """`scripts/train` with no arguments trains what the served model was trained with
+    (the README's promise): the same settings, files and weights, split and
+    operating-point rule; a change to a default that forgets the card fails here."""
+    card = json.loads(Path(current_classifier()).with_suffix(".json").read_text())
+    args = train.parse_args([])
+    rule = card["threshold_choice"]["rule"]
+    assert rule.startswith(
+        f"lowest threshold with clean own chat flagged <= {args.max_fpr} "
+    )
+    assert card["split"]["seed"] == args.seed
+    assert card["split"]["holdout"] == args.holdout
+    assert {
+        k: card["hyperparameters"][k] for k in train.TRAIN_PARAMS
+    } == train.TRAIN_PARAMS
+    trained = {d["name"]: d["weight"] for d in card["data"]}
+    expected = {name: train.CORPUS_WEIGHTS.get(name, 1.0) for name in CORPORA}
+    expected |= {
+        p.stem: train.OWN_WEIGHTS.get(p.stem, train.OWN_DEFAULT_WEIGHT)
+        for p in own_files()
+        if p.stem not in train.HELD_BACK
+    }
+    assert trained == expected

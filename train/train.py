@@ -82,8 +82,9 @@ ROUTE_ANCHORS: dict[str, float] = {"toxigen_implicit": 0.2}
 # two classes, so a large or skewed corpus cannot dominate).
 # v4: tweets and OLID 1.5 -> 2 and ToxiGen 0.5 -> 1.5 (inner split, docs/model.md).
 # v18 tried ToxiGen 1.5 -> 1.77 (its v15 ratio to the own files' total weight); its
-# held-out ToxiGen fell, and v17 (1.5) is the served model, so the default is 1.5 again
-# and reproduces v17 (docs/model.md, "v18" and "Serving v17").
+# held-out ToxiGen fell, so the default is 1.5 again: with `--max-fpr`'s default (0.05
+# since v19) a default run reproduces the served v19 (docs/model.md, "v18", "v19";
+# tests/test_model_current.py checks the recipe against the served card).
 CORPUS_WEIGHTS: dict[str, float] = {
     "cyberbullying_tweets": 2.0,
     "davidson_hate_offensive": 2.0,
