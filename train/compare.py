@@ -29,10 +29,10 @@ from config import MODELS_DIR, ConfigError, model_version_name
 from cyberscan.detector.artifact import ArtifactError
 from cyberscan.detector.classifier import Detector
 from train.data import (
-    DEV_SET,
     DataError,
     LabelledData,
     corpus_files,
+    dev_sets,
     display_path,
     find_data_dir,
     read_labelled_csv,
@@ -96,11 +96,6 @@ def compare_rows(
     return out
 
 
-def default_sets() -> list[Path]:
-    """Every committed development set, ``train/eval/*.csv``."""
-    return sorted(DEV_SET.parent.glob("*.csv"))
-
-
 def held_out_rows(data: LabelledData, card: dict[str, Any]) -> LabelledData:
     """The held-out part of a corpus file, by the split recorded in a model card."""
     split = card.get("split") or {}
@@ -154,10 +149,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                 f"compare two different versions, not {names[0]} with itself"
             )
         detectors = {n: Detector.from_path(models_dir / f"{n}.joblib") for n in names}
-        card = json.loads((models_dir / f"{names[1]}.json").read_text("utf-8"))
+        card = detectors[names[1]].card
         sets = [
             (display_path(Path(p)), read_labelled_csv(p, require_both_classes=False))
-            for p in args.data or ([] if args.corpora is not None else default_sets())
+            for p in args.data or ([] if args.corpora is not None else dev_sets())
         ]
         if args.corpora is not None:
             data_dir, _ = find_data_dir(args.corpora or None)

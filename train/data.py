@@ -97,6 +97,12 @@ def own_files() -> list[Path]:
     return sorted(OWN_DATA_DIR.glob("*.csv"))
 
 
+def dev_sets() -> list[Path]:
+    """Return every committed development set, ``train/eval/*.csv`` (``DEV_SET`` among
+    them); never trained on."""
+    return sorted(DEV_SET.parent.glob("*.csv"))
+
+
 def read_labelled_csv(
     path: str | Path, *, require_both_classes: bool = True
 ) -> LabelledData:

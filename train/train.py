@@ -44,6 +44,7 @@ from train.data import (
     DataError,
     LabelledData,
     corpus_files,
+    dev_sets,
     display_path,
     find_data_dir,
     own_files,
@@ -974,7 +975,8 @@ def run(args: argparse.Namespace) -> int:
     more_dev = (
         [
             read_labelled_csv(p, require_both_classes=False)
-            for p in sorted(DEV_SET.parent.glob("dev_set_*.csv"))
+            for p in dev_sets()
+            if p.resolve() != DEV_SET.resolve()
         ]
         if dev is not None and Path(args.dev_set).resolve() == DEV_SET.resolve()
         else []
