@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -29,3 +30,14 @@ def clients() -> Iterator[Callable[..., PyClient]]:
             client.close()
         except Exception:  # noqa: BLE001, S110  a server the test killed, or a kick
             pass
+
+
+@pytest.fixture
+def collect_sockets_left_behind() -> Iterator[None]:
+    """For a test that stops a server or a dependency under its clients, and so leaves
+    their sockets to the garbage collector (it ignores the ResourceWarning that
+    follows): collect them as the test ends, under its own warning filters, instead of
+    in whichever later test the collector happens to run (which turns them into an
+    error there)."""
+    yield
+    gc.collect()

@@ -31,6 +31,7 @@ pytestmark = [
     pytest.mark.e2e,
     pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning"),
     pytest.mark.filterwarnings("ignore::ResourceWarning"),
+    pytest.mark.usefixtures("collect_sockets_left_behind"),
 ]
 
 MESSAGES_EACH_WAY = 40

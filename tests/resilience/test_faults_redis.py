@@ -25,6 +25,7 @@ pytestmark = [
     # the garbage collector, which may close it during a later test.
     pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning"),
     pytest.mark.filterwarnings("ignore::ResourceWarning"),
+    pytest.mark.usefixtures("collect_sockets_left_behind"),
 ]
 
 RECOVERY_SECONDS = 45
