@@ -159,13 +159,17 @@ class CompiledModel(_Analyzers):
         }
         del rows
         word, char_columns = self.word, self.char_columns
+        word_columns = words.columns
         char_idf2, char_w = self.char_idf2, self.char_w
 
         @bounded_cache(200_000)
-        def token_info(token: str) -> tuple[float, float, bytes, float, float, float]:
+        def token_info(
+            token: str,
+        ) -> tuple[float, float, bytes, float, float, float, int]:
             """Unigram (idf^2, weight), the columns of the token's in-vocabulary char
             n-grams (int32 bytes, in order, with repeats), their (idf^2, weight) sums
-            as if each occurred once, and the unigram's route weight.
+            as if each occurred once, the unigram's route weight and its word column
+            (-1: none; what a text past the router needs).
 
             Columns as bytes, not n-gram strings: finding a text's repeated n-grams
             then reads a few contiguous buffers instead of every n-gram's string
@@ -184,6 +188,7 @@ class CompiledModel(_Analyzers):
                 sum(char_idf2[c] for c in cols),
                 sum(char_w[c] for c in cols),
                 uni_route,
+                word_columns.get(token, -1),
             )
 
         self.token_info = token_info
@@ -193,11 +198,11 @@ class CompiledModel(_Analyzers):
         tokens = self.tokens(text)
         if not tokens:
             if self.slow is not None:
-                return self.slow.decision(text)
+                return self.slow.logit((), [], None, None, 0.0, 0.0), []
             return self.intercept, []
         # Per-token sums assume every term occurs once in the text; terms that occur
         # k > 1 times are corrected to tf = 1 + ln(k) afterwards (exactly sublinear tf).
-        uni_idf2s, uni_ws, gram_cols, token_sqs, token_dots, uni_routes = zip(
+        uni_idf2s, uni_ws, gram_cols, token_sqs, token_dots, uni_routes, uni_cols = zip(
             *map(self.token_info, tokens), strict=True
         )
         route_dot = sum(uni_routes, 0.0)
@@ -210,6 +215,8 @@ class CompiledModel(_Analyzers):
         log = math.log
 
         ngram_hits: list[tuple[float, str]] = []
+        hits: list[str] = []
+        term_counts: Counter[str] | None = None
         ngrams: list[str] = []
         cues: list[str] = []
         if n_tokens > 1:
@@ -234,8 +241,8 @@ class CompiledModel(_Analyzers):
                     *map(word_table.__getitem__, hits), strict=True
                 )
                 if len(unique_ngrams) != len(terms):
-                    counts = Counter(terms)
-                    tfs = [1.0 + log(counts[g]) for g in hits]
+                    term_counts = Counter(terms)
+                    tfs = [1.0 + log(term_counts[g]) for g in hits]
                     idf2s = [i * (tf * tf) for i, tf in zip(idf2s, tfs, strict=True)]
                     weights = [w * tf for w, tf in zip(weights, tfs, strict=True)]
                     routes = [r * tf for r, tf in zip(routes, tfs, strict=True)]
@@ -251,31 +258,35 @@ class CompiledModel(_Analyzers):
                     # A cue term is not a phrase of the text: never a reason itself.
                     ngram_hits = [h for h in ngram_hits if h[1][0] not in _CUE_MARKS]
 
-        word_inv = 1.0 / math.sqrt(word_sq) if word_sq > 0.0 else 0.0
-        if (
-            self.slow is not None
-            and self.route_intercept + route_dot * word_inv >= self.margin
-        ):
-            # Past the router: the whole mixture, on this pass's tokens and terms.
-            return self.slow.decide(tokens, ngrams, cues)
-
+        char_counts: Counter[int] | None = None
         if char_sq > 0.0:
             cols = _NO_BYTES.join(gram_cols)
-            counts = Counter(memoryview(cols).cast("i"))
-            if len(counts) * 4 != len(cols):
+            char_counts = Counter(memoryview(cols).cast("i"))
+            if len(char_counts) * 4 != len(cols):
                 # Most texts repeat a few n-grams ("ou" in "you" and "your"): pick
                 # them out without a Python-level loop over every n-gram.
                 char_idf2, char_w = self.char_idf2, self.char_w
                 for col, k in compress(
-                    counts.items(), map(_ONE.__lt__, counts.values())
+                    char_counts.items(), map(_ONE.__lt__, char_counts.values())
                 ):
                     tf = 1.0 + log(k)
                     char_sq += (tf * tf - k) * char_idf2[col]
                     char_dot += (tf - k) * char_w[col]
 
+        word_inv = 1.0 / math.sqrt(word_sq) if word_sq > 0.0 else 0.0
         char_inv = 1.0 / math.sqrt(char_sq) if char_sq > 0.0 else 0.0
-        decision = self.intercept + word_dot * word_inv + char_dot * char_inv
+        if (
+            self.slow is not None
+            and self.route_intercept + route_dot * word_inv >= self.margin
+        ):
+            # Past the router: the whole mixture, on this pass's terms and norms.
+            decision = self.slow.logit(
+                uni_cols, hits, term_counts, char_counts, word_inv, char_inv
+            )
+        else:
+            decision = self.intercept + word_dot * word_inv + char_dot * char_inv
 
+        # Reasons: the chat model's weights on either path (the row that scores chat).
         scores = word_reasons(tokens, uni_ws, token_dots, word_inv, char_inv)
         for weight, ngram in ngram_hits:
             scores[ngram] = weight * word_inv
@@ -307,19 +318,19 @@ _NO_BYTES = b""
 _CUE_MARKS = "@#"
 
 
-class CompiledMixture(_Analyzers):
-    """A fitted word|char TF-IDF -> NB -> :class:`~mixture.GatedExperts` pipeline.
+class CompiledMixture:
+    """The route and expert rows of a fitted word|char TF-IDF -> NB ->
+    :class:`~mixture.GatedExperts` pipeline.
 
-    Every route and expert row is linear in the same TF-IDF features, so one text's
-    rows are ``intercept + W[terms] . tf * inv`` over its distinct in-vocabulary word
-    and char terms (``inv`` the block's inverse norm): one gathered product over both
-    blocks, then :func:`mixture.mix_one`.  Reasons rank terms by the chat model's
-    weights (the row that scores people's chat), exactly as :class:`CompiledModel`
-    does for one model.
+    Every row is linear in the same TF-IDF features, so one text's rows are
+    ``intercept + W[terms] . tf * inv`` over its distinct in-vocabulary word and char
+    terms (``inv`` the block's inverse norm): one gathered product over both blocks,
+    then :func:`mixture.mix_one`.  :class:`CompiledModel`'s chat pass has already
+    found a text's terms, their counts and both norms, and hands them over
+    (:meth:`logit`); the reasons are the chat model's on either path.
     """
 
     def __init__(self, pipeline: Any) -> None:
-        super().__init__(pipeline)
         clf = pipeline.named_steps["clf"]
         rows = clf.coef_.toarray().astype(np.float64)
         blocks = union_blocks(pipeline, rows)
@@ -327,87 +338,55 @@ class CompiledMixture(_Analyzers):
         # Both blocks' rows in one table (char columns after the word columns), so a
         # text's rows are one gather and one product; the blocks are views into it.
         n_word = len(word.idf2)
-        self.idf2 = np.concatenate([word.idf2, char.idf2])
         self.weights = np.ascontiguousarray(np.vstack([word.weights, char.weights]))
-        self.word = Block(word.columns, self.idf2[:n_word], self.weights[:n_word])
-        self.char = Block(char.columns, self.idf2[n_word:], self.weights[n_word:])
-        del blocks, word, char
+        self.word = Block(word.columns, word.idf2, self.weights[:n_word])
+        self.char = Block(char.columns, char.idf2, self.weights[n_word:])
+        self.char_offset = n_word.__add__
         self.intercepts = np.asarray(clf.intercept_, dtype=np.float64)
         self.shift = float(clf.shift_)
         self.margin = float(clf.margin)
         # The chat model's row: the first expert (or the only row).
         self.chat_row = rows.shape[0] // 2 if rows.shape[0] > 1 else 0
-        word_cols, char_cols = self.word.columns, self.char.columns
-        chat = self.weights[:, self.chat_row].tolist()
-        self.chat = chat
 
-        @bounded_cache(200_000)
-        def token_info(token: str) -> tuple[int, tuple[int, ...], float, float]:
-            """Unigram row (-1: none), the rows of the in-vocabulary char n-grams (in
-            order, with repeats), and the chat row's unigram weight and char weight
-            sum (each n-gram once)."""
-            uni = word_cols.get(token, -1)
-            grams = tuple(
-                n_word + c
-                for g in word_char_grams(token)
-                if (c := char_cols.get(g)) is not None
-            )
-            return (
-                uni,
-                grams,
-                chat[uni] if uni >= 0 else 0.0,
-                sum(chat[c] for c in grams),
-            )
-
-        self.token_info = token_info
-
-    def decision(self, text: str) -> tuple[float, list[tuple[str, float]]]:
-        """Return the final logit and every candidate reason with its contribution."""
-        tokens = self.tokens(text)
-        ngrams = word_ngram_strings(tokens, self.max_n) if len(tokens) > 1 else []
-        return self.decide(tokens, ngrams, cue_terms(tokens) if self.cues else [])
-
-    def decide(
-        self, tokens: list[str], ngrams: list[str], cues: list[str]
-    ) -> tuple[float, list[tuple[str, float]]]:
-        """:meth:`decision` from a text's tokens, word n-grams (with repeats) and cue
-        terms (empty without cues), as :class:`CompiledModel` has already made them."""
-        if not tokens:
-            return mix_one(self.intercepts.tolist(), self.margin, self.shift), []
-        unis, gramss, uni_ws, char_ws = zip(*map(self.token_info, tokens), strict=True)
-        get = self.word.columns.get
-        hits = [(g, c) for g in ngrams if (c := get(g)) is not None]
-        word_terms = [c for c in unis if c >= 0]
-        word_terms += [c for _, c in hits]
-        word_terms += [c for t in cues if (c := get(t)) is not None]
-        word_counts = Counter(word_terms)
-        char_counts = Counter(chain.from_iterable(gramss))
-        n_word = len(word_counts)
-        word_inv = char_inv = 0.0
+    def logit(  # noqa: PLR0913
+        self,
+        unigrams: Sequence[int],
+        hits: Sequence[str],
+        hit_counts: Counter[str] | None,
+        char_counts: Counter[int] | None,
+        word_inv: float,
+        char_inv: float,
+    ) -> float:
+        """The final logit of a text from its tokens' word columns (with repeats; -1
+        for a token not in the vocabulary), its distinct in-vocabulary word n-grams
+        and cue terms (``hits``, counted in ``hit_counts``, or each once when None),
+        its char columns with their counts, and the two blocks' inverse norms."""
+        columns = self.word.columns
+        found = [c for c in unigrams if c >= 0]
+        word: dict[int, int] = (
+            dict.fromkeys(found, 1) if len(set(found)) == len(found) else Counter(found)
+        )
+        # An n-gram's or cue's column is never a unigram's: updating adds new keys.
+        if hit_counts is None:
+            word.update(dict.fromkeys(map(columns.__getitem__, hits), 1))
+        else:
+            word.update({columns[g]: hit_counts[g] for g in hits})
+        char = char_counts or {}
+        n_word, n = len(word), len(word) + len(char)
         rows = self.intercepts
-        if word_counts or char_counts:
-            # tf = 1 + ln(count) per distinct term; squared norms per block, then
-            # every row at once: intercept + (tf * inv) . W[terms].
-            cols = np.fromiter(chain(word_counts, char_counts), dtype=np.intp)
-            counts = np.fromiter(
-                chain(word_counts.values(), char_counts.values()), dtype=np.float64
+        if n:
+            # tf = 1 + ln(count) per distinct term, times its block's inverse norm;
+            # then every row at once: intercept + (tf * inv) . W[terms].
+            cols = np.fromiter(
+                chain(word, map(self.char_offset, char)), dtype=np.intp, count=n
             )
-            tf = 1.0 + np.log(counts)
-            sq = tf * tf * self.idf2[cols]
-            word_sq = float(sq[:n_word].sum())
-            char_sq = float(sq[n_word:].sum())
-            word_inv = 1.0 / math.sqrt(word_sq) if word_sq > 0.0 else 0.0
-            char_inv = 1.0 / math.sqrt(char_sq) if char_sq > 0.0 else 0.0
+            tf = np.log(
+                np.fromiter(
+                    chain(word.values(), char.values()), dtype=np.float64, count=n
+                )
+            )
+            tf += 1.0
             tf[:n_word] *= word_inv
             tf[n_word:] *= char_inv
             rows = rows + tf @ self.weights[cols]
-        decision = mix_one(rows.tolist(), self.margin, self.shift)
-
-        scores = word_reasons(tokens, uni_ws, char_ws, word_inv, char_inv)
-        chat, log = self.chat, math.log
-        for ngram, col in hits:
-            k = word_counts[col]
-            v = chat[col] * (1.0 + log(k) if k > 1 else 1.0) * word_inv
-            if v > 0.0:
-                scores[ngram] = v
-        return decision, sorted(scores.items(), key=_second, reverse=True)
+        return mix_one(rows.tolist(), self.margin, self.shift)
