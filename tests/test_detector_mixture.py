@@ -243,3 +243,106 @@ def test_experts_fitted_on_the_tfidf_features_still_read_the_scaled_ones(
         plain.named_steps["clf"].coef_[4].toarray(), clf.coef_[4].toarray()
     )
     _assert_scorer_exact(model, tmp_path, texts + PROBES)
+
+
+# A third "corpus style" whose rows all hold the masked mention OLID uses ("@USER").
+MASKED = [
+    ("@USER you are a clown and everyone knows it", 1),
+    ("@USER shut up, nobody asked you", 1),
+    ("@USER she is a liar and a fraud", 1),
+    ("@USER great point, thanks for sharing", 0),
+    ("@USER see you at the rally on friday", 0),
+    ("@USER what time does the game start", 0),
+]
+TAGGED_PROBES = [
+    "@USER you clown",
+    "@User @USER see you friday",
+    "RT @USER: this shit crazy",
+    "＠USER you are a liar",  # full-width "@": normalised to "@user"
+    "mail me at x@user.com",
+    "@username you clown",
+    "@USER",
+]
+
+
+def _fit_tagged(gate_tags: bool, margin: float) -> tuple[object, list[str]]:
+    # Tweets with real handles: only the masked style holds the tag.
+    named = [(t.replace("@user", "@dj_mike"), y) for t, y in TWEETS]
+    rows = CHAT * 3 + named * 3 + COMMENTS * 3 + MASKED * 3
+    texts = [t for t, _ in rows]
+    labels = np.array([y for _, y in rows])
+    domain = np.repeat([0, 1, 2, 3], [len(CHAT) * 3, len(TWEETS) * 3, 18, 18])
+    model = build_pipeline(
+        word_max_n=3,
+        negation=True,
+        word_min_df=1,
+        char_min_df=1,
+        experts=True,
+        route_C=10.0,
+        chat_prior=0.0,
+        margin=margin,
+        gate_tags=gate_tags,
+    )
+    steps = model.named_steps
+    # Fitted as train.train fits: on normalised texts (the tag is "@user" there).
+    x = steps["features"].fit_transform(steps["normalize"].transform(texts))
+    z = steps["nb"].fit(x, labels).transform(x)
+    words = len(dict(steps["features"].transformer_list)["word"].vocabulary_)
+    steps["clf"].fit(
+        z,
+        labels,
+        domain=domain,
+        route_columns=words,
+        column_scale=steps["nb"].inverse_scale(),
+        gate_columns=1 if gate_tags else 0,
+    )
+    return model, texts
+
+
+def test_the_tag_column_is_read_by_the_style_gate_alone() -> None:
+    plain, texts = _fit_tagged(False, -50.0)
+    tagged, _ = _fit_tagged(True, -50.0)
+    p, t = plain.named_steps, tagged.named_steps
+    # The word and char columns, their ratios and every weight on them are unchanged.
+    assert np.array_equal(t["nb"].r_[:-1], p["nb"].r_)
+    assert t["nb"].r_[-1] == 1.0
+    coef = t["clf"].coef_.toarray()
+    assert np.array_equal(coef[:, :-1], p["clf"].coef_.toarray())
+    assert np.array_equal(t["clf"].intercept_, p["clf"].intercept_)
+    # Only the style gate b_1 .. b_3 (rows 1-3 of a, b_1..b_3, e_0..e_3) reads the
+    # tag, and it points to the masked style.
+    tag = coef[:, -1]
+    assert np.count_nonzero(tag[[0, 4, 5, 6, 7]]) == 0
+    assert tag[3] > 0 > max(tag[1], tag[2])
+    # A text without the tag scores alike; a routed tagged text leans to style 3.
+    untagged = [x for x in texts + PROBES if "@user" not in x.lower()]
+    assert np.array_equal(tagged.predict_proba(untagged), plain.predict_proba(untagged))
+    gate = t["clf"].decision_rows(
+        t["nb"].transform(t["features"].transform(["@USER you clown"]))
+    )[0, 1:4]
+    assert int(np.argmax(gate)) == 2
+
+
+@pytest.mark.parametrize("margin", [-50.0, 0.0, 50.0])
+def test_a_tagged_gate_is_scored_exactly(margin: float, tmp_path: Path) -> None:
+    model, texts = _fit_tagged(True, margin)
+    _assert_scorer_exact(model, tmp_path, texts + PROBES + TAGGED_PROBES)
+
+
+def test_the_tag_is_found_as_the_pipeline_finds_it() -> None:
+    from cyberscan.detector.features import (
+        has_user_tag,
+        normalize_text,
+        text_has_user_tag,
+    )
+
+    expected = [True, True, True, True, False, False, True]
+    assert [has_user_tag(normalize_text(t)) for t in TAGGED_PROBES] == expected
+    assert [text_has_user_tag(t) for t in TAGGED_PROBES] == expected
+    for text in PROBES + [t for t, _ in CHAT + COMMENTS]:
+        assert text_has_user_tag(text) is has_user_tag(normalize_text(text))
+
+
+def test_gate_tags_need_the_experts() -> None:
+    with pytest.raises(ValueError, match="gate_tags"):
+        build_pipeline(gate_tags=True)

@@ -66,6 +66,9 @@ TRAIN_PARAMS: dict[str, Any] = {
     "route_C": 4.0,
     "chat_prior": 2.0,
     "margin": -1.0,
+    # v20: OLID's masked mention as a column only the style gate reads, fitted after
+    # everything else (docs/model.md, "v20").
+    "gate_tags": True,
 }
 # v8: corpora with an expert of their own, in this order (domain 1, 2, ...); every other
 # file is chat (domain 0) for the router.
@@ -499,7 +502,8 @@ def fit_pipeline(
     z = steps["nb"].fit(x, y, sample_weight=w).transform(x)
     if isinstance(steps["clf"], GatedExperts):
         # Routes see the word block only (what the fast scorer sums beside the chat model).
-        words = len(dict(steps["features"].transformer_list)["word"].vocabulary_)
+        blocks = dict(steps["features"].transformer_list)
+        words = len(blocks["word"].vocabulary_)
         steps["clf"].fit(
             z,
             y,
@@ -508,6 +512,7 @@ def fit_pipeline(
             route_columns=words,
             route_weight=route_weight,
             column_scale=steps["nb"].inverse_scale() if EXPERTS_ON_TFIDF else None,
+            gate_columns=1 if "tag" in blocks else 0,
         )
         return model
     mixed = chat.any() and not chat.all()
@@ -757,7 +762,8 @@ def fit_final(
     else:
         clf.intercept_ = clf.intercept_ + shift
     blocks = dict(model.named_steps["features"].transformer_list)
-    for vectorizer in blocks.values():
+    for name in ("word", "char"):
+        vectorizer = blocks[name]
         # numpy ints in a 200k-entry dict make the pickle 2x larger and ~6x slower
         # to load (every server start); plain ints index the same columns.
         vectorizer.vocabulary_ = {t: int(j) for t, j in vectorizer.vocabulary_.items()}

@@ -491,6 +491,38 @@ def is_function_term(term: str) -> bool:
     return all(w.lstrip(NEGATED) in FUNCTION_WORDS for w in term.split(" "))
 
 
+# OLID masks every mention as "@USER"; normalised, any spelling of it is "@user" (the
+# tokeniser makes every mention the word "user", so the word block cannot see it).  No
+# other training file holds it.  With ``gate_tags=True`` (``pipeline.build_pipeline``)
+# it is a column of its own that only the style gate reads (``mixture.GatedExperts``).
+USER_TAG = "@user"
+_USER_TAG_RE = re.compile(r"(?<![\w@])@user\b")
+
+
+def has_user_tag(normalized: str) -> bool:
+    """True when the normalised text holds the mention ``@user`` itself."""
+    return USER_TAG in normalized and _USER_TAG_RE.search(normalized) is not None
+
+
+def text_has_user_tag(text: str) -> bool:
+    """``has_user_tag(normalize_text(text))``, without normalising an ASCII text that
+    holds no "@" (normalisation makes an "@" only from a non-ASCII form of it)."""
+    if isinstance(text, str) and text.isascii() and "@" not in text:
+        return False
+    return has_user_tag(normalize_text(text))
+
+
+class UserTag(TransformerMixin, BaseEstimator):
+    """Stateless one-column block: 1.0 where the normalised text holds ``@user``."""
+
+    def fit(self, X, y=None):  # noqa: N803 - scikit-learn naming
+        return self
+
+    def transform(self, X):  # noqa: N803
+        column = np.fromiter(map(has_user_tag, X), dtype=np.float64, count=len(X))
+        return sp.csr_matrix(column.reshape(-1, 1))
+
+
 class TextNormalizer(TransformerMixin, BaseEstimator):
     """Stateless pipeline step that applies :func:`normalize_text` to every text."""
 
@@ -507,21 +539,32 @@ class LogCountRatioScaler(TransformerMixin, BaseEstimator):
     ``r_j = log((p_j / |p|_1) / (q_j / |q|_1))`` with ``p``/``q`` the (sample-weighted)
     column sums over positive/negative rows plus ``alpha``.  A linear model on the scaled
     features is still linear in the TF-IDF features, so the fast scorer folds ``r`` into
-    its weights.
+    its weights.  The last ``passthrough`` columns (the style tag block) keep ``r = 1``
+    and stay out of the sums, so the other columns' ratios are what they would be
+    without them.
     """
 
-    def __init__(self, alpha: float = 1.0) -> None:
+    # Artifacts saved before v20 were pickled without this setting.
+    passthrough = 0
+
+    def __init__(self, alpha: float = 1.0, passthrough: int = 0) -> None:
         self.alpha = alpha
+        self.passthrough = passthrough
 
     def fit(self, X, y, sample_weight=None):  # noqa: N803
         y = np.asarray(y)
         weights = (
             np.ones(X.shape[0]) if sample_weight is None else np.asarray(sample_weight)
         )
+        kept = X.shape[1] - self.passthrough
+        scaled = X[:, :kept] if self.passthrough else X
         pos, neg = y == 1, y == 0
-        p = self.alpha + np.asarray(X[pos].T @ weights[pos]).ravel()
-        q = self.alpha + np.asarray(X[neg].T @ weights[neg]).ravel()
-        self.r_ = np.log((p / p.sum()) / (q / q.sum()))
+        p = self.alpha + np.asarray(scaled[pos].T @ weights[pos]).ravel()
+        q = self.alpha + np.asarray(scaled[neg].T @ weights[neg]).ravel()
+        r = np.log((p / p.sum()) / (q / q.sum()))
+        self.r_ = (
+            np.concatenate([r, np.ones(self.passthrough)]) if self.passthrough else r
+        )
         self.n_features_in_ = X.shape[1]
         return self
 

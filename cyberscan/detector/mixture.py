@@ -15,6 +15,9 @@ chat model; a text the router calls chat (``a < margin``) never needs the expert
 ``b_k`` and ``e_k`` may be fitted on rescaled columns (``fit(column_scale=...)``); their
 weights are mapped back, so every row still reads the features it is given.
 ``shift_`` moves the final logit (the operating point; ``train.train: fit_final``).
+The last ``gate_columns`` features (``fit(gate_columns=...)``, the style tag block) are
+read by the ``b_k`` alone, with weights fitted after everything else (:meth:`_fit_tags`),
+so every other weight is what it would be without those columns.
 
 The coefficient rows are ``[a, b_1 .. b_m, e_0, e_1 .. e_m]``; with no style rows
 (m = 0) the model is the chat model alone (one row).
@@ -26,6 +29,7 @@ import math
 
 import numpy as np
 import scipy.sparse as sp
+from scipy.optimize import minimize
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.linear_model import LogisticRegression
 
@@ -132,6 +136,7 @@ class GatedExperts(ClassifierMixin, BaseEstimator):
         route_columns=None,
         route_weight=None,
         column_scale=None,
+        gate_columns=None,
     ):
         """Fit the chat model on every row, then the routers and the style experts.
 
@@ -144,10 +149,18 @@ class GatedExperts(ClassifierMixin, BaseEstimator):
         weights are multiplied by the same factors, so the fitted model reads ``X``
         (default: fitted on ``X`` itself).  ``train.train`` uses it to fit them on the
         TF-IDF features before the chat labels' naive-Bayes scaling.
+        ``gate_columns``: how many trailing features only the style gate reads
+        (default none); everything else is fitted without them.
         """
         X = sp.csr_matrix(X)  # noqa: N806
         y = np.asarray(y)
         domain = np.zeros(len(y), dtype=int) if domain is None else np.asarray(domain)
+        width = X.shape[1]
+        tags = 0 if gate_columns is None else int(gate_columns)
+        T = X[:, width - tags :] if tags else None  # noqa: N806
+        X = X[:, : width - tags] if tags else X  # noqa: N806
+        if column_scale is not None:
+            column_scale = np.asarray(column_scale, dtype=float)[: X.shape[1]]
         n = X.shape[1] if route_columns is None else int(route_columns)
         chat = self._lr(self.C).fit(X, y, sample_weight=sample_weight)
         coef, intercept = [chat.coef_[0]], [float(chat.intercept_[0])]
@@ -177,15 +190,57 @@ class GatedExperts(ClassifierMixin, BaseEstimator):
             coef = [c for c, _ in pairs]
             intercept = [i for _, i in pairs]
         # float32 weights keep the artifact small; every path computes with these values.
-        self.coef_ = sp.csr_matrix(np.vstack(coef).astype(np.float32))
+        weights = np.vstack(coef).astype(np.float32)
+        if tags:
+            extra = np.zeros((len(weights), tags), dtype=np.float32)
+            if styles:
+                extra[1 : len(styles) + 1] = self._fit_tags(
+                    X[corpus], T[corpus], corpus_domain, weights, intercept, styles
+                ).T.astype(np.float32)
+            weights = np.hstack([weights, extra])
+        self.coef_ = sp.csr_matrix(weights)
         self.coef_.eliminate_zeros()
         self.intercept_ = np.array(intercept, dtype=np.float64)
         self.styles_ = styles
         self.route_columns_ = n
+        self.gate_columns_ = tags
         self.shift_ = 0.0
         self.classes_ = np.array([0, 1])
-        self.n_features_in_ = X.shape[1]
+        self.n_features_in_ = width
         return self
+
+    def _fit_tags(  # noqa: PLR0913
+        self,
+        X,  # noqa: N803
+        T,  # noqa: N803
+        domain: np.ndarray,
+        weights: np.ndarray,
+        intercept: list[float],
+        styles: list[int],
+    ) -> np.ndarray:
+        """The tag columns' weights in each style gate ``b_k``, with the fitted gate
+        logits as a fixed offset: ``route_C`` times the balanced logistic loss of "is
+        style k" over the corpus rows, plus half the squared weights (one small convex
+        problem per style).  Returns a tags x m array."""
+        rows = slice(1, len(styles) + 1)
+        offset = X @ weights[rows].astype(np.float64).T + np.asarray(intercept[rows])
+        tags = T.toarray()
+        out = np.zeros((tags.shape[1], len(styles)))
+        for i, k in enumerate(styles):
+            target = (domain == k).astype(int)
+            w = self.route_C * _balanced(target)
+            sign = 2.0 * target - 1.0
+            base = np.asarray(offset[:, i]).ravel()
+
+            def loss(v, base=base, w=w, sign=sign):
+                z = sign * (base + tags @ v)
+                grad = -w * sign / (1.0 + np.exp(z))
+                return w @ np.logaddexp(0.0, -z) + 0.5 * v @ v, tags.T @ grad + v
+
+            out[:, i] = minimize(
+                loss, np.zeros(tags.shape[1]), jac=True, method="L-BFGS-B"
+            ).x
+        return out
 
     def decision_rows(self, X) -> np.ndarray:  # noqa: N803
         """Every route and expert logit: n x 2(m+1) (or n x 1 with no styles)."""

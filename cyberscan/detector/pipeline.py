@@ -13,6 +13,7 @@ from sklearn.pipeline import FeatureUnion, Pipeline
 from cyberscan.detector.features import (
     LogCountRatioScaler,
     TextNormalizer,
+    UserTag,
     char_ngrams,
     char_ngrams_neg,
     word_ngrams,
@@ -45,6 +46,7 @@ DEFAULT_PARAMS: dict[str, Any] = {
     "route_C": 4.0,
     "chat_prior": 0.0,
     "margin": -2.0,
+    "gate_tags": False,
     "max_iter": 2000,
     "random_state": 42,
 }
@@ -58,7 +60,10 @@ def build_pipeline(**params: Any) -> Pipeline:
     second-person targeting and abuse-frame terms of ``features.cue_terms`` to the word
     block.  ``experts=True`` replaces the logistic regression with
     ``mixture.GatedExperts`` (fit it with ``clf__domain=``; ``expert_C``, ``route_C``,
-    ``chat_prior`` and ``margin`` are its settings).
+    ``chat_prior`` and ``margin`` are its settings).  ``gate_tags=True`` (needs
+    ``experts``) adds a third block, ``tag`` (``features.UserTag``: one column, OLID's
+    masked mention), which the naive-Bayes step passes through unscaled and only the
+    experts' style gate reads (fit it with ``clf__gate_columns=1``).
     Both vectorizers use sublinear tf, smooth idf and l2 normalisation; the fast scorer
     in ``classifier.py`` relies on exactly these settings.
     """
@@ -76,6 +81,8 @@ def build_pipeline(**params: Any) -> Pipeline:
         if key != (3, True):
             raise ValueError("cues=True needs word_max_n=3 and negation=True")
         word_analyzer = word_ngrams_neg_cues
+    if p["gate_tags"] and not p["experts"]:
+        raise ValueError("gate_tags=True needs experts=True")
     word = TfidfVectorizer(
         analyzer=word_analyzer,
         sublinear_tf=True,
@@ -90,8 +97,11 @@ def build_pipeline(**params: Any) -> Pipeline:
         max_features=p["char_max_features"],
         dtype=np.float64,
     )
+    blocks = [("word", word), ("char", char)]
+    if p["gate_tags"]:
+        blocks.append(("tag", UserTag()))
     features = FeatureUnion(
-        [("word", word), ("char", char)],
+        blocks,
         transformer_weights={"word": 1.0, "char": float(p["char_weight"])},
     )
     clf = (
@@ -116,7 +126,12 @@ def build_pipeline(**params: Any) -> Pipeline:
         [
             ("normalize", TextNormalizer()),
             ("features", features),
-            ("nb", LogCountRatioScaler(alpha=p["nb_alpha"])),
+            (
+                "nb",
+                LogCountRatioScaler(
+                    alpha=p["nb_alpha"], passthrough=1 if p["gate_tags"] else 0
+                ),
+            ),
             ("clf", clf),
         ]
     )

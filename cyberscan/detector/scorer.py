@@ -33,6 +33,7 @@ from cyberscan.detector.features import (
     char_ngrams_neg,
     cue_terms,
     mark_negation,
+    text_has_user_tag,
     text_tokens,
     word_char_grams,
 )
@@ -70,13 +71,16 @@ class Block:
 
 
 def union_blocks(pipeline: Any, coef: np.ndarray) -> dict[str, Block]:
-    """The word and char :class:`Block` of a fitted pipeline for classifier rows ``coef``."""
+    """The word and char :class:`Block` of a fitted pipeline for classifier rows
+    ``coef`` (a ``tag`` block after them is left to :func:`tag_weights`)."""
     union = pipeline.named_steps["features"]
     ratios = pipeline.named_steps["nb"].r_
     scales = union.transformer_weights or {}
     blocks: dict[str, Block] = {}
     offset = 0
     for name, vectorizer in union.transformer_list:
+        if name == "tag":
+            break
         idf = vectorizer.idf_
         size = len(vectorizer.vocabulary_)
         cols = slice(offset, offset + size)
@@ -87,9 +91,23 @@ def union_blocks(pipeline: Any, coef: np.ndarray) -> dict[str, Block]:
             np.ascontiguousarray((coef[:, cols] * factor).T),
         )
         offset += size
-    if set(blocks) != {"word", "char"} or offset != coef.shape[1]:
+    if set(blocks) != {"word", "char"} or offset + _tag_width(union) != coef.shape[1]:
         raise ValueError("expected exactly a 'word' and a 'char' TF-IDF block")
     return blocks
+
+
+def _tag_width(union: Any) -> int:
+    """1 when the union ends with the one-column ``tag`` block (``gate_tags=True``)."""
+    return 1 if union.transformer_list[-1][0] == "tag" else 0
+
+
+def tag_weights(pipeline: Any, coef: np.ndarray) -> np.ndarray | None:
+    """Each classifier row's final weight on the ``tag`` column, or None without one."""
+    union = pipeline.named_steps["features"]
+    if not _tag_width(union):
+        return None
+    scale = float((union.transformer_weights or {}).get("tag", 1.0))
+    return coef[:, -1] * scale * float(pipeline.named_steps["nb"].r_[-1])
 
 
 class _Analyzers:
@@ -98,7 +116,9 @@ class _Analyzers:
 
     def __init__(self, pipeline: Any) -> None:
         union = pipeline.named_steps["features"]
-        analyzers = {name: v.analyzer for name, v in union.transformer_list}
+        analyzers = {
+            name: v.analyzer for name, v in union.transformer_list if name != "tag"
+        }
         if analyzers.get("char") not in (char_ngrams, char_ngrams_neg):
             raise ValueError("the char block must use a features.char_ngrams* analyzer")
         if analyzers.get("word") not in WORD_ANALYZERS:
@@ -198,7 +218,8 @@ class CompiledModel(_Analyzers):
         tokens = self.tokens(text)
         if not tokens:
             if self.slow is not None:
-                return self.slow.logit((), [], None, None, 0.0, 0.0), []
+                tagged = self.slow.tag is not None and text_has_user_tag(text)
+                return self.slow.logit((), [], None, None, 0.0, 0.0, tagged), []
             return self.intercept, []
         # Per-token sums assume every term occurs once in the text; terms that occur
         # k > 1 times are corrected to tf = 1 + ln(k) afterwards (exactly sublinear tf).
@@ -280,8 +301,9 @@ class CompiledModel(_Analyzers):
             and self.route_intercept + route_dot * word_inv >= self.margin
         ):
             # Past the router: the whole mixture, on this pass's terms and norms.
+            tagged = self.slow.tag is not None and text_has_user_tag(text)
             decision = self.slow.logit(
-                uni_cols, hits, term_counts, char_counts, word_inv, char_inv
+                uni_cols, hits, term_counts, char_counts, word_inv, char_inv, tagged
             )
         else:
             decision = self.intercept + word_dot * word_inv + char_dot * char_inv
@@ -327,7 +349,9 @@ class CompiledMixture:
     terms (``inv`` the block's inverse norm): one gathered product over both blocks,
     then :func:`mixture.mix_one`.  :class:`CompiledModel`'s chat pass has already
     found a text's terms, their counts and both norms, and hands them over
-    (:meth:`logit`); the reasons are the chat model's on either path.
+    (:meth:`logit`); the reasons are the chat model's on either path.  With a ``tag``
+    block, a tagged text's rows also get the tag column's weights (``tag``: only the
+    style gate's are non-zero).
     """
 
     def __init__(self, pipeline: Any) -> None:
@@ -347,6 +371,7 @@ class CompiledMixture:
         self.margin = float(clf.margin)
         # The chat model's row: the first expert (or the only row).
         self.chat_row = rows.shape[0] // 2 if rows.shape[0] > 1 else 0
+        self.tag = tag_weights(pipeline, rows)
 
     def logit(  # noqa: PLR0913
         self,
@@ -356,11 +381,13 @@ class CompiledMixture:
         char_counts: Counter[int] | None,
         word_inv: float,
         char_inv: float,
+        tagged: bool = False,
     ) -> float:
         """The final logit of a text from its tokens' word columns (with repeats; -1
         for a token not in the vocabulary), its distinct in-vocabulary word n-grams
         and cue terms (``hits``, counted in ``hit_counts``, or each once when None),
-        its char columns with their counts, and the two blocks' inverse norms."""
+        its char columns with their counts, the two blocks' inverse norms and whether
+        it holds the tag."""
         columns = self.word.columns
         found = [c for c in unigrams if c >= 0]
         word: dict[int, int] = (
@@ -389,4 +416,6 @@ class CompiledMixture:
             tf[:n_word] *= word_inv
             tf[n_word:] *= char_inv
             rows = rows + tf @ self.weights[cols]
+        if tagged:
+            rows = rows + self.tag
         return mix_one(rows.tolist(), self.margin, self.shift)
