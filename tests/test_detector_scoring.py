@@ -123,6 +123,24 @@ def test_fast_scorer_matches_sklearn_on_dev_set_texts() -> None:
     assert np.max(np.abs(got - expected)) < 1e-9
 
 
+@pytest.mark.skipif(COMMITTED is None, reason="no committed model in models/")
+def test_fast_scorer_matches_sklearn_on_tagged_texts() -> None:
+    """Texts that hold OLID's masked mention ("@USER"), many of them past the router,
+    where a model with the tag block (v20 on) adds its weights to the style gate."""
+    import csv
+
+    with open(REPO / "train" / "eval" / "dev_set.csv", encoding="utf-8") as fh:
+        texts = [row["text"] for row in csv.DictReader(fh)][:300]
+    texts = [f"@USER {t}" for t in texts] + [f"@USER @USER {t} URL" for t in texts]
+    detector = load_detector(COMMITTED)
+    clf = detector.pipeline.named_steps["clf"]
+    rows = clf.decision_rows(detector.pipeline[:-1].transform(texts))
+    assert (rows[:, 0] >= clf.margin).sum() > 50  # past the router
+    expected = detector.pipeline.predict_proba(texts)[:, 1]
+    got = np.array([detector.score(t).probability for t in texts])
+    assert np.max(np.abs(got - expected)) < 1e-9
+
+
 def _assert_same_verdicts(batch: list[Verdict], single: list[Verdict]) -> None:
     # score_batch sums the same terms in another order (sparse products), so the
     # probabilities may differ in the last bits; terms and versions must be identical.
