@@ -218,7 +218,7 @@ class CompiledModel(_Analyzers):
         tokens = self.tokens(text)
         if not tokens:
             if self.slow is not None:
-                tagged = self.slow.tag is not None and text_has_user_tag(text)
+                tagged = self.slow.tagged(text)
                 return self.slow.logit((), [], None, None, 0.0, 0.0, tagged), []
             return self.intercept, []
         # Per-token sums assume every term occurs once in the text; terms that occur
@@ -301,7 +301,7 @@ class CompiledModel(_Analyzers):
             and self.route_intercept + route_dot * word_inv >= self.margin
         ):
             # Past the router: the whole mixture, on this pass's terms and norms.
-            tagged = self.slow.tag is not None and text_has_user_tag(text)
+            tagged = self.slow.tagged(text)
             decision = self.slow.logit(
                 uni_cols, hits, term_counts, char_counts, word_inv, char_inv, tagged
             )
@@ -372,6 +372,10 @@ class CompiledMixture:
         # The chat model's row: the first expert (or the only row).
         self.chat_row = rows.shape[0] // 2 if rows.shape[0] > 1 else 0
         self.tag = tag_weights(pipeline, rows)
+
+    def tagged(self, text: str) -> bool:
+        """Whether the model has a ``tag`` block and ``text`` holds the tag."""
+        return self.tag is not None and text_has_user_tag(text)
 
     def logit(  # noqa: PLR0913
         self,
