@@ -65,13 +65,18 @@ PROBES = [
 ]
 
 
-def _fit(margin: float, on_tfidf: bool = False) -> tuple[object, list[str]]:
-    rows = CHAT * 3 + TWEETS * 3 + COMMENTS * 3
+def _fit(
+    margin: float,
+    on_tfidf: bool = False,
+    styles: tuple[list[tuple[str, int]], ...] = (CHAT, TWEETS, COMMENTS),
+    gate_tags: bool = False,
+) -> tuple[object, list[str]]:
+    """A gated model on ``styles`` (chat first, then one corpus style each), fitted as
+    ``train.train`` fits it: on normalised texts."""
+    rows = [row for style in styles for row in style * 3]
     texts = [t for t, _ in rows]
     labels = np.array([y for _, y in rows])
-    domain = np.array(
-        [0] * len(CHAT) * 3 + [1] * len(TWEETS) * 3 + [2] * len(COMMENTS) * 3
-    )
+    domain = np.repeat(np.arange(len(styles)), [len(style) * 3 for style in styles])
     model = build_pipeline(
         word_max_n=3,
         negation=True,
@@ -81,13 +86,20 @@ def _fit(margin: float, on_tfidf: bool = False) -> tuple[object, list[str]]:
         route_C=10.0,
         chat_prior=0.0,
         margin=margin,
+        gate_tags=gate_tags,
     )
     steps = model.named_steps
-    x = steps["features"].fit_transform(texts)
+    x = steps["features"].fit_transform(steps["normalize"].transform(texts))
     z = steps["nb"].fit(x, labels).transform(x)
     words = len(dict(steps["features"].transformer_list)["word"].vocabulary_)
-    scale = steps["nb"].inverse_scale() if on_tfidf else None
-    steps["clf"].fit(z, labels, domain=domain, route_columns=words, column_scale=scale)
+    steps["clf"].fit(
+        z,
+        labels,
+        domain=domain,
+        route_columns=words,
+        column_scale=steps["nb"].inverse_scale() if on_tfidf else None,
+        gate_columns=1 if gate_tags else 0,
+    )
     return model, texts
 
 
@@ -214,7 +226,7 @@ def test_experts_fitted_on_the_tfidf_features_still_read_the_scaled_ones(
     model, texts = _fit(-50.0, on_tfidf=True)
     steps = model.named_steps
     clf = steps["clf"]
-    tfidf = steps["features"].transform(texts)  # what _fit fitted on
+    tfidf = steps["features"].transform(steps["normalize"].transform(texts))  # as _fit
     z = steps["nb"].transform(tfidf)
     r = steps["nb"].r_
     scale = steps["nb"].inverse_scale()
@@ -268,35 +280,7 @@ TAGGED_PROBES = [
 def _fit_tagged(gate_tags: bool, margin: float) -> tuple[object, list[str]]:
     # Tweets with real handles: only the masked style holds the tag.
     named = [(t.replace("@user", "@dj_mike"), y) for t, y in TWEETS]
-    rows = CHAT * 3 + named * 3 + COMMENTS * 3 + MASKED * 3
-    texts = [t for t, _ in rows]
-    labels = np.array([y for _, y in rows])
-    domain = np.repeat([0, 1, 2, 3], [len(CHAT) * 3, len(TWEETS) * 3, 18, 18])
-    model = build_pipeline(
-        word_max_n=3,
-        negation=True,
-        word_min_df=1,
-        char_min_df=1,
-        experts=True,
-        route_C=10.0,
-        chat_prior=0.0,
-        margin=margin,
-        gate_tags=gate_tags,
-    )
-    steps = model.named_steps
-    # Fitted as train.train fits: on normalised texts (the tag is "@user" there).
-    x = steps["features"].fit_transform(steps["normalize"].transform(texts))
-    z = steps["nb"].fit(x, labels).transform(x)
-    words = len(dict(steps["features"].transformer_list)["word"].vocabulary_)
-    steps["clf"].fit(
-        z,
-        labels,
-        domain=domain,
-        route_columns=words,
-        column_scale=steps["nb"].inverse_scale(),
-        gate_columns=1 if gate_tags else 0,
-    )
-    return model, texts
+    return _fit(margin, True, (CHAT, named, COMMENTS, MASKED), gate_tags)
 
 
 def test_the_tag_column_is_read_by_the_style_gate_alone() -> None:
