@@ -502,8 +502,7 @@ def fit_pipeline(
     z = steps["nb"].fit(x, y, sample_weight=w).transform(x)
     if isinstance(steps["clf"], GatedExperts):
         # Routes see the word block only (what the fast scorer sums beside the chat model).
-        blocks = dict(steps["features"].transformer_list)
-        words = len(blocks["word"].vocabulary_)
+        words = len(dict(steps["features"].transformer_list)["word"].vocabulary_)
         steps["clf"].fit(
             z,
             y,
@@ -512,7 +511,8 @@ def fit_pipeline(
             route_columns=words,
             route_weight=route_weight,
             column_scale=steps["nb"].inverse_scale() if EXPERTS_ON_TFIDF else None,
-            gate_columns=1 if "tag" in blocks else 0,
+            # The trailing columns the naive-Bayes step passes through: the tag block.
+            gate_columns=steps["nb"].passthrough,
         )
         return model
     mixed = chat.any() and not chat.all()

@@ -159,8 +159,6 @@ class GatedExperts(ClassifierMixin, BaseEstimator):
         tags = 0 if gate_columns is None else int(gate_columns)
         T = X[:, width - tags :] if tags else None  # noqa: N806
         X = X[:, : width - tags] if tags else X  # noqa: N806
-        if column_scale is not None:
-            column_scale = np.asarray(column_scale, dtype=float)[: X.shape[1]]
         n = X.shape[1] if route_columns is None else int(route_columns)
         chat = self._lr(self.C).fit(X, y, sample_weight=sample_weight)
         coef, intercept = [chat.coef_[0]], [float(chat.intercept_[0])]
@@ -170,7 +168,7 @@ class GatedExperts(ClassifierMixin, BaseEstimator):
             scale = (
                 np.ones(X.shape[1])
                 if column_scale is None
-                else np.asarray(column_scale, dtype=float)
+                else np.asarray(column_scale, dtype=float)[: X.shape[1]]
             )
             scaled = X if column_scale is None else sp.csr_matrix(X @ sp.diags(scale))
             routes = [self._route(X, corpus.astype(int), n, route_weight)]
