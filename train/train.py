@@ -78,6 +78,10 @@ EXPERT_STYLES: tuple[str, ...] = (
     "olid_offensive",
     "kaggle_insults",
 )
+# v21: per corpus expert, (a, b) in ``a e + b`` applied to its fitted logit, so the rows
+# of its corpus it scores rank on one scale with those the chat model or another expert
+# scores (chosen on the inner split; docs/model.md, "v21").
+EXPERT_AFFINE: dict[str, tuple[float, float]] = {"kaggle_insults": (1.4, 1.5)}
 # Files on the chat side of the router that get this share of that side's weight:
 # ToxiGen's statements about groups are what the chat model must judge, though they read
 # like a corpus (docs/model.md, "v8").
@@ -513,6 +517,9 @@ def fit_pipeline(
             column_scale=steps["nb"].inverse_scale() if EXPERTS_ON_TFIDF else None,
             # The trailing columns the naive-Bayes step passes through: the tag block.
             gate_columns=steps["nb"].passthrough,
+            expert_affine={
+                EXPERT_STYLES.index(name) + 1: ab for name, ab in EXPERT_AFFINE.items()
+            },
         )
         return model
     mixed = chat.any() and not chat.all()
@@ -933,6 +940,7 @@ def model_card(
             "chat_copy": CHAT_COPY,
             "corpus_copy": CORPUS_COPY,
             "experts_on_tfidf": EXPERTS_ON_TFIDF,
+            "expert_affine": EXPERT_AFFINE,
             "held_back": sorted(HELD_BACK),
             "unit_weight": UNIT_WEIGHT,
         },

@@ -18,6 +18,9 @@ weights are mapped back, so every row still reads the features it is given.
 The last ``gate_columns`` features (``fit(gate_columns=...)``, the style tag block) are
 read by the ``b_k`` alone, with weights fitted after everything else (:meth:`_fit_tags`),
 so every other weight is what it would be without those columns.
+``fit(expert_affine={k: (a, b)})`` replaces a fitted ``e_k`` by ``a e_k + b`` (its weights
+and intercept): the same ranking within that expert, on another scale against the other
+paths that score its corpus.
 
 The coefficient rows are ``[a, b_1 .. b_m, e_0, e_1 .. e_m]``; with no style rows
 (m = 0) the model is the chat model alone (one row).
@@ -137,6 +140,7 @@ class GatedExperts(ClassifierMixin, BaseEstimator):
         route_weight=None,
         column_scale=None,
         gate_columns=None,
+        expert_affine=None,
     ):
         """Fit the chat model on every row, then the routers and the style experts.
 
@@ -151,6 +155,8 @@ class GatedExperts(ClassifierMixin, BaseEstimator):
         TF-IDF features before the chat labels' naive-Bayes scaling.
         ``gate_columns``: how many trailing features only the style gate reads
         (default none); everything else is fitted without them.
+        ``expert_affine``: ``{k: (a, b)}``, the fitted expert of style k becomes
+        ``a e_k + b`` (default none); ``train.train: EXPERT_AFFINE``.
         """
         X = sp.csr_matrix(X)  # noqa: N806
         y = np.asarray(y)
@@ -183,7 +189,10 @@ class GatedExperts(ClassifierMixin, BaseEstimator):
                 fitted = self._lr(self.expert_C).fit(
                     scaled[rows], y[rows], _balanced(y[rows])
                 )
-                experts.append((fitted.coef_[0] * scale, float(fitted.intercept_[0])))
+                a, b = (expert_affine or {}).get(k, (1.0, 0.0))
+                experts.append(
+                    (fitted.coef_[0] * (scale * a), a * float(fitted.intercept_[0]) + b)
+                )
             pairs = [*routes, (coef[0], intercept[0]), *experts]
             coef = [c for c, _ in pairs]
             intercept = [i for _, i in pairs]
