@@ -70,6 +70,7 @@ def _fit(
     on_tfidf: bool = False,
     styles: tuple[list[tuple[str, int]], ...] = (CHAT, TWEETS, COMMENTS),
     gate_tags: bool = False,
+    expert_affine: dict[int, tuple[float, float]] | None = None,
 ) -> tuple[object, list[str]]:
     """A gated model on ``styles`` (chat first, then one corpus style each), fitted as
     ``train.train`` fits it: on normalised texts."""
@@ -99,6 +100,7 @@ def _fit(
         route_columns=words,
         column_scale=steps["nb"].inverse_scale() if on_tfidf else None,
         gate_columns=1 if gate_tags else 0,
+        expert_affine=expert_affine,
     )
     return model, texts
 
@@ -330,3 +332,31 @@ def test_the_tag_is_found_as_the_pipeline_finds_it() -> None:
 def test_gate_tags_need_the_experts() -> None:
     with pytest.raises(ValueError, match="gate_tags"):
         build_pipeline(gate_tags=True)
+
+
+def test_an_expert_affine_rescales_that_expert_alone(tmp_path: Path) -> None:
+    """``expert_affine={2: (a, b)}`` turns e_2 into a e_2 + b: its weights scaled by a
+    (float32, as stored), its intercept a i + b, every other row as fitted."""
+    plain, texts = _fit(0.0, on_tfidf=True)
+    mapped, _ = _fit(0.0, on_tfidf=True, expert_affine={2: (1.4, 1.5)})
+    p, m = plain.named_steps["clf"], mapped.named_steps["clf"]
+    # Rows: a, b_1, b_2, e_0, e_1, e_2.
+    before, after = p.coef_.toarray(), m.coef_.toarray()
+    assert np.array_equal(after[:5], before[:5])
+    assert np.array_equal(m.intercept_[:5], p.intercept_[:5])
+    assert np.allclose(after[5], 1.4 * before[5], rtol=1e-6, atol=0)
+    assert m.intercept_[5] == pytest.approx(1.4 * p.intercept_[5] + 1.5, abs=1e-12)
+    # So e_2's ranking is unchanged, and a routed text moves only by e_2's gate share.
+    all_texts = texts + PROBES
+    steps = mapped.named_steps
+    x = steps["nb"].transform(
+        steps["features"].transform(steps["normalize"].transform(all_texts))
+    )
+    m_rows, p_rows = m.decision_rows(x), p.decision_rows(x)
+    assert np.allclose(m_rows[:, 5], 1.4 * p_rows[:, 5] + 1.5, atol=1e-5)
+    assert np.array_equal(m_rows[:, :5], p_rows[:, :5])
+    # A text the router calls chat (a < margin 0) scores exactly as before.
+    chat = [t for t, route in zip(all_texts, m_rows[:, 0], strict=True) if route < 0]
+    assert 0 < len(chat) < len(all_texts)
+    assert np.array_equal(mapped.predict_proba(chat), plain.predict_proba(chat))
+    _assert_scorer_exact(mapped, tmp_path, texts + PROBES)

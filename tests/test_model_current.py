@@ -98,6 +98,9 @@ def test_a_default_training_run_follows_the_served_recipe(tmp_path: Path) -> Non
     assert {
         k: card["hyperparameters"][k] for k in train.TRAIN_PARAMS
     } == train.TRAIN_PARAMS
+    assert card["training"].get("expert_affine", {}) == {
+        name: list(ab) for name, ab in train.EXPERT_AFFINE.items()
+    }
     # The files and weights a default run plans (stand-in corpora: only their names
     # and weights matter here, and the real ones need not be on this machine).
     corpora = write_corpora(tmp_path / "corpora", own_files()[0])
