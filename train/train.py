@@ -441,10 +441,7 @@ def training_set(sources: list[Source]) -> TrainingSet:
     own = np.flatnonzero(writer_of != "")
     stems = [s.name.split(":", 1)[-1] for s in sources]
     domain = np.array(
-        [
-            0 if s.own or n not in EXPERT_STYLES else EXPERT_STYLES.index(n) + 1
-            for s, n in zip(sources, stems, strict=True)
-        ]
+        [0 if s.own else expert_style(n) for s, n in zip(sources, stems, strict=True)]
     )[group]
     ts = TrainingSet(
         texts,
@@ -462,6 +459,12 @@ def training_set(sources: list[Source]) -> TrainingSet:
             "the training parts hold only one class; add files with both labels"
         )
     return ts
+
+
+def expert_style(name: str) -> int:
+    """The router's domain of a corpus: k for the k-th of ``EXPERT_STYLES`` (1, 2, ...),
+    0 (chat) for any other file."""
+    return EXPERT_STYLES.index(name) + 1 if name in EXPERT_STYLES else 0
 
 
 def route_weights(
@@ -518,7 +521,7 @@ def fit_pipeline(
             # The trailing columns the naive-Bayes step passes through: the tag block.
             gate_columns=steps["nb"].passthrough,
             expert_affine={
-                EXPERT_STYLES.index(name) + 1: ab for name, ab in EXPERT_AFFINE.items()
+                expert_style(name): ab for name, ab in EXPERT_AFFINE.items()
             },
         )
         return model
