@@ -320,6 +320,7 @@ def test_the_tag_is_found_as_the_pipeline_finds_it() -> None:
         has_user_tag,
         normalize_text,
         text_has_user_tag,
+        text_tokens,
     )
 
     expected = [True, True, True, True, False, False, True]
@@ -327,6 +328,10 @@ def test_the_tag_is_found_as_the_pipeline_finds_it() -> None:
     assert [text_has_user_tag(t) for t in TAGGED_PROBES] == expected
     for text in PROBES + [t for t, _ in CHAT + COMMENTS]:
         assert text_has_user_tag(text) is has_user_tag(normalize_text(text))
+    # The scorer skips the tag test for a text without tokens: a tag is always a token.
+    for text in TAGGED_PROBES:
+        if text_has_user_tag(text):
+            assert "user" in text_tokens(normalize_text(text))
 
 
 def test_gate_tags_need_the_experts() -> None:

@@ -218,8 +218,8 @@ class CompiledModel(_Analyzers):
         tokens = self.tokens(text)
         if not tokens:
             if self.slow is not None:
-                tagged = self.slow.tagged(text)
-                return self.slow.logit((), [], None, None, 0.0, 0.0, tagged), []
+                # No tokens, so no tag: "@user" always gives the token "user".
+                return self.slow.logit((), [], None, None, 0.0, 0.0), []
             return self.intercept, []
         # Per-token sums assume every term occurs once in the text; terms that occur
         # k > 1 times are corrected to tf = 1 + ln(k) afterwards (exactly sublinear tf).
