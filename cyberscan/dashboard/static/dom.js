@@ -1,16 +1,10 @@
 // DOM helpers shared by the dashboard modules. Every string that came from a user is
-// inserted with textContent, never as markup.
+// inserted with textContent, never as markup. `$` and `el` are the web client's (one
+// public copy, cyberscan/web/static/js/dom.js); the rest are the dashboard's own.
 
-export function $(id) {
-  return document.getElementById(id);
-}
+import { $, el } from "/web/static/js/dom.js";
 
-export function el(tag, className, text) {
-  const node = document.createElement(tag);
-  if (className) node.className = className;
-  if (text !== undefined && text !== null) node.textContent = String(text);
-  return node;
-}
+export { $, el };
 
 export function button(label, className, onClick) {
   const node = el("button", "btn btn-sm " + className, label);
