@@ -71,6 +71,7 @@ def _fit(
     styles: tuple[list[tuple[str, int]], ...] = (CHAT, TWEETS, COMMENTS),
     gate_tags: bool = False,
     expert_affine: dict[int, tuple[float, float]] | None = None,
+    expert_borrow: dict[int, dict[int, float]] | None = None,
 ) -> tuple[object, list[str]]:
     """A gated model on ``styles`` (chat first, then one corpus style each), fitted as
     ``train.train`` fits it: on normalised texts."""
@@ -101,6 +102,7 @@ def _fit(
         column_scale=steps["nb"].inverse_scale() if on_tfidf else None,
         gate_columns=1 if gate_tags else 0,
         expert_affine=expert_affine,
+        expert_borrow=expert_borrow,
     )
     return model, texts
 
@@ -365,3 +367,41 @@ def test_an_expert_affine_rescales_that_expert_alone(tmp_path: Path) -> None:
     assert 0 < len(chat) < len(all_texts)
     assert np.array_equal(mapped.predict_proba(chat), plain.predict_proba(chat))
     _assert_scorer_exact(mapped, tmp_path, texts + PROBES)
+
+
+def test_an_expert_borrows_another_styles_rows_and_nothing_else_changes(
+    tmp_path: Path,
+) -> None:
+    """``expert_borrow={1: {2: w}}`` fits e_1 on the comments' rows as well, balanced
+    within them and weighing w times the tweets' own rows; every other row is as
+    fitted, and a share of 0 is no borrowing at all."""
+    plain, texts = _fit(0.0)
+    borrowed, _ = _fit(0.0, expert_borrow={1: {2: 0.5}})
+    unused, _ = _fit(0.0, expert_borrow={1: {2: 0.0}})
+    p, b = plain.named_steps["clf"], borrowed.named_steps["clf"]
+    # Rows: a, b_1, b_2, e_0, e_1, e_2.
+    before, after = p.coef_.toarray(), b.coef_.toarray()
+    keep = [0, 1, 2, 3, 5]
+    assert np.array_equal(after[keep], before[keep])
+    assert np.array_equal(b.intercept_[keep], p.intercept_[keep])
+    assert not np.allclose(after[4], before[4])
+    assert np.array_equal(unused.named_steps["clf"].coef_.toarray(), before)
+    # e_1 is the logistic regression on exactly those rows and weights.
+    steps = borrowed.named_steps
+    rows = [row for style in (CHAT, TWEETS, COMMENTS) for row in style * 3]
+    y = np.array([label for _, label in rows])
+    domain = np.repeat([0, 1, 2], [len(CHAT) * 3, len(TWEETS) * 3, len(COMMENTS) * 3])
+    z = steps["nb"].transform(
+        steps["features"].transform(steps["normalize"].transform(texts))
+    )
+    own, other = domain == 1, domain == 2
+    weight = np.concatenate(
+        [_balanced(y[own]), _balanced(y[other]) * 0.5 * own.sum() / other.sum()]
+    )
+    picked = np.concatenate([np.flatnonzero(own), np.flatnonzero(other)])
+    by_hand = LogisticRegression(
+        C=b.expert_C, solver="liblinear", max_iter=b.max_iter, random_state=42
+    ).fit(z[picked], y[picked], weight)
+    assert np.array_equal(after[4], by_hand.coef_[0].astype(np.float32))
+    assert b.intercept_[4] == pytest.approx(by_hand.intercept_[0], abs=1e-12)
+    _assert_scorer_exact(borrowed, tmp_path, texts + PROBES)

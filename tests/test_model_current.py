@@ -101,6 +101,7 @@ def test_a_default_training_run_follows_the_served_recipe(tmp_path: Path) -> Non
     assert card["training"].get("expert_affine", {}) == {
         name: list(ab) for name, ab in train.EXPERT_AFFINE.items()
     }
+    assert card["training"].get("expert_borrow", {}) == train.EXPERT_BORROW
     # The files and weights a default run plans (stand-in corpora: only their names
     # and weights matter here, and the real ones need not be on this machine).
     corpora = write_corpora(tmp_path / "corpora", own_files()[0])

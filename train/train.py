@@ -82,6 +82,12 @@ EXPERT_STYLES: tuple[str, ...] = (
 # of its corpus it scores rank on one scale with those the chat model or another expert
 # scores (chosen on the inner split; docs/model.md, "v21").
 EXPERT_AFFINE: dict[str, tuple[float, float]] = {"kaggle_insults": (1.4, 1.5)}
+# v22: per corpus expert, the other corpora it is fitted on as well, each balanced and
+# weighing this share of the expert's own corpus: Davidson's offensive tweets teach the
+# OLID expert (chosen on the inner split; docs/model.md, "v22").
+EXPERT_BORROW: dict[str, dict[str, float]] = {
+    "olid_offensive": {"davidson_hate_offensive": 0.2}
+}
 # Files on the chat side of the router that get this share of that side's weight:
 # ToxiGen's statements about groups are what the chat model must judge, though they read
 # like a corpus (docs/model.md, "v8").
@@ -523,6 +529,10 @@ def fit_pipeline(
             expert_affine={
                 expert_style(name): ab for name, ab in EXPERT_AFFINE.items()
             },
+            expert_borrow={
+                expert_style(name): {expert_style(j): w for j, w in borrow.items()}
+                for name, borrow in EXPERT_BORROW.items()
+            },
         )
         return model
     mixed = chat.any() and not chat.all()
@@ -944,6 +954,7 @@ def model_card(
             "corpus_copy": CORPUS_COPY,
             "experts_on_tfidf": EXPERTS_ON_TFIDF,
             "expert_affine": EXPERT_AFFINE,
+            "expert_borrow": EXPERT_BORROW,
             "held_back": sorted(HELD_BACK),
             "unit_weight": UNIT_WEIGHT,
         },

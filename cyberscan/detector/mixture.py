@@ -21,6 +21,8 @@ so every other weight is what it would be without those columns.
 ``fit(expert_affine={k: (a, b)})`` replaces a fitted ``e_k`` by ``a e_k + b`` (its weights
 and intercept): the same ranking within that expert, on another scale against the other
 paths that score its corpus.
+``fit(expert_borrow={k: {j: w}})`` fits ``e_k`` on style j's rows as well, with labels as
+given, balanced within j and weighing ``w`` times style k's own rows in all.
 
 The coefficient rows are ``[a, b_1 .. b_m, e_0, e_1 .. e_m]``; with no style rows
 (m = 0) the model is the chat model alone (one row).
@@ -141,6 +143,7 @@ class GatedExperts(ClassifierMixin, BaseEstimator):
         column_scale=None,
         gate_columns=None,
         expert_affine=None,
+        expert_borrow=None,
     ):
         """Fit the chat model on every row, then the routers and the style experts.
 
@@ -157,6 +160,9 @@ class GatedExperts(ClassifierMixin, BaseEstimator):
         (default none); everything else is fitted without them.
         ``expert_affine``: ``{k: (a, b)}``, the fitted expert of style k becomes
         ``a e_k + b`` (default none); ``train.train: EXPERT_AFFINE``.
+        ``expert_borrow``: ``{k: {j: w}}``, the expert of style k is fitted on the rows of
+        style j too, balanced within j, with ``w`` times the total weight of style k's
+        own rows (default none); ``train.train: EXPERT_BORROW``.
         """
         X = sp.csr_matrix(X)  # noqa: N806
         y = np.asarray(y)
@@ -185,10 +191,10 @@ class GatedExperts(ClassifierMixin, BaseEstimator):
                 routes.append((c * scale, i))
             experts = []
             for k in styles:
-                rows = domain == k
-                fitted = self._lr(self.expert_C).fit(
-                    scaled[rows], y[rows], _balanced(y[rows])
+                rows, weight = self._expert_rows(
+                    y, domain, k, (expert_borrow or {}).get(k, {})
                 )
+                fitted = self._lr(self.expert_C).fit(scaled[rows], y[rows], weight)
                 a, b = (expert_affine or {}).get(k, (1.0, 0.0))
                 experts.append(
                     (fitted.coef_[0] * (scale * a), a * float(fitted.intercept_[0]) + b)
@@ -215,6 +221,23 @@ class GatedExperts(ClassifierMixin, BaseEstimator):
         self.classes_ = np.array([0, 1])
         self.n_features_in_ = width
         return self
+
+    @staticmethod
+    def _expert_rows(
+        y: np.ndarray, domain: np.ndarray, k: int, borrow: dict[int, float]
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The rows expert k is fitted on (style k's, then each borrowed style's with a
+        weight above 0) and their sample weights: balanced within each style, the
+        borrowed ones scaled to ``w`` times style k's total."""
+        own = np.flatnonzero(domain == k)
+        parts, weights = [own], [_balanced(y[own])]
+        for j, share in sorted(borrow.items()):
+            rows = np.flatnonzero(domain == j)
+            if j == k or share <= 0 or not len(rows):
+                continue
+            parts.append(rows)
+            weights.append(_balanced(y[rows]) * share * len(own) / len(rows))
+        return np.concatenate(parts), np.concatenate(weights)
 
     def _fit_tags(  # noqa: PLR0913
         self,
