@@ -405,3 +405,10 @@ def test_an_expert_borrows_another_styles_rows_and_nothing_else_changes(
     assert np.array_equal(after[4], by_hand.coef_[0].astype(np.float32))
     assert b.intercept_[4] == pytest.approx(by_hand.intercept_[0], abs=1e-12)
     _assert_scorer_exact(borrowed, tmp_path, texts + PROBES)
+
+
+@pytest.mark.parametrize("borrow", [{1: {0: 0.5}}, {1: {1: 0.5}}], ids=["chat", "self"])
+def test_an_expert_borrows_only_another_corpus_style(borrow) -> None:
+    """Chat rows (style 0) or the expert's own style are refused, not quietly used."""
+    with pytest.raises(ValueError, match="other corpus styles"):
+        _fit(0.0, expert_borrow=borrow)

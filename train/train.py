@@ -82,9 +82,10 @@ EXPERT_STYLES: tuple[str, ...] = (
 # of its corpus it scores rank on one scale with those the chat model or another expert
 # scores (chosen on the inner split; docs/model.md, "v21").
 EXPERT_AFFINE: dict[str, tuple[float, float]] = {"kaggle_insults": (1.4, 1.5)}
-# v22: per corpus expert, the other corpora it is fitted on as well, each balanced and
-# weighing this share of the expert's own corpus: Davidson's offensive tweets teach the
-# OLID expert (chosen on the inner split; docs/model.md, "v22").
+# v22: per corpus expert, the other corpora it is fitted on as well (names from
+# EXPERT_STYLES), each balanced and weighing this share of the expert's own corpus:
+# Davidson's offensive tweets teach the OLID expert (chosen on the inner split;
+# docs/model.md, "v22").
 EXPERT_BORROW: dict[str, dict[str, float]] = {
     "olid_offensive": {"davidson_hate_offensive": 0.2}
 }

@@ -229,11 +229,16 @@ class GatedExperts(ClassifierMixin, BaseEstimator):
         """The rows expert k is fitted on (style k's, then each borrowed style's with a
         weight above 0) and their sample weights: balanced within each style, the
         borrowed ones scaled to ``w`` times style k's total."""
+        if any(j < 1 or j == k for j in borrow):
+            raise ValueError(
+                f"expert_borrow: expert {k} can borrow only other corpus styles (>= 1), "
+                f"got {sorted(borrow)}"
+            )
         own = np.flatnonzero(domain == k)
         parts, weights = [own], [_balanced(y[own])]
         for j, share in sorted(borrow.items()):
             rows = np.flatnonzero(domain == j)
-            if j == k or share <= 0 or not len(rows):
+            if share <= 0 or not len(rows):
                 continue
             parts.append(rows)
             weights.append(_balanced(y[rows]) * share * len(own) / len(rows))
