@@ -65,6 +65,24 @@ PROBES = [
 ]
 
 
+def _rows(
+    styles: tuple[list[tuple[str, int]], ...] = (CHAT, TWEETS, COMMENTS),
+) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """The texts, labels and style (0 chat, then 1, 2, ...) that :func:`_fit` fits on:
+    each style's rows three times."""
+    rows = [row for style in styles for row in style * 3]
+    domain = np.repeat(np.arange(len(styles)), [len(style) * 3 for style in styles])
+    return [t for t, _ in rows], np.array([y for _, y in rows]), domain
+
+
+def _clf_input(model, texts: list[str]):
+    """What the fitted ``model``'s classifier reads for ``texts``."""
+    steps = model.named_steps
+    return steps["nb"].transform(
+        steps["features"].transform(steps["normalize"].transform(texts))
+    )
+
+
 def _fit(
     margin: float,
     on_tfidf: bool = False,
@@ -75,10 +93,7 @@ def _fit(
 ) -> tuple[object, list[str]]:
     """A gated model on ``styles`` (chat first, then one corpus style each), fitted as
     ``train.train`` fits it: on normalised texts."""
-    rows = [row for style in styles for row in style * 3]
-    texts = [t for t, _ in rows]
-    labels = np.array([y for _, y in rows])
-    domain = np.repeat(np.arange(len(styles)), [len(style) * 3 for style in styles])
+    texts, labels, domain = _rows(styles)
     model = build_pipeline(
         word_max_n=3,
         negation=True,
@@ -355,10 +370,7 @@ def test_an_expert_affine_rescales_that_expert_alone(tmp_path: Path) -> None:
     assert m.intercept_[5] == pytest.approx(1.4 * p.intercept_[5] + 1.5, abs=1e-12)
     # So e_2's ranking is unchanged, and a routed text moves only by e_2's gate share.
     all_texts = texts + PROBES
-    steps = mapped.named_steps
-    x = steps["nb"].transform(
-        steps["features"].transform(steps["normalize"].transform(all_texts))
-    )
+    x = _clf_input(mapped, all_texts)
     m_rows, p_rows = m.decision_rows(x), p.decision_rows(x)
     assert np.allclose(m_rows[:, 5], 1.4 * p_rows[:, 5] + 1.5, atol=1e-5)
     assert np.array_equal(m_rows[:, :5], p_rows[:, :5])
@@ -387,13 +399,8 @@ def test_an_expert_borrows_another_styles_rows_and_nothing_else_changes(
     assert not np.allclose(after[4], before[4])
     assert np.array_equal(unused.named_steps["clf"].coef_.toarray(), before)
     # e_1 is the logistic regression on exactly those rows and weights.
-    steps = borrowed.named_steps
-    rows = [row for style in (CHAT, TWEETS, COMMENTS) for row in style * 3]
-    y = np.array([label for _, label in rows])
-    domain = np.repeat([0, 1, 2], [len(CHAT) * 3, len(TWEETS) * 3, len(COMMENTS) * 3])
-    z = steps["nb"].transform(
-        steps["features"].transform(steps["normalize"].transform(texts))
-    )
+    _, y, domain = _rows()
+    z = _clf_input(borrowed, texts)
     own, other = domain == 1, domain == 2
     weight = np.concatenate(
         [_balanced(y[own]), _balanced(y[other]) * 0.5 * own.sum() / other.sum()]
