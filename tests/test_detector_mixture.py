@@ -419,3 +419,9 @@ def test_an_expert_borrows_only_another_corpus_style(borrow) -> None:
     """Chat rows (style 0) or the expert's own style are refused, not quietly used."""
     with pytest.raises(ValueError, match="other corpus styles"):
         _fit(0.0, expert_borrow=borrow)
+
+
+def test_chat_has_no_expert_to_rescale() -> None:
+    """An affine for style 0 (chat) is refused, not quietly ignored."""
+    with pytest.raises(ValueError, match="only corpus styles"):
+        _fit(0.0, expert_affine={0: (2.0, 0.0)})

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from sklearn.feature_extraction.text import TfidfVectorizer
 
 from config import current_classifier
 from cyberscan.detector import ArtifactError, Detector, Verdict, init_app, load_detector
@@ -18,6 +19,7 @@ from cyberscan.detector.artifact import (
     sha256_file,
 )
 from cyberscan.detector.features import (
+    StableTfidfVectorizer,
     bounded_cache,
     char_ngrams,
     cue_terms,
@@ -194,6 +196,39 @@ def test_trigram_pipeline_is_scored_exactly() -> None:
     assert np.max(np.abs(got - expected)) < 1e-9
     _assert_same_verdicts(detector.score_batch(probe), single)
     assert any(" " in t for t in detector.score("you are a stupid idiot").terms)
+
+
+def _tied_documents() -> tuple[list[str], list[str]]:
+    """Documents over 6,000 terms that occur 1, 2, 3 or 4 times each, whose names do not
+    sort by count, and the terms a ``max_features=2,500, min_df=2`` cut must keep: the
+    most frequent, ties broken by term."""
+    rng = np.random.default_rng(5)
+    names = rng.permutation(10**6)[:6000]
+    counts = {f"t{name:06d}": 1 + i % 4 for i, name in enumerate(names)}
+    words = [term for term, n in counts.items() for _ in range(n)]
+    order = rng.permutation(len(words))
+    docs = [
+        " ".join(words[i] for i in order[j : j + 7]) for j in range(0, len(order), 7)
+    ]
+    frequent = sorted(
+        (t for t, n in counts.items() if n >= 2), key=lambda t: (-counts[t], t)
+    )
+    return docs, frequent[:2500]
+
+
+def test_max_features_cut_breaks_ties_by_term() -> None:
+    # numpy's default sort orders equal counts by the CPU's vector instructions; the
+    # kept vocabulary must not depend on the machine a model is trained on.
+    docs, expected = _tied_documents()
+    stable = StableTfidfVectorizer(analyzer=str.split, min_df=2, max_features=2500)
+    got = stable.fit_transform(docs)
+    assert set(stable.vocabulary_) == set(expected)
+    assert sorted(stable.vocabulary_.values()) == list(range(2500))
+    # Everything but the choice of terms is scikit-learn's.
+    fixed = TfidfVectorizer(analyzer=str.split, vocabulary=sorted(expected)).fit(docs)
+    assert stable.vocabulary_ == fixed.vocabulary_
+    assert np.array_equal(stable.idf_, fixed.idf_)
+    assert abs(got - fixed.transform(docs)).max() < 1e-15
 
 
 @pytest.mark.parametrize(

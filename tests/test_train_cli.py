@@ -417,3 +417,29 @@ def test_report_figure_titles_sit_above_every_panel(panels: int) -> None:
     for ax in axes.flat[:panels]:
         assert not title.overlaps(ax.get_tightbbox(renderer)), panels
     report._plt().close(fig)
+
+
+@pytest.mark.parametrize("setting", ["EXPERT_AFFINE", "EXPERT_BORROW"])
+def test_an_expert_setting_for_a_corpus_without_an_expert_is_refused(
+    setting: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A misspelt corpus name must stop the run, not leave the recipe silently changed.
+    texts = [t for t, _ in GOOD_ROWS] * 2
+    labels = np.array([y for _, y in GOOD_ROWS] * 2)
+    domain = np.arange(len(texts)) % 3  # chat, and two corpus styles
+    value = (
+        {"olid": (2.0, 0.0)}
+        if setting == "EXPERT_AFFINE"
+        else {"olid_offensive": {"davidson": 0.2}}
+    )
+    monkeypatch.setattr(train, setting, value)
+    with pytest.raises(ValueError, match="'(olid|davidson)' has no expert"):
+        train.fit_pipeline(
+            texts,
+            labels,
+            np.ones(len(texts)),
+            {**train.TRAIN_PARAMS, "word_min_df": 1, "char_min_df": 1},
+            domain == 0,
+            0.0,
+            domain=domain,
+        )

@@ -474,6 +474,18 @@ def expert_style(name: str) -> int:
     return EXPERT_STYLES.index(name) + 1 if name in EXPERT_STYLES else 0
 
 
+def expert_number(name: str) -> int:
+    """:func:`expert_style` of a corpus named in ``EXPERT_AFFINE`` or ``EXPERT_BORROW``,
+    which must have an expert: a name that is not in ``EXPERT_STYLES`` is an error, not
+    a setting quietly ignored."""
+    if name not in EXPERT_STYLES:
+        raise ValueError(
+            f"{name!r} has no expert: EXPERT_AFFINE and EXPERT_BORROW name corpora "
+            f"from EXPERT_STYLES ({', '.join(EXPERT_STYLES)})"
+        )
+    return expert_style(name)
+
+
 def route_weights(
     sources: list[Source], stems: list[str], group: np.ndarray, domain: np.ndarray
 ) -> np.ndarray:
@@ -528,10 +540,10 @@ def fit_pipeline(
             # The trailing columns the naive-Bayes step passes through: the tag block.
             gate_columns=steps["nb"].passthrough,
             expert_affine={
-                expert_style(name): ab for name, ab in EXPERT_AFFINE.items()
+                expert_number(name): ab for name, ab in EXPERT_AFFINE.items()
             },
             expert_borrow={
-                expert_style(name): {expert_style(j): w for j, w in borrow.items()}
+                expert_number(name): {expert_number(j): w for j, w in borrow.items()}
                 for name, borrow in EXPERT_BORROW.items()
             },
         )

@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.feature_extraction.text import TfidfVectorizer
 
 
 def bounded_cache(
@@ -531,6 +532,34 @@ class TextNormalizer(TransformerMixin, BaseEstimator):
 
     def transform(self, X):  # noqa: N803
         return [normalize_text(text) for text in X]
+
+
+class StableTfidfVectorizer(TfidfVectorizer):
+    """``TfidfVectorizer`` whose ``max_features`` cut is the same on every machine.
+
+    scikit-learn keeps the ``max_features`` most frequent terms with numpy's default
+    sort, which orders equal counts differently on different CPUs (its vector
+    instructions), so the terms tied at the cut-off, and with them the model, depended
+    on where it was trained.  Here the tie goes to the term that sorts first; every
+    other choice, and everything else, is scikit-learn's.
+    """
+
+    def _limit_features(self, X, vocabulary, high=None, low=None, limit=None):  # noqa: N803
+        if high is not None or low is not None:
+            X = super()._limit_features(X, vocabulary, high, low)  # noqa: N806
+        if limit is None or X.shape[1] <= limit:
+            return X
+        # Columns are in term order here (scikit-learn sorts them before the cut).
+        counts = np.asarray(X.sum(axis=0)).ravel()
+        kept = np.sort(np.argsort(-counts, kind="stable")[:limit])
+        index = np.full(X.shape[1], -1)
+        index[kept] = np.arange(len(kept))
+        for term, old in list(vocabulary.items()):
+            if index[old] < 0:
+                del vocabulary[term]
+            else:
+                vocabulary[term] = index[old]
+        return X[:, kept]
 
 
 class LogCountRatioScaler(TransformerMixin, BaseEstimator):

@@ -167,6 +167,11 @@ class GatedExperts(ClassifierMixin, BaseEstimator):
         X = sp.csr_matrix(X)  # noqa: N806
         y = np.asarray(y)
         domain = np.zeros(len(y), dtype=int) if domain is None else np.asarray(domain)
+        if any(k < 1 for k in (expert_affine or {})):
+            raise ValueError(
+                f"expert_affine: only corpus styles (>= 1) have experts, "
+                f"got {sorted(expert_affine)}"
+            )
         width = X.shape[1]
         tags = 0 if gate_columns is None else int(gate_columns)
         T = X[:, width - tags :] if tags else None  # noqa: N806

@@ -6,12 +6,12 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import FeatureUnion, Pipeline
 
 from cyberscan.detector.features import (
     LogCountRatioScaler,
+    StableTfidfVectorizer,
     TextNormalizer,
     UserTag,
     char_ngrams,
@@ -65,7 +65,9 @@ def build_pipeline(**params: Any) -> Pipeline:
     masked mention), which the naive-Bayes step passes through unscaled and only the
     experts' style gate reads (fit it with ``clf__gate_columns=1``).
     Both vectorizers use sublinear tf, smooth idf and l2 normalisation; the fast scorer
-    in ``classifier.py`` relies on exactly these settings.
+    in ``classifier.py`` relies on exactly these settings.  They break ties at the
+    ``max_features`` cut-off by term (``features.StableTfidfVectorizer``), so a run
+    gives the same vocabulary on every machine.
     """
     unknown = set(params) - set(DEFAULT_PARAMS)
     if unknown:
@@ -83,14 +85,14 @@ def build_pipeline(**params: Any) -> Pipeline:
         word_analyzer = word_ngrams_neg_cues
     if p["gate_tags"] and not p["experts"]:
         raise ValueError("gate_tags=True needs experts=True")
-    word = TfidfVectorizer(
+    word = StableTfidfVectorizer(
         analyzer=word_analyzer,
         sublinear_tf=True,
         min_df=p["word_min_df"],
         max_features=p["word_max_features"],
         dtype=np.float64,
     )
-    char = TfidfVectorizer(
+    char = StableTfidfVectorizer(
         analyzer=char_analyzer,
         sublinear_tf=True,
         min_df=p["char_min_df"],
