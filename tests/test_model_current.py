@@ -10,7 +10,7 @@ import pytest
 import sklearn
 
 from config import MODELS_DIR, TestingConfig, current_classifier
-from cyberscan.detector.artifact import save_artifact
+from cyberscan.detector.artifact import load_artifact, save_artifact
 from cyberscan.detector.pipeline import build_pipeline
 from tests.helpers import write_corpora
 from train import promote, train
@@ -83,6 +83,13 @@ def test_committed_card_records_every_data_file_with_sha256() -> None:
     assert path.stat().st_size <= 10_000_000
 
 
+def _classes(pipeline) -> list[tuple[str, type]]:
+    """Each step's and each feature block's name and class."""
+    steps = [(name, type(step)) for name, step in pipeline.steps]
+    blocks = pipeline.named_steps["features"].transformer_list
+    return steps + [(name, type(block)) for name, block in blocks]
+
+
 def test_a_default_training_run_follows_the_served_recipe(tmp_path: Path) -> None:
     """`scripts/train` with no arguments trains what the served model was trained with
     (the README's promise): the same settings, files and weights, split and
@@ -102,6 +109,11 @@ def test_a_default_training_run_follows_the_served_recipe(tmp_path: Path) -> Non
         name: list(ab) for name, ab in train.EXPERT_AFFINE.items()
     }
     assert card["training"].get("expert_borrow", {}) == train.EXPERT_BORROW
+    # The same estimators, step by step: a served model fitted before a change to the
+    # classes build_pipeline makes (v23: the vocabulary cut that is the same on every
+    # CPU) fails here.
+    served, _ = load_artifact(current_classifier())
+    assert _classes(served) == _classes(build_pipeline(**train.TRAIN_PARAMS))
     # The files and weights a default run plans (stand-in corpora: only their names
     # and weights matter here, and the real ones need not be on this machine).
     corpora = write_corpora(tmp_path / "corpora", own_files()[0])
