@@ -14,7 +14,7 @@ from cyberscan.detector.artifact import sha256_file
 from cyberscan.detector.classifier import Detector
 from tests.helpers import GOOD_ROWS, write_corpora
 from train import evaluate, train
-from train.data import CORPORA
+from train.data import CORPORA, DataError
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -419,24 +419,34 @@ def test_report_figure_titles_sit_above_every_panel(panels: int) -> None:
     report._plt().close(fig)
 
 
-@pytest.mark.parametrize("setting", ["EXPERT_AFFINE", "EXPERT_BORROW"])
+@pytest.mark.parametrize(
+    ("setting", "value"),
+    [
+        ("EXPERT_AFFINE", {"olid": (2.0, 0.0)}),
+        ("EXPERT_BORROW", {"olid_offensive": {"davidson": 0.2}}),
+        ("EXPERT_BORROW", {"olid": {"davidson_hate_offensive": 0.2}}),
+    ],
+)
 def test_an_expert_setting_for_a_corpus_without_an_expert_is_refused(
-    setting: str, monkeypatch: pytest.MonkeyPatch
+    setting: str, value: dict, good_csv: Path, tmp_path: Path, monkeypatch, capsys
 ) -> None:
-    # A misspelt corpus name must stop the run, not leave the recipe silently changed.
-    texts = [t for t, _ in GOOD_ROWS] * 2
-    labels = np.array([y for _, y in GOOD_ROWS] * 2)
-    domain = np.arange(len(texts)) % 3  # chat, and two corpus styles
-    value = (
-        {"olid": (2.0, 0.0)}
-        if setting == "EXPERT_AFFINE"
-        else {"olid_offensive": {"davidson": 0.2}}
-    )
+    # A misspelt corpus name must stop the run before any work, with a clear error,
+    # not leave the recipe silently changed.
     monkeypatch.setattr(train, setting, value)
-    with pytest.raises(ValueError, match="'(olid|davidson)' has no expert"):
+    models = tmp_path / "models"
+    assert run_train("--data", str(good_csv), "--models-dir", str(models)) == 2
+    out, err = capsys.readouterr()
+    assert "has no expert" in err and "EXPERT_STYLES" in err
+    assert "[1/8]" not in out  # before reading any data
+    assert "Traceback" not in err
+    assert not models.exists() or not list(models.iterdir())
+    # ... and a fit called directly refuses it too.
+    texts = [t for t, _ in GOOD_ROWS] * 2
+    domain = np.arange(len(texts)) % 3  # chat, and two corpus styles
+    with pytest.raises(DataError, match="has no expert"):
         train.fit_pipeline(
             texts,
-            labels,
+            np.array([y for _, y in GOOD_ROWS] * 2),
             np.ones(len(texts)),
             {**train.TRAIN_PARAMS, "word_min_df": 1, "char_min_df": 1},
             domain == 0,

@@ -474,16 +474,25 @@ def expert_style(name: str) -> int:
     return EXPERT_STYLES.index(name) + 1 if name in EXPERT_STYLES else 0
 
 
-def expert_number(name: str) -> int:
-    """:func:`expert_style` of a corpus named in ``EXPERT_AFFINE`` or ``EXPERT_BORROW``,
-    which must have an expert: a name that is not in ``EXPERT_STYLES`` is an error, not
-    a setting quietly ignored."""
-    if name not in EXPERT_STYLES:
-        raise ValueError(
-            f"{name!r} has no expert: EXPERT_AFFINE and EXPERT_BORROW name corpora "
-            f"from EXPERT_STYLES ({', '.join(EXPERT_STYLES)})"
-        )
-    return expert_style(name)
+def expert_settings() -> tuple[dict[int, Any], dict[int, dict[int, float]]]:
+    """``EXPERT_AFFINE`` and ``EXPERT_BORROW`` by style number, as ``GatedExperts.fit``
+    takes them.  Every corpus they name must have an expert: a name that is not in
+    ``EXPERT_STYLES`` is an error, not a setting quietly ignored."""
+
+    def number(name: str) -> int:
+        if name not in EXPERT_STYLES:
+            raise DataError(
+                f"{name!r} has no expert: train.EXPERT_AFFINE and train.EXPERT_BORROW "
+                f"name corpora from train.EXPERT_STYLES ({', '.join(EXPERT_STYLES)})"
+            )
+        return expert_style(name)
+
+    affine = {number(name): ab for name, ab in EXPERT_AFFINE.items()}
+    borrow = {
+        number(name): {number(j): w for j, w in rows.items()}
+        for name, rows in EXPERT_BORROW.items()
+    }
+    return affine, borrow
 
 
 def route_weights(
@@ -529,6 +538,7 @@ def fit_pipeline(
     if isinstance(steps["clf"], GatedExperts):
         # Routes see the word block only (what the fast scorer sums beside the chat model).
         words = len(dict(steps["features"].transformer_list)["word"].vocabulary_)
+        affine, borrow = expert_settings()
         steps["clf"].fit(
             z,
             y,
@@ -539,13 +549,8 @@ def fit_pipeline(
             column_scale=steps["nb"].inverse_scale() if EXPERTS_ON_TFIDF else None,
             # The trailing columns the naive-Bayes step passes through: the tag block.
             gate_columns=steps["nb"].passthrough,
-            expert_affine={
-                expert_number(name): ab for name, ab in EXPERT_AFFINE.items()
-            },
-            expert_borrow={
-                expert_number(name): {expert_number(j): w for j, w in borrow.items()}
-                for name, borrow in EXPERT_BORROW.items()
-            },
+            expert_affine=affine,
+            expert_borrow=borrow,
         )
         return model
     mixed = chat.any() and not chat.all()
@@ -997,6 +1002,7 @@ def run(args: argparse.Namespace) -> int:
         )
     if not 0.0 <= args.holdout < 1.0:
         raise DataError(f"--holdout must be in [0, 1), got {args.holdout}")
+    expert_settings()  # a misspelt corpus name stops the run before any work
     models_dir = Path(args.models_dir)
     if args.version is not None and args.version in existing_versions(models_dir):
         raise DataError(f"version v{args.version} already exists in {models_dir}")
