@@ -86,6 +86,23 @@ def mix_one(row: list[float], margin: float, shift: float) -> float:
     return math.log(p) - math.log1p(-p) + shift
 
 
+def _check_expert_settings(
+    affine: dict[int, tuple[float, float]], borrow: dict[int, dict[int, float]]
+) -> None:
+    """Refuse, before any fitting, settings for an expert that does not exist (style
+    0, chat, has none) or borrowing from chat rows or from the expert's own style."""
+    if any(k < 1 for k in affine):
+        raise ValueError(
+            f"expert_affine: only corpus styles (>= 1) have experts, got {sorted(affine)}"
+        )
+    for k, rows in borrow.items():
+        if k < 1 or any(j < 1 or j == k for j in rows):
+            raise ValueError(
+                f"expert_borrow: expert {k} can borrow only other corpus styles (>= 1), "
+                f"got {sorted(rows)}"
+            )
+
+
 class GatedExperts(ClassifierMixin, BaseEstimator):
     """The mixture above as a scikit-learn classifier (fit with ``domain=``)."""
 
@@ -167,11 +184,7 @@ class GatedExperts(ClassifierMixin, BaseEstimator):
         X = sp.csr_matrix(X)  # noqa: N806
         y = np.asarray(y)
         domain = np.zeros(len(y), dtype=int) if domain is None else np.asarray(domain)
-        if any(k < 1 for k in (expert_affine or {})):
-            raise ValueError(
-                f"expert_affine: only corpus styles (>= 1) have experts, "
-                f"got {sorted(expert_affine)}"
-            )
+        _check_expert_settings(expert_affine or {}, expert_borrow or {})
         width = X.shape[1]
         tags = 0 if gate_columns is None else int(gate_columns)
         T = X[:, width - tags :] if tags else None  # noqa: N806
@@ -234,11 +247,6 @@ class GatedExperts(ClassifierMixin, BaseEstimator):
         """The rows expert k is fitted on (style k's, then each borrowed style's with a
         weight above 0) and their sample weights: balanced within each style, the
         borrowed ones scaled to ``w`` times style k's total."""
-        if any(j < 1 or j == k for j in borrow):
-            raise ValueError(
-                f"expert_borrow: expert {k} can borrow only other corpus styles (>= 1), "
-                f"got {sorted(borrow)}"
-            )
         own = np.flatnonzero(domain == k)
         parts, weights = [own], [_balanced(y[own])]
         for j, share in sorted(borrow.items()):
