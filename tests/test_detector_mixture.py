@@ -12,10 +12,15 @@ import sklearn
 from sklearn.linear_model import LogisticRegression
 
 from cyberscan.detector import Detector
-from cyberscan.detector.artifact import save_artifact
-from cyberscan.detector.features import is_function_term
+from cyberscan.detector.artifact import ArtifactError, save_artifact
+from cyberscan.detector.features import (
+    is_function_term,
+    normalized,
+    raw_char_grams,
+    raw_char_ngrams,
+)
 from cyberscan.detector.mixture import GatedExperts, _balanced, mix, mix_one
-from cyberscan.detector.pipeline import build_pipeline
+from cyberscan.detector.pipeline import build_pipeline, trailing_widths
 
 CHAT = [
     ("you are a stupid idiot", 1),
@@ -90,6 +95,7 @@ def _fit(
     gate_tags: bool = False,
     expert_affine: dict[int, tuple[float, float]] | None = None,
     expert_borrow: dict[int, dict[int, float]] | None = None,
+    raw_chars: float = 0.0,
 ) -> tuple[object, list[str]]:
     """A gated model on ``styles`` (chat first, then one corpus style each), fitted as
     ``train.train`` fits it: on normalised texts."""
@@ -104,9 +110,13 @@ def _fit(
         chat_prior=0.0,
         margin=margin,
         gate_tags=gate_tags,
+        raw_chars=raw_chars,
+        raw_min_df=1,
     )
     steps = model.named_steps
     x = steps["features"].fit_transform(steps["normalize"].transform(texts))
+    raw, tags = trailing_widths(steps["features"])
+    steps["nb"].set_params(passthrough=raw + tags)
     z = steps["nb"].fit(x, labels).transform(x)
     words = len(dict(steps["features"].transformer_list)["word"].vocabulary_)
     steps["clf"].fit(
@@ -115,9 +125,10 @@ def _fit(
         domain=domain,
         route_columns=words,
         column_scale=steps["nb"].inverse_scale() if on_tfidf else None,
-        gate_columns=1 if gate_tags else 0,
+        gate_columns=tags,
         expert_affine=expert_affine,
         expert_borrow=expert_borrow,
+        expert_columns=raw,
     )
     return model, texts
 
@@ -296,10 +307,14 @@ TAGGED_PROBES = [
 ]
 
 
-def _fit_tagged(gate_tags: bool, margin: float) -> tuple[object, list[str]]:
+def _fit_tagged(
+    gate_tags: bool, margin: float, raw_chars: float = 0.0
+) -> tuple[object, list[str]]:
     # Tweets with real handles: only the masked style holds the tag.
     named = [(t.replace("@user", "@dj_mike"), y) for t, y in TWEETS]
-    return _fit(margin, True, (CHAT, named, COMMENTS, MASKED), gate_tags)
+    return _fit(
+        margin, True, (CHAT, named, COMMENTS, MASKED), gate_tags, raw_chars=raw_chars
+    )
 
 
 def test_the_tag_column_is_read_by_the_style_gate_alone() -> None:
@@ -425,3 +440,84 @@ def test_chat_has_no_expert_to_rescale() -> None:
     """An affine for style 0 (chat) is refused, not quietly ignored."""
     with pytest.raises(ValueError, match="only corpus styles"):
         _fit(0.0, expert_affine={0: (2.0, 0.0)})
+
+
+# What the raw-character block sees and normalisation does not: no words at all, case,
+# emoji, runs of whitespace, look-alike letters, zero-width characters, entities.
+RAW_PROBES = [
+    "!!!",
+    "😂😂😂",
+    "   ",
+    "RT @user: THIS SHIT CRAZY!!!",
+    "rt @user this shit crazy",
+    '"You are an ignorant fool."\n\n\t"Truly."',
+    "yоu idiot",  # Cyrillic "о"
+    "you\u200bidiot",
+    "&amp; &#8220;lol&#8221;",
+]
+
+
+def test_raw_characters_are_read_by_the_experts_alone() -> None:
+    """``raw_chars``: the chat model, the router and the style gate are what they are
+    without the block, weight for weight, so a text the router calls chat scores
+    exactly alike; only the experts read it."""
+    for margin in (0.0, 50.0):
+        plain, texts = _fit_tagged(True, margin)
+        with_raw, _ = _fit_tagged(True, margin, raw_chars=0.7)
+        p, r = plain.named_steps, with_raw.named_steps
+        raw, tags = trailing_widths(r["features"])
+        assert raw > 0 and tags == 1
+        # The word and char columns keep their ratios; the raw ones pass through.
+        assert np.array_equal(r["nb"].r_[: -raw - 1], p["nb"].r_[:-1])
+        assert np.all(r["nb"].r_[-raw - 1 :] == 1.0)
+        before, after = p["clf"].coef_.toarray(), r["clf"].coef_.toarray()
+        # Rows: a, b_1 .. b_3, e_0, e_1 .. e_3; raw columns sit before the tag.
+        words_chars = np.r_[0 : before.shape[1] - 1]
+        shared = [0, 1, 2, 3, 4]
+        assert np.array_equal(
+            after[shared][:, words_chars], before[shared][:, words_chars]
+        )
+        assert np.array_equal(after[shared, -1], before[shared, -1])
+        assert np.array_equal(r["clf"].intercept_[shared], p["clf"].intercept_[shared])
+        assert np.count_nonzero(after[shared][:, -raw - 1 : -1]) == 0
+        assert all(np.count_nonzero(after[k, -raw - 1 : -1]) for k in (5, 6, 7))
+    # margin 50: every text is chat, so every probability is the plain model's.
+    probes = texts + PROBES + RAW_PROBES
+    assert np.array_equal(with_raw.predict_proba(probes), plain.predict_proba(probes))
+
+
+@pytest.mark.parametrize("gate_tags", [False, True], ids=["untagged", "tagged"])
+@pytest.mark.parametrize("margin", [-50.0, 0.0, 50.0])
+def test_a_raw_character_block_is_scored_exactly(
+    margin: float, gate_tags: bool, tmp_path: Path
+) -> None:
+    model, texts = _fit_tagged(gate_tags, margin, raw_chars=0.7)
+    _assert_scorer_exact(model, tmp_path, texts + PROBES + TAGGED_PROBES + RAW_PROBES)
+
+
+def test_the_scorer_refuses_a_raw_block_the_chat_model_reads(tmp_path: Path) -> None:
+    """The fast path sums the route and the chat model without the raw block, so an
+    artifact where either reads it is refused, not scored wrongly."""
+    model, _ = _fit(0.0, True, raw_chars=0.7)
+    clf = model.named_steps["clf"]
+    coef = clf.coef_.toarray()
+    coef[3, -1] = 0.5  # e_0 (chat), last raw column (no tag block here)
+    clf.coef_ = sp.csr_matrix(coef)
+    card = {"sklearn_version": sklearn.__version__, "threshold": 0.6}
+    path, _ = save_artifact(model, tmp_path, card)
+    with pytest.raises(ArtifactError, match="raw block must be read by the experts"):
+        Detector.from_path(path)
+
+
+def test_raw_characters_need_the_experts_and_a_normalised_text() -> None:
+    with pytest.raises(ValueError, match="raw_chars"):
+        build_pipeline(raw_chars=0.7)
+    assert raw_char_grams("Hi  U\n\t!") == [
+        *"Hi U !",
+        *["Hi", "i ", " U", "U ", " !"],
+    ]
+    text = normalized("Ur SO dumb!!!")
+    assert text == "ur so dumb!" and text.raw == "Ur SO dumb!!!"
+    assert raw_char_ngrams(text) == raw_char_grams("Ur SO dumb!!!")
+    with pytest.raises(TypeError, match="Normalized"):
+        raw_char_ngrams("ur so dumb")

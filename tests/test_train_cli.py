@@ -12,6 +12,7 @@ import pytest
 
 from cyberscan.detector.artifact import sha256_file
 from cyberscan.detector.classifier import Detector
+from cyberscan.detector.features import normalized
 from tests.helpers import GOOD_ROWS, write_corpora
 from train import evaluate, train
 from train.data import CORPORA, DataError
@@ -441,7 +442,7 @@ def test_an_expert_setting_for_a_corpus_without_an_expert_is_refused(
     assert "Traceback" not in err
     assert not models.exists() or not list(models.iterdir())
     # ... and a fit called directly refuses it too.
-    texts = [t for t, _ in GOOD_ROWS] * 2
+    texts = [normalized(t) for t, _ in GOOD_ROWS] * 2
     domain = np.arange(len(texts)) % 3  # chat, and two corpus styles
     with pytest.raises(DataError, match="has no expert"):
         train.fit_pipeline(

@@ -34,9 +34,9 @@ from sklearn.model_selection import StratifiedKFold, train_test_split
 from config import current_classifier
 from cyberscan.detector.artifact import ArtifactError, existing_versions, save_artifact
 from cyberscan.detector.classifier import Detector
-from cyberscan.detector.features import normalize_text
+from cyberscan.detector.features import normalized
 from cyberscan.detector.mixture import GatedExperts
-from cyberscan.detector.pipeline import DEFAULT_PARAMS, build_pipeline
+from cyberscan.detector.pipeline import DEFAULT_PARAMS, build_pipeline, trailing_widths
 from train.data import (
     DEV_SET,
     OWN_DATA_DIR,
@@ -69,6 +69,10 @@ TRAIN_PARAMS: dict[str, Any] = {
     # v20: OLID's masked mention as a column only the style gate reads, fitted after
     # everything else (docs/model.md, "v20").
     "gate_tags": True,
+    # v24: character 1-2-grams of the text as written (case, punctuation, symbols,
+    # emoji), read by the corpus experts alone, at 0.7 of the word block's weight
+    # (inner split; docs/model.md, "v24").
+    "raw_chars": 0.7,
 }
 # v8: corpora with an expert of their own, in this order (domain 1, 2, ...); every other
 # file is chat (domain 0) for the router.
@@ -456,7 +460,7 @@ def training_set(sources: list[Source]) -> TrainingSet:
         np.concatenate(weights),
         group,
         np.isin(group, own),
-        [normalize_text(t) for t in texts],
+        [normalized(t) for t in texts],
         writer_of[group],
         domain,
         route_weights(sources, stems, group, domain),
@@ -531,14 +535,16 @@ def fit_pipeline(
     ``corpus_copy``, corpus rows get a corpus-only copy whose weights are dropped
     (``CORPUS_COPY``).
     """
+    affine, borrow = expert_settings()  # before any fitting
     model = build_pipeline(**params)
     steps = model.named_steps
     x = steps["features"].fit_transform(normalized)
+    raw, tags = trailing_widths(steps["features"])
+    steps["nb"].set_params(passthrough=raw + tags)
     z = steps["nb"].fit(x, y, sample_weight=w).transform(x)
     if isinstance(steps["clf"], GatedExperts):
         # Routes see the word block only (what the fast scorer sums beside the chat model).
         words = len(dict(steps["features"].transformer_list)["word"].vocabulary_)
-        affine, borrow = expert_settings()
         steps["clf"].fit(
             z,
             y,
@@ -547,10 +553,10 @@ def fit_pipeline(
             route_columns=words,
             route_weight=route_weight,
             column_scale=steps["nb"].inverse_scale() if EXPERTS_ON_TFIDF else None,
-            # The trailing columns the naive-Bayes step passes through: the tag block.
-            gate_columns=steps["nb"].passthrough,
+            gate_columns=tags,
             expert_affine=affine,
             expert_borrow=borrow,
+            expert_columns=raw,
         )
         return model
     mixed = chat.any() and not chat.all()
@@ -800,14 +806,14 @@ def fit_final(
     else:
         clf.intercept_ = clf.intercept_ + shift
     blocks = dict(model.named_steps["features"].transformer_list)
-    for name in ("word", "char"):
-        vectorizer = blocks[name]
+    for vectorizer in (blocks[n] for n in ("word", "char", "raw") if n in blocks):
         # numpy ints in a 200k-entry dict make the pickle 2x larger and ~6x slower
         # to load (every server start); plain ints index the same columns.
         vectorizer.vocabulary_ = {t: int(j) for t, j in vectorizer.vocabulary_.items()}
+    raw = f" + {len(blocks['raw'].vocabulary_)} raw char" if "raw" in blocks else ""
     progress.info(
         f"{len(blocks['word'].vocabulary_)} word + {len(blocks['char'].vocabulary_)} "
-        f"char features; intercept shifted by {shift:+.4f}"
+        f"char{raw} features; intercept shifted by {shift:+.4f}"
     )
     return model, shift
 
@@ -979,6 +985,11 @@ def model_card(
         "features": {
             "word_ngrams": len(blocks["word"].vocabulary_),
             "char_ngrams": len(blocks["char"].vocabulary_),
+            **(
+                {"raw_char_ngrams": len(blocks["raw"].vocabulary_)}
+                if "raw" in blocks
+                else {}
+            ),
         },
         "cv": cv,
         "held_out": new.held_out,

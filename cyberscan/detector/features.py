@@ -524,14 +524,49 @@ class UserTag(TransformerMixin, BaseEstimator):
         return sp.csr_matrix(column.reshape(-1, 1))
 
 
+class Normalized(str):
+    """A normalised text that keeps the text it came from as ``raw``: every feature
+    block reads the normalised string, except the raw-character block
+    (:func:`raw_char_ngrams`), which reads what normalisation removes."""
+
+    raw: str
+
+
+def normalized(text: Any) -> Normalized:
+    """``normalize_text(text)`` as a :class:`Normalized` that remembers ``text``."""
+    out = Normalized(normalize_text(text))
+    out.raw = text if isinstance(text, str) else "" if text is None else str(text)
+    return out
+
+
 class TextNormalizer(TransformerMixin, BaseEstimator):
-    """Stateless pipeline step that applies :func:`normalize_text` to every text."""
+    """Stateless pipeline step that normalises every text (:func:`normalized`)."""
 
     def fit(self, X, y=None):  # noqa: N803 - scikit-learn naming
         return self
 
     def transform(self, X):  # noqa: N803
-        return [normalize_text(text) for text in X]
+        return [normalized(text) for text in X]
+
+
+def raw_char_grams(text: str) -> list[str]:
+    """Character 1- and 2-grams of a text as written, every run of whitespace one
+    space: its case, punctuation, symbols, entities and emoji, which the normalised
+    blocks do not see (``pipeline.build_pipeline(raw_chars=...)``)."""
+    text = _SPACES.sub(" ", text)
+    return [*text, *map(str.__add__, text, text[1:])]
+
+
+def raw_char_ngrams(doc: str) -> list[str]:
+    """:func:`raw_char_grams` of the raw form of a :class:`Normalized` text (an
+    analyzer: the pipeline's normalising step makes its input)."""
+    raw = getattr(doc, "raw", None)
+    if raw is None:
+        raise TypeError(
+            "the raw-character block reads Normalized texts (features.normalized), "
+            "not plain strings"
+        )
+    return raw_char_grams(raw)
 
 
 class StableTfidfVectorizer(TfidfVectorizer):

@@ -23,6 +23,8 @@ and intercept): the same ranking within that expert, on another scale against th
 paths that score its corpus.
 ``fit(expert_borrow={k: {j: w}})`` fits ``e_k`` on style j's rows as well, with labels as
 given, balanced within j and weighing ``w`` times style k's own rows in all.
+The ``expert_columns`` features before the tag block (``fit(expert_columns=...)``, the
+raw-character block) are read by the ``e_k`` alone: ``e_0`` and the routes weigh them 0.
 
 The coefficient rows are ``[a, b_1 .. b_m, e_0, e_1 .. e_m]``; with no style rows
 (m = 0) the model is the chat model alone (one row).
@@ -161,6 +163,7 @@ class GatedExperts(ClassifierMixin, BaseEstimator):
         gate_columns=None,
         expert_affine=None,
         expert_borrow=None,
+        expert_columns=None,
     ):
         """Fit the chat model on every row, then the routers and the style experts.
 
@@ -180,6 +183,9 @@ class GatedExperts(ClassifierMixin, BaseEstimator):
         ``expert_borrow``: ``{k: {j: w}}``, the expert of style k is fitted on the rows of
         style j too, balanced within j, with ``w`` times the total weight of style k's
         own rows (default none); ``train.train: EXPERT_BORROW``.
+        ``expert_columns``: how many features just before the ``gate_columns`` only the
+        experts ``e_k`` read (default none): the chat model and the routes are fitted
+        without them and weigh them 0.
         """
         X = sp.csr_matrix(X)  # noqa: N806
         y = np.asarray(y)
@@ -189,9 +195,14 @@ class GatedExperts(ClassifierMixin, BaseEstimator):
         tags = 0 if gate_columns is None else int(gate_columns)
         T = X[:, width - tags :] if tags else None  # noqa: N806
         X = X[:, : width - tags] if tags else X  # noqa: N806
-        n = X.shape[1] if route_columns is None else int(route_columns)
-        chat = self._lr(self.C).fit(X, y, sample_weight=sample_weight)
-        coef, intercept = [chat.coef_[0]], [float(chat.intercept_[0])]
+        shared = X.shape[1] - (0 if expert_columns is None else int(expert_columns))
+        n = shared if route_columns is None else min(int(route_columns), shared)
+        chat = self._lr(self.C).fit(
+            X[:, :shared] if shared < X.shape[1] else X, y, sample_weight=sample_weight
+        )
+        chat_coef = np.zeros(X.shape[1])
+        chat_coef[:shared] = chat.coef_[0]
+        coef, intercept = [chat_coef], [float(chat.intercept_[0])]
         styles = sorted(set(domain.tolist()) - {0})
         if styles:
             corpus = domain > 0
@@ -235,6 +246,7 @@ class GatedExperts(ClassifierMixin, BaseEstimator):
         self.styles_ = styles
         self.route_columns_ = n
         self.gate_columns_ = tags
+        self.expert_columns_ = X.shape[1] - shared
         self.shift_ = 0.0
         self.classes_ = np.array([0, 1])
         self.n_features_in_ = width

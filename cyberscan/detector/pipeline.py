@@ -16,6 +16,7 @@ from cyberscan.detector.features import (
     UserTag,
     char_ngrams,
     char_ngrams_neg,
+    raw_char_ngrams,
     word_ngrams,
     word_ngrams_1_3,
     word_ngrams_neg,
@@ -47,6 +48,8 @@ DEFAULT_PARAMS: dict[str, Any] = {
     "chat_prior": 0.0,
     "margin": -2.0,
     "gate_tags": False,
+    "raw_chars": 0.0,
+    "raw_min_df": 2,
     "max_iter": 2000,
     "random_state": 42,
 }
@@ -64,6 +67,12 @@ def build_pipeline(**params: Any) -> Pipeline:
     ``experts``) adds a third block, ``tag`` (``features.UserTag``: one column, OLID's
     masked mention), which the naive-Bayes step passes through unscaled and only the
     experts' style gate reads (fit it with ``clf__gate_columns=1``).
+    ``raw_chars=w`` (needs ``experts``) adds a block ``raw`` before it, weighing ``w``:
+    character 1-2-grams of each text as written (``features.raw_char_ngrams``: case,
+    punctuation, symbols and emoji, which normalisation removes), which only the
+    corpus experts read.  Fit either block as ``train.fit_pipeline`` does: the
+    naive-Bayes step passes both through (``passthrough``, :func:`trailing_widths`) and
+    ``GatedExperts.fit`` gets their widths (``gate_columns``, ``expert_columns``).
     Both vectorizers use sublinear tf, smooth idf and l2 normalisation; the fast scorer
     in ``classifier.py`` relies on exactly these settings.  They break ties at the
     ``max_features`` cut-off by term (``features.StableTfidfVectorizer``), so a run
@@ -85,6 +94,8 @@ def build_pipeline(**params: Any) -> Pipeline:
         word_analyzer = word_ngrams_neg_cues
     if p["gate_tags"] and not p["experts"]:
         raise ValueError("gate_tags=True needs experts=True")
+    if p["raw_chars"] and not p["experts"]:
+        raise ValueError("raw_chars needs experts=True")
     word = StableTfidfVectorizer(
         analyzer=word_analyzer,
         sublinear_tf=True,
@@ -100,12 +111,19 @@ def build_pipeline(**params: Any) -> Pipeline:
         dtype=np.float64,
     )
     blocks = [("word", word), ("char", char)]
+    weights = {"word": 1.0, "char": float(p["char_weight"])}
+    if p["raw_chars"]:
+        raw = StableTfidfVectorizer(
+            analyzer=raw_char_ngrams,
+            sublinear_tf=True,
+            min_df=p["raw_min_df"],
+            dtype=np.float64,
+        )
+        blocks.append(("raw", raw))
+        weights["raw"] = float(p["raw_chars"])
     if p["gate_tags"]:
         blocks.append(("tag", UserTag()))
-    features = FeatureUnion(
-        blocks,
-        transformer_weights={"word": 1.0, "char": float(p["char_weight"])},
-    )
+    features = FeatureUnion(blocks, transformer_weights=weights)
     clf = (
         GatedExperts(
             C=p["C"],
@@ -137,3 +155,13 @@ def build_pipeline(**params: Any) -> Pipeline:
             ("clf", clf),
         ]
     )
+
+
+def trailing_widths(features: FeatureUnion) -> tuple[int, int]:
+    """The widths of a fitted union's ``raw`` block (the experts' alone) and ``tag``
+    block (the style gate's alone), 0 for one it lacks.  Both come last, raw first;
+    the naive-Bayes step passes both through unscaled (``passthrough``), so the chat
+    model's features are what they would be without them."""
+    blocks = dict(features.transformer_list)
+    raw = len(blocks["raw"].vocabulary_) if "raw" in blocks else 0
+    return raw, 1 if "tag" in blocks else 0

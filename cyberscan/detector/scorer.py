@@ -33,6 +33,8 @@ from cyberscan.detector.features import (
     char_ngrams_neg,
     cue_terms,
     mark_negation,
+    raw_char_grams,
+    raw_char_ngrams,
     text_has_user_tag,
     text_tokens,
     word_char_grams,
@@ -71,8 +73,9 @@ class Block:
 
 
 def union_blocks(pipeline: Any, coef: np.ndarray) -> dict[str, Block]:
-    """The word and char :class:`Block` of a fitted pipeline for classifier rows
-    ``coef`` (a ``tag`` block after them is left to :func:`tag_weights`)."""
+    """The word and char :class:`Block` (and the ``raw`` one, when there is one) of a
+    fitted pipeline for classifier rows ``coef`` (a ``tag`` block after them is left
+    to :func:`tag_weights`)."""
     union = pipeline.named_steps["features"]
     ratios = pipeline.named_steps["nb"].r_
     scales = union.transformer_weights or {}
@@ -91,7 +94,10 @@ def union_blocks(pipeline: Any, coef: np.ndarray) -> dict[str, Block]:
             np.ascontiguousarray((coef[:, cols] * factor).T),
         )
         offset += size
-    if set(blocks) != {"word", "char"} or offset + _tag_width(union) != coef.shape[1]:
+    if (
+        set(blocks) - {"raw"} != {"word", "char"}
+        or offset + _tag_width(union) != coef.shape[1]
+    ):
         raise ValueError("expected exactly a 'word' and a 'char' TF-IDF block")
     return blocks
 
@@ -119,6 +125,8 @@ class _Analyzers:
         analyzers = {
             name: v.analyzer for name, v in union.transformer_list if name != "tag"
         }
+        if analyzers.pop("raw", raw_char_ngrams) is not raw_char_ngrams:
+            raise ValueError("the raw block must use features.raw_char_ngrams")
         if analyzers.get("char") not in (char_ngrams, char_ngrams_neg):
             raise ValueError("the char block must use a features.char_ngrams* analyzer")
         if analyzers.get("word") not in WORD_ANALYZERS:
@@ -218,8 +226,8 @@ class CompiledModel(_Analyzers):
         tokens = self.tokens(text)
         if not tokens:
             if self.slow is not None:
-                # No tokens, so no tag: "@user" always gives the token "user".
-                return self.slow.logit((), [], None, None, 0.0, 0.0), []
+                # No words, but the experts' raw characters may still count.
+                return self.slow.logit((), [], None, None, 0.0, 0.0, text), []
             return self.intercept, []
         # Per-token sums assume every term occurs once in the text; terms that occur
         # k > 1 times are corrected to tf = 1 + ln(k) afterwards (exactly sublinear tf).
@@ -301,9 +309,8 @@ class CompiledModel(_Analyzers):
             and self.route_intercept + route_dot * word_inv >= self.margin
         ):
             # Past the router: the whole mixture, on this pass's terms and norms.
-            tagged = self.slow.tagged(text)
             decision = self.slow.logit(
-                uni_cols, hits, term_counts, char_counts, word_inv, char_inv, tagged
+                uni_cols, hits, term_counts, char_counts, word_inv, char_inv, text
             )
         else:
             decision = self.intercept + word_dot * word_inv + char_dot * char_inv
@@ -351,27 +358,40 @@ class CompiledMixture:
     found a text's terms, their counts and both norms, and hands them over
     (:meth:`logit`); the reasons are the chat model's on either path.  With a ``tag``
     block, a tagged text's rows also get the tag column's weights (``tag``: only the
-    style gate's are non-zero).
+    style gate's are non-zero).  With a ``raw`` block (read by the experts alone), its
+    terms and norm come from the text as written, here.
     """
 
     def __init__(self, pipeline: Any) -> None:
         clf = pipeline.named_steps["clf"]
         rows = clf.coef_.toarray().astype(np.float64)
         blocks = union_blocks(pipeline, rows)
-        word, char = blocks["word"], blocks["char"]
-        # Both blocks' rows in one table (char columns after the word columns), so a
-        # text's rows are one gather and one product; the blocks are views into it.
-        n_word = len(word.idf2)
-        self.weights = np.ascontiguousarray(np.vstack([word.weights, char.weights]))
+        word, char, raw = blocks["word"], blocks["char"], blocks.get("raw")
+        # Every block's rows in one table (char columns after the word columns, then
+        # the raw ones), so a text's rows are one gather and one product; the blocks
+        # are views into it.
+        n_word, n_char = len(word.idf2), len(char.idf2)
+        self.weights = np.ascontiguousarray(
+            np.vstack([b.weights for b in (word, char, raw) if b is not None])
+        )
         self.word = Block(word.columns, word.idf2, self.weights[:n_word])
-        self.char = Block(char.columns, char.idf2, self.weights[n_word:])
+        self.char = Block(
+            char.columns, char.idf2, self.weights[n_word : n_word + n_char]
+        )
         self.char_offset = n_word.__add__
+        self.raw: Block | None = None
+        if raw is not None:
+            self.raw = Block(raw.columns, raw.idf2, self.weights[n_word + n_char :])
+            self.raw_offset = (n_word + n_char).__add__
         self.intercepts = np.asarray(clf.intercept_, dtype=np.float64)
         self.shift = float(clf.shift_)
         self.margin = float(clf.margin)
         # The chat model's row: the first expert (or the only row).
         self.chat_row = rows.shape[0] // 2 if rows.shape[0] > 1 else 0
         self.tag = tag_weights(pipeline, rows)
+        if self.raw is not None and self.raw.weights[:, [0, self.chat_row]].any():
+            # The fast path sums the route and the chat model without this block.
+            raise ValueError("the raw block must be read by the experts alone")
 
     def tagged(self, text: str) -> bool:
         """Whether the model has a ``tag`` block and ``text`` holds the tag."""
@@ -385,13 +405,13 @@ class CompiledMixture:
         char_counts: Counter[int] | None,
         word_inv: float,
         char_inv: float,
-        tagged: bool = False,
+        text: str,
     ) -> float:
         """The final logit of a text from its tokens' word columns (with repeats; -1
         for a token not in the vocabulary), its distinct in-vocabulary word n-grams
         and cue terms (``hits``, counted in ``hit_counts``, or each once when None),
-        its char columns with their counts, the two blocks' inverse norms and whether
-        it holds the tag."""
+        its char columns with their counts, the two blocks' inverse norms and the
+        text itself (for the tag and the raw block)."""
         columns = self.word.columns
         found = [c for c in unigrams if c >= 0]
         word: dict[int, int] = (
@@ -403,23 +423,43 @@ class CompiledMixture:
         else:
             word.update({columns[g]: hit_counts[g] for g in hits})
         char = char_counts or {}
-        n_word, n = len(word), len(word) + len(char)
+        raw, raw_inv = self._raw_terms(text) if self.raw is not None else ({}, 0.0)
+        n_word, n_char = len(word), len(char)
+        n = n_word + n_char + len(raw)
         rows = self.intercepts
         if n:
             # tf = 1 + ln(count) per distinct term, times its block's inverse norm;
             # then every row at once: intercept + (tf * inv) . W[terms].
-            cols = np.fromiter(
-                chain(word, map(self.char_offset, char)), dtype=np.intp, count=n
-            )
-            tf = np.log(
-                np.fromiter(
-                    chain(word.values(), char.values()), dtype=np.float64, count=n
-                )
-            )
+            offsets = chain(word, map(self.char_offset, char))
+            counts = chain(word.values(), char.values())
+            if raw:
+                offsets = chain(offsets, map(self.raw_offset, raw))
+                counts = chain(counts, raw.values())
+            cols = np.fromiter(offsets, dtype=np.intp, count=n)
+            tf = np.log(np.fromiter(counts, dtype=np.float64, count=n))
             tf += 1.0
             tf[:n_word] *= word_inv
-            tf[n_word:] *= char_inv
+            tf[n_word : n_word + n_char] *= char_inv
+            tf[n_word + n_char :] *= raw_inv
             rows = rows + tf @ self.weights[cols]
-        if tagged:
+        if self.tagged(text):
             rows = rows + self.tag
         return mix_one(rows.tolist(), self.margin, self.shift)
+
+    def _raw_terms(self, text: str) -> tuple[dict[int, int], float]:
+        """The raw block's in-vocabulary columns of ``text`` with their counts, and
+        the block's inverse norm (0.0 when none is in the vocabulary)."""
+        assert self.raw is not None
+        columns, idf2 = self.raw.columns, self.raw.idf2
+        found = {
+            columns[g]: k
+            for g, k in Counter(raw_char_grams(text)).items()
+            if g in columns
+        }
+        if not found:
+            return found, 0.0
+        tf = 1.0 + np.log(
+            np.fromiter(found.values(), dtype=np.float64, count=len(found))
+        )
+        cols = np.fromiter(found, dtype=np.intp, count=len(found))
+        return found, 1.0 / math.sqrt(float((tf * tf) @ idf2[cols]))
