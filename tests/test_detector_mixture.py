@@ -454,6 +454,9 @@ RAW_PROBES = [
     "yоu idiot",  # Cyrillic "о"
     "you\u200bidiot",
     "&amp; &#8220;lol&#8221;",
+    "lone \ud83d surrogate",
+    "check https://example.com/notes or mail sam@uni.example.edu",
+    "Ω≈ç √∫ 𝕏 ",  # a character outside the basic plane, and a trailing space
 ]
 
 
@@ -516,6 +519,10 @@ def test_raw_characters_need_the_experts_and_a_normalised_text() -> None:
         *"Hi U !",
         *["Hi", "i ", " U", "U ", " !"],
     ]
+    # URLs and e-mail addresses are spaces: their characters name a platform.
+    assert raw_char_grams("A https://t.co/x9 b@c.org WWW.x.io B") == raw_char_grams(
+        "A B"
+    )
     text = normalized("Ur SO dumb!!!")
     assert text == "ur so dumb!" and text.raw == "Ur SO dumb!!!"
     assert raw_char_ngrams(text) == raw_char_grams("Ur SO dumb!!!")

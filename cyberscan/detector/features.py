@@ -549,11 +549,18 @@ class TextNormalizer(TransformerMixin, BaseEstimator):
         return [normalized(text) for text in X]
 
 
+def raw_view(text: str) -> str:
+    """A text as the raw-character block reads it: as written, but each URL and
+    e-mail address a space (their characters say which platform a text came from,
+    not what it says), and every run of whitespace one space."""
+    return _SPACES.sub(" ", _URL_EMAIL.sub(" ", text))
+
+
 def raw_char_grams(text: str) -> list[str]:
-    """Character 1- and 2-grams of a text as written, every run of whitespace one
-    space: its case, punctuation, symbols, entities and emoji, which the normalised
-    blocks do not see (``pipeline.build_pipeline(raw_chars=...)``)."""
-    text = _SPACES.sub(" ", text)
+    """Character 1- and 2-grams of :func:`raw_view` of a text: its case,
+    punctuation, symbols, entities and emoji, which the normalised blocks do not see
+    (``pipeline.build_pipeline(raw_chars=...)``)."""
+    text = raw_view(text)
     return [*text, *map(str.__add__, text, text[1:])]
 
 

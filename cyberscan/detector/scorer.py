@@ -33,8 +33,8 @@ from cyberscan.detector.features import (
     char_ngrams_neg,
     cue_terms,
     mark_negation,
-    raw_char_grams,
     raw_char_ngrams,
+    raw_view,
     text_has_user_tag,
     text_tokens,
     word_char_grams,
@@ -98,7 +98,9 @@ def union_blocks(pipeline: Any, coef: np.ndarray) -> dict[str, Block]:
         set(blocks) - {"raw"} != {"word", "char"}
         or offset + _tag_width(union) != coef.shape[1]
     ):
-        raise ValueError("expected exactly a 'word' and a 'char' TF-IDF block")
+        raise ValueError(
+            "expected a 'word' and a 'char' TF-IDF block (and at most a 'raw' one)"
+        )
     return blocks
 
 
@@ -382,7 +384,12 @@ class CompiledMixture:
         self.raw: Block | None = None
         if raw is not None:
             self.raw = Block(raw.columns, raw.idf2, self.weights[n_word + n_char :])
-            self.raw_offset = (n_word + n_char).__add__
+            # Its 1- and 2-grams as integer keys (:func:`_raw_keys`), sorted, with
+            # their columns: a text's grams are then found by one binary search.
+            keys = _raw_keys(list(raw.columns))
+            order = np.argsort(keys)
+            self.raw_keys = keys[order]
+            self.raw_columns = np.fromiter(raw.columns.values(), np.intp)[order]
         self.intercepts = np.asarray(clf.intercept_, dtype=np.float64)
         self.shift = float(clf.shift_)
         self.margin = float(clf.margin)
@@ -423,43 +430,67 @@ class CompiledMixture:
         else:
             word.update({columns[g]: hit_counts[g] for g in hits})
         char = char_counts or {}
-        raw, raw_inv = self._raw_terms(text) if self.raw is not None else ({}, 0.0)
-        n_word, n_char = len(word), len(char)
-        n = n_word + n_char + len(raw)
+        n_word, n = len(word), len(word) + len(char)
         rows = self.intercepts
         if n:
             # tf = 1 + ln(count) per distinct term, times its block's inverse norm;
             # then every row at once: intercept + (tf * inv) . W[terms].
-            offsets = chain(word, map(self.char_offset, char))
-            counts = chain(word.values(), char.values())
-            if raw:
-                offsets = chain(offsets, map(self.raw_offset, raw))
-                counts = chain(counts, raw.values())
-            cols = np.fromiter(offsets, dtype=np.intp, count=n)
-            tf = np.log(np.fromiter(counts, dtype=np.float64, count=n))
+            cols = np.fromiter(
+                chain(word, map(self.char_offset, char)), dtype=np.intp, count=n
+            )
+            tf = np.log(
+                np.fromiter(
+                    chain(word.values(), char.values()), dtype=np.float64, count=n
+                )
+            )
             tf += 1.0
             tf[:n_word] *= word_inv
-            tf[n_word : n_word + n_char] *= char_inv
-            tf[n_word + n_char :] *= raw_inv
+            tf[n_word:] *= char_inv
             rows = rows + tf @ self.weights[cols]
+        if self.raw is not None:
+            rows = rows + self._raw_rows(text)
         if self.tagged(text):
             rows = rows + self.tag
         return mix_one(rows.tolist(), self.margin, self.shift)
 
-    def _raw_terms(self, text: str) -> tuple[dict[int, int], float]:
-        """The raw block's in-vocabulary columns of ``text`` with their counts, and
-        the block's inverse norm (0.0 when none is in the vocabulary)."""
+    def _raw_rows(self, text: str) -> np.ndarray | float:
+        """The raw block's part of every row for ``text``: its in-vocabulary 1- and
+        2-grams found by key, counted, then ``(tf * inv) . W[grams]``."""
         assert self.raw is not None
-        columns, idf2 = self.raw.columns, self.raw.idf2
-        found = {
-            columns[g]: k
-            for g, k in Counter(raw_char_grams(text)).items()
-            if g in columns
-        }
-        if not found:
-            return found, 0.0
-        tf = 1.0 + np.log(
-            np.fromiter(found.values(), dtype=np.float64, count=len(found))
-        )
-        cols = np.fromiter(found, dtype=np.intp, count=len(found))
-        return found, 1.0 / math.sqrt(float((tf * tf) @ idf2[cols]))
+        keys = _raw_keys_of(raw_view(text))
+        found = np.searchsorted(self.raw_keys, keys)
+        found[found == len(self.raw_keys)] = 0
+        hit = found[self.raw_keys[found] == keys]
+        if not len(hit):
+            return 0.0
+        cols, counts = np.unique(self.raw_columns[hit], return_counts=True)
+        tf = 1.0 + np.log(counts)
+        tf /= math.sqrt(float((tf * tf) @ self.raw.idf2[cols]))
+        return tf @ self.raw.weights[cols]
+
+
+# A 2-gram's key is past every 1-gram's (a code point, < 0x110000).
+_CODE_POINTS = 0x110000
+
+
+def _raw_keys(grams: list[str]) -> np.ndarray:
+    """Integer keys of raw 1- and 2-grams: a 1-gram's code point; a 2-gram's
+    ``(first + 1) * 0x110000 + second``."""
+    if any(not 1 <= len(g) <= 2 for g in grams):
+        raise ValueError("the raw block holds character 1- and 2-grams only")
+    return np.array(
+        [
+            ord(g) if len(g) == 1 else (ord(g[0]) + 1) * _CODE_POINTS + ord(g[1])
+            for g in grams
+        ],
+        dtype=np.int64,
+    )
+
+
+def _raw_keys_of(text: str) -> np.ndarray:
+    """:func:`_raw_keys` of every 1- and 2-gram of ``text``, with repeats, in one pass
+    over its code points (lone surrogates included, as Python counts characters)."""
+    points = np.frombuffer(
+        text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32
+    ).astype(np.int64)
+    return np.concatenate([points, (points[:-1] + 1) * _CODE_POINTS + points[1:]])
