@@ -40,6 +40,7 @@ from cyberscan.detector.features import (
     word_char_grams,
 )
 from cyberscan.detector.mixture import GatedExperts, mix_one
+from cyberscan.detector.pipeline import trailing_widths
 
 # (idf^2, final weight, route weight) of a word term: a term seen n times adds
 # tf^2 * idf^2 to its block's squared norm, tf * weight to the dot product and tf *
@@ -96,7 +97,7 @@ def union_blocks(pipeline: Any, coef: np.ndarray) -> dict[str, Block]:
         offset += size
     if (
         set(blocks) - {"raw"} != {"word", "char"}
-        or offset + _tag_width(union) != coef.shape[1]
+        or offset + trailing_widths(union)[1] != coef.shape[1]
     ):
         raise ValueError(
             "expected a 'word' and a 'char' TF-IDF block (and at most a 'raw' one)"
@@ -104,15 +105,10 @@ def union_blocks(pipeline: Any, coef: np.ndarray) -> dict[str, Block]:
     return blocks
 
 
-def _tag_width(union: Any) -> int:
-    """1 when the union ends with the one-column ``tag`` block (``gate_tags=True``)."""
-    return 1 if union.transformer_list[-1][0] == "tag" else 0
-
-
 def tag_weights(pipeline: Any, coef: np.ndarray) -> np.ndarray | None:
     """Each classifier row's final weight on the ``tag`` column, or None without one."""
     union = pipeline.named_steps["features"]
-    if not _tag_width(union):
+    if not trailing_widths(union)[1]:
         return None
     scale = float((union.transformer_weights or {}).get("tag", 1.0))
     return coef[:, -1] * scale * float(pipeline.named_steps["nb"].r_[-1])
