@@ -157,3 +157,42 @@ def test_terms_name_the_abusive_words(
 ) -> None:
     terms = detector.score(text).terms
     assert any(expected_term in t for t in terms), terms
+
+
+# Links (docs/model.md, "v25"): a link carries no label. Written before v25 was
+# trained, from no data file; v24 scored a bare news link 0.56, one step from a strike.
+LINKS = [
+    "https://www.bbc.co.uk/news/uk-12345678",
+    "https://youtu.be/dQw4w9WgXcQ",
+    "forms.gle/xYz123",
+]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        *LINKS,
+        "here's the zoom link https://us02web.zoom.us/j/81234567890",
+        "slides are up: https://docs.google.com/presentation/d/1AbCdEf/edit",
+        "lol look at this https://www.reddit.com/r/aww/comments/abc123/",
+        "the form for the trip is at forms.gle/xYz123, due friday",
+    ],
+)
+def test_sharing_a_link_is_not_flagged(detector: Detector, text: str) -> None:
+    assert detector.score(text).probability < THRESHOLD
+
+
+@pytest.mark.parametrize("link", LINKS)
+@pytest.mark.parametrize(
+    ("text", "flagged"),
+    [
+        ("see you at practice tomorrow", False),
+        ("did you finish the lab report", False),
+        ("you ugly loser, nobody wants you here", True),
+        ("kill yourself, nobody would care", True),
+    ],
+)
+def test_adding_a_link_keeps_the_verdict(
+    detector: Detector, link: str, text: str, flagged: bool
+) -> None:
+    assert detector.score(f"{text} {link}").is_bullying(THRESHOLD) is flagged
