@@ -21,6 +21,7 @@ from cyberscan.detector.features import (
 )
 from cyberscan.detector.mixture import GatedExperts, _balanced, mix, mix_one
 from cyberscan.detector.pipeline import build_pipeline, trailing_widths
+from train.train import fit_pipeline
 
 CHAT = [
     ("you are a stupid idiot", 1),
@@ -97,10 +98,10 @@ def _fit(
     expert_borrow: dict[int, dict[int, float]] | None = None,
     raw_chars: float = 0.0,
 ) -> tuple[object, list[str]]:
-    """A gated model on ``styles`` (chat first, then one corpus style each), fitted as
-    ``train.train`` fits it: on normalised texts."""
+    """A gated model on ``styles`` (chat first, then one corpus style each), fitted by
+    ``train.train.fit_pipeline``, the fit training uses, with these expert settings."""
     texts, labels, domain = _rows(styles)
-    model = build_pipeline(
+    params = dict(
         word_max_n=3,
         negation=True,
         word_min_df=1,
@@ -113,22 +114,18 @@ def _fit(
         raw_chars=raw_chars,
         raw_min_df=1,
     )
-    steps = model.named_steps
-    x = steps["features"].fit_transform(steps["normalize"].transform(texts))
-    raw, tags = trailing_widths(steps["features"])
-    steps["nb"].set_params(passthrough=raw + tags)
-    z = steps["nb"].fit(x, labels).transform(x)
-    words = len(dict(steps["features"].transformer_list)["word"].vocabulary_)
-    steps["clf"].fit(
-        z,
+    normalized = build_pipeline(**params).named_steps["normalize"].transform(texts)
+    model = fit_pipeline(
+        normalized,
         labels,
+        np.ones(len(texts)),
+        params,
+        chat=domain == 0,
+        chat_copy=0.0,
         domain=domain,
-        route_columns=words,
-        column_scale=steps["nb"].inverse_scale() if on_tfidf else None,
-        gate_columns=tags,
-        expert_affine=expert_affine,
-        expert_borrow=expert_borrow,
-        expert_columns=raw,
+        on_tfidf=on_tfidf,
+        expert_affine=expert_affine or {},
+        expert_borrow=expert_borrow or {},
     )
     return model, texts
 

@@ -529,6 +529,10 @@ def fit_pipeline(
     corpus_copy: float = 0.0,
     domain: np.ndarray | None = None,
     route_weight: np.ndarray | None = None,
+    *,
+    on_tfidf: bool | None = None,
+    expert_affine: dict[int, tuple[float, float]] | None = None,
+    expert_borrow: dict[int, dict[int, float]] | None = None,
 ):
     """Fit ``build_pipeline(**params)`` on already-normalised texts with sample weights.
 
@@ -537,9 +541,15 @@ def fit_pipeline(
     is fitted on the features plus a chat-only copy and the two weight vectors are
     folded into one, so the artifact is an ordinary pipeline (see ``CHAT_COPY``).  With
     ``corpus_copy``, corpus rows get a corpus-only copy whose weights are dropped
-    (``CORPUS_COPY``).
+    (``CORPUS_COPY``).  A gated model takes its expert settings from this module
+    (``EXPERTS_ON_TFIDF``, ``EXPERT_AFFINE``, ``EXPERT_BORROW``) unless ``on_tfidf``,
+    ``expert_affine`` or ``expert_borrow`` (by style number) is given, as the tests'
+    small models do.
     """
     affine, borrow = expert_settings()  # before any fitting
+    affine = affine if expert_affine is None else expert_affine
+    borrow = borrow if expert_borrow is None else expert_borrow
+    on_tfidf = EXPERTS_ON_TFIDF if on_tfidf is None else on_tfidf
     model = build_pipeline(**params)
     steps = model.named_steps
     x = steps["features"].fit_transform(normalized)
@@ -556,7 +566,7 @@ def fit_pipeline(
             domain=domain,
             route_columns=words,
             route_weight=route_weight,
-            column_scale=steps["nb"].inverse_scale() if EXPERTS_ON_TFIDF else None,
+            column_scale=steps["nb"].inverse_scale() if on_tfidf else None,
             gate_columns=tags,
             expert_affine=affine,
             expert_borrow=borrow,
