@@ -162,6 +162,10 @@ OWN_WEIGHTS: dict[str, float] = {
     # category ``link_share``), at a chat writer's per-row weight (15 x 1,000 / 29,453;
     # docs/model.md, "v25").
     "chat_v30": 0.51,
+    # v26: a thirty-first writer, abuse without abusive words beside its clean
+    # look-alikes, at a chat writer's per-row weight (15 x 985 / 29,453; docs/model.md,
+    # "v26").
+    "chat_v31": 0.5,
     # v7: clean everyday chat (a BACKGROUND file): about twice a writer's clean rows'
     # per-row weight (docs/model.md, "v7").
     "chat_everyday": 3.0,
@@ -204,7 +208,7 @@ EXPERTS_ON_TFIDF = True
 HELD_BACK: frozenset[str] = frozenset()
 # Who wrote each own chat file (``train/data/<stem>.csv``), named by the writer's first
 # file; a file not listed is a writer of its own.  ``chat_examples`` and ``chat_v1_test``
-# are v1's author; chat_v2 ... chat_v30 each come from a different, independent writer.
+# are v1's author; chat_v2 ... chat_v31 each come from a different, independent writer.
 # The operating point is chosen on writer-held-out scores (:func:`writer_held_out`).
 WRITERS: dict[str, str] = {"chat_v1_test": "chat_examples"}
 # Own files of clean everyday chat only (v7): always trained on, never held out as a
