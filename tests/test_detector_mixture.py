@@ -114,9 +114,8 @@ def _fit(
         raw_chars=raw_chars,
         raw_min_df=1,
     )
-    normalized = build_pipeline(**params).named_steps["normalize"].transform(texts)
     model = fit_pipeline(
-        normalized,
+        [normalized(t) for t in texts],  # as train.train normalises, once per text
         labels,
         np.ones(len(texts)),
         params,
