@@ -20,6 +20,7 @@ from cyberscan.detector.artifact import (
 )
 from cyberscan.detector.features import (
     StableTfidfVectorizer,
+    addresses_reader,
     bounded_cache,
     char_ngrams,
     cue_terms,
@@ -516,6 +517,30 @@ def test_cue_terms_mark_targets_and_frames() -> None:
     )
     assert "#demean" in cue_terms(mark_negation(text_tokens("you are worthless")))
     assert cue_terms(["hello"]) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("ur late again", True),
+        ("you're not dumb, you just missed class", True),
+        ("@sam nice goal", True),
+        ("see u at 5", True),
+        ("YOURSELF first", True),
+        ("y\u043eu are a joke", True),  # a Cyrillic look-alike letter is undone first
+        ("the queer student alliance meets friday", False),
+        ("youth club is shut", False),
+        ("calling her a slut is disgusting", False),
+        ("walk home alone today and see what happens", False),
+        ("", False),
+    ],
+)
+def test_addresses_reader_reads_the_targeting_cue(text: str, expected: bool) -> None:
+    assert addresses_reader(text) is expected
+    # The same notion the targeting cues use: an addressed text with a content word
+    # gets "@" terms, an unaddressed one never does.
+    cues = cue_terms(mark_negation(text_tokens(text + " homework")))
+    assert any(t.startswith("@") for t in cues) is expected
 
 
 def test_cue_pipeline_is_scored_exactly() -> None:

@@ -12,9 +12,9 @@ import pytest
 
 from cyberscan.detector.artifact import sha256_file
 from cyberscan.detector.classifier import Detector
-from cyberscan.detector.features import normalized
+from cyberscan.detector.features import addresses_reader, normalized
 from tests.helpers import GOOD_ROWS, write_corpora
-from train import evaluate, train
+from train import evaluate, report, train
 from train.data import CORPORA, DataError
 
 REPO = Path(__file__).resolve().parents[1]
@@ -187,6 +187,25 @@ def test_evaluate_prints_metrics_json(good_csv: Path, tmp_path: Path, capsys) ->
         assert key in result, key
     assert result["n"] == len(GOOD_ROWS)
     assert result["threshold"] == 0.6
+    # The figures split by whether a text addresses its reader, counted here apart.
+    flagged = [
+        v.probability >= 0.6
+        for v in Detector.from_path(model).score_batch([t for t, _ in GOOD_ROWS])
+    ]
+    for name, addressed in (("addressed", True), ("not_addressed", False)):
+        rows = [
+            (y, f)
+            for (t, y), f in zip(GOOD_ROWS, flagged, strict=True)
+            if addresses_reader(t) is addressed
+        ]
+        group = result["by_address"][name]
+        assert group["clean"] == sum(1 for y, _ in rows if y == 0)
+        assert group["abuse"] == sum(1 for y, _ in rows if y == 1)
+        assert group["clean_flagged"] == sum(1 for y, f in rows if y == 0 and f)
+        assert group["abuse_caught"] == sum(1 for y, f in rows if y == 1 and f)
+    # GOOD_ROWS' abuse all says "you": the other group has no abuse and no share.
+    assert result["by_address"]["addressed"]["abuse"] == 6
+    assert result["by_address"]["not_addressed"]["abuse_caught_share"] is None
     assert (
         evaluate.main(
             [
@@ -348,6 +367,13 @@ def test_background_file_is_trained_on_but_never_held_out_as_a_writer(
         0,
         1,
     )
+    # "see u at 6" addresses its reader; the card counts it on that side
+    by_address = card["dev"]["by_address"]
+    assert by_address["addressed"]["clean"] == 1
+    assert by_address["not_addressed"]["clean"] == 0
+    assert by_address["addressed"]["clean_flagged"] == round(
+        card["dev"]["clean_flagged"]
+    )
     assert "chat_everyday" in [d["name"] for d in card["data"]]
     assert set(card["cv"]["writers"]) == {"chat", "chat_v2"}
     assert set(card["threshold_choice"]["writer_held_out"]) == {"chat", "chat_v2"}
@@ -355,6 +381,70 @@ def test_background_file_is_trained_on_but_never_held_out_as_a_writer(
     write_csv(own_dir / "chat_v3.csv", "text,label\nhello there,0\nhi,0\n")
     assert train.main([*args, "--models-dir", str(tmp_path / "m2")]) == 2
     assert "chat_v3.csv" in capsys.readouterr().err
+
+
+def test_report_shows_the_address_split_for_both_models(
+    good_csv: Path, tmp_path: Path
+) -> None:
+    models = tmp_path / "models"
+    args = ["--cv", "2", "--dev-set", str(good_csv), "--models-dir", str(models)]
+    assert train.main(["--data", str(good_csv), *args]) == 0
+    card = json.loads((models / "cyberscan-clf-v1.json").read_text())
+    page = (models / "cyberscan-clf-v1-report" / "report.md").read_text()
+    rows = [line for line in page.splitlines() if line.startswith("| address")]
+    assert len(rows) == 1, page
+    cells = [c.strip() for c in rows[0].strip("|").split("|")]
+    new = card["dev"]["by_address"]["addressed"]
+    served = card["served_model"]["dev"]["by_address"]["addressed"]
+    assert cells[1] == str(new["clean"]) and cells[4] == str(new["abuse"])
+    assert cells[5] == f"{100 * new['abuse_caught_share']:.1f}%"
+    assert cells[6] == f"{100 * served['abuse_caught_share']:.1f}%"
+    html = (models / "cyberscan-clf-v1-report" / "index.html").read_text()
+    assert "<td>address the reader</td>" in html and "<td>do not</td>" in html
+
+
+def test_report_splits_the_dev_set_by_address(tmp_path: Path) -> None:
+    def group(clean: int, flagged: int, abuse: int, caught: int) -> dict:
+        return {
+            "clean": clean,
+            "clean_flagged": flagged,
+            "clean_flagged_share": flagged / clean,
+            "abuse": abuse,
+            "abuse_caught": caught,
+            "abuse_caught_share": caught / abuse,
+        }
+
+    card = {
+        "version": "cyberscan-clf-v9",
+        "dev": {
+            "by_address": {
+                "addressed": group(20, 2, 40, 36),
+                "not_addressed": group(80, 1, 10, 7),
+            }
+        },
+        "served_model": {
+            "version": "cyberscan-clf-v8",
+            "dev": {
+                "by_address": {
+                    "addressed": group(20, 4, 40, 38),
+                    "not_addressed": group(80, 1, 10, 6),
+                }
+            },
+        },
+    }
+    table = report.address_table(card)
+    assert table[0][2] == "flagged cyberscan-clf-v9"
+    assert table[1] == [
+        "address the reader",
+        "20",
+        "10.0%",
+        "20.0%",
+        "40",
+        "90.0%",
+        "95.0%",
+    ]
+    assert table[2] == ["do not", "80", "1.2%", "1.2%", "10", "70.0%", "60.0%"]
+    assert report.address_table({"version": "v", "dev": {}}) == []
 
 
 def test_writer_threshold_averages_writers_not_rows() -> None:

@@ -6,7 +6,8 @@
 ``--model`` to the served model (the version ``models/CURRENT`` names), ``--threshold``
 to the threshold in the model card (0.6).  When the file has a ``category`` column the
 output adds the share flagged per category and the overall "clean flagged" and
-"abuse caught" shares.
+"abuse caught" shares.  ``by_address`` gives both shares apart for the texts that
+address their reader ("you", "ur", an @mention) and for the others.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from config import current_classifier
 from cyberscan.detector.artifact import ArtifactError
 from cyberscan.detector.classifier import Detector
 from train.data import DEV_SET, DataError, display_path, read_labelled_csv
-from train.metrics import binary_metrics, chat_rates, rounded
+from train.metrics import address_rates, binary_metrics, chat_rates, rounded
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -61,6 +62,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "sha256": data.sha256,
         "model": detector.version,
         **binary_metrics(data.labels, scores, threshold),
+        "by_address": address_rates(data.labels, scores, data.texts, threshold),
     }
     if any(data.categories):
         rates = chat_rates(data.labels, scores, data.categories, threshold)

@@ -8,6 +8,8 @@ from typing import Any
 import numpy as np
 from sklearn.metrics import average_precision_score, roc_auc_score
 
+from cyberscan.detector.features import addresses_reader
+
 
 def binary_metrics(
     y_true: Sequence[int], scores: Sequence[float], threshold: float
@@ -70,6 +72,38 @@ def chat_rates(
         "clean_flagged": float(flagged[clean].mean()) if clean.any() else None,
         "abuse_caught": float(flagged[abuse].mean()) if abuse.any() else None,
         "by_category": per,
+    }
+
+
+def address_rates(
+    labels: Sequence[int],
+    scores: Sequence[float],
+    texts: Sequence[str],
+    threshold: float,
+) -> dict[str, Any]:
+    """Clean flagged and abuse caught, apart for the texts that address their reader.
+
+    A text addresses its reader when it holds a second-person word or an @mention
+    (``features.addresses_reader``, the model's own targeting cue).  The model leans
+    on that cue, so a set whose clean texts say "you" more often is flagged more.
+    """
+    y = np.asarray(labels, dtype=int)
+    flagged = np.asarray(scores, dtype=float) >= threshold
+    addressed = np.fromiter((addresses_reader(t) for t in texts), bool, len(y))
+
+    def counts(rows: np.ndarray, kind: str, hit: str) -> dict[str, Any]:
+        return {
+            kind: int(rows.sum()),
+            hit: int(flagged[rows].sum()),
+            f"{hit}_share": float(flagged[rows].mean()) if rows.any() else None,
+        }
+
+    return {
+        name: {
+            **counts(m & (y == 0), "clean", "clean_flagged"),
+            **counts(m & (y == 1), "abuse", "abuse_caught"),
+        }
+        for name, m in (("addressed", addressed), ("not_addressed", ~addressed))
     }
 
 

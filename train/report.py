@@ -203,6 +203,43 @@ def category_table(card: dict[str, Any]) -> list[list[str]]:
     return rows
 
 
+def address_table(card: dict[str, Any]) -> list[list[str]]:
+    """Development set split by whether a text addresses its reader ("you", @mention)."""
+    groups = (card.get("dev") or {}).get("by_address")
+    if not groups:
+        return []
+    served = ((card.get("served_model") or {}).get("dev") or {}).get("by_address", {})
+    v = card["version"]
+    rows = [
+        [
+            "texts",
+            "clean",
+            f"flagged {v}",
+            "flagged served",
+            "abusive",
+            f"caught {v}",
+            "caught served",
+        ]
+    ]
+    for name, label in (
+        ("addressed", "address the reader"),
+        ("not_addressed", "do not"),
+    ):
+        m, o = groups[name], served.get(name, {})
+        rows.append(
+            [
+                label,
+                str(m["clean"]),
+                _fmt(m["clean_flagged_share"], True),
+                _fmt(o.get("clean_flagged_share"), True),
+                str(m["abuse"]),
+                _fmt(m["abuse_caught_share"], True),
+                _fmt(o.get("abuse_caught_share"), True),
+            ]
+        )
+    return rows
+
+
 def _md(table: list[list[str]]) -> list[str]:
     if not table:
         return []
@@ -240,7 +277,7 @@ PLOTS = [
 
 
 def _write_pages(out: Path, card: dict[str, Any], threshold: float) -> None:
-    tables = [comparison_table(card), category_table(card)]
+    tables = [comparison_table(card), category_table(card), address_table(card)]
     title = f"{card['version']} — model report"
     intro = (
         f"Threshold {threshold}; trained {card['created_at']} with scikit-learn "

@@ -50,7 +50,7 @@ from train.data import (
     own_files,
     read_labelled_csv,
 )
-from train.metrics import binary_metrics, chat_rates, rounded
+from train.metrics import address_rates, binary_metrics, chat_rates, rounded
 
 DEFAULT_MODELS_DIR = REPO_ROOT / "models"
 # Hyperparameters of the default run, chosen on inner splits (docs/model.md).
@@ -846,6 +846,7 @@ def dev_figures(
     figures = {
         "all": binary_metrics(dev.labels, p, threshold),
         **chat_rates(dev.labels, p, dev.categories, threshold),
+        "by_address": address_rates(dev.labels, p, dev.texts, threshold),
     }
     return figures, p
 

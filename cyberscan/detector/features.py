@@ -750,6 +750,15 @@ def cue_terms(tokens: list[str]) -> list[str]:
     )
 
 
+def addresses_reader(text: str) -> bool:
+    """True when ``text`` names its reader as the targeting cues see a target.
+
+    That is a second-person word ("you", "ur", "u", "yourself", …) or an @mention,
+    negated or not.  ``python -m train.evaluate`` splits its figures by it.
+    """
+    return not SECOND_PERSON.isdisjoint(text_tokens(text))
+
+
 def word_ngrams_neg_cues(normalized: str) -> list[str]:
     """``word_ngrams_neg`` plus the targeting and frame cues (an analyzer)."""
     tokens = mark_negation(word_tokens(normalized))
