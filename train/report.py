@@ -183,11 +183,16 @@ def comparison_table(card: dict[str, Any]) -> list[list[str]]:
     return rows
 
 
+def _served_dev(card: dict[str, Any], key: str) -> dict[str, Any]:
+    """The served model's development-set figures under ``key`` ({} when absent)."""
+    return ((card.get("served_model") or {}).get("dev") or {}).get(key) or {}
+
+
 def category_table(card: dict[str, Any]) -> list[list[str]]:
     """Development set per category: share flagged by the new and the served model."""
     if not card.get("dev"):
         return []
-    served = ((card.get("served_model") or {}).get("dev") or {}).get("by_category", {})
+    served = _served_dev(card, "by_category")
     rows = [["category", "label", "n", f"flagged {card['version']}", "flagged served"]]
     for cat, m in card["dev"]["by_category"].items():
         o = served.get(cat, {})
@@ -208,7 +213,7 @@ def address_table(card: dict[str, Any]) -> list[list[str]]:
     groups = (card.get("dev") or {}).get("by_address")
     if not groups:
         return []
-    served = ((card.get("served_model") or {}).get("dev") or {}).get("by_address", {})
+    served = _served_dev(card, "by_address")
     v = card["version"]
     rows = [
         [
