@@ -19,7 +19,9 @@ from cyberscan.detector.artifact import (
     sha256_file,
 )
 from cyberscan.detector.features import (
+    NEGATION_CUES,
     StableTfidfVectorizer,
+    _chunk_tokens,
     addresses_reader,
     bounded_cache,
     char_ngrams,
@@ -32,6 +34,7 @@ from cyberscan.detector.features import (
     word_tokens,
 )
 from cyberscan.detector.pipeline import build_pipeline
+from cyberscan.detector.scorer import CompiledModel
 from cyberscan.detector.verdict import MAX_TERMS
 from cyberscan.detector.verdict import top_terms as _top_terms
 
@@ -586,3 +589,33 @@ def test_bounded_cache_answers_hits_without_calling_and_empties_when_full() -> N
     assert square(1) == 1
     assert calls == [1, 2, 3, 4, 1]
     assert square.__name__ == "square"
+
+
+@pytest.mark.parametrize("source", ["tiny", "committed"])
+def test_the_scorer_knows_its_vocabulary_words_before_the_first_text(
+    source: str, tiny_artifact: Path
+) -> None:
+    """A new model warms both per-word caches with its vocabulary's words, so the first
+    text made of ordinary words computes nothing per word (a cache miss would), and it
+    scores as a second sight does (and as scikit-learn does)."""
+    if source == "committed" and COMMITTED is None:
+        pytest.skip("no committed model")
+    pipeline, _ = load_artifact(tiny_artifact if source == "tiny" else COMMITTED)
+    model = CompiledModel(pipeline)
+    unigrams = [
+        t
+        for t in pipeline.named_steps["features"].transformer_list[0][1].vocabulary_
+        if t.isascii() and t.isalpha() and len(t) >= 3 and t not in NEGATION_CUES
+    ]
+    assert len(unigrams) >= 8
+    assert model.token_info.cache_info().currsize >= len(unigrams)
+    text = " ".join(sorted(unigrams)[:8])
+    tokens_before = model.token_info.cache_info()
+    chunks_before = _chunk_tokens.cache_info()
+    first = model.decision(text)
+    assert model.token_info.cache_info().misses == tokens_before.misses
+    assert _chunk_tokens.cache_info().misses == chunks_before.misses
+    assert _chunk_tokens.cache_info().hits == chunks_before.hits + 8
+    assert model.decision(text) == first
+    expected = pipeline.predict_proba([text])[0, 1]
+    assert abs(1.0 / (1.0 + np.exp(-first[0])) - expected) < 1e-9

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from functools import cache, wraps
 from itertools import chain, pairwise, product
 from typing import Any
@@ -350,6 +350,15 @@ def text_tokens(text: str) -> list[str]:
                 return word_tokens(normalize_text(text))
             return list(chain.from_iterable(map(_chunk_tokens, chunks)))
     return word_tokens(normalize_text(text))
+
+
+def warm_text_tokens(words: Iterable[str]) -> None:
+    """Cache the tokens of each of ``words`` as a chunk of a text, as
+    :func:`text_tokens` would on first sight (the scorer warms it with its vocabulary's
+    words, so a text's first ordinary words cost what a repeat costs)."""
+    for word in words:
+        if word.isascii() and word.isalnum() and len(word) <= _MAX_CACHED_CHUNK:
+            _chunk_tokens(word)
 
 
 def _placeholder(match: re.Match[str]) -> str:
