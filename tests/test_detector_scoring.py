@@ -30,6 +30,7 @@ from cyberscan.detector.features import (
     mark_negation,
     normalize_text,
     text_tokens,
+    warm_text_tokens,
     word_ngrams,
     word_tokens,
 )
@@ -589,6 +590,11 @@ def test_bounded_cache_answers_hits_without_calling_and_empties_when_full() -> N
     assert square(1) == 1
     assert calls == [1, 2, 3, 4, 1]
     assert square.__name__ == "square"
+    square.cache_clear()  # emptied from outside: it still holds maxsize entries after
+    assert [square(i) for i in (5, 6, 7)] == [25, 36, 49]
+    assert square.cache_info().currsize == 3
+    assert square(8) == 64
+    assert square.cache_info().currsize == 1
 
 
 @pytest.mark.parametrize("source", ["tiny", "committed"])
@@ -619,3 +625,21 @@ def test_the_scorer_knows_its_vocabulary_words_before_the_first_text(
     assert model.decision(text) == first
     expected = pipeline.predict_proba([text])[0, 1]
     assert abs(1.0 / (1.0 + np.exp(-first[0])) - expected) < 1e-9
+
+
+def test_warming_makes_room_for_every_word_it_warms() -> None:
+    """The chunk cache is shared by every model in a process; warming a model's words
+    into a nearly full cache empties it first, so no warmed word is emptied out halfway
+    (the full cache would otherwise be emptied at its limit, among the new words)."""
+    size = _chunk_tokens.maxsize
+    _chunk_tokens.cache_clear()
+    for i in range(size - 10):
+        _chunk_tokens(f"filler{i}")
+    assert _chunk_tokens.cache_info().currsize == size - 10
+    words = [f"warmed{i}" for i in range(100)]
+    warm_text_tokens(words)
+    before = _chunk_tokens.cache_info()
+    assert before.currsize == 100
+    assert text_tokens(" ".join(words)) == words
+    after = _chunk_tokens.cache_info()
+    assert (after.misses, after.hits) == (before.misses, before.hits + 100)

@@ -32,22 +32,29 @@ def bounded_cache(
     also moves the entry to the front of its recency list on every hit, which on a big
     cache touches two or three more cold cache lines per call: for the scorer's
     per-token caches that was about 4% of a text's time.  Emptying a full cache instead
-    of evicting the oldest entry keeps memory bounded just the same.
+    of evicting the oldest entry keeps memory bounded just the same.  The cached
+    function's ``maxsize`` attribute is the bound.
     """
 
     def decorate(fn: Callable[[Any], Any]) -> Callable[[Any], Any]:
-        misses = 0
+        # Never fewer than the entries held: each miss adds one, and a clear from
+        # outside (``cache_clear``) only makes it more.
+        stored = 0
 
         @cache
         @wraps(fn)
         def cached(key: Any) -> Any:
-            nonlocal misses
-            misses += 1  # every miss adds one entry: this is the cache's size
-            if misses > maxsize:
-                cached.cache_clear()
-                misses = 1
+            nonlocal stored
+            stored += 1
+            if stored > maxsize:
+                # Only now ask for the true size (with this miss's entry to come).
+                stored = cached.cache_info().currsize + 1
+                if stored > maxsize:
+                    cached.cache_clear()
+                    stored = 1
             return fn(key)
 
+        cached.maxsize = maxsize  # type: ignore[attr-defined]
         return cached
 
     return decorate
@@ -356,9 +363,13 @@ def warm_text_tokens(words: Iterable[str]) -> None:
     """Cache the tokens of each of ``words`` as a chunk of a text, as
     :func:`text_tokens` would on first sight (the scorer warms it with its vocabulary's
     words, so a text's first ordinary words cost what a repeat costs)."""
-    for word in words:
-        if word.isascii() and word.isalnum() and len(word) <= _MAX_CACHED_CHUNK:
-            _chunk_tokens(word)
+    chunks = [
+        w for w in words if w.isascii() and w.isalnum() and len(w) <= _MAX_CACHED_CHUNK
+    ][: _chunk_tokens.maxsize]
+    if _chunk_tokens.cache_info().currsize + len(chunks) > _chunk_tokens.maxsize:
+        _chunk_tokens.cache_clear()  # room for all of them: none is emptied out halfway
+    for chunk in chunks:
+        _chunk_tokens(chunk)
 
 
 def _placeholder(match: re.Match[str]) -> str:
