@@ -43,8 +43,8 @@ from cyberscan.detector.features import (
 from cyberscan.detector.mixture import GatedExperts, mix_one
 from cyberscan.detector.pipeline import trailing_widths
 
-# The most words a model warms its per-word caches with (well under either cache's
-# size, so warming never empties one).
+# The most words a model warms its per-word caches with: well under the size of
+# either (``token_info``'s 200,000, ``features.text_tokens``' 65,536 chunks).
 WARM_WORDS = 30_000
 
 # (idf^2, final weight, route weight) of a word term: a term seen n times adds
