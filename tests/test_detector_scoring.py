@@ -249,23 +249,62 @@ def test_max_features_cut_breaks_ties_by_term() -> None:
         "tab\tseparated\x1cwords\nand lines",
         "it's 'quoted' and `ticked`",
         "k1ll!!! urself... NOW",
+        # Emoji keep a text on the chunk path; letters in disguise do not.
+        "lol 😂😂 ur so dumb 💀",
+        "f 😂 u c k you",
+        "😂 f u c k",
+        "Ⓕ Ⓤ Ⓒ Ⓚ you 😂",
+        "🄵 🅄 🄲 🄺 😂",
+        "ｆｕｃｋ 😂 you",
+        "you ™ loser",
+        "🄰🅂🅂 😂",
+        "sh€t 😂",
+        "іdiot 😂",
+        "a\u200bss 😂",
+        "l\xa0o\xa0s\xa0e\xa0r 😂",
     ],
 )
 def test_text_tokens_equals_normalize_then_tokenize(text: str) -> None:
     assert text_tokens(text) == word_tokens(normalize_text(text))
 
 
-def test_text_tokens_equals_normalize_then_tokenize_fuzz() -> None:
+_FUZZ_ASCII = ["http://", "www.", ".com", "@user", "f u c k", "a.b.c", " u r a "]
+# Texts whose only non-ASCII characters are symbols like emoji take the chunk path; any
+# other non-ASCII character (letters, look-alikes, full-width forms, symbols with a
+# compatibility form, currency leet, invisible marks, other spaces) keeps the whole
+# text on normalize_text.
+_FUZZ_EMOJI = [
+    *["😂", "😭😭", "💀", "🤡", "🎉", "👍🏽", "❤️", "🏳️‍🌈", "☺", "→", "✨"],
+    *["™", "℅", "Ⓐ", "🄰", "€", "£", "’", "а", "і", "ｆ", "é", "\u200b", "\xa0"],
+    *["\u3000", "f u c k", "http://", "www.", "@user", " u r a "],
+    *["Ⓐ ", "🄰 ", "ｆ ", "😂 ", "x "] * 4,  # letters in disguise, spaced
+]
+
+
+@pytest.mark.parametrize(
+    ("seed", "extra"), [(7, _FUZZ_ASCII), (11, _FUZZ_EMOJI)], ids=["ascii", "emoji"]
+)
+def test_text_tokens_equals_normalize_then_tokenize_fuzz(
+    seed: int, extra: list[str]
+) -> None:
     import random
 
-    rng = random.Random(7)
+    rng = random.Random(seed)
     alphabet = list("abcdefghijklmnopqrstuvwxyz" * 3) + list(
         "   ..!!??**--__''``@@##$$1034|+%:/\t\n\x1cABZ"
     )
-    alphabet += ["http://", "www.", ".com", "@user", "f u c k", "a.b.c", " u r a "]
+    alphabet += extra
     for _ in range(3000):
         text = "".join(rng.choice(alphabet) for _ in range(rng.randint(1, 30)))
         assert text_tokens(text) == word_tokens(normalize_text(text)), repr(text)
+
+
+def test_a_text_with_emoji_reads_its_words_from_the_chunk_cache() -> None:
+    warm_text_tokens(["great", "game"])
+    before = _chunk_tokens.cache_info()
+    assert text_tokens("great game 🎉") == ["great", "game", "🎉"]
+    after = _chunk_tokens.cache_info()
+    assert after.hits >= before.hits + 2
 
 
 def test_top_terms_break_exact_ties_by_term() -> None:
@@ -643,3 +682,61 @@ def test_warming_makes_room_for_every_word_it_warms() -> None:
     assert text_tokens(" ".join(words)) == words
     after = _chunk_tokens.cache_info()
     assert (after.misses, after.hits) == (before.misses, before.hits + 100)
+
+
+# Chunks whose trailing punctuation or apostrophes the chunk cache reads from the bare
+# word's entry: plain words, leet (where "!" may stand for a letter), numbers, and the
+# "www" that trailing dots turn into a URL.
+_PUNCTUATED_WORDS = [
+    "dumb", "you", "loser", "can", "im", "l0ser", "sh1t", "k1ll", "b1tch", "1st", "12",
+    "3", "a1", "u", "h8", "2day", "www", "awww", "wwwx", "http", "com", "kil", "idio",
+]  # fmt: skip
+_TRAILING_SUFFIXES = [
+    ",", ".", "!", "?", ";", ":", ")", '"', "'", "!!", "!!!", "?!", "!?", "...", "..",
+    ",)", '."', "'s", "!1", "?1", ")!", ":)", ";)", "!.", "?.", "'.", "`", "!!'",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("word", _PUNCTUATED_WORDS)
+def test_a_chunk_with_punctuation_after_a_word_has_the_tokens_normalisation_gives(
+    word: str,
+) -> None:
+    from cyberscan.detector.features import _TRAILING
+
+    # Every character the cache treats as trailing, alone, doubled and after "!".
+    own = [c * n for c in _TRAILING for n in (1, 2)] + ["!" + c for c in _TRAILING]
+    for suffix in _TRAILING_SUFFIXES + own:
+        for chunk in (word + suffix, word[:1] + "'" + word[1:] + suffix, "'" + word):
+            _chunk_tokens.cache_clear()
+            bare_first = _chunk_tokens(chunk)
+            assert bare_first == tuple(word_tokens(normalize_text(chunk))), chunk
+            _chunk_tokens.cache_clear()
+            _chunk_tokens(word)  # the word's entry first, as after warming
+            assert _chunk_tokens(chunk) == bare_first, chunk
+    assert text_tokens("the www.. link") == word_tokens(
+        normalize_text("the www.. link")
+    )
+
+
+def test_a_word_seen_bare_is_not_normalised_again_with_punctuation_after_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """ "dumb," "dumb!!" and "can't" are read from the entries of "dumb" and "cant":
+    punctuation after a word was most of what a first sight still normalised."""
+    from cyberscan.detector import features
+
+    calls: list[str] = []
+
+    def counting(text: str) -> str:
+        calls.append(text)
+        return normalize_text(text)
+
+    monkeypatch.setattr(features, "normalize_text", counting)
+    _chunk_tokens.cache_clear()
+    warm_text_tokens(["dumb", "cant"])
+    assert calls == ["dumb", "cant"]
+    got = text_tokens("so dumb, dumb!! dumb?! can't can't. cant")
+    assert got == ["so", "dumb", "dumb", "dumb", "cant", "cant", "cant"]
+    assert calls == ["dumb", "cant", "so"]
+    assert text_tokens("www.. awww..") == word_tokens(normalize_text("www.. awww.."))
+    assert "www.." in calls

@@ -334,9 +334,36 @@ def word_tokens(normalized: str) -> list[str]:
 _MAX_CACHED_CHUNK = 40
 
 
+# Punctuation that ends a chunk ("you," "why??" "dumb!!!") and that no rule of the
+# normalisation reads as part of a word: no letter, digit, leet or mask character
+# but "!", which _deobfuscate_token strips from a word's ends before it reads it.
+_TRAILING = '.,!?;:)"'
+
+
 @bounded_cache(65536)
 def _chunk_tokens(chunk: str) -> tuple[str, ...]:
+    # An ASCII word with apostrophes or punctuation after it has the word's tokens
+    # (the normalisation drops apostrophes first): read them from the word's entry, so
+    # "dumb," and "can't" are not normalised when "dumb" and "cant" were.  "www" is the
+    # one word whose trailing dots can make a URL ("www..").
+    word = chunk.rstrip(_TRAILING).replace("'", "").replace("`", "")
+    if word != chunk and word.isalnum() and word.isascii() and "www" not in word:
+        return _chunk_tokens(word)
     return tuple(word_tokens(normalize_text(chunk)))
+
+
+_NON_ASCII_CHAR = re.compile(r"[^\x00-\x7f]")
+
+
+@bounded_cache(4096)
+def _is_inert_symbol(char: str) -> bool:
+    """Whether the normalisation leaves ``char`` as written: a symbol ("So": emoji,
+    arrows, dingbats) with no compatibility form, so no letter, digit, space, leet
+    character, look-alike letter or invisible mark."""
+    return (
+        unicodedata.category(char) == "So"
+        and unicodedata.normalize("NFKD", char) == char
+    )
 
 
 def text_tokens(text: str) -> list[str]:
@@ -345,9 +372,13 @@ def text_tokens(text: str) -> list[str]:
     For ASCII text without a run of spaced single letters ("f u c k", the only rule
     that looks across whitespace) every rule of the normalisation and tokenisation
     acts within one whitespace-separated chunk, so the tokens of the text are the
-    tokens of its chunks, and chunks (mostly ordinary words) are cached.
+    tokens of its chunks, and chunks (mostly ordinary words) are cached.  The same
+    holds when the text's only other characters are symbols the normalisation keeps
+    as they are (emoji): none is a letter, a space or a separator of spaced letters.
     """
-    if isinstance(text, str) and text.isascii():
+    if isinstance(text, str) and (
+        text.isascii() or all(map(_is_inert_symbol, _NON_ASCII_CHAR.findall(text)))
+    ):
         low = text.lower()
         probe = _APOSTROPHES.sub("", low) if "'" in low or "`" in low else low
         if _SPACED_HINT(probe) is None:
