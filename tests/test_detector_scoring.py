@@ -249,6 +249,13 @@ def test_max_features_cut_breaks_ties_by_term() -> None:
         "tab\tseparated\x1cwords\nand lines",
         "it's 'quoted' and `ticked`",
         "k1ll!!! urself... NOW",
+        # Curly apostrophes and quotes, dashes: read within their chunk.
+        "don’t be like that – it’s “fine”",
+        "a’ b’ c’ d",
+        "‘f’ u c k",
+        "you’re a l 0 s e r…",
+        "don´t",
+        "f·u·c·k you — seriously",
         # Emoji keep a text on the chunk path; letters in disguise do not.
         "lol 😂😂 ur so dumb 💀",
         "f 😂 u c k you",
@@ -277,6 +284,7 @@ _FUZZ_EMOJI = [
     *["😂", "😭😭", "💀", "🤡", "🎉", "👍🏽", "❤️", "🏳️‍🌈", "☺", "→", "✨"],
     *["™", "℅", "Ⓐ", "🄰", "€", "£", "’", "а", "і", "ｆ", "é", "\u200b", "\xa0"],
     *["\u3000", "f u c k", "http://", "www.", "@user", " u r a "],
+    *["’", "‘", "“", "”", "–", "…", "´", "−", "·", "¡", "©", "’ "],
     *["Ⓐ ", "🄰 ", "ｆ ", "😂 ", "x "] * 4,  # letters in disguise, spaced
 ]
 

@@ -356,12 +356,15 @@ _NON_ASCII_CHAR = re.compile(r"[^\x00-\x7f]")
 
 
 @bounded_cache(4096)
-def _is_inert_symbol(char: str) -> bool:
-    """Whether the normalisation leaves ``char`` as written: a symbol ("So": emoji,
-    arrows, dingbats) with no compatibility form, so no letter, digit, space, leet
-    character, look-alike letter or invisible mark."""
+def _is_plain_mark(char: str) -> bool:
+    """Whether the normalisation reads ``char`` within its chunk only: punctuation or a
+    symbol (emoji, curly quotes and apostrophes, dashes) with no compatibility form,
+    so never a letter, digit, space, look-alike letter or invisible mark.  Currency
+    signs, which the leet rules read as letters, are left out."""
+    category = unicodedata.category(char)
     return (
-        unicodedata.category(char) == "So"
+        category[0] in "PS"
+        and category != "Sc"
         and unicodedata.normalize("NFKD", char) == char
     )
 
@@ -373,14 +376,20 @@ def text_tokens(text: str) -> list[str]:
     that looks across whitespace) every rule of the normalisation and tokenisation
     acts within one whitespace-separated chunk, so the tokens of the text are the
     tokens of its chunks, and chunks (mostly ordinary words) are cached.  The same
-    holds when the text's only other characters are symbols the normalisation keeps
-    as they are (emoji): none is a letter, a space or a separator of spaced letters.
+    holds when the text's only other characters are punctuation or symbols read within
+    their chunk (emoji, curly apostrophes): none is a letter, a space or a separator
+    of spaced letters, and the apostrophes, which the normalisation drops, are dropped
+    before looking for spaced letters.
     """
     if isinstance(text, str) and (
-        text.isascii() or all(map(_is_inert_symbol, _NON_ASCII_CHAR.findall(text)))
+        text.isascii() or all(map(_is_plain_mark, _NON_ASCII_CHAR.findall(text)))
     ):
         low = text.lower()
-        probe = _APOSTROPHES.sub("", low) if "'" in low or "`" in low else low
+        probe = (
+            _APOSTROPHES.sub("", low)
+            if "'" in low or "`" in low or not low.isascii()
+            else low
+        )
         if _SPACED_HINT(probe) is None:
             chunks = low.split()
             if max(map(len, chunks), default=0) > _MAX_CACHED_CHUNK:
