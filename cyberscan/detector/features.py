@@ -345,7 +345,8 @@ def _chunk_tokens(chunk: str) -> tuple[str, ...]:
     # An ASCII word with apostrophes or punctuation after it has the word's tokens
     # (the normalisation drops apostrophes first): read them from the word's entry, so
     # "dumb," and "can't" are not normalised when "dumb" and "cant" were.  "www" is the
-    # one word whose trailing dots can make a URL ("www..").
+    # one word whose trailing dots can make a URL ("www..").  Only the ASCII apostrophes,
+    # not all of _APOSTROPHES: "´" is decomposed into a space before it could be dropped.
     word = chunk.rstrip(_TRAILING).replace("'", "").replace("`", "")
     if word != chunk and word.isalnum() and word.isascii() and "www" not in word:
         return _chunk_tokens(word)
