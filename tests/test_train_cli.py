@@ -403,6 +403,43 @@ def test_report_shows_the_address_split_for_both_models(
     assert "<td>address the reader</td>" in html and "<td>do not</td>" in html
 
 
+def test_a_served_model_fitted_on_every_row_is_not_measured_on_held_out_rows(
+    good_csv: Path, tmp_path: Path, monkeypatch, capsys
+) -> None:
+    """A served model fitted on every row (``--holdout 0``) has seen this run's held-out
+    rows: it is measured beside the new one on the development set only, and the run
+    and the report say so; one split the same way is measured on both."""
+    models = tmp_path / "models"
+    args = ["--cv", "2", "--dev-set", str(good_csv), "--models-dir", str(models)]
+    assert (
+        train.main(["--data", str(good_csv), *args, "--no-report", "--holdout", "0"])
+        == 0
+    )
+    v1 = json.loads((models / "cyberscan-clf-v1.json").read_text())
+    assert v1["split"]["holdout"] == 0 and v1["held_out"] == {}
+    monkeypatch.setattr(
+        train, "current_classifier", lambda: str(models / "cyberscan-clf-v1.joblib")
+    )
+    capsys.readouterr()
+    assert train.main(["--data", str(good_csv), *args]) == 0
+    assert "measured on the development sets only" in capsys.readouterr().out
+    v2 = json.loads((models / "cyberscan-clf-v2.json").read_text())
+    assert v2["held_out"] and v2["served_model"]["version"] == "cyberscan-clf-v1"
+    assert v2["served_model"]["held_out"] == {} and v2["served_model"]["dev"]["all"]
+    page = (models / "cyberscan-clf-v2-report" / "report.md").read_text()
+    assert "so it is measured on the development set only" in page
+    monkeypatch.setattr(
+        train, "current_classifier", lambda: str(models / "cyberscan-clf-v2.joblib")
+    )
+    capsys.readouterr()
+    assert train.main(["--data", str(good_csv), *args]) == 0
+    assert "development sets only" not in capsys.readouterr().out
+    v3 = json.loads((models / "cyberscan-clf-v3.json").read_text())
+    assert v3["served_model"]["held_out"].keys() == v3["held_out"].keys()
+    page = (models / "cyberscan-clf-v3-report" / "report.md").read_text()
+    assert "the served model is measured on the same rows" in page
+
+
 def test_report_splits_the_dev_set_by_address(tmp_path: Path) -> None:
     def group(clean: int, flagged: int, abuse: int, caught: int) -> dict:
         return {

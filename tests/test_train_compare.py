@@ -131,6 +131,42 @@ def test_cli_scores_each_corpus_held_out_rows(
     assert {r["n"] for r in results} == {len(test)}
 
 
+def test_corpora_refuse_a_version_fitted_on_every_row(
+    two_versions: Path, rows_csv: Path, tmp_path: Path, monkeypatch, capsys
+) -> None:
+    """A model fitted on every row (``--holdout 0``, the served recipe since v27) has
+    seen the rows another version holds out, so its corpus figures would flatter it:
+    ``--corpora`` says so, in either order, and scores nothing."""
+    common = ["--cv", "0", "--dev-set", "", "--no-report"]
+    argv = [*common, "--models-dir", str(two_versions), "--data", str(rows_csv)]
+    assert train.main([*argv, "--holdout", "0"]) == 0
+    card = json.loads((two_versions / "cyberscan-clf-v3.json").read_text())
+    assert card["split"]["holdout"] == 0 and card["held_out"] == {}
+    monkeypatch.setenv(
+        "CYBERSCAN_DATA_DIR", str(write_corpora(tmp_path / "c", rows_csv))
+    )
+    capsys.readouterr()
+    for pair in (["v1", "v3"], ["v3", "v1"]):
+        assert (
+            compare.main([*pair, "--corpora", "--models-dir", str(two_versions)]) == 2
+        )
+        out, err = capsys.readouterr()
+        assert out == ""
+        assert err.startswith("error: --corpora needs held-out rows")
+        assert "cyberscan-clf-v3 was fitted on every row (--holdout 0)" in err
+    # split otherwise: each holds out rows the other was fitted on
+    assert train.main([*argv, "--holdout", "0.3"]) == 0
+    assert (
+        compare.main(["v1", "v4", "--corpora", "--models-dir", str(two_versions)]) == 2
+    )
+    err = capsys.readouterr().err
+    assert "needs two versions split the same way: cyberscan-clf-v1" in err
+    # the development rows are still fair to both
+    pair = ["v1", "v3", "--data", str(rows_csv), "--resamples", "100"]
+    assert compare.main([*pair, "--models-dir", str(two_versions)]) == 0
+    assert [r["n"] for r in lines(capsys.readouterr().out)] == [len(ROWS)]
+
+
 def test_cli_errors_are_one_clear_line(
     two_versions: Path, rows_csv: Path, tmp_path
 ) -> None:

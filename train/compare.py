@@ -38,7 +38,7 @@ from train.data import (
     read_labelled_csv,
 )
 from train.metrics import binary_metrics, rounded
-from train.train import split_indices
+from train.train import held_out_from, split_indices
 
 
 def paired_interval(
@@ -155,6 +155,20 @@ def main(argv: Sequence[str] | None = None) -> int:
             for p in args.data or ([] if args.corpora is not None else dev_sets())
         ]
         if args.corpora is not None:
+            splits = {n: detectors[n].card.get("split") or {} for n in names}
+            whole = [n for n in names if not splits[n].get("holdout")]
+            if whole:
+                raise DataError(
+                    f"--corpora needs held-out rows: {whole[0]} was fitted on every "
+                    "row (--holdout 0), so it has seen them all; compare versions "
+                    "trained with the same --holdout above 0 (e.g. 0.2), or drop --corpora"
+                )
+            b = splits[names[1]]
+            if not held_out_from(detectors[names[0]].card, b["holdout"], b["seed"]):
+                raise DataError(
+                    f"--corpora needs two versions split the same way: {names[0]} "
+                    f"({splits[names[0]]}) and {names[1]} ({b}) hold out different rows"
+                )
             data_dir, _ = find_data_dir(args.corpora or None)
             if data_dir is None:
                 raise DataError("no corpora folder; pass --corpora DIR")

@@ -281,13 +281,32 @@ PLOTS = [
 ]
 
 
+def _measured_on(card: dict[str, Any]) -> str:
+    """What the tables measure, in a sentence: which rows, and for which model."""
+    if not card["held_out"]:
+        return (
+            "Fitted on every row of every file (--holdout 0): only the development "
+            "sets, never trained on, measure it, beside the served model."
+        )
+    served = card.get("served_model") or {}
+    if served and not served.get("held_out"):
+        return (
+            "Held-out parts and the development set were never trained on; the served "
+            "model was not split as this run was (it may have been fitted on these "
+            "held-out rows), so it is measured on the development set only (–)."
+        )
+    return (
+        "Held-out parts and the development set were never trained on; the served "
+        "model is measured on the same rows."
+    )
+
+
 def _write_pages(out: Path, card: dict[str, Any], threshold: float) -> None:
     tables = [comparison_table(card), category_table(card), address_table(card)]
     title = f"{card['version']} — model report"
     intro = (
         f"Threshold {threshold}; trained {card['created_at']} with scikit-learn "
-        f"{card['sklearn_version']}. Held-out parts and the development set were never "
-        "trained on; the served model is measured on the same rows."
+        f"{card['sklearn_version']}. {_measured_on(card)}"
     )
     md = [f"# {title}", "", intro, ""]
     for table in tables:

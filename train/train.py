@@ -308,7 +308,11 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument(
-        "--holdout", type=float, default=0.2, help="held-out share per file"
+        "--holdout",
+        type=float,
+        default=0.2,
+        help="held-out share per file (0: fit on every row; nothing is then held out, "
+        "and `train.compare --corpora` refuses the model)",
     )
     parser.add_argument("--cv", type=int, default=3, help="CV folds (0 or 1 to skip)")
     parser.add_argument("--target-threshold", type=float, default=0.6)
@@ -895,6 +899,15 @@ def _fmt(v: float | None) -> str:
     return "–" if v is None else f"{v:.4f}"
 
 
+def held_out_from(card: dict[str, Any], holdout: float, seed: int) -> bool:
+    """True when the model of ``card`` never saw the rows a run with ``holdout`` and
+    ``seed`` holds out: it was split the same way (``split_indices`` is deterministic).
+    A model fitted on every row (``--holdout 0``, the served recipe since v27) or split
+    otherwise is False, so its figures on those rows would flatter it."""
+    split = card.get("split") or {}
+    return holdout > 0 and split.get("holdout") == holdout and split.get("seed") == seed
+
+
 def served_detector(progress: Progress) -> Detector | None:
     """The model ``models/CURRENT`` names, to measure beside the new one (None if absent)."""
     path = current_classifier()
@@ -1132,10 +1145,22 @@ def run(args: argparse.Namespace) -> int:
     served_model = served_detector(progress)
     served = None
     if served_model is not None:
+        fair = held_out_from(served_model.card, args.holdout, args.seed)
+        if not fair:
+            progress.info(
+                f"{served_model.version} was not split as this run was (its card: "
+                f"{served_model.card.get('split')}), so it may have been fitted on "
+                "this run's held-out rows: measured on the development sets only"
+            )
         served = (
             served_model.version,
             measure(
-                served_model, sources, dev, args.target_threshold, progress, more_dev
+                served_model,
+                sources if fair else [],
+                dev,
+                args.target_threshold,
+                progress,
+                more_dev,
             ),
         )
     progress.done()
