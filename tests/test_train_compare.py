@@ -134,8 +134,8 @@ def test_cli_scores_each_corpus_held_out_rows(
 def test_corpora_refuse_a_version_fitted_on_every_row(
     two_versions: Path, rows_csv: Path, tmp_path: Path, monkeypatch, capsys
 ) -> None:
-    """A model fitted on every row (``--holdout 0``, the served recipe since v27) has
-    seen the rows another version holds out, so its corpus figures would flatter it:
+    """A model fitted on every row (``--holdout 0``, as v27 was) has seen the rows
+    another version holds out, so its corpus figures would flatter it:
     ``--corpora`` says so, in either order, and scores nothing."""
     common = ["--cv", "0", "--dev-set", "", "--no-report"]
     argv = [*common, "--models-dir", str(two_versions), "--data", str(rows_csv)]

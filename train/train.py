@@ -902,8 +902,8 @@ def _fmt(v: float | None) -> str:
 def held_out_from(card: dict[str, Any], holdout: float, seed: int) -> bool:
     """True when the model of ``card`` never saw the rows a run with ``holdout`` and
     ``seed`` holds out: it was split the same way (``split_indices`` is deterministic).
-    A model fitted on every row (``--holdout 0``, the served recipe since v27) or split
-    otherwise is False, so its figures on those rows would flatter it."""
+    A model fitted on every row (``--holdout 0``, as v27 was) or split otherwise is
+    False, so its figures on those rows would flatter it."""
     split = card.get("split") or {}
     return holdout > 0 and split.get("holdout") == holdout and split.get("seed") == seed
 
@@ -1146,7 +1146,7 @@ def run(args: argparse.Namespace) -> int:
     served = None
     if served_model is not None:
         fair = held_out_from(served_model.card, args.holdout, args.seed)
-        if not fair:
+        if args.holdout > 0 and not fair:
             progress.info(
                 f"{served_model.version} was not split as this run was (its card: "
                 f"{served_model.card.get('split')}), so it may have been fitted on "
