@@ -167,6 +167,37 @@ def test_corpora_refuse_a_version_fitted_on_every_row(
     assert [r["n"] for r in lines(capsys.readouterr().out)] == [len(ROWS)]
 
 
+def test_corpora_refuse_a_card_that_does_not_record_its_split(
+    two_versions: Path, rows_csv: Path, tmp_path: Path, monkeypatch, capsys
+) -> None:
+    """A hand-edited card without its seed (or holdout) cannot say which rows its
+    model saw: one clear line, in either order, not a KeyError; nothing scored."""
+    monkeypatch.setenv(
+        "CYBERSCAN_DATA_DIR", str(write_corpora(tmp_path / "c", rows_csv))
+    )
+    path = two_versions / "cyberscan-clf-v2.json"
+    full = json.loads(path.read_text())
+    assert train.card_split(full) == (0.2, 42)
+    for key in ("seed", "holdout"):
+        card = json.loads(path.read_text())
+        del card["split"][key]
+        path.write_text(json.dumps(card))
+        assert train.card_split(card) is None
+        assert not train.held_out_from(card, 0.2, 42)
+        capsys.readouterr()
+        for pair in (["v1", "v2"], ["v2", "v1"]):
+            argv = [*pair, "--corpora", "--models-dir", str(two_versions)]
+            assert compare.main(argv) == 2
+            out, err = capsys.readouterr()
+            assert out == ""
+            assert err == (
+                "error: --corpora needs each version's split: the card of "
+                "cyberscan-clf-v2 does not record its holdout and seed, so the rows "
+                "its model saw are unknown; drop --corpora\n"
+            )
+        path.write_text(json.dumps(full))
+
+
 def test_cli_errors_are_one_clear_line(
     two_versions: Path, rows_csv: Path, tmp_path
 ) -> None:

@@ -38,7 +38,7 @@ from train.data import (
     read_labelled_csv,
 )
 from train.metrics import binary_metrics, rounded
-from train.train import held_out_from, split_indices
+from train.train import card_split, held_out_from, split_indices
 
 
 def paired_interval(
@@ -96,12 +96,9 @@ def compare_rows(
     return out
 
 
-def held_out_rows(data: LabelledData, card: dict[str, Any]) -> LabelledData:
-    """The held-out part of a corpus file, by the split recorded in a model card."""
-    split = card.get("split") or {}
-    _, test = split_indices(
-        data.labels, split.get("holdout", 0.2), split.get("seed", 42)
-    )
+def held_out_rows(data: LabelledData, split: tuple[float, int]) -> LabelledData:
+    """The held-out part of a corpus file, by a model card's ``(holdout, seed)``."""
+    _, test = split_indices(data.labels, *split)
     return LabelledData(
         data.path,
         data.sha256,
@@ -149,25 +146,32 @@ def main(argv: Sequence[str] | None = None) -> int:
                 f"compare two different versions, not {names[0]} with itself"
             )
         detectors = {n: Detector.from_path(models_dir / f"{n}.joblib") for n in names}
-        card = detectors[names[1]].card
         sets = [
             (display_path(Path(p)), read_labelled_csv(p, require_both_classes=False))
             for p in args.data or ([] if args.corpora is not None else dev_sets())
         ]
         if args.corpora is not None:
-            splits = {n: detectors[n].card.get("split") or {} for n in names}
-            whole = [n for n in names if not splits[n].get("holdout")]
+            splits = {n: card_split(detectors[n].card) for n in names}
+            unknown = [n for n in names if splits[n] is None]
+            if unknown:
+                raise DataError(
+                    f"--corpora needs each version's split: the card of {unknown[0]} "
+                    "does not record its holdout and seed, so the rows its model saw "
+                    "are unknown; drop --corpora"
+                )
+            whole = [n for n in names if not splits[n][0]]
             if whole:
                 raise DataError(
                     f"--corpora needs held-out rows: {whole[0]} was fitted on every "
                     "row (--holdout 0), so it has seen them all; compare versions "
                     "trained with the same --holdout above 0 (e.g. 0.2), or drop --corpora"
                 )
-            b = splits[names[1]]
-            if not held_out_from(detectors[names[0]].card, b["holdout"], b["seed"]):
+            split = splits[names[1]]
+            if not held_out_from(detectors[names[0]].card, *split):
                 raise DataError(
                     f"--corpora needs two versions split the same way: {names[0]} "
-                    f"({splits[names[0]]}) and {names[1]} ({b}) hold out different rows"
+                    f"(holdout, seed {splits[names[0]]}) and {names[1]} ({split}) "
+                    "hold out different rows"
                 )
             data_dir, _ = find_data_dir(args.corpora or None)
             if data_dir is None:
@@ -175,7 +179,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             sets += [
                 (
                     f"{p.parent.name} (held out)",
-                    held_out_rows(read_labelled_csv(p), card),
+                    held_out_rows(read_labelled_csv(p), split),
                 )
                 for p in corpus_files(data_dir)
             ]

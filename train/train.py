@@ -899,13 +899,24 @@ def _fmt(v: float | None) -> str:
     return "–" if v is None else f"{v:.4f}"
 
 
+def card_split(card: dict[str, Any]) -> tuple[float, int] | None:
+    """The ``(holdout, seed)`` a model card records, or None when it does not record
+    both (a hand-edited card): then nobody can say which rows its model saw."""
+    split = card.get("split") or {}
+    holdout, seed = split.get("holdout"), split.get("seed")
+    numbers = isinstance(holdout, int | float) and isinstance(seed, int)
+    if not numbers or isinstance(holdout, bool) or isinstance(seed, bool):
+        return None
+    return float(holdout), seed
+
+
 def held_out_from(card: dict[str, Any], holdout: float, seed: int) -> bool:
     """True when the model of ``card`` never saw the rows a run with ``holdout`` and
     ``seed`` holds out: it was split the same way (``split_indices`` is deterministic).
-    A model fitted on every row (``--holdout 0``, as v27 was) or split otherwise is
-    False, so its figures on those rows would flatter it."""
-    split = card.get("split") or {}
-    return holdout > 0 and split.get("holdout") == holdout and split.get("seed") == seed
+    A model fitted on every row (``--holdout 0``, as v27 was), split otherwise or whose
+    card does not record its split is False, so its figures on those rows could
+    flatter it."""
+    return holdout > 0 and card_split(card) == (holdout, seed)
 
 
 def served_detector(progress: Progress) -> Detector | None:
