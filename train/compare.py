@@ -38,7 +38,7 @@ from train.data import (
     read_labelled_csv,
 )
 from train.metrics import binary_metrics, rounded
-from train.train import card_split, held_out_from, split_indices
+from train.train import card_split, split_indices
 
 
 def paired_interval(
@@ -167,11 +167,13 @@ def main(argv: Sequence[str] | None = None) -> int:
                     "trained with the same --holdout above 0 (e.g. 0.2), or drop --corpora"
                 )
             split = splits[names[1]]
-            if not held_out_from(detectors[names[0]].card, *split):
+            if splits[names[0]] != split:
+                shown = [
+                    f"{n} (holdout {h:g}, seed {s})" for n, (h, s) in splits.items()
+                ]
                 raise DataError(
-                    f"--corpora needs two versions split the same way: {names[0]} "
-                    f"(holdout, seed {splits[names[0]]}) and {names[1]} ({split}) "
-                    "hold out different rows"
+                    f"--corpora needs two versions split the same way: {shown[0]} "
+                    f"and {shown[1]} hold out different rows"
                 )
             data_dir, _ = find_data_dir(args.corpora or None)
             if data_dir is None:
