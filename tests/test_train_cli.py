@@ -342,6 +342,44 @@ def test_operating_point_comes_from_held_out_writers(
     )
 
 
+def test_logit_shift_moves_the_chosen_point_and_the_card_says_so(
+    own_dir: Path, good_csv: Path, tmp_path: Path
+) -> None:
+    """`--logit-shift d` trains the same model with its final logit raised by d: every
+    score's logit rises by exactly d, and the card records the rule's threshold, the
+    shift and the threshold the model now puts at 0.6."""
+    (own_dir / "chat_v2.csv").write_bytes(good_csv.read_bytes())
+    args = ["--cv", "2", "--dev-set", "", "--no-report"]
+    assert train.main([*args, "--models-dir", str(tmp_path / "a")]) == 0
+    assert (
+        train.main([*args, "--logit-shift", "0.3", "--models-dir", str(tmp_path / "b")])
+        == 0
+    )
+    plain = json.loads((tmp_path / "a" / "cyberscan-clf-v1.json").read_text())
+    moved = json.loads((tmp_path / "b" / "cyberscan-clf-v1.json").read_text())
+    before, after = plain["threshold_choice"], moved["threshold_choice"]
+    assert "logit_shift" not in before
+    assert after["logit_shift"] == 0.3
+    assert after["rule"] == before["rule"] + ", then the final logit raised by +0.3"
+    assert after["rule_threshold"] == before["raw_threshold"]
+    # the card rounds to six decimals
+    assert after["raw_threshold"] == pytest.approx(
+        train.shifted_threshold(before["raw_threshold"], 0.3), abs=1e-6
+    )
+    assert after["raw_threshold"] < before["raw_threshold"]
+    assert after["intercept_shift"] == pytest.approx(
+        before["intercept_shift"] + 0.3, abs=2e-6
+    )
+    texts = [t for t, _ in GOOD_ROWS] + ["you are not nice", "see u at 6"]
+    p_a = Detector.from_path(tmp_path / "a" / "cyberscan-clf-v1.joblib")
+    p_b = Detector.from_path(tmp_path / "b" / "cyberscan-clf-v1.joblib")
+    gap = [
+        train.logit(b.probability) - train.logit(a.probability)
+        for a, b in zip(map(p_a.score, texts), map(p_b.score, texts), strict=True)
+    ]
+    assert gap == pytest.approx([0.3] * len(texts), abs=1e-9)
+
+
 def test_background_file_is_trained_on_but_never_held_out_as_a_writer(
     own_dir: Path, good_csv: Path, tmp_path: Path, capsys
 ) -> None:
