@@ -205,6 +205,9 @@ class Config:
     # With REDIS_URL: `shared` (the stock queue: every emit reaches every process) or
     # `process` (an emit to one user reaches only the processes holding them).
     SOCKETIO_ROUTE = env_str("SOCKETIO_ROUTE", "shared")
+    # With REDIS_URL: seconds between a process's presence heartbeats; a process that
+    # misses three (plus 5 s) is dead and its connections are dropped (docs/scaling.md).
+    PRESENCE_HEARTBEAT_SECONDS = env_float("PRESENCE_HEARTBEAT_SECONDS", 10.0)
     # eventlet.wsgi refuses connections above max_size (1024 by default).
     SOCKETIO_MAX_CONNECTIONS = env_int("SOCKETIO_MAX_CONNECTIONS", 10000)
     HOST = env_str("HOST", "127.0.0.1")
@@ -319,3 +322,5 @@ def require_settings(settings: dict[str, Any]) -> None:
         raise ConfigError("SOCKETIO_ASYNC_MODE must be eventlet, gevent or threading")
     if settings.get("SOCKETIO_ROUTE", "shared") not in {"shared", "process"}:
         raise ConfigError("SOCKETIO_ROUTE must be 'shared' or 'process'")
+    if not 0.0 < float(settings.get("PRESENCE_HEARTBEAT_SECONDS", 10.0)) <= 300.0:
+        raise ConfigError("PRESENCE_HEARTBEAT_SECONDS must be in (0, 300]")

@@ -38,6 +38,8 @@ def test_weak_jwt_secret_is_refused():
         ("FLAGGED_MESSAGE_POLICY", "shred", "FLAGGED_MESSAGE_POLICY"),
         ("BULLYING_THRESHOLD", 1.5, "BULLYING_THRESHOLD"),
         ("SOCKETIO_ASYNC_MODE", "asyncio", "SOCKETIO_ASYNC_MODE"),
+        ("PRESENCE_HEARTBEAT_SECONDS", 0, "PRESENCE_HEARTBEAT_SECONDS"),
+        ("PRESENCE_HEARTBEAT_SECONDS", -1, "PRESENCE_HEARTBEAT_SECONDS"),
     ],
 )
 def test_bad_settings_are_refused_at_start(name, value, message):

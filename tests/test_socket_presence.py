@@ -8,8 +8,9 @@ from typing import Any
 
 import pytest
 import redis
+from flask import Flask
 
-from cyberscan.live import presence
+from cyberscan.live import presence, route
 from cyberscan.live.presence import MemoryPresence, RedisPresence
 from tests.fixtures_realtime import events
 
@@ -147,6 +148,53 @@ def test_heartbeat_sweeps_dead_processes_and_announces_them(redis_prefix):
     )
     # once per registry
     assert not presence.start_heartbeat(alive, run_now, sleep, announced.append)
+
+
+def test_the_heartbeat_setting_sets_the_beat_the_ttl_and_the_warm_up():
+    """PRESENCE_HEARTBEAT_SECONDS reaches the registry the app builds: the heartbeat
+    task sleeps that long, a process's heartbeat key lives three beats and 5 s, and
+    the routed queue's warm-up after Redis lost its data lasts a beat and 5 s."""
+    channel = f"test-{uuid.uuid4().hex}"
+    prefix = f"cyberscan:presence:{channel}"
+    store = redis.Redis.from_url(REDIS_URL)
+    try:
+        for setting, beat, ttl, warm in ((None, 10, 35, 15), (2, 2, 11, 7)):
+            app = Flask("presence-config")
+            app.config.update(REDIS_URL=REDIS_URL, SOCKETIO_CHANNEL=channel)
+            if setting is not None:
+                app.config["PRESENCE_HEARTBEAT_SECONDS"] = setting
+            registry = presence.build(app)
+            assert registry.heartbeat_seconds == beat
+            slept: list[float] = []
+
+            def sleep(seconds: float, slept: list[float] = slept) -> None:
+                slept.append(seconds)
+                raise StopBeating
+
+            def run_now(task) -> None:
+                with pytest.raises(StopBeating):
+                    task()
+
+            assert presence.start_heartbeat(registry, run_now, sleep, lambda ids: None)
+            assert slept == [beat]
+            # TTL rounds to whole seconds: the key was set a moment ago
+            assert store.ttl(f"{prefix}:alive:{registry.process_id}") in (ttl - 1, ttl)
+            registry.add(1, f"sid-{beat}")
+            assert store.ttl(f"{prefix}:alive:{registry.process_id}") in (ttl - 1, ttl)
+            # A routed emit that finds the epoch marker missing starts the warm-up.
+            store.delete(f"{prefix}:route:epoch")
+            queue = route.RoutedRedisManager(
+                REDIS_URL, channel=channel, registry=lambda r=registry: r
+            )
+            queue._publish(
+                {"method": "emit", "event": "e", "room": "user:1", "callback": None}
+            )
+            assert store.ttl(f"{prefix}:route:warm") in (warm - 1, warm)
+            registry.redis.close()
+    finally:
+        for key in store.scan_iter(f"{prefix}:*"):
+            store.delete(key)
+        store.close()
 
 
 def test_memory_registry_needs_no_heartbeat():

@@ -19,6 +19,7 @@ even when two processes race.
 from __future__ import annotations
 
 import logging
+import math
 import threading
 import uuid
 from collections.abc import Callable, Iterable
@@ -30,9 +31,15 @@ from flask import Flask, current_app
 log = logging.getLogger(__name__)
 
 EXTENSION = "cyberscan.presence"
+# Default of PRESENCE_HEARTBEAT_SECONDS: how often each process refreshes its heartbeat
+# and sweeps dead processes. A process is dead once three beats (plus 5 s) are missed.
 HEARTBEAT_SECONDS = 10
-ALIVE_TTL_SECONDS = 35
 RETRY_SECONDS = 1
+
+
+def alive_ttl(heartbeat_seconds: float) -> int:
+    """Seconds a heartbeat key lives: three missed beats and 5 s (35 s by default)."""
+    return math.ceil(3 * heartbeat_seconds + 5)
 
 
 class Presence(Protocol):
@@ -184,7 +191,13 @@ return gone
 class RedisPresence:
     """Shared by every process that uses the same Redis and key prefix."""
 
-    def __init__(self, url: str, prefix: str, process_id: str | None = None) -> None:
+    def __init__(
+        self,
+        url: str,
+        prefix: str,
+        process_id: str | None = None,
+        heartbeat_seconds: float = HEARTBEAT_SECONDS,
+    ) -> None:
         # Every message asks presence once: under load hundreds of greenlets do at
         # once, and redis-py's default pool raises past 100 connections. Wait for one.
         # from_pool: the client owns its pool, so closing it closes the connections.
@@ -195,6 +208,8 @@ class RedisPresence:
         )
         self.prefix = prefix
         self.process_id = process_id or uuid.uuid4().hex
+        self.heartbeat_seconds = heartbeat_seconds
+        self.alive_ttl = alive_ttl(heartbeat_seconds)
         self._add = self.redis.register_script(ADD_SCRIPT)
         self._join = self.redis.register_script(JOIN_SCRIPT)
         self._remove = self.redis.register_script(REMOVE_SCRIPT)
@@ -208,7 +223,7 @@ class RedisPresence:
 
     def add(self, user_id: int, sid: str) -> bool:
         """Register a connection; True when it is the user's first on any process."""
-        args = [self.prefix, self.process_id, user_id, sid, ALIVE_TTL_SECONDS]
+        args = [self.prefix, self.process_id, user_id, sid, self.alive_ttl]
         first = bool(self._add(args=args))
         self._local[sid] = user_id
         return first
@@ -219,7 +234,7 @@ class RedisPresence:
         """Register a connection unless the user already has `limit` on all processes
         (0: no limit), atomically; answers whether it is the user's first and which of
         `among` are online, or None when refused. One round trip."""
-        args = [self.prefix, self.process_id, user_id, sid, ALIVE_TTL_SECONDS, limit]
+        args = [self.prefix, self.process_id, user_id, sid, self.alive_ttl, limit]
         answer = self._join(args=[*args, *among])
         if answer[0] == -1:
             return None
@@ -259,14 +274,12 @@ class RedisPresence:
     def heartbeat(self) -> int | None:
         """Tell the other processes this one is alive; when Redis lost this process's
         marker (a restart), re-register its connections and answer how many."""
-        self.redis.set(self._key("alive", self.process_id), "1", ex=ALIVE_TTL_SECONDS)
+        self.redis.set(self._key("alive", self.process_id), "1", ex=self.alive_ttl)
         marker = self._key("registered", self.process_id)
-        if self.redis.set(marker, "1", ex=ALIVE_TTL_SECONDS, get=True) is not None:
+        if self.redis.set(marker, "1", ex=self.alive_ttl, get=True) is not None:
             return None
         for sid, user_id in list(self._local.items()):
-            self._add(
-                args=[self.prefix, self.process_id, user_id, sid, ALIVE_TTL_SECONDS]
-            )
+            self._add(args=[self.prefix, self.process_id, user_id, sid, self.alive_ttl])
         return len(self._local)
 
     def sweep(self) -> set[int]:
@@ -293,7 +306,13 @@ def build(app: Flask) -> Presence:
     url = app.config.get("REDIS_URL")
     if not url:
         return MemoryPresence()
-    return RedisPresence(url, key_prefix(app))
+    return RedisPresence(
+        url,
+        key_prefix(app),
+        heartbeat_seconds=app.config.get(
+            "PRESENCE_HEARTBEAT_SECONDS", HEARTBEAT_SECONDS
+        ),
+    )
 
 
 def init_app(app: Flask) -> Presence:
@@ -339,7 +358,7 @@ def start_heartbeat(
             if failing and rebuilt is not None:
                 log.warning("presence rebuilt: %d connections re-registered", rebuilt)
             failing = False
-            sleep(HEARTBEAT_SECONDS)
+            sleep(presence.heartbeat_seconds)
 
     presence.heartbeat()
     start_task(beat)

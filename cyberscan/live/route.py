@@ -20,13 +20,15 @@ callbacks. When a process listed for the user does not listen on its own channel
 process on the stock route during a rolling change, one that died and is not swept
 yet, one re-subscribing after an outage), the emit takes the shared channel instead.
 After Redis lost its data (a restart, a flush), presence is empty until every process
-re-registers its connections (at its next heartbeat): for WARM_SECONDS after the
-script first finds its marker missing, routed emits take the shared channel too.
+re-registers its connections (at its next heartbeat): for a heartbeat and
+WARM_MARGIN_SECONDS after the script first finds its marker missing, routed emits take
+the shared channel too.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 import re
 from collections.abc import Callable
 from typing import Any
@@ -40,13 +42,14 @@ from cyberscan.live import connections, presence
 log = logging.getLogger(__name__)
 
 USER_ROOM = re.compile(r"user:\d+\Z")
-# Longer than presence's rebuild after a Redis restart: at the next heartbeat, or at
-# the next retry when the heartbeat saw the outage.
-WARM_SECONDS = presence.HEARTBEAT_SECONDS + 5
+# The warm-up lasts a heartbeat and this margin: longer than presence's rebuild after
+# a Redis restart, at the next heartbeat, or at the next retry when the heartbeat saw
+# the outage.
+WARM_MARGIN_SECONDS = 5
 
 # KEYS: the user's presence hash, the epoch marker, the warm-up marker.
 # ARGV: process channel prefix, this process's id, the message, the shared channel,
-# WARM_SECONDS. Answers the number of processes published to; -1: shared channel
+# the warm-up's seconds. Answers the number of processes published to; -1: shared channel
 # (warm-up), -2: shared channel (a holder not listening on its own channel).
 ROUTE_SCRIPT = """
 if redis.call('EXISTS', KEYS[2]) == 0 then
@@ -96,11 +99,15 @@ class RoutedRedisManager(connections.ClosingRedisManager):
         self._registry_of = registry
         self._registry: Any = None
         self._script: Any = None
+        self._warm_seconds = 0
 
     def registry(self) -> Any:
         if self._registry is None:
             self._registry = self._registry_of()
             self._script = self._registry.redis.register_script(ROUTE_SCRIPT)
+            self._warm_seconds = (
+                math.ceil(self._registry.heartbeat_seconds) + WARM_MARGIN_SECONDS
+            )
         return self._registry
 
     @property
@@ -123,7 +130,7 @@ class RoutedRedisManager(connections.ClosingRedisManager):
             registry.process_id,
             self.json.dumps(data),
             self.channel,
-            WARM_SECONDS,
+            self._warm_seconds,
         ]
         for retries_left in (1, 0):
             try:

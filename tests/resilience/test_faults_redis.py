@@ -66,8 +66,12 @@ def test_redis_outage_refuses_cleanly_and_recovers(
 ):
     redis = OwnedRedis(tmp_path).start()
     try:
+        # A short heartbeat: presence is rebuilt within 2 s of Redis coming back.
         env = server_env(
-            live_database, redis_url=redis.url, channel=unique("cyberscan-res-")
+            live_database,
+            redis_url=redis.url,
+            channel=unique("cyberscan-res-"),
+            PRESENCE_HEARTBEAT_SECONDS="2",
         )
         a = start(env, tmp_path, "a.log")
         servers.append(a)

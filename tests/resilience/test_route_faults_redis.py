@@ -55,6 +55,8 @@ def test_routed_messages_follow_presence_rebuilt_after_a_restart(
             redis_url=owned.url,
             channel=channel,
             SOCKETIO_ROUTE="process",
+            # Rebuilt within 2 s, warm for 7 s: the restart's waits scale with it.
+            PRESENCE_HEARTBEAT_SECONDS="2",
         )
         a = start(env, tmp_path, "a.log")
         servers.append(a)
@@ -68,7 +70,8 @@ def test_routed_messages_follow_presence_rebuilt_after_a_restart(
         owned.stop(kill=True)
         owned.start()
         # Rebuilt within a heartbeat; the first routed emit after the restart
-        # starts the warm-up (shared channel), and routing resumes when it ends.
+        # starts the warm-up (shared channel, a heartbeat and 5 s), and routing
+        # resumes when it ends.
         store = redis.Redis.from_url(owned.url)
         prefix = f"cyberscan:presence:{channel}"
         assert test_faults_redis.eventually(
