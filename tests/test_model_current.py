@@ -100,6 +100,8 @@ def test_a_default_training_run_follows_the_served_recipe(tmp_path: Path) -> Non
     assert rule.startswith(
         f"lowest threshold with clean own chat flagged <= {args.max_fpr} "
     )
+    # the shift raised on the final logit after the rule (0: none, and the card omits it)
+    assert card["threshold_choice"].get("logit_shift", 0.0) == args.logit_shift
     assert card["split"]["seed"] == args.seed
     assert card["split"]["holdout"] == args.holdout
     assert {
