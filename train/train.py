@@ -37,6 +37,7 @@ from cyberscan.detector.classifier import Detector
 from cyberscan.detector.features import normalized
 from cyberscan.detector.mixture import GatedExperts
 from cyberscan.detector.pipeline import DEFAULT_PARAMS, build_pipeline, trailing_widths
+from cyberscan.detector.verdict import sigmoid
 from train.data import (
     DEV_SET,
     OWN_DATA_DIR,
@@ -709,7 +710,7 @@ def writer_held_out(
 def shifted_threshold(raw_t: float, logit_shift: float) -> float:
     """The raw threshold whose logit is ``logit_shift`` below ``raw_t``'s: a model whose
     final logit is raised by ``logit_shift`` crosses ``raw_t`` exactly there."""
-    return 1.0 / (1.0 + math.exp(logit_shift - logit(raw_t)))
+    return sigmoid(logit(raw_t) - logit_shift)
 
 
 def with_shift(
