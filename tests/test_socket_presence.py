@@ -124,6 +124,12 @@ class StopBeating(Exception):
     pass
 
 
+def run_now(task) -> None:
+    """Start a heartbeat task inline; its first sleep stops it."""
+    with pytest.raises(StopBeating):
+        task()
+
+
 def test_heartbeat_sweeps_dead_processes_and_announces_them(redis_prefix):
     alive = RedisPresence(REDIS_URL, redis_prefix)
     dead = RedisPresence(REDIS_URL, redis_prefix)
@@ -133,10 +139,6 @@ def test_heartbeat_sweeps_dead_processes_and_announces_them(redis_prefix):
 
     def sleep(seconds: float) -> None:
         raise StopBeating
-
-    def run_now(task) -> None:
-        with pytest.raises(StopBeating):
-            task()
 
     assert presence.start_heartbeat(
         alive, run_now, sleep, lambda ids: announced.append(set(ids))
@@ -170,10 +172,6 @@ def test_the_heartbeat_setting_sets_the_beat_the_ttl_and_the_warm_up():
             def sleep(seconds: float, slept: list[float] = slept) -> None:
                 slept.append(seconds)
                 raise StopBeating
-
-            def run_now(task) -> None:
-                with pytest.raises(StopBeating):
-                    task()
 
             assert presence.start_heartbeat(registry, run_now, sleep, lambda ids: None)
             assert slept == [beat]
