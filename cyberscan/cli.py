@@ -14,7 +14,7 @@ from marshmallow import ValidationError
 
 from cyberscan.errors import CyberscanError
 from cyberscan.schemas.user import RegisterSchema
-from cyberscan.services import accounts, auth
+from cyberscan.services import accounts, auth, users
 
 
 def read_password() -> str:
@@ -74,8 +74,10 @@ def promote_admin(username: str) -> None:
 def reset_password(username: str) -> None:
     """Set a new password for an account; prompted for or read from standard input."""
     try:
+        # The account first: no password is asked for one that does not exist.
+        user = users.get_by_username(username)
         payload = RegisterSchema(only=("password",)).load({"password": read_password()})
-        user = accounts.set_password(username, payload["password"])
+        user = accounts.set_password(user.username, payload["password"])
     except (ValidationError, CyberscanError) as exc:
         raise click_error(exc) from exc
     click.echo(

@@ -116,6 +116,29 @@ def test_unblock_can_keep_the_count(client, app, member, admin_headers):
     assert body["user"]["bullying_count"] == 3
 
 
+@pytest.mark.parametrize("reset_count", ["no", "false", "true", "", 0, 1, [False]])
+def test_unblock_with_a_reset_count_that_is_not_a_boolean_is_422_and_changes_nothing(
+    client, app, member, admin_headers, reset_count
+):
+    bob = member("bob")
+    set_count(app, bob.user, 5)
+    client.post("/api/admin/users/bob/block", json={}, headers=admin_headers)
+    body = assert_error(
+        client.post(
+            "/api/admin/users/bob/unblock",
+            json={"reset_count": reset_count},
+            headers=admin_headers,
+        ),
+        422,
+        "validation_error",
+    )
+    assert "reset_count" in body["errors"]["json"]
+    with app.app_context():
+        user = db.session.get(User, bob.id)
+        assert (user.is_blocked, user.bullying_count) == (True, 5)
+    assert [entry[1] for entry in audit(app)] == ["block"]
+
+
 def test_mute_tells_live_connections_and_sets_muted_until(
     client, app, member, connect, admin_headers
 ):

@@ -6,12 +6,14 @@ covered without touching this file.
 
 from __future__ import annotations
 
+import logging
 import re
 from typing import Any
 
 import pytest
 
-from tests.helpers import bearer
+from cyberscan.services.pagination import encode_cursor
+from tests.helpers import assert_error, bearer
 
 PATH_VALUES = [
     "1",
@@ -99,3 +101,52 @@ def test_no_endpoint_answers_500_to_junk(app, client, tokens):
                     except AssertionError:
                         failures.append(f"{response.status_code} {label}")
     assert failures == []
+
+
+OUT_OF_RANGE_CURSORS = [10**30, 2**63, -(2**63) - 1, -1]
+
+
+def test_out_of_range_cursors_are_invalid_on_every_paginated_endpoint(
+    app, client, tokens, make_user, caplog
+):
+    app.config["TESTING"] = False  # a bug would be a logged 500, not an exception
+    make_user("other_user")
+    headers = bearer(tokens["admin"])
+    post = client.post("/api/post", json={"content": "hello"}, headers=headers)
+    spec = client.get("/api/openapi.json").get_json()
+    paginated = [
+        path
+        for path, item in spec["paths"].items()
+        if any(p["name"] == "cursor" for p in item.get("get", {}).get("parameters", []))
+    ]
+    assert {
+        "/api/chat/messages/{username}",
+        "/api/chat/online-users",
+        "/api/posts",
+        "/api/admin/flagged",
+        "/api/admin/users",
+        "/api/admin/audit-log",
+        "/api/admin/appeals",
+        "/api/admin/reports",
+    } <= set(paginated)
+    failures = []
+    with caplog.at_level(logging.WARNING):
+        for path in paginated:
+            url = path.format(username="other_user", post_id=post.get_json()["id"])
+            for position in [*OUT_OF_RANGE_CURSORS, 2**63 - 1, 0]:
+                query = f"?limit=5&q=other&cursor={encode_cursor(position)}"
+                response = client.get(url + query, headers=headers)
+                label = f"{url} p={position}: {response.status_code}"
+                if position in OUT_OF_RANGE_CURSORS:
+                    body = response.get_json()
+                    if response.status_code != 422 or body["errors"] != {
+                        "query": {"cursor": ["Not a valid cursor."]}
+                    }:
+                        failures.append(label)
+                    else:
+                        assert_error(response, 422, "validation_error")
+                elif response.status_code != 200:  # the extremes that fit are fine
+                    failures.append(label)
+    assert failures == []
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert "Traceback" not in caplog.text

@@ -6,7 +6,7 @@ import pytest
 
 from cyberscan.extensions import db
 from cyberscan.models import User
-from tests.helpers import assert_error
+from tests.helpers import PASSWORD, assert_error
 
 GOOD = {"username": "alice", "email": "alice@example.com", "password": "s3cret-pass"}
 
@@ -54,6 +54,9 @@ def test_register_refuses_taken_name_or_email_regardless_of_case(client, app, se
         ({**GOOD, "username": "bad name"}, "username"),
         ({**GOOD, "username": "<script>"}, "username"),
         ({**GOOD, "username": "rob'; DROP TABLE users;--"}, "username"),
+        ({**GOOD, "username": "alice\n"}, "username"),
+        ({**GOOD, "username": "ali\nce"}, "username"),
+        ({**GOOD, "username": "alice\r\n"}, "username"),
         ({**GOOD, "username": 12345}, "username"),
         ({**GOOD, "username": None}, "username"),
         ({**GOOD, "username": ["alice"]}, "username"),
@@ -73,6 +76,23 @@ def test_register_rejects_invalid_payloads(client, app, payload, field):
     assert field in body["errors"]["json"]
     with app.app_context():
         assert db.session.query(User).count() == 0
+
+
+@pytest.mark.parametrize("impostor", ["root\n", "root\r\n", "\nroot", "ro\not"])
+def test_a_name_with_a_line_break_cannot_pose_as_an_existing_user(
+    client, app, make_user, impostor
+):
+    make_user("root")
+    payload = {"username": impostor, "email": "fake@ex.com", "password": "password123"}
+    body = assert_error(
+        client.post("/api/register", json=payload), 422, "validation_error"
+    )
+    assert "username" in body["errors"]["json"]
+    with app.app_context():
+        assert db.session.query(User).count() == 1
+    # Logging in by such a name finds no one, not root.
+    login = {"username": impostor, "password": PASSWORD}
+    assert_error(client.post("/api/login", json=login), 401, "unauthorized")
 
 
 def test_register_accepts_unicode_password_and_boundary_lengths(client):

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 
 import pytest
-from flask_jwt_extended import create_access_token
+from flask_jwt_extended import create_access_token, create_refresh_token
 
 from cyberscan.extensions import db
 from cyberscan.models import RevokedToken, User
@@ -56,6 +57,22 @@ def test_expired_token_is_401(client, app, make_user):
         client.get("/api/me", headers=bearer(token)), 401, "unauthorized"
     )
     assert "expired" in body["message"]
+
+
+@pytest.mark.parametrize("subject", [str(10**30), str(2**63), str(-(2**63) - 1)])
+def test_a_real_key_token_for_an_impossible_user_id_is_401(
+    app, client, subject, caplog
+):
+    app.config["TESTING"] = False  # a bug would be a logged 500, not an exception
+    with app.app_context():
+        access = create_access_token(identity=subject)
+        refresh = create_refresh_token(identity=subject)
+    with caplog.at_level(logging.WARNING):
+        me = client.get("/api/me", headers=bearer(access))
+        renewed = client.post("/api/token/refresh", headers=bearer(refresh))
+    assert_error(me, 401, "unauthorized")
+    assert_error(renewed, 401, "unauthorized")
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
 
 
 def test_refresh_token_is_not_an_access_token(client, make_user, login):

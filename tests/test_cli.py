@@ -201,13 +201,16 @@ def test_reset_password_signs_out_every_session_and_socket(
     [
         ("dave", "short", "password: Length must be between 8 and 256."),
         ("nobody", "long enough password", "No user named 'nobody'."),
+        ("nobody", "short", "No user named 'nobody'."),
+        ("nobody", None, "No user named 'nobody'."),  # as from </dev/null
     ],
 )
 def test_reset_password_refusals_change_nothing(
     app, client, make_user, name, password, says
 ):
     make_user("dave")
-    result = app.test_cli_runner().invoke(reset_password, [name], input=password + "\n")
+    typed = "" if password is None else password + "\n"
+    result = app.test_cli_runner().invoke(reset_password, [name], input=typed)
     assert result.exit_code == 1
     assert result.output == f"Error: {says}\n"
     assert login_status(client, "dave", PASSWORD) == 200

@@ -60,6 +60,7 @@ def test_blocked_user_is_refused_as_blocked(app, trio):
         "no_subject",
         "refresh",
         "unknown_user",
+        "huge_subject",
         "garbage",
         "not_a_string",
     ],
@@ -84,6 +85,7 @@ def test_bad_tokens_are_unauthorized(app, trio, make):
                 "refresh_token"
             ],
             "unknown_user": create_access_token("987654321"),
+            "huge_subject": create_access_token(str(10**30)),
             "garbage": "x.y.z",
             "not_a_string": {"token": alice.token},
         }

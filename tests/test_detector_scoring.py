@@ -451,6 +451,11 @@ def test_artifacts_are_immutable_and_numbered(tiny_artifact: Path) -> None:
     assert sha256_file(tiny_artifact) == before
 
 
+def test_a_file_name_with_a_trailing_newline_is_not_a_version(tmp_path: Path) -> None:
+    (tmp_path / "cyberscan-clf-v7.joblib\n").write_bytes(b"")
+    assert next_version(tmp_path) == 1
+
+
 class _FakeApp:
     def __init__(self, path: Path) -> None:
         self.config = {"CLASSIFIER_PATH": str(path)}

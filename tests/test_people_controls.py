@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import select
 
 from cyberscan.extensions import db
@@ -129,6 +130,56 @@ def test_password_change_needs_the_current_password(app, client, member):
     with app.app_context():
         assert db.session.get(User, alice.id).password_hash == before
     assert client.get("/api/me", headers=alice.headers).status_code == 200
+
+
+def change_password(client, who, current, new="another secret"):
+    body = {"current_password": current, "new_password": new}
+    return client.post("/api/me/password", json=body, headers=who.headers)
+
+
+class TestPasswordGuessLimit:
+    """A wrong current password spends the account's failed-login budget."""
+
+    @pytest.fixture
+    def app_settings(self):
+        return {"RATELIMIT_ENABLED": True}
+
+    def test_wrong_current_passwords_are_limited_like_failed_logins(
+        self, app, client, member
+    ):
+        alice = member("alice")
+        with app.app_context():
+            before = db.session.get(User, alice.id).password_hash
+        for _ in range(10):  # LOGIN_LIMIT_PER_ACCOUNT_ADDRESS: 10 per 15 minutes
+            assert_error(
+                change_password(client, alice, "wrong password"), 401, "unauthorized"
+            )
+        response = change_password(client, alice, PASSWORD)
+        assert_error(response, 429, "rate_limited")
+        assert int(response.headers["Retry-After"]) > 0
+        with app.app_context():
+            assert db.session.get(User, alice.id).password_hash == before
+        login = {"username": "alice", "password": PASSWORD}
+        assert_error(client.post("/api/login", json=login), 429, "rate_limited")
+        bob = member("bob")  # another account is not affected
+        assert change_password(client, bob, PASSWORD).status_code == 200
+
+    def test_failed_logins_and_wrong_current_passwords_share_one_budget(
+        self, app, client, member
+    ):
+        app.config["LOGIN_LIMIT_PER_ACCOUNT_ADDRESS"] = "3 per minute"
+        alice = member("Alice")
+        wrong = {"username": "alice", "password": "wrong password"}
+        for _ in range(2):
+            assert client.post("/api/login", json=wrong).status_code == 401
+        assert change_password(client, alice, "wrong password").status_code == 401
+        assert_error(change_password(client, alice, PASSWORD), 429, "rate_limited")
+
+    def test_right_current_passwords_spend_nothing(self, client, member):
+        alice = member("alice")
+        secrets = [PASSWORD] + [f"secret number {n}" for n in range(12)]
+        for current, new in zip(secrets, secrets[1:], strict=False):
+            assert change_password(client, alice, current, new).status_code == 200
 
 
 BAD_PASSWORD_BODIES = [

@@ -28,6 +28,7 @@ from cyberscan.schemas.people import (
 )
 from cyberscan.services import appeals, auth, contacts, reporting
 from cyberscan.services.pagination import Page
+from cyberscan.services.ratelimit import password_check_limits
 
 bp = Blueprint(
     "people",
@@ -58,6 +59,7 @@ def search_users(query: dict[str, Any]) -> Page[User]:
 
 @bp.post("/me/password")
 @jwt_required()
+@password_check_limits
 @bp.arguments(PasswordChangeSchema, location="json")
 @bp.response(200, MessageResultSchema)
 def change_password(payload: dict[str, Any]) -> dict[str, str]:

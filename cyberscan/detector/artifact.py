@@ -24,7 +24,7 @@ import sklearn
 from sklearn.exceptions import InconsistentVersionWarning
 
 MODEL_NAME = "cyberscan-clf"
-_VERSION_RE = re.compile(rf"^{MODEL_NAME}-v(\d+)\.joblib$")
+_VERSION_RE = re.compile(rf"^{MODEL_NAME}-v(\d+)\.joblib\Z")
 
 
 class ArtifactError(Exception):

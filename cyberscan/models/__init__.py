@@ -1,6 +1,6 @@
 """SQLAlchemy models, one module per aggregate."""
 
-from cyberscan.models.base import ScoredMixin, isoformat, utcnow
+from cyberscan.models.base import MAX_DB_ID, ScoredMixin, isoformat, utcnow
 from cyberscan.models.message import (
     DELIVERED,
     SAVED,
@@ -58,6 +58,7 @@ __all__ = [
     "Message",
     "Post",
     "RevokedToken",
+    "MAX_DB_ID",
     "ScoredMixin",
     "User",
     "conversation_key",

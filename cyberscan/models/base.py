@@ -10,6 +10,9 @@ from sqlalchemy.orm import Mapped, mapped_column
 UTCDateTime = DateTime().with_variant(mysql.DATETIME(fsp=6), "mysql", "mariadb")
 # SQLite only auto-increments an INTEGER PRIMARY KEY.
 BigId = BigInteger().with_variant(Integer(), "sqlite")
+# The largest id any table can hold (a signed 64-bit BIGINT; SQLite's INTEGER too): a
+# larger number in a query makes the database driver raise instead of finding nothing.
+MAX_DB_ID = 2**63 - 1
 
 MYSQL_TABLE_ARGS = {"mysql_charset": "utf8mb4", "mysql_collate": "utf8mb4_unicode_ci"}
 

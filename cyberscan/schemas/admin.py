@@ -8,6 +8,7 @@ from marshmallow import fields, post_load, validate
 
 from cyberscan.schemas.common import (
     PageQuerySchema,
+    StrictBoolean,
     StrictSchema,
     Timestamp,
     TrimmedString,
@@ -45,7 +46,7 @@ class ReasonSchema(StrictSchema):
 
 
 class UnblockSchema(ReasonSchema):
-    reset_count = fields.Boolean(load_default=True)
+    reset_count = StrictBoolean(load_default=True)
 
 
 class MuteSchema(ReasonSchema):

@@ -72,6 +72,16 @@ class TrimmedString(fields.String):
         return super()._deserialize(value, attr, data, **kwargs).strip()
 
 
+class StrictBoolean(fields.Boolean):
+    """JSON true or false only: "no", "true" or 0 is a 422, not read as a boolean
+    (marshmallow's Boolean has no strict mode, and 0 == False in its sets)."""
+
+    def _deserialize(self, value, attr, data, **kwargs):  # noqa: ANN001, ANN202
+        if not isinstance(value, bool):
+            raise self.make_error("invalid", input=value)
+        return value
+
+
 def non_blank(value: str) -> None:
     if not value:
         raise ValidationError("Must not be empty.")

@@ -8,8 +8,9 @@ from marshmallow import ValidationError, fields, validate, validates_schema
 
 from cyberscan.schemas.common import StrictSchema, Timestamp
 
+# \Z, not $: Python's $ also matches before a final newline, and "root\n" would pass.
 USERNAME = validate.Regexp(
-    r"^[A-Za-z0-9_.-]{3,32}$",
+    r"^[A-Za-z0-9_.-]{3,32}\Z",
     error="3 to 32 characters: letters, digits, '_', '.' or '-'.",
 )
 

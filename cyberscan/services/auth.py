@@ -21,7 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from cyberscan.errors import AccountBlocked, Conflict, Unauthorized
 from cyberscan.extensions import db
 from cyberscan.live import notify
-from cyberscan.models import RevokedToken, User, utcnow
+from cyberscan.models import MAX_DB_ID, RevokedToken, User, utcnow
 from cyberscan.services import appeals, audit, contacts, users
 from cyberscan.services.passwords import hash_password, verify_password
 
@@ -191,10 +191,7 @@ def _token_user(claims: dict[str, Any]) -> tuple[User | None, bool]:
     """The token's user (None when there is none) and whether the token is revoked
     (see `is_revoked`), in one query."""
     jtis = _revocation_jtis(claims)
-    try:
-        user_id = int(claims["sub"])
-    except (TypeError, ValueError, KeyError):
-        user_id = None
+    user_id = subject_id(claims)
     row = (
         db.session.execute(TOKEN_USER, {"user_id": user_id, **jtis}).first()
         if user_id is not None
@@ -217,12 +214,22 @@ def _before_password_change(claims: dict[str, Any], user: Any) -> bool:
     return session_of(claims) != user.kept_session
 
 
+def subject_id(claims: dict[str, Any]) -> int | None:
+    """The user id a token names; None when its subject is no id any account can have
+    (a token with such a subject is invalid, however well signed)."""
+    try:
+        user_id = int(claims["sub"])
+    except (TypeError, ValueError, KeyError):
+        return None
+    return user_id if 0 < user_id <= MAX_DB_ID else None
+
+
 def load_user(claims: dict[str, Any]) -> User | None:
     """The token's user; a blocked account stops every token but its appeal token."""
-    try:
-        user = db.session.get(User, int(claims["sub"]))
-    except (TypeError, ValueError):
+    user_id = subject_id(claims)
+    if user_id is None:
         return None
+    user = db.session.get(User, user_id)
     if user is not None and user.is_blocked and not is_appeal_token(claims):
         raise AccountBlocked()
     return user
@@ -303,10 +310,7 @@ def connect_identity(token: object) -> SocketIdentity:
     if is_appeal_token(claims):
         raise Unauthorized(APPEAL_ONLY)
     jtis = _revocation_jtis(claims)
-    try:
-        user_id = int(claims["sub"])
-    except (TypeError, ValueError):
-        user_id = None
+    user_id = subject_id(claims)
     rows = (
         db.session.connection().execute(CONNECT, {"user_id": user_id, **jtis}).all()
         if user_id is not None

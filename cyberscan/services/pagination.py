@@ -13,6 +13,7 @@ from sqlalchemy.orm import InstrumentedAttribute
 
 from cyberscan.errors import ValidationFailed
 from cyberscan.extensions import db
+from cyberscan.models import MAX_DB_ID
 
 T = TypeVar("T")
 
@@ -35,7 +36,12 @@ def decode_cursor(cursor: str | None) -> int | None:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         position = json.loads(raw)["p"]
-        if isinstance(position, int) and not isinstance(position, bool):
+        if (
+            isinstance(position, int)
+            and not isinstance(position, bool)
+            # ids and sequence numbers: never negative, never beyond a BIGINT
+            and 0 <= position <= MAX_DB_ID
+        ):
             return position
     except (binascii.Error, ValueError, KeyError, TypeError):
         pass

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import Flask, current_app, request
+from flask_jwt_extended import current_user
 from limits import RateLimitItem, parse
 from limits.storage import storage_from_string
 from limits.strategies import MovingWindowRateLimiter
@@ -64,22 +65,48 @@ def hit(setting: str, *identifiers: str | int) -> None:
         )
 
 
+def account_key(name: str) -> str:
+    """Rate-limit key for the account a name (as a login gives it) stands for."""
+    return f"login-account:{str(name).lower()[:254]}"
+
+
 def login_account_key() -> str:
     """Rate-limit key for the account a login names (failures only count)."""
     body = request.get_json(silent=True)
     name = ""
     if isinstance(body, dict):
         name = body.get("email") or body.get("username") or ""
-    return f"login-account:{str(name).lower()[:254]}"
+    return account_key(name)
 
 
-def login_account_address_key() -> str:
-    """Rate-limit key for the account a login names, from this client address."""
-    return f"{login_account_key()}:{request.remote_addr or ''}"
+def current_account_key() -> str:
+    """Rate-limit key for the token's account: the one its username login spends."""
+    return account_key(current_user.username)
 
 
 def login_failed(response: Any) -> bool:
     return response.status_code in (401, 403)
+
+
+def failed_password_limits(
+    view: Callable[..., Any], key: Callable[[], str]
+) -> Callable[..., Any]:
+    """The per-account budgets of failed password checks: every wrong password for
+    the account `key` names spends one per address and one overall, whichever door
+    it came through (login, dashboard login, password change)."""
+    per_account_address = login_limiter.shared_limit(
+        lambda: current_app.config["LOGIN_LIMIT_PER_ACCOUNT_ADDRESS"],
+        scope="login-account-address",
+        key_func=lambda: f"{key()}:{request.remote_addr or ''}",
+        deduct_when=login_failed,
+    )
+    per_account = login_limiter.shared_limit(
+        lambda: current_app.config["LOGIN_LIMIT_PER_ACCOUNT"],
+        scope="login-account",
+        key_func=key,
+        deduct_when=login_failed,
+    )
+    return per_account_address(per_account(view))
 
 
 def login_limits(view: Callable[..., Any]) -> Callable[..., Any]:
@@ -91,19 +118,14 @@ def login_limits(view: Callable[..., Any]) -> Callable[..., Any]:
     per_address = login_limiter.shared_limit(
         lambda: current_app.config["LOGIN_LIMIT_PER_ADDRESS"], scope="login-address"
     )
-    per_account_address = login_limiter.shared_limit(
-        lambda: current_app.config["LOGIN_LIMIT_PER_ACCOUNT_ADDRESS"],
-        scope="login-account-address",
-        key_func=login_account_address_key,
-        deduct_when=login_failed,
-    )
-    per_account = login_limiter.shared_limit(
-        lambda: current_app.config["LOGIN_LIMIT_PER_ACCOUNT"],
-        scope="login-account",
-        key_func=login_account_key,
-        deduct_when=login_failed,
-    )
-    return per_address(per_account_address(per_account(view)))
+    return per_address(failed_password_limits(view, login_account_key))
+
+
+def password_check_limits(view: Callable[..., Any]) -> Callable[..., Any]:
+    """A wrong current password (a logged-in guesser's) spends the account's failed
+    login budgets; once over them, the check answers 429 without running the hash.
+    Goes under `jwt_required`: the key is the token's user."""
+    return failed_password_limits(view, current_account_key)
 
 
 def registration_limit(view: Callable[..., Any]) -> Callable[..., Any]:
