@@ -59,6 +59,9 @@ def block_user(admin: User, username: str, reason: str | None = None) -> User:
     reason = reason or ADMIN_BLOCK_REASON
     if not user.is_blocked:
         user.blocked_at = utcnow()
+        # Every token it holds dies for good (an unblock does not revive them); a
+        # re-block keeps the appeal token of a blocked login.
+        user.revoke_tokens()
     user.is_blocked = True
     user.blocked_reason = reason[:255]
     audit.record(admin, "block", user, reason, bullying_count=user.bullying_count)

@@ -296,6 +296,8 @@ def stage_strike(author: User, item_type: str, item_id: Any, item: Scored) -> St
         item_id = item.id  # type: ignore[attr-defined]
     # Read back so nothing later in this request sees a stale count or block.
     standing = locked(author.id)
+    if blocked_now:
+        standing.revoke_tokens()  # under the row lock; an unblock does not revive them
     flag = Flag(
         item_type=item_type,
         item_id=str(item_id),
