@@ -27,7 +27,7 @@ from cyberscan.models import (
     isoformat,
     utcnow,
 )
-from cyberscan.services import appeals, audit, posts, strikes, users
+from cyberscan.services import appeals, audit, posts, users
 from cyberscan.services.pagination import Page, keyset_page
 
 ADMIN_BLOCK_REASON = "Blocked by an administrator."
@@ -80,9 +80,10 @@ def unblock_user(
     user.is_blocked = False
     user.blocked_at = None
     user.blocked_reason = None
+    decided = []
     if reset_count:
         user.bullying_count = 0
-        strikes.dismiss_all(user.id, utcnow())
+        decided = appeals.dismiss_all(admin, user, utcnow())
     audit.record(
         admin,
         "unblock",
@@ -92,6 +93,8 @@ def unblock_user(
         previous_bullying_count=previous,
     )
     db.session.commit()
+    for appeal in decided:
+        appeals.reviewed(appeal, user)
     _changed("unblock", user)
     return user
 

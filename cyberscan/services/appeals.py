@@ -287,6 +287,27 @@ def review_strike(
     return None, user
 
 
+def dismiss_all(admin: User, user: User, now: Any) -> list[Appeal]:
+    """Inside an admin's unblock with a reset: every strike that still counted is
+    dismissed, and each open appeal of them accepted as dismissing its flag does.
+    Call `reviewed` for each after the commit."""
+    open_appeals = list(
+        db.session.scalars(
+            select(Appeal)
+            .join(Flag, Appeal.strike_id == Flag.id)
+            .where(
+                Flag.author_id == user.id,
+                Flag.strike_status.in_(COUNTING),
+                Appeal.status == OPEN_APPEAL,
+            )
+        )
+    )
+    strikes.dismiss_all(user.id, now)
+    for appeal in open_appeals:
+        _close(appeal, admin, True, DISMISSED_NOTE, now)
+    return open_appeals
+
+
 def reviewed(appeal: Appeal | None, user: User) -> None:
     """After a flag review's commit: the appeal it closed is announced."""
     if appeal is not None:
