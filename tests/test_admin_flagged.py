@@ -205,16 +205,21 @@ def test_remove_deletes_a_comment(client, app, bully, member, admin_headers, fla
 
 
 def test_remove_withholds_a_message_from_the_receiver(
-    client, app, bully, member, admin_headers, flagging
+    client, app, bully, member, connect, admin_headers, flagging
 ):
     victim = member("victim")
     message_id = send(app, bully, victim)
     flag_id = queue(client, admin_headers)["items"][0]["id"]
+    sender_screen, receiver_screen = connect(bully), connect(victim)
+    events(sender_screen), events(receiver_screen)
     client.post(
         f"/api/admin/flagged/{flag_id}/review",
         json={"action": "remove"},
         headers=admin_headers,
     )
+    # Both open screens drop it live, as when its sender unsends it.
+    assert events(sender_screen, "message_deleted") == [{"id": message_id}]
+    assert events(receiver_screen, "message_deleted") == [{"id": message_id}]
     with app.app_context():
         message = db.session.scalar(select(Message).where(Message.id == message_id))
         assert message.status == WITHHELD

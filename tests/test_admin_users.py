@@ -8,7 +8,7 @@ from sqlalchemy import select
 from cyberscan.extensions import db
 from cyberscan.models import AuditLog, User, utcnow
 from tests.fixtures_realtime import events
-from tests.helpers import PASSWORD, assert_error
+from tests.helpers import PASSWORD, assert_error, bearer
 
 ADMIN_USER_KEYS = {
     "id",
@@ -74,6 +74,42 @@ def test_blocked_user_cannot_reconnect(client, member, socket_client, admin_head
     bob = member("bob")
     client.post("/api/admin/users/bob/block", json={}, headers=admin_headers)
     assert not socket_client(bob.token).is_connected()
+
+
+def test_a_block_revokes_every_token_for_good_but_the_appeal_token_works(
+    client, app, make_user, login, socket_client, admin_headers
+):
+    bob = make_user("bob")
+    tokens = login(bob)
+    old_access = bearer(tokens["access_token"])
+    old_refresh = bearer(tokens["refresh_token"])
+    client.post("/api/admin/users/bob/block", json={}, headers=admin_headers)
+    assert_error(client.get("/api/me", headers=old_access), 403, "blocked")
+    assert_error(client.post("/api/token/refresh", headers=old_refresh), 403, "blocked")
+    body = assert_error(
+        client.post("/api/login", json={"username": "bob", "password": PASSWORD}),
+        403,
+        "blocked",
+    )
+    appeal = bearer(body["appeal_token"])
+    # Blocking again (a new reason) keeps the appeal token of the blocked login.
+    client.post(
+        "/api/admin/users/bob/block", json={"reason": "still"}, headers=admin_headers
+    )
+    assert client.get("/api/me/strikes", headers=appeal).status_code == 200
+
+    client.post("/api/admin/users/bob/unblock", json={}, headers=admin_headers)
+
+    assert_error(client.get("/api/me", headers=old_access), 401, "unauthorized")
+    assert_error(
+        client.post("/api/token/refresh", headers=old_refresh), 401, "unauthorized"
+    )
+    assert not socket_client(tokens["access_token"]).is_connected()
+    fresh = login(bob)
+    assert (
+        client.get("/api/me", headers=bearer(fresh["access_token"])).status_code == 200
+    )
+    assert socket_client(fresh["access_token"]).is_connected()
 
 
 def test_unblock_restores_login_and_resets_the_count(

@@ -1,4 +1,11 @@
-"""Strikes of one user scored at the same moment: every one counts, exactly one blocks."""
+"""Strikes of one user scored at the same moment: exactly MAX_BULLYING_COUNT are stored
+and counted, exactly one blocks, and every later one is refused as blocked.
+
+The author is loaded unblocked by every thread before the race, so the check that
+refuses a blocked author must be made again under the author's row lock: on MariaDB
+the row a thread loaded is stale by the time its strike runs (SQLite serialises the
+writers, which hid this).
+"""
 
 from __future__ import annotations
 
@@ -7,12 +14,14 @@ import threading
 import pytest
 from sqlalchemy import func, select
 
+from cyberscan.errors import AccountBlocked
 from cyberscan.extensions import db
 from cyberscan.models import MESSAGE, POST, AuditLog, Flag, Message, Post, User
 from cyberscan.models import conversation_key as key_of
 from cyberscan.services import comments, moderation, posts
 
 THREADS = 8
+LIMIT = 5
 
 
 def run_together(app, work):
@@ -59,18 +68,27 @@ def test_concurrent_strikes_all_count_and_exactly_one_blocks(
         moderation.score(item)
         db.session.add(item)
         barrier.wait()
-        result = moderation.stage_strike(author, item_type, None, item)
+        try:
+            result = moderation.stage_strike(author, item_type, None, item)
+        except AccountBlocked as exc:
+            db.session.rollback()
+            return exc
         db.session.commit()
         return result
 
-    strikes = run_together(app, strike)
+    results = run_together(app, strike)
 
-    assert sorted(s.bullying_count for s in strikes) == list(range(1, THREADS + 1))
-    assert [s.bullying_count for s in strikes if s.blocked_now] == [5]
+    strikes = [r for r in results if isinstance(r, moderation.Strike)]
+    refused = [r for r in results if isinstance(r, AccountBlocked)]
+    assert sorted(s.bullying_count for s in strikes) == list(range(1, LIMIT + 1))
+    assert len(refused) == THREADS - LIMIT
+    assert [s.bullying_count for s in strikes if s.blocked_now] == [LIMIT]
     with app.app_context():
         user = db.session.get(User, bully.id)
-        assert (user.bullying_count, user.is_blocked) == (THREADS, True)
-        assert db.session.scalar(select(func.count()).select_from(Flag)) == THREADS
+        assert (user.bullying_count, user.is_blocked) == (LIMIT, True)
+        assert db.session.scalar(select(func.count()).select_from(Flag)) == LIMIT
+        model = Post if item_type == POST else Message
+        assert db.session.scalar(select(func.count()).select_from(model)) == LIMIT
         assert db.session.scalars(select(AuditLog.action)).all() == ["auto_block"]
 
 
@@ -85,18 +103,51 @@ def test_concurrent_posts_and_comments_through_the_services(app, make_user, flag
     def create(i, barrier):
         author = db.session.get(User, bully.id)
         barrier.wait()
-        if i % 2:
-            comments.create_comment(author, post_id, f"idiot {i}")
-        else:
-            posts.create_post(author, f"loser {i}")
+        try:
+            if i % 2:
+                comments.create_comment(author, post_id, f"idiot {i}")
+            else:
+                posts.create_post(author, f"loser {i}")
+        except AccountBlocked:
+            return "blocked"
         return "stored"
 
     outcomes = run_together(app, create)
 
-    # Every author was loaded unblocked before the race, so every item is stored.
-    assert outcomes == ["stored"] * THREADS
+    # Every author was loaded unblocked before the race; still only the strikes up
+    # to the limit are stored, and every later one is refused as blocked.
+    assert sorted(outcomes) == ["blocked"] * (THREADS - LIMIT) + ["stored"] * LIMIT
     with app.app_context():
         user = db.session.get(User, bully.id)
-        assert (user.bullying_count, user.is_blocked) == (THREADS, True)
-        assert db.session.scalar(select(func.count()).select_from(Flag)) == THREADS
+        assert (user.bullying_count, user.is_blocked) == (LIMIT, True)
+        assert db.session.scalar(select(func.count()).select_from(Flag)) == LIMIT
         assert db.session.scalars(select(AuditLog.action)).all() == ["auto_block"]
+
+
+def test_concurrent_flagged_rest_messages_stop_at_the_limit(
+    app, make_user, auth_headers, flagging
+):
+    bully, victim = make_user("bully"), make_user("victim")
+    headers = auth_headers(bully)
+
+    def send(i, barrier):
+        client = app.test_client()
+        barrier.wait()
+        response = client.post(
+            f"/api/chat/messages/{victim.username}",
+            json={"message": f"you are a worthless idiot {i}"},
+            headers=headers,
+        )
+        return response.status_code, response.get_json()
+
+    answers = run_together(app, send)
+
+    stored = [body["id"] for status, body in answers if status == 201]
+    refused = [(status, body["error"]) for status, body in answers if status != 201]
+    assert len(stored) == LIMIT
+    assert refused == [(403, "blocked")] * (THREADS - LIMIT)
+    with app.app_context():
+        user = db.session.get(User, bully.id)
+        assert (user.bullying_count, user.is_blocked) == (LIMIT, True)
+        ids = db.session.scalars(select(Message.id)).all()
+        assert sorted(ids) == sorted(stored)

@@ -113,6 +113,9 @@ def test_five_flagged_items_block_the_author_and_an_admin_unblocks(
     )
     assert unblocked.status_code == 200
     assert unblocked.get_json()["user"]["bullying_count"] == 0
+    # The block revoked the tokens it found: they do not come back with the unblock.
+    assert_error(client.get("/api/me", headers=bully.headers), 401, "unauthorized")
+    assert not socket_client(bully.token).is_connected()
     token = login_status(client, "bully").get_json()["access_token"]
     app.extensions["detector"] = FixedScoreDetector(0.05, terms=())
     again = socket_client(token)

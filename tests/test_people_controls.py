@@ -447,7 +447,7 @@ def test_report_a_user_and_review_it(app, client, trio, admin, admin_headers):
 
 
 def test_removing_a_reported_message_hides_it_from_the_receiver(
-    client, trio, admin_headers
+    client, trio, connect, admin_headers
 ):
     alice, bob, _ = trio
     message = send(client, bob, "alice", "mean thing")
@@ -456,11 +456,15 @@ def test_removing_a_reported_message_hides_it_from_the_receiver(
         json={"message_id": message["id"], "reason": "mean"},
         headers=alice.headers,
     ).get_json()
+    a, b = connect(alice), connect(bob)
+    events(a), events(b)
     client.post(
         f"/api/admin/reports/{report['id']}/review",
         json={"action": "remove"},
         headers=admin_headers,
     )
+    assert events(a, "message_deleted") == [{"id": message["id"]}]
+    assert events(b, "message_deleted") == [{"id": message["id"]}]
     assert get(client, alice, "/api/chat/messages/bob")["items"] == []
 
 

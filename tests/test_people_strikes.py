@@ -166,6 +166,54 @@ def test_rejected_appeal_upholds_the_strike_and_the_author_is_told_live(
     )
 
 
+def test_unblock_with_a_reset_accepts_the_open_appeals_and_tells_the_author(
+    client, trio, connect, admin_headers, flagging
+):
+    alice, _, _ = trio
+    send(client, alice, "bob", "you loser")
+    send(client, alice, "bob", "idiot")
+    sio = connect(alice)
+    events(sio)
+    first, second = strike_ids(client, alice.headers)
+    filed = appeal(client, alice.headers, first).get_json()
+
+    response = client.post(
+        "/api/admin/users/alice/unblock",
+        json={"reset_count": True},
+        headers=admin_headers,
+    )
+    assert response.status_code == 200
+
+    assert events(sio, "appeal_decided") == [
+        {
+            "appeal_id": filed["id"],
+            "decision": "accept",
+            "note": "The flag was dismissed by a moderator.",
+            "bullying_count": 0,
+            "remaining": 5,
+        }
+    ]
+    body = get(client, alice, "/api/me/strikes")
+    assert [s["status"] for s in body["strikes"]] == ["dismissed", "dismissed"]
+    assert body["strikes"][0]["appeal"]["status"] == "accepted"
+    assert body["strikes"][1]["appeal"] is None
+    assert (
+        client.get("/api/admin/appeals", headers=admin_headers).get_json()["items"]
+        == []
+    )
+    # A decided appeal cannot be rejected afterwards (which would leave its strike
+    # dismissed while the appeal says upheld).
+    assert_error(
+        client.post(
+            f"/api/admin/appeals/{filed['id']}",
+            json={"decision": "reject"},
+            headers=admin_headers,
+        ),
+        409,
+        "conflict",
+    )
+
+
 def test_accepting_an_appeal_does_not_lift_an_admin_block(
     client, trio, admin_headers, flagging
 ):

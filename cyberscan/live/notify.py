@@ -159,7 +159,8 @@ def user_left(
 
 
 def message_deleted(message: Message) -> None:
-    """`message_deleted` {id} to both people's devices: the sender unsent it."""
+    """`message_deleted` {id} to both people's devices: the sender unsent it, or an
+    admin removed it."""
     payload = {"id": message.id}
     _to_user(message.sender_id, "message_deleted", payload)
     _to_user(message.receiver_id, "message_deleted", payload)

@@ -34,6 +34,12 @@ class User(db.Model):
     token_epoch: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     kept_session: Mapped[str | None] = mapped_column(String(64))
 
+    def revoke_tokens(self, keep_session: str | None = None) -> None:
+        """Revoke every token issued until now (a password change, a reset, a block),
+        but those of the session `keep_session` (a refresh token id), if given."""
+        self.token_epoch = (self.token_epoch or 0) + 1
+        self.kept_session = keep_session
+
     def is_muted(self, now: datetime | None = None) -> bool:
         return self.muted_until is not None and self.muted_until > (now or utcnow())
 

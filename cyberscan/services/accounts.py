@@ -26,8 +26,7 @@ def set_password(username: str, password: str) -> User:
     user = users.get_by_username(username)
     user.password_hash = hash_password(password)
     # A reset is for an account someone else may hold: no session survives it.
-    user.token_epoch = (user.token_epoch or 0) + 1
-    user.kept_session = None
+    user.revoke_tokens()
     audit.record(None, "password_reset", user)
     db.session.commit()
     notify.sessions_ended(user.id)

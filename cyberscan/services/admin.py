@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import or_, select
 
 from cyberscan.errors import Conflict, NotFound
 from cyberscan.extensions import db
@@ -27,7 +27,7 @@ from cyberscan.models import (
     isoformat,
     utcnow,
 )
-from cyberscan.services import appeals, audit, posts, strikes, users
+from cyberscan.services import appeals, audit, posts, users
 from cyberscan.services.pagination import Page, keyset_page
 
 ADMIN_BLOCK_REASON = "Blocked by an administrator."
@@ -59,6 +59,9 @@ def block_user(admin: User, username: str, reason: str | None = None) -> User:
     reason = reason or ADMIN_BLOCK_REASON
     if not user.is_blocked:
         user.blocked_at = utcnow()
+        # Every token it holds dies for good (an unblock does not revive them); a
+        # re-block keeps the appeal token of a blocked login.
+        user.revoke_tokens()
     user.is_blocked = True
     user.blocked_reason = reason[:255]
     audit.record(admin, "block", user, reason, bullying_count=user.bullying_count)
@@ -77,9 +80,10 @@ def unblock_user(
     user.is_blocked = False
     user.blocked_at = None
     user.blocked_reason = None
+    decided = []
     if reset_count:
         user.bullying_count = 0
-        strikes.dismiss_all(user.id, utcnow())
+        decided = appeals.dismiss_all(admin, user, utcnow())
     audit.record(
         admin,
         "unblock",
@@ -89,6 +93,8 @@ def unblock_user(
         previous_bullying_count=previous,
     )
     db.session.commit()
+    for appeal in decided:
+        appeals.reviewed(appeal, user)
     _changed("unblock", user)
     return user
 
@@ -166,18 +172,28 @@ def list_flags(
     return keyset_page(query, Flag.id, limit=limit, cursor=cursor, newest_first=True)
 
 
-def _remove_item(flag: Flag) -> bool:
-    """Take a flagged item down; False when it was already gone."""
+def withhold_message(message_id: str) -> Message | None:
+    """An admin takes a message down (a flag's or a report's): withheld like a message
+    held back by FLAGGED_MESSAGE_POLICY=withhold, kept for the record, no longer part
+    of the conversation the receiver sees. None when there is no such message. After
+    the commit, `removed` tells both people's open screens to drop it."""
+    message = db.session.scalar(select(Message).where(Message.id == message_id))
+    if message is not None:
+        message.status = WITHHELD
+    return message
+
+
+def removed(message: Message | None) -> None:
+    """After the commit of a removal: `message_deleted` to both people's devices."""
+    if message is not None:
+        notify.message_deleted(message)
+
+
+def _remove_item(flag: Flag) -> Message | bool:
+    """Take a flagged item down: the message, if it is one (announced after the
+    commit by `removed`); False when the item was already gone."""
     if flag.item_type == MESSAGE:
-        # Withheld like a message held back by FLAGGED_MESSAGE_POLICY=withhold: kept for
-        # the record, no longer part of the conversation the receiver sees.
-        result = db.session.execute(
-            update(Message)
-            .where(Message.id == flag.item_id)
-            .values(status=WITHHELD)
-            .execution_options(synchronize_session=False)
-        )
-        return result.rowcount > 0
+        return withhold_message(flag.item_id) or False
     item_id = int(flag.item_id)
     if flag.item_type == POST:
         post = db.session.get(Post, item_id)
@@ -205,7 +221,7 @@ def review_flag(
         raise Conflict("That flag has already been reviewed.")
     now = utcnow()
     appeal, author = appeals.review_strike(admin, flag, action, now)
-    removed = _remove_item(flag) if action == "remove" else False
+    taken_down = _remove_item(flag) if action == "remove" else False
     flag.reviewed_at = now
     flag.reviewed_by = admin
     flag.review_action = action
@@ -217,9 +233,11 @@ def review_flag(
         flag_id=flag.id,
         item_type=flag.item_type,
         item_id=flag.item_id,
-        removed=removed,
+        removed=bool(taken_down),
     )
     db.session.commit()
+    if isinstance(taken_down, Message):
+        removed(taken_down)
     appeals.reviewed(appeal, author)
     _changed(f"review_{action}", flag.author)
     return flag

@@ -42,16 +42,6 @@ CONTEXT_AROUND = 3
 DISMISSED_NOTE = "The flag was dismissed by a moderator."
 
 
-def _lock(user_id: int) -> User:
-    """The user's row, locked for this transaction and freshly read."""
-    return db.session.scalars(
-        select(User)
-        .where(User.id == user_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    ).one()
-
-
 def _lift_block(user: User, actor: User | None, now: Any) -> bool:
     """Unblock an automatically blocked account that fell below the limit."""
     if not (
@@ -95,9 +85,9 @@ def refresh_standing(user: User) -> bool:
     )
     if stale is None:
         return False
-    _lock(user.id)
+    moderation.locked(user.id)
     strikes.expire_stale(user.id, now)
-    standing = _lock(user.id)
+    standing = moderation.locked(user.id)
     lifted = _lift_block(standing, None, now)
     db.session.commit()
     if lifted:
@@ -248,7 +238,7 @@ def decide_appeal(
     if appeal.status != OPEN_APPEAL:
         raise Conflict("That appeal has already been decided.")
     now = utcnow()
-    user = _lock(appeal.author_id)
+    user = moderation.locked(appeal.author_id)
     flag = appeal.strike
     accepted = decision == "accept"
     _close(appeal, admin, accepted, note, now)
@@ -282,7 +272,7 @@ def review_strike(
 ) -> tuple[Appeal | None, User]:
     """Inside an admin's flag review: `dismiss` gives the strike back (and accepts its
     open appeal), `remove` upholds it. Call `reviewed` after the commit."""
-    user = _lock(flag.author_id)
+    user = moderation.locked(flag.author_id)
     appeal = db.session.scalar(
         select(Appeal).where(Appeal.strike_id == flag.id, Appeal.status == OPEN_APPEAL)
     )
@@ -295,6 +285,27 @@ def review_strike(
     if flag.strike_status == ACTIVE:
         flag.strike_status = UPHELD
     return None, user
+
+
+def dismiss_all(admin: User, user: User, now: Any) -> list[Appeal]:
+    """Inside an admin's unblock with a reset: every strike that still counted is
+    dismissed, and each open appeal of them accepted as dismissing its flag does.
+    Call `reviewed` for each after the commit."""
+    open_appeals = list(
+        db.session.scalars(
+            select(Appeal)
+            .join(Flag, Appeal.strike_id == Flag.id)
+            .where(
+                Flag.author_id == user.id,
+                Flag.strike_status.in_(COUNTING),
+                Appeal.status == OPEN_APPEAL,
+            )
+        )
+    )
+    strikes.dismiss_all(user.id, now)
+    for appeal in open_appeals:
+        _close(appeal, admin, True, DISMISSED_NOTE, now)
+    return open_appeals
 
 
 def reviewed(appeal: Appeal | None, user: User) -> None:

@@ -131,8 +131,7 @@ def change_password(
     if not verify_password(user.password_hash, current_password):
         raise Unauthorized("The current password is not right.")
     user.password_hash = hash_password(new_password)
-    user.token_epoch = (user.token_epoch or 0) + 1
-    user.kept_session = session_of(claims)
+    user.revoke_tokens(keep_session=session_of(claims))
     audit.record(user, "password_change", user)
     db.session.commit()
     notify.sessions_ended(user.id, keep_family=session_of(claims))
@@ -172,6 +171,10 @@ def is_revoked(claims: dict[str, Any]) -> bool:
     # Flask-JWT-Extended asks `load_user` next: holding the row here keeps it in the
     # session's identity map (a weak map), so that finds it without a second query.
     db.session.info[TOKEN_USER_KEY] = user
+    if user is not None and user.is_blocked and not is_appeal_token(claims):
+        # The block revoked its tokens for good, but while it lasts they are refused
+        # as blocked (403, by `load_user`), not as revoked.
+        return False
     return revoked
 
 
@@ -321,10 +324,10 @@ def connect_identity(token: object) -> SocketIdentity:
             raise Unauthorized("The token has been revoked.")
         raise Unauthorized("The token's account no longer exists.")
     user = rows[0]
+    if user.is_blocked:  # its tokens were revoked too (see `is_revoked`)
+        raise AccountBlocked()
     if user.revoked or _before_password_change(claims, user):
         raise Unauthorized("The token has been revoked.")
-    if user.is_blocked:
-        raise AccountBlocked()
     return SocketIdentity(
         user.id,
         user.username,

@@ -13,6 +13,12 @@ queue and adds a strike to its author in the same transaction as the item itself
    the author row is read back inside the transaction, so the warning carries the count
    this strike produced.
 
+Between 1 and 2 the author's row is read again under the lock (``SELECT ... FOR
+UPDATE``: on InnoDB a plain read would see the transaction's snapshot) and
+`ensure_can_post` applied to it: `publish` checked an author loaded before the lock,
+which a concurrent strike may have blocked since. A strike past the limit is refused
+(``blocked``) and rolled back, so exactly MAX_BULLYING_COUNT flagged items are stored.
+
 The other user row an item refers to (a message's receiver) is locked shared around the
 author's, in id order, as the message writer takes its batch's rows; a transaction that
 loses a lock conflict anyway is redone whole (`redo`), never answered `unavailable`.
@@ -165,6 +171,9 @@ def publish(
             committing = True
             commit_keeping_state()
             break
+        except (AccountBlocked, Muted):
+            db.session.rollback()
+            raise
         except IntegrityError:
             db.session.rollback()
             found = existing() if existing is not None else None
@@ -265,6 +274,10 @@ def stage_strike(author: User, item_type: str, item_id: Any, item: Scored) -> St
         )
         if other is not None and other > author.id:
             share_lock(other)
+        # The author `publish` checked may have been read before a concurrent strike
+        # (or an admin) blocked the account: check again, under the lock, on the row
+        # as committed now. A refused strike is rolled back by the caller.
+        ensure_can_post(locked(author.id))
         # Under that lock: strikes older than STRIKE_TTL_DAYS stop counting first.
         strikes.expire_stale(author.id, now)
         blocked = db.session.execute(
@@ -281,13 +294,10 @@ def stage_strike(author: User, item_type: str, item_id: Any, item: Scored) -> St
     db.session.flush()
     if item_id is None:
         item_id = item.id  # type: ignore[attr-defined]
-    # populate_existing refreshes the session's copy (often current_user) in the same
-    # query, so nothing later in this request sees a stale count or block.
-    standing = db.session.scalars(
-        select(User)
-        .where(User.id == author.id)
-        .execution_options(populate_existing=True)
-    ).one()
+    # Read back so nothing later in this request sees a stale count or block.
+    standing = locked(author.id)
+    if blocked_now:
+        standing.revoke_tokens()  # under the row lock; an unblock does not revive them
     flag = Flag(
         item_type=item_type,
         item_id=str(item_id),
@@ -313,6 +323,17 @@ def stage_strike(author: User, item_type: str, item_id: Any, item: Scored) -> St
     return Strike(
         standing.id, standing.bullying_count, limit, blocked_now=blocked_now, flag=flag
     )
+
+
+def locked(user_id: int) -> User:
+    """The user's row, locked for this transaction and read as committed now; the
+    session's copy (often current_user) is refreshed with it."""
+    return db.session.scalars(
+        select(User)
+        .where(User.id == user_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).one()
 
 
 def share_lock(user_id: int) -> None:

@@ -3,12 +3,13 @@ the classifier's flags."""
 
 from __future__ import annotations
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from cyberscan.errors import Conflict, NotFound, ValidationFailed
 from cyberscan.extensions import db
 from cyberscan.live import notify
 from cyberscan.models import WITHHELD, Message, User, UserReport, utcnow
+from cyberscan.services import admin as admin_service
 from cyberscan.services import audit, users
 from cyberscan.services.pagination import Page, keyset_page
 
@@ -115,18 +116,11 @@ def review_report(
         raise Conflict("That report has already been reviewed.")
     if action == "remove" and report.message_id is None:
         raise _invalid("action", "A report about a user has no message to remove.")
-    removed = False
-    if action == "remove":
-        # Withheld like a flagged message an admin removed: kept for the record.
-        removed = (
-            db.session.execute(
-                update(Message)
-                .where(Message.id == report.message_id)
-                .values(status=WITHHELD)
-                .execution_options(synchronize_session=False)
-            ).rowcount
-            > 0
-        )
+    message = (
+        admin_service.withhold_message(report.message_id)
+        if action == "remove"
+        else None
+    )
     now = utcnow()
     report.reviewed_at = now
     report.reviewed_by_id = admin.id
@@ -140,8 +134,9 @@ def review_report(
         at=now,
         report_id=report.id,
         message_id=report.message_id,
-        removed=removed,
+        removed=message is not None,
     )
     db.session.commit()
+    admin_service.removed(message)
     notify.admin_summary_changed(f"report_{action}", report.reported.username)
     return report
