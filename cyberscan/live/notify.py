@@ -158,11 +158,13 @@ def user_left(
         _to_user(contact_id, "user_left", username, skip_sid=skip_sid)
 
 
-def message_deleted(message: Message) -> None:
-    """`message_deleted` {id} to both people's devices: the sender unsent it, or an
-    admin removed it."""
+def message_deleted(message: Message, *, sender: bool = True) -> None:
+    """`message_deleted` {id} to both people's devices when the sender unsent it; to the
+    receiver's alone (``sender=False``) when an admin removed it, since the sender keeps
+    seeing a removed message."""
     payload = {"id": message.id}
-    _to_user(message.sender_id, "message_deleted", payload)
+    if sender:
+        _to_user(message.sender_id, "message_deleted", payload)
     _to_user(message.receiver_id, "message_deleted", payload)
 
 

@@ -176,7 +176,7 @@ def withhold_message(message_id: str) -> Message | None:
     """An admin takes a message down (a flag's or a report's): withheld like a message
     held back by FLAGGED_MESSAGE_POLICY=withhold, kept for the record, no longer part
     of the conversation the receiver sees. None when there is no such message. After
-    the commit, `removed` tells both people's open screens to drop it."""
+    the commit, `removed` tells the receiver's open screens to drop it."""
     message = db.session.scalar(select(Message).where(Message.id == message_id))
     if message is not None:
         message.status = WITHHELD
@@ -184,9 +184,10 @@ def withhold_message(message_id: str) -> Message | None:
 
 
 def removed(message: Message | None) -> None:
-    """After the commit of a removal: `message_deleted` to both people's devices."""
+    """After the commit of a removal: `message_deleted` to the receiver's devices (the
+    sender still sees the message, as its history does)."""
     if message is not None:
-        notify.message_deleted(message)
+        notify.message_deleted(message, sender=False)
 
 
 def _remove_item(flag: Flag) -> Message | bool:
