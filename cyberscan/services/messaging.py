@@ -449,7 +449,8 @@ def history(
 
     Without `after`: newest page first, items oldest to newest within the page, and
     `next_cursor` goes back in time. With `after` (a message id): the messages newer
-    than that one, oldest first, and `next_cursor` goes forward: catching up.
+    than that one, oldest first, and `next_cursor` goes forward: catching up. The
+    anchor may be one since unsent or withheld; an id from elsewhere is NotFound.
     """
     other = users.get_by_username(other_name)
     key = conversation_key(reader.id, other.id)
@@ -462,10 +463,10 @@ def history(
         )
         page.items.reverse()
         return page
+    # An unsent or withheld anchor is still a position in this conversation (its
+    # content is never shown): a client that saw it must be able to catch up past it.
     anchor = db.session.scalar(
-        select(Message.seq).where(
-            Message.id == after, Message.conversation_key == key, visible_to(reader.id)
-        )
+        select(Message.seq).where(Message.id == after, Message.conversation_key == key)
     )
     if anchor is None:
         raise NotFound("No message with that id in this conversation.")
