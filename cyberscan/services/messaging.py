@@ -19,7 +19,6 @@ from sqlalchemy import (
     Integer,
     and_,
     bindparam,
-    case,
     cast,
     func,
     literal,
@@ -484,13 +483,8 @@ def conversations(reader: User) -> list[dict[str, Any]]:
         .where(mine, visible_to(reader.id))
         .group_by(Message.conversation_key)
     )
-    other = case(
-        (Message.sender_id == reader.id, Message.receiver_id), else_=Message.sender_id
-    )
-    rows = db.session.execute(
-        select(Message, contacts.blocked_with(reader.id, other))
-        .where(Message.seq.in_(latest))
-        .order_by(Message.seq.desc())
+    rows = db.session.scalars(
+        select(Message).where(Message.seq.in_(latest)).order_by(Message.seq.desc())
     ).all()
     unread = dict(
         db.session.execute(
@@ -505,14 +499,11 @@ def conversations(reader: User) -> list[dict[str, Any]]:
             .group_by(Message.sender_id)
         ).all()
     )
-    # Presence is private: only contacts (not blocked either way) show as online.
-    online = presence.get_presence().online_among(
-        m.receiver_id if m.sender_id == reader.id else m.sender_id
-        for m, blocked in rows
-        if not blocked
-    )
+    # Presence is private (API.md §9): only contacts show as online, by the rule
+    # presence events follow (a withheld or unsent message makes no contact).
+    online = presence.get_presence().online_among(contacts.contact_ids(reader.id))
     result = []
-    for message, _ in rows:
+    for message in rows:
         other = message.receiver if message.sender_id == reader.id else message.sender
         result.append(
             {
