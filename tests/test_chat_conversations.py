@@ -93,6 +93,24 @@ def test_withheld_message_is_not_in_the_receivers_conversations(app, client, tri
     assert own["last_message"]["message"] == "nasty"
 
 
+@pytest.mark.parametrize("app_settings", [{"FLAGGED_MESSAGE_POLICY": "withhold"}])
+def test_a_stranger_whose_only_message_was_withheld_sees_no_presence(
+    app, client, trio, connect
+):
+    alice, _, carol = trio
+    app.extensions["detector"] = FixedScoreDetector(0.97)
+    send(client, carol, "alice", "nasty")
+    connect(alice)
+    (conversation,) = get(client, carol, "/api/chat/conversations")
+    assert conversation["username"] == "alice"
+    # Not a contact (§9): the flag says nothing about whether alice is online.
+    assert conversation["online"] is False
+    app.extensions["detector"] = FixedScoreDetector(0.05)
+    send(client, carol, "alice", "sorry")
+    (conversation,) = get(client, carol, "/api/chat/conversations")
+    assert conversation["online"] is True
+
+
 def test_online_users_lists_other_active_users_without_emails(
     app, client, trio, connect
 ):

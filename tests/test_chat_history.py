@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.fixtures_realtime import events
-from tests.helpers import assert_error
+from tests.helpers import FixedScoreDetector, assert_error
 
 
 def send(client, sender, receiver: str, text: str) -> dict:
@@ -100,6 +100,47 @@ def test_after_an_id_from_another_conversation_is_404(client, trio, conversation
     foreign = send(client, carol, "alice", "elsewhere")["id"]
     response = client.get(
         "/api/chat/messages/alice", query_string={"after": foreign}, headers=bob.headers
+    )
+    assert_error(response, 404, "not_found")
+
+
+def test_after_an_unsent_message_still_catches_up(client, trio, conversation):
+    alice, bob, _ = trio
+    gone = send(client, alice, "bob", "taken back")["id"]
+    newer = send(client, alice, "bob", "still here")["id"]
+    response = client.delete(f"/api/chat/messages/{gone}", headers=alice.headers)
+    assert response.status_code == 200, response.get_json()
+    for who, other in ((bob, "alice"), (alice, "bob")):
+        page = history(client, who, other, after=gone)
+        assert [m["id"] for m in page["items"]] == [newer]
+
+
+def test_after_a_message_withheld_by_an_admin_still_catches_up(
+    app, client, trio, conversation, admin_headers
+):
+    alice, bob, _ = trio
+    app.extensions["detector"] = FixedScoreDetector(0.97)
+    removed = send(client, alice, "bob", "flagged")["id"]
+    app.extensions["detector"] = FixedScoreDetector(0.05)
+    newer = send(client, alice, "bob", "sorry")["id"]
+    flags = client.get("/api/admin/flagged", headers=admin_headers).get_json()
+    (flag,) = [f for f in flags["items"] if f["item_id"] == removed]
+    response = client.post(
+        f"/api/admin/flagged/{flag['id']}/review",
+        json={"action": "remove"},
+        headers=admin_headers,
+    )
+    assert response.status_code == 200, response.get_json()
+    page = history(client, bob, "alice", after=removed)
+    # The withheld anchor is a position only: its content is never shown.
+    assert [m["id"] for m in page["items"]] == [newer]
+
+
+def test_after_a_nonexistent_id_is_404(client, trio, conversation):
+    response = client.get(
+        "/api/chat/messages/alice",
+        query_string={"after": "00000000-0000-0000-0000-000000000000"},
+        headers=trio[1].headers,
     )
     assert_error(response, 404, "not_found")
 

@@ -7,11 +7,13 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+import pytest
 import redis
 
 from cyberscan.extensions import socketio
 from cyberscan.live.presence import MemoryPresence, RedisPresence
 from tests.fixtures_realtime import events
+from tests.helpers import FixedScoreDetector
 from tests.people import get, send
 
 
@@ -66,6 +68,65 @@ def test_blocking_hides_presence_both_ways_and_unblocking_shows_it(
     client.delete("/api/me/blocks/bob", headers=alice.headers)
     assert events(a, "user_joined") == ["bob"]
     assert events(b, "user_joined") == ["alice"]
+
+
+def test_a_first_message_makes_two_online_strangers_see_each_other(
+    client, trio, connect
+):
+    alice, bob, carol = trio
+    a, b, c = connect(alice), connect(bob), connect(carol)
+    events(a), events(b), events(c)
+    ack = a.emit("send_message", {"receiver": "bob", "message": "hi"}, callback=True)
+    assert ack["ok"] is True
+    assert events(a, "user_joined") == ["bob"]
+    assert events(b, "user_joined") == ["alice"]
+    send(client, bob, "alice", "hello back")  # already contacts: nothing new
+    assert events(a, "user_joined") == [] and events(b, "user_joined") == []
+    assert events(c) == []
+    b.disconnect()
+    assert events(a, "user_left") == ["bob"]
+
+
+def test_unsending_the_only_message_hides_presence_both_ways(client, trio, connect):
+    alice, bob, _ = trio
+    a, b = connect(alice), connect(bob)
+    first = send(client, alice, "bob", "hi")
+    second = send(client, alice, "bob", "there")
+    events(a), events(b)
+    client.delete(f"/api/chat/messages/{first['id']}", headers=alice.headers)
+    assert events(a, "user_left") == [] and events(b, "user_left") == []
+    client.delete(f"/api/chat/messages/{second['id']}", headers=alice.headers)
+    assert events(a, "user_left") == ["bob"]
+    assert events(b, "user_left") == ["alice"]
+    assert get(client, alice, "/api/chat/online-users") == []
+    send(client, bob, "alice", "hi again")  # contacts again
+    assert events(a, "user_joined") == ["bob"]
+    assert events(b, "user_joined") == ["alice"]
+
+
+@pytest.mark.parametrize("app_settings", [{"FLAGGED_MESSAGE_POLICY": "deliver"}])
+def test_a_flagged_but_delivered_first_message_makes_contacts(
+    app, client, trio, connect
+):
+    alice, bob, _ = trio
+    a, b = connect(alice), connect(bob)
+    events(a), events(b)
+    app.extensions["detector"] = FixedScoreDetector(0.97)
+    send(client, alice, "bob", "rude")
+    assert events(a, "user_joined") == ["bob"]
+    assert events(b, "user_joined") == ["alice"]
+
+
+@pytest.mark.parametrize("app_settings", [{"FLAGGED_MESSAGE_POLICY": "withhold"}])
+def test_a_withheld_first_message_makes_no_contact(app, client, trio, connect):
+    alice, bob, _ = trio
+    a, b = connect(alice), connect(bob)
+    events(a), events(b)
+    app.extensions["detector"] = FixedScoreDetector(0.97)
+    withheld = send(client, alice, "bob", "nasty")
+    assert events(a, "user_joined") == [] and events(b, "user_joined") == []
+    client.delete(f"/api/chat/messages/{withheld['id']}", headers=alice.headers)
+    assert events(a, "user_left") == [] and events(b, "user_left") == []
 
 
 def test_a_connect_costs_events_per_online_contact_not_per_connected_user(

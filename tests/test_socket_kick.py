@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select
 
 from cyberscan.extensions import db
 from cyberscan.live import notify, presence
 from cyberscan.models import Message, User, utcnow
+from cyberscan.realtime import events as events_module
 from tests.fixtures_realtime import drain, events, eventually
-from tests.helpers import FixedScoreDetector
+from tests.helpers import PASSWORD, FixedScoreDetector
 
 
 def test_account_blocked_reaches_every_tab_then_closes_them(app, client, trio, connect):
@@ -100,3 +103,86 @@ def test_reaching_the_strike_limit_blocks_and_disconnects(app, trio, connect):
         assert db.session.get(User, alice.id).is_blocked
         assert len(db.session.scalars(select(Message)).all()) == 2
         assert presence.online_user_ids() == {bob.id}
+
+
+# A connect checks its token, then joins the rooms a logout or a block closes: a close
+# decided in between (or while the connect handler still runs, when python-socketio
+# ignores a disconnect) must still end the connection. Each case runs the real connect
+# handler and ends the session through the real endpoint at one step of it.
+END_SESSION = {
+    "logout": lambda client, who, admin_headers: client.post(
+        "/api/logout", headers=who.headers
+    ),
+    "block": lambda client, who, admin_headers: client.post(
+        f"/api/admin/users/{who.username}/block", json={}, headers=admin_headers
+    ),
+}
+# After the token check, before the rooms; after the rooms, inside the handler.
+CONNECT_STEPS = ["authenticate", "check_connection_cap"]
+
+
+def elsewhere(request, *args, **kwargs):
+    """Run a request on another thread, as another client's would be (not inside the
+    connect handler's context), and wait for its answer."""
+    answers = []
+    thread = threading.Thread(target=lambda: answers.append(request(*args, **kwargs)))
+    thread.start()
+    thread.join()
+    return answers[0]
+
+
+@pytest.mark.parametrize("step", CONNECT_STEPS)
+@pytest.mark.parametrize("ending", sorted(END_SESSION))
+def test_a_session_ended_while_its_socket_connects_closes_it(
+    app, client, trio, connect, socket_client, admin_headers, monkeypatch, step, ending
+):
+    alice, bob, _ = trio
+    client.post("/api/chat/messages/bob", json={"message": "hi"}, headers=alice.headers)
+    watcher = connect(bob)
+    real = getattr(events_module, step)
+
+    def then_end_the_session(*args, **kwargs):
+        answer = real(*args, **kwargs)
+        response = elsewhere(END_SESSION[ending], client, alice, admin_headers)
+        assert response.status_code == 200, response.get_json()
+        return answer
+
+    monkeypatch.setattr(events_module, step, then_end_the_session)
+    sio = socket_client(alice.token)
+    monkeypatch.undo()
+    assert eventually(lambda: not sio.is_connected())
+    sent = client.post(
+        "/api/chat/messages/alice",
+        json={"message": "still there?"},
+        headers=bob.headers,
+    )
+    assert sent.status_code == 201
+    assert "receive_message" not in [e["name"] for e in drain(sio)]
+    with app.app_context():
+        assert eventually(lambda: presence.online_user_ids() == {bob.id})
+    assert watcher.is_connected()
+
+
+def test_a_password_change_while_connecting_keeps_its_own_session(
+    app, client, trio, socket_client, monkeypatch
+):
+    """Changing the password closes the user's other sessions, not the one that
+    changed it: a socket of that session opening meanwhile stays."""
+    alice = trio[0]
+    real = events_module.authenticate
+
+    def then_change_the_password(*args, **kwargs):
+        answer = real(*args, **kwargs)
+        response = elsewhere(
+            client.post,
+            "/api/me/password",
+            json={"current_password": PASSWORD, "new_password": PASSWORD + "-new"},
+            headers=alice.headers,
+        )
+        assert response.status_code == 200, response.get_json()
+        return answer
+
+    monkeypatch.setattr(events_module, "authenticate", then_change_the_password)
+    sio = socket_client(alice.token)
+    monkeypatch.undo()
+    assert sio.is_connected()

@@ -59,8 +59,10 @@ def test_message_reaches_receiver_and_senders_other_tabs_only(app, trio, connect
     assert sent["status"] == "delivered" and sent["client_id"] == "c-1"
     assert sent["is_read"] is False
     assert sent["timestamp"].endswith("Z")
+    # Their first message makes them contacts: each learns the other is online.
     assert events(sender) == [
-        {"name": "message_sent", "args": [sent], "namespace": "/"}
+        {"name": "message_sent", "args": [sent], "namespace": "/"},
+        {"name": "user_joined", "args": ["bob"], "namespace": "/"},
     ]
     (received,) = events(receiver, "receive_message")
     assert set(received) == MESSAGE_KEYS

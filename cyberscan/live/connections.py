@@ -14,6 +14,7 @@ import collections
 import logging
 import threading
 import time
+from collections.abc import Iterable
 from typing import Any
 
 import socketio
@@ -29,18 +30,66 @@ CLOSE = "cyberscan.close"
 # Emits that must reach every process even if the queue is down when they are made.
 DURABLE_EVENTS = frozenset({CLOSE, "account_blocked", "kicked"})
 ACK_GRACE_SECONDS = 0.05
+# How long a close is remembered for the connects that were checking their token
+# when it came, and how long a close waits for a connect handler to end: longer than
+# any connect handler runs.
+PENDING_CONNECT_SECONDS = 60.0
 RETRY_SECONDS = 1.0
 GIVE_UP_SECONDS = 60.0
 
 
 class ClosingMixin(RoomIndexMixin):
     """`emit(CLOSE, keep_room, to=room)` closes this process's connections in `room`;
-    a disconnect leaves the rooms the connection is in without scanning them all."""
+    a disconnect leaves the rooms the connection is in without scanning them all.
+
+    A connect checks its token, then joins its rooms: a close decided in between
+    finds it in none of them. So the closes are numbered and remembered for a while:
+    a connect takes `close_mark()` before its check and asks `closed_since()` once it
+    is in its rooms. A close that comes later finds it in its rooms; python-socketio
+    ignores a disconnect while the connect handler runs, so that one is made when the
+    handler has ended."""
 
     server: Any
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # (number, when, room, keep_room), oldest first.
+        self._closes: collections.deque[tuple[int, float, str, str | None]] = (
+            collections.deque()
+        )
+        self._close_count = 0
+        self._closes_lock = threading.Lock()
+
+    def close_mark(self) -> int:
+        """How many closes this process has made: a connect takes it before its
+        token check."""
+        return self._close_count
+
+    def closed_since(self, mark: int, joined: Iterable[str]) -> bool:
+        """Whether a close made after `mark` was for one of the `joined` rooms (and
+        spared none of them): it came after the token check, before the joins."""
+        rooms = set(joined)
+        with self._closes_lock:
+            for number, _, room, keep_room in reversed(self._closes):
+                if number <= mark:
+                    return False
+                if room in rooms and keep_room not in rooms:
+                    return True
+        return False
+
+    def _remember_close(self, room: str, keep_room: str | None) -> None:
+        now = time.monotonic()
+        with self._closes_lock:
+            self._close_count += 1
+            self._closes.append((self._close_count, now, room, keep_room))
+            while self._closes[0][1] < now - PENDING_CONNECT_SECONDS:
+                self._closes.popleft()
+
     def close_local(self, namespace: str, room: str, keep_room: str | None) -> int:
         """Close every local connection in `room` except those also in `keep_room`."""
+        # Remembered before the room is read: a connect that joins after the read
+        # asks `closed_since` after joining, so one of the two sees the other.
+        self._remember_close(room, keep_room)
         keep = (
             {sid for sid, _ in self.get_participants(namespace, keep_room)}  # type: ignore[attr-defined]
             if keep_room
@@ -53,17 +102,21 @@ class ClosingMixin(RoomIndexMixin):
         ]
         current = current_sid()
         for sid in sids:
-            if sid == current:
+            if sid == current or self.is_pre_connected(sid, namespace):  # type: ignore[attr-defined]
                 # The event's acknowledgement (say, the send that reached the block
                 # limit, already committed) goes out when the handler returns, and
-                # must reach the client before the DISCONNECT packet.
+                # must reach the client before the DISCONNECT packet; a connection
+                # whose connect handler still runs cannot be closed before it ends.
                 self.server.start_background_task(self._close_after_ack, sid, namespace)
             else:
                 self.server.disconnect(sid, namespace=namespace, ignore_queue=True)
         return len(sids)
 
     def _close_after_ack(self, sid: str, namespace: str) -> None:
+        deadline = time.monotonic() + PENDING_CONNECT_SECONDS
         self.server.sleep(ACK_GRACE_SECONDS)
+        while self.is_pre_connected(sid, namespace) and time.monotonic() < deadline:  # type: ignore[attr-defined]
+            self.server.sleep(ACK_GRACE_SECONDS)
         self.server.disconnect(sid, namespace=namespace, ignore_queue=True)
 
 
@@ -162,6 +215,11 @@ class ClosingRedisManager(ClosingMixin, socketio.RedisManager):
                         listening,
                     )
                     return
+
+
+def manager(app: Flask) -> ClosingMixin:
+    """The app's client manager (every manager it builds closes by room)."""
+    return app.extensions["socketio"].server.manager
 
 
 def client_manager(app: Flask) -> socketio.Manager:

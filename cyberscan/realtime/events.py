@@ -17,7 +17,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from cyberscan.errors import CyberscanError, ValidationFailed
 from cyberscan.extensions import db
-from cyberscan.live import context, notify, presence, rooms
+from cyberscan.live import connections, context, notify, presence, rooms
 from cyberscan.realtime.auth import (
     authenticate,
     check_sender,
@@ -110,14 +110,19 @@ def on_connect(auth: Any = None) -> None:
     presence call that registers the connection within the cap and answers which
     contacts are online."""
     registry, user = None, None
+    closing = connections.manager(current_app)
+    mark = closing.close_mark()
     try:
         user = authenticate(auth)
         known = user.contacts
         db.session.close()
         registry = presence.get_presence()
         here = {"sid": context.current().sid, "namespace": context.current().namespace}
-        join_room(rooms.user(user.id), **here)
-        join_room(rooms.token(user.family), **here)
+        closed_by = [rooms.user(user.id), rooms.token(user.family)]
+        for room in closed_by:
+            join_room(room, **here)
+        if closing.closed_since(mark, closed_by):
+            raise closed_while_connecting()
         if user.is_admin:
             join_room(rooms.ADMINS, **here)
         first, online = check_connection_cap(registry, user.id, known)
@@ -131,6 +136,15 @@ def on_connect(auth: Any = None) -> None:
         if registry is not None and user is not None:
             forget(registry, user.id)
         raise connect_failure(exc) from None
+
+
+def closed_while_connecting() -> ConnectionRefusedError:
+    """A logout, block or kick closed the token's rooms after the token was checked
+    and before this connection joined them: refuse it as that close would have."""
+    message = "The session was closed while the connection opened."
+    return ConnectionRefusedError(
+        "unauthorized", {"error": "unauthorized", "message": message}
+    )
 
 
 def forget(registry: presence.Presence, user_id: int) -> bool:

@@ -80,6 +80,15 @@ def contact_names(user_id: int) -> dict[int, str]:
     return dict(rows.tuples().all())
 
 
+def exchanged(key: str, besides: str | None = None) -> Any:
+    """SQL: a message of the conversation `key` that makes its two people contacts,
+    `besides` (a message id) not counted."""
+    query = select(Message.seq).where(Message.conversation_key == key, _exchanged())
+    if besides is not None:
+        query = query.where(Message.id != besides)
+    return query.exists()
+
+
 def blocked_with(user_id: int, other: Any) -> Any:
     """SQL: a block between the user and `other` (a column or id), either way."""
     return (
@@ -227,7 +236,7 @@ def block(reader: User, username: str) -> User:
             UserBlock(blocker_id=reader_id, blocked_id=other_id, created_at=utcnow())
         )
     if were_contacts:
-        _hide_presence(reader_id, other_id)
+        hide_presence(reader_id, other_id)
     return other
 
 
@@ -242,17 +251,19 @@ def unblock(reader: User, username: str) -> User:
     ).rowcount
     db.session.commit()
     if removed and other_id in contact_ids(reader_id):
-        _show_presence(reader_id, other_id)
+        show_presence(reader_id, other_id)
     return other
 
 
-def _hide_presence(a: int, b: int) -> None:
-    """Two people stopped being contacts: each online one goes offline for the other."""
+def hide_presence(a: int, b: int) -> None:
+    """Two people stopped being contacts (a block, the last message between them
+    unsent): each online one goes offline for the other."""
     _announce_pair(a, b, notify.user_left)
 
 
-def _show_presence(a: int, b: int) -> None:
-    """Two people became contacts again: each online one appears to the other."""
+def show_presence(a: int, b: int) -> None:
+    """Two people became contacts (an unblock, a first message): each online one
+    appears to the other."""
     _announce_pair(a, b, notify.user_joined)
 
 

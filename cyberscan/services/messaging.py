@@ -8,6 +8,7 @@ that missed one catches up from history.
 from __future__ import annotations
 
 import threading
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -19,7 +20,6 @@ from sqlalchemy import (
     Integer,
     and_,
     bindparam,
-    case,
     cast,
     func,
     literal,
@@ -311,6 +311,8 @@ def send_message(
             raise Conflict("The message could not be stored.")
         return existing
     notify.message_created(item, origin_sid, bool(quiet), sender_sids)
+    if online and sender_sids:
+        _note_contact(sender.id, target.id, item.id)
     return item
 
 
@@ -362,8 +364,58 @@ def _publish_flagged(
         build,
         existing=existing,
         before_commit=route,
-        after_commit=lambda item: notify.message_created(item, origin_sid, quiet),
+        after_commit=lambda item: _published(item, origin_sid, quiet),
     )
+
+
+def _published(item: Message, origin_sid: str | None, quiet: bool) -> None:
+    notify.message_created(item, origin_sid, quiet)
+    if item.status == DELIVERED:
+        _note_contact(item.sender_id, item.receiver_id, item.id)
+
+
+KNOWN_PAIRS = "cyberscan.known_pairs"
+# How long a process trusts that two people are contacts without asking the database
+# again; an unsend on another process makes it wrong for at most this long.
+KNOWN_PAIR_SECONDS = 60.0
+KNOWN_PAIRS_PRUNE_AT = 10_000
+
+
+def _note_contact(sender_id: int, receiver_id: int, message_id: str) -> None:
+    """A visible message between two people, the receiver online: when it is the
+    first between them they just became contacts, and each online one learns the
+    other's presence (`user_joined`). Pairs known to be contacts are remembered for
+    KNOWN_PAIR_SECONDS, so a conversation costs this query once a minute, not once
+    a message."""
+    known: dict[str, float] = current_app.extensions.setdefault(KNOWN_PAIRS, {})
+    key, now = conversation_key(sender_id, receiver_id), time.monotonic()
+    if known.get(key, 0.0) > now:
+        return
+    earlier = db.session.scalar(select(contacts.exchanged(key, besides=message_id)))
+    if len(known) >= KNOWN_PAIRS_PRUNE_AT:
+        for stale, until in list(known.items()):
+            if until <= now:
+                known.pop(stale, None)
+    known[key] = now + KNOWN_PAIR_SECONDS
+    if not earlier:
+        contacts.show_presence(sender_id, receiver_id)
+
+
+def _note_unsent(sender_id: int, receiver_id: int, was_withheld: bool) -> None:
+    """After an unsend: when that was the last message that made the two contacts,
+    each online one goes offline for the other (`user_left`)."""
+    key = conversation_key(sender_id, receiver_id)
+    current_app.extensions.get(KNOWN_PAIRS, {}).pop(key, None)
+    if was_withheld:  # it made no contact
+        return
+    still, blocked = db.session.execute(
+        select(
+            contacts.exchanged(key),
+            contacts.blocked_with(sender_id, receiver_id),
+        )
+    ).one()
+    if not still and not blocked:  # blocked: they were no contacts already
+        contacts.hide_presence(sender_id, receiver_id)
 
 
 def mark_read(reader: User, message_ids: list[str]) -> dict[str, Any]:
@@ -425,6 +477,7 @@ def unsend(sender: User, message_id: str) -> Message:
     if message.sender_id != sender.id:
         raise Forbidden("Only the sender can unsend a message.")
     message.deleted_at = utcnow()
+    pair = (message.sender_id, message.receiver_id, message.status == WITHHELD)
     audit.record(
         sender,
         "message_unsent",
@@ -434,6 +487,7 @@ def unsend(sender: User, message_id: str) -> Message:
     )
     db.session.commit()
     notify.message_deleted(message)
+    _note_unsent(*pair)
     return message
 
 
@@ -449,7 +503,8 @@ def history(
 
     Without `after`: newest page first, items oldest to newest within the page, and
     `next_cursor` goes back in time. With `after` (a message id): the messages newer
-    than that one, oldest first, and `next_cursor` goes forward: catching up.
+    than that one, oldest first, and `next_cursor` goes forward: catching up. The
+    anchor may be one since unsent or withheld; an id from elsewhere is NotFound.
     """
     other = users.get_by_username(other_name)
     key = conversation_key(reader.id, other.id)
@@ -462,10 +517,10 @@ def history(
         )
         page.items.reverse()
         return page
+    # An unsent or withheld anchor is still a position in this conversation (its
+    # content is never shown): a client that saw it must be able to catch up past it.
     anchor = db.session.scalar(
-        select(Message.seq).where(
-            Message.id == after, Message.conversation_key == key, visible_to(reader.id)
-        )
+        select(Message.seq).where(Message.id == after, Message.conversation_key == key)
     )
     if anchor is None:
         raise NotFound("No message with that id in this conversation.")
@@ -483,13 +538,8 @@ def conversations(reader: User) -> list[dict[str, Any]]:
         .where(mine, visible_to(reader.id))
         .group_by(Message.conversation_key)
     )
-    other = case(
-        (Message.sender_id == reader.id, Message.receiver_id), else_=Message.sender_id
-    )
-    rows = db.session.execute(
-        select(Message, contacts.blocked_with(reader.id, other))
-        .where(Message.seq.in_(latest))
-        .order_by(Message.seq.desc())
+    rows = db.session.scalars(
+        select(Message).where(Message.seq.in_(latest)).order_by(Message.seq.desc())
     ).all()
     unread = dict(
         db.session.execute(
@@ -504,14 +554,11 @@ def conversations(reader: User) -> list[dict[str, Any]]:
             .group_by(Message.sender_id)
         ).all()
     )
-    # Presence is private: only contacts (not blocked either way) show as online.
-    online = presence.get_presence().online_among(
-        m.receiver_id if m.sender_id == reader.id else m.sender_id
-        for m, blocked in rows
-        if not blocked
-    )
+    # Presence is private (API.md §9): only contacts show as online, by the rule
+    # presence events follow (a withheld or unsent message makes no contact).
+    online = presence.get_presence().online_among(contacts.contact_ids(reader.id))
     result = []
-    for message, _ in rows:
+    for message in rows:
         other = message.receiver if message.sender_id == reader.id else message.sender
         result.append(
             {
