@@ -666,3 +666,50 @@ def test_phone_sized_screen_by_keyboard(live_server: LiveServer, people: Any) ->
     expect(page.locator("#sidebar")).to_be_visible()
     expect(conv.locator(".conv-last")).to_have_text("You: Sounds good")
     expect(conv.locator(".unread-badge")).to_have_count(0)
+
+
+# Everything on the page that sticks out of the viewport or clips its own text.
+OVERFLOWING = """() => {
+  const width = document.documentElement.clientWidth;
+  const out = [];
+  if (document.documentElement.scrollWidth > width) {
+    out.push('page ' + document.documentElement.scrollWidth + ' > ' + width);
+  }
+  for (const el of document.querySelectorAll('body *')) {
+    const box = el.getBoundingClientRect();
+    if (!box.width || getComputedStyle(el).visibility === 'hidden') continue;
+    if (box.right > width + 0.5) out.push((el.id || el.className) + ' ends at ' + box.right);
+  }
+  return out;
+}"""
+
+
+@pytest.mark.parametrize("width", [375, 1200])
+def test_the_offline_pill_fits_and_the_page_never_overflows(
+    live_server: LiveServer, people: Any, width: int
+) -> None:
+    from playwright.sync_api import expect
+
+    olga_name = name("olga")
+    live_server.sign_up(olga_name)
+    olga = people({"width": width, "height": 700})
+    olga.log_in(olga_name)
+    olga.context.set_offline(True)
+    pill = olga.page.locator("#conn-status")
+    expect(pill).to_have_attribute("data-state", "offline")
+    expect(pill).to_have_text("Offline: messages wait to be sent")
+    assert olga.page.evaluate(OVERFLOWING) == []
+    # Its whole text shows, inside the sidebar (the conversation pane never covers it).
+    clipped = pill.evaluate(
+        """pill => {
+             const box = pill.getBoundingClientRect();
+             const side = document.getElementById('sidebar').getBoundingClientRect();
+             return pill.scrollWidth > pill.clientWidth
+               || pill.scrollHeight > pill.clientHeight
+               || box.left < side.left || box.right > side.right;
+           }"""
+    )
+    assert not clipped
+    expect(olga.page.locator("#logout")).to_be_in_viewport()
+    olga.context.set_offline(False)
+    expect(pill).to_have_attribute("data-state", "online")
