@@ -713,3 +713,38 @@ def test_the_offline_pill_fits_and_the_page_never_overflows(
     expect(olga.page.locator("#logout")).to_be_in_viewport()
     olga.context.set_offline(False)
     expect(pill).to_have_attribute("data-state", "online")
+
+
+def test_a_block_and_unblock_by_hand_are_told_as_they_are(
+    live_server: LiveServer, people: Any, admin: str
+) -> None:
+    """A moderator blocks someone with no strikes, then unblocks them with no appeal:
+    the blocked screen says the account is blocked and why, then that it is unblocked,
+    never that strikes are left or that an appeal was accepted."""
+    from playwright.sync_api import expect
+
+    pia_name = name("pia")
+    live_server.sign_up(pia_name)
+    pia = people()
+    pia.log_in(pia_name)
+    status, body = live_server.request(
+        "POST", f"/api/admin/users/{pia_name}/block", {"reason": "Spamming people"}, admin
+    )
+    assert status == 200, body
+    expect(pia.page.locator("#screen-blocked")).to_be_visible()
+    pia.page.fill("#blocked-password", PASSWORD)
+    pia.page.click("#blocked-login-submit")
+    count = pia.page.locator("#blocked-count")
+    expect(count).to_be_visible()
+    expect(count).to_contain_text("Your account is blocked")
+    expect(count).not_to_contain_text("more flagged")
+    expect(pia.page.locator("#blocked-reason")).to_have_text("Spamming people")
+
+    status, body = live_server.request(
+        "POST", f"/api/admin/users/{pia_name}/unblock", {}, admin
+    )
+    assert status == 200, body
+    outcome = pia.page.locator("#blocked-outcome")
+    expect(outcome).to_contain_text("Your account is unblocked")
+    expect(outcome).not_to_contain_text("appeal")
+    expect(count).not_to_contain_text("is blocked")
