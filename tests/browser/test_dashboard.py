@@ -317,9 +317,7 @@ def test_a_slow_answer_never_replaces_a_newer_one(
     page.context.close()
 
 
-def test_the_header_fits_a_phone_screen(
-    live_server: LiveServer, chromium: Any
-) -> None:
+def test_the_header_fits_a_phone_screen(live_server: LiveServer, chromium: Any) -> None:
     from playwright.sync_api import expect
 
     from tests.browser.test_web_client import OVERFLOWING
@@ -333,7 +331,9 @@ def test_the_header_fits_a_phone_screen(
     expect(page.locator("#admin-name")).to_have_text("phone_admin")
     expect(page.locator("#live-status")).to_have_attribute("data-state", "live")
     overflowing = [
-        item for item in page.evaluate(OVERFLOWING) if "topbar" in item or "page" in item
+        item
+        for item in page.evaluate(OVERFLOWING)
+        if "topbar" in item or "page" in item
     ]
     assert overflowing == []
     for part in ("#logout", ".admin-name", "#live-status"):

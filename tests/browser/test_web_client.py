@@ -51,11 +51,18 @@ def screenshot(page: Any, filename: str, full_page: bool = False) -> None:
 class Person:
     """One browser context (its own storage, like another device) on the web client."""
 
-    def __init__(self, browser: Any, server: LiveServer, viewport: dict[str, int]):
+    def __init__(
+        self,
+        browser: Any,
+        server: LiveServer,
+        viewport: dict[str, int],
+        **options: Any,
+    ):
+        """`options` go to the browser context (e.g. locale, timezone_id)."""
         from playwright.sync_api import expect
 
         self.server = server
-        self.context = browser.new_context(viewport=viewport)
+        self.context = browser.new_context(viewport=viewport, **options)
         self.page = self.context.new_page()
         self.page.set_default_timeout(TIMEOUT_MS)
         expect.set_options(timeout=TIMEOUT_MS)
@@ -116,8 +123,8 @@ def people(chromium: Any, live_server: LiveServer) -> Iterator[Any]:
     """A factory of Persons; each one's context is closed after the test."""
     made: list[Person] = []
 
-    def make(viewport: dict[str, int] = DESKTOP) -> Person:
-        person = Person(chromium, live_server, viewport)
+    def make(viewport: dict[str, int] = DESKTOP, **options: Any) -> Person:
+        person = Person(chromium, live_server, viewport, **options)
         made.append(person)
         return person
 
@@ -728,7 +735,10 @@ def test_a_block_and_unblock_by_hand_are_told_as_they_are(
     pia = people()
     pia.log_in(pia_name)
     status, body = live_server.request(
-        "POST", f"/api/admin/users/{pia_name}/block", {"reason": "Spamming people"}, admin
+        "POST",
+        f"/api/admin/users/{pia_name}/block",
+        {"reason": "Spamming people"},
+        admin,
     )
     assert status == 200, body
     expect(pia.page.locator("#screen-blocked")).to_be_visible()
@@ -748,3 +758,43 @@ def test_a_block_and_unblock_by_hand_are_told_as_they_are(
     expect(outcome).to_contain_text("Your account is unblocked")
     expect(outcome).not_to_contain_text("appeal")
     expect(count).not_to_contain_text("is blocked")
+
+
+def test_an_admin_mute_shows_at_login_in_local_time_and_its_end_shows_too(
+    live_server: LiveServer, people: Any, admin: str
+) -> None:
+    from playwright.sync_api import expect
+
+    quinn_name = name("quinn")
+    live_server.sign_up(quinn_name)
+    status, body = live_server.request(
+        "POST", f"/api/admin/users/{quinn_name}/mute", {"minutes": 90}, admin
+    )
+    assert status == 200, body
+    until = body["user"]["muted_until"]
+
+    # A person in New York, muted before logging in.
+    quinn = people(locale="en-US", timezone_id="America/New_York")
+    quinn.log_in(quinn_name)
+    banner = quinn.page.locator("#muted-banner")
+    expect(banner).to_be_visible()
+    local = quinn.page.evaluate(
+        """until => new Date(until).toLocaleString([], {dateStyle: "medium", timeStyle: "short"})""",
+        until,
+    )
+    assert "AM" in local or "PM" in local  # en-US, not the UTC timestamp
+    expect(banner).to_contain_text(f"You are muted until {local}")
+    expect(banner).not_to_contain_text(until[:16])
+    quinn.page.reload()  # and after a reload
+    expect(quinn.page.locator("#me-name")).to_have_text(quinn_name)
+    expect(banner).to_contain_text(f"You are muted until {local}")
+    expect(quinn.page.locator("#conn-status")).to_have_attribute("data-state", "online")
+
+    status, body = live_server.request(
+        "POST", f"/api/admin/users/{quinn_name}/unmute", {}, admin
+    )
+    assert status == 200, body
+    expect(banner).to_be_visible()
+    expect(banner).to_contain_text("You can send messages again.")
+    banner.get_by_role("button", name="Dismiss").click()
+    expect(banner).to_be_hidden()

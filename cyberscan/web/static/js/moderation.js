@@ -61,10 +61,42 @@ export function warning(payload) {
   $("moderation-banner").hidden = false;
 }
 
-export function muted(payload) {
+// A moderator's mute (API.md §9): the banner says until when, in the person's own time.
+const UNMUTED_SHOWN_MS = 10000;
+const LONGEST_TIMER_MS = 2 ** 31 - 1;
+let muteTimer = null;
+
+export function muteText(until) {
+  const when = new Date(until).toLocaleString([], { dateStyle: "medium", timeStyle: "short" });
+  return `You are muted until ${when}: you cannot send messages until then.`;
+}
+
+// `muted` from the server (or the user at login): a future `muted_until` shows the
+// banner until then; none says the mute is over, unless `quiet` (nothing to announce).
+export function muted(payload, quiet = false) {
   const banner = $("muted-banner");
-  banner.textContent = payload.message || "";
-  banner.hidden = !payload.muted_until;
+  const until = payload && payload.muted_until ? new Date(payload.muted_until) : null;
+  clearTimeout(muteTimer);
+  if (until && until.getTime() > Date.now()) {
+    $("muted-banner-text").textContent = muteText(payload.muted_until);
+    $("muted-banner-close").hidden = true;
+    banner.dataset.state = "muted";
+    banner.hidden = false;
+    const left = until.getTime() - Date.now();
+    if (left < LONGEST_TIMER_MS) muteTimer = setTimeout(() => muted({ muted_until: null }), left);
+    return;
+  }
+  if (quiet) {
+    banner.hidden = true;
+    return;
+  }
+  $("muted-banner-text").textContent = "You can send messages again.";
+  $("muted-banner-close").hidden = false;
+  banner.dataset.state = "unmuted";
+  banner.hidden = false;
+  muteTimer = setTimeout(() => {
+    banner.hidden = true;
+  }, UNMUTED_SHOWN_MS);
 }
 
 // ------------------------------------------------------------------ strikes
@@ -286,6 +318,10 @@ export function setup(on) {
   });
   $("moderation-banner-close").addEventListener("click", () => {
     $("moderation-banner").hidden = true;
+  });
+  $("muted-banner-close").addEventListener("click", () => {
+    clearTimeout(muteTimer);
+    $("muted-banner").hidden = true;
   });
 }
 
