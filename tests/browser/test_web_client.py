@@ -798,3 +798,36 @@ def test_an_admin_mute_shows_at_login_in_local_time_and_its_end_shows_too(
     expect(banner).to_contain_text("You can send messages again.")
     banner.get_by_role("button", name="Dismiss").click()
     expect(banner).to_be_hidden()
+
+
+def test_any_received_message_can_be_reported(
+    live_server: LiveServer, people: Any, admin: str
+) -> None:
+    from playwright.sync_api import expect
+
+    rae_name, sam_name = name("rae"), name("sam")
+    sam_token = live_server.register(sam_name)
+    live_server.sign_up(rae_name)
+    status, sent = live_server.request(
+        "POST",
+        f"/api/chat/messages/{rae_name}",
+        {"message": "are you coming to the party on saturday?"},
+        sam_token,
+    )
+    assert status == 201 and not sent["is_bullying"], sent  # not flagged
+    rae = people()
+    rae.log_in(rae_name)
+    rae.open_chat(sam_name)
+    plain = rae.bubbles("coming to the party")
+    expect(plain).to_have_count(1)
+    plain.hover()
+    plain.get_by_role("button", name="Report this message").click()
+    expect(rae.page.locator("#report-quote")).to_have_text(sent["message"])
+    rae.page.fill("#report-reason", "A threat.")
+    rae.page.click("#report-submit")
+    expect(rae.page.locator(".toast", has_text="A moderator will look")).to_be_visible()
+    reports = live_server.get("/api/admin/reports", admin)["items"]
+    mine = [r for r in reports if r["reporter"] == rae_name]
+    assert [(r["message_id"], r["username"], r["reason"]) for r in mine] == [
+        (sent["id"], sam_name, "A threat.")
+    ]
