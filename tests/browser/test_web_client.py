@@ -831,3 +831,33 @@ def test_any_received_message_can_be_reported(
     assert [(r["message_id"], r["username"], r["reason"]) for r in mine] == [
         (sent["id"], sam_name, "A threat.")
     ]
+
+
+def test_a_wrong_current_password_is_said_once_and_keeps_the_session(
+    live_server: LiveServer, people: Any
+) -> None:
+    from playwright.sync_api import expect
+
+    uma_name = name("uma")
+    live_server.sign_up(uma_name)
+    uma = people()
+    uma.log_in(uma_name)
+    calls: list[str] = []
+    uma.page.on(
+        "request",
+        lambda request: request.method == "POST"
+        and "/api/" in request.url
+        and calls.append(request.url.split("/api/", 1)[1]),
+    )
+    uma.page.click("#open-settings")
+    uma.page.fill("#current-password", "not my password at all")
+    uma.page.fill("#new-password", "a brand new passphrase")
+    uma.page.click("#password-submit")
+    expect(uma.page.locator("#password-error")).to_have_text(
+        "The current password is not right."
+    )
+    assert calls == ["me/password"]  # no token refresh, no second try
+    uma.page.click("#settings-dialog .dialog-close")
+    expect(uma.page.locator("#me-name")).to_have_text(uma_name)  # still logged in
+    uma.page.reload()
+    expect(uma.page.locator("#me-name")).to_have_text(uma_name)

@@ -223,7 +223,12 @@ async function changePassword(event) {
   hide($("password-error"), $("password-done"));
   $("password-submit").disabled = true;
   try {
-    await api("POST", "/api/me/password", { current_password: current, new_password: next });
+    await api(
+      "POST",
+      "/api/me/password",
+      { current_password: current, new_password: next },
+      { ownUnauthorized: true }, // 401: the current password is wrong
+    );
     // Every other token is revoked: take fresh ones with the new password.
     session.save(await auth.login(state.me.username, next));
     form.reset();
