@@ -227,6 +227,21 @@ class Config:
     OPENAPI_VERSION = "3.0.3"
     OPENAPI_URL_PREFIX = "/api"
     OPENAPI_JSON_PATH = "openapi.json"
+    # Every operation takes a Bearer JWT (access token; /api/token/refresh the refresh
+    # token) unless it says `security: []` (register, login, health): Swagger UI's
+    # Authorize button then sends the token with "Try it out".
+    API_SPEC_OPTIONS = {
+        "components": {
+            "securitySchemes": {
+                "bearerAuth": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "bearerFormat": "JWT",
+                }
+            }
+        },
+        "security": [{"bearerAuth": []}],
+    }
     # /api/docs is cyberscan/apidocs (vendored Swagger UI under the strict CSP), not
     # flask-smorest's page, whose inline script that CSP would block.
 

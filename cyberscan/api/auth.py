@@ -22,6 +22,7 @@ bp = Blueprint("auth", __name__, url_prefix="/api", description="Accounts and to
 
 
 @bp.post("/register")
+@bp.doc(security=[])  # public: no token
 @registration_limit
 @bp.arguments(RegisterSchema, location="json")
 @bp.response(201, UserEnvelopeSchema)
@@ -31,6 +32,7 @@ def register(payload: dict[str, Any]) -> dict[str, Any]:
 
 
 @bp.post("/login")
+@bp.doc(security=[])  # public: no token
 @login_limits
 @bp.arguments(LoginSchema, location="json")
 @bp.response(200, LoginResultSchema)

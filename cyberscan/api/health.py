@@ -13,6 +13,7 @@ bp = Blueprint("health", __name__, url_prefix="/api", description="Operations")
 
 
 @bp.get("/health")
+@bp.doc(security=[])  # public: no token
 def health() -> tuple[dict[str, Any], int]:
     """200 when the database (and Redis, when configured) answer; 503 naming what failed."""
     parts = checks.health()

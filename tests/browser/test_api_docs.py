@@ -49,3 +49,29 @@ def test_api_docs_lists_the_operations_under_the_strict_csp(
     assert hosts <= {urlparse(live_server.url).netloc, ""}, hosts  # nothing off-site
     assert problems == []  # a CSP violation is a console error
     page.context.close()
+
+
+def test_api_docs_authorize_sends_the_token_with_try_it_out(
+    live_server: LiveServer, chromium: Any
+) -> None:
+    from playwright.sync_api import expect
+
+    token = live_server.register("docs_reader")
+    page, problems = watched_page(chromium, 1280)
+    page.goto(live_server.url + "/api/docs")
+    page.locator(".swagger-ui .btn.authorize").first.click()
+    dialog = page.locator(".swagger-ui .dialog-ux .modal-ux")
+    expect(dialog).to_contain_text("bearerAuth")
+    dialog.locator("input").first.fill(token)
+    dialog.locator(".auth-btn-wrapper .authorize").click()
+    dialog.locator(".auth-btn-wrapper .btn-done").click()
+
+    me = page.locator(".opblock-get", has=page.locator("[data-path='/api/me']"))
+    me.locator(".opblock-summary").click()
+    me.locator(".try-out__btn").click()
+    me.locator(".execute").click()
+    answer = me.locator(".live-responses-table .response .response-col_status")
+    expect(answer.first).to_have_text("200")
+    expect(me.locator(".live-responses-table")).to_contain_text("docs_reader")
+    assert problems == []
+    page.context.close()

@@ -315,3 +315,28 @@ def test_a_slow_answer_never_replaces_a_newer_one(
     expect(users).to_have_attribute("data-username", "race_ben")
     assert problems == []
     page.context.close()
+
+
+def test_the_header_fits_a_phone_screen(live_server: LiveServer, chromium: Any) -> None:
+    from playwright.sync_api import expect
+
+    from tests.browser.test_web_client import OVERFLOWING
+
+    live_server.create_admin("phone_admin")
+    page, problems = watched_page(chromium, 375)
+    page.goto(live_server.url + "/admin/login")
+    page.fill("#login-name", "phone_admin")
+    page.fill("#login-password", PASSWORD)
+    page.click("#login-submit")
+    expect(page.locator("#admin-name")).to_have_text("phone_admin")
+    expect(page.locator("#live-status")).to_have_attribute("data-state", "live")
+    overflowing = [
+        item
+        for item in page.evaluate(OVERFLOWING)
+        if "topbar" in item or "page" in item
+    ]
+    assert overflowing == []
+    for part in ("#logout", ".admin-name", "#live-status"):
+        expect(page.locator(part)).to_be_in_viewport(ratio=1)
+    assert problems == []
+    page.context.close()

@@ -86,5 +86,16 @@ def test_admin_reads_reports_and_context_and_accepts_an_appeal(
     after = call(live_server, "GET", "/api/me/strikes", None, amy)
     assert after["strikes"][0]["status"] == "dismissed" and after["bullying_count"] == 0
     assert after["strikes"][0]["appeal"]["note"] == "Fair enough"
+
+    # The audit log says it all in words, never in the server's action codes.
+    page.reload()
+    lines = page.locator("#audit .audit-line")
+    expect(lines.filter(has_text="accepted an appeal by amy_p")).to_have_count(1)
+    expect(
+        lines.filter(has_text="read the conversation around a flag on")
+    ).to_have_count(1)
+    codes = {entry["action"] for entry in audit} | {"appeal_accept"}
+    for line in lines.all_text_contents():
+        assert not codes & set(line.split()), line
     assert problems == []
     context.close()

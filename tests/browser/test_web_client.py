@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
+from tests.browser.test_dashboard_people import call
 from tests.helpers import PASSWORD
 from tests.live import LiveServer
 
@@ -51,11 +52,18 @@ def screenshot(page: Any, filename: str, full_page: bool = False) -> None:
 class Person:
     """One browser context (its own storage, like another device) on the web client."""
 
-    def __init__(self, browser: Any, server: LiveServer, viewport: dict[str, int]):
+    def __init__(
+        self,
+        browser: Any,
+        server: LiveServer,
+        viewport: dict[str, int],
+        **options: Any,
+    ):
+        """`options` go to the browser context (e.g. locale, timezone_id)."""
         from playwright.sync_api import expect
 
         self.server = server
-        self.context = browser.new_context(viewport=viewport)
+        self.context = browser.new_context(viewport=viewport, **options)
         self.page = self.context.new_page()
         self.page.set_default_timeout(TIMEOUT_MS)
         expect.set_options(timeout=TIMEOUT_MS)
@@ -116,8 +124,8 @@ def people(chromium: Any, live_server: LiveServer) -> Iterator[Any]:
     """A factory of Persons; each one's context is closed after the test."""
     made: list[Person] = []
 
-    def make(viewport: dict[str, int] = DESKTOP) -> Person:
-        person = Person(chromium, live_server, viewport)
+    def make(viewport: dict[str, int] = DESKTOP, **options: Any) -> Person:
+        person = Person(chromium, live_server, viewport, **options)
         made.append(person)
         return person
 
@@ -666,3 +674,191 @@ def test_phone_sized_screen_by_keyboard(live_server: LiveServer, people: Any) ->
     expect(page.locator("#sidebar")).to_be_visible()
     expect(conv.locator(".conv-last")).to_have_text("You: Sounds good")
     expect(conv.locator(".unread-badge")).to_have_count(0)
+
+
+# Everything on the page that sticks out of the viewport or clips its own text.
+OVERFLOWING = """() => {
+  const width = document.documentElement.clientWidth;
+  const out = [];
+  if (document.documentElement.scrollWidth > width) {
+    out.push('page ' + document.documentElement.scrollWidth + ' > ' + width);
+  }
+  for (const el of document.querySelectorAll('body *')) {
+    const box = el.getBoundingClientRect();
+    if (!box.width || getComputedStyle(el).visibility === 'hidden') continue;
+    if (box.right > width + 0.5) out.push((el.id || el.className) + ' ends at ' + box.right);
+  }
+  return out;
+}"""
+
+
+@pytest.mark.parametrize("width", [375, 1200])
+def test_the_offline_pill_fits_and_the_page_never_overflows(
+    live_server: LiveServer, people: Any, width: int
+) -> None:
+    from playwright.sync_api import expect
+
+    olga_name = name("olga")
+    live_server.sign_up(olga_name)
+    olga = people({"width": width, "height": 700})
+    olga.log_in(olga_name)
+    olga.context.set_offline(True)
+    pill = olga.page.locator("#conn-status")
+    expect(pill).to_have_attribute("data-state", "offline")
+    expect(pill).to_have_text("Offline: messages wait to be sent")
+    assert olga.page.evaluate(OVERFLOWING) == []
+    # Its whole text shows, inside the sidebar (the conversation pane never covers it).
+    clipped = pill.evaluate(
+        """pill => {
+             const box = pill.getBoundingClientRect();
+             const side = document.getElementById('sidebar').getBoundingClientRect();
+             return pill.scrollWidth > pill.clientWidth
+               || pill.scrollHeight > pill.clientHeight
+               || box.left < side.left || box.right > side.right;
+           }"""
+    )
+    assert not clipped
+    expect(olga.page.locator("#logout")).to_be_in_viewport()
+    olga.context.set_offline(False)
+    expect(pill).to_have_attribute("data-state", "online")
+
+
+def test_a_block_and_unblock_by_hand_are_told_as_they_are(
+    live_server: LiveServer, people: Any, admin: str
+) -> None:
+    """A moderator blocks someone with no strikes, then unblocks them with no appeal:
+    the blocked screen says the account is blocked and why, then that it is unblocked,
+    never that strikes are left or that an appeal was accepted."""
+    from playwright.sync_api import expect
+
+    pia_name = name("pia")
+    live_server.sign_up(pia_name)
+    pia = people()
+    pia.log_in(pia_name)
+    call(
+        live_server,
+        "POST",
+        f"/api/admin/users/{pia_name}/block",
+        {"reason": "Spamming people"},
+        admin,
+    )
+    expect(pia.page.locator("#screen-blocked")).to_be_visible()
+    pia.page.fill("#blocked-password", PASSWORD)
+    pia.page.click("#blocked-login-submit")
+    count = pia.page.locator("#blocked-count")
+    expect(count).to_be_visible()
+    expect(count).to_contain_text("Your account is blocked")
+    expect(count).not_to_contain_text("more flagged")
+    expect(pia.page.locator("#blocked-reason")).to_have_text("Spamming people")
+
+    call(live_server, "POST", f"/api/admin/users/{pia_name}/unblock", {}, admin)
+    outcome = pia.page.locator("#blocked-outcome")
+    expect(outcome).to_contain_text("Your account is unblocked")
+    expect(outcome).not_to_contain_text("appeal")
+    expect(count).not_to_contain_text("is blocked")
+
+
+def test_an_admin_mute_shows_at_login_in_local_time_and_its_end_shows_too(
+    live_server: LiveServer, people: Any, admin: str
+) -> None:
+    from playwright.sync_api import expect
+
+    quinn_name = name("quinn")
+    live_server.sign_up(quinn_name)
+    body = call(
+        live_server,
+        "POST",
+        f"/api/admin/users/{quinn_name}/mute",
+        {"minutes": 90},
+        admin,
+    )
+    until = body["user"]["muted_until"]
+
+    # A person in New York, muted before logging in.
+    quinn = people(locale="en-US", timezone_id="America/New_York")
+    quinn.log_in(quinn_name)
+    banner = quinn.page.locator("#muted-banner")
+    expect(banner).to_be_visible()
+    local = quinn.page.evaluate(
+        """until => new Date(until).toLocaleString([], {dateStyle: "medium", timeStyle: "short"})""",
+        until,
+    )
+    assert "AM" in local or "PM" in local  # en-US, not the UTC timestamp
+    expect(banner).to_contain_text(f"You are muted until {local}")
+    expect(banner).not_to_contain_text(until[:16])
+    quinn.page.reload()  # and after a reload
+    expect(quinn.page.locator("#me-name")).to_have_text(quinn_name)
+    expect(banner).to_contain_text(f"You are muted until {local}")
+    expect(quinn.page.locator("#conn-status")).to_have_attribute("data-state", "online")
+
+    call(live_server, "POST", f"/api/admin/users/{quinn_name}/unmute", {}, admin)
+    expect(banner).to_be_visible()
+    expect(banner).to_contain_text("You can send messages again.")
+    banner.get_by_role("button", name="Dismiss").click()
+    expect(banner).to_be_hidden()
+
+
+def test_any_received_message_can_be_reported(
+    live_server: LiveServer, people: Any, admin: str
+) -> None:
+    from playwright.sync_api import expect
+
+    rae_name, sam_name = name("rae"), name("sam")
+    sam_token = live_server.register(sam_name)
+    live_server.sign_up(rae_name)
+    sent = call(
+        live_server,
+        "POST",
+        f"/api/chat/messages/{rae_name}",
+        {"message": "are you coming to the party on saturday?"},
+        sam_token,
+    )
+    assert not sent["is_bullying"], sent  # not flagged
+    rae = people()
+    rae.log_in(rae_name)
+    rae.open_chat(sam_name)
+    plain = rae.bubbles("coming to the party")
+    expect(plain).to_have_count(1)
+    plain.hover()
+    plain.get_by_role("button", name="Report this message").click()
+    expect(rae.page.locator("#report-quote")).to_have_text(sent["message"])
+    rae.page.fill("#report-reason", "A threat.")
+    rae.page.click("#report-submit")
+    expect(rae.page.locator(".toast", has_text="A moderator will look")).to_be_visible()
+    reports = live_server.get("/api/admin/reports", admin)["items"]
+    mine = [r for r in reports if r["reporter"] == rae_name]
+    assert [(r["message_id"], r["username"], r["reason"]) for r in mine] == [
+        (sent["id"], sam_name, "A threat.")
+    ]
+
+
+def test_a_wrong_current_password_is_said_once_and_keeps_the_session(
+    live_server: LiveServer, people: Any
+) -> None:
+    from playwright.sync_api import expect
+
+    uma_name = name("uma")
+    live_server.sign_up(uma_name)
+    uma = people()
+    uma.log_in(uma_name)
+    calls: list[str] = []
+    uma.page.on(
+        "request",
+        lambda request: (
+            request.method == "POST"
+            and "/api/" in request.url
+            and calls.append(request.url.split("/api/", 1)[1])
+        ),
+    )
+    uma.page.click("#open-settings")
+    uma.page.fill("#current-password", "not my password at all")
+    uma.page.fill("#new-password", "a brand new passphrase")
+    uma.page.click("#password-submit")
+    expect(uma.page.locator("#password-error")).to_have_text(
+        "The current password is not right."
+    )
+    assert calls == ["me/password"]  # no token refresh, no second try
+    uma.page.click("#settings-dialog .dialog-close")
+    expect(uma.page.locator("#me-name")).to_have_text(uma_name)  # still logged in
+    uma.page.reload()
+    expect(uma.page.locator("#me-name")).to_have_text(uma_name)

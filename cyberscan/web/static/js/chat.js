@@ -131,7 +131,9 @@ function messageNode(message, status) {
     if (message.id) addUnsend(node);
   } else if (message.is_bullying) {
     node.classList.add("flagged");
-    hurtfulCover(node, message);
+    hurtfulCover(node, message); // its own Report, beside Hide and Block
+  } else if (message.id) {
+    sideAction(node, "Report", "report", () => openReport({ message }), "Report this message");
   }
   return node;
 }
@@ -144,12 +146,16 @@ function flagMine(node) {
   node.querySelector(".meta").prepend(mark);
 }
 
-function addUnsend(node) {
-  if (node.querySelector(".unsend")) return;
-  const unsend = button("Unsend", "unsend", () => unsendMessage(node), "Unsend this message");
-  node.append(unsend);
+// A button beside the bubble, shown on hover or focus.
+function sideAction(node, label, className, onClick, ariaLabel) {
+  if (node.querySelector(`.msg-action.${className}`)) return;
+  node.append(button(label, `msg-action ${className}`, onClick, ariaLabel));
   // Touch screens have no hover: a tap on the bubble shows its action.
   node.querySelector(".bubble").addEventListener("click", () => node.classList.toggle("show-actions"));
+}
+
+function addUnsend(node) {
+  sideAction(node, "Unsend", "unsend", () => unsendMessage(node), "Unsend this message");
 }
 
 async function unsendMessage(node) {

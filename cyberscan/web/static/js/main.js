@@ -121,7 +121,7 @@ async function startSession(tokens) {
   avatar($("me-avatar"), me.username);
   chat.close();
   $("moderation-banner").hidden = true;
-  $("muted-banner").hidden = true;
+  moderation.muted(me, true); // a mute from before this session shows from the start
   showScreen("chat");
   await safety.load();
   await conversations.load();
@@ -132,7 +132,12 @@ async function startSession(tokens) {
       chat.sent(item, data);
       conversations.refreshSoon();
     },
-    failed: chat.failed,
+    failed: (item, error) => {
+      const until = error.error === "muted" && (error.muted_until || (error.errors || {}).muted_until);
+      if (!until) return chat.failed(item, error);
+      moderation.muted({ muted_until: until });
+      return chat.failed(item, { ...error, message: moderation.muteText(until) });
+    },
     refused: (data) => blockedFrom(data, me.username),
     online_users: conversations.onlineUsers,
     user_joined: conversations.joined,
@@ -218,7 +223,12 @@ async function changePassword(event) {
   hide($("password-error"), $("password-done"));
   $("password-submit").disabled = true;
   try {
-    await api("POST", "/api/me/password", { current_password: current, new_password: next });
+    await api(
+      "POST",
+      "/api/me/password",
+      { current_password: current, new_password: next },
+      { ownUnauthorized: true }, // 401: the current password is wrong
+    );
     // Every other token is revoked: take fresh ones with the new password.
     session.save(await auth.login(state.me.username, next));
     form.reset();

@@ -22,13 +22,33 @@ const APPEAL_LABELS = {
 };
 
 let hooks = { loggedIn: () => {}, leave: () => {} };
-let blocked = { token: null, name: "", timer: null };
+let blocked = { token: null, name: "", timer: null, waiting: new Set() };
+const WAITING = new Set(["open", "pending"]);
+const ACCEPTED = new Set(["accepted", "accept"]);
 
 function strikesText(count, max, remaining) {
   if (typeof remaining !== "number") return "";
   if (remaining <= 0) return `${count} of ${max} strikes: the limit is reached.`;
   const left = remaining === 1 ? "1 more flagged message" : `${remaining} more flagged messages`;
   return `${count} of ${max} strikes. ${left} and your account is blocked.`;
+}
+
+// What the blocked screen says of the standing (GET /api/me/strikes): the block as it
+// is, whatever the count (a moderator may block with no strikes), then the count.
+function standingText(data) {
+  const count = `${data.bullying_count} of ${data.max_bullying_count} strikes`;
+  if (!data.is_blocked) return `Your account is unblocked (${count}).`;
+  if (data.remaining <= 0) return `Your account is blocked: ${count}, the limit is reached.`;
+  return `Your account is blocked (${count}).`;
+}
+
+// Each strike's appeal state by strike id.
+function appealStates(data) {
+  const states = new Map();
+  for (const strike of data.strikes || []) {
+    if (strike.appeal) states.set(strike.id, strike.appeal.status || strike.appeal.decision || "open");
+  }
+  return states;
 }
 
 // ------------------------------------------------------------------ warning banner
@@ -41,10 +61,42 @@ export function warning(payload) {
   $("moderation-banner").hidden = false;
 }
 
-export function muted(payload) {
+// A moderator's mute (API.md §9): the banner says until when, in the person's own time.
+const UNMUTED_SHOWN_MS = 10000;
+const LONGEST_TIMER_MS = 2 ** 31 - 1;
+let muteTimer = null;
+
+export function muteText(until) {
+  const when = new Date(until).toLocaleString([], { dateStyle: "medium", timeStyle: "short" });
+  return `You are muted until ${when}: you cannot send messages until then.`;
+}
+
+// `muted` from the server (or the user at login): a future `muted_until` shows the
+// banner until then; none says the mute is over, unless `quiet` (nothing to announce).
+export function muted(payload, quiet = false) {
   const banner = $("muted-banner");
-  banner.textContent = payload.message || "";
-  banner.hidden = !payload.muted_until;
+  const until = payload && payload.muted_until ? new Date(payload.muted_until) : null;
+  clearTimeout(muteTimer);
+  if (until && until.getTime() > Date.now()) {
+    $("muted-banner-text").textContent = muteText(payload.muted_until);
+    $("muted-banner-close").hidden = true;
+    banner.dataset.state = "muted";
+    banner.hidden = false;
+    const left = until.getTime() - Date.now();
+    if (left < LONGEST_TIMER_MS) muteTimer = setTimeout(() => muted({ muted_until: null }), left);
+    return;
+  }
+  if (quiet) {
+    banner.hidden = true;
+    return;
+  }
+  $("muted-banner-text").textContent = "You can send messages again.";
+  $("muted-banner-close").hidden = false;
+  banner.dataset.state = "unmuted";
+  banner.hidden = false;
+  muteTimer = setTimeout(() => {
+    banner.hidden = true;
+  }, UNMUTED_SHOWN_MS);
 }
 
 // ------------------------------------------------------------------ strikes
@@ -161,7 +213,7 @@ export function appealDecided(payload) {
 // Show why the account is blocked; with an appeal token, its strikes and the appeal form.
 export function showBlocked({ reason, appealToken, name }) {
   stopPolling();
-  blocked = { token: appealToken || null, name: name || "", timer: null };
+  blocked = { token: appealToken || null, name: name || "", timer: null, waiting: new Set() };
   $("blocked-reason").textContent =
     reason || "Too many of your messages were flagged as hurtful.";
   hide($("blocked-error"), $("blocked-outcome"), $("blocked-relogin"), $("blocked-count"));
@@ -197,25 +249,26 @@ async function loadBlockedStrikes() {
   }
   $("blocked-error").hidden = true;
   if (data.block_reason) $("blocked-reason").textContent = data.block_reason;
-  $("blocked-count").textContent = strikesText(
-    data.bullying_count,
-    data.max_bullying_count,
-    data.remaining,
-  );
+  $("blocked-count").textContent = standingText(data);
   $("blocked-count").hidden = false;
   $("blocked-strikes-section").hidden = false;
   renderStrikes($("blocked-strikes"), data, async (strikeId, reason) => {
     await request("POST", "/api/appeals", { strike_id: strikeId, reason }, blocked.token);
     await loadBlockedStrikes();
   });
+  const appealsNow = appealStates(data);
   if (!data.is_blocked) {
-    $("blocked-outcome").textContent =
-      "Your appeal was accepted and your account is unblocked. You can log in again.";
+    // Only an appeal seen waiting on this screen and now accepted let the person back in.
+    const byAppeal = [...blocked.waiting].some((id) => ACCEPTED.has(appealsNow.get(id)));
+    $("blocked-outcome").textContent = byAppeal
+      ? "Your appeal was accepted and your account is unblocked. You can log in again."
+      : "Your account is unblocked. You can log in again.";
     $("blocked-outcome").hidden = false;
     $("blocked-relogin").hidden = false;
     $("blocked-relogin").focus();
     return;
   }
+  for (const [id, state] of appealsNow) if (WAITING.has(state)) blocked.waiting.add(id);
   // A blocked person has no socket: look for the moderator's decision now and then.
   blocked.timer = setTimeout(loadBlockedStrikes, POLL_MS);
 }
@@ -265,6 +318,10 @@ export function setup(on) {
   });
   $("moderation-banner-close").addEventListener("click", () => {
     $("moderation-banner").hidden = true;
+  });
+  $("muted-banner-close").addEventListener("click", () => {
+    clearTimeout(muteTimer);
+    $("muted-banner").hidden = true;
   });
 }
 
