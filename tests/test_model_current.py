@@ -63,6 +63,80 @@ def test_promote_refuses_what_fails_verification(
     assert (models / "CURRENT").read_text() == "cyberscan-clf-v1\n"
 
 
+def _copy(models: Path, source: str, target: str) -> None:
+    for ext in ("joblib", "json"):
+        (models / f"{target}.{ext}").write_bytes(
+            (models / f"{source}.{ext}").read_bytes()
+        )
+
+
+def _refused(models: Path, version: str, capsys, message: str) -> None:
+    assert promote.main([version, "--models-dir", str(models)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err, err
+    assert message in err and ".;" not in err, err
+    assert (models / "CURRENT").read_text() == "cyberscan-clf-v1\n"
+
+
+def test_promote_refuses_a_model_copied_under_another_number(
+    models: Path, capsys
+) -> None:
+    _copy(models, "cyberscan-clf-v2", "cyberscan-clf-v45")
+    _refused(models, "v45", capsys, "cyberscan-clf-v45's card names cyberscan-clf-v2")
+
+
+def test_promote_refuses_a_threshold_edited_in_an_older_card(
+    models: Path, capsys
+) -> None:
+    path = models / "cyberscan-clf-v2.json"
+    card = json.loads(path.read_text())
+    # v25's record: raw 0.58 moved by the intercept shift to 0.6
+    card["threshold_choice"] = {"raw_threshold": 0.58, "intercept_shift": 0.082692}
+    path.write_text(json.dumps(card))
+    assert promote.main(["v2", "--models-dir", str(models)]) == 0
+    card["threshold"] = 0.4
+    path.write_text(json.dumps(card))
+    (models / "CURRENT").write_text("cyberscan-clf-v1\n")
+    capsys.readouterr()
+    _refused(
+        models, "v2", capsys, "says threshold 0.4 but its model was fitted for 0.6"
+    )
+
+
+@pytest.mark.parametrize("edit", ["threshold", "dev", "copied"])
+def test_promote_refuses_a_card_edited_after_training(
+    models: Path, edit: str, capsys
+) -> None:
+    """train.train writes the version and the card's digest into the artifact."""
+    model = build_pipeline(word_min_df=1, char_min_df=1)
+    model.fit(TEXTS, np.array([1, 1, 0, 0]))
+    card = {
+        "sklearn_version": sklearn.__version__,
+        "threshold": 0.6,
+        "dev": {"f1": 0.5},
+    }
+    promote.save_sealed(model, models, card)
+    assert promote.main(["v3", "--models-dir", str(models)]) == 0
+    (models / "CURRENT").write_text("cyberscan-clf-v1\n")
+    capsys.readouterr()
+    if edit == "copied":
+        # card and artifact copied, the card's names edited to match the new number
+        _copy(models, "cyberscan-clf-v3", "cyberscan-clf-v9")
+        path = models / "cyberscan-clf-v9.json"
+        text = path.read_text().replace("cyberscan-clf-v3", "cyberscan-clf-v9")
+        path.write_text(text)
+        _refused(models, "v9", capsys, "was written as cyberscan-clf-v3")
+        return
+    path = models / "cyberscan-clf-v3.json"
+    card = json.loads(path.read_text())
+    if edit == "threshold":
+        card["threshold"] = 0.4
+    else:
+        card["dev"]["f1"] = 0.9
+    path.write_text(json.dumps(card))
+    _refused(models, "v3", capsys, "was edited after training")
+
+
 def test_current_rule_without_a_current_file(tmp_path: Path) -> None:
     assert current_classifier(tmp_path) == ""
     (tmp_path / "CURRENT").write_text("garbage")

@@ -32,7 +32,7 @@ import sklearn
 from sklearn.model_selection import StratifiedKFold, train_test_split
 
 from config import current_classifier
-from cyberscan.detector.artifact import ArtifactError, existing_versions, save_artifact
+from cyberscan.detector.artifact import ArtifactError, existing_versions
 from cyberscan.detector.classifier import Detector
 from cyberscan.detector.features import normalized
 from cyberscan.detector.mixture import GatedExperts
@@ -52,6 +52,7 @@ from train.data import (
     read_labelled_csv,
 )
 from train.metrics import address_rates, binary_metrics, chat_rates, rounded
+from train.promote import save_sealed
 
 DEFAULT_MODELS_DIR = REPO_ROOT / "models"
 # Hyperparameters of the default run, chosen on inner splits (docs/model.md).
@@ -1227,7 +1228,7 @@ def run(args: argparse.Namespace) -> int:
         args, sources, dev, params, model, cv, choice, new, served, more_dev
     )
     try:
-        model_path, card_path = save_artifact(
+        model_path, card_path = save_sealed(
             model, models_dir, rounded(card, 6), args.version
         )
     except ArtifactError as exc:
