@@ -139,6 +139,40 @@ def test_train_missing_and_undecodable_files(tmp_path: Path, capsys) -> None:
     assert f"{latin}, line 3: not valid UTF-8" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("copy", ["itself", "renamed", "re-cut"])
+def test_train_refuses_a_development_set(
+    copy: str, good_csv: Path, tmp_path: Path, capsys
+) -> None:
+    dev = REPO / "train" / "eval" / "dev_set.csv"
+    if copy == "itself":
+        data = dev
+    elif copy == "renamed":
+        data = tmp_path / "my.csv"
+        data.write_bytes(dev.read_bytes())
+    else:
+        # half the development set's rows added to a training file
+        dev_rows = dev.read_text("utf-8").splitlines()[1:]
+        header = dev.read_text("utf-8").splitlines()[0]
+        good = [f'"{t}",{y},x' for t, y in GOOD_ROWS]
+        data = write_csv(
+            tmp_path / "mixed.csv",
+            "\n".join([header, *good, *dev_rows[: len(dev_rows) // 2]]) + "\n",
+        )
+    code = run_train(
+        "--data",
+        str(good_csv),
+        "--data",
+        str(data),
+        "--models-dir",
+        str(tmp_path / "m"),
+    )
+    err = capsys.readouterr().err
+    assert code == 2 and "Traceback" not in err
+    assert f"error: {data}:" in err and "development set train/eval/dev_set.csv" in err
+    assert "never trained on" in err
+    assert not (tmp_path / "m").exists()
+
+
 def test_cli_error_has_no_traceback_in_a_real_process(tmp_path: Path) -> None:
     bad = write_csv(tmp_path / "bad.csv", "text,label\nhello,0\nworld,maybe\n")
     proc = subprocess.run(

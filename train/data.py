@@ -9,6 +9,7 @@ and the development set, never trained on, is ``train/eval/dev_set.csv``.
 from __future__ import annotations
 
 import csv
+import functools
 import hashlib
 import os
 from dataclasses import dataclass, field
@@ -101,6 +102,52 @@ def dev_sets() -> list[Path]:
     """Return every committed development set, ``train/eval/*.csv`` (``DEV_SET`` among
     them); never trained on."""
     return sorted(DEV_SET.parent.glob("*.csv"))
+
+
+# A training file may share a few everyday texts with a development set ("lol ok"; the
+# committed ones share at most 1%); above this share it is a development set renamed
+# or re-cut, and training on it would make every figure on that set a flattering one.
+MAX_DEV_SHARE = 0.1
+
+
+@functools.cache
+def _dev_set_texts(paths: tuple[Path, ...]) -> list[tuple[str, str, frozenset[str]]]:
+    """Each development set's display name, sha256 and texts (read once a run)."""
+    out = []
+    for path in paths:
+        dev = read_labelled_csv(path, require_both_classes=False)
+        out.append((display_path(path), dev.sha256, frozenset(dev.texts)))
+    return out
+
+
+def refuse_dev_set(data: LabelledData) -> None:
+    """Raise ``DataError`` when ``data`` is a development set (``train/eval/*.csv``):
+    the same bytes, or more than ``MAX_DEV_SHARE`` of its rows' texts found in one."""
+    texts = set(data.texts)
+    for name, sha256, dev_texts in _dev_set_texts(tuple(dev_sets())):
+        if sha256 == data.sha256:
+            raise DataError(
+                f"{data.path}: this is the development set {name} (same sha256); "
+                "development sets are never trained on"
+            )
+        shared = len(texts & dev_texts)
+        if shared > MAX_DEV_SHARE * len(texts):
+            raise DataError(
+                f"{data.path}: {shared} of its {len(texts)} texts are in the "
+                f"development set {name}; development sets are never trained on"
+            )
+
+
+def trained_on_warning(data: LabelledData, version: str, card: dict) -> str | None:
+    """A warning line when the model card lists ``data``'s file (by sha256) among the
+    files its model was trained on, else None."""
+    files = card.get("data") or []
+    if any(isinstance(d, dict) and d.get("sha256") == data.sha256 for d in files):
+        return (
+            f"warning: {display_path(data.path)} is one of {version}'s training files "
+            "(same sha256 in its card): its figures on these rows flatter it"
+        )
+    return None
 
 
 def read_labelled_csv(

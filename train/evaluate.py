@@ -22,7 +22,13 @@ from typing import Any
 from config import current_classifier
 from cyberscan.detector.artifact import ArtifactError
 from cyberscan.detector.classifier import Detector
-from train.data import DEV_SET, DataError, display_path, read_labelled_csv
+from train.data import (
+    DEV_SET,
+    DataError,
+    display_path,
+    read_labelled_csv,
+    trained_on_warning,
+)
 from train.metrics import address_rates, binary_metrics, chat_rates, rounded
 
 
@@ -49,6 +55,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (ArtifactError, DataError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    warning = trained_on_warning(data, detector.version, detector.card)
+    if warning:
+        print(warning, file=sys.stderr)
     threshold = detector.threshold if args.threshold is None else args.threshold
     if not 0.0 <= threshold <= 1.0:
         print(

@@ -50,6 +50,7 @@ from train.data import (
     find_data_dir,
     own_files,
     read_labelled_csv,
+    refuse_dev_set,
 )
 from train.metrics import address_rates, binary_metrics, chat_rates, rounded
 from train.promote import save_sealed
@@ -427,6 +428,7 @@ def load_sources(
         own = is_own(path)
         background = own and path.stem in BACKGROUND
         data = read_labelled_csv(path, require_both_classes=not background)
+        refuse_dev_set(data)
         tr, te = split_indices(data.labels, holdout, seed)
         sources.append(Source(source_name(path), data, weight, own, tr, te))
         progress.info(
