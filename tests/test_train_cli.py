@@ -14,7 +14,7 @@ from cyberscan.detector.artifact import sha256_file
 from cyberscan.detector.classifier import Detector
 from cyberscan.detector.features import addresses_reader, normalized
 from tests.helpers import GOOD_ROWS, write_corpora
-from train import evaluate, report, train
+from train import evaluate, fetch_data, report, train
 from train.data import CORPORA, DataError
 
 REPO = Path(__file__).resolve().parents[1]
@@ -171,6 +171,73 @@ def test_train_refuses_a_development_set(
     assert f"error: {data}:" in err and "development set train/eval/dev_set.csv" in err
     assert "never trained on" in err
     assert not (tmp_path / "m").exists()
+
+
+BAD_ARGUMENTS = {
+    "C zero": (train, ["--C", "0"], "--C: expected a finite number > 0, got '0'"),
+    "C negative": (train, ["--C", "-1"], "--C: expected a finite number > 0"),
+    "shift nan": (train, ["--logit-shift", "nan"], "--logit-shift: expected a finite"),
+    "fpr negative": (
+        train,
+        ["--max-fpr", "-1"],
+        "--max-fpr: expected a finite number > 0 and < 1",
+    ),
+    "fpr two": (
+        train,
+        ["--max-fpr", "2"],
+        "--max-fpr: expected a finite number > 0 and < 1",
+    ),
+    "version negative": (
+        train,
+        ["--version", "-1"],
+        "--version: expected a whole number >= 1",
+    ),
+    "version zero": (
+        train,
+        ["--version", "0"],
+        "--version: expected a whole number >= 1",
+    ),
+    "no base url": (
+        fetch_data,
+        ["--base-url", ""],
+        "--base-url: expected an http:// or https:// URL",
+    ),
+    "file base url": (
+        fetch_data,
+        ["--base-url", "file:///tmp"],
+        "--base-url: expected an http",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", BAD_ARGUMENTS)
+def test_bad_arguments_get_one_error_line_and_code_2(
+    case: str, good_csv: Path, tmp_path: Path, capsys
+) -> None:
+    cli, argv, message = BAD_ARGUMENTS[case]
+    if cli is train:
+        # a tiny run, should a bad value ever get through
+        argv += ["--data", str(good_csv), "--cv", "0", "--dev-set", "", "--no-report"]
+        argv += ["--models-dir", str(tmp_path / "m")]
+    else:
+        argv += ["--dest", str(tmp_path / "m")]
+    with pytest.raises(SystemExit) as stop:
+        cli.main(argv)
+    err = capsys.readouterr().err
+    assert stop.value.code == 2 and "Traceback" not in err
+    errors = [line for line in err.splitlines() if "error:" in line]
+    assert len(errors) == 1 and message in errors[0], err
+    assert not (tmp_path / "m").exists()
+
+
+def test_too_little_data_says_what_is_needed(tmp_path: Path, capsys) -> None:
+    two = write_csv(tmp_path / "two.csv", "text,label\nyou idiot,1\nhello there,0\n")
+    assert run_train("--data", str(two), "--models-dir", str(tmp_path / "m")) == 2
+    err = capsys.readouterr().err
+    assert err.strip() == (
+        "error: too little data: 2 rows (1 clean, 1 abusive); training needs at "
+        "least 5 rows of each label (0 and 1)"
+    )
 
 
 def test_cli_error_has_no_traceback_in_a_real_process(tmp_path: Path) -> None:

@@ -293,6 +293,32 @@ class Progress:
         )
 
 
+def number_type(
+    low: float | None = None, high: float | None = None, *, integer: bool = False
+) -> Any:
+    """An argparse ``type``: a finite number with ``low < x < high`` (either bound may
+    be None; an integer ``x >= low`` when ``integer``), else a one-line usage error."""
+
+    def parse(text: str) -> float | int:
+        try:
+            value = int(text) if integer else float(text)
+        except ValueError:
+            value = math.nan
+        inside = math.isfinite(value) and (
+            low is None or (value >= low if integer else value > low)
+        )
+        if not inside or (high is not None and not value < high):
+            kind = "a whole number" if integer else "a finite number"
+            lower = "" if low is None else (f" >= {low}" if integer else f" > {low:g}")
+            upper = "" if high is None else f" and < {high:g}"
+            raise argparse.ArgumentTypeError(
+                f"expected {kind}{lower}{upper}, got {text!r}"
+            )
+        return value
+
+    return parse
+
+
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     """Return the command-line options."""
     parser = argparse.ArgumentParser(
@@ -313,21 +339,23 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--models-dir", default=str(DEFAULT_MODELS_DIR))
     parser.add_argument(
-        "--version", type=int, help="version number (default: next free)"
+        "--version",
+        type=number_type(1, integer=True),
+        help="version number, 1 or more (default: next free)",
     )
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument(
         "--holdout",
-        type=float,
+        type=number_type(),
         default=0.2,
         help="held-out share per file (0: fit on every row; nothing is then held out, "
         "and `train.compare --corpora` refuses the model)",
     )
     parser.add_argument("--cv", type=int, default=3, help="CV folds (0 or 1 to skip)")
-    parser.add_argument("--target-threshold", type=float, default=0.6)
+    parser.add_argument("--target-threshold", type=number_type(0, 1), default=0.6)
     parser.add_argument(
         "--max-fpr",
-        type=float,
+        type=number_type(0, 1),
         default=0.05,
         help="largest share of clean own chat flagged: mean per writer on "
         "writer-held-out scores when own chat comes from 2+ writers, else out of fold "
@@ -335,12 +363,14 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--logit-shift",
-        type=float,
+        type=number_type(),
         default=LOGIT_SHIFT,
         help="after the operating point is chosen, raise the final logit by this much "
         "(more abuse caught, more clean chat flagged; default %(default)s)",
     )
-    parser.add_argument("--C", type=float, default=None, help="inverse regularisation")
+    parser.add_argument(
+        "--C", type=number_type(0), default=None, help="inverse regularisation (> 0)"
+    )
     parser.add_argument(
         "--dev-set", default=str(DEV_SET), help="development set to report ('' to skip)"
     )
@@ -466,6 +496,22 @@ def writer_name(source: Source) -> str:
     if not source.own or stem in BACKGROUND:
         return ""
     return WRITERS.get(stem, stem)
+
+
+# The fewest rows of each label the files must hold between them: fewer leave the
+# cross-validation folds one-label and the vocabulary (words in 2+ texts) empty.
+MIN_ROWS_PER_LABEL = 5
+
+
+def enough_data(sources: list[Source]) -> None:
+    """Refuse (``DataError``) files too small to train on, saying what is needed."""
+    labels = [y for s in sources for y in s.data.labels]
+    clean, abuse = labels.count(0), labels.count(1)
+    if min(clean, abuse) < MIN_ROWS_PER_LABEL:
+        raise DataError(
+            f"too little data: {len(labels)} rows ({clean} clean, {abuse} abusive); "
+            f"training needs at least {MIN_ROWS_PER_LABEL} rows of each label (0 and 1)"
+        )
 
 
 def training_set(sources: list[Source]) -> TrainingSet:
@@ -1133,6 +1179,7 @@ def run(args: argparse.Namespace) -> int:
     progress.done()
 
     progress.stage("assembling the weighted training set")
+    enough_data(sources)
     ts = training_set(sources)
     progress.info(f"{len(ts.texts)} training texts from {len(sources)} file(s)")
     progress.done()
@@ -1263,6 +1310,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run(args)
     except DataError as exc:
         print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except ValueError as exc:
+        # enough rows, yet too few shared words: scikit-learn's vocabulary is empty
+        if "no terms remain" not in str(exc) and "empty vocabulary" not in str(exc):
+            raise
+        print(
+            "error: too little data: no word or character sequence occurs in enough "
+            "texts to learn from; add more rows",
+            file=sys.stderr,
+        )
         return 2
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)
