@@ -13,7 +13,7 @@ from config import MODELS_DIR, TestingConfig, current_classifier
 from cyberscan.detector.artifact import load_artifact, save_artifact
 from cyberscan.detector.pipeline import build_pipeline
 from tests.helpers import write_corpora
-from train import promote, train
+from train import evaluate, promote, train
 from train.data import own_files
 
 TEXTS = [
@@ -135,6 +135,21 @@ def test_promote_refuses_a_card_edited_after_training(
         card["dev"]["f1"] = 0.9
     path.write_text(json.dumps(card))
     _refused(models, "v3", capsys, "was edited after training")
+
+
+def test_evaluate_and_training_use_the_model_classifier_path_serves(
+    models: Path, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:
+    """CLASSIFIER_PATH overrides models/CURRENT for the server, and so for the CLIs."""
+    served = models / "cyberscan-clf-v2.joblib"
+    monkeypatch.setenv("CLASSIFIER_PATH", str(served))
+    data = models / "rows.csv"
+    data.write_text(
+        "text,label\n" + "".join(f"{t},{i < 2:d}\n" for i, t in enumerate(TEXTS))
+    )
+    assert evaluate.main(["--data", str(data)]) == 0
+    assert json.loads(capsys.readouterr().out)["model"] == "cyberscan-clf-v2"
+    assert train.served_detector(train.Progress(1)).version == "cyberscan-clf-v2"
 
 
 def test_current_rule_without_a_current_file(tmp_path: Path) -> None:

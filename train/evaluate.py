@@ -3,7 +3,8 @@
     python -m train.evaluate [--data FILE.csv] [--model PATH] [--threshold T]
 
 ``--data`` defaults to the committed development set (``train/eval/dev_set.csv``),
-``--model`` to the served model (the version ``models/CURRENT`` names), ``--threshold``
+``--model`` to the served model (``CLASSIFIER_PATH`` when set, else the version
+``models/CURRENT`` names), ``--threshold``
 to the threshold in the model card (0.6).  When the file has a ``category`` column the
 output adds the share flagged per category and the overall "clean flagged" and
 "abuse caught" shares.  ``by_address`` gives both shares apart for the texts that
@@ -19,7 +20,6 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from config import current_classifier
 from cyberscan.detector.artifact import ArtifactError
 from cyberscan.detector.classifier import Detector
 from train.data import (
@@ -30,6 +30,7 @@ from train.data import (
     trained_on_warning,
 )
 from train.metrics import address_rates, binary_metrics, chat_rates, rounded
+from train.promote import served_path
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -47,9 +48,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     try:
-        model_path = args.model or current_classifier()
+        model_path = args.model or served_path()
         if not model_path:
-            raise ArtifactError("models/CURRENT names no model; pass --model PATH")
+            raise ArtifactError(
+                "no served model (models/CURRENT names none and CLASSIFIER_PATH is "
+                "not set); pass --model PATH"
+            )
         detector = Detector.from_path(model_path)
         data = read_labelled_csv(args.data, require_both_classes=False)
     except (ArtifactError, DataError) as exc:
