@@ -240,6 +240,32 @@ def test_too_little_data_says_what_is_needed(tmp_path: Path, capsys) -> None:
     )
 
 
+def test_relative_paths_are_the_callers_as_scripts_train_passes_them(
+    good_csv: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:
+    """scripts/train exports the caller's folder, then runs in the repository."""
+    monkeypatch.chdir(REPO)
+    monkeypatch.setenv("CYBERSCAN_CALLER_DIR", str(tmp_path))
+    assert (
+        run_train("--data", f"{good_csv.name}=2", "--models-dir", "m", "--no-report")
+        == 0
+    )
+    card = json.loads((tmp_path / "m" / "cyberscan-clf-v1.json").read_text())
+    assert card["data"][0]["sha256"] == sha256_file(good_csv)
+    assert card["data"][0]["weight"] == 2
+    capsys.readouterr()
+    assert run_train("--data", "mine.csv", "--models-dir", "m") == 2
+    assert (
+        capsys.readouterr().err.strip()
+        == f"error: {tmp_path / 'mine.csv'}: file not found"
+    )
+    monkeypatch.delenv("CYBERSCAN_CALLER_DIR")
+    assert run_train("--data", "mine.csv", "--models-dir", str(tmp_path / "m")) == 2
+    assert capsys.readouterr().err.strip() == (
+        f"error: mine.csv: file not found (looked for {REPO / 'mine.csv'})"
+    )
+
+
 def test_cli_error_has_no_traceback_in_a_real_process(tmp_path: Path) -> None:
     bad = write_csv(tmp_path / "bad.csv", "text,label\nhello,0\nworld,maybe\n")
     proc = subprocess.run(

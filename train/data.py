@@ -20,6 +20,9 @@ OWN_DATA_DIR = REPO_ROOT / "train" / "data"
 DEV_SET = REPO_ROOT / "train" / "eval" / "dev_set.csv"
 DEFAULT_SHARED_DATA = REPO_ROOT.parent / "shared" / "data"
 DATA_DIR_ENV = "CYBERSCAN_DATA_DIR"
+# The folder `scripts/train` was started from; relative paths on its command line
+# are resolved against it (the script itself runs in the repository).
+CALLER_DIR_ENV = "CYBERSCAN_CALLER_DIR"
 
 # The public corpora, in the order they are read.  Each is ``DIR/<name>/train.csv``.
 CORPORA = (
@@ -47,6 +50,21 @@ class LabelledData:
     categories: list[str] = field(default_factory=list)
 
 
+def looked_at(path: Path) -> str:
+    """`` (looked for /abs/path)`` for a relative path, which says where it was
+    looked for; "" for an absolute one, which says it already."""
+    return "" if path.is_absolute() else f" (looked for {path.resolve()})"
+
+
+def from_caller(path: str) -> str:
+    """A relative ``path`` made absolute against the caller's folder: ``$CALLER_DIR_ENV``
+    (``scripts/train`` sets it before changing to the repository), else unchanged."""
+    caller = os.environ.get(CALLER_DIR_ENV)
+    if not path or not caller or Path(path).is_absolute():
+        return path
+    return str(Path(caller) / path)
+
+
 def corpus_path(data_dir: str | Path, name: str) -> Path:
     """Return the ``train.csv`` of corpus ``name`` under ``data_dir``."""
     return Path(data_dir) / name / "train.csv"
@@ -66,7 +84,7 @@ def find_data_dir(given: str | None) -> tuple[Path | None, str]:
             path = Path(value)
             if not path.is_dir():
                 raise DataError(
-                    f"{path}: folder not found (from {origin}); "
+                    f"{path}: folder not found{looked_at(path)} (from {origin}); "
                     + FETCH_HINT.format(dir=path)
                 )
             return path, origin
@@ -161,7 +179,7 @@ def read_labelled_csv(
     """
     path = Path(path)
     if not path.exists():
-        raise DataError(f"{path}: file not found")
+        raise DataError(f"{path}: file not found{looked_at(path)}")
     if not path.is_file():
         raise DataError(f"{path}: not a regular file")
     raw = path.read_bytes()

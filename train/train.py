@@ -47,6 +47,7 @@ from train.data import (
     dev_sets,
     display_path,
     find_data_dir,
+    from_caller,
     own_files,
     read_labelled_csv,
     refuse_dev_set,
@@ -376,7 +377,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--no-report", action="store_true", help="skip the plots/report"
     )
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    # scripts/train runs in the repository: paths are the caller's (--data: data_plan)
+    args.data_dir = from_caller(args.data_dir) if args.data_dir else args.data_dir
+    args.models_dir = from_caller(args.models_dir)
+    args.dev_set = from_caller(args.dev_set)
+    return args
 
 
 def parse_data_arg(value: str) -> tuple[str, float]:
@@ -406,7 +412,7 @@ def is_own(path: Path) -> bool:
 def data_plan(args: argparse.Namespace, progress: Progress) -> list[tuple[Path, float]]:
     """Stage 1a: which files to train on, each with its relative weight."""
     if args.data:
-        return [(Path(p), w) for p, w in map(parse_data_arg, args.data)]
+        return [(Path(from_caller(p)), w) for p, w in map(parse_data_arg, args.data)]
     data_dir, origin = find_data_dir(args.data_dir)
     plan: list[tuple[Path, float]] = []
     if data_dir is None:
