@@ -266,6 +266,55 @@ def test_relative_paths_are_the_callers_as_scripts_train_passes_them(
     )
 
 
+def test_operating_point_says_when_no_threshold_met_the_rule() -> None:
+    """Without own chat the rule is per-file F1 under an FPR cap; clean rows scored
+    above every threshold meet no cap, and the rule line says so."""
+    labels = np.array([0, 1] * 10)
+    groups = np.zeros(20, dtype=int)
+    met = np.where(labels == 1, 0.9, 0.1)
+    _, choice = train.choose_threshold(met, labels, groups, [], 0.05)
+    assert choice["rule"] == "max mean per-file F1 with mean per-file FPR <= 0.05"
+    _, choice = train.choose_threshold(np.full(20, 0.99), labels, groups, [], 0.05)
+    assert choice["rule"].startswith("no threshold met the rule (max mean per-file F1")
+    assert choice["oof_mean_fpr"] > 0.05
+
+
+def test_evaluate_says_what_model_takes(tmp_path: Path, capsys) -> None:
+    assert evaluate.main(["--model", "v25"]) == 2
+    assert capsys.readouterr().err.strip() == (
+        "error: --model takes a file: did you mean --model "
+        "models/cyberscan-clf-v25.joblib?"
+    )
+    card = tmp_path / "cyberscan-clf-v3.json"
+    assert evaluate.main(["--model", str(card)]) == 2
+    assert capsys.readouterr().err.strip() == (
+        f"error: {card} is the model card; --model takes the model, "
+        f"{card.with_suffix('.joblib')}"
+    )
+
+
+def test_without_cross_validation_the_rule_line_says_it_once(
+    good_csv: Path, tmp_path: Path, capsys
+) -> None:
+    assert (
+        train.main(
+            [
+                "--cv",
+                "0",
+                "--dev-set",
+                "",
+                "--no-report",
+                "--data",
+                str(good_csv),
+                "--models-dir",
+                str(tmp_path / "m"),
+            ]
+        )
+        == 0
+    )
+    assert "no cross-validation (fixed): raw threshold 0.5\n" in capsys.readouterr().out
+
+
 def test_cli_error_has_no_traceback_in_a_real_process(tmp_path: Path) -> None:
     bad = write_csv(tmp_path / "bad.csv", "text,label\nhello,0\nworld,maybe\n")
     proc = subprocess.run(

@@ -20,6 +20,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from config import ConfigError, model_version_name
 from cyberscan.detector.artifact import ArtifactError
 from cyberscan.detector.classifier import Detector
 from train.data import (
@@ -31,6 +32,23 @@ from train.data import (
 )
 from train.metrics import address_rates, binary_metrics, chat_rates, rounded
 from train.promote import served_path
+
+
+def check_model_arg(path: Path) -> None:
+    """Refuse (``ArtifactError``) a card or a bare version given as ``--model``."""
+    if path.suffix == ".json":
+        raise ArtifactError(
+            f"{path} is the model card; --model takes the model, "
+            f"{path.with_suffix('.joblib')}"
+        )
+    try:
+        name = model_version_name(str(path))
+    except ConfigError:
+        return
+    if not path.exists():
+        raise ArtifactError(
+            f"--model takes a file: did you mean --model models/{name}.joblib?"
+        )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -49,6 +67,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         model_path = args.model or served_path()
+        if args.model:
+            check_model_arg(Path(args.model))
         if not model_path:
             raise ArtifactError(
                 "no served model (models/CURRENT names none and CLASSIFIER_PATH is "

@@ -888,8 +888,11 @@ def choose_threshold(
             best = (float(t), mean_f1, fpr)
     chosen = best or fallback
     assert chosen is not None
+    rule = f"max mean per-file F1 with mean per-file FPR <= {max_fpr}"
+    if best is None:
+        rule = f"no threshold met the rule ({rule}): the lowest mean per-file FPR"
     return chosen[0], {
-        "rule": f"max mean per-file F1 with mean per-file FPR <= {max_fpr}",
+        "rule": rule,
         "raw_threshold": chosen[0],
         "oof_mean_f1": chosen[1],
         "oof_mean_fpr": chosen[2],
@@ -1222,7 +1225,7 @@ def run(args: argparse.Namespace) -> int:
     elif oof is None:
         raw_t, choice = with_shift(
             0.5,
-            {"rule": "no cross-validation: raw threshold 0.5", "raw_threshold": 0.5},
+            {"rule": "no cross-validation (fixed)", "raw_threshold": 0.5},
             args.logit_shift,
         )
     else:
