@@ -40,7 +40,7 @@ from cyberscan.detector.classifier import Detector
 # What ``save_artifact`` adds to the card train.train hands it; the rest is what the
 # artifact's ``CARD_ATTR`` digest covers.
 SAVE_FIELDS = ("version", "artifact", "artifact_sha256", "artifact_bytes")
-# The pipeline attribute train.train writes into every artifact since v29:
+# The pipeline attribute train.train writes into every artifact (v28 and older have none):
 # {"version": "cyberscan-clf-vN", "card_sha256": card_digest(card)}.
 CARD_ATTR = "cyberscan_card_"
 
