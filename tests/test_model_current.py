@@ -13,7 +13,7 @@ from config import MODELS_DIR, TestingConfig, current_classifier
 from cyberscan.detector.artifact import load_artifact, save_artifact
 from cyberscan.detector.pipeline import build_pipeline
 from tests.helpers import write_corpora
-from train import promote, train
+from train import evaluate, promote, train
 from train.data import own_files
 
 TEXTS = [
@@ -61,6 +61,95 @@ def test_promote_refuses_what_fails_verification(
     err = capsys.readouterr().err
     assert "still names cyberscan-clf-v1" in err and "Traceback" not in err
     assert (models / "CURRENT").read_text() == "cyberscan-clf-v1\n"
+
+
+def _copy(models: Path, source: str, target: str) -> None:
+    for ext in ("joblib", "json"):
+        (models / f"{target}.{ext}").write_bytes(
+            (models / f"{source}.{ext}").read_bytes()
+        )
+
+
+def _refused(models: Path, version: str, capsys, message: str) -> None:
+    assert promote.main([version, "--models-dir", str(models)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err, err
+    assert message in err and ".;" not in err, err
+    assert (models / "CURRENT").read_text() == "cyberscan-clf-v1\n"
+
+
+def test_promote_refuses_a_model_copied_under_another_number(
+    models: Path, capsys
+) -> None:
+    _copy(models, "cyberscan-clf-v2", "cyberscan-clf-v45")
+    _refused(models, "v45", capsys, "cyberscan-clf-v45's card names cyberscan-clf-v2")
+
+
+def test_promote_refuses_a_threshold_edited_in_an_older_card(
+    models: Path, capsys
+) -> None:
+    path = models / "cyberscan-clf-v2.json"
+    card = json.loads(path.read_text())
+    # v25's record: raw 0.58 moved by the intercept shift to 0.6
+    card["threshold_choice"] = {"raw_threshold": 0.58, "intercept_shift": 0.082692}
+    path.write_text(json.dumps(card))
+    assert promote.main(["v2", "--models-dir", str(models)]) == 0
+    card["threshold"] = 0.4
+    path.write_text(json.dumps(card))
+    (models / "CURRENT").write_text("cyberscan-clf-v1\n")
+    capsys.readouterr()
+    _refused(
+        models, "v2", capsys, "says threshold 0.4 but its model was fitted for 0.6"
+    )
+
+
+@pytest.mark.parametrize("edit", ["threshold", "dev", "copied"])
+def test_promote_refuses_a_card_edited_after_training(
+    models: Path, edit: str, capsys
+) -> None:
+    """train.train writes the version and the card's digest into the artifact."""
+    model = build_pipeline(word_min_df=1, char_min_df=1)
+    model.fit(TEXTS, np.array([1, 1, 0, 0]))
+    card = {
+        "sklearn_version": sklearn.__version__,
+        "threshold": 0.6,
+        "dev": {"f1": 0.5},
+    }
+    promote.save_sealed(model, models, card)
+    assert promote.main(["v3", "--models-dir", str(models)]) == 0
+    (models / "CURRENT").write_text("cyberscan-clf-v1\n")
+    capsys.readouterr()
+    if edit == "copied":
+        # card and artifact copied, the card's names edited to match the new number
+        _copy(models, "cyberscan-clf-v3", "cyberscan-clf-v9")
+        path = models / "cyberscan-clf-v9.json"
+        text = path.read_text().replace("cyberscan-clf-v3", "cyberscan-clf-v9")
+        path.write_text(text)
+        _refused(models, "v9", capsys, "was written as cyberscan-clf-v3")
+        return
+    path = models / "cyberscan-clf-v3.json"
+    card = json.loads(path.read_text())
+    if edit == "threshold":
+        card["threshold"] = 0.4
+    else:
+        card["dev"]["f1"] = 0.9
+    path.write_text(json.dumps(card))
+    _refused(models, "v3", capsys, "was edited after training")
+
+
+def test_evaluate_and_training_use_the_model_classifier_path_serves(
+    models: Path, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:
+    """CLASSIFIER_PATH overrides models/CURRENT for the server, and so for the CLIs."""
+    served = models / "cyberscan-clf-v2.joblib"
+    monkeypatch.setenv("CLASSIFIER_PATH", str(served))
+    data = models / "rows.csv"
+    data.write_text(
+        "text,label\n" + "".join(f"{t},{i < 2:d}\n" for i, t in enumerate(TEXTS))
+    )
+    assert evaluate.main(["--data", str(data)]) == 0
+    assert json.loads(capsys.readouterr().out)["model"] == "cyberscan-clf-v2"
+    assert train.served_detector(train.Progress(1)).version == "cyberscan-clf-v2"
 
 
 def test_current_rule_without_a_current_file(tmp_path: Path) -> None:

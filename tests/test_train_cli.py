@@ -14,7 +14,7 @@ from cyberscan.detector.artifact import sha256_file
 from cyberscan.detector.classifier import Detector
 from cyberscan.detector.features import addresses_reader, normalized
 from tests.helpers import GOOD_ROWS, write_corpora
-from train import evaluate, report, train
+from train import evaluate, fetch_data, report, train
 from train.data import CORPORA, DataError
 
 REPO = Path(__file__).resolve().parents[1]
@@ -137,6 +137,182 @@ def test_train_missing_and_undecodable_files(tmp_path: Path, capsys) -> None:
     latin.write_bytes(b"text,label\nhello,0\ncaf\xe9,1\n")
     assert run_train("--data", str(latin), "--models-dir", str(tmp_path / "m")) != 0
     assert f"{latin}, line 3: not valid UTF-8" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("copy", ["itself", "renamed", "re-cut"])
+def test_train_refuses_a_development_set(
+    copy: str, good_csv: Path, tmp_path: Path, capsys
+) -> None:
+    dev = REPO / "train" / "eval" / "dev_set.csv"
+    if copy == "itself":
+        data = dev
+    elif copy == "renamed":
+        data = tmp_path / "my.csv"
+        data.write_bytes(dev.read_bytes())
+    else:
+        # half the development set's rows added to a training file
+        dev_rows = dev.read_text("utf-8").splitlines()[1:]
+        header = dev.read_text("utf-8").splitlines()[0]
+        good = [f'"{t}",{y},x' for t, y in GOOD_ROWS]
+        data = write_csv(
+            tmp_path / "mixed.csv",
+            "\n".join([header, *good, *dev_rows[: len(dev_rows) // 2]]) + "\n",
+        )
+    code = run_train(
+        "--data",
+        str(good_csv),
+        "--data",
+        str(data),
+        "--models-dir",
+        str(tmp_path / "m"),
+    )
+    err = capsys.readouterr().err
+    assert code == 2 and "Traceback" not in err
+    assert f"error: {data}:" in err and "development set train/eval/dev_set.csv" in err
+    assert "never trained on" in err
+    assert not (tmp_path / "m").exists()
+
+
+BAD_ARGUMENTS = {
+    "C zero": (train, ["--C", "0"], "--C: expected a finite number > 0, got '0'"),
+    "C negative": (train, ["--C", "-1"], "--C: expected a finite number > 0"),
+    "shift nan": (train, ["--logit-shift", "nan"], "--logit-shift: expected a finite"),
+    "fpr negative": (
+        train,
+        ["--max-fpr", "-1"],
+        "--max-fpr: expected a finite number > 0 and < 1",
+    ),
+    "fpr two": (
+        train,
+        ["--max-fpr", "2"],
+        "--max-fpr: expected a finite number > 0 and < 1",
+    ),
+    "version negative": (
+        train,
+        ["--version", "-1"],
+        "--version: expected a whole number >= 1",
+    ),
+    "version zero": (
+        train,
+        ["--version", "0"],
+        "--version: expected a whole number >= 1",
+    ),
+    "no base url": (
+        fetch_data,
+        ["--base-url", ""],
+        "--base-url: expected an http:// or https:// URL",
+    ),
+    "file base url": (
+        fetch_data,
+        ["--base-url", "file:///tmp"],
+        "--base-url: expected an http",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", BAD_ARGUMENTS)
+def test_bad_arguments_get_one_error_line_and_code_2(
+    case: str, good_csv: Path, tmp_path: Path, capsys
+) -> None:
+    cli, argv, message = BAD_ARGUMENTS[case]
+    if cli is train:
+        # a tiny run, should a bad value ever get through
+        argv += ["--data", str(good_csv), "--cv", "0", "--dev-set", "", "--no-report"]
+        argv += ["--models-dir", str(tmp_path / "m")]
+    else:
+        argv += ["--dest", str(tmp_path / "m")]
+    with pytest.raises(SystemExit) as stop:
+        cli.main(argv)
+    err = capsys.readouterr().err
+    assert stop.value.code == 2 and "Traceback" not in err
+    errors = [line for line in err.splitlines() if "error:" in line]
+    assert len(errors) == 1 and message in errors[0], err
+    assert not (tmp_path / "m").exists()
+
+
+def test_too_little_data_says_what_is_needed(tmp_path: Path, capsys) -> None:
+    two = write_csv(tmp_path / "two.csv", "text,label\nyou idiot,1\nhello there,0\n")
+    assert run_train("--data", str(two), "--models-dir", str(tmp_path / "m")) == 2
+    err = capsys.readouterr().err
+    assert err.strip() == (
+        "error: too little data: 2 rows (1 clean, 1 abusive); training needs at "
+        "least 5 rows of each label (0 and 1)"
+    )
+
+
+def test_relative_paths_are_the_callers_as_scripts_train_passes_them(
+    good_csv: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:
+    """scripts/train exports the caller's folder, then runs in the repository."""
+    monkeypatch.chdir(REPO)
+    monkeypatch.setenv("CYBERSCAN_CALLER_DIR", str(tmp_path))
+    assert (
+        run_train("--data", f"{good_csv.name}=2", "--models-dir", "m", "--no-report")
+        == 0
+    )
+    card = json.loads((tmp_path / "m" / "cyberscan-clf-v1.json").read_text())
+    assert card["data"][0]["sha256"] == sha256_file(good_csv)
+    assert card["data"][0]["weight"] == 2
+    capsys.readouterr()
+    assert run_train("--data", "mine.csv", "--models-dir", "m") == 2
+    assert (
+        capsys.readouterr().err.strip()
+        == f"error: {tmp_path / 'mine.csv'}: file not found"
+    )
+    monkeypatch.delenv("CYBERSCAN_CALLER_DIR")
+    assert run_train("--data", "mine.csv", "--models-dir", str(tmp_path / "m")) == 2
+    assert capsys.readouterr().err.strip() == (
+        f"error: mine.csv: file not found (looked for {REPO / 'mine.csv'})"
+    )
+
+
+def test_operating_point_says_when_no_threshold_met_the_rule() -> None:
+    """Without own chat the rule is per-file F1 under an FPR cap; clean rows scored
+    above every threshold meet no cap, and the rule line says so."""
+    labels = np.array([0, 1] * 10)
+    groups = np.zeros(20, dtype=int)
+    met = np.where(labels == 1, 0.9, 0.1)
+    _, choice = train.choose_threshold(met, labels, groups, [], 0.05)
+    assert choice["rule"] == "max mean per-file F1 with mean per-file FPR <= 0.05"
+    _, choice = train.choose_threshold(np.full(20, 0.99), labels, groups, [], 0.05)
+    assert choice["rule"].startswith("no threshold met the rule (max mean per-file F1")
+    assert choice["oof_mean_fpr"] > 0.05
+
+
+def test_evaluate_says_what_model_takes(tmp_path: Path, capsys) -> None:
+    assert evaluate.main(["--model", "v25"]) == 2
+    assert capsys.readouterr().err.strip() == (
+        "error: --model takes a file: did you mean --model "
+        "models/cyberscan-clf-v25.joblib?"
+    )
+    card = tmp_path / "cyberscan-clf-v3.json"
+    assert evaluate.main(["--model", str(card)]) == 2
+    assert capsys.readouterr().err.strip() == (
+        f"error: {card} is the model card; --model takes the model, "
+        f"{card.with_suffix('.joblib')}"
+    )
+
+
+def test_without_cross_validation_the_rule_line_says_it_once(
+    good_csv: Path, tmp_path: Path, capsys
+) -> None:
+    assert (
+        train.main(
+            [
+                "--cv",
+                "0",
+                "--dev-set",
+                "",
+                "--no-report",
+                "--data",
+                str(good_csv),
+                "--models-dir",
+                str(tmp_path / "m"),
+            ]
+        )
+        == 0
+    )
+    assert "no cross-validation (fixed): raw threshold 0.5\n" in capsys.readouterr().out
 
 
 def test_cli_error_has_no_traceback_in_a_real_process(tmp_path: Path) -> None:
@@ -458,7 +634,7 @@ def test_a_served_model_fitted_on_every_row_is_not_measured_on_held_out_rows(
     v1 = json.loads((models / "cyberscan-clf-v1.json").read_text())
     assert v1["split"]["holdout"] == 0 and v1["held_out"] == {}
     monkeypatch.setattr(
-        train, "current_classifier", lambda: str(models / "cyberscan-clf-v1.joblib")
+        train, "served_path", lambda: str(models / "cyberscan-clf-v1.joblib")
     )
     capsys.readouterr()
     assert train.main(["--data", str(good_csv), *args]) == 0
@@ -469,7 +645,7 @@ def test_a_served_model_fitted_on_every_row_is_not_measured_on_held_out_rows(
     page = (models / "cyberscan-clf-v2-report" / "report.md").read_text()
     assert "so it is measured on the development set only" in page
     monkeypatch.setattr(
-        train, "current_classifier", lambda: str(models / "cyberscan-clf-v2.joblib")
+        train, "served_path", lambda: str(models / "cyberscan-clf-v2.joblib")
     )
     capsys.readouterr()
     assert train.main(["--data", str(good_csv), *args]) == 0

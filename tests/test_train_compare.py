@@ -237,3 +237,23 @@ def test_cli_errors_are_one_clear_line(
     broken = run("v1", "v2", "--data", str(bad))
     assert broken.returncode == 2 and str(bad) in broken.stderr
     assert "Traceback" not in broken.stderr
+
+
+def test_scoring_a_training_file_warns(
+    two_versions: Path, rows_csv: Path, tmp_path: Path, capsys
+) -> None:
+    """Both versions were trained on rows.csv: figures on it flatter them, and the
+    CLIs say so; another file gets no warning."""
+    capsys.readouterr()
+    args = ["v1", "v2", "--resamples", "100", "--models-dir", str(two_versions)]
+    assert compare.main([*args, "--data", str(rows_csv)]) == 0
+    err = capsys.readouterr().err
+    for name in ("cyberscan-clf-v1", "cyberscan-clf-v2"):
+        assert f"warning: {rows_csv} is one of {name}'s training files" in err, err
+    model = str(two_versions / "cyberscan-clf-v1.joblib")
+    assert evaluate.main(["--data", str(rows_csv), "--model", model]) == 0
+    assert "is one of cyberscan-clf-v1's training files" in capsys.readouterr().err
+    other = tmp_path / "other.csv"
+    other.write_text(rows_csv.read_text() + '"one more row",0,x\n', encoding="utf-8")
+    assert evaluate.main(["--data", str(other), "--model", model]) == 0
+    assert "warning" not in capsys.readouterr().err

@@ -177,3 +177,21 @@ def test_fetch_checks_a_recorded_sha256_and_names_unreachable_files(
     assert fetch_data.main(args, sources=[missing]) == 2
     err = capsys.readouterr().err
     assert f"{base}/no/such/file: download failed" in err
+
+
+def test_fetch_errors_say_what_to_do(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert fetch_data.main(["--only", "tweets", "--dest", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert err.strip() == (
+        "error: unknown corpus tweets; choose from "
+        + ", ".join(c.name for c in fetch_data.SOURCES)
+    )
+    # nothing listens on port 1: the connection is refused, as offline
+    args = ["--dest", str(tmp_path), "--base-url", "http://127.0.0.1:1"]
+    assert fetch_data.main([*args, "--only", "olid_offensive"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()[-1]
+    assert err.startswith("error: http://127.0.0.1:1/") and err.endswith(
+        "check the internet connection, or pass --base-url with a mirror you can reach"
+    ), err

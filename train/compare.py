@@ -36,6 +36,7 @@ from train.data import (
     display_path,
     find_data_dir,
     read_labelled_csv,
+    trained_on_warning,
 )
 from train.metrics import binary_metrics, rounded
 from train.train import card_split, split_indices
@@ -150,6 +151,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             (display_path(Path(p)), read_labelled_csv(p, require_both_classes=False))
             for p in args.data or ([] if args.corpora is not None else dev_sets())
         ]
+        for name, detector in detectors.items():
+            for _, data in sets:
+                warning = trained_on_warning(data, name, detector.card)
+                if warning:
+                    print(warning, file=sys.stderr)
         if args.corpora is not None:
             splits = {n: card_split(detectors[n].card) for n in names}
             unknown = [n for n in names if splits[n] is None]

@@ -9,6 +9,7 @@ and the development set, never trained on, is ``train/eval/dev_set.csv``.
 from __future__ import annotations
 
 import csv
+import functools
 import hashlib
 import os
 from dataclasses import dataclass, field
@@ -19,6 +20,9 @@ OWN_DATA_DIR = REPO_ROOT / "train" / "data"
 DEV_SET = REPO_ROOT / "train" / "eval" / "dev_set.csv"
 DEFAULT_SHARED_DATA = REPO_ROOT.parent / "shared" / "data"
 DATA_DIR_ENV = "CYBERSCAN_DATA_DIR"
+# The folder `scripts/train` was started from; relative paths on its command line
+# are resolved against it (the script itself runs in the repository).
+CALLER_DIR_ENV = "CYBERSCAN_CALLER_DIR"
 
 # The public corpora, in the order they are read.  Each is ``DIR/<name>/train.csv``.
 CORPORA = (
@@ -46,6 +50,21 @@ class LabelledData:
     categories: list[str] = field(default_factory=list)
 
 
+def looked_at(path: Path) -> str:
+    """`` (looked for /abs/path)`` for a relative path, which says where it was
+    looked for; "" for an absolute one, which says it already."""
+    return "" if path.is_absolute() else f" (looked for {path.resolve()})"
+
+
+def from_caller(path: str) -> str:
+    """A relative ``path`` made absolute against the caller's folder: ``$CALLER_DIR_ENV``
+    (``scripts/train`` sets it before changing to the repository), else unchanged."""
+    caller = os.environ.get(CALLER_DIR_ENV)
+    if not path or not caller or Path(path).is_absolute():
+        return path
+    return str(Path(caller) / path)
+
+
 def corpus_path(data_dir: str | Path, name: str) -> Path:
     """Return the ``train.csv`` of corpus ``name`` under ``data_dir``."""
     return Path(data_dir) / name / "train.csv"
@@ -65,7 +84,7 @@ def find_data_dir(given: str | None) -> tuple[Path | None, str]:
             path = Path(value)
             if not path.is_dir():
                 raise DataError(
-                    f"{path}: folder not found (from {origin}); "
+                    f"{path}: folder not found{looked_at(path)} (from {origin}); "
                     + FETCH_HINT.format(dir=path)
                 )
             return path, origin
@@ -103,6 +122,52 @@ def dev_sets() -> list[Path]:
     return sorted(DEV_SET.parent.glob("*.csv"))
 
 
+# A training file may share a few everyday texts with a development set ("lol ok"; the
+# committed ones share at most 1%); above this share it is a development set renamed
+# or re-cut, and training on it would make every figure on that set a flattering one.
+MAX_DEV_SHARE = 0.1
+
+
+@functools.cache
+def _dev_set_texts(paths: tuple[Path, ...]) -> list[tuple[str, str, frozenset[str]]]:
+    """Each development set's display name, sha256 and texts (read once a run)."""
+    out = []
+    for path in paths:
+        dev = read_labelled_csv(path, require_both_classes=False)
+        out.append((display_path(path), dev.sha256, frozenset(dev.texts)))
+    return out
+
+
+def refuse_dev_set(data: LabelledData) -> None:
+    """Raise ``DataError`` when ``data`` is a development set (``train/eval/*.csv``):
+    the same bytes, or more than ``MAX_DEV_SHARE`` of its rows' texts found in one."""
+    texts = set(data.texts)
+    for name, sha256, dev_texts in _dev_set_texts(tuple(dev_sets())):
+        if sha256 == data.sha256:
+            raise DataError(
+                f"{data.path}: this is the development set {name} (same sha256); "
+                "development sets are never trained on"
+            )
+        shared = len(texts & dev_texts)
+        if shared > MAX_DEV_SHARE * len(texts):
+            raise DataError(
+                f"{data.path}: {shared} of its {len(texts)} texts are in the "
+                f"development set {name}; development sets are never trained on"
+            )
+
+
+def trained_on_warning(data: LabelledData, version: str, card: dict) -> str | None:
+    """A warning line when the model card lists ``data``'s file (by sha256) among the
+    files its model was trained on, else None."""
+    files = card.get("data") or []
+    if any(isinstance(d, dict) and d.get("sha256") == data.sha256 for d in files):
+        return (
+            f"warning: {display_path(data.path)} is one of {version}'s training files "
+            "(same sha256 in its card): its figures on these rows flatter it"
+        )
+    return None
+
+
 def read_labelled_csv(
     path: str | Path, *, require_both_classes: bool = True
 ) -> LabelledData:
@@ -114,7 +179,7 @@ def read_labelled_csv(
     """
     path = Path(path)
     if not path.exists():
-        raise DataError(f"{path}: file not found")
+        raise DataError(f"{path}: file not found{looked_at(path)}")
     if not path.is_file():
         raise DataError(f"{path}: not a regular file")
     raw = path.read_bytes()

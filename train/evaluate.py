@@ -3,7 +3,8 @@
     python -m train.evaluate [--data FILE.csv] [--model PATH] [--threshold T]
 
 ``--data`` defaults to the committed development set (``train/eval/dev_set.csv``),
-``--model`` to the served model (the version ``models/CURRENT`` names), ``--threshold``
+``--model`` to the served model (``CLASSIFIER_PATH`` when set, else the version
+``models/CURRENT`` names), ``--threshold``
 to the threshold in the model card (0.6).  When the file has a ``category`` column the
 output adds the share flagged per category and the overall "clean flagged" and
 "abuse caught" shares.  ``by_address`` gives both shares apart for the texts that
@@ -19,11 +20,35 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from config import current_classifier
+from config import ConfigError, model_version_name
 from cyberscan.detector.artifact import ArtifactError
 from cyberscan.detector.classifier import Detector
-from train.data import DEV_SET, DataError, display_path, read_labelled_csv
+from train.data import (
+    DEV_SET,
+    DataError,
+    display_path,
+    read_labelled_csv,
+    trained_on_warning,
+)
 from train.metrics import address_rates, binary_metrics, chat_rates, rounded
+from train.promote import served_path
+
+
+def check_model_arg(path: Path) -> None:
+    """Refuse (``ArtifactError``) a card or a bare version given as ``--model``."""
+    if path.suffix == ".json":
+        raise ArtifactError(
+            f"{path} is the model card; --model takes the model, "
+            f"{path.with_suffix('.joblib')}"
+        )
+    try:
+        name = model_version_name(str(path))
+    except ConfigError:
+        return
+    if not path.exists():
+        raise ArtifactError(
+            f"--model takes a file: did you mean --model models/{name}.joblib?"
+        )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -41,14 +66,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     try:
-        model_path = args.model or current_classifier()
+        model_path = args.model or served_path()
+        if args.model:
+            check_model_arg(Path(args.model))
         if not model_path:
-            raise ArtifactError("models/CURRENT names no model; pass --model PATH")
+            raise ArtifactError(
+                "no served model (models/CURRENT names none and CLASSIFIER_PATH is "
+                "not set); pass --model PATH"
+            )
         detector = Detector.from_path(model_path)
         data = read_labelled_csv(args.data, require_both_classes=False)
     except (ArtifactError, DataError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    warning = trained_on_warning(data, detector.version, detector.card)
+    if warning:
+        print(warning, file=sys.stderr)
     threshold = detector.threshold if args.threshold is None else args.threshold
     if not 0.0 <= threshold <= 1.0:
         print(

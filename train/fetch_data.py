@@ -25,6 +25,7 @@ import io
 import re
 import sys
 import urllib.error
+import urllib.parse
 import urllib.request
 import zipfile
 from collections.abc import Callable, Iterable, Sequence
@@ -241,9 +242,15 @@ def download(url: str, label: str, timeout: float = 60.0) -> bytes:
                 chunks.append(chunk)
                 done += len(chunk)
                 progress_bar(label, done, total)
-    except (urllib.error.URLError, OSError) as exc:
+    except urllib.error.HTTPError as exc:  # the server answered: no network advice
         sys.stderr.write("\n")
         raise DataError(f"{url}: download failed ({exc})") from None
+    except (urllib.error.URLError, OSError) as exc:
+        sys.stderr.write("\n")
+        raise DataError(
+            f"{url}: download failed ({exc}); check the internet connection, or "
+            "pass --base-url with a mirror you can reach"
+        ) from None
     sys.stderr.write("\n")
     return b"".join(chunks)
 
@@ -295,6 +302,16 @@ def fetch_corpus(corpus: Corpus, dest: Path, base_url: str = GITHUB) -> Path:
     return target
 
 
+def http_url(text: str) -> str:
+    """An argparse ``type``: an http(s) URL with a host, else a usage error."""
+    parts = urllib.parse.urlsplit(text)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise argparse.ArgumentTypeError(
+            f"expected an http:// or https:// URL, got {text!r}"
+        )
+    return text
+
+
 def main(argv: Sequence[str] | None = None, sources: Sequence[Corpus] = SOURCES) -> int:
     """Run the fetch CLI; return the process exit code."""
     parser = argparse.ArgumentParser(
@@ -304,14 +321,21 @@ def main(argv: Sequence[str] | None = None, sources: Sequence[Corpus] = SOURCES)
     parser.add_argument("--dest", default=str(DEFAULT_SHARED_DATA))
     parser.add_argument("--only", action="append", help="corpus name (repeatable)")
     parser.add_argument(
-        "--base-url", default=GITHUB, help="mirror of raw.githubusercontent.com"
+        "--base-url",
+        type=http_url,
+        default=GITHUB,
+        help="mirror of raw.githubusercontent.com",
     )
     args = parser.parse_args(argv)
     dest = Path(args.dest)
     chosen = [c for c in sources if not args.only or c.name in args.only]
     unknown = set(args.only or ()) - {c.name for c in sources}
     if unknown:
-        print(f"error: unknown corpus {', '.join(sorted(unknown))}", file=sys.stderr)
+        print(
+            f"error: unknown corpus {', '.join(sorted(unknown))}; choose from "
+            f"{', '.join(c.name for c in sources)}",
+            file=sys.stderr,
+        )
         return 2
     try:
         for corpus in chosen:

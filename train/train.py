@@ -31,8 +31,7 @@ import scipy.sparse as sp
 import sklearn
 from sklearn.model_selection import StratifiedKFold, train_test_split
 
-from config import current_classifier
-from cyberscan.detector.artifact import ArtifactError, existing_versions, save_artifact
+from cyberscan.detector.artifact import ArtifactError, existing_versions
 from cyberscan.detector.classifier import Detector
 from cyberscan.detector.features import normalized
 from cyberscan.detector.mixture import GatedExperts
@@ -48,10 +47,13 @@ from train.data import (
     dev_sets,
     display_path,
     find_data_dir,
+    from_caller,
     own_files,
     read_labelled_csv,
+    refuse_dev_set,
 )
 from train.metrics import address_rates, binary_metrics, chat_rates, rounded
+from train.promote import save_sealed, served_path
 
 DEFAULT_MODELS_DIR = REPO_ROOT / "models"
 # Hyperparameters of the default run, chosen on inner splits (docs/model.md).
@@ -291,6 +293,32 @@ class Progress:
         )
 
 
+def number_type(
+    low: float | None = None, high: float | None = None, *, integer: bool = False
+) -> Any:
+    """An argparse ``type``: a finite number with ``low < x < high`` (either bound may
+    be None; an integer ``x >= low`` when ``integer``), else a one-line usage error."""
+
+    def parse(text: str) -> float | int:
+        try:
+            value = int(text) if integer else float(text)
+        except ValueError:
+            value = math.nan
+        inside = math.isfinite(value) and (
+            low is None or (value >= low if integer else value > low)
+        )
+        if not inside or (high is not None and not value < high):
+            kind = "a whole number" if integer else "a finite number"
+            lower = "" if low is None else (f" >= {low}" if integer else f" > {low:g}")
+            upper = "" if high is None else f" and < {high:g}"
+            raise argparse.ArgumentTypeError(
+                f"expected {kind}{lower}{upper}, got {text!r}"
+            )
+        return value
+
+    return parse
+
+
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     """Return the command-line options."""
     parser = argparse.ArgumentParser(
@@ -311,21 +339,23 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--models-dir", default=str(DEFAULT_MODELS_DIR))
     parser.add_argument(
-        "--version", type=int, help="version number (default: next free)"
+        "--version",
+        type=number_type(1, integer=True),
+        help="version number, 1 or more (default: next free)",
     )
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument(
         "--holdout",
-        type=float,
+        type=number_type(),
         default=0.2,
         help="held-out share per file (0: fit on every row; nothing is then held out, "
         "and `train.compare --corpora` refuses the model)",
     )
     parser.add_argument("--cv", type=int, default=3, help="CV folds (0 or 1 to skip)")
-    parser.add_argument("--target-threshold", type=float, default=0.6)
+    parser.add_argument("--target-threshold", type=number_type(0, 1), default=0.6)
     parser.add_argument(
         "--max-fpr",
-        type=float,
+        type=number_type(0, 1),
         default=0.05,
         help="largest share of clean own chat flagged: mean per writer on "
         "writer-held-out scores when own chat comes from 2+ writers, else out of fold "
@@ -333,19 +363,26 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--logit-shift",
-        type=float,
+        type=number_type(),
         default=LOGIT_SHIFT,
         help="after the operating point is chosen, raise the final logit by this much "
         "(more abuse caught, more clean chat flagged; default %(default)s)",
     )
-    parser.add_argument("--C", type=float, default=None, help="inverse regularisation")
+    parser.add_argument(
+        "--C", type=number_type(0), default=None, help="inverse regularisation (> 0)"
+    )
     parser.add_argument(
         "--dev-set", default=str(DEV_SET), help="development set to report ('' to skip)"
     )
     parser.add_argument(
         "--no-report", action="store_true", help="skip the plots/report"
     )
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    # scripts/train runs in the repository: paths are the caller's (--data: data_plan)
+    args.data_dir = from_caller(args.data_dir) if args.data_dir else args.data_dir
+    args.models_dir = from_caller(args.models_dir)
+    args.dev_set = from_caller(args.dev_set)
+    return args
 
 
 def parse_data_arg(value: str) -> tuple[str, float]:
@@ -375,7 +412,7 @@ def is_own(path: Path) -> bool:
 def data_plan(args: argparse.Namespace, progress: Progress) -> list[tuple[Path, float]]:
     """Stage 1a: which files to train on, each with its relative weight."""
     if args.data:
-        return [(Path(p), w) for p, w in map(parse_data_arg, args.data)]
+        return [(Path(from_caller(p)), w) for p, w in map(parse_data_arg, args.data)]
     data_dir, origin = find_data_dir(args.data_dir)
     plan: list[tuple[Path, float]] = []
     if data_dir is None:
@@ -426,6 +463,7 @@ def load_sources(
         own = is_own(path)
         background = own and path.stem in BACKGROUND
         data = read_labelled_csv(path, require_both_classes=not background)
+        refuse_dev_set(data)
         tr, te = split_indices(data.labels, holdout, seed)
         sources.append(Source(source_name(path), data, weight, own, tr, te))
         progress.info(
@@ -463,6 +501,22 @@ def writer_name(source: Source) -> str:
     if not source.own or stem in BACKGROUND:
         return ""
     return WRITERS.get(stem, stem)
+
+
+# The fewest rows of each label the files must hold between them: fewer leave the
+# cross-validation folds one-label and the vocabulary (words in 2+ texts) empty.
+MIN_ROWS_PER_LABEL = 5
+
+
+def enough_data(sources: list[Source]) -> None:
+    """Refuse (``DataError``) files too small to train on, saying what is needed."""
+    labels = [y for s in sources for y in s.data.labels]
+    clean, abuse = labels.count(0), labels.count(1)
+    if min(clean, abuse) < MIN_ROWS_PER_LABEL:
+        raise DataError(
+            f"too little data: {len(labels)} rows ({clean} clean, {abuse} abusive); "
+            f"training needs at least {MIN_ROWS_PER_LABEL} rows of each label (0 and 1)"
+        )
 
 
 def training_set(sources: list[Source]) -> TrainingSet:
@@ -834,8 +888,11 @@ def choose_threshold(
             best = (float(t), mean_f1, fpr)
     chosen = best or fallback
     assert chosen is not None
+    rule = f"max mean per-file F1 with mean per-file FPR <= {max_fpr}"
+    if best is None:
+        rule = f"no threshold met the rule ({rule}): the lowest mean per-file FPR"
     return chosen[0], {
-        "rule": f"max mean per-file F1 with mean per-file FPR <= {max_fpr}",
+        "rule": rule,
         "raw_threshold": chosen[0],
         "oof_mean_f1": chosen[1],
         "oof_mean_fpr": chosen[2],
@@ -963,8 +1020,9 @@ def held_out_from(card: dict[str, Any], holdout: float, seed: int) -> bool:
 
 
 def served_detector(progress: Progress) -> Detector | None:
-    """The model ``models/CURRENT`` names, to measure beside the new one (None if absent)."""
-    path = current_classifier()
+    """The served model (``CLASSIFIER_PATH``, else what ``models/CURRENT`` names), to
+    measure beside the new one (None if absent)."""
+    path = served_path()
     if not path:
         return None
     try:
@@ -1130,6 +1188,7 @@ def run(args: argparse.Namespace) -> int:
     progress.done()
 
     progress.stage("assembling the weighted training set")
+    enough_data(sources)
     ts = training_set(sources)
     progress.info(f"{len(ts.texts)} training texts from {len(sources)} file(s)")
     progress.done()
@@ -1166,7 +1225,7 @@ def run(args: argparse.Namespace) -> int:
     elif oof is None:
         raw_t, choice = with_shift(
             0.5,
-            {"rule": "no cross-validation: raw threshold 0.5", "raw_threshold": 0.5},
+            {"rule": "no cross-validation (fixed)", "raw_threshold": 0.5},
             args.logit_shift,
         )
     else:
@@ -1227,7 +1286,7 @@ def run(args: argparse.Namespace) -> int:
         args, sources, dev, params, model, cv, choice, new, served, more_dev
     )
     try:
-        model_path, card_path = save_artifact(
+        model_path, card_path = save_sealed(
             model, models_dir, rounded(card, 6), args.version
         )
     except ArtifactError as exc:
@@ -1260,6 +1319,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run(args)
     except DataError as exc:
         print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except ValueError as exc:
+        # enough rows, yet too few shared words: scikit-learn's vocabulary is empty
+        if "no terms remain" not in str(exc) and "empty vocabulary" not in str(exc):
+            raise
+        print(
+            "error: too little data: no word or character sequence occurs in enough "
+            "texts to learn from; add more rows",
+            file=sys.stderr,
+        )
         return 2
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)
