@@ -104,6 +104,13 @@ def current_classifier(models_dir: Path = MODELS_DIR) -> str:
     return str(models_dir / f"{name}.joblib")
 
 
+def served_classifier() -> str:
+    """The artifact the server serves: `CLASSIFIER_PATH` when set, else the one
+    `models/CURRENT` names ("" when neither says). Config and the training CLIs both
+    read it here."""
+    return env_str("CLASSIFIER_PATH") or current_classifier()
+
+
 LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
 
 
@@ -167,7 +174,7 @@ class Config:
     CORS_ORIGINS = env_list("CORS_ORIGINS", "*")
     PROXY_FIX_X_FOR = env_int("PROXY_FIX_X_FOR", 0)
 
-    CLASSIFIER_PATH = env_str("CLASSIFIER_PATH") or current_classifier()
+    CLASSIFIER_PATH = served_classifier()
     BULLYING_THRESHOLD = env_float("BULLYING_THRESHOLD", 0.6)
     MAX_BULLYING_COUNT = env_int("MAX_BULLYING_COUNT", 5)
     FLAGGED_MESSAGE_POLICY = env_str("FLAGGED_MESSAGE_POLICY", "deliver")

@@ -634,7 +634,7 @@ def test_a_served_model_fitted_on_every_row_is_not_measured_on_held_out_rows(
     v1 = json.loads((models / "cyberscan-clf-v1.json").read_text())
     assert v1["split"]["holdout"] == 0 and v1["held_out"] == {}
     monkeypatch.setattr(
-        train, "served_path", lambda: str(models / "cyberscan-clf-v1.joblib")
+        train, "served_classifier", lambda: str(models / "cyberscan-clf-v1.joblib")
     )
     capsys.readouterr()
     assert train.main(["--data", str(good_csv), *args]) == 0
@@ -645,7 +645,7 @@ def test_a_served_model_fitted_on_every_row_is_not_measured_on_held_out_rows(
     page = (models / "cyberscan-clf-v2-report" / "report.md").read_text()
     assert "so it is measured on the development set only" in page
     monkeypatch.setattr(
-        train, "served_path", lambda: str(models / "cyberscan-clf-v2.joblib")
+        train, "served_classifier", lambda: str(models / "cyberscan-clf-v2.joblib")
     )
     capsys.readouterr()
     assert train.main(["--data", str(good_csv), *args]) == 0

@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from config import ConfigError, model_version_name
+from config import ConfigError, model_version_name, served_classifier
 from cyberscan.detector.artifact import ArtifactError
 from cyberscan.detector.classifier import Detector
 from train.data import (
@@ -31,7 +31,6 @@ from train.data import (
     trained_on_warning,
 )
 from train.metrics import address_rates, binary_metrics, chat_rates, rounded
-from train.promote import served_path
 
 
 def check_model_arg(path: Path) -> None:
@@ -66,7 +65,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     try:
-        model_path = args.model or served_path()
+        model_path = args.model or served_classifier()
         if args.model:
             check_model_arg(Path(args.model))
         if not model_path:

@@ -25,8 +25,6 @@ from config import (
     CURRENT_FILE,
     MODELS_DIR,
     ConfigError,
-    current_classifier,
-    env_str,
     model_version_name,
 )
 from cyberscan.detector.artifact import (
@@ -107,12 +105,6 @@ def check_card(detector: Detector, name: str) -> None:
                 f"fitted for {trained_at:.4g} (raw {raw:g} shifted by {shift:+g}): "
                 "the card was edited after training"
             )
-
-
-def served_path() -> str:
-    """The artifact the server serves, by config's rule: ``CLASSIFIER_PATH`` when set,
-    else the version ``models/CURRENT`` names ("" when neither says)."""
-    return env_str("CLASSIFIER_PATH") or current_classifier()
 
 
 def promote(version: str, models_dir: Path = MODELS_DIR) -> str:

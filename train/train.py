@@ -31,6 +31,7 @@ import scipy.sparse as sp
 import sklearn
 from sklearn.model_selection import StratifiedKFold, train_test_split
 
+from config import served_classifier
 from cyberscan.detector.artifact import ArtifactError, existing_versions
 from cyberscan.detector.classifier import Detector
 from cyberscan.detector.features import normalized
@@ -53,7 +54,7 @@ from train.data import (
     refuse_dev_set,
 )
 from train.metrics import address_rates, binary_metrics, chat_rates, rounded
-from train.promote import save_sealed, served_path
+from train.promote import save_sealed
 
 DEFAULT_MODELS_DIR = REPO_ROOT / "models"
 # Hyperparameters of the default run, chosen on inner splits (docs/model.md).
@@ -1022,7 +1023,7 @@ def held_out_from(card: dict[str, Any], holdout: float, seed: int) -> bool:
 def served_detector(progress: Progress) -> Detector | None:
     """The served model (``CLASSIFIER_PATH``, else what ``models/CURRENT`` names), to
     measure beside the new one (None if absent)."""
-    path = served_path()
+    path = served_classifier()
     if not path:
         return None
     try:

@@ -147,6 +147,14 @@ def test_admin_sees_a_flag_arrive_live_and_blocks_its_author(
     expect(hostile_row).to_have_count(0)
     expect(row).to_have_count(1)
     expect(page.locator("#audit")).to_contain_text("dash_admin dismissed a flag on")
+    # Removing a message hides it from its receiver only: the question says so.
+    row.get_by_role("button", name="Remove").click()
+    expect(page.locator("#confirm-title")).to_have_text("Remove this message?")
+    expect(page.locator("#confirm")).to_contain_text(
+        "The receiver no longer sees it; its sender still does."
+    )
+    page.click("#confirm-cancel")
+    expect(page.locator("#confirm")).to_be_hidden()
     page.get_by_role("tab", name="Reviewed").click()
     expect(hostile_row.locator(".reviewed")).to_have_text("Dismissed by dash_admin")
     expect(row).to_have_count(0)

@@ -105,7 +105,10 @@ export function review(flag, action) {
   if (action !== "remove") return run();
   return confirmAction({
     title: "Remove this " + flag.item_type + "?",
-    text: "It is deleted for everyone. The author's strike stays.",
+    text:
+      (flag.item_type === "message"
+        ? "The receiver no longer sees it; its sender still does."
+        : "It is deleted for everyone.") + " The author's strike stays.",
     ok: "Remove",
   }).then(function (answer) {
     return answer ? run() : null;
