@@ -112,6 +112,23 @@ def test_unknown_receiver_is_not_found(trio, connect, name, payload):
     assert sio.is_connected()
 
 
+@pytest.mark.parametrize("name", ["no_such_event", "x" * 100])
+def test_an_unknown_event_is_named_back_in_the_error_event(trio, connect, name):
+    sio = connect(trio[0])
+    events(sio)
+    ack = sio.emit(name, {"a": 1}, callback=True)
+    assert ack == {
+        "ok": False,
+        "error": "not_found",
+        "message": "There is no such event.",
+    }
+    # The client's own event name, not the catch-all handler's ("*"), cut to 64.
+    assert events(sio, "error") == [
+        {"error": "not_found", "message": ack["message"], "event": name[:64]}
+    ]
+    assert sio.is_connected()
+
+
 @pytest.mark.parametrize("name", ["send_message", "typing", "mark_as_read"])
 def test_no_argument_or_several_arguments(trio, connect, name):
     sio = connect(trio[0])

@@ -25,6 +25,7 @@ from cyberscan.realtime.auth import (
     socket_identity,
     socket_user_id,
 )
+from cyberscan.realtime.packets import REFUSED
 from cyberscan.schemas.message import (
     MarkReadSchema,
     TypingSchema,
@@ -33,6 +34,10 @@ from cyberscan.schemas.message import (
 from cyberscan.services import contacts, messaging
 
 INTERNAL_MESSAGE = "Something went wrong on our side."
+# The handlers whose own name is not the client's: the `error` event names the
+# event the client sent instead, cut to this many characters.
+CATCH_ALL = frozenset({"*", REFUSED})
+EVENT_NAME_ECHO = 64
 # Built once: a marshmallow schema per event was a measurable part of each event.
 TYPING = TypingSchema()
 MARK_READ = MarkReadSchema()
@@ -42,10 +47,18 @@ def ack(data: Any) -> dict[str, Any]:
     return {"ok": True, "data": data}
 
 
-def failure(code: str, message: str, errors: Any = None) -> dict[str, Any]:
-    """Emit `error` {error, message, event} to the caller and answer the error ack."""
+def failure(
+    code: str, message: str, errors: Any = None, *, name: str | None = None
+) -> dict[str, Any]:
+    """Emit `error` {error, message, event} to the caller and answer the error ack;
+    `event` is the handler's event, or `name`, the one the client sent, for the
+    catch-all and refusal handlers (null when the packet named none)."""
     event = context.current()
-    notify.error(event.sid, code, message, event.name)
+    if event.name in CATCH_ALL:
+        event_name = name[:EVENT_NAME_ECHO] if isinstance(name, str) else None
+    else:
+        event_name = event.name
+    notify.error(event.sid, code, message, event_name)
     body = {"ok": False, "error": code, "message": message}
     if errors is not None:
         body["errors"] = errors
@@ -202,14 +215,14 @@ def on_send_message(*args: Any) -> dict[str, Any]:
     return ack(notify.sent_payload(message))
 
 
-def on_refused(reason: str = "", *args: Any) -> dict[str, Any]:
+def on_refused(reason: str = "", name: Any = None, *args: Any) -> dict[str, Any]:
     """A packet the dispatcher must not see (realtime/packets.py) gets an error ack."""
-    return failure("bad_request", reason or "That event is not accepted.")
+    return failure("bad_request", reason or "That event is not accepted.", name=name)
 
 
 def on_unknown(event: str, *args: Any) -> dict[str, Any]:
     """An event name no handler knows gets an error ack instead of silence."""
-    return failure("not_found", "There is no such event.")
+    return failure("not_found", "There is no such event.", name=event)
 
 
 def on_typing(*args: Any) -> dict[str, Any]:

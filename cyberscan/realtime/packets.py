@@ -78,12 +78,18 @@ class CheckedPacket(packet.Packet):
                 )
             name = data[0]
             if not isinstance(name, str) or name in RESERVED or name == REFUSED:
-                return self._refuse(self.id, "That event name is not accepted.")
+                return self._refuse(
+                    self.id,
+                    "That event name is not accepted.",
+                    name if isinstance(name, str) else None,
+                )
         return attachments
 
-    def _refuse(self, ack_id: int | None, reason: str) -> int:
+    def _refuse(self, ack_id: int | None, reason: str, name: str | None = None) -> int:
+        """Rewrite the packet into a `REFUSED` event: the reason, and the event name
+        the client sent when it sent one (the `error` event names it back)."""
         self.packet_type = packet.EVENT
         self.namespace = None
         self.id = ack_id
-        self.data = [REFUSED, reason]
+        self.data = [REFUSED, reason, name]
         return 0

@@ -96,6 +96,43 @@ def test_hostile_websocket_frames_neither_stall_nor_break_the_socket(
     assert_clean_log(server, since)
 
 
+@pytest.mark.parametrize(
+    ("frame", "named"),
+    [
+        ('4288["message",{}]', "message"),
+        ('4288["connect",{}]', "connect"),
+        ("4288[7]", None),
+    ],
+    ids=["reserved-message", "reserved-connect", "no-name"],
+)
+def test_a_refused_event_is_named_back_as_the_client_sent_it(
+    server, people, frame, named
+):
+    """A reserved or missing event name is refused with `bad_request`; the `error`
+    event names what the client sent (null when it sent no name), never the
+    refusal handler's own name."""
+    since = log_size(server)
+    ws = open_socket(server, people["token"])
+    try:
+        ws.send(frame)
+        got = {}
+        while not ("error" in got and "ack" in got):
+            data = ws.recv()
+            if data.startswith('42["error"'):
+                got["error"] = json.loads(data[2:])[1]
+            elif data.startswith("4388"):
+                got["ack"] = json.loads(data[4:])[0]
+    finally:
+        ws.close()
+    assert got["ack"]["ok"] is False and got["ack"]["error"] == "bad_request"
+    assert got["error"] == {
+        "error": "bad_request",
+        "message": got["ack"]["message"],
+        "event": named,
+    }
+    assert_clean_log(server, since)
+
+
 def polling_session(server: LiveServer) -> str:
     """A new Engine.IO long-polling session (the handshake GET); its query string."""
     opened = urllib.request.urlopen(  # noqa: S310
