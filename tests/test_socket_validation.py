@@ -112,6 +112,21 @@ def test_unknown_receiver_is_not_found(trio, connect, name, payload):
     assert sio.is_connected()
 
 
+@pytest.mark.parametrize("length", [2001, 100_001, 200_000])
+def test_an_over_long_message_is_refused_with_the_configured_limit(
+    app, trio, connect, length
+):
+    """Whatever the length (REST bodies that long are 413 first), the error names the
+    limit a client must keep to."""
+    sio = connect(trio[0])
+    ack = sio.emit(
+        "send_message", {"receiver": "bob", "message": "x" * length}, callback=True
+    )
+    assert ack["error"] == "validation_error"
+    limit = app.config["MAX_MESSAGE_LENGTH"]
+    assert ack["errors"]["message"] == [f"Longer than maximum length {limit}."]
+
+
 @pytest.mark.parametrize("name", ["no_such_event", "x" * 100])
 def test_an_unknown_event_is_named_back_in_the_error_event(trio, connect, name):
     sio = connect(trio[0])

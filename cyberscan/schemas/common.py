@@ -87,9 +87,14 @@ def non_blank(value: str) -> None:
         raise ValidationError("Must not be empty.")
 
 
-def check_configured_length(value: str, setting: str) -> None:
-    """Text limits are configuration (MAX_*_LENGTH), so they are read per payload."""
+def check_configured_length(
+    value: str, setting: str, ceiling: int | None = None
+) -> None:
+    """Text limits are configuration (MAX_*_LENGTH), so they are read per payload;
+    `ceiling` caps the setting, and the error names the limit that applies."""
     limit = int(current_app.config[setting])
+    if ceiling is not None:
+        limit = min(limit, ceiling)
     if len(value) > limit:
         raise ValidationError(f"Longer than maximum length {limit}.")
 

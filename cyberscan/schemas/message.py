@@ -10,6 +10,7 @@ from marshmallow import fields, validate, validates
 from cyberscan.schemas.common import (
     SURROGATE,
     PageQuerySchema,
+    StrictBoolean,
     StrictSchema,
     Timestamp,
     TrimmedString,
@@ -20,17 +21,8 @@ from cyberscan.schemas.common import (
 USERNAME_MAX = 32
 CLIENT_ID_MAX = 64
 MARK_READ_MAX = 500
-# Far above any configured MAX_MESSAGE_LENGTH: a cheap first cut before trimming.
+# A ceiling over any configured MAX_MESSAGE_LENGTH; the error names the lower of the two.
 RAW_MESSAGE_MAX = 100_000
-
-
-class StrictBoolean(fields.Boolean):
-    """true or false only: not 1, "yes" or "on"."""
-
-    def _deserialize(self, value, attr, data, **kwargs):  # noqa: ANN001, ANN202
-        if not isinstance(value, bool):
-            raise self.make_error("invalid", input=value)
-        return value
 
 
 class SenderField(StrictSchema):
@@ -44,9 +36,7 @@ class SenderField(StrictSchema):
 class MessagePostSchema(StrictSchema):
     """REST sending: the receiver is in the path."""
 
-    message = TrimmedString(
-        required=True, validate=[validate.Length(max=RAW_MESSAGE_MAX), non_blank]
-    )
+    message = TrimmedString(required=True, validate=non_blank)
     client_id = fields.String(
         load_default=None,
         allow_none=True,
@@ -55,7 +45,7 @@ class MessagePostSchema(StrictSchema):
 
     @validates("message")
     def check_length(self, value: str, **kwargs: object) -> None:
-        check_configured_length(value, "MAX_MESSAGE_LENGTH")
+        check_configured_length(value, "MAX_MESSAGE_LENGTH", ceiling=RAW_MESSAGE_MAX)
 
 
 class MessageCreateSchema(SenderField, MessagePostSchema):
