@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
-import math
 import os
 import sys
 import tempfile
@@ -34,6 +33,7 @@ from cyberscan.detector.artifact import (
     version_name,
 )
 from cyberscan.detector.classifier import Detector
+from cyberscan.detector.verdict import logit, sigmoid
 
 # What ``save_artifact`` adds to the card train.train hands it; the rest is what the
 # artifact's ``CARD_ATTR`` digest covers.
@@ -98,7 +98,7 @@ def check_card(detector: Detector, name: str) -> None:
     choice = card.get("threshold_choice") or {}
     raw, shift = choice.get("raw_threshold"), choice.get("intercept_shift")
     if isinstance(raw, float) and isinstance(shift, float) and 0 < raw < 1:
-        trained_at = 1 / (1 + math.exp(-(math.log(raw / (1 - raw)) + shift)))
+        trained_at = sigmoid(logit(raw) + shift)
         if abs(trained_at - detector.threshold) > 1e-4:
             raise ArtifactError(
                 f"{name}.json says threshold {detector.threshold:g} but its model was "

@@ -37,7 +37,7 @@ from cyberscan.detector.classifier import Detector
 from cyberscan.detector.features import normalized
 from cyberscan.detector.mixture import GatedExperts
 from cyberscan.detector.pipeline import DEFAULT_PARAMS, build_pipeline, trailing_widths
-from cyberscan.detector.verdict import sigmoid
+from cyberscan.detector.verdict import logit, sigmoid
 from train.data import (
     DEV_SET,
     OWN_DATA_DIR,
@@ -898,11 +898,6 @@ def choose_threshold(
         "oof_mean_f1": chosen[1],
         "oof_mean_fpr": chosen[2],
     }
-
-
-def logit(p: float) -> float:
-    """Inverse of the logistic function."""
-    return math.log(p / (1.0 - p))
 
 
 def fit_final(

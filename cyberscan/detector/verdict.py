@@ -68,3 +68,8 @@ def sigmoid(x: float) -> float:
         return 1.0 / (1.0 + math.exp(-x))
     z = math.exp(x)
     return z / (1.0 + z)
+
+
+def logit(p: float) -> float:
+    """Inverse of the logistic function."""
+    return math.log(p / (1.0 - p))
