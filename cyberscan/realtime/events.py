@@ -25,7 +25,6 @@ from cyberscan.realtime.auth import (
     socket_identity,
     socket_user_id,
 )
-from cyberscan.realtime.packets import REFUSED
 from cyberscan.schemas.message import (
     MarkReadSchema,
     TypingSchema,
@@ -34,10 +33,9 @@ from cyberscan.schemas.message import (
 from cyberscan.services import contacts, messaging
 
 INTERNAL_MESSAGE = "Something went wrong on our side."
-# The handlers whose own name is not the client's: the `error` event names the
-# event the client sent instead, cut to this many characters.
-CATCH_ALL = frozenset({"*", REFUSED})
+# An event name the client sent is named back in `error` cut to this many characters.
 EVENT_NAME_ECHO = 64
+_HANDLERS_OWN = object()
 # Built once: a marshmallow schema per event was a measurable part of each event.
 TYPING = TypingSchema()
 MARK_READ = MarkReadSchema()
@@ -48,17 +46,19 @@ def ack(data: Any) -> dict[str, Any]:
 
 
 def failure(
-    code: str, message: str, errors: Any = None, *, name: str | None = None
+    code: str, message: str, errors: Any = None, *, name: Any = _HANDLERS_OWN
 ) -> dict[str, Any]:
     """Emit `error` {error, message, event} to the caller and answer the error ack;
-    `event` is the handler's event, or `name`, the one the client sent, for the
-    catch-all and refusal handlers (null when the packet named none)."""
+    `event` is the handler's event, or `name`, the one the client sent, which the
+    catch-all and refusal handlers pass (null when the packet named none)."""
     event = context.current()
-    if event.name in CATCH_ALL:
-        event_name = name[:EVENT_NAME_ECHO] if isinstance(name, str) else None
+    if name is _HANDLERS_OWN:
+        name = event.name
+    elif isinstance(name, str):
+        name = name[:EVENT_NAME_ECHO]
     else:
-        event_name = event.name
-    notify.error(event.sid, code, message, event_name)
+        name = None
+    notify.error(event.sid, code, message, name)
     body = {"ok": False, "error": code, "message": message}
     if errors is not None:
         body["errors"] = errors
