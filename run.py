@@ -16,11 +16,12 @@ elif CONFIG.SOCKETIO_ASYNC_MODE == "gevent":
 
 from cyberscan import create_app  # noqa: E402
 from cyberscan.cli import settle_garbage_collector, upgrade_database  # noqa: E402
-from cyberscan.serve import bind, serve  # noqa: E402
+from cyberscan.serve import bind, configure_logging, serve  # noqa: E402
 
 if __name__ == "__main__":
     # The port first: a second server on it fails at once, before the slow start.
     listener = bind(CONFIG.HOST, CONFIG.PORT)
+    configure_logging(CONFIG.LOG_LEVEL)
     app = create_app(CONFIG)
     upgrade_database(app)
     settle_garbage_collector(CONFIG)

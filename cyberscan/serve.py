@@ -8,7 +8,9 @@ processes with separate presence. Binding here, without it, makes that a clear e
 from __future__ import annotations
 
 import errno
+import logging
 import socket
+import sys
 from typing import Any
 
 from flask import Flask
@@ -24,6 +26,21 @@ ASYNC_NOTES = {
     "gevent": "gevent",
     "threading": "threading (development only)",
 }
+
+
+LOG_FORMAT = "[%(asctime)s] %(levelname)s %(name)s: %(message)s"
+# python-socketio and python-engineio give their loggers a stderr handler of their own
+# when the level is unset; set, they log through the one handler below like the rest.
+QUIET_LOGGERS = ("socketio.server", "engineio.server")
+
+
+def configure_logging(level: str) -> None:
+    """One stderr handler on the root logger, before the app exists: Flask then adds
+    no handler of its own to the app's logger, and migrations/env.py leaves logging
+    as it is, so every record is written once, one line each (tracebacks below it)."""
+    logging.basicConfig(level=level, format=LOG_FORMAT, stream=sys.stderr)
+    for name in QUIET_LOGGERS:
+        logging.getLogger(name).setLevel(logging.ERROR)
 
 
 class PortUnavailable(SystemExit):

@@ -8,9 +8,11 @@ from flask import current_app
 # access to the values within the .ini file in use.
 config = context.config
 
-# Interpret the config file for Python logging.
-# This line sets up loggers basically.
-fileConfig(config.config_file_name, disable_existing_loggers=False)
+# Logging from alembic.ini only when nobody set it up: `flask db ...` does not,
+# run.py does (cyberscan/serve.py configure_logging), and a second root handler
+# would write every record of the server twice.
+if not logging.getLogger().handlers:
+    fileConfig(config.config_file_name, disable_existing_loggers=False)
 logger = logging.getLogger("alembic.env")
 # run.py upgrades on every start and then prints one line (-x quiet=true).
 if context.get_x_argument(as_dictionary=True).get("quiet"):

@@ -27,12 +27,17 @@
   they cannot parse themselves: in the contract's shape here (`raw_error_response`).
   eventlet also writes its own empty 400s for headers it refuses (a bad Content-Length,
   a header line or all headers too long); `RefusalWriter` rewrites those.
+- eventlet's WebSocket writes its notes (a "socket shutdown error" when the peer has
+  already gone) to `wsgi.errors`, which eventlet sets to stderr, without a line end:
+  they ran together in the server's log. `WSGI_ERRORS` makes each write one log
+  record of `cyberscan.wsgi`, at DEBUG: a peer that went away is routine.
 """
 
 from __future__ import annotations
 
 import io
 import json
+import logging
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
@@ -262,6 +267,26 @@ class RefusalWriter:
         return getattr(self.raw, name)
 
 
+class LogLines(io.TextIOBase):
+    """A `wsgi.errors` stream whose every non-blank line becomes one log record."""
+
+    def __init__(self, logger: logging.Logger, level: int) -> None:
+        self.logger = logger
+        self.level = level
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        for line in text.splitlines():
+            if line.strip():
+                self.logger.log(self.level, "%s", line.strip())
+        return len(text)
+
+
+WSGI_ERRORS = LogLines(logging.getLogger("cyberscan.wsgi"), logging.DEBUG)
+
+
 def eventlet_server_options(
     http_protocol: type, header_timeout: float
 ) -> dict[str, Any]:
@@ -290,6 +315,7 @@ def eventlet_server_options(
             if isinstance(self.wfile, RefusalWriter):
                 self.wfile = self.wfile.raw
             environ = super().get_environ()
+            environ["wsgi.errors"] = WSGI_ERRORS
             if environ["wsgi.input"].chunked_input:
                 # eventlet's input ends where the chunks end, but only gevent says so:
                 # without this Werkzeug reads a chunked body as empty (it then applies

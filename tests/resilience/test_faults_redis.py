@@ -4,11 +4,14 @@ While it is down: sends are refused with `unavailable` (socket and REST), REST a
 503 (never 500), a new connection is refused with `connect_error` `unavailable`, and an
 admin block is committed and reported as such. When it is back: the block's kick
 reaches the user's connection on the other process, and presence is rebuilt from the
-connections each process holds. The Redis server is this test's own.
+connections each process holds. The Redis server is this test's own. What the outage
+logs is written once, one line a record (it was written twice, or three times for
+python-socketio's lines: Flask's handler, python-socketio's and alembic's root one).
 """
 
 from __future__ import annotations
 
+import re
 import time
 from typing import Any
 
@@ -50,6 +53,17 @@ def refusal(url: str, token: str) -> Any:
     # python-socketio hands over {"message": <code>, "data": {error, message}}.
     assert seen and isinstance(seen[0], dict), seen
     return seen[0].get("data", {}).get("error")
+
+
+def assert_logged_once(server: Any) -> None:
+    """The outage's records, each once and in the server's one format."""
+    # After the one startup line, which names the "Redis message queue" too.
+    lines = server.log.read_text(errors="replace").splitlines()[1:]
+    noted = [line for line in lines if "redis" in line or "message queue" in line]
+    assert sum("message queue back:" in line for line in noted) == 1, noted
+    assert any("Cannot receive from redis" in line for line in noted), noted
+    record = re.compile(r"^\[[0-9-]+ [0-9:,]+\] [A-Z]+ [a-z._]+: ")
+    assert all(record.match(line) for line in noted), noted
 
 
 def eventually(check: Any, timeout: float = RECOVERY_SECONDS) -> Any:
@@ -144,5 +158,6 @@ def test_redis_outage_refuses_cleanly_and_recovers(
         assert carol_a.wait("receive_message", lambda m: m["message"] == "back")
         for server in (a, b):
             assert_clean_log(server)
+        assert_logged_once(a)
     finally:
         redis.stop(kill=False)

@@ -435,6 +435,48 @@ def test_unmask_is_eventlets_byte_for_byte():
     assert int(done.stdout) > 200  # every case ran
 
 
+SHUTDOWN_NOTES = """
+import socket, warnings
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")  # eventlet says it is deprecated when imported
+    from eventlet.websocket import RFC6455WebSocket
+from cyberscan.realtime.transport import WSGI_ERRORS
+from cyberscan.serve import configure_logging
+
+configure_logging("DEBUG")
+for port in (1, 2):
+    mine, peer = socket.socketpair()
+    environ = {"wsgi.errors": WSGI_ERRORS, "REMOTE_ADDR": "127.0.0.1", "REMOTE_PORT": port}
+    websocket = RFC6455WebSocket(mine, environ)
+    peer.close()
+    mine.close()  # gone before eventlet shuts it down: a "socket shutdown error"
+    websocket.close()
+"""
+
+
+def test_eventlets_socket_notes_are_one_log_line_each():
+    """eventlet writes "socket shutdown error" to `wsgi.errors` with no line end: on
+    stderr two of them ran together. Through WSGI_ERRORS each is one DEBUG record.
+
+    In a child interpreter, like the unmask check above, for eventlet's hub."""
+    done = subprocess.run(
+        [sys.executable, "-c", SHUTDOWN_NOTES],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    lines = done.stderr.splitlines()
+    assert len(lines) == 2, lines
+    for port, line in zip((1, 2), lines, strict=True):
+        assert line.startswith("["), line
+        assert " DEBUG cyberscan.wsgi: " in line, line
+        assert line.endswith("socket shutdown error: [Errno 9] Bad file descriptor")
+        assert f"client=127.0.0.1:{port} " in line, line
+
+
 def test_a_frame_arriving_in_pieces_is_unmasked_intact(server):
     """A masked frame whose bytes reach the server in several reads (each unmasked
     at its offset in the frame) delivers the exact text."""
