@@ -197,6 +197,12 @@ BAD_ARGUMENTS = {
         ["--version", "0"],
         "--version: expected a whole number >= 1",
     ),
+    "data with data-dir": (
+        train,
+        ["--data-dir", "corpora"],
+        "--data-dir: not allowed with --data, which trains on exactly the files it "
+        "names",
+    ),
     "no base url": (
         fetch_data,
         ["--base-url", ""],
@@ -494,6 +500,33 @@ def test_corpora_come_from_data_dir_or_environment(
     assert f"{tmp_path / 'nowhere'}: folder not found (from --data-dir)" in (
         capsys.readouterr().err
     )
+
+
+def test_corpus_files_alone_train_one_model_for_every_row(
+    good_csv: Path, tmp_path: Path, capsys
+) -> None:
+    """``--data`` naming corpus files only (no chat): the router has no chat side to
+    send rows to, so the run fits the chat model on every row and says so, instead
+    of a scikit-learn traceback."""
+    corpora = write_corpora(tmp_path / "corpora", good_csv)
+    argv = ["--data", str(corpora / "olid_offensive" / "train.csv")]
+    assert quick_train(tmp_path / "m", *argv) == 0
+    out = capsys.readouterr().out
+    assert "no chat rows beside the corpora: one model for every row" in out
+    assert (
+        quick_train(
+            tmp_path / "m",
+            *argv,
+            "--data",
+            str(corpora / "kaggle_insults" / "train.csv"),
+        )
+        == 0
+    )
+    detector = Detector.from_path(tmp_path / "m" / "cyberscan-clf-v2.joblib")
+    texts = [t for t, _ in GOOD_ROWS]
+    expected = detector.pipeline.predict_proba(texts)[:, 1]
+    got = [detector.score(t).probability for t in texts]
+    assert max(abs(a - b) for a, b in zip(got, expected, strict=True)) < 1e-9
 
 
 def test_operating_point_comes_from_held_out_writers(

@@ -330,13 +330,13 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "--data",
         action="append",
         metavar="PATH[=WEIGHT]",
-        help="train on these CSV files only (repeatable); default: the corpora + "
-        "train/data/*.csv",
+        help="train on these CSV files only (repeatable; not with --data-dir); "
+        "default: the corpora + train/data/*.csv",
     )
     parser.add_argument(
         "--data-dir",
         help="folder holding the corpora (default: $CYBERSCAN_DATA_DIR, else "
-        "../shared/data when it exists)",
+        "../shared/data when it exists; not with --data)",
     )
     parser.add_argument("--models-dir", default=str(DEFAULT_MODELS_DIR))
     parser.add_argument(
@@ -379,6 +379,13 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "--no-report", action="store_true", help="skip the plots/report"
     )
     args = parser.parse_args(argv)
+    if args.data and args.data_dir:
+        # the corpora folder would be ignored: say so rather than train on other data
+        parser.error(
+            "argument --data-dir: not allowed with --data, which trains on exactly the "
+            "files it names; drop --data-dir, or name a corpus with --data "
+            "DIR/NAME/train.csv"
+        )
     # scripts/train runs in the repository: paths are the caller's (--data: data_plan)
     args.data_dir = from_caller(args.data_dir) if args.data_dir else args.data_dir
     args.models_dir = from_caller(args.models_dir)
@@ -1187,6 +1194,13 @@ def run(args: argparse.Namespace) -> int:
     enough_data(sources)
     ts = training_set(sources)
     progress.info(f"{len(ts.texts)} training texts from {len(sources)} file(s)")
+    if ts.domain.all():
+        # the router learns chat from corpus text: with no chat it has nothing to learn
+        progress.info(
+            "no chat rows beside the corpora: one model for every row (the router and "
+            "the corpus experts need chat to tell the corpora from)"
+        )
+        ts.domain[:] = 0
     progress.done()
 
     n_writers = len(set(ts.writers[ts.chat].tolist()))
