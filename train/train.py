@@ -267,30 +267,36 @@ class Measurement:
 
 
 class Progress:
-    """Prints numbered stages with elapsed time, flushing so a terminal sees them live."""
+    """Prints numbered stages with elapsed time, flushing so a terminal sees them live.
 
-    def __init__(self, total: int) -> None:
+    To stdout, or to stderr with ``to_stderr`` (a CLI whose stdout is its report)."""
+
+    def __init__(self, total: int, *, to_stderr: bool = False) -> None:
         self.total = total
+        self.to_stderr = to_stderr
         self.step = 0
         self.start = time.perf_counter()
         self.stage_start = self.start
+
+    def _print(self, line: str) -> None:
+        # the stream is looked up at each line, so a redirected one is honoured
+        print(line, file=sys.stderr if self.to_stderr else sys.stdout, flush=True)
 
     def stage(self, message: str) -> None:
         """Announce the next stage."""
         self.step += 1
         self.stage_start = time.perf_counter()
-        print(f"[{self.step}/{self.total}] {message} ...", flush=True)
+        self._print(f"[{self.step}/{self.total}] {message} ...")
 
     def info(self, message: str) -> None:
         """Print a detail line of the current stage."""
-        print(f"      {message}", flush=True)
+        self._print(f"      {message}")
 
     def done(self) -> None:
         """Print the time the current stage took."""
         now = time.perf_counter()
-        print(
-            f"      done in {now - self.stage_start:.1f}s (total {now - self.start:.1f}s)",
-            flush=True,
+        self._print(
+            f"      done in {now - self.stage_start:.1f}s (total {now - self.start:.1f}s)"
         )
 
 
