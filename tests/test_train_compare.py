@@ -234,6 +234,11 @@ def test_cli_errors_are_one_clear_line(
     odd = run("v1", "v2", "--data", str(rows_csv), "--threshold", "1.5")
     assert odd.returncode == 2
     assert "--threshold must be between 0 and 1, got 1.5" in odd.stderr
+    nowhere = run("v1", "v2", "--corpora", str(tmp_path / "nowhere"))
+    assert nowhere.returncode == 2 and nowhere.stdout == ""
+    assert nowhere.stderr.startswith(
+        f"error: {tmp_path / 'nowhere'}: folder not found (from --corpora); "
+    )
     bad = tmp_path / "bad.csv"
     bad.write_text("text\nhello\n", encoding="utf-8")
     broken = run("v1", "v2", "--data", str(bad))
@@ -349,6 +354,7 @@ def test_progress_goes_to_stderr_and_the_report_is_unchanged(
             rf"\[{k}/2\] {re.escape(str(rows_csv))}: {len(ROWS)} rows \.\.\.",
             r"      cyberscan-clf-v1 scored in \d+\.\ds",
             r"      cyberscan-clf-v2 scored in \d+\.\ds",
+            r"      paired bootstrap, 100 resamples",
             r"      done in \d+\.\ds \(total \d+\.\ds\)",
         )
     ]

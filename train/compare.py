@@ -243,7 +243,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                     f"--corpora needs two versions split the same way: {shown[0]} "
                     f"and {shown[1]} hold out different rows"
                 )
-            data_dir, _ = find_data_dir(args.corpora or None)
+            data_dir, _ = find_data_dir(args.corpora or None, "--corpora")
             if data_dir is None:
                 raise DataError("no corpora folder; pass --corpora DIR")
             corpora = [read_labelled_csv(p) for p in corpus_files(data_dir)]
@@ -284,6 +284,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             start = time.perf_counter()
             scores[n] = np.array([v.probability for v in d.score_batch(data.texts)])
             progress.info(f"{n} scored in {time.perf_counter() - start:.1f}s")
+        # the bootstrap, not the scoring, is most of a set's time
+        progress.info(f"paired bootstrap, {args.resamples} resamples")
         result = {"data": label, "sha256": data.sha256, "threshold": threshold}
         result |= compare_rows(y, scores, threshold, args.resamples, args.seed)
         print(json.dumps(rounded(result)), flush=True)
