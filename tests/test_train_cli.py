@@ -88,6 +88,20 @@ def test_train_refuses_existing_version(good_csv: Path, tmp_path: Path, capsys) 
     assert "already exists" in capsys.readouterr().err
 
 
+def test_a_models_dir_that_is_a_file_stops_before_training(
+    good_csv: Path, tmp_path: Path, capsys
+) -> None:
+    """A --models-dir naming a file (or a folder under one) is refused before any work,
+    not with a traceback after the whole run."""
+    for models in (good_csv, good_csv / "models"):
+        assert run_train("--data", str(good_csv), "--models-dir", str(models)) == 2
+        out, err = capsys.readouterr()
+        assert "[1/8]" not in out and "Traceback" not in err
+        assert err == (
+            f"error: --models-dir {models}: {good_csv} is a file, not a folder\n"
+        )
+
+
 BAD_CSVS = {
     "empty": ("", "file is empty"),
     "blank": ("\n\n", "file is empty"),
@@ -498,6 +512,10 @@ def test_corpora_come_from_data_dir_or_environment(
     assert f"python -m train.fetch_data --dest {corpora}" in err
     assert quick_train(tmp_path / "m", "--data-dir", str(tmp_path / "nowhere")) == 2
     assert f"{tmp_path / 'nowhere'}: folder not found (from --data-dir)" in (
+        capsys.readouterr().err
+    )
+    assert quick_train(tmp_path / "m", "--data-dir", str(good_csv)) == 2
+    assert f"{good_csv}: a file, not the corpora's folder (from --data-dir)" in (
         capsys.readouterr().err
     )
 

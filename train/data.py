@@ -85,6 +85,11 @@ def find_data_dir(
     ):
         if value:
             path = Path(value)
+            if path.is_file():
+                raise DataError(
+                    f"{path}: a file, not the corpora's folder (from {origin}); it "
+                    f"holds one folder per corpus, NAME/train.csv"
+                )
             if not path.is_dir():
                 raise DataError(
                     f"{path}: folder not found{looked_at(path)} (from {origin}); "

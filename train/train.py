@@ -1170,6 +1170,14 @@ def run(args: argparse.Namespace) -> int:
         raise DataError(f"--holdout must be in [0, 1), got {args.holdout}")
     expert_settings()  # a misspelt corpus name stops the run before any work
     models_dir = Path(args.models_dir)
+    # a file where the folder should be would stop the run only when it writes
+    for folder in (models_dir, *models_dir.parents):
+        if folder.exists():
+            if not folder.is_dir():
+                raise DataError(
+                    f"--models-dir {models_dir}: {folder} is a file, not a folder"
+                )
+            break
     if args.version is not None and args.version in existing_versions(models_dir):
         raise DataError(f"version v{args.version} already exists in {models_dir}")
     params = {**DEFAULT_PARAMS, **TRAIN_PARAMS, "random_state": args.seed}
@@ -1307,6 +1315,10 @@ def run(args: argparse.Namespace) -> int:
         )
     except ArtifactError as exc:
         raise DataError(str(exc)) from None
+    except OSError as exc:  # a folder not writable, a full disk
+        raise DataError(
+            f"--models-dir {models_dir}: cannot write the model: {exc}"
+        ) from None
     progress.info(f"wrote {model_path} ({model_path.stat().st_size / 1e6:.2f} MB)")
     progress.info(
         f"wrote {card_path}; serve it with `python -m train.promote {model_path.stem.rsplit('-', 1)[1]}`"
