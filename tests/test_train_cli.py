@@ -88,6 +88,20 @@ def test_train_refuses_existing_version(good_csv: Path, tmp_path: Path, capsys) 
     assert "already exists" in capsys.readouterr().err
 
 
+def test_a_models_dir_that_is_a_file_stops_before_training(
+    good_csv: Path, tmp_path: Path, capsys
+) -> None:
+    """A --models-dir naming a file (or a folder under one) is refused before any work,
+    not with a traceback after the whole run."""
+    for models in (good_csv, good_csv / "models"):
+        assert run_train("--data", str(good_csv), "--models-dir", str(models)) == 2
+        out, err = capsys.readouterr()
+        assert "[1/8]" not in out and "Traceback" not in err
+        assert err == (
+            f"error: --models-dir {models}: {good_csv} is a file, not a folder\n"
+        )
+
+
 BAD_CSVS = {
     "empty": ("", "file is empty"),
     "blank": ("\n\n", "file is empty"),
@@ -196,6 +210,12 @@ BAD_ARGUMENTS = {
         train,
         ["--version", "0"],
         "--version: expected a whole number >= 1",
+    ),
+    "data with data-dir": (
+        train,
+        ["--data-dir", "corpora"],
+        "--data-dir: not allowed with --data, which trains on exactly the files it "
+        "names",
     ),
     "no base url": (
         fetch_data,
@@ -494,6 +514,37 @@ def test_corpora_come_from_data_dir_or_environment(
     assert f"{tmp_path / 'nowhere'}: folder not found (from --data-dir)" in (
         capsys.readouterr().err
     )
+    assert quick_train(tmp_path / "m", "--data-dir", str(good_csv)) == 2
+    assert f"{good_csv}: a file, not the corpora's folder (from --data-dir)" in (
+        capsys.readouterr().err
+    )
+
+
+def test_corpus_files_alone_train_one_model_for_every_row(
+    good_csv: Path, tmp_path: Path, capsys
+) -> None:
+    """``--data`` naming corpus files only (no chat): the router has no chat side to
+    send rows to, so the run fits the chat model on every row and says so, instead
+    of a scikit-learn traceback."""
+    corpora = write_corpora(tmp_path / "corpora", good_csv)
+    argv = ["--data", str(corpora / "olid_offensive" / "train.csv")]
+    assert quick_train(tmp_path / "m", *argv) == 0
+    out = capsys.readouterr().out
+    assert "no chat rows beside the corpora: one model for every row" in out
+    assert (
+        quick_train(
+            tmp_path / "m",
+            *argv,
+            "--data",
+            str(corpora / "kaggle_insults" / "train.csv"),
+        )
+        == 0
+    )
+    detector = Detector.from_path(tmp_path / "m" / "cyberscan-clf-v2.joblib")
+    texts = [t for t, _ in GOOD_ROWS]
+    expected = detector.pipeline.predict_proba(texts)[:, 1]
+    got = [detector.score(t).probability for t in texts]
+    assert max(abs(a - b) for a, b in zip(got, expected, strict=True)) < 1e-9
 
 
 def test_operating_point_comes_from_held_out_writers(

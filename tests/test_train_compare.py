@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -232,6 +234,11 @@ def test_cli_errors_are_one_clear_line(
     odd = run("v1", "v2", "--data", str(rows_csv), "--threshold", "1.5")
     assert odd.returncode == 2
     assert "--threshold must be between 0 and 1, got 1.5" in odd.stderr
+    nowhere = run("v1", "v2", "--corpora", str(tmp_path / "nowhere"))
+    assert nowhere.returncode == 2 and nowhere.stdout == ""
+    assert nowhere.stderr.startswith(
+        f"error: {tmp_path / 'nowhere'}: folder not found (from --corpora); "
+    )
     bad = tmp_path / "bad.csv"
     bad.write_text("text\nhello\n", encoding="utf-8")
     broken = run("v1", "v2", "--data", str(bad))
@@ -257,3 +264,100 @@ def test_scoring_a_training_file_warns(
     other.write_text(rows_csv.read_text() + '"one more row",0,x\n', encoding="utf-8")
     assert evaluate.main(["--data", str(other), "--model", model]) == 0
     assert "warning" not in capsys.readouterr().err
+
+
+@pytest.fixture
+def corpus_versions(rows_csv: Path, tmp_path: Path) -> tuple[Path, Path]:
+    """A corpora folder and two versions trained on two of its corpora (their cards
+    record those two files' sha256, and nothing for the other three)."""
+    corpora = write_corpora(tmp_path / "corpora", rows_csv)
+    models = tmp_path / "models"
+    common = ["--cv", "0", "--dev-set", "", "--no-report", "--models-dir", str(models)]
+    common += ["--data", str(rows_csv)]  # chat beside the corpora, as a default run has
+    for name in ("cyberbullying_tweets", "olid_offensive"):
+        common += ["--data", str(corpora / name / "train.csv")]
+    assert train.main(common) == 0
+    assert train.main([*common, "--C", "0.001"]) == 0
+    return models, corpora
+
+
+def test_corpora_are_checked_against_the_sha256_the_cards_recorded(
+    corpus_versions: tuple[Path, Path], capsys
+) -> None:
+    """Another copy of a corpus holds out other rows than the cards' split did: each
+    such file is named with the digest the cards recorded and its own, and nothing is
+    scored unless --allow-other-corpora says to; a corpus the cards record nothing for
+    is said to be unchecked."""
+    models, corpora = corpus_versions
+    argv = ["v1", "v2", "--corpora", str(corpora), "--models-dir", str(models)]
+    argv += ["--resamples", "100"]
+    capsys.readouterr()
+    assert compare.main(argv) == 0
+    out, err = capsys.readouterr()
+    assert len(lines(out)) == len(CORPORA)
+    assert "warning" not in err and "error" not in err
+    for name in ("davidson_hate_offensive", "kaggle_insults", "toxigen_implicit"):
+        assert (
+            f"note: the cards of cyberscan-clf-v1 and cyberscan-clf-v2 record no "
+            f"{name} file, so {corpora / name / 'train.csv'} is not checked and has "
+            "no figures in those cards to compare with"
+        ) in err, err
+    assert "record no cyberbullying_tweets" not in err
+
+    olid = corpora / "olid_offensive" / "train.csv"
+    recorded = hashlib.sha256(olid.read_bytes()).hexdigest()
+    olid.write_text(olid.read_text() + '"one more row",0,x\n', encoding="utf-8")
+    actual = hashlib.sha256(olid.read_bytes()).hexdigest()
+    assert compare.main(argv) == 2
+    out, err = capsys.readouterr()
+    assert out == ""
+    mismatch = (
+        f"warning: {olid}: sha256 {actual[:12]}, but the cards of cyberscan-clf-v1 "
+        f"and cyberscan-clf-v2 recorded {recorded[:12]}: another copy of "
+        "olid_offensive, so its figures are not comparable to the cards'"
+    )
+    assert mismatch in err.splitlines(), err
+    errors = [line for line in err.splitlines() if line.startswith("error:")]
+    assert errors == [
+        "error: 1 corpus file is not the copy the cards recorded (above), so its "
+        "held-out rows are not the rows the models held out; score the recorded "
+        "copies (`python -m train.fetch_data --dest DIR` fetches the pinned ones), or "
+        "pass --allow-other-corpora to score these anyway"
+    ]
+    assert "cyberbullying_tweets/train.csv: sha256" not in err
+
+    assert compare.main([*argv, "--allow-other-corpora"]) == 0
+    out, err = capsys.readouterr()
+    assert len(lines(out)) == len(CORPORA)
+    assert mismatch in err.splitlines() and "error" not in err
+
+
+def test_progress_goes_to_stderr_and_the_report_is_unchanged(
+    two_versions: Path, rows_csv: Path, capsys
+) -> None:
+    """A comparison runs for minutes on a slow machine: stderr says which set, how many
+    rows, which version is being scored and the time so far; stdout stays one JSON
+    object a set."""
+    capsys.readouterr()
+    argv = ["v1", "v2", "--data", str(rows_csv), "--data", str(rows_csv)]
+    assert (
+        compare.main([*argv, "--resamples", "100", "--models-dir", str(two_versions)])
+        == 0
+    )
+    out, err = capsys.readouterr()
+    assert [r["n"] for r in lines(out)] == [len(ROWS), len(ROWS)]
+    progress = [line for line in err.splitlines() if "warning" not in line]
+    patterns = [
+        pattern
+        for k in (1, 2)
+        for pattern in (
+            rf"\[{k}/2\] {re.escape(str(rows_csv))}: {len(ROWS)} rows \.\.\.",
+            r"      cyberscan-clf-v1 scored in \d+\.\ds",
+            r"      cyberscan-clf-v2 scored in \d+\.\ds",
+            r"      paired bootstrap, 100 resamples",
+            r"      done in \d+\.\ds \(total \d+\.\ds\)",
+        )
+    ]
+    assert len(progress) == len(patterns), err
+    for line, pattern in zip(progress, patterns, strict=True):
+        assert re.fullmatch(pattern, line), (line, pattern)

@@ -1,7 +1,8 @@
 """Compare two trained versions on the same rows, with paired bootstrap intervals.
 
     python -m train.compare vA vB [--data FILE.csv ...] [--corpora [DIR]]
-                                  [--threshold T] [--resamples N] [--seed S]
+                                  [--allow-other-corpora] [--threshold T]
+                                  [--resamples N] [--seed S]
 
 Every labelled CSV given with ``--data`` (without ``--data`` or ``--corpora``: every
 ``train/eval/*.csv``) and, with ``--corpora``, each public corpus's held-out rows (the
@@ -11,6 +12,10 @@ difference ``vB - vA`` with a 95% interval from a paired bootstrap: the same res
 rows score both versions, so what the rows have in common cancels and what remains is
 how much the difference could move on another draw of rows like these.  An interval that
 lies entirely below zero says ``vB`` is worse beyond that noise.
+
+A corpus file whose sha256 is not the one the cards recorded holds out other rows, so
+``--corpora`` refuses it unless ``--allow-other-corpora`` (:func:`corpus_copies`).
+Progress goes to stderr; stdout is the JSON lines alone.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -39,7 +45,7 @@ from train.data import (
     trained_on_warning,
 )
 from train.metrics import binary_metrics, rounded
-from train.train import card_split, split_indices
+from train.train import Progress, card_split, split_indices
 
 
 def paired_interval(
@@ -109,6 +115,56 @@ def held_out_rows(data: LabelledData, split: tuple[float, int]) -> LabelledData:
     )
 
 
+def _cards_of(versions: list[str]) -> tuple[str, str]:
+    """``("the card of vA", "card's")`` or ``("the cards of vA and vB", "cards'")``."""
+    if len(versions) == 1:
+        return f"the card of {versions[0]}", "card's"
+    return f"the cards of {' and '.join(versions)}", "cards'"
+
+
+def corpus_copies(
+    corpora: Sequence[LabelledData], cards: dict[str, dict[str, Any]]
+) -> tuple[dict[Path, list[str]], list[str]]:
+    """Each corpus file against the sha256 the versions' cards recorded for that corpus
+    (by name, wherever it was): for each file that differs, a warning line per
+    recorded digest it does not match; a note for each corpus some card records no
+    file for."""
+    mismatches: dict[Path, list[str]] = {}
+    notes = []
+    for data in corpora:
+        corpus, shown = data.path.parent.name, display_path(data.path)
+        recorded: dict[str, list[str]] = {}
+        unrecorded = []
+        for version, card in cards.items():
+            digests = {
+                d.get("sha256")
+                for d in card.get("data") or []
+                if isinstance(d, dict)
+                and str(d.get("name", "")).split(":", 1)[-1] == corpus
+            }
+            if not digests:
+                unrecorded.append(version)
+            elif data.sha256 not in digests:
+                for digest in sorted(map(str, digests)):
+                    recorded.setdefault(digest, []).append(version)
+        for digest, versions in recorded.items():
+            whose, their = _cards_of(versions)
+            mismatches.setdefault(data.path, []).append(
+                f"warning: {shown}: sha256 {data.sha256[:12]}, but {whose} recorded "
+                f"{digest[:12]}: another copy of {corpus}, so its figures are not "
+                f"comparable to the {their}"
+            )
+        if unrecorded:
+            whose, _ = _cards_of(unrecorded)
+            one = len(unrecorded) == 1
+            notes.append(
+                f"note: {whose} {'records' if one else 'record'} no {corpus} file, "
+                f"so {shown} is not checked and has no figures in "
+                f"{'that card' if one else 'those cards'} to compare with"
+            )
+    return mismatches, notes
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the compare CLI; return the process exit code."""
     parser = argparse.ArgumentParser(
@@ -127,6 +183,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         nargs="?",
         const="",
         help="also each corpus's held-out rows (DIR, else $CYBERSCAN_DATA_DIR or ../shared/data)",
+    )
+    parser.add_argument(
+        "--allow-other-corpora",
+        action="store_true",
+        help="with --corpora, score corpus files whose sha256 is not the one the "
+        "cards recorded (refused by default: their held-out rows are other rows)",
     )
     parser.add_argument("--threshold", type=float, help="default: vB's card")
     parser.add_argument("--resamples", type=int, default=2000)
@@ -181,15 +243,30 @@ def main(argv: Sequence[str] | None = None) -> int:
                     f"--corpora needs two versions split the same way: {shown[0]} "
                     f"and {shown[1]} hold out different rows"
                 )
-            data_dir, _ = find_data_dir(args.corpora or None)
+            data_dir, _ = find_data_dir(args.corpora or None, "--corpora")
             if data_dir is None:
                 raise DataError("no corpora folder; pass --corpora DIR")
-            sets += [
-                (
-                    f"{p.parent.name} (held out)",
-                    held_out_rows(read_labelled_csv(p), split),
+            corpora = [read_labelled_csv(p) for p in corpus_files(data_dir)]
+            mismatches, notes = corpus_copies(
+                corpora, {n: d.card for n, d in detectors.items()}
+            )
+            for line in notes + [w for ws in mismatches.values() for w in ws]:
+                print(line, file=sys.stderr)
+            if mismatches and not args.allow_other_corpora:
+                what = (
+                    "file is not the copy the cards recorded (above), so its"
+                    if len(mismatches) == 1
+                    else "files are not the copies the cards recorded (above), so their"
                 )
-                for p in corpus_files(data_dir)
+                raise DataError(
+                    f"{len(mismatches)} corpus {what} held-out rows are not the rows "
+                    "the models held out; score the recorded copies (`python -m "
+                    "train.fetch_data --dest DIR` fetches the pinned ones), or pass "
+                    "--allow-other-corpora to score these anyway"
+                )
+            sets += [
+                (f"{data.path.parent.name} (held out)", held_out_rows(data, split))
+                for data in corpora
             ]
     except (ArtifactError, ConfigError, DataError, OSError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -197,15 +274,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     threshold = (
         detectors[names[1]].threshold if args.threshold is None else args.threshold
     )
+    # progress on stderr: stdout is the report, one JSON object a set
+    progress = Progress(len(sets), to_stderr=True)
     for label, data in sets:
+        progress.stage(f"{label}: {len(data.labels)} rows")
         y = np.asarray(data.labels, dtype=int)
-        scores = {
-            n: np.array([v.probability for v in d.score_batch(data.texts)])
-            for n, d in detectors.items()
-        }
+        scores = {}
+        for n, d in detectors.items():
+            start = time.perf_counter()
+            scores[n] = np.array([v.probability for v in d.score_batch(data.texts)])
+            progress.info(f"{n} scored in {time.perf_counter() - start:.1f}s")
+        # the bootstrap, not the scoring, is most of a set's time
+        progress.info(f"paired bootstrap, {args.resamples} resamples")
         result = {"data": label, "sha256": data.sha256, "threshold": threshold}
         result |= compare_rows(y, scores, threshold, args.resamples, args.seed)
         print(json.dumps(rounded(result)), flush=True)
+        progress.done()
     return 0
 
 

@@ -70,18 +70,26 @@ def corpus_path(data_dir: str | Path, name: str) -> Path:
     return Path(data_dir) / name / "train.csv"
 
 
-def find_data_dir(given: str | None) -> tuple[Path | None, str]:
+def find_data_dir(
+    given: str | None, option: str = "--data-dir"
+) -> tuple[Path | None, str]:
     """Return the corpora folder and where it came from.
 
-    ``--data-dir`` wins, then ``$CYBERSCAN_DATA_DIR``; both must exist.  Otherwise
-    ``../shared/data`` next to the repository is used when it exists, else None.
+    ``given`` (the CLI's ``option``, named in an error) wins, then
+    ``$CYBERSCAN_DATA_DIR``; both must exist.  Otherwise ``../shared/data`` next to the
+    repository is used when it exists, else None.
     """
     for value, origin in (
-        (given, "--data-dir"),
+        (given, option),
         (os.environ.get(DATA_DIR_ENV), DATA_DIR_ENV),
     ):
         if value:
             path = Path(value)
+            if path.is_file():
+                raise DataError(
+                    f"{path}: a file, not the corpora's folder (from {origin}); it "
+                    f"holds one folder per corpus, NAME/train.csv"
+                )
             if not path.is_dir():
                 raise DataError(
                     f"{path}: folder not found{looked_at(path)} (from {origin}); "

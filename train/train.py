@@ -267,30 +267,36 @@ class Measurement:
 
 
 class Progress:
-    """Prints numbered stages with elapsed time, flushing so a terminal sees them live."""
+    """Prints numbered stages with elapsed time, flushing so a terminal sees them live.
 
-    def __init__(self, total: int) -> None:
+    To stdout, or to stderr with ``to_stderr`` (a CLI whose stdout is its report)."""
+
+    def __init__(self, total: int, *, to_stderr: bool = False) -> None:
         self.total = total
+        self.to_stderr = to_stderr
         self.step = 0
         self.start = time.perf_counter()
         self.stage_start = self.start
+
+    def _print(self, line: str) -> None:
+        # the stream is looked up at each line, so a redirected one is honoured
+        print(line, file=sys.stderr if self.to_stderr else sys.stdout, flush=True)
 
     def stage(self, message: str) -> None:
         """Announce the next stage."""
         self.step += 1
         self.stage_start = time.perf_counter()
-        print(f"[{self.step}/{self.total}] {message} ...", flush=True)
+        self._print(f"[{self.step}/{self.total}] {message} ...")
 
     def info(self, message: str) -> None:
         """Print a detail line of the current stage."""
-        print(f"      {message}", flush=True)
+        self._print(f"      {message}")
 
     def done(self) -> None:
         """Print the time the current stage took."""
         now = time.perf_counter()
-        print(
-            f"      done in {now - self.stage_start:.1f}s (total {now - self.start:.1f}s)",
-            flush=True,
+        self._print(
+            f"      done in {now - self.stage_start:.1f}s (total {now - self.start:.1f}s)"
         )
 
 
@@ -330,13 +336,13 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "--data",
         action="append",
         metavar="PATH[=WEIGHT]",
-        help="train on these CSV files only (repeatable); default: the corpora + "
-        "train/data/*.csv",
+        help="train on these CSV files only (repeatable; not with --data-dir); "
+        "default: the corpora + train/data/*.csv",
     )
     parser.add_argument(
         "--data-dir",
         help="folder holding the corpora (default: $CYBERSCAN_DATA_DIR, else "
-        "../shared/data when it exists)",
+        "../shared/data when it exists; not with --data)",
     )
     parser.add_argument("--models-dir", default=str(DEFAULT_MODELS_DIR))
     parser.add_argument(
@@ -379,6 +385,13 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "--no-report", action="store_true", help="skip the plots/report"
     )
     args = parser.parse_args(argv)
+    if args.data and args.data_dir:
+        # the corpora folder would be ignored: say so rather than train on other data
+        parser.error(
+            "argument --data-dir: not allowed with --data, which trains on exactly the "
+            "files it names; drop --data-dir, or name a corpus with --data "
+            "DIR/NAME/train.csv"
+        )
     # scripts/train runs in the repository: paths are the caller's (--data: data_plan)
     args.data_dir = from_caller(args.data_dir) if args.data_dir else args.data_dir
     args.models_dir = from_caller(args.models_dir)
@@ -1157,6 +1170,14 @@ def run(args: argparse.Namespace) -> int:
         raise DataError(f"--holdout must be in [0, 1), got {args.holdout}")
     expert_settings()  # a misspelt corpus name stops the run before any work
     models_dir = Path(args.models_dir)
+    # a file where the folder should be would stop the run only when it writes
+    for folder in (models_dir, *models_dir.parents):
+        if folder.exists():
+            if not folder.is_dir():
+                raise DataError(
+                    f"--models-dir {models_dir}: {folder} is a file, not a folder"
+                )
+            break
     if args.version is not None and args.version in existing_versions(models_dir):
         raise DataError(f"version v{args.version} already exists in {models_dir}")
     params = {**DEFAULT_PARAMS, **TRAIN_PARAMS, "random_state": args.seed}
@@ -1187,6 +1208,13 @@ def run(args: argparse.Namespace) -> int:
     enough_data(sources)
     ts = training_set(sources)
     progress.info(f"{len(ts.texts)} training texts from {len(sources)} file(s)")
+    if ts.domain.all():
+        # the router learns chat from corpus text: with no chat it has nothing to learn
+        progress.info(
+            "no chat rows beside the corpora: one model for every row (the router and "
+            "the corpus experts need chat to tell the corpora from)"
+        )
+        ts.domain[:] = 0
     progress.done()
 
     n_writers = len(set(ts.writers[ts.chat].tolist()))
@@ -1287,6 +1315,10 @@ def run(args: argparse.Namespace) -> int:
         )
     except ArtifactError as exc:
         raise DataError(str(exc)) from None
+    except OSError as exc:  # a folder not writable, a full disk
+        raise DataError(
+            f"--models-dir {models_dir}: cannot write the model: {exc}"
+        ) from None
     progress.info(f"wrote {model_path} ({model_path.stat().st_size / 1e6:.2f} MB)")
     progress.info(
         f"wrote {card_path}; serve it with `python -m train.promote {model_path.stem.rsplit('-', 1)[1]}`"
