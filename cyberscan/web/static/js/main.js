@@ -2,7 +2,7 @@
 // and the wiring of socket events to the parts that draw them.
 
 import * as auth from "./api.js";
-import { ApiError, api, onSessionTrouble, session } from "./api.js";
+import { ApiError, api, fieldErrors, onSessionTrouble, session } from "./api.js";
 import * as chat from "./chat.js";
 import * as conversations from "./conversations.js";
 import { $, avatar, hide, showError, toast } from "./dom.js";
@@ -100,16 +100,6 @@ async function submitRegister(event) {
   }
 }
 
-// The server's message, plus which field is wrong and why when it says so.
-function fieldErrors(error) {
-  const fields = error.body && error.body.errors && error.body.errors.json;
-  if (!fields || typeof fields !== "object") return error.message;
-  const parts = Object.entries(fields).map(
-    ([field, problems]) => `${field}: ${[].concat(problems).join(" ")}`,
-  );
-  return `${error.message} ${parts.join("; ")}`;
-}
-
 // ------------------------------------------------------------------ session
 
 async function startSession(tokens) {
@@ -129,15 +119,11 @@ async function startSession(tokens) {
     status: setConnection,
     reconnected: catchUp,
     sent: (item, data) => {
-      chat.sent(item, data);
+      messageSent(item, data);
       conversations.refreshSoon();
     },
-    failed: (item, error) => {
-      const until = error.error === "muted" && (error.muted_until || (error.errors || {}).muted_until);
-      if (!until) return chat.failed(item, error);
-      moderation.muted({ muted_until: until });
-      return chat.failed(item, { ...error, message: moderation.muteText(until) });
-    },
+    failed: (item, error) =>
+      chat.failed(item, { ...error, message: moderation.refusal(error) || error.message }),
     refused: (data) => blockedFrom(data, me.username),
     online_users: conversations.onlineUsers,
     user_joined: conversations.joined,
@@ -148,7 +134,7 @@ async function startSession(tokens) {
     },
     message_sent: (data) => {
       const item = live.outbox.items().find((queued) => queued.client_id === data.client_id);
-      if (item && live.settle(data)) chat.sent(item, data);
+      if (item && live.settle(data)) messageSent(item, data);
     },
     messages_read: chat.readBy,
     messages_marked_read: conversations.refreshSoon,
@@ -168,6 +154,12 @@ async function startSession(tokens) {
     },
   });
   $("new-chat-name").focus();
+}
+
+// The server's answer to a message of ours (the acknowledgement or `message_sent`).
+function messageSent(item, data) {
+  if (data && data.is_bullying) moderation.flagged("message"); // the warning's title
+  chat.sent(item, data);
 }
 
 function endSession() {
