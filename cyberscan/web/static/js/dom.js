@@ -157,3 +157,17 @@ export function flagMark(what) {
   mark.title = `The filter flagged this ${what} as possibly hurtful.`;
   return mark;
 }
+
+// Ask before something that cannot be undone, in the page's own <dialog> (Escape or
+// Cancel say no); resolves true when the person chose `action`.
+export function confirmAction(question, action) {
+  const dialog = $("confirm-dialog");
+  $("confirm-text").textContent = question;
+  $("confirm-ok").textContent = action;
+  dialog.returnValue = "";
+  dialog.showModal();
+  $("confirm-cancel").focus();
+  return new Promise((resolve) => {
+    dialog.addEventListener("close", () => resolve(dialog.returnValue === "ok"), { once: true });
+  });
+}

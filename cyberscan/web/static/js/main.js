@@ -6,6 +6,7 @@ import { ApiError, api, fieldErrors, onSessionTrouble, session } from "./api.js"
 import * as chat from "./chat.js";
 import * as conversations from "./conversations.js";
 import { $, avatar, hide, showError, toast } from "./dom.js";
+import * as feed from "./feed.js";
 import * as live from "./live.js";
 import * as moderation from "./moderation.js";
 import * as safety from "./safety.js";
@@ -110,6 +111,8 @@ async function startSession(tokens) {
   $("me-name").textContent = me.username;
   avatar($("me-avatar"), me.username);
   chat.close();
+  feed.reset();
+  showView("chats");
   $("moderation-banner").hidden = true;
   moderation.muted(me, true); // a mute from before this session shows from the start
   showScreen("chat");
@@ -170,10 +173,30 @@ function endSession() {
   state.online = new Set();
   state.conversations = [];
   conversations.render();
+  feed.reset();
   for (const timer of state.typing.values()) clearTimeout(timer);
   state.typing.clear();
-  if ($("settings-dialog").open) $("settings-dialog").close();
-  if ($("report-dialog").open) $("report-dialog").close();
+  for (const dialog of ["settings-dialog", "report-dialog", "confirm-dialog"]) {
+    if ($(dialog).open) $(dialog).close();
+  }
+}
+
+// Chats or Posts: what the main pane shows (on a phone, the whole page under the
+// header). Leaving the chat closes the open conversation, so nothing is read unseen.
+function showView(name) {
+  const posts = name === "posts";
+  if (posts === document.body.classList.contains("in-feed")) return;
+  document.body.classList.toggle("in-feed", posts);
+  for (const [id, current] of [["view-chats", !posts], ["view-posts", posts]]) {
+    if (current) $(id).setAttribute("aria-current", "page");
+    else $(id).removeAttribute("aria-current");
+  }
+  $("feed-view").hidden = !posts;
+  $("conversation").setAttribute("aria-label", posts ? "Posts" : "Conversation");
+  if (posts) {
+    chat.close();
+    feed.show();
+  }
 }
 
 function setConnection(status) {
@@ -236,6 +259,7 @@ async function changePassword(event) {
 // ------------------------------------------------------------------ start
 
 async function openConversation(name) {
+  showView("chats");
   const opened = await chat.open(name);
   if (opened) $("composer-input").focus();
   return opened;
@@ -284,6 +308,9 @@ function setup() {
   conversations.setHooks({ open: openConversation, presence: chat.refreshHeader });
   conversations.setup();
   chat.setup();
+  feed.setup();
+  $("view-chats").addEventListener("click", () => showView("chats"));
+  $("view-posts").addEventListener("click", () => showView("posts"));
   moderation.setup({
     loggedIn: (tokens) => startSession(tokens).catch((error) => showAuth(error.message)),
     leave: (name, notice) => showAuth(notice, name),
