@@ -164,3 +164,13 @@ export async function logout() {
 }
 
 export const enc = encodeURIComponent;
+
+// The server's message, plus which field is wrong and why when it says so.
+export function fieldErrors(error) {
+  const fields = error.body && error.body.errors && error.body.errors.json;
+  if (!fields || typeof fields !== "object") return error.message;
+  const parts = Object.entries(fields).map(
+    ([field, problems]) => `${field}: ${[].concat(problems).join(" ")}`,
+  );
+  return `${error.message} ${parts.join("; ")}`;
+}

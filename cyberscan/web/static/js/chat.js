@@ -4,7 +4,18 @@
 
 import { api, enc } from "./api.js";
 import * as conversations from "./conversations.js";
-import { $, announce, avatar, button, el, formatTime, icon, toast } from "./dom.js";
+import {
+  $,
+  announce,
+  avatar,
+  button,
+  el,
+  flagMark,
+  formatTime,
+  hurtfulCover,
+  icon,
+  toast,
+} from "./dom.js";
 import * as live from "./live.js";
 import { block, openReport } from "./safety.js";
 import { isMine, peerOf, sameName, state } from "./state.js";
@@ -77,34 +88,6 @@ function setTicks(node, status, detail) {
   }
 }
 
-function hurtfulCover(node, message) {
-  const text = node.querySelector(".text");
-  text.hidden = true;
-  const cover = el("div", "hurtful");
-  const reveal = button("This message may be hurtful — show it", "reveal-btn", () => {
-    text.hidden = false;
-    cover.hidden = true;
-    tools.hidden = false;
-    hideBtn.focus();
-  });
-  cover.append(icon("alert", "icon hurtful-icon"), reveal);
-  const tools = el("div", "hurtful-tools");
-  tools.hidden = true;
-  const hideBtn = button("Hide", "chip", () => {
-    text.hidden = true;
-    tools.hidden = true;
-    cover.hidden = false;
-    reveal.focus();
-  });
-  tools.append(
-    hideBtn,
-    button("Report", "chip chip-danger", () => openReport({ message })),
-    button("Block " + message.sender, "chip chip-danger", () => block(message.sender)),
-  );
-  node.querySelector(".bubble").prepend(cover);
-  node.querySelector(".bubble").append(tools);
-}
-
 function messageNode(message, status) {
   const mine = isMine(message);
   const node = el("li", "msg " + (mine ? "mine" : "theirs"));
@@ -131,7 +114,10 @@ function messageNode(message, status) {
     if (message.id) addUnsend(node);
   } else if (message.is_bullying) {
     node.classList.add("flagged");
-    hurtfulCover(node, message); // its own Report, beside Hide and Block
+    hurtfulCover(node.querySelector(".bubble"), node.querySelector(".text"), "message", [
+      button("Report", "chip chip-danger", () => openReport({ message })),
+      button("Block " + message.sender, "chip chip-danger", () => block(message.sender)),
+    ]);
   } else if (message.id) {
     sideAction(node, "Report", "report", () => openReport({ message }), "Report this message");
   }
@@ -141,9 +127,7 @@ function messageNode(message, status) {
 function flagMine(node) {
   if (node.querySelector(".flag-mark")) return;
   node.classList.add("flagged");
-  const mark = el("span", "flag-mark", "Flagged");
-  mark.title = "The filter flagged this message as possibly hurtful.";
-  node.querySelector(".meta").prepend(mark);
+  node.querySelector(".meta").prepend(flagMark("message"));
 }
 
 // A button beside the bubble, shown on hover or focus.

@@ -19,6 +19,24 @@ export function button(label, className, onClick, ariaLabel) {
   return node;
 }
 
+// A form built in script: a labelled text area, its submit button and, hidden until
+// something is wrong, the alert that says what.
+export function textForm(className, { id, label, rows, submit }) {
+  const form = el("form", className);
+  form.noValidate = true;
+  const caption = el("label", "", label);
+  caption.htmlFor = id;
+  const input = el("textarea");
+  input.id = id;
+  input.rows = rows;
+  const send = el("button", "btn btn-sm btn-primary", submit);
+  send.type = "submit";
+  const error = el("p", "form-error");
+  error.setAttribute("role", "alert");
+  error.hidden = true;
+  return { form, caption, input, submit: send, error };
+}
+
 export function showError(node, error) {
   node.textContent = typeof error === "string" ? error : error.message;
   node.hidden = false;
@@ -105,4 +123,51 @@ export function icon(name, className = "icon") {
     svg.append(path);
   }
   return svg;
+}
+
+// Someone else's flagged message, post or comment (API.md §9): its text stays hidden
+// behind a button that shows it; once shown, Hide and the item's own `actions`.
+// `box` holds `text`; `what` names the item ("message", "post", "comment").
+export function hurtfulCover(box, text, what, actions = []) {
+  text.hidden = true;
+  const cover = el("div", "hurtful");
+  const tools = el("div", "hurtful-tools");
+  tools.hidden = true;
+  const reveal = button(`This ${what} may be hurtful — show it`, "reveal-btn", () => {
+    text.hidden = false;
+    cover.hidden = true;
+    tools.hidden = false;
+    hideBtn.focus();
+  });
+  const hideBtn = button("Hide", "chip", () => {
+    text.hidden = true;
+    tools.hidden = true;
+    cover.hidden = false;
+    reveal.focus();
+  });
+  cover.append(icon("alert", "icon hurtful-icon"), reveal);
+  tools.append(hideBtn, ...actions);
+  box.prepend(cover);
+  box.append(tools);
+}
+
+// The mark on one's own flagged message, post or comment.
+export function flagMark(what) {
+  const mark = el("span", "flag-mark", "Flagged");
+  mark.title = `The filter flagged this ${what} as possibly hurtful.`;
+  return mark;
+}
+
+// Ask before something that cannot be undone, in the page's own <dialog> (Escape or
+// Cancel say no); resolves true when the person chose `action`.
+export function confirmAction(question, action) {
+  const dialog = $("confirm-dialog");
+  $("confirm-text").textContent = question;
+  $("confirm-ok").textContent = action;
+  dialog.returnValue = "";
+  dialog.showModal();
+  $("confirm-cancel").focus();
+  return new Promise((resolve) => {
+    dialog.addEventListener("close", () => resolve(dialog.returnValue === "ok"), { once: true });
+  });
 }

@@ -2,10 +2,11 @@
 // and the wiring of socket events to the parts that draw them.
 
 import * as auth from "./api.js";
-import { ApiError, api, onSessionTrouble, session } from "./api.js";
+import { ApiError, api, fieldErrors, onSessionTrouble, session } from "./api.js";
 import * as chat from "./chat.js";
 import * as conversations from "./conversations.js";
 import { $, avatar, hide, showError, toast } from "./dom.js";
+import * as feed from "./feed.js";
 import * as live from "./live.js";
 import * as moderation from "./moderation.js";
 import * as safety from "./safety.js";
@@ -100,16 +101,6 @@ async function submitRegister(event) {
   }
 }
 
-// The server's message, plus which field is wrong and why when it says so.
-function fieldErrors(error) {
-  const fields = error.body && error.body.errors && error.body.errors.json;
-  if (!fields || typeof fields !== "object") return error.message;
-  const parts = Object.entries(fields).map(
-    ([field, problems]) => `${field}: ${[].concat(problems).join(" ")}`,
-  );
-  return `${error.message} ${parts.join("; ")}`;
-}
-
 // ------------------------------------------------------------------ session
 
 async function startSession(tokens) {
@@ -120,6 +111,8 @@ async function startSession(tokens) {
   $("me-name").textContent = me.username;
   avatar($("me-avatar"), me.username);
   chat.close();
+  feed.reset();
+  showView("chats");
   $("moderation-banner").hidden = true;
   moderation.muted(me, true); // a mute from before this session shows from the start
   showScreen("chat");
@@ -129,15 +122,11 @@ async function startSession(tokens) {
     status: setConnection,
     reconnected: catchUp,
     sent: (item, data) => {
-      chat.sent(item, data);
+      messageSent(item, data);
       conversations.refreshSoon();
     },
-    failed: (item, error) => {
-      const until = error.error === "muted" && (error.muted_until || (error.errors || {}).muted_until);
-      if (!until) return chat.failed(item, error);
-      moderation.muted({ muted_until: until });
-      return chat.failed(item, { ...error, message: moderation.muteText(until) });
-    },
+    failed: (item, error) =>
+      chat.failed(item, { ...error, message: moderation.refusal(error) || error.message }),
     refused: (data) => blockedFrom(data, me.username),
     online_users: conversations.onlineUsers,
     user_joined: conversations.joined,
@@ -148,7 +137,7 @@ async function startSession(tokens) {
     },
     message_sent: (data) => {
       const item = live.outbox.items().find((queued) => queued.client_id === data.client_id);
-      if (item && live.settle(data)) chat.sent(item, data);
+      if (item && live.settle(data)) messageSent(item, data);
     },
     messages_read: chat.readBy,
     messages_marked_read: conversations.refreshSoon,
@@ -170,6 +159,12 @@ async function startSession(tokens) {
   $("new-chat-name").focus();
 }
 
+// The server's answer to a message of ours (the acknowledgement or `message_sent`).
+function messageSent(item, data) {
+  if (data && data.is_bullying) moderation.flagged("message"); // the warning's title
+  chat.sent(item, data);
+}
+
 function endSession() {
   live.disconnect();
   moderation.leaveBlocked();
@@ -178,10 +173,30 @@ function endSession() {
   state.online = new Set();
   state.conversations = [];
   conversations.render();
+  feed.reset();
   for (const timer of state.typing.values()) clearTimeout(timer);
   state.typing.clear();
-  if ($("settings-dialog").open) $("settings-dialog").close();
-  if ($("report-dialog").open) $("report-dialog").close();
+  for (const dialog of ["settings-dialog", "report-dialog", "confirm-dialog"]) {
+    if ($(dialog).open) $(dialog).close();
+  }
+}
+
+// Chats or Posts: what the main pane shows (on a phone, the whole page under the
+// header). Leaving the chat closes the open conversation, so nothing is read unseen.
+function showView(name) {
+  const posts = name === "posts";
+  if (posts === document.body.classList.contains("in-feed")) return;
+  document.body.classList.toggle("in-feed", posts);
+  for (const [id, current] of [["view-chats", !posts], ["view-posts", posts]]) {
+    if (current) $(id).setAttribute("aria-current", "page");
+    else $(id).removeAttribute("aria-current");
+  }
+  $("feed-view").hidden = !posts;
+  $("conversation").setAttribute("aria-label", posts ? "Posts" : "Conversation");
+  if (posts) {
+    chat.close();
+    feed.show();
+  }
 }
 
 function setConnection(status) {
@@ -244,6 +259,7 @@ async function changePassword(event) {
 // ------------------------------------------------------------------ start
 
 async function openConversation(name) {
+  showView("chats");
   const opened = await chat.open(name);
   if (opened) $("composer-input").focus();
   return opened;
@@ -292,6 +308,9 @@ function setup() {
   conversations.setHooks({ open: openConversation, presence: chat.refreshHeader });
   conversations.setup();
   chat.setup();
+  feed.setup();
+  $("view-chats").addEventListener("click", () => showView("chats"));
+  $("view-posts").addEventListener("click", () => showView("posts"));
   moderation.setup({
     loggedIn: (tokens) => startSession(tokens).catch((error) => showAuth(error.message)),
     leave: (name, notice) => showAuth(notice, name),

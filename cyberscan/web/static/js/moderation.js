@@ -3,7 +3,7 @@
 // the appeal's outcome.
 
 import { ApiError, api, login, request } from "./api.js";
-import { $, button, el, formatTime, hide, showError, toast } from "./dom.js";
+import { $, button, el, formatTime, hide, showError, textForm, toast } from "./dom.js";
 
 const POLL_MS = 5000;
 const STATUS_LABELS = {
@@ -53,6 +53,12 @@ function appealStates(data) {
 
 // ------------------------------------------------------------------ warning banner
 
+// What the banner says was flagged: the last message, post or comment the person sent
+// that came back flagged (`moderation_warning` itself does not say which).
+export function flagged(what) {
+  $("moderation-banner-title").textContent = `Your last ${what} was flagged as possibly hurtful.`;
+}
+
 export function warning(payload) {
   const count = `${payload.bullying_count} of ${payload.max_bullying_count} strikes.`;
   $("moderation-banner-text").textContent = payload.message
@@ -68,7 +74,18 @@ let muteTimer = null;
 
 export function muteText(until) {
   const when = new Date(until).toLocaleString([], { dateStyle: "medium", timeStyle: "short" });
-  return `You are muted until ${when}: you cannot send messages until then.`;
+  return `You are muted until ${when}: you cannot send messages, post or comment until then.`;
+}
+
+// A refusal because of a mute (a socket acknowledgement or an ApiError) in the person's
+// own time, with the banner shown; null for any other error.
+export function refusal(error) {
+  const body = error instanceof ApiError ? error.body : error;
+  const until =
+    body && body.error === "muted" && (body.muted_until || (body.errors || {}).muted_until);
+  if (!until) return null;
+  muted({ muted_until: until });
+  return muteText(until);
 }
 
 // `muted` from the server (or the user at login): a future `muted_until` shows the
@@ -139,21 +156,16 @@ function appealForm(id, strike, appeal) {
     form.hidden = false;
     textarea.focus();
   });
-  const form = el("form", "appeal-form");
+  const parts = textForm("appeal-form", {
+    id,
+    label: "Why was this not bullying?",
+    rows: 3,
+    submit: "Send appeal",
+  });
+  const { form, input: textarea, error, submit } = parts;
   form.hidden = true;
-  form.noValidate = true;
-  const label = el("label", "", "Why was this not bullying?");
-  label.htmlFor = id;
-  const textarea = el("textarea");
-  textarea.id = id;
-  textarea.rows = 3;
   textarea.maxLength = 1000;
-  const error = el("p", "form-error");
-  error.setAttribute("role", "alert");
-  error.hidden = true;
-  const submit = el("button", "btn btn-sm btn-primary", "Send appeal");
-  submit.type = "submit";
-  form.append(label, textarea, error, submit);
+  form.append(parts.caption, textarea, error, submit);
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     const reason = textarea.value.trim();
