@@ -520,6 +520,9 @@ def test_a_blocked_person_appeals_and_is_let_back_in(
     expect(strikes.filter(has_text=ABUSE[0])).to_have_attribute(
         "data-status", "dismissed"
     )
+    expect(strikes.filter(has_text=ABUSE[0]).locator(".appeal-state")).to_have_text(
+        "Appeal accepted: this strike no longer counts."
+    )
     second = strikes.filter(has_text=ABUSE[1])
     second.get_by_role("button", name="Contest this strike").click()
     second.get_by_label("Why was this not bullying?").fill("Song lyrics.")
@@ -537,7 +540,9 @@ def test_a_blocked_person_appeals_and_is_let_back_in(
     expect(
         gus.page.locator(".toast", has_text="Your appeal was rejected")
     ).to_be_visible()
-    expect(second.locator(".appeal-state")).to_contain_text("Not lyrics we know.")
+    expect(second.locator(".appeal-state")).to_have_text(
+        "Appeal rejected: the strike stays. “Not lyrics we know.”"
+    )
 
 
 def test_block_mute_report_and_unsend_from_a_conversation(

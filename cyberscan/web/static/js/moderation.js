@@ -12,24 +12,23 @@ const STATUS_LABELS = {
   dismissed: "Removed",
   upheld: "Upheld",
 };
+// An appeal's `status` as GET /api/me/strikes gives it (docs/api.md).
 const APPEAL_LABELS = {
   open: "Appeal sent: a moderator will decide.",
-  pending: "Appeal sent: a moderator will decide.",
   accepted: "Appeal accepted: this strike no longer counts.",
-  accept: "Appeal accepted: this strike no longer counts.",
   rejected: "Appeal rejected: the strike stays.",
-  reject: "Appeal rejected: the strike stays.",
 };
 
 let hooks = { loggedIn: () => {}, leave: () => {} };
 let blocked = { token: null, name: "", timer: null, waiting: new Set() };
-const WAITING = new Set(["open", "pending"]);
-const ACCEPTED = new Set(["accepted", "accept"]);
 
 function strikesText(count, max, remaining) {
   if (typeof remaining !== "number") return "";
   if (remaining <= 0) return `${count} of ${max} strikes: the limit is reached.`;
-  const left = remaining === 1 ? "1 more flagged message" : `${remaining} more flagged messages`;
+  const left =
+    remaining === 1
+      ? "1 more flagged message, post or comment"
+      : `${remaining} more flagged messages, posts or comments`;
   return `${count} of ${max} strikes. ${left} and your account is blocked.`;
 }
 
@@ -46,7 +45,7 @@ function standingText(data) {
 function appealStates(data) {
   const states = new Map();
   for (const strike of data.strikes || []) {
-    if (strike.appeal) states.set(strike.id, strike.appeal.status || strike.appeal.decision || "open");
+    if (strike.appeal) states.set(strike.id, strike.appeal.status);
   }
   return states;
 }
@@ -136,7 +135,7 @@ function renderStrikes(list, data, appeal) {
     }
     li.append(head, el("blockquote", "quote", strike.content || ""));
     if (strike.appeal) {
-      const outcome = strike.appeal.status || strike.appeal.decision || "open";
+      const outcome = strike.appeal.status;
       const text = APPEAL_LABELS[outcome] || `Appeal: ${outcome}`;
       const note = strike.appeal.note ? ` “${strike.appeal.note}”` : "";
       li.append(el("p", `appeal-state appeal-${outcome}`, text + note));
@@ -271,7 +270,7 @@ async function loadBlockedStrikes() {
   const appealsNow = appealStates(data);
   if (!data.is_blocked) {
     // Only an appeal seen waiting on this screen and now accepted let the person back in.
-    const byAppeal = [...blocked.waiting].some((id) => ACCEPTED.has(appealsNow.get(id)));
+    const byAppeal = [...blocked.waiting].some((id) => appealsNow.get(id) === "accepted");
     $("blocked-outcome").textContent = byAppeal
       ? "Your appeal was accepted and your account is unblocked. You can log in again."
       : "Your account is unblocked. You can log in again.";
@@ -280,7 +279,7 @@ async function loadBlockedStrikes() {
     $("blocked-relogin").focus();
     return;
   }
-  for (const [id, state] of appealsNow) if (WAITING.has(state)) blocked.waiting.add(id);
+  for (const [id, state] of appealsNow) if (state === "open") blocked.waiting.add(id);
   // A blocked person has no socket: look for the moderator's decision now and then.
   blocked.timer = setTimeout(loadBlockedStrikes, POLL_MS);
 }
