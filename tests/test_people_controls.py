@@ -187,8 +187,29 @@ BAD_PASSWORD_BODIES = [
     {"current_password": PASSWORD},
     {"current_password": PASSWORD, "new_password": "short"},
     {"current_password": PASSWORD, "new_password": 12345678},
+    {"current_password": PASSWORD, "new_password": " " * 8},
+    {"current_password": PASSWORD, "new_password": "\u200b" * 8},
     {"current_password": PASSWORD, "new_password": "long enough", "extra": 1},
 ]
+
+
+def test_password_change_refuses_a_new_password_of_white_space_alone(client, member):
+    alice = member("alice")
+    body = assert_error(
+        client.post(
+            "/api/me/password",
+            json={"current_password": PASSWORD, "new_password": " " * 10},
+            headers=alice.headers,
+        ),
+        422,
+        "validation_error",
+    )
+    assert body["errors"] == {
+        "json": {
+            "new_password": ["Must not be only white space or invisible characters."]
+        }
+    }
+    assert client.get("/api/me", headers=alice.headers).status_code == 200
 
 
 def test_password_change_rejects_bad_bodies(app, client, member):
