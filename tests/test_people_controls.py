@@ -9,7 +9,7 @@ from cyberscan.extensions import db
 from cyberscan.models import AuditLog, Message, User, UserBlock, UserMute, UserReport
 from tests.fixtures_realtime import events
 from tests.helpers import PASSWORD, assert_error, bearer
-from tests.people import count_rows, get, send
+from tests.people import count_rows, get, report_message, send
 
 # -- search ----------------------------------------------------------------------------
 
@@ -472,11 +472,7 @@ def test_removing_a_reported_message_hides_it_from_the_receiver(
 ):
     alice, bob, _ = trio
     message = send(client, bob, "alice", "mean thing")
-    report = client.post(
-        "/api/reports",
-        json={"message_id": message["id"], "reason": "mean"},
-        headers=alice.headers,
-    ).get_json()
+    report = report_message(client, alice, message["id"], "mean")
     a, b = connect(alice), connect(bob)
     events(a), events(b)
     client.post(
