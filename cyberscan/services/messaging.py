@@ -454,11 +454,16 @@ def mark_read(reader: User, message_ids: list[str]) -> dict[str, Any]:
 
 
 def typing(sender: User, receiver: str, is_typing: bool) -> dict[str, Any]:
-    """Relay a typing indicator to the receiver's connections: no database write."""
-    target, _ = contacts.recipient(sender.id, receiver)
+    """Relay a typing indicator to the receiver's connections: no database write.
+
+    A receiver who muted the sender gets none, as they get no `receive_message` from
+    them (`quiet`): decided here, before anything is published, so no process relays
+    it; the sender is answered the same either way (a mute is not revealed)."""
+    target, quiet = contacts.recipient(sender.id, receiver)
     if target.id == sender.id:
         raise _validation("receiver", "You cannot type to yourself.")
-    notify.user_typing(target.id, sender.username, is_typing)
+    if not quiet:
+        notify.user_typing(target.id, sender.username, is_typing)
     return {"receiver": target.username, "is_typing": bool(is_typing)}
 
 
