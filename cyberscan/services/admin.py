@@ -28,7 +28,15 @@ from cyberscan.models import (
     isoformat,
     utcnow,
 )
-from cyberscan.services import appeals, audit, contacts, messaging, posts, users
+from cyberscan.services import (
+    appeals,
+    audit,
+    contacts,
+    messaging,
+    moderation,
+    posts,
+    users,
+)
 from cyberscan.services.pagination import Page, keyset_page
 
 ADMIN_BLOCK_REASON = "Blocked by an administrator."
@@ -75,8 +83,11 @@ def block_user(admin: User, username: str, reason: str | None = None) -> User:
 def unblock_user(
     admin: User, username: str, reset_count: bool = True, reason: str | None = None
 ) -> User:
-    """Unblock an account so it can log in and send again; the count restarts at 0."""
-    user = users.get_by_username(username)
+    """Unblock an account so it can log in and send again; the count restarts at 0.
+
+    The account is read under its row lock, as a strike reads it: a strike committed
+    since an earlier read (the one that blocked it, say) is reset with the others."""
+    user = moderation.locked(users.get_by_username(username).id)
     previous = user.bullying_count
     user.is_blocked = False
     user.blocked_at = None
@@ -233,8 +244,6 @@ def review_flag(
     flag = db.session.get(Flag, flag_id) if 0 < flag_id <= posts.MAX_ID else None
     if flag is None:
         raise NotFound(f"No flag with id {flag_id}.")
-    if flag.reviewed_at is not None:
-        raise Conflict("That flag has already been reviewed.")
     now = utcnow()
     appeal, author = appeals.review_strike(admin, flag, action, now)
     taken_down = _remove_item(flag) if action == "remove" else False
