@@ -27,3 +27,14 @@ def get(client: Any, who: Any, path: str) -> Any:
 def count_rows(app: Any, model: Any) -> int:
     with app.app_context():
         return db.session.scalar(select(func.count()).select_from(model))
+
+
+def report_message(client: Any, reporter: Any, message_id: str, reason: str) -> dict:
+    """Report a message over REST; the report."""
+    response = client.post(
+        "/api/reports",
+        json={"message_id": message_id, "reason": reason},
+        headers=reporter.headers,
+    )
+    assert response.status_code == 201, response.get_json()
+    return response.get_json()

@@ -65,6 +65,8 @@ def test_register_refuses_taken_name_or_email_regardless_of_case(client, app, se
         ({**GOOD, "password": "short"}, "password"),
         ({**GOOD, "password": 12345678}, "password"),
         ({**GOOD, "password": "x" * 257}, "password"),
+        ({**GOOD, "password": " " * 8}, "password"),
+        ({**GOOD, "password": "\t \n \u3000\u200b  "}, "password"),
         ({**GOOD, "is_admin": True}, "is_admin"),
         ({**GOOD, "bullying_count": 0}, "bullying_count"),
     ],
@@ -93,6 +95,24 @@ def test_a_name_with_a_line_break_cannot_pose_as_an_existing_user(
     # Logging in by such a name finds no one, not root.
     login = {"username": impostor, "password": PASSWORD}
     assert_error(client.post("/api/login", json=login), 401, "unauthorized")
+
+
+def test_register_refuses_a_password_of_white_space_alone(client, app):
+    body = assert_error(
+        client.post("/api/register", json={**GOOD, "password": " " * 12}),
+        422,
+        "validation_error",
+    )
+    assert body["errors"] == {
+        "json": {"password": ["Must not be only white space or invisible characters."]}
+    }
+    with app.app_context():
+        assert db.session.query(User).count() == 0
+    # Spaces around or inside a password that has other characters are part of it.
+    spaced = {**GOOD, "password": "  two words  "}
+    assert client.post("/api/register", json=spaced).status_code == 201
+    login = {"username": "alice", "password": "  two words  "}
+    assert client.post("/api/login", json=login).status_code == 200
 
 
 def test_register_accepts_unicode_password_and_boundary_lengths(client):

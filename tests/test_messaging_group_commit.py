@@ -134,6 +134,8 @@ def test_payloads_built_without_schemas_equal_the_schema_dumps(app, trio, connec
         {"receiver": "b" * 32, "message": "x" * 2000, "client_id": "c" * 64},
         {"receiver": "bob", "message": " " + "x" * 2000 + " "},
         {"receiver": "bob", "message": "caf\u00e9 \U0001f600"},
+        {"receiver": "bob", "message": " id\u200biot\ufeff\t"},
+        {"receiver": "bob", "message": "two\nlines\r\n"},
     ],
 )
 def test_inline_send_message_check_loads_what_the_schema_loads(app, payload):

@@ -10,15 +10,31 @@ writers, which hid this).
 from __future__ import annotations
 
 import threading
+from collections import Counter
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select
 
-from cyberscan.errors import AccountBlocked
+from cyberscan.errors import AccountBlocked, Conflict
 from cyberscan.extensions import db
-from cyberscan.models import MESSAGE, POST, AuditLog, Flag, Message, Post, User
+from cyberscan.models import (
+    ACTIVE,
+    DISMISSED,
+    MESSAGE,
+    POST,
+    Appeal,
+    AuditLog,
+    Flag,
+    Message,
+    Post,
+    User,
+)
 from cyberscan.models import conversation_key as key_of
-from cyberscan.services import comments, moderation, posts
+from cyberscan.services import admin as admin_service
+from cyberscan.services import appeals, comments, moderation, posts
+from tests.helpers import listening
 
 THREADS = 8
 LIMIT = 5
@@ -151,3 +167,184 @@ def test_concurrent_flagged_rest_messages_stop_at_the_limit(
         assert (user.bullying_count, user.is_blocked) == (LIMIT, True)
         ids = db.session.scalars(select(Message.id)).all()
         assert sorted(ids) == sorted(stored)
+
+
+# -- strikes taken back while strikes land --------------------------------------------
+#
+# An unblock with a reset, an accepted appeal and a dismissed flag change the count too.
+# Each must read the standing it changes under the author's row lock, as a strike does:
+# a strike that committed after a stale read would otherwise be lost from the count or
+# leave an account blocked with a count below the limit, and a second admin deciding the
+# same appeal or flag would take the same strike off twice.
+
+
+def seed_strikes(app, author_id: int, n: int) -> list[int]:
+    """`n` flagged posts by the author, through the service; their flag ids."""
+    with app.app_context():
+        for i in range(n):
+            posts.create_post(db.session.get(User, author_id), f"loser {i}")
+        return list(
+            db.session.scalars(select(Flag.id).where(Flag.author_id == author_id))
+        )
+
+
+def standing(app, user_id: int) -> tuple[User, Counter]:
+    """The user as committed, and how many of their strikes are in each status."""
+    with app.app_context():
+        user = db.session.get(User, user_id)
+        db.session.expunge(user)
+        statuses = Counter(
+            db.session.scalars(
+                select(Flag.strike_status).where(Flag.author_id == user_id)
+            )
+        )
+    return user, statuses
+
+
+def assert_consistent(user: User, statuses: Counter) -> None:
+    """The contract: the count is the strikes that still count, and an automatic
+    block stands exactly when that count reached the limit."""
+    assert user.bullying_count == statuses[ACTIVE]
+    assert bool(user.is_blocked) == (user.bullying_count >= LIMIT)
+
+
+def pause_after(
+    app, wanted: Callable[[str, Any], bool], then: Callable[[], None], threads: set[int]
+) -> Any:
+    """A listener that, in each of `threads` (idents, which may be added later), runs
+    `then` once, right after that thread's first statement `wanted` picks, while its
+    transaction is open: the point where another transaction is let in. Registered
+    once, from the test's thread (listeners added while others run break dispatch)."""
+    fired: set[int] = set()
+
+    def after(conn, cursor, statement, parameters, context, executemany):  # noqa: ANN001
+        me = threading.get_ident()
+        if me in threads and me not in fired and wanted(statement, parameters):
+            fired.add(me)
+            then()
+
+    with app.app_context():
+        engine = db.engine
+    return listening((engine, "after_cursor_execute", after))
+
+
+def test_a_strike_landing_while_an_unblock_reads_is_reset_with_the_others(
+    app, make_user, flagging
+):
+    """The strike that reaches the limit commits between the unblock's first read of
+    the account and its reset; the reset must still see it (and the block it set)."""
+    boss, bully = make_user("boss", is_admin=True), make_user("bully")
+    seed_strikes(app, bully.id, LIMIT - 1)
+    landed = threading.Event()
+
+    def strike() -> None:
+        try:
+            with app.app_context():
+                posts.create_post(db.session.get(User, bully.id), "loser again")
+                db.session.remove()
+        finally:
+            landed.set()
+
+    def let_the_strike_in() -> None:
+        threading.Thread(target=strike).start()
+        # A lock the unblock already holds makes the strike wait for its commit: then
+        # the strike lands after the reset instead, which is as right.
+        landed.wait(timeout=10)
+
+    hook = pause_after(
+        app,
+        lambda statement, params: "bully" in str(params),
+        let_the_strike_in,
+        {threading.get_ident()},
+    )
+    with app.app_context(), hook:
+        admin_service.unblock_user(db.session.get(User, boss.id), "bully")
+        db.session.remove()
+    assert landed.wait(timeout=30)
+
+    user, statuses = standing(app, bully.id)
+    assert sum(statuses.values()) == LIMIT  # the strike was stored either way
+    assert_consistent(user, statuses)
+    assert not user.is_blocked
+    with app.app_context():
+        details = db.session.scalars(
+            select(AuditLog.details).where(AuditLog.action == "unblock")
+        ).one()
+    # The audit says what the reset took off: the strikes it dismissed.
+    assert details["previous_bullying_count"] == statuses[DISMISSED]
+
+
+def test_unblocks_racing_strikes_keep_the_count_and_the_block_consistent(
+    app, make_user, flagging
+):
+    boss = make_user("boss", is_admin=True)
+    for round_ in range(4):
+        bully = make_user(f"bully{round_}")
+        seed_strikes(app, bully.id, LIMIT - 1)
+
+        def act(i, barrier, bully=bully):
+            author = db.session.get(User, bully.id)
+            actor = db.session.get(User, boss.id)
+            barrier.wait()
+            try:
+                if i == 0:
+                    admin_service.unblock_user(actor, bully.username)
+                else:
+                    posts.create_post(author, f"idiot {i}")
+            except AccountBlocked:
+                return "blocked"
+            return "done"
+
+        run_together(app, act)
+        assert_consistent(*standing(app, bully.id))
+
+
+@pytest.mark.parametrize("kind", ["appeal", "flag"])
+def test_two_admins_giving_the_same_strike_back_take_it_off_once(
+    app, make_user, flagging, kind
+):
+    """Accepting one appeal, or dismissing one flag, twice at the same moment: one
+    decision stands, the other is refused as already decided, and one strike is off."""
+    bosses = [make_user(f"boss{i}", is_admin=True) for i in range(2)]
+    bully = make_user("bully")
+    flag_ids = seed_strikes(app, bully.id, 3)
+    with app.app_context():
+        appeal = appeals.file_appeal(db.session.get(User, bully.id), flag_ids[0], "why")
+        appeal_id = appeal.id
+    both_read = threading.Barrier(2, timeout=10)
+    outcomes: list[Any] = [None, None]
+    deciders: set[int] = set()
+
+    def wanted(statement: str, params: Any) -> bool:
+        table = "appeals" if kind == "appeal" else "flags"
+        return statement.lstrip().upper().startswith("SELECT") and (
+            f"FROM {table}" in statement
+        )
+
+    def decide(i: int) -> None:
+        deciders.add(threading.get_ident())
+        try:
+            with app.app_context():
+                me = db.session.get(User, bosses[i].id)
+                if kind == "appeal":
+                    appeals.decide_appeal(me, appeal_id, "accept")
+                else:
+                    admin_service.review_flag(me, flag_ids[0], "dismiss")
+                outcomes[i] = "decided"
+                db.session.remove()
+        except Conflict:
+            outcomes[i] = "conflict"
+        except BaseException as exc:  # noqa: BLE001  re-raised in the test thread
+            outcomes[i] = exc
+
+    threads = [threading.Thread(target=decide, args=(i,)) for i in range(2)]
+    with pause_after(app, wanted, both_read.wait, deciders):
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=60)
+    assert sorted(map(str, outcomes)) == ["conflict", "decided"], outcomes
+    user, statuses = standing(app, bully.id)
+    assert (user.bullying_count, statuses[ACTIVE], statuses[DISMISSED]) == (2, 2, 1)
+    with app.app_context():
+        assert db.session.get(Appeal, appeal_id).status == "accepted"

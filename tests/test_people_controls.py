@@ -9,7 +9,7 @@ from cyberscan.extensions import db
 from cyberscan.models import AuditLog, Message, User, UserBlock, UserMute, UserReport
 from tests.fixtures_realtime import events
 from tests.helpers import PASSWORD, assert_error, bearer
-from tests.people import count_rows, get, send
+from tests.people import count_rows, get, report_message, send
 
 # -- search ----------------------------------------------------------------------------
 
@@ -187,8 +187,29 @@ BAD_PASSWORD_BODIES = [
     {"current_password": PASSWORD},
     {"current_password": PASSWORD, "new_password": "short"},
     {"current_password": PASSWORD, "new_password": 12345678},
+    {"current_password": PASSWORD, "new_password": " " * 8},
+    {"current_password": PASSWORD, "new_password": "\u200b" * 8},
     {"current_password": PASSWORD, "new_password": "long enough", "extra": 1},
 ]
+
+
+def test_password_change_refuses_a_new_password_of_white_space_alone(client, member):
+    alice = member("alice")
+    body = assert_error(
+        client.post(
+            "/api/me/password",
+            json={"current_password": PASSWORD, "new_password": " " * 10},
+            headers=alice.headers,
+        ),
+        422,
+        "validation_error",
+    )
+    assert body["errors"] == {
+        "json": {
+            "new_password": ["Must not be only white space or invisible characters."]
+        }
+    }
+    assert client.get("/api/me", headers=alice.headers).status_code == 200
 
 
 def test_password_change_rejects_bad_bodies(app, client, member):
@@ -451,11 +472,7 @@ def test_removing_a_reported_message_hides_it_from_the_receiver(
 ):
     alice, bob, _ = trio
     message = send(client, bob, "alice", "mean thing")
-    report = client.post(
-        "/api/reports",
-        json={"message_id": message["id"], "reason": "mean"},
-        headers=alice.headers,
-    ).get_json()
+    report = report_message(client, alice, message["id"], "mean")
     a, b = connect(alice), connect(bob)
     events(a), events(b)
     client.post(

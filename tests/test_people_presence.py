@@ -14,7 +14,7 @@ from cyberscan.extensions import socketio
 from cyberscan.live.presence import MemoryPresence, RedisPresence
 from tests.fixtures_realtime import events
 from tests.helpers import FixedScoreDetector
-from tests.people import get, send
+from tests.people import get, report_message, send
 
 
 def test_only_contacts_learn_who_comes_and_goes(client, trio, connect):
@@ -102,6 +102,73 @@ def test_unsending_the_only_message_hides_presence_both_ways(client, trio, conne
     send(client, bob, "alice", "hi again")  # contacts again
     assert events(a, "user_joined") == ["bob"]
     assert events(b, "user_joined") == ["alice"]
+
+
+def review(client, admin_headers, path: str) -> None:
+    response = client.post(path, json={"action": "remove"}, headers=admin_headers)
+    assert response.status_code == 200, response.get_json()
+
+
+@pytest.mark.parametrize("app_settings", [{"FLAGGED_MESSAGE_POLICY": "deliver"}])
+@pytest.mark.parametrize("first", ["flagged", "reports"])
+def test_an_admin_removing_the_last_message_hides_presence_both_ways(
+    app, client, trio, connect, admin_headers, first
+):
+    """A message an admin removed is withheld: the sender still sees it, but like a
+    message withheld by policy it makes no contact (API.md §9), so presence follows
+    what online-users and conversations answer, as after an unsend."""
+    alice, bob, _ = trio
+    a, b = connect(alice), connect(bob)
+    app.extensions["detector"] = FixedScoreDetector(0.97)
+    last = send(client, bob, "alice", "you loser")
+    report = report_message(client, alice, last["id"], "mean")
+    (flag,) = client.get("/api/admin/flagged", headers=admin_headers).get_json()[
+        "items"
+    ]
+    assert flag["item_id"] == last["id"]
+    paths = {
+        "flagged": f"/api/admin/flagged/{flag['id']}/review",
+        "reports": f"/api/admin/reports/{report['id']}/review",
+    }
+    events(a), events(b)
+
+    review(client, admin_headers, paths.pop(first))
+
+    assert events(a, "user_left") == ["bob"]
+    assert events(b, "user_left") == ["alice"]
+    assert get(client, alice, "/api/chat/online-users") == []
+    assert get(client, bob, "/api/chat/online-users") == []
+    assert get(client, alice, "/api/chat/conversations") == []
+    conversation = get(client, bob, "/api/chat/conversations")
+    assert [(c["username"], c["online"]) for c in conversation] == [("alice", False)]
+    assert conversation[0]["last_message"]["id"] == last["id"]  # the sender sees it
+    late = connect(alice)
+    assert events(late, "online_users") == [["alice"]]
+    # Removing it again (the other queue) changes nothing: it made no contact.
+    review(client, admin_headers, paths.popitem()[1])
+    assert events(a, "user_left") == [] and events(late, "user_left") == []
+    assert events(b, "user_left") == []
+    # A new message makes them contacts again, at once (no stale contact cache).
+    app.extensions["detector"] = FixedScoreDetector(0.05)
+    send(client, alice, "bob", "sorry?")
+    assert events(a, "user_joined") == ["bob"]
+    assert events(b, "user_joined") == ["alice"]
+
+
+def test_an_admin_removing_one_of_several_messages_keeps_contacts(
+    app, client, trio, connect, admin_headers
+):
+    alice, bob, _ = trio
+    a, b = connect(alice), connect(bob)
+    removed = send(client, bob, "alice", "hi")
+    send(client, alice, "bob", "hello")
+    report = report_message(client, alice, removed["id"], "spam")
+    events(a), events(b)
+    review(client, admin_headers, f"/api/admin/reports/{report['id']}/review")
+    assert events(a, "user_left") == [] and events(b, "user_left") == []
+    assert get(client, alice, "/api/chat/online-users") == [
+        {"username": "bob", "online": True}
+    ]
 
 
 @pytest.mark.parametrize("app_settings", [{"FLAGGED_MESSAGE_POLICY": "deliver"}])

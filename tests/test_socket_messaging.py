@@ -308,6 +308,33 @@ def test_typing_reaches_only_the_receiver(app, trio, connect):
     assert stored(app) == []
 
 
+def test_typing_from_someone_the_receiver_muted_does_not_reach_them(
+    client, trio, connect
+):
+    """A mute keeps every live intrusion of the muted person away (API.md §9): no
+    `receive_message`, no `user_typing`. The muted one is not told: the ack is the
+    same as ever. The mute is one way, and lifting it lets typing through again."""
+    alice, bob, _ = trio
+    assert client.put("/api/me/mutes/bob", headers=alice.headers).status_code == 200
+    a, b = connect(alice), connect(bob)
+    events(a), events(b)
+    typing = {"receiver": "alice", "is_typing": True}
+    ack = b.emit("typing", typing, callback=True)
+    assert ack == {"ok": True, "data": {"receiver": "alice", "is_typing": True}}
+    assert events(a) == [] and events(b) == []
+    a.emit("typing", {"receiver": "bob", "is_typing": True}, callback=True)
+    assert events(b, "user_typing") == [{"sender": "alice", "is_typing": True}]
+    # Presence and what keeps the record straight still arrive: a first message
+    # makes them contacts (a mute is no block), and an unsent message goes away.
+    sent = b.emit("send_message", {"receiver": "alice", "message": "x"}, callback=True)
+    assert [(e["name"], e["args"]) for e in events(a)] == [("user_joined", ["bob"])]
+    client.delete(f"/api/chat/messages/{sent['data']['id']}", headers=bob.headers)
+    assert events(a, "message_deleted") == [{"id": sent["data"]["id"]}]
+    assert client.delete("/api/me/mutes/bob", headers=alice.headers).status_code == 200
+    b.emit("typing", typing, callback=True)
+    assert events(a, "user_typing") == [{"sender": "bob", "is_typing": True}]
+
+
 def test_mark_as_read_marks_only_own_unread_and_tells_each_sender(app, trio, connect):
     alice, bob, carol = trio
     a, b, c = connect(alice), connect(bob), connect(carol)

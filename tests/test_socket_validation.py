@@ -27,6 +27,8 @@ SEND = [
     {"receiver": "bob", "message": NESTED},
     {"receiver": "bob", "message": ""},
     {"receiver": "bob", "message": "   \n\t "},
+    {"receiver": "bob", "message": " \u200b\u2060\ufeff "},
+    {"receiver": "bob", "message": "hi\x00"},
     {"receiver": "bob", "message": "x" * 2001},
     {"receiver": "bob", "message": HUGE},
     {"receiver": HUGE, "message": "hi"},

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Mapping
 from functools import cache
 from typing import Any
@@ -65,11 +66,35 @@ class Timestamp(fields.Field):
         return isoformat(value)
 
 
+# C0 controls but tab, line feed and carriage return: NUL and the rest are no text
+# (NUL ends strings in C, and terminals act on escapes), wherever they stand.
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+HOLDS_CONTROL = (
+    "Must not hold control characters (only tab and line breaks are allowed)."
+)
+EMPTY = "Must not be empty."
+INVISIBLE = "Must not be empty: it holds only white space and invisible characters."
+# Unicode categories that show nothing: format characters (zero-width space and
+# joiners, word joiner, byte order mark, direction marks, soft hyphen) and controls.
+UNSEEN = frozenset({"Cf", "Cc"})
+
+
+def visible(text: str) -> bool:
+    """True when the text holds a character a reader can see (it stops at the first)."""
+    return any(
+        not char.isspace() and unicodedata.category(char) not in UNSEEN for char in text
+    )
+
+
 class TrimmedString(fields.String):
-    """A string with surrounding white space removed before validation."""
+    """A string with surrounding white space removed before validation; control
+    characters (`CONTROL`) are refused, before the trim, so none is stored."""
 
     def _deserialize(self, value, attr, data, **kwargs):  # noqa: ANN001, ANN202
-        return super()._deserialize(value, attr, data, **kwargs).strip()
+        text = super()._deserialize(value, attr, data, **kwargs)
+        if CONTROL.search(text):
+            raise ValidationError(HOLDS_CONTROL)
+        return text.strip()
 
 
 class StrictBoolean(fields.Boolean):
@@ -83,8 +108,13 @@ class StrictBoolean(fields.Boolean):
 
 
 def non_blank(value: str) -> None:
+    """Text must show something: empty text, or text of white space and invisible
+    characters alone, is refused. Invisible characters inside visible text stay (the
+    detector normalises the ones that hide insults)."""
     if not value:
-        raise ValidationError("Must not be empty.")
+        raise ValidationError(EMPTY)
+    if not visible(value):
+        raise ValidationError(INVISIBLE)
 
 
 def check_configured_length(

@@ -8,6 +8,7 @@ from flask import current_app
 from marshmallow import fields, validate, validates
 
 from cyberscan.schemas.common import (
+    CONTROL,
     SURROGATE,
     PageQuerySchema,
     StrictBoolean,
@@ -16,6 +17,7 @@ from cyberscan.schemas.common import (
     TrimmedString,
     check_configured_length,
     non_blank,
+    visible,
 )
 
 USERNAME_MAX = 32
@@ -84,9 +86,14 @@ def load_send_message(data: Any) -> dict[str, Any]:
         ):
             text = message.strip()
             limit = int(current_app.config["MAX_MESSAGE_LENGTH"])
-            if 0 < len(text) <= min(limit, RAW_MESSAGE_MAX) and not any(
-                value is not None and SURROGATE.search(value)
-                for value in (receiver, message, client_id, sender)
+            if (
+                0 < len(text) <= min(limit, RAW_MESSAGE_MAX)
+                and not any(
+                    value is not None and SURROGATE.search(value)
+                    for value in (receiver, message, client_id, sender)
+                )
+                and not CONTROL.search(message)
+                and visible(text)
             ):
                 return {
                     "receiver": receiver,

@@ -15,6 +15,7 @@ from cyberscan.schemas.common import (
     non_blank,
 )
 from cyberscan.schemas.message import MessageSchema
+from cyberscan.schemas.user import PASSWORD_MAX, new_password_field
 
 USERNAME_MAX = 32
 MESSAGE_ID_MAX = 36
@@ -55,11 +56,9 @@ class OnlineQuerySchema(StrictSchema):
 
 class PasswordChangeSchema(StrictSchema):
     current_password = fields.String(
-        required=True, load_only=True, validate=validate.Length(min=1, max=256)
+        required=True, load_only=True, validate=validate.Length(min=1, max=PASSWORD_MAX)
     )
-    new_password = fields.String(
-        required=True, load_only=True, validate=validate.Length(min=8, max=256)
-    )
+    new_password = new_password_field()
 
 
 class MessageResultSchema(StrictSchema):

@@ -6,13 +6,32 @@ from typing import Any
 
 from marshmallow import ValidationError, fields, validate, validates_schema
 
-from cyberscan.schemas.common import StrictSchema, Timestamp
+from cyberscan.schemas.common import StrictSchema, Timestamp, visible
 
 # \Z, not $: Python's $ also matches before a final newline, and "root\n" would pass.
 USERNAME = validate.Regexp(
     r"^[A-Za-z0-9_.-]{3,32}\Z",
     error="3 to 32 characters: letters, digits, '_', '.' or '-'.",
 )
+
+PASSWORD_MIN, PASSWORD_MAX = 8, 256
+BLANK_PASSWORD = "Must not be only white space or invisible characters."
+
+
+def shows_something(value: str) -> None:
+    """Eight spaces are eight characters, but no secret: a new password must hold a
+    character that is neither white space nor invisible (spaces among others stay)."""
+    if not visible(value):
+        raise ValidationError(BLANK_PASSWORD)
+
+
+def new_password_field() -> fields.String:
+    """A password being set (register, a change, the operator's commands): one rule."""
+    return fields.String(
+        required=True,
+        load_only=True,
+        validate=[validate.Length(min=PASSWORD_MIN, max=PASSWORD_MAX), shows_something],
+    )
 
 
 class UserSchema(StrictSchema):
@@ -38,16 +57,14 @@ class UserEnvelopeSchema(StrictSchema):
 class RegisterSchema(StrictSchema):
     username = fields.String(required=True, validate=USERNAME)
     email = fields.Email(required=True, validate=validate.Length(max=254))
-    password = fields.String(
-        required=True, load_only=True, validate=validate.Length(min=8, max=256)
-    )
+    password = new_password_field()
 
 
 class LoginSchema(StrictSchema):
     username = fields.String(validate=validate.Length(min=1, max=254))
     email = fields.String(validate=validate.Length(min=1, max=254))
     password = fields.String(
-        required=True, load_only=True, validate=validate.Length(max=256)
+        required=True, load_only=True, validate=validate.Length(max=PASSWORD_MAX)
     )
 
     @validates_schema

@@ -8,6 +8,7 @@ as the change, and its live effect (kick, block, mute) is sent after the commit 
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import NamedTuple
 
 from sqlalchemy import or_, select
 
@@ -27,7 +28,15 @@ from cyberscan.models import (
     isoformat,
     utcnow,
 )
-from cyberscan.services import appeals, audit, posts, users
+from cyberscan.services import (
+    appeals,
+    audit,
+    contacts,
+    messaging,
+    moderation,
+    posts,
+    users,
+)
 from cyberscan.services.pagination import Page, keyset_page
 
 ADMIN_BLOCK_REASON = "Blocked by an administrator."
@@ -74,8 +83,11 @@ def block_user(admin: User, username: str, reason: str | None = None) -> User:
 def unblock_user(
     admin: User, username: str, reset_count: bool = True, reason: str | None = None
 ) -> User:
-    """Unblock an account so it can log in and send again; the count restarts at 0."""
-    user = users.get_by_username(username)
+    """Unblock an account so it can log in and send again; the count restarts at 0.
+
+    The account is read under its row lock, as a strike reads it: a strike committed
+    since an earlier read (the one that blocked it, say) is reset with the others."""
+    user = moderation.locked(users.get_by_username(username).id)
     previous = user.bullying_count
     user.is_blocked = False
     user.blocked_at = None
@@ -172,27 +184,41 @@ def list_flags(
     return keyset_page(query, Flag.id, limit=limit, cursor=cursor, newest_first=True)
 
 
-def withhold_message(message_id: str) -> Message | None:
+class Removal(NamedTuple):
+    """A message an admin took down, and whether it made its two people contacts
+    until then (`contacts.makes_contact`, read before the change)."""
+
+    message: Message
+    made_contact: bool
+
+
+def withhold_message(message_id: str) -> Removal | None:
     """An admin takes a message down (a flag's or a report's): withheld like a message
     held back by FLAGGED_MESSAGE_POLICY=withhold, kept for the record, no longer part
-    of the conversation the receiver sees. None when there is no such message. After
-    the commit, `removed` tells the receiver's open screens to drop it."""
+    of the conversation the receiver sees, nor of the contact rule. None when there is
+    no such message. After the commit, `removed` announces it."""
     message = db.session.scalar(select(Message).where(Message.id == message_id))
-    if message is not None:
-        message.status = WITHHELD
-    return message
+    if message is None:
+        return None
+    removal = Removal(message, contacts.makes_contact(message))
+    message.status = WITHHELD
+    return removal
 
 
-def removed(message: Message | None) -> None:
+def removed(removal: Removal | None) -> None:
     """After the commit of a removal: `message_deleted` to the receiver's devices (the
-    sender still sees the message, as its history does)."""
-    if message is not None:
-        notify.message_deleted(message, sender=False)
+    sender still sees the message, as its history does), and, when it was the last
+    message that made the two contacts, `user_left` as after an unsend."""
+    if removal is None:
+        return
+    message = removal.message
+    notify.message_deleted(message, sender=False)
+    messaging.note_removed(message.sender_id, message.receiver_id, removal.made_contact)
 
 
-def _remove_item(flag: Flag) -> Message | bool:
-    """Take a flagged item down: the message, if it is one (announced after the
-    commit by `removed`); False when the item was already gone."""
+def _remove_item(flag: Flag) -> Removal | bool:
+    """Take a flagged item down: the message's `Removal`, if it is one (announced
+    after the commit by `removed`); False when the item was already gone."""
     if flag.item_type == MESSAGE:
         return withhold_message(flag.item_id) or False
     item_id = int(flag.item_id)
@@ -218,8 +244,6 @@ def review_flag(
     flag = db.session.get(Flag, flag_id) if 0 < flag_id <= posts.MAX_ID else None
     if flag is None:
         raise NotFound(f"No flag with id {flag_id}.")
-    if flag.reviewed_at is not None:
-        raise Conflict("That flag has already been reviewed.")
     now = utcnow()
     appeal, author = appeals.review_strike(admin, flag, action, now)
     taken_down = _remove_item(flag) if action == "remove" else False
@@ -237,7 +261,7 @@ def review_flag(
         removed=bool(taken_down),
     )
     db.session.commit()
-    if isinstance(taken_down, Message):
+    if isinstance(taken_down, Removal):
         removed(taken_down)
     appeals.reviewed(appeal, author)
     _changed(f"review_{action}", flag.author)

@@ -235,11 +235,12 @@ def decide_appeal(
     appeal = db.session.get(Appeal, appeal_id) if 0 < appeal_id <= MAX_ID else None
     if appeal is None:
         raise NotFound(f"No appeal with id {appeal_id}.")
-    if appeal.status != OPEN_APPEAL:
-        raise Conflict("That appeal has already been decided.")
     now = utcnow()
     user = moderation.locked(appeal.author_id)
-    flag = appeal.strike
+    # Decided on as committed now: another admin may have decided it meanwhile.
+    if moderation.relocked(appeal).status != OPEN_APPEAL:
+        raise Conflict("That appeal has already been decided.")
+    flag = moderation.relocked(appeal.strike)
     accepted = decision == "accept"
     _close(appeal, admin, accepted, note, now)
     lifted = False
@@ -271,8 +272,11 @@ def review_strike(
     admin: User, flag: Flag, action: str, now: Any
 ) -> tuple[Appeal | None, User]:
     """Inside an admin's flag review: `dismiss` gives the strike back (and accepts its
-    open appeal), `remove` upholds it. Call `reviewed` after the commit."""
+    open appeal), `remove` upholds it; Conflict when another review came first. Call
+    `reviewed` after the commit."""
     user = moderation.locked(flag.author_id)
+    if moderation.relocked(flag).reviewed_at is not None:
+        raise Conflict("That flag has already been reviewed.")
     appeal = db.session.scalar(
         select(Appeal).where(Appeal.strike_id == flag.id, Appeal.status == OPEN_APPEAL)
     )

@@ -30,6 +30,12 @@ def _exchanged() -> Any:
     return and_(Message.status != WITHHELD, Message.deleted_at.is_(None))
 
 
+def makes_contact(message: Message) -> bool:
+    """`_exchanged` for one loaded message: whether it counts toward its two people
+    being contacts (read before an unsend or a removal changes it)."""
+    return message.status != WITHHELD and message.deleted_at is None
+
+
 def contact_ids(user_id: int) -> set[int]:
     """The user's contacts: exchanged a message either way, and not blocked either way."""
     return set(contact_names(user_id))

@@ -376,7 +376,8 @@ def _published(item: Message, origin_sid: str | None, quiet: bool) -> None:
 
 KNOWN_PAIRS = "cyberscan.known_pairs"
 # How long a process trusts that two people are contacts without asking the database
-# again; an unsend on another process makes it wrong for at most this long.
+# again; an unsend or an admin's removal on another process makes it wrong for at
+# most this long.
 KNOWN_PAIR_SECONDS = 60.0
 KNOWN_PAIRS_PRUNE_AT = 10_000
 
@@ -401,12 +402,14 @@ def _note_contact(sender_id: int, receiver_id: int, message_id: str) -> None:
         contacts.show_presence(sender_id, receiver_id)
 
 
-def _note_unsent(sender_id: int, receiver_id: int, was_withheld: bool) -> None:
-    """After an unsend: when that was the last message that made the two contacts,
-    each online one goes offline for the other (`user_left`)."""
+def note_removed(sender_id: int, receiver_id: int, made_contact: bool) -> None:
+    """After a message left the contact rule (the sender unsent it, an admin removed
+    it): when it was the last that made the two contacts, each online one goes offline
+    for the other (`user_left`). `made_contact` is `contacts.makes_contact` read before
+    the change: a message withheld or unsent already changes nothing."""
     key = conversation_key(sender_id, receiver_id)
     current_app.extensions.get(KNOWN_PAIRS, {}).pop(key, None)
-    if was_withheld:  # it made no contact
+    if not made_contact:
         return
     still, blocked = db.session.execute(
         select(
@@ -451,11 +454,16 @@ def mark_read(reader: User, message_ids: list[str]) -> dict[str, Any]:
 
 
 def typing(sender: User, receiver: str, is_typing: bool) -> dict[str, Any]:
-    """Relay a typing indicator to the receiver's connections: no database write."""
-    target, _ = contacts.recipient(sender.id, receiver)
+    """Relay a typing indicator to the receiver's connections: no database write.
+
+    A receiver who muted the sender gets none, as they get no `receive_message` from
+    them (`quiet`): decided here, before anything is published, so no process relays
+    it; the sender is answered the same either way (a mute is not revealed)."""
+    target, quiet = contacts.recipient(sender.id, receiver)
     if target.id == sender.id:
         raise _validation("receiver", "You cannot type to yourself.")
-    notify.user_typing(target.id, sender.username, is_typing)
+    if not quiet:
+        notify.user_typing(target.id, sender.username, is_typing)
     return {"receiver": target.username, "is_typing": bool(is_typing)}
 
 
@@ -476,8 +484,8 @@ def unsend(sender: User, message_id: str) -> Message:
         raise NotFound("No message with that id.")
     if message.sender_id != sender.id:
         raise Forbidden("Only the sender can unsend a message.")
+    pair = (message.sender_id, message.receiver_id, contacts.makes_contact(message))
     message.deleted_at = utcnow()
-    pair = (message.sender_id, message.receiver_id, message.status == WITHHELD)
     audit.record(
         sender,
         "message_unsent",
@@ -487,7 +495,7 @@ def unsend(sender: User, message_id: str) -> Message:
     )
     db.session.commit()
     notify.message_deleted(message)
-    _note_unsent(*pair)
+    note_removed(*pair)
     return message
 
 

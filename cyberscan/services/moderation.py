@@ -63,6 +63,7 @@ class Scored(Protocol):
 
 
 T = TypeVar("T", bound=Scored)
+R = TypeVar("R")
 
 
 @dataclass(frozen=True)
@@ -327,13 +328,34 @@ def stage_strike(author: User, item_type: str, item_id: Any, item: Scored) -> St
 
 def locked(user_id: int) -> User:
     """The user's row, locked for this transaction and read as committed now; the
-    session's copy (often current_user) is refreshed with it."""
+    session's copy (often current_user) is refreshed with it.
+
+    SQLite has no row locks and ignores FOR UPDATE, and a read there holds no lock
+    past its statement: a write takes the database's write lock, held to the commit
+    (what a strike's first UPDATE does), so a transaction that starts here (an
+    admin's unblock or decision) writes the row to itself first."""
+    if db.session.get_bind().dialect.name == "sqlite":
+        db.session.execute(
+            update(User)
+            .where(User.id == user_id)
+            .values(bullying_count=User.bullying_count)
+            .execution_options(synchronize_session=False)
+        )
     return db.session.scalars(
         select(User)
         .where(User.id == user_id)
         .with_for_update()
         .execution_options(populate_existing=True)
     ).one()
+
+
+def relocked(row: R) -> R:
+    """A row of the locked author's (a flag, an appeal) read again as committed now,
+    and locked: what an admin's decision rests on. On InnoDB a plain read, lazy loads
+    included, sees the transaction's snapshot, which may predate a decision another
+    admin committed while this one waited for the author's lock."""
+    db.session.refresh(row, with_for_update=True)
+    return row
 
 
 def share_lock(user_id: int) -> None:

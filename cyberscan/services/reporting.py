@@ -116,7 +116,7 @@ def review_report(
         raise Conflict("That report has already been reviewed.")
     if action == "remove" and report.message_id is None:
         raise _invalid("action", "A report about a user has no message to remove.")
-    message = (
+    removal = (
         admin_service.withhold_message(report.message_id)
         if action == "remove"
         else None
@@ -134,9 +134,9 @@ def review_report(
         at=now,
         report_id=report.id,
         message_id=report.message_id,
-        removed=message is not None,
+        removed=removal is not None,
     )
     db.session.commit()
-    admin_service.removed(message)
+    admin_service.removed(removal)
     notify.admin_summary_changed(f"report_{action}", report.reported.username)
     return report
