@@ -112,10 +112,12 @@ def test_password_change_refused_sockets_of_revoked_tokens(
 
 
 def test_password_change_needs_the_current_password(app, client, member):
+    """A wrong current password is a 401 like a dead token, and names the field, so a
+    client tells the two apart without guessing from the token's expiry."""
     alice = member("alice")
     with app.app_context():
         before = db.session.get(User, alice.id).password_hash
-    assert_error(
+    body = assert_error(
         client.post(
             "/api/me/password",
             json={
@@ -127,9 +129,24 @@ def test_password_change_needs_the_current_password(app, client, member):
         401,
         "unauthorized",
     )
+    assert body["errors"] == {
+        "json": {"current_password": ["The current password is not right."]}
+    }
     with app.app_context():
         assert db.session.get(User, alice.id).password_hash == before
     assert client.get("/api/me", headers=alice.headers).status_code == 200
+    # A dead token on the same endpoint names no field.
+    client.post("/api/logout", headers=alice.headers)
+    body = assert_error(
+        client.post(
+            "/api/me/password",
+            json={"current_password": "x" * 8, "new_password": "another secret"},
+            headers=alice.headers,
+        ),
+        401,
+        "unauthorized",
+    )
+    assert "errors" not in body
 
 
 def change_password(client, who, current, new="another secret"):

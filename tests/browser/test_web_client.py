@@ -867,3 +867,49 @@ def test_a_wrong_current_password_is_said_once_and_keeps_the_session(
     expect(uma.page.locator("#me-name")).to_have_text(uma_name)  # still logged in
     uma.page.reload()
     expect(uma.page.locator("#me-name")).to_have_text(uma_name)
+
+
+def test_a_dead_token_on_the_password_change_is_renewed_and_the_change_goes_through(
+    live_server: LiveServer, people: Any
+) -> None:
+    """The server's own 401 for a dead token (it names no field) makes the page renew
+    its token and send the change again; only a 401 naming `current_password` is an
+    answer. The first try goes out with a token the server does not know."""
+    from playwright.sync_api import expect
+
+    vic_name = name("vic")
+    live_server.sign_up(vic_name)
+    vic = people()
+    vic.log_in(vic_name)
+    calls: list[str] = []
+    vic.page.on(
+        "request",
+        lambda request: (
+            request.method == "POST"
+            and "/api/" in request.url
+            and calls.append(request.url.split("/api/", 1)[1])
+        ),
+    )
+    spoiled: list[str] = []
+
+    def dead_token_once(route: Any) -> None:
+        if spoiled:
+            route.continue_()
+            return
+        spoiled.append(route.request.url)
+        headers = {**route.request.headers, "authorization": "Bearer not.a.token"}
+        route.continue_(headers=headers)
+
+    vic.page.route("**/api/me/password", dead_token_once)
+    vic.page.click("#open-settings")
+    vic.page.fill("#current-password", PASSWORD)
+    vic.page.fill("#new-password", "a brand new passphrase")
+    vic.page.click("#password-submit")
+    expect(vic.page.locator("#password-done")).to_contain_text("Password changed")
+    assert calls == ["me/password", "token/refresh", "me/password", "login"], calls
+    status, body = live_server.request(
+        "POST",
+        "/api/login",
+        {"username": vic_name, "password": "a brand new passphrase"},
+    )
+    assert status == 200, body

@@ -111,32 +111,15 @@ export function refreshAccess() {
   return refreshing;
 }
 
-// When a JWT expires (ms since the epoch), from its `exp` claim; 0 when unreadable.
-function expiresAt(token) {
-  try {
-    const claims = token.split(".")[1].replace(/-/g, "+").replace(/_/g, "/");
-    return JSON.parse(atob(claims)).exp * 1000 || 0;
-  } catch {
-    return 0;
-  }
-}
-
-// How long before its expiry an access token is renewed for an `ownUnauthorized` call.
-const EXPIRY_MARGIN_MS = 30000;
-
 // An authenticated call; an expired access token is renewed once and the call retried.
-// `ownUnauthorized`: the endpoint itself answers 401 (POST /api/me/password for a wrong
-// current password, with the same `unauthorized` code as an expired token): the token
-// is renewed before sending when it is about to expire, and a 401 is the answer, never
-// a reason to renew and send the same request again.
-export async function api(method, path, body, { ownUnauthorized = false } = {}) {
-  const expiring =
-    ownUnauthorized && session.access && expiresAt(session.access) - Date.now() < EXPIRY_MARGIN_MS;
-  if (!session.access || expiring) await refreshAccess();
+// A 401 that names a field (a wrong current password on POST /api/me/password) is the
+// answer itself, never a reason to renew and send the same request again.
+export async function api(method, path, body) {
+  if (!session.access) await refreshAccess();
   try {
     return await request(method, path, body, session.access);
   } catch (error) {
-    if (error.status === 401 && session.refresh && !ownUnauthorized) {
+    if (error.status === 401 && session.refresh && !error.detail("errors")) {
       await refreshAccess();
       return request(method, path, body, session.access);
     }

@@ -238,19 +238,15 @@ async function changePassword(event) {
   hide($("password-error"), $("password-done"));
   $("password-submit").disabled = true;
   try {
-    await api(
-      "POST",
-      "/api/me/password",
-      { current_password: current, new_password: next },
-      { ownUnauthorized: true }, // 401: the current password is wrong
-    );
+    await api("POST", "/api/me/password", { current_password: current, new_password: next });
     // Every other token is revoked: take fresh ones with the new password.
     session.save(await auth.login(state.me.username, next));
     form.reset();
     $("password-done").textContent = "Password changed. Your other devices are logged out.";
     $("password-done").hidden = false;
   } catch (err) {
-    showError($("password-error"), fieldErrors(err));
+    // A wrong current password (401) names its field with the message's own words.
+    showError($("password-error"), err.status === 401 ? err.message : fieldErrors(err));
   } finally {
     $("password-submit").disabled = false;
   }
