@@ -38,6 +38,12 @@ INVISIBLE_TEXTS = [
     "\u2060\ufeff",
     "\n\u200e\t\u200f\r\n",
     "\u00ad\u200b",
+    # Letters and marks that draw nothing: Hangul fillers, the braille blank, and
+    # combining marks with no letter to sit on.
+    "\u3164",
+    "\u115f\u1160 \uffa0",
+    "\u2800\u2800",
+    "\u0301\u0308",
 ]
 CONTROL_TEXTS = [
     "\x00",
@@ -58,6 +64,8 @@ GOOD_TEXTS = [
     ("  lo\u200cser\u200d  ", "lo\u200cser\u200d"),
     ("\ufeffhello", "\ufeffhello"),
     ("two\nlines\tand a\r\nbreak", "two\nlines\tand a\r\nbreak"),
+    ("e\u0301", "e\u0301"),
+    ("\u3164hi\u3164", "\u3164hi\u3164"),
 ]
 
 

@@ -75,14 +75,20 @@ HOLDS_CONTROL = (
 EMPTY = "Must not be empty."
 INVISIBLE = "Must not be empty: it holds only white space and invisible characters."
 # Unicode categories that show nothing: format characters (zero-width space and
-# joiners, word joiner, byte order mark, direction marks, soft hyphen) and controls.
-UNSEEN = frozenset({"Cf", "Cc"})
+# joiners, word joiner, byte order mark, direction marks, soft hyphen), controls, and
+# combining marks (drawn only on a letter, which then counts); and the letters that
+# draw nothing: the Hangul fillers and the braille blank.
+UNSEEN = frozenset({"Cf", "Cc", "Mn", "Me"})
+BLANK_LETTERS = frozenset("\u115f\u1160\u3164\uffa0\u2800")
 
 
 def visible(text: str) -> bool:
     """True when the text holds a character a reader can see (it stops at the first)."""
     return any(
-        not char.isspace() and unicodedata.category(char) not in UNSEEN for char in text
+        not char.isspace()
+        and char not in BLANK_LETTERS
+        and unicodedata.category(char) not in UNSEEN
+        for char in text
     )
 
 
