@@ -837,6 +837,20 @@ def test_any_received_message_can_be_reported(
     ]
 
 
+def posts_of(page: Any) -> list[str]:
+    """The API paths the page POSTs to from now on, in order (`me/password`, …)."""
+    calls: list[str] = []
+    page.on(
+        "request",
+        lambda request: (
+            request.method == "POST"
+            and "/api/" in request.url
+            and calls.append(request.url.split("/api/", 1)[1])
+        ),
+    )
+    return calls
+
+
 def test_a_wrong_current_password_is_said_once_and_keeps_the_session(
     live_server: LiveServer, people: Any
 ) -> None:
@@ -846,15 +860,7 @@ def test_a_wrong_current_password_is_said_once_and_keeps_the_session(
     live_server.sign_up(uma_name)
     uma = people()
     uma.log_in(uma_name)
-    calls: list[str] = []
-    uma.page.on(
-        "request",
-        lambda request: (
-            request.method == "POST"
-            and "/api/" in request.url
-            and calls.append(request.url.split("/api/", 1)[1])
-        ),
-    )
+    calls = posts_of(uma.page)
     uma.page.click("#open-settings")
     uma.page.fill("#current-password", "not my password at all")
     uma.page.fill("#new-password", "a brand new passphrase")
@@ -881,15 +887,7 @@ def test_a_dead_token_on_the_password_change_is_renewed_and_the_change_goes_thro
     live_server.sign_up(vic_name)
     vic = people()
     vic.log_in(vic_name)
-    calls: list[str] = []
-    vic.page.on(
-        "request",
-        lambda request: (
-            request.method == "POST"
-            and "/api/" in request.url
-            and calls.append(request.url.split("/api/", 1)[1])
-        ),
-    )
+    calls = posts_of(vic.page)
     spoiled: list[str] = []
 
     def dead_token_once(route: Any) -> None:

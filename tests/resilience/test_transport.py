@@ -417,20 +417,23 @@ print(cases)
 """
 
 
-def test_unmask_is_eventlets_byte_for_byte():
-    """`transport.unmask` replaces eventlet's per-byte unmasking: same result for any
-    chunk of a frame (length, offset into the frame, mask).
-
-    Compared in a child interpreter: importing eventlet into the test process leaves
-    its hub behind, and later tests that serve HTTP from a thread then hang."""
-    done = subprocess.run(
-        [sys.executable, "-c", UNMASK_CHECK],
+def in_child(code: str) -> subprocess.CompletedProcess[str]:
+    """Run `code` in a child interpreter: importing eventlet into the test process
+    leaves its hub behind, and later tests that serve HTTP from a thread then hang."""
+    return subprocess.run(
+        [sys.executable, "-c", code],
         cwd=ROOT,
         capture_output=True,
         text=True,
         timeout=120,
         check=False,
     )
+
+
+def test_unmask_is_eventlets_byte_for_byte():
+    """`transport.unmask` replaces eventlet's per-byte unmasking: same result for any
+    chunk of a frame (length, offset into the frame, mask), in a child interpreter."""
+    done = in_child(UNMASK_CHECK)
     assert done.returncode == 0, done.stderr
     assert int(done.stdout) > 200  # every case ran
 
@@ -456,17 +459,8 @@ for port in (1, 2):
 
 def test_eventlets_socket_notes_are_one_log_line_each():
     """eventlet writes "socket shutdown error" to `wsgi.errors` with no line end: on
-    stderr two of them ran together. Through WSGI_ERRORS each is one DEBUG record.
-
-    In a child interpreter, like the unmask check above, for eventlet's hub."""
-    done = subprocess.run(
-        [sys.executable, "-c", SHUTDOWN_NOTES],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    stderr two of them ran together. Through WSGI_ERRORS each is one DEBUG record."""
+    done = in_child(SHUTDOWN_NOTES)
     assert done.returncode == 0, done.stderr
     lines = done.stderr.splitlines()
     assert len(lines) == 2, lines
