@@ -245,8 +245,7 @@ async function changePassword(event) {
     $("password-done").textContent = "Password changed. Your other devices are logged out.";
     $("password-done").hidden = false;
   } catch (err) {
-    // A wrong current password (401) names its field with the message's own words.
-    showError($("password-error"), err.status === 401 ? err.message : fieldErrors(err));
+    showError($("password-error"), fieldErrors(err));
   } finally {
     $("password-submit").disabled = false;
   }
