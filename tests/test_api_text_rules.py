@@ -4,7 +4,8 @@ something a person can see, and no control characters (API.md §1, §5).
 Text made only of white space and invisible format characters (Unicode category Cf:
 zero-width spaces and joiners, the word joiner, the byte order mark, direction marks)
 reads as empty, so it is refused like empty text; NUL and the other C0 controls but
-tab, line feed and carriage return are refused anywhere. A zero-width character inside
+tab, line feed and carriage return, DEL, and the C1 controls but NEL (next line) are
+refused anywhere. A zero-width character inside
 visible text is kept as sent: obfuscated insults hide behind them, and the detector
 normalises them away itself.
 """
@@ -54,6 +55,10 @@ CONTROL_TEXTS = [
     "vertical\x0btab",
     "form\x0cfeed",
     "unit\x1fseparator",
+    "del\x7fete",
+    "\x9b31mred",  # the 8-bit CSI: terminals act on it as on ESC [
+    "pad\x80ding",
+    "app\x9fcommand",
 ]
 BAD_TEXTS = [(text, INVISIBLE) for text in INVISIBLE_TEXTS] + [
     (text, CONTROL) for text in CONTROL_TEXTS
@@ -66,6 +71,8 @@ GOOD_TEXTS = [
     ("two\nlines\tand a\r\nbreak", "two\nlines\tand a\r\nbreak"),
     ("e\u0301", "e\u0301"),
     ("\u3164hi\u3164", "\u3164hi\u3164"),
+    ("next\x85line", "next\x85line"),
+    ("caf\u00e9 \u00a0ok", "caf\u00e9 \u00a0ok"),
 ]
 
 

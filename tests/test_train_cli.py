@@ -211,6 +211,9 @@ BAD_ARGUMENTS = {
         ["--version", "0"],
         "--version: expected a whole number >= 1",
     ),
+    "cv negative": (train, ["--cv", "-1"], "--cv: expected a whole number >= 0"),
+    "cv fraction": (train, ["--cv", "2.5"], "--cv: expected a whole number >= 0"),
+    "seed negative": (train, ["--seed", "-1"], "--seed: expected a whole number >= 0"),
     "data with data-dir": (
         train,
         ["--data-dir", "corpora"],

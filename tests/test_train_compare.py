@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -21,22 +22,31 @@ from train.train import split_indices
 REPO = Path(__file__).resolve().parents[1]
 
 
-@pytest.fixture
-def rows_csv(tmp_path: Path) -> Path:
-    path = tmp_path / "rows.csv"
+@pytest.fixture(scope="module")
+def rows_csv(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The rows both versions train on (read only: a test that needs another file
+    writes its own)."""
+    path = tmp_path_factory.mktemp("rows") / "rows.csv"
     lines = ["text,label,category"] + [f'"{t}",{y},x' for t, y in ROWS]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
 
 
-@pytest.fixture
-def two_versions(rows_csv: Path, tmp_path: Path) -> Path:
-    """A models folder with v1 (default C) and v2 (a much weaker fit) on the same rows."""
-    models = tmp_path / "models"
+@pytest.fixture(scope="module")
+def trained_pair(rows_csv: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """v1 (default C) and v2 (a much weaker fit) on the same rows, trained once."""
+    models = tmp_path_factory.mktemp("pair") / "models"
     common = ["--cv", "0", "--dev-set", "", "--no-report", "--models-dir", str(models)]
     assert train.main([*common, "--data", str(rows_csv)]) == 0
     assert train.main([*common, "--data", str(rows_csv), "--C", "0.001"]) == 0
     return models
+
+
+@pytest.fixture
+def two_versions(trained_pair: Path, tmp_path: Path) -> Path:
+    """A test's own copy of the pair's models folder, free to add versions or edit
+    cards in."""
+    return Path(shutil.copytree(trained_pair, tmp_path / "models"))
 
 
 def lines(out: str) -> list[dict]:
@@ -201,49 +211,47 @@ def test_corpora_refuse_a_card_that_does_not_record_its_split(
 
 
 def test_cli_errors_are_one_clear_line(
-    two_versions: Path, rows_csv: Path, tmp_path
+    two_versions: Path, rows_csv: Path, tmp_path, capsys
 ) -> None:
-    def run(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "train.compare",
-                *args,
-                "--models-dir",
-                str(two_versions),
-            ],
-            cwd=REPO,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
-
-    missing = run("v1", "v9", "--data", str(rows_csv))
+    # one run in a real process: exit code 2, one line on stderr, no traceback
+    missing = subprocess.run(
+        [sys.executable, "-m", "train.compare", "v1", "v9", "--data", str(rows_csv)]
+        + ["--models-dir", str(two_versions)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert missing.returncode == 2 and missing.stdout == ""
     assert missing.stderr.startswith("error: ") and "Traceback" not in missing.stderr
+    assert len(missing.stderr.splitlines()) == 1
     assert "cyberscan-clf-v9.joblib" in missing.stderr
+
+    def run(*args: str) -> str:
+        """The same CLI in this process (the rest of its refusals): exit code 2,
+        nothing on stdout, one error line on stderr, which is returned."""
+        capsys.readouterr()
+        code = compare.main([*args, "--models-dir", str(two_versions)])
+        out, err = capsys.readouterr()
+        assert code == 2 and out == "", (code, out, err)
+        assert err.startswith("error: ") and len(err.splitlines()) == 1, err
+        return err
+
     same = run("v1", "cyberscan-clf-v1", "--data", str(rows_csv))
-    assert same.returncode == 2
-    assert (
-        "compare two different versions, not cyberscan-clf-v1 with itself"
-        in same.stderr
-    )
+    assert "compare two different versions, not cyberscan-clf-v1 with itself" in same
     few = run("v1", "v2", "--data", str(rows_csv), "--resamples", "10")
-    assert few.returncode == 2 and "--resamples must be at least 100" in few.stderr
+    assert "--resamples must be at least 100" in few
     odd = run("v1", "v2", "--data", str(rows_csv), "--threshold", "1.5")
-    assert odd.returncode == 2
-    assert "--threshold must be between 0 and 1, got 1.5" in odd.stderr
+    assert "--threshold must be between 0 and 1, got 1.5" in odd
+    seed = run("v1", "v2", "--data", str(rows_csv), "--seed", "-1")
+    assert "--seed must be 0 or more, got -1" in seed
     nowhere = run("v1", "v2", "--corpora", str(tmp_path / "nowhere"))
-    assert nowhere.returncode == 2 and nowhere.stdout == ""
-    assert nowhere.stderr.startswith(
+    assert nowhere.startswith(
         f"error: {tmp_path / 'nowhere'}: folder not found (from --corpora); "
     )
     bad = tmp_path / "bad.csv"
     bad.write_text("text\nhello\n", encoding="utf-8")
-    broken = run("v1", "v2", "--data", str(bad))
-    assert broken.returncode == 2 and str(bad) in broken.stderr
-    assert "Traceback" not in broken.stderr
+    assert str(bad) in run("v1", "v2", "--data", str(bad))
 
 
 def test_scoring_a_training_file_warns(

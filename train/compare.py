@@ -199,6 +199,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.resamples < 100:
             raise DataError(f"--resamples must be at least 100, got {args.resamples}")
+        if args.seed < 0:
+            raise DataError(f"--seed must be 0 or more, got {args.seed}")
         if args.threshold is not None and not 0.0 <= args.threshold <= 1.0:
             raise DataError(
                 f"--threshold must be between 0 and 1, got {args.threshold}"

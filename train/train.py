@@ -350,7 +350,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         type=number_type(1, integer=True),
         help="version number, 1 or more (default: next free)",
     )
-    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--seed", type=number_type(0, integer=True), default=42)
     parser.add_argument(
         "--holdout",
         type=number_type(),
@@ -358,7 +358,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         help="held-out share per file (0: fit on every row; nothing is then held out, "
         "and `train.compare --corpora` refuses the model)",
     )
-    parser.add_argument("--cv", type=int, default=3, help="CV folds (0 or 1 to skip)")
+    parser.add_argument(
+        "--cv",
+        type=number_type(0, integer=True),
+        default=3,
+        help="CV folds (0 or 1 to skip)",
+    )
     parser.add_argument("--target-threshold", type=number_type(0, 1), default=0.6)
     parser.add_argument(
         "--max-fpr",

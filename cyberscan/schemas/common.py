@@ -66,9 +66,10 @@ class Timestamp(fields.Field):
         return isoformat(value)
 
 
-# C0 controls but tab, line feed and carriage return: NUL and the rest are no text
-# (NUL ends strings in C, and terminals act on escapes), wherever they stand.
-CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+# C0 controls but tab, line feed and carriage return, DEL, and the C1 controls but
+# NEL (a line break): NUL and the rest are no text (NUL ends strings in C, and
+# terminals act on escapes, the 8-bit CSI U+009B among them), wherever they stand.
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x84\x86-\x9f]")
 HOLDS_CONTROL = (
     "Must not hold control characters (only tab and line breaks are allowed)."
 )
