@@ -228,6 +228,66 @@ def test_remove_withholds_a_message_from_the_receiver(
     assert [m["id"] for m in history["items"]] == []
 
 
+def test_a_message_taken_down_once_is_not_announced_again(
+    client, app, bully, member, connect, admin_headers, flagging
+):
+    """The flag's removal told the receiver; closing the receiver's report on the same
+    message with `remove` tells nobody again, and its audit says nothing was removed."""
+    victim = member("victim")
+    message_id = send(app, bully, victim)
+    report = client.post(
+        "/api/reports",
+        json={"message_id": message_id, "reason": "hurtful"},
+        headers=victim.headers,
+    )
+    assert report.status_code == 201, report.get_json()
+    flag_id = queue(client, admin_headers)["items"][0]["id"]
+    receiver_screen = connect(victim)
+    events(receiver_screen)
+    client.post(
+        f"/api/admin/flagged/{flag_id}/review",
+        json={"action": "remove"},
+        headers=admin_headers,
+    )
+    assert events(receiver_screen, "message_deleted") == [{"id": message_id}]
+    closed = client.post(
+        f"/api/admin/reports/{report.get_json()['id']}/review",
+        json={"action": "remove"},
+        headers=admin_headers,
+    )
+    assert closed.status_code == 200, closed.get_json()
+    assert closed.get_json()["review_action"] == "remove"
+    assert events(receiver_screen, "message_deleted") == []
+    with app.app_context():
+        removed = dict(
+            db.session.execute(select(AuditLog.action, AuditLog.details)).all()
+        )
+    assert removed["review_remove"]["removed"] is True
+    assert removed["report_remove"]["removed"] is False
+
+
+@pytest.mark.parametrize("app_settings", [{"FLAGGED_MESSAGE_POLICY": "withhold"}])
+def test_removing_a_message_held_back_at_sending_tells_its_receiver_nothing(
+    client, app, bully, member, connect, admin_headers, flagging
+):
+    """The receiver never had it: no `message_deleted` for an id it never saw."""
+    victim = member("victim")
+    message_id = send(app, bully, victim)
+    receiver_screen = connect(victim)
+    events(receiver_screen)
+    flag_id = queue(client, admin_headers)["items"][0]["id"]
+    response = client.post(
+        f"/api/admin/flagged/{flag_id}/review",
+        json={"action": "remove"},
+        headers=admin_headers,
+    )
+    assert response.status_code == 200, response.get_json()
+    assert events(receiver_screen, "message_deleted") == []
+    with app.app_context():
+        message = db.session.scalar(select(Message).where(Message.id == message_id))
+        assert message.status == WITHHELD
+
+
 def test_removing_an_item_already_deleted_still_closes_the_flag(
     client, app, bully, admin_headers, flagging
 ):

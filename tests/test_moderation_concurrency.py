@@ -30,10 +30,11 @@ from cyberscan.models import (
     Message,
     Post,
     User,
+    UserReport,
 )
 from cyberscan.models import conversation_key as key_of
 from cyberscan.services import admin as admin_service
-from cyberscan.services import appeals, comments, moderation, posts
+from cyberscan.services import appeals, comments, moderation, posts, reporting
 from tests.helpers import listening
 
 THREADS = 8
@@ -348,3 +349,56 @@ def test_two_admins_giving_the_same_strike_back_take_it_off_once(
     assert (user.bullying_count, statuses[ACTIVE], statuses[DISMISSED]) == (2, 2, 1)
     with app.app_context():
         assert db.session.get(Appeal, appeal_id).status == "accepted"
+
+
+def test_two_admins_closing_the_same_report_at_once_close_it_once(app, make_user):
+    """Both read the report open; one closing stands (one audit entry, its admin
+    recorded), the other is refused as already reviewed."""
+    bosses = [make_user(f"boss{i}", is_admin=True) for i in range(2)]
+    reporter, rude = make_user("reporter"), make_user("rude")
+    with app.app_context():
+        report_id = reporting.file_report(
+            db.session.get(User, reporter.id), "rude to me", username="rude"
+        ).id
+    both_read = threading.Barrier(2, timeout=10)
+    outcomes: list[Any] = [None, None]
+    deciders: set[int] = set()
+
+    def wanted(statement: str, params: Any) -> bool:
+        return statement.lstrip().upper().startswith("SELECT") and (
+            "FROM user_reports" in statement
+        )
+
+    def close(i: int) -> None:
+        deciders.add(threading.get_ident())
+        try:
+            with app.app_context():
+                me = db.session.get(User, bosses[i].id)
+                reporting.review_report(me, report_id, "dismiss", f"note {i}")
+                outcomes[i] = "decided"
+                db.session.remove()
+        except Conflict:
+            outcomes[i] = "conflict"
+        except BaseException as exc:  # noqa: BLE001  re-raised in the test thread
+            outcomes[i] = exc
+
+    threads = [threading.Thread(target=close, args=(i,)) for i in range(2)]
+    with pause_after(app, wanted, both_read.wait, deciders):
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=60)
+    assert sorted(map(str, outcomes)) == ["conflict", "decided"], outcomes
+    winner = outcomes.index("decided")
+    with app.app_context():
+        report = db.session.get(UserReport, report_id)
+        assert (report.reviewed_by_id, report.review_note) == (
+            bosses[winner].id,
+            f"note {winner}",
+        )
+        entries = db.session.scalars(
+            select(AuditLog).where(AuditLog.action == "report_dismiss")
+        ).all()
+        assert [(e.actor_id, e.target_user_id) for e in entries] == [
+            (bosses[winner].id, rude.id)
+        ]

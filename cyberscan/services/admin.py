@@ -196,9 +196,10 @@ def withhold_message(message_id: str) -> Removal | None:
     """An admin takes a message down (a flag's or a report's): withheld like a message
     held back by FLAGGED_MESSAGE_POLICY=withhold, kept for the record, no longer part
     of the conversation the receiver sees, nor of the contact rule. None when there is
-    no such message. After the commit, `removed` announces it."""
+    no such message, or it is withheld already (its receiver was told then, or never
+    had it): nothing to announce. After the commit, `removed` announces it."""
     message = db.session.scalar(select(Message).where(Message.id == message_id))
-    if message is None:
+    if message is None or message.status == WITHHELD:
         return None
     removal = Removal(message, contacts.makes_contact(message))
     message.status = WITHHELD

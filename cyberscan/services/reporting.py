@@ -3,7 +3,7 @@ the classifier's flags."""
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from cyberscan.errors import Conflict, NotFound, ValidationFailed
 from cyberscan.extensions import db
@@ -112,20 +112,28 @@ def review_report(
     report = db.session.get(UserReport, report_id) if 0 < report_id <= MAX_ID else None
     if report is None:
         raise NotFound(f"No report with id {report_id}.")
-    if report.reviewed_at is not None:
-        raise Conflict("That report has already been reviewed.")
     if action == "remove" and report.message_id is None:
         raise _invalid("action", "A report about a user has no message to remove.")
+    now = utcnow()
+    # Claimed by one conditional UPDATE: of two admins closing it at once, the second
+    # finds it reviewed under the first's row lock (SQLite: its write lock), not before.
+    claimed = db.session.execute(
+        update(UserReport)
+        .where(UserReport.id == report.id, UserReport.reviewed_at.is_(None))
+        .values(
+            reviewed_at=now,
+            reviewed_by_id=admin.id,
+            review_action=action,
+            review_note=note,
+        )
+    )
+    if claimed.rowcount != 1:
+        raise Conflict("That report has already been reviewed.")
     removal = (
         admin_service.withhold_message(report.message_id)
         if action == "remove"
         else None
     )
-    now = utcnow()
-    report.reviewed_at = now
-    report.reviewed_by_id = admin.id
-    report.review_action = action
-    report.review_note = note
     audit.record(
         admin,
         f"report_{action}",
