@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from sklearn.metrics import roc_auc_score
+from scipy.stats import rankdata
 
 from config import MODELS_DIR, ConfigError, model_version_name
 from cyberscan.detector.artifact import ArtifactError
@@ -46,6 +46,17 @@ from train.data import (
 )
 from train.metrics import binary_metrics, rounded
 from train.train import Progress, card_split, split_indices
+
+
+def rank_auc(y: np.ndarray, s: np.ndarray) -> float:
+    """ROC AUC as the Mann-Whitney statistic (ties count a half): scikit-learn's
+    `roc_auc_score` to rounding, without its input checks, which were most of a
+    bootstrap's time (tested equal)."""
+    positives = y == 1
+    n1 = int(positives.sum())
+    n0 = len(y) - n1
+    ranks = rankdata(s)
+    return float((ranks[positives].sum() - n1 * (n1 + 1) / 2) / (n0 * n1))
 
 
 def paired_interval(
@@ -95,7 +106,7 @@ def compare_rows(
         }
     metrics = {"accuracy": accuracy}
     if out[name_a]["roc_auc"] is not None:
-        metrics["roc_auc"] = roc_auc_score
+        metrics["roc_auc"] = rank_auc
     for key, metric in metrics.items():
         rng = np.random.default_rng(seed)
         diff, lo, hi = paired_interval(y, a, b, metric, resamples, rng)
