@@ -17,7 +17,11 @@ from flask import Flask
 from sqlalchemy.engine import make_url
 from werkzeug.serving import make_server
 
-from cyberscan.realtime.transport import eventlet_server_options, gevent_handler_class
+from cyberscan.realtime.transport import (
+    WSGI_ERRORS,
+    eventlet_server_options,
+    gevent_handler_class,
+)
 
 LISTEN_BACKLOG = 1024
 ASYNC_NOTES = {
@@ -138,10 +142,13 @@ def serve(app: Flask, sock: socket.socket) -> None:
 
         # The same bounds as under eventlet: at most SOCKETIO_MAX_CONNECTIONS at once
         # (a pool of that size), and HEADER_TIMEOUT for the request line and headers.
+        # Its notes on a client's malformed request go to WSGI_ERRORS (DEBUG records),
+        # not to stderr in its own format.
         WSGIServer(
             sock,
             app,
             log=None,
+            error_log=WSGI_ERRORS,
             spawn=config["SOCKETIO_MAX_CONNECTIONS"],
             handler_class=gevent_handler_class(WSGIHandler, config["HEADER_TIMEOUT"]),
         ).serve_forever()

@@ -29,8 +29,10 @@
   a header line or all headers too long); `RefusalWriter` rewrites those.
 - eventlet's WebSocket writes its notes (a "socket shutdown error" when the peer has
   already gone) to `wsgi.errors`, which eventlet sets to stderr, without a line end:
-  they ran together in the server's log. `WSGI_ERRORS` makes each write one log
-  record of `cyberscan.wsgi`, at DEBUG: a peer that went away is routine.
+  they ran together in the server's log; gevent writes its notes on a client's
+  malformed request to stderr in its own format. `WSGI_ERRORS` makes each write one log
+  record of `cyberscan.wsgi`, at DEBUG: a peer that went away, or a client's mistake
+  (answered in the contract's shape), is routine.
 """
 
 from __future__ import annotations
