@@ -150,3 +150,45 @@ def test_out_of_range_cursors_are_invalid_on_every_paginated_endpoint(
     assert failures == []
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
     assert "Traceback" not in caplog.text
+
+
+# Past a 32-bit INT column, past JSON's exact integers, the last BIGINT, and beyond.
+HUGE_IDS = [2**31, 2**53 + 1, 2**63 - 1, 2**63, 10**30]
+VALID_BODIES = {
+    "/api/comment/{post_id}": {"content": "hello"},
+    "/api/admin/flagged/{flag_id}/review": {"action": "dismiss"},
+    "/api/admin/appeals/{appeal_id}": {"decision": "accept"},
+    "/api/admin/reports/{report_id}/review": {"action": "dismiss"},
+}
+
+
+def test_an_id_no_row_holds_is_not_found_on_every_endpoint(app, client, tokens):
+    """However large, an id in the path finds nothing: 404 in the contract's shape,
+    on SQLite and MariaDB alike (never the driver's overflow as a 500)."""
+    app.config["TESTING"] = False
+    with_ids = [
+        (method, path)
+        for method, path in endpoints(client)
+        if re.search(r"\{\w+_id\}", path)
+    ]
+    assert {path for _, path in with_ids} >= {
+        "/api/post/{post_id}",
+        "/api/comment/{comment_id}",
+        *VALID_BODIES,
+    }
+    failures = []
+    for method, path in with_ids:
+        for ident in HUGE_IDS:
+            url = re.sub(r"\{\w+_id\}", str(ident), path)
+            response = client.open(
+                url,
+                method=method.upper(),
+                headers=bearer(tokens["admin"]),
+                json=VALID_BODIES.get(path) if method == "post" else None,
+            )
+            body = response.get_json(silent=True) or {}
+            if (response.status_code, body.get("error")) != (404, "not_found"):
+                failures.append(
+                    f"{method.upper()} {url}: {response.status_code} {body}"
+                )
+    assert failures == []

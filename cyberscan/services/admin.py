@@ -12,7 +12,7 @@ from typing import NamedTuple
 
 from sqlalchemy import or_, select
 
-from cyberscan.errors import Conflict, NotFound
+from cyberscan.errors import Conflict
 from cyberscan.extensions import db
 from cyberscan.live import notify
 from cyberscan.models import (
@@ -35,6 +35,7 @@ from cyberscan.services import (
     messaging,
     moderation,
     posts,
+    rows,
     users,
 )
 from cyberscan.services.pagination import Page, keyset_page
@@ -242,9 +243,7 @@ def review_flag(
     admin: User, flag_id: int, action: str, note: str | None = None
 ) -> Flag:
     """Close a flag: `dismiss` keeps the item, `remove` takes it down."""
-    flag = db.session.get(Flag, flag_id) if 0 < flag_id <= posts.MAX_ID else None
-    if flag is None:
-        raise NotFound(f"No flag with id {flag_id}.")
+    flag = rows.found(Flag, flag_id, f"No flag with id {flag_id}.")
     now = utcnow()
     appeal, author = appeals.review_strike(admin, flag, action, now)
     taken_down = _remove_item(flag) if action == "remove" else False

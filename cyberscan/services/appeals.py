@@ -33,10 +33,9 @@ from cyberscan.models import (
     isoformat,
     utcnow,
 )
-from cyberscan.services import audit, moderation, strikes
+from cyberscan.services import audit, moderation, rows, strikes
 from cyberscan.services.pagination import Page, keyset_page
 
-MAX_ID = 2**53
 STRIKES_SHOWN = 200
 CONTEXT_AROUND = 3
 DISMISSED_NOTE = "The flag was dismissed by a moderator."
@@ -160,7 +159,7 @@ def standing(user: User) -> dict[str, Any]:
 
 def file_appeal(user: User, strike_id: int, reason: str) -> Appeal:
     """Contest one of the user's own active strikes; one appeal per strike."""
-    flag = db.session.get(Flag, strike_id) if 0 < strike_id <= MAX_ID else None
+    flag = rows.by_id(Flag, strike_id)
     if flag is None or flag.author_id != user.id:
         raise NotFound(f"You have no strike with id {strike_id}.")
     if flag.strike_status != ACTIVE or strikes.is_expired(flag, utcnow()):
@@ -232,9 +231,7 @@ def decide_appeal(
     admin: User, appeal_id: int, decision: str, note: str | None = None
 ) -> Appeal:
     """Accept (the strike no longer counts) or reject (it stays, upheld) an appeal."""
-    appeal = db.session.get(Appeal, appeal_id) if 0 < appeal_id <= MAX_ID else None
-    if appeal is None:
-        raise NotFound(f"No appeal with id {appeal_id}.")
+    appeal = rows.found(Appeal, appeal_id, f"No appeal with id {appeal_id}.")
     now = utcnow()
     user = moderation.locked(appeal.author_id)
     # Decided on as committed now: another admin may have decided it meanwhile.
@@ -320,9 +317,7 @@ def reviewed(appeal: Appeal | None, user: User) -> None:
 
 def flag_context(admin: User, flag_id: int) -> dict[str, Any]:
     """A flag's receiver and the messages around it; reading it is audit-logged."""
-    flag = db.session.get(Flag, flag_id) if 0 < flag_id <= MAX_ID else None
-    if flag is None:
-        raise NotFound(f"No flag with id {flag_id}.")
+    flag = rows.found(Flag, flag_id, f"No flag with id {flag_id}.")
     messages: list[Message] = []
     receiver = None
     if flag.item_type == MESSAGE:

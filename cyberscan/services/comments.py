@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from cyberscan.errors import Forbidden, NotFound
+from cyberscan.errors import Forbidden
 from cyberscan.extensions import db
 from cyberscan.models import COMMENT, Comment, User
-from cyberscan.services import audit, moderation, posts
+from cyberscan.services import audit, moderation, posts, rows
 from cyberscan.services.pagination import Page, keyset_page
 
 
@@ -24,12 +24,7 @@ def create_comment(author: User, post_id: int, content: str) -> Comment:
 
 def get_comment(comment_id: int) -> Comment:
     """One comment, or NotFound."""
-    comment = (
-        db.session.get(Comment, comment_id) if 0 < comment_id <= posts.MAX_ID else None
-    )
-    if comment is None:
-        raise NotFound(f"No comment with id {comment_id}.")
-    return comment
+    return rows.found(Comment, comment_id, f"No comment with id {comment_id}.")
 
 
 def list_comments(post_id: int, limit: int, cursor: str | None = None) -> Page[Comment]:

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from sqlalchemy import delete, select
 
-from cyberscan.errors import Forbidden, NotFound
+from cyberscan.errors import Forbidden
 from cyberscan.extensions import db
 from cyberscan.models import POST, Comment, Post, User
-from cyberscan.services import audit, moderation
+from cyberscan.services import audit, moderation, rows
 from cyberscan.services.pagination import Page, keyset_page
 
 # Ids beyond a signed 32-bit INT cannot exist; SQLite would raise on them instead.
-MAX_ID = 2**31 - 1
 
 
 def create_post(author: User, content: str) -> Post:
@@ -27,10 +26,7 @@ def create_post(author: User, content: str) -> Post:
 
 def get_post(post_id: int) -> Post:
     """One post with its author and comment count, or NotFound."""
-    post = db.session.get(Post, post_id) if 0 < post_id <= MAX_ID else None
-    if post is None:
-        raise NotFound(f"No post with id {post_id}.")
-    return post
+    return rows.found(Post, post_id, f"No post with id {post_id}.")
 
 
 def list_posts(limit: int, cursor: str | None = None) -> Page[Post]:

@@ -10,10 +10,9 @@ from cyberscan.extensions import db
 from cyberscan.live import notify
 from cyberscan.models import WITHHELD, Message, User, UserReport, utcnow
 from cyberscan.services import admin as admin_service
-from cyberscan.services import audit, users
+from cyberscan.services import audit, rows, users
 from cyberscan.services.pagination import Page, keyset_page
 
-MAX_ID = 2**53
 EXCERPT = 2000
 
 
@@ -109,9 +108,7 @@ def review_report(
     admin: User, report_id: int, action: str, note: str | None = None
 ) -> UserReport:
     """Close a report: `dismiss` keeps everything, `remove` takes the message down."""
-    report = db.session.get(UserReport, report_id) if 0 < report_id <= MAX_ID else None
-    if report is None:
-        raise NotFound(f"No report with id {report_id}.")
+    report = rows.found(UserReport, report_id, f"No report with id {report_id}.")
     if action == "remove" and report.message_id is None:
         raise _invalid("action", "A report about a user has no message to remove.")
     now = utcnow()
