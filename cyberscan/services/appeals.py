@@ -86,7 +86,7 @@ def refresh_standing(user: User) -> bool:
         return False
     moderation.locked(user.id)
     strikes.expire_stale(user.id, now)
-    standing = moderation.locked(user.id)
+    standing = moderation.locked(user.id, written=True)
     lifted = _lift_block(standing, None, now)
     db.session.commit()
     if lifted:

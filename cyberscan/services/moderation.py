@@ -278,7 +278,7 @@ def stage_strike(author: User, item_type: str, item_id: Any, item: Scored) -> St
         # The author `publish` checked may have been read before a concurrent strike
         # (or an admin) blocked the account: check again, under the lock, on the row
         # as committed now. A refused strike is rolled back by the caller.
-        ensure_can_post(locked(author.id))
+        ensure_can_post(locked(author.id, written=True))
         # Under that lock: strikes older than STRIKE_TTL_DAYS stop counting first.
         strikes.expire_stale(author.id, now)
         blocked = db.session.execute(
@@ -296,7 +296,7 @@ def stage_strike(author: User, item_type: str, item_id: Any, item: Scored) -> St
     if item_id is None:
         item_id = item.id  # type: ignore[attr-defined]
     # Read back so nothing later in this request sees a stale count or block.
-    standing = locked(author.id)
+    standing = locked(author.id, written=True)
     if blocked_now:
         standing.revoke_tokens()  # under the row lock; an unblock does not revive them
     flag = Flag(
@@ -326,15 +326,16 @@ def stage_strike(author: User, item_type: str, item_id: Any, item: Scored) -> St
     )
 
 
-def locked(user_id: int) -> User:
+def locked(user_id: int, *, written: bool = False) -> User:
     """The user's row, locked for this transaction and read as committed now; the
     session's copy (often current_user) is refreshed with it.
 
     SQLite has no row locks and ignores FOR UPDATE, and a read there holds no lock
     past its statement: a write takes the database's write lock, held to the commit
     (what a strike's first UPDATE does), so a transaction that starts here (an
-    admin's unblock or decision) writes the row to itself first."""
-    if db.session.get_bind().dialect.name == "sqlite":
+    admin's unblock or decision) writes the row to itself first; `written` says this
+    transaction has written it already."""
+    if not written and db.session.get_bind().dialect.name == "sqlite":
         db.session.execute(
             update(User)
             .where(User.id == user_id)
