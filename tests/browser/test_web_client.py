@@ -911,3 +911,56 @@ def test_a_dead_token_on_the_password_change_is_renewed_and_the_change_goes_thro
         {"username": vic_name, "password": "a brand new passphrase"},
     )
     assert status == 200, body
+
+
+def statuses(page: Any) -> dict[str, str]:
+    """Each message's text in the open conversation and its tick state."""
+    return page.eval_on_selector_all(
+        "#messages li.msg",
+        "nodes => Object.fromEntries(nodes.map(n =>"
+        " [n.querySelector('.text').textContent, n.dataset.status || 'theirs']))",
+    )
+
+
+def test_two_tabs_on_one_conversation_each_see_their_messages_sent(
+    live_server: LiveServer, people: Any
+) -> None:
+    """Two tabs of one person share the outbox in localStorage: the tab that shows the
+    server's echo of a message settles it there, often before the sending tab has its
+    answer, and the sending tab's bubble must still leave its clock."""
+    from playwright.sync_api import expect
+
+    kim_name, lee_name = name("kim"), name("lee")
+    live_server.sign_up(kim_name)
+    live_server.sign_up(lee_name)
+    kim, lee = people(), people()
+    kim.log_in(kim_name)
+    lee.log_in(lee_name)
+    kim.start_chat(lee_name)
+    kim.send("hello from the first tab")
+    expect(kim.bubbles("hello from the first tab")).to_have_attribute(
+        "data-status", "delivered"
+    )
+    second = kim.context.new_page()  # same storage: the same person's second tab
+    second.on("pageerror", lambda exc: kim.problems.append(str(exc)))
+    second.goto(live_server.url + "/")
+    second.click(f'#conversation-list .conv[data-username="{lee_name}"]')
+    expect(second.locator("#peer-name")).to_have_text(lee_name)
+    expect(second.locator("#conn-status")).to_have_attribute("data-state", "online")
+
+    first_texts = [f"first tab {i}" for i in range(4)]
+    for text in first_texts:
+        kim.send(text)
+    second_texts = [f"second tab {i}" for i in range(4)]
+    for text in second_texts:
+        second.fill("#composer-input", text)
+        second.press("#composer-input", "Enter")
+    every = ["hello from the first tab", *first_texts, *second_texts]
+    for page in (kim.page, second):
+        for text in every:
+            bubble = page.locator("#messages li.msg").filter(
+                has=page.locator(".text", has_text=text)
+            )
+            expect(bubble).to_have_attribute("data-status", "delivered")
+        assert list(statuses(page)) == every, statuses(page)
+    assert history(live_server, live_server.login(lee_name), kim_name) == every
