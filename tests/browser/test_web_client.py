@@ -964,3 +964,60 @@ def test_two_tabs_on_one_conversation_each_see_their_messages_sent(
             expect(bubble).to_have_attribute("data-status", "delivered")
         assert list(statuses(page)) == every, statuses(page)
     assert history(live_server, live_server.login(lee_name), kim_name) == every
+
+
+# Each element's resolved direction: what decides which side a line starts on.
+DIRECTIONS = "nodes => nodes.map(node => getComputedStyle(node).direction)"
+
+
+def test_right_to_left_words_read_right_to_left_on_a_phone(
+    live_server: LiveServer, people: Any
+) -> None:
+    """Arabic and Hebrew text runs right to left wherever a person's words show (a
+    message, the list's preview, a post, a comment, the box one types in), English
+    beside it left to right, and nothing scrolls sideways at 375 px."""
+    from playwright.sync_api import expect
+
+    rana_name, tal_name = name("rana"), name("tal")
+    live_server.sign_up(rana_name)
+    live_server.sign_up(tal_name)
+    rana, tal = people({"width": 375, "height": 740}), people()
+    rana.log_in(rana_name)
+    tal.log_in(tal_name)
+    arabic = "مرحبا يا صديقي، كيف حالك اليوم؟ أراك في المدرسة غدا!"
+    hebrew = "שלום! נתראה מחר בבית הספר."
+    rana.start_chat(tal_name)
+    rana.send("Hello in English first.")
+    rana.send(arabic)
+    expect(rana.bubbles(arabic)).to_have_attribute("data-status", "delivered")
+    assert rana.page.locator("#messages .text").evaluate_all(DIRECTIONS) == [
+        "ltr",
+        "rtl",
+    ]
+    rana.page.fill("#composer-input", hebrew)
+    assert rana.page.locator("#composer-input").evaluate_all(DIRECTIONS) == ["rtl"]
+    rana.page.fill("#composer-input", "")
+    tal.open_chat(rana_name)
+    assert tal.page.locator("#messages .text").evaluate_all(DIRECTIONS) == [
+        "ltr",
+        "rtl",
+    ]
+    # The preview keeps "You:" in front, the words after it right to left.
+    rana.page.click("#back")
+    preview = rana.conversation(tal_name).locator(".conv-last")
+    expect(preview).to_have_text(f"You: {arabic}")
+    assert preview.locator("bdi").evaluate_all(DIRECTIONS) == ["rtl"]
+    assert rana.page.evaluate(OVERFLOWING) == []
+
+    rana.page.click("#view-posts")
+    rana.page.fill("#post-input", hebrew)
+    rana.page.click("#post-submit")
+    post = rana.page.locator("#feed > li.post").filter(has_text=hebrew)
+    expect(post).to_have_count(1)
+    assert post.locator(".post-text").evaluate_all(DIRECTIONS) == ["rtl"]
+    post.locator(".comments-toggle").click()
+    post.get_by_label("Write a comment").fill(arabic)
+    post.get_by_role("button", name="Comment", exact=True).click()
+    expect(post.locator(".comment-text")).to_have_text(arabic)
+    assert post.locator(".comment-text").evaluate_all(DIRECTIONS) == ["rtl"]
+    assert rana.page.evaluate(OVERFLOWING) == []

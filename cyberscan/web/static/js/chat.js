@@ -15,6 +15,7 @@ import {
   hurtfulCover,
   icon,
   toast,
+  words,
 } from "./dom.js";
 import * as live from "./live.js";
 import { block, openReport } from "./safety.js";
@@ -95,7 +96,7 @@ function messageNode(message, status) {
   if (message.client_id) node.dataset.clientId = message.client_id;
   node.dataset.read = message.is_read ? "1" : "0";
   const bubble = el("div", "bubble");
-  const text = el("p", "text", message.message);
+  const text = words("p", "text", message.message);
   const meta = el("div", "meta");
   const time = el("time", "time", formatTime(message.timestamp));
   time.dateTime = message.timestamp;

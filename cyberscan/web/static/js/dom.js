@@ -11,6 +11,14 @@ export function el(tag, className, text) {
   return node;
 }
 
+// A person's own words: the direction follows the text (an Arabic or Hebrew message reads
+// right to left, its punctuation where its writer put it), whatever the page's is.
+export function words(tag, className, text) {
+  const node = el(tag, className, text);
+  node.dir = "auto";
+  return node;
+}
+
 export function button(label, className, onClick, ariaLabel) {
   const node = el("button", className, label);
   node.type = "button";
@@ -28,6 +36,7 @@ export function textForm(className, { id, label, rows, submit }) {
   caption.htmlFor = id;
   const input = el("textarea");
   input.id = id;
+  input.dir = "auto";
   input.rows = rows;
   const send = el("button", "btn btn-sm btn-primary", submit);
   send.type = "submit";

@@ -18,6 +18,7 @@ import {
   showError,
   textForm,
   toast,
+  words,
 } from "./dom.js";
 import * as moderation from "./moderation.js";
 import { openReport } from "./safety.js";
@@ -75,7 +76,7 @@ function itemNode(kind, item, remove) {
   time.title = new Date(item.created_at).toLocaleString();
   head.append(pic, el("span", "item-author", item.author), time);
   const body = el("div", "item-body");
-  const text = el("p", `text ${kind}-text`, item.content);
+  const text = words("p", `text ${kind}-text`, item.content);
   body.append(text);
   node.append(head, body);
   if (item.is_bullying && mine(item)) {

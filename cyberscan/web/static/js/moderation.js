@@ -3,7 +3,7 @@
 // the appeal's outcome.
 
 import { ApiError, api, login, request } from "./api.js";
-import { $, button, el, formatTime, hide, showError, textForm, toast } from "./dom.js";
+import { $, button, el, formatTime, hide, showError, textForm, toast, words } from "./dom.js";
 
 const POLL_MS = 5000;
 const STATUS_LABELS = {
@@ -133,7 +133,7 @@ function renderStrikes(list, data, appeal) {
     if (typeof strike.probability === "number") {
       head.append(el("span", "strike-score", `score ${Math.round(strike.probability * 100)}%`));
     }
-    li.append(head, el("blockquote", "quote", strike.content || ""));
+    li.append(head, words("blockquote", "quote", strike.content || ""));
     if (strike.appeal) {
       const outcome = strike.appeal.status;
       const text = APPEAL_LABELS[outcome] || `Appeal: ${outcome}`;
