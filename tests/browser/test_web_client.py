@@ -1021,3 +1021,76 @@ def test_right_to_left_words_read_right_to_left_on_a_phone(
     expect(post.locator(".comment-text")).to_have_text(arabic)
     assert post.locator(".comment-text").evaluate_all(DIRECTIONS) == ["rtl"]
     assert rana.page.evaluate(OVERFLOWING) == []
+
+
+def focused_id(page: Any) -> str:
+    return page.evaluate("document.activeElement.id")
+
+
+def test_a_block_made_on_one_device_shows_on_the_other_and_focus_stays_put(
+    live_server: LiveServer, people: Any
+) -> None:
+    """No event tells a person's other devices of a block: the page reads its blocks
+    again when a conversation opens and when a message is refused, so it says "You
+    blocked …" rather than leaving the neutral refusal unexplained. A message unsent or
+    dismissed by keyboard hands the focus to the message box (or Unblock), not the page."""
+    from playwright.sync_api import expect
+
+    kai_name, lou_name = name("kai"), name("lou")
+    live_server.sign_up(kai_name)
+    live_server.sign_up(lou_name)
+    phone, laptop, lou = people(PHONE), people(), people()
+    lou.log_in(lou_name)
+    lou.start_chat(kai_name)
+    lou.send("hi Kai")
+    phone.log_in(kai_name)
+    laptop.log_in(kai_name)
+    phone.open_chat(lou_name)
+    laptop.open_chat(lou_name)
+
+    # The laptop blocks Lou; the phone, open on the same conversation, does not know.
+    laptop.page.click("#peer-menu summary")
+    laptop.page.click("#action-block")
+    expect(laptop.page.locator("#peer-blocked-banner")).to_be_visible()
+    expect(phone.page.locator("#peer-blocked-banner")).to_be_hidden()
+    phone.send("still there?")
+    refused = phone.bubbles("still there?")
+    expect(refused).to_have_attribute("data-status", "failed")
+    # Refused: the phone reads the blocks again and says who blocked whom.
+    expect(phone.page.locator("#peer-blocked-text")).to_have_text(
+        f"You blocked {lou_name}. Neither of you can message the other."
+    )
+    expect(phone.page.locator("#composer-input")).to_be_disabled()
+    refused.get_by_role("button", name="Dismiss").focus()
+    phone.page.keyboard.press("Enter")
+    expect(refused).to_have_count(0)
+    assert focused_id(phone.page) == "peer-unblock"
+
+    # Lou, refused in neutral words, dismisses by keyboard and is back in the box.
+    lou.send("are you there?")
+    lou_refused = lou.bubbles("are you there?")
+    expect(lou_refused.locator(".msg-note")).to_have_text(
+        "You cannot message this person."
+    )
+    lou_refused.get_by_role("button", name="Dismiss").focus()
+    lou.page.keyboard.press("Enter")
+    expect(lou_refused).to_have_count(0)
+    assert focused_id(lou.page) == "composer-input"
+
+    # The phone unblocks; the laptop learns it when it opens the conversation again.
+    phone.page.keyboard.press("Enter")
+    expect(phone.page.locator("#peer-blocked-banner")).to_be_hidden()
+    laptop.page.click("#view-posts")
+    laptop.open_chat(lou_name)
+    expect(laptop.page.locator("#peer-blocked-banner")).to_be_hidden()
+    expect(laptop.page.locator("#composer-input")).to_be_enabled()
+    expect(laptop.conversation(lou_name).locator(".tag")).to_have_count(0)
+
+    # A message unsent by keyboard: gone, and the focus is back in the box.
+    laptop.send("sorry, wrong chat")
+    sent = laptop.bubbles("sorry, wrong chat")
+    expect(sent).to_have_attribute("data-id", re.compile(".+"))  # stored: unsendable
+    sent.get_by_role("button", name="Unsend this message").focus()
+    laptop.page.keyboard.press("Enter")
+    expect(sent).to_have_count(0)
+    assert focused_id(laptop.page) == "composer-input"

@@ -18,7 +18,7 @@ import {
   words,
 } from "./dom.js";
 import * as live from "./live.js";
-import { block, openReport } from "./safety.js";
+import { block, load as loadControls, openReport } from "./safety.js";
 import { isMine, peerOf, sameName, state } from "./state.js";
 
 const PAGE = 30;
@@ -147,11 +147,21 @@ async function unsendMessage(node) {
   const id = node.dataset.id;
   try {
     await api("DELETE", `/api/chat/messages/${enc(id)}`);
+    const focused = node.contains(document.activeElement);
     removeMessage(id);
+    if (focused) backToComposer();
+    announce("Message unsent.");
     conversations.refreshSoon();
   } catch (error) {
     toast(error.message);
   }
+}
+
+// A message that had the focus went away (unsent, dismissed): focus goes where one
+// writes, or to Unblock when the box is closed by a block, never to the page's end.
+function backToComposer() {
+  const input = $("composer-input");
+  (input.disabled ? $("peer-unblock") : input).focus();
 }
 
 function list() {
@@ -265,7 +275,11 @@ export async function open(username) {
   const generation = ++view.generation;
   let page;
   try {
-    page = await api("GET", `/api/chat/messages/${enc(username)}?limit=${PAGE}`);
+    // Whom I block and mute is read again: another device of mine may have changed it.
+    [page] = await Promise.all([
+      api("GET", `/api/chat/messages/${enc(username)}?limit=${PAGE}`),
+      loadControls(),
+    ]);
   } catch (error) {
     toast(error.message);
     return false;
@@ -488,7 +502,19 @@ export function failed(item, error) {
   }
   view.pending.delete(item.client_id);
   setTicks(node, "failed", error.message);
-  node.append(button("Dismiss", "chip", () => node.remove()));
+  node.append(
+    button("Dismiss", "chip", () => {
+      node.remove();
+      backToComposer();
+    }),
+  );
+  // Refused as a block: if it is mine, made on another device, say so and close the box.
+  if (error.error === "forbidden") {
+    loadControls().then(() => {
+      refreshHeader();
+      conversations.render();
+    });
+  }
 }
 
 // ------------------------------------------------------------------ live events
