@@ -1094,3 +1094,60 @@ def test_a_block_made_on_one_device_shows_on_the_other_and_focus_stays_put(
     laptop.page.keyboard.press("Enter")
     expect(sent).to_have_count(0)
     assert focused_id(laptop.page) == "composer-input"
+
+
+def press(page: Any, selector: str | Any) -> None:
+    """A keyboard user's Enter on a control (a selector or a locator)."""
+    target = page.locator(selector) if isinstance(selector, str) else selector
+    target.focus()
+    page.keyboard.press("Enter")
+
+
+def test_the_focus_stays_on_a_button_that_waited_for_the_server(
+    live_server: LiveServer, people: Any
+) -> None:
+    """A button is disabled while its request is out, which drops the focus to the
+    page; a keyboard user finds it back on the button, or on what took its place."""
+    from playwright.sync_api import expect
+
+    max_name, ned_name = name("max"), name("ned")
+    live_server.sign_up(max_name)
+    live_server.sign_up(ned_name)
+    maxi = people()
+    maxi.open()
+    page = maxi.page
+    page.fill("#login-name", max_name)
+    page.fill("#login-password", "not the password")
+    press(page, "#login-submit")
+    expect(page.locator("#login-error")).to_have_text(
+        "Wrong username, email or password."
+    )
+    assert focused_id(page) == "login-submit"
+    maxi.log_in(max_name)
+
+    # A flagged message: a strike, contested from the account dialog by keyboard.
+    maxi.start_chat(ned_name)
+    maxi.send(ABUSE[0])
+    expect(maxi.page.locator("#moderation-banner")).to_be_visible()
+    press(page, "#moderation-banner-strikes")
+    strike = page.locator("#strikes li.strike").first
+    press(page, strike.get_by_role("button", name="Contest this strike"))
+    strike.get_by_label("Why was this not bullying?").fill("I was quoting a film.")
+    press(page, strike.get_by_role("button", name="Send appeal"))
+    state = page.locator("#strikes li.strike .appeal-state")
+    expect(state).to_have_text("Appeal sent: a moderator will decide.")
+    expect(state).to_be_focused()
+    page.keyboard.press("Escape")
+
+    # A report sent by keyboard: the dialog gives the focus back to the ⋯ menu.
+    press(page, "#peer-menu summary")
+    press(page, "#action-report")
+    page.fill("#report-reason", "Test of the focus.")
+    press(page, "#report-submit")
+    expect(page.locator("#report-dialog")).to_be_hidden()
+    expect(page.locator("#peer-menu summary")).to_be_focused()
+    # So does a mute chosen in it.
+    press(page, "#peer-menu summary")
+    press(page, "#action-mute")
+    expect(maxi.conversation(ned_name).locator(".tag")).to_have_text("muted")
+    expect(page.locator("#peer-menu summary")).to_be_focused()

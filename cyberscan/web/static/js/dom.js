@@ -46,6 +46,36 @@ export function textForm(className, { id, label, rows, submit }) {
   return { form, caption, input, submit: send, error };
 }
 
+// A disabled control loses the focus to the page itself, where a keyboard or screen
+// reader user is lost. Taken while `control` has the focus, before disabling it: answers
+// `restore(fallback)`, which gives the focus back to the control once it is usable again,
+// or to `fallback` if it went away meanwhile (hidden: nothing more to load), unless
+// something else took the focus in between (a new screen, a dialog).
+export function keepFocus(control) {
+  const focused = document.activeElement === control;
+  return (fallback = null) => {
+    const now = document.activeElement;
+    if (!focused || (now && now !== document.body)) return;
+    const usable = !control.disabled && control.getClientRects().length > 0;
+    const target = usable ? control : fallback;
+    if (target) target.focus();
+  };
+}
+
+// Run `action` with `control` (a submit button) disabled, so it is not sent twice, and
+// the focus kept on it (keepFocus). `fallback()` names where the focus goes if the control
+// is gone afterwards.
+export async function whileBusy(control, action, fallback = () => null) {
+  const restore = keepFocus(control);
+  control.disabled = true;
+  try {
+    return await action();
+  } finally {
+    control.disabled = false;
+    restore(fallback());
+  }
+}
+
 export function showError(node, error) {
   node.textContent = typeof error === "string" ? error : error.message;
   node.hidden = false;

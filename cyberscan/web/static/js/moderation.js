@@ -3,7 +3,18 @@
 // the appeal's outcome.
 
 import { ApiError, api, login, request } from "./api.js";
-import { $, button, el, formatTime, hide, showError, textForm, toast, words } from "./dom.js";
+import {
+  $,
+  button,
+  el,
+  formatTime,
+  hide,
+  showError,
+  textForm,
+  toast,
+  whileBusy,
+  words,
+} from "./dom.js";
 
 const POLL_MS = 5000;
 const STATUS_LABELS = {
@@ -140,7 +151,7 @@ function renderStrikes(list, data, appeal) {
       const note = strike.appeal.note ? ` “${strike.appeal.note}”` : "";
       li.append(el("p", `appeal-state appeal-${outcome}`, text + note));
     } else if (strike.status === "active") {
-      li.append(appealForm(`${list.id}-reason-${strike.id}`, strike, appeal));
+      li.append(appealForm(list, strike, appeal));
     }
     return li;
   });
@@ -148,7 +159,7 @@ function renderStrikes(list, data, appeal) {
   list.replaceChildren(...items);
 }
 
-function appealForm(id, strike, appeal) {
+function appealForm(list, strike, appeal) {
   const box = el("div", "appeal");
   const open = button("Contest this strike", "btn btn-sm btn-ghost", () => {
     open.hidden = true;
@@ -156,7 +167,7 @@ function appealForm(id, strike, appeal) {
     textarea.focus();
   });
   const parts = textForm("appeal-form", {
-    id,
+    id: `${list.id}-reason-${strike.id}`,
     label: "Why was this not bullying?",
     rows: 3,
     submit: "Send appeal",
@@ -172,13 +183,24 @@ function appealForm(id, strike, appeal) {
       showError(error, "Say in a few words why the filter got it wrong.");
       return;
     }
-    submit.disabled = true;
-    try {
-      await appeal(strike.id, reason);
-    } catch (err) {
-      showError(error, err);
-      submit.disabled = false;
-    }
+    // Sent, the strike is drawn again with the appeal's state: the focus goes there.
+    await whileBusy(
+      submit,
+      async () => {
+        try {
+          await appeal(strike.id, reason);
+        } catch (err) {
+          showError(error, err);
+        }
+      },
+      () => {
+        const state = document.querySelector(
+          `#${list.id} li[data-strike-id="${strike.id}"] .appeal-state`,
+        );
+        if (state) state.tabIndex = -1;
+        return state;
+      },
+    );
   });
   box.append(open, form);
   return box;
@@ -293,26 +315,31 @@ async function unlock(event) {
     showError($("blocked-error"), "Enter your username or email and your password.");
     return;
   }
-  $("blocked-login-submit").disabled = true;
-  try {
-    const data = await login(name, password);
-    stopPolling();
-    hooks.loggedIn(data); // unblocked meanwhile: straight into the chat
-  } catch (error) {
-    const token = error instanceof ApiError && error.code === "blocked" && error.detail("appeal_token");
-    if (token) {
-      blocked.token = token;
-      blocked.name = name;
-      if (error.detail("reason")) $("blocked-reason").textContent = error.detail("reason");
-      $("blocked-login").hidden = true;
-      $("blocked-password").value = "";
-      loadBlockedStrikes();
-    } else {
-      showError($("blocked-error"), error);
-    }
-  } finally {
-    $("blocked-login-submit").disabled = false;
-  }
+  // With the token, the form goes away: the focus goes to the screen's title.
+  await whileBusy(
+    $("blocked-login-submit"),
+    async () => {
+      try {
+        const data = await login(name, password);
+        stopPolling();
+        hooks.loggedIn(data); // unblocked meanwhile: straight into the chat
+      } catch (error) {
+        const token =
+          error instanceof ApiError && error.code === "blocked" && error.detail("appeal_token");
+        if (token) {
+          blocked.token = token;
+          blocked.name = name;
+          if (error.detail("reason")) $("blocked-reason").textContent = error.detail("reason");
+          $("blocked-login").hidden = true;
+          $("blocked-password").value = "";
+          loadBlockedStrikes();
+        } else {
+          showError($("blocked-error"), error);
+        }
+      }
+    },
+    () => $("blocked-title"),
+  );
 }
 
 // `loggedIn(loginAnswer)` starts a session; `leave(name)` goes back to the login form.
