@@ -1151,3 +1151,39 @@ def test_the_focus_stays_on_a_button_that_waited_for_the_server(
     press(page, "#action-mute")
     expect(maxi.conversation(ned_name).locator(".tag")).to_have_text("muted")
     expect(page.locator("#peer-menu summary")).to_be_focused()
+
+
+def test_a_screen_reader_hears_who_wrote_each_message(
+    live_server: LiveServer, people: Any
+) -> None:
+    """The side and colour of a bubble say who wrote it to the eye only; the message
+    list, an aria-live log, names the writer of each message, flagged ones too."""
+    from playwright.sync_api import expect
+
+    ida_name, jon_name = name("ida"), name("jon")
+    live_server.sign_up(ida_name)
+    live_server.sign_up(jon_name)
+    ida, jon = people(), people()
+    ida.log_in(ida_name)
+    jon.log_in(jon_name)
+    jon.start_chat(ida_name)
+    jon.send("Lunch at noon?")
+    jon.send(ABUSE[1])
+    ida.open_chat(jon_name)
+    ida.send("Noon is fine.")
+    expect(ida.bubbles("Noon is fine.")).to_have_attribute("data-status", "read")
+    expect(ida.page.locator("#messages")).to_match_aria_snapshot(
+        f"""
+        - log "Messages":
+          - listitem:
+            - text: "{jon_name} said:"
+            - paragraph: Lunch at noon?
+          - listitem:
+            - text: "{jon_name} said:"
+            - button "This message may be hurtful — show it"
+          - listitem:
+            - text: "You said:"
+            - paragraph: Noon is fine.
+            - img "Read"
+        """
+    )

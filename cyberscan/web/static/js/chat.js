@@ -102,7 +102,8 @@ function messageNode(message, status) {
   time.dateTime = message.timestamp;
   meta.append(time);
   bubble.append(text, meta);
-  node.append(bubble);
+  // Who wrote it, for a screen reader: the side and the colour say it only to the eye.
+  node.append(el("span", "visually-hidden", mine ? "You said:" : `${message.sender} said:`), bubble);
   if (mine) {
     const ticks = el("span", "ticks");
     ticks.setAttribute("role", "img");
