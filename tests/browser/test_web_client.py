@@ -1187,3 +1187,37 @@ def test_a_screen_reader_hears_who_wrote_each_message(
             - img "Read"
         """
     )
+
+
+def test_the_longest_names_fit_a_phone_in_bars_dialogs_and_notices(
+    live_server: LiveServer, people: Any
+) -> None:
+    """Usernames may be 32 characters without a space: at 375 px the bar cuts one's
+    own short, the report dialog's title wraps beside its close button, and a notice
+    naming someone wraps; nothing reaches past the screen's edge."""
+    from playwright.sync_api import expect
+
+    long_me = name("me").ljust(32, "w")
+    long_peer = name("peer").ljust(32, "m")
+    live_server.sign_up(long_me)
+    live_server.sign_up(long_peer)
+    me = people({"width": 375, "height": 740})
+    me.log_in(long_me)
+    page = me.page
+    expect(page.locator("#me-name")).to_have_attribute("title", long_me)
+    assert page.evaluate(OVERFLOWING) == []
+    me.start_chat(long_peer)
+    press(page, "#peer-menu summary")
+    press(page, "#action-report")
+    expect(page.locator("#report-title")).to_have_text(f"Report {long_peer}")
+    expect(page.locator("#report-dialog .dialog-head .dialog-close")).to_be_in_viewport(
+        ratio=1
+    )
+    assert page.evaluate(OVERFLOWING) == []
+    page.keyboard.press("Escape")
+    press(page, "#peer-menu summary")
+    press(page, "#action-mute")
+    toast = page.locator(".toast")
+    expect(toast).to_contain_text(f"You muted {long_peer}")
+    expect(toast).to_be_in_viewport(ratio=1)
+    assert page.evaluate(OVERFLOWING) == []

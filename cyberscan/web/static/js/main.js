@@ -107,6 +107,7 @@ async function startSession(tokens) {
   state.me = me;
   session.save({}, me.username);
   $("me-name").textContent = me.username;
+  $("me-name").title = me.username;
   avatar($("me-avatar"), me.username);
   chat.close();
   feed.reset();
