@@ -1221,3 +1221,31 @@ def test_the_longest_names_fit_a_phone_in_bars_dialogs_and_notices(
     expect(toast).to_contain_text(f"You muted {long_peer}")
     expect(toast).to_be_in_viewport(ratio=1)
     assert page.evaluate(OVERFLOWING) == []
+
+
+def test_a_block_reason_with_a_long_link_fits_the_blocked_screen_on_a_phone(
+    live_server: LiveServer, people: Any, admin: str
+) -> None:
+    """A moderator's reason may hold a long link: at 375 px it wraps inside the
+    blocked screen's card, and the page does not scroll sideways."""
+    from playwright.sync_api import expect
+
+    rex_name = name("rex")
+    live_server.sign_up(rex_name)
+    rex = people({"width": 375, "height": 740})
+    rex.log_in(rex_name)
+    reason = "See https://example.org/rules/" + "community-guidelines-" * 8 + "spam"
+    call(
+        live_server,
+        "POST",
+        f"/api/admin/users/{rex_name}/block",
+        {"reason": reason},
+        admin,
+    )
+    expect(rex.page.locator("#blocked-reason")).to_have_text(reason)
+    assert rex.page.evaluate(OVERFLOWING) == []
+    rex.page.fill("#blocked-password", PASSWORD)
+    press(rex.page, "#blocked-login-submit")
+    expect(rex.page.locator("#blocked-count")).to_be_visible()
+    expect(rex.page.locator("#blocked-title")).to_be_focused()  # the form went away
+    assert rex.page.evaluate(OVERFLOWING) == []
