@@ -1249,3 +1249,62 @@ def test_a_block_reason_with_a_long_link_fits_the_blocked_screen_on_a_phone(
     expect(rex.page.locator("#blocked-count")).to_be_visible()
     expect(rex.page.locator("#blocked-title")).to_be_focused()  # the form went away
     assert rex.page.evaluate(OVERFLOWING) == []
+
+
+def test_a_draft_stays_with_its_conversation_and_leaves_with_its_writer(
+    live_server: LiveServer, people: Any
+) -> None:
+    """A line typed to one person is not waiting in the box when another conversation
+    opens, and is back when its own opens again; after logging out, the next person
+    at the same page finds neither the draft nor the search."""
+    from playwright.sync_api import expect
+
+    ava_name, bo_name, cy_name = name("ava"), name("bo"), name("cy")
+    for each in (ava_name, bo_name, cy_name):
+        live_server.sign_up(each)
+    ava = people()
+    ava.log_in(ava_name)
+    ava.start_chat(bo_name)
+    ava.send("hi Bo")
+    ava.start_chat(cy_name)
+    ava.send("hi Cy")
+    page = ava.page
+    page.fill("#composer-input", "Cy, the surprise party is on Friday")
+    ava.open_chat(bo_name)
+    expect(page.locator("#composer-input")).to_have_value("")
+    page.fill("#composer-input", "Bo, keep Friday free")
+    ava.open_chat(cy_name)
+    expect(page.locator("#composer-input")).to_have_value(
+        "Cy, the surprise party is on Friday"
+    )
+    ava.open_chat(bo_name)
+    expect(page.locator("#composer-input")).to_have_value("Bo, keep Friday free")
+
+    # Her session ends (her password changed elsewhere); logging in again, she finds it.
+    new_password = "a brand new passphrase"
+    status, body = live_server.request(
+        "POST",
+        "/api/me/password",
+        {"current_password": PASSWORD, "new_password": new_password},
+        live_server.login(ava_name),
+    )
+    assert status == 200, body
+    expect(page.locator("#login-form")).to_be_visible()
+    page.fill("#login-password", new_password)
+    page.click("#login-submit")
+    expect(page.locator("#me-name")).to_have_text(ava_name)
+    ava.open_chat(bo_name)
+    expect(page.locator("#composer-input")).to_have_value("Bo, keep Friday free")
+
+    page.fill("#new-chat-name", cy_name[:4])
+    page.click("#logout")
+    expect(page.locator("#login-form")).to_be_visible()
+    page.fill("#login-name", bo_name)  # Bo, at the same page, without a reload
+    page.fill("#login-password", PASSWORD)
+    page.click("#login-submit")
+    expect(page.locator("#me-name")).to_have_text(bo_name)
+    expect(page.locator("#new-chat-name")).to_have_value("")
+    expect(page.locator("#search-results")).to_be_hidden()
+    ava.username = bo_name
+    ava.open_chat(ava_name)
+    expect(page.locator("#composer-input")).to_have_value("")

@@ -57,6 +57,28 @@ const view = {
 let typingSentAt = 0;
 let typingIdle = null;
 
+// What is typed and not sent, by conversation: a line meant for one person never waits
+// in the box of another, and comes back when its conversation opens again.
+const drafts = new Map(); // lowercased username -> text
+
+function keepDraft() {
+  if (!state.peer) return;
+  const text = $("composer-input").value;
+  if (text.trim()) drafts.set(state.peer.toLowerCase(), text);
+  else drafts.delete(state.peer.toLowerCase());
+}
+
+function showDraft() {
+  $("composer-input").value = (state.peer && drafts.get(state.peer.toLowerCase())) || "";
+  fitComposer();
+}
+
+// Someone else may use this page next (logging out, another person logging in).
+export function forgetDrafts() {
+  drafts.clear();
+  showDraft();
+}
+
 // ------------------------------------------------------------------ rendering
 
 function statusOf(message) {
@@ -287,7 +309,9 @@ export async function open(username) {
   }
   if (generation !== view.generation) return false;
   const canonical = page.items.map(peerOf).find((name) => sameName(name, username));
+  keepDraft();
   state.peer = canonical || conversations.canonicalName(username);
+  showDraft();
   view.nodes.clear();
   view.readEarly.clear();
   view.pending.clear();
@@ -330,7 +354,9 @@ async function reachUnread(generation, unread) {
 
 export function close() {
   view.generation++;
+  keepDraft();
   state.peer = null;
+  showDraft();
   $("conversation-view").hidden = true;
   $("no-conversation").hidden = false;
   document.body.classList.remove("in-conversation");
@@ -584,10 +610,15 @@ function stopTyping() {
   typingSentAt = 0;
 }
 
-function onInput() {
+function fitComposer() {
   const input = $("composer-input");
   input.style.height = "auto";
-  input.style.height = `${Math.min(input.scrollHeight, 160)}px`;
+  if (input.value) input.style.height = `${Math.min(input.scrollHeight, 160)}px`;
+}
+
+function onInput() {
+  const input = $("composer-input");
+  fitComposer();
   if (!state.peer || !input.value.trim()) {
     stopTyping();
     return;

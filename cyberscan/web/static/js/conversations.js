@@ -182,6 +182,15 @@ function closeResults() {
   $("new-chat-name").setAttribute("aria-expanded", "false");
 }
 
+// The search box emptied (another person may use the page next).
+export function clearSearch() {
+  clearTimeout(searchTimer);
+  searchSeq++;
+  $("new-chat-name").value = "";
+  $("search-error").hidden = true;
+  closeResults();
+}
+
 async function search(query) {
   const seq = ++searchSeq;
   const error = $("search-error");

@@ -10,7 +10,7 @@ import * as feed from "./feed.js";
 import * as live from "./live.js";
 import * as moderation from "./moderation.js";
 import * as safety from "./safety.js";
-import { state } from "./state.js";
+import { sameName, state } from "./state.js";
 
 const CONNECTION_TEXT = {
   online: "Online",
@@ -104,6 +104,8 @@ async function submitRegister(event) {
 async function startSession(tokens) {
   session.save(tokens, tokens.username);
   const me = tokens.user || (await api("GET", "/api/me")).user;
+  if (!sameName(me.username, pageUser)) forgetPerson(); // another person at this page
+  pageUser = me.username;
   state.me = me;
   session.save({}, me.username);
   $("me-name").textContent = me.username;
@@ -167,8 +169,8 @@ function messageSent(item, data) {
 function endSession() {
   live.disconnect();
   moderation.leaveBlocked();
+  chat.close(); // keeps the open conversation's draft, should the same person come back
   state.me = null;
-  state.peer = null;
   state.online = new Set();
   state.conversations = [];
   conversations.render();
@@ -216,7 +218,19 @@ async function logout() {
   } catch (error) {
     if (error.code !== "unauthorized") toast(error.message);
   }
-  showAuth("You are logged out.", state.me && state.me.username);
+  const name = state.me && state.me.username;
+  showAuth("You are logged out.", name);
+  forgetPerson(); // whoever uses this page next sees nothing of what was typed
+}
+
+// The person whose drafts and search the page holds (kept while the same person's
+// session ends and starts again: an expired session loses no typed text).
+let pageUser = null;
+
+function forgetPerson() {
+  pageUser = null;
+  chat.forgetDrafts();
+  conversations.clearSearch();
 }
 
 // ------------------------------------------------------------------ account dialog
