@@ -1308,3 +1308,40 @@ def test_a_draft_stays_with_its_conversation_and_leaves_with_its_writer(
     ava.username = bo_name
     ava.open_chat(ava_name)
     expect(page.locator("#composer-input")).to_have_value("")
+
+
+def test_tabs_of_one_browser_share_the_session_a_password_change_and_a_logout(
+    live_server: LiveServer, people: Any
+) -> None:
+    """Tabs of one browser share one refresh token. After a password change in one
+    tab (which logs in afresh there) the other tab works on; logging out in the first
+    then logs the second out at once too, though its tokens are of the older login and
+    were never revoked: it revokes them itself, not chatting on unseen."""
+    from playwright.sync_api import expect
+
+    zoe_name = name("zoe")
+    live_server.sign_up(zoe_name)
+    zoe = people()
+    zoe.log_in(zoe_name)
+    other = zoe.context.new_page()  # the same person's second tab
+    other.on("pageerror", lambda exc: zoe.problems.append(str(exc)))
+    other.goto(live_server.url + "/")
+    expect(other.locator("#me-name")).to_have_text(zoe_name)
+
+    zoe.page.click("#open-settings")
+    zoe.page.fill("#current-password", PASSWORD)
+    zoe.page.fill("#new-password", "a brand new passphrase")
+    zoe.page.click("#password-submit")
+    expect(zoe.page.locator("#password-done")).to_contain_text("Password changed")
+    # The other tab's next request meets its revoked token and renews it.
+    other.click("#view-posts")
+    expect(other.locator("#feed-view")).to_be_visible()
+    expect(other.locator("#feed-error")).to_be_hidden()
+    expect(other.locator("#me-name")).to_have_text(zoe_name)
+    zoe.page.reload()
+    expect(zoe.page.locator("#me-name")).to_have_text(zoe_name)  # still logged in
+
+    zoe.page.click("#logout")
+    expect(zoe.page.locator("#login-form")).to_be_visible()
+    expect(other.locator("#login-form")).to_be_visible()
+    expect(other.locator("#auth-notice")).to_have_text("You logged out in another tab.")

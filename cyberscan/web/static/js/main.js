@@ -330,6 +330,13 @@ function setup() {
   });
   onSessionTrouble({
     ended: () => showAuth("Your session has ended. Log in again.", session.username),
+    elsewhere: (loggedOut) => {
+      const name = state.me && state.me.username;
+      if (loggedOut) {
+        showAuth("You logged out in another tab.", name);
+        forgetPerson();
+      } else showAuth("Your session has ended. Log in again.", name);
+    },
     blocked: (error) => blockedFrom(error),
   });
 }
