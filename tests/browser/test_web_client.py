@@ -1023,10 +1023,6 @@ def test_right_to_left_words_read_right_to_left_on_a_phone(
     assert rana.page.evaluate(OVERFLOWING) == []
 
 
-def focused_id(page: Any) -> str:
-    return page.evaluate("document.activeElement.id")
-
-
 def test_a_block_made_on_one_device_shows_on_the_other_and_focus_stays_put(
     live_server: LiveServer, people: Any
 ) -> None:
@@ -1064,7 +1060,7 @@ def test_a_block_made_on_one_device_shows_on_the_other_and_focus_stays_put(
     refused.get_by_role("button", name="Dismiss").focus()
     phone.page.keyboard.press("Enter")
     expect(refused).to_have_count(0)
-    assert focused_id(phone.page) == "peer-unblock"
+    expect(phone.page.locator("#peer-unblock")).to_be_focused()
 
     # Lou, refused in neutral words, dismisses by keyboard and is back in the box.
     lou.send("are you there?")
@@ -1075,7 +1071,7 @@ def test_a_block_made_on_one_device_shows_on_the_other_and_focus_stays_put(
     lou_refused.get_by_role("button", name="Dismiss").focus()
     lou.page.keyboard.press("Enter")
     expect(lou_refused).to_have_count(0)
-    assert focused_id(lou.page) == "composer-input"
+    expect(lou.page.locator("#composer-input")).to_be_focused()
 
     # The phone unblocks; the laptop learns it when it opens the conversation again.
     phone.page.keyboard.press("Enter")
@@ -1093,7 +1089,7 @@ def test_a_block_made_on_one_device_shows_on_the_other_and_focus_stays_put(
     sent.get_by_role("button", name="Unsend this message").focus()
     laptop.page.keyboard.press("Enter")
     expect(sent).to_have_count(0)
-    assert focused_id(laptop.page) == "composer-input"
+    expect(laptop.page.locator("#composer-input")).to_be_focused()
 
 
 def press(page: Any, selector: str | Any) -> None:
@@ -1122,7 +1118,7 @@ def test_the_focus_stays_on_a_button_that_waited_for_the_server(
     expect(page.locator("#login-error")).to_have_text(
         "Wrong username, email or password."
     )
-    assert focused_id(page) == "login-submit"
+    expect(page.locator("#login-submit")).to_be_focused()
     maxi.log_in(max_name)
 
     # A flagged message: a strike, contested from the account dialog by keyboard.
@@ -1170,6 +1166,16 @@ def test_a_screen_reader_hears_who_wrote_each_message(
     jon.send("Lunch at noon?")
     jon.send(ABUSE[1])
     ida.open_chat(jon_name)
+    # Everything the page's own live region (#announcer) says from now on.
+    ida.page.evaluate(
+        """() => {
+          window.__said = [];
+          new MutationObserver(() => {
+            const text = document.getElementById('announcer').textContent;
+            if (text) window.__said.push(text);
+          }).observe(document.getElementById('announcer'), {childList: true});
+        }"""
+    )
     ida.send("Noon is fine.")
     expect(ida.bubbles("Noon is fine.")).to_have_attribute("data-status", "read")
     expect(ida.page.locator("#messages")).to_match_aria_snapshot(
@@ -1187,6 +1193,20 @@ def test_a_screen_reader_hears_who_wrote_each_message(
             - img "Read"
         """
     )
+    # A message in the open conversation is read out once, by the log; one in another
+    # conversation by the live region.
+    jon.send("See you there.")
+    expect(ida.bubbles("See you there.")).to_have_count(1)
+    kit_name = name("kit")
+    status, body = live_server.request(
+        "POST",
+        f"/api/chat/messages/{ida_name}",
+        {"message": "Are you free tonight?"},
+        live_server.register(kit_name),
+    )
+    assert status == 201, body
+    expect(ida.page.locator("#announcer")).to_have_text(f"New message from {kit_name}")
+    assert ida.page.evaluate("window.__said") == [f"New message from {kit_name}"]
 
 
 def test_the_longest_names_fit_a_phone_in_bars_dialogs_and_notices(

@@ -170,9 +170,7 @@ async function unsendMessage(node) {
   const id = node.dataset.id;
   try {
     await api("DELETE", `/api/chat/messages/${enc(id)}`);
-    const focused = node.contains(document.activeElement);
-    removeMessage(id);
-    if (focused) backToComposer();
+    removeMessage(id); // unless `message_deleted` came first and did
     announce("Message unsent.");
     conversations.refreshSoon();
   } catch (error) {
@@ -283,7 +281,9 @@ function removeMessage(id) {
   const gap = view.gap;
   if (gap && gap.mark === node) gap.mark = nextShown(node);
   if (gap && gap.at === node) gap.at = nextShown(node);
+  const focused = node.contains(document.activeElement);
   node.remove();
+  if (focused) backToComposer();
   if (gap && gap.after === id) gap.after = null; // catch up by reopening
 }
 
@@ -553,9 +553,8 @@ export function received(message) {
   if (!isMine(message)) clearTyping(message.sender);
   appendMessages([message]);
   if (stick) scrollToBottom();
-  if (!isMine(message)) {
-    announce(`${message.sender}: ${message.is_bullying ? "a message that may be hurtful" : message.message}`);
-  }
+  // Not announced here: the list is an aria-live log, which reads it out with its
+  // writer ("… said:"); a second announcement only made screen readers say it twice.
   markRead();
   return document.visibilityState === "visible";
 }
