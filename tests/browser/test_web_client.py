@@ -1365,3 +1365,65 @@ def test_tabs_of_one_browser_share_the_session_a_password_change_and_a_logout(
     expect(zoe.page.locator("#login-form")).to_be_visible()
     expect(other.locator("#login-form")).to_be_visible()
     expect(other.locator("#auth-notice")).to_have_text("You logged out in another tab.")
+
+
+def test_an_appeal_being_written_survives_the_blocked_screen_s_checks(
+    live_server: LiveServer, people: Any, admin: str
+) -> None:
+    """The blocked screen reads the strikes again every 5 seconds and draws them anew:
+    the appeal being typed stays open with its words and the focus. When the appeal
+    token is refused meanwhile, sending asks for the password and the words wait."""
+    from playwright.sync_api import expect
+
+    una_name, vi_name = name("una"), name("vi")
+    live_server.sign_up(vi_name)
+    una_token = live_server.register(una_name)
+    status, body = live_server.request(
+        "POST", f"/api/chat/messages/{vi_name}", {"message": ABUSE[0]}, una_token
+    )
+    assert status == 201 and body["is_bullying"], body
+    call(live_server, "POST", f"/api/admin/users/{una_name}/block", {}, admin)
+    una = people()
+    una.open()
+    page = una.page
+    page.fill("#login-name", una_name)
+    page.fill("#login-password", PASSWORD)
+    page.click("#login-submit")
+    strike = page.locator("#blocked-strikes li.strike")
+    expect(strike).to_have_count(1)
+    press(page, strike.get_by_role("button", name="Contest this strike"))
+    box = strike.get_by_label("Why was this not bullying?")
+    words = "I was quoting the film we watched in class"
+    box.press_sequentially(words)
+    with page.expect_response("**/api/me/strikes"):  # the next check, drawn anew
+        pass
+    expect(box).to_have_value(words)
+    expect(box).to_be_focused()
+
+    # The next check goes out with a token the server refuses, as an expired one.
+    spoiled: list[str] = []
+
+    def dead_token_once(route: Any) -> None:
+        if spoiled:
+            route.continue_()
+            return
+        spoiled.append(route.request.url)
+        headers = {**route.request.headers, "authorization": "Bearer not.a.token"}
+        route.continue_(headers=headers)
+
+    page.route("**/api/me/strikes", dead_token_once)
+    expect(page.locator("#blocked-login")).to_be_visible()
+    box.press_sequentially(".")
+    press(page, strike.get_by_role("button", name="Send appeal"))
+    expect(strike.locator(".form-error")).to_have_text(
+        "Enter your password above first, then send the appeal."
+    )
+    expect(page.locator("#blocked-password")).to_be_focused()
+    page.keyboard.type(PASSWORD)
+    page.keyboard.press("Enter")
+    expect(page.locator("#blocked-login")).to_be_hidden()
+    expect(box).to_have_value(words + ".")
+    press(page, strike.get_by_role("button", name="Send appeal"))
+    expect(strike.locator(".appeal-state")).to_have_text(
+        "Appeal sent: a moderator will decide."
+    )

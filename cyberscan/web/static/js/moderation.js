@@ -156,7 +156,45 @@ function renderStrikes(list, data, appeal) {
     return li;
   });
   if (!items.length) items.push(el("li", "empty", "No strikes. Nothing you wrote was flagged."));
+  const kept = writingIn(list);
   list.replaceChildren(...items);
+  restoreWriting(list, kept);
+}
+
+// The blocked screen draws the strikes again every few seconds (and the account dialog
+// when an appeal is decided): an appeal being written stays open with its text, and the
+// focus stays where it was, rather than both vanishing mid-sentence.
+function controls(li) {
+  return [...li.querySelectorAll("button, textarea")];
+}
+
+function writingIn(list) {
+  const kept = new Map();
+  for (const li of list.querySelectorAll("li.strike")) {
+    const form = li.querySelector(".appeal-form");
+    const open = Boolean(form && !form.hidden);
+    const focus = controls(li).indexOf(document.activeElement);
+    if (open || focus >= 0) {
+      kept.set(li.dataset.strikeId, { open, text: open ? form.elements[0].value : "", focus });
+    }
+  }
+  return kept;
+}
+
+function restoreWriting(list, kept) {
+  for (const [id, was] of kept) {
+    const li = list.querySelector(`li.strike[data-strike-id="${id}"]`);
+    if (!li) continue;
+    const form = li.querySelector(".appeal-form");
+    if (form && was.open) {
+      li.querySelector(".appeal > button").hidden = true;
+      form.hidden = false;
+      form.elements[0].value = was.text;
+    }
+    if (was.focus < 0) continue;
+    const target = controls(li)[was.focus];
+    if (target && target.getClientRects().length) target.focus();
+  }
 }
 
 function appealForm(list, strike, appeal) {
@@ -286,6 +324,11 @@ async function loadBlockedStrikes() {
   $("blocked-count").hidden = false;
   $("blocked-strikes-section").hidden = false;
   renderStrikes($("blocked-strikes"), data, async (strikeId, reason) => {
+    if (!blocked.token) {
+      // The appeal token ran out: the password form above gets a new one; the text stays.
+      $("blocked-password").focus();
+      throw new Error("Enter your password above first, then send the appeal.");
+    }
     await request("POST", "/api/appeals", { strike_id: strikeId, reason }, blocked.token);
     await loadBlockedStrikes();
   });
