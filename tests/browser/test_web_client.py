@@ -1427,3 +1427,33 @@ def test_an_appeal_being_written_survives_the_blocked_screen_s_checks(
     expect(strike.locator(".appeal-state")).to_have_text(
         "Appeal sent: a moderator will decide."
     )
+
+
+def test_loading_the_first_messages_by_keyboard_ends_on_the_start_of_history(
+    live_server: LiveServer, people: Any
+) -> None:
+    """*Load earlier messages* goes away once the first message shows; a keyboard
+    user's focus moves to "This is the start of your conversation." with it."""
+    from playwright.sync_api import expect
+
+    wes_name, xia_name = name("wes"), name("xia")
+    live_server.sign_up(wes_name)
+    xia_token = live_server.register(xia_name)
+    # Her own, so none is unread (the page would fetch back to the oldest unread).
+    for index in range(31):  # one more than the page the client asks for
+        status, body = live_server.request(
+            "POST",
+            f"/api/chat/messages/{wes_name}",
+            {"message": f"Line {index} of the rehearsal notes"},
+            xia_token,
+        )
+        assert status == 201, body
+    xia = people()
+    xia.log_in(xia_name)
+    xia.open_chat(wes_name)
+    more = xia.page.locator("#load-older")
+    expect(more).to_be_visible()
+    press(xia.page, more)
+    expect(xia.page.locator("#messages li.msg")).to_have_count(31)
+    expect(more).to_be_hidden()
+    expect(xia.page.locator("#history-start")).to_be_focused()

@@ -15,6 +15,7 @@ import {
   hurtfulCover,
   icon,
   toast,
+  whileBusy,
   words,
 } from "./dom.js";
 import * as live from "./live.js";
@@ -50,7 +51,7 @@ const view = {
   // it came back (what the missed ones go before), `at` where the last page of catching
   // up left off (undefined before the first page; null is the bottom).
   gap: null,
-  loadingOlder: false,
+  loadingOlder: null, // the page of older messages on its way (one at a time)
   generation: 0, // bumps on every open, so late answers for another peer are dropped
 };
 
@@ -373,9 +374,19 @@ async function fillScreen(generation) {
   }
 }
 
-export async function loadOlder() {
-  if (!state.peer || !view.cursor || view.loadingOlder) return false;
-  view.loadingOlder = true;
+// The page before the oldest shown; a second call while one is on its way (scrolling
+// and the button at once) waits for that one. Answers whether a page came.
+export function loadOlder() {
+  if (!view.loadingOlder) {
+    view.loadingOlder = fetchOlder().finally(() => {
+      view.loadingOlder = null;
+    });
+  }
+  return view.loadingOlder;
+}
+
+async function fetchOlder() {
+  if (!state.peer || !view.cursor) return false;
   const generation = view.generation;
   try {
     const page = await api(
@@ -391,8 +402,6 @@ export async function loadOlder() {
   } catch (error) {
     toast(error.message);
     return false;
-  } finally {
-    view.loadingOlder = false;
   }
 }
 
@@ -652,7 +661,10 @@ export function setup() {
   scroller().addEventListener("scroll", () => {
     if (scroller().scrollTop < NEAR_TOP_PX) loadOlder();
   }, { passive: true });
-  $("load-older").addEventListener("click", loadOlder);
+  // After the first message, the focus goes to the line that says so.
+  $("load-older").addEventListener("click", () =>
+    whileBusy($("load-older"), loadOlder, () => $("history-start")),
+  );
   $("back").addEventListener("click", () => {
     close();
     $("new-chat-name").focus();
