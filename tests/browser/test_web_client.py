@@ -1457,3 +1457,36 @@ def test_loading_the_first_messages_by_keyboard_ends_on_the_start_of_history(
     expect(xia.page.locator("#messages li.msg")).to_have_count(31)
     expect(more).to_be_hidden()
     expect(xia.page.locator("#history-start")).to_be_focused()
+
+
+def test_muting_someone_says_when_their_messages_show(
+    live_server: LiveServer, people: Any
+) -> None:
+    """A muted person's messages reach no screen live (API.md §9), not even the open
+    conversation: the page says they show when the conversation is opened again, and
+    they do."""
+    from playwright.sync_api import expect
+
+    yan_name, zed_name = name("yan"), name("zed")
+    live_server.sign_up(yan_name)
+    zed_token = live_server.register(zed_name)
+    yan = people()
+    yan.log_in(yan_name)
+    yan.start_chat(zed_name)
+    yan.send("Hello Zed")
+    press(yan.page, "#peer-menu summary")
+    press(yan.page, "#action-mute")
+    expect(yan.page.locator(".toast")).to_have_text(
+        f"You muted {zed_name}: their new messages no longer come in live or count"
+        " as unread. You see them when you open this conversation again."
+    )
+    status, body = live_server.request(
+        "POST",
+        f"/api/chat/messages/{yan_name}",
+        {"message": "Did you get my parcel?"},
+        zed_token,
+    )
+    assert status == 201, body
+    yan.page.click("#view-posts")
+    yan.open_chat(zed_name)
+    expect(yan.bubbles("Did you get my parcel?")).to_have_count(1)

@@ -69,7 +69,8 @@ export async function toggleMute(name) {
     else state.muted.delete(name);
     toast(
       muting
-        ? `You muted ${name}: their messages arrive quietly, without notifications.`
+        ? // No live event brings a muted person's messages (API.md §9): say when they show.
+          `You muted ${name}: their new messages no longer come in live or count as unread. You see them when you open this conversation again.`
         : `You unmuted ${name}.`,
       "info",
     );
