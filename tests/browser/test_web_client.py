@@ -1119,6 +1119,10 @@ def test_the_focus_stays_on_a_button_that_waited_for_the_server(
         "Wrong username, email or password."
     )
     expect(page.locator("#login-submit")).to_be_focused()
+    # A refusal that names a field says which field and why.
+    page.fill("#login-name", "x" * 300)
+    press(page, "#login-submit")
+    expect(page.locator("#login-error")).to_contain_text("username: Length must be")
     maxi.log_in(max_name)
 
     # A flagged message: a strike, contested from the account dialog by keyboard.
