@@ -911,3 +911,586 @@ def test_a_dead_token_on_the_password_change_is_renewed_and_the_change_goes_thro
         {"username": vic_name, "password": "a brand new passphrase"},
     )
     assert status == 200, body
+
+
+def statuses(page: Any) -> dict[str, str]:
+    """Each message's text in the open conversation and its tick state."""
+    return page.eval_on_selector_all(
+        "#messages li.msg",
+        "nodes => Object.fromEntries(nodes.map(n =>"
+        " [n.querySelector('.text').textContent, n.dataset.status || 'theirs']))",
+    )
+
+
+def test_two_tabs_on_one_conversation_each_see_their_messages_sent(
+    live_server: LiveServer, people: Any
+) -> None:
+    """Two tabs of one person share the outbox in localStorage: the tab that shows the
+    server's echo of a message settles it there, often before the sending tab has its
+    answer, and the sending tab's bubble must still leave its clock."""
+    from playwright.sync_api import expect
+
+    kim_name, lee_name = name("kim"), name("lee")
+    live_server.sign_up(kim_name)
+    live_server.sign_up(lee_name)
+    kim, lee = people(), people()
+    kim.log_in(kim_name)
+    lee.log_in(lee_name)
+    kim.start_chat(lee_name)
+    kim.send("hello from the first tab")
+    expect(kim.bubbles("hello from the first tab")).to_have_attribute(
+        "data-status", "delivered"
+    )
+    second = kim.context.new_page()  # same storage: the same person's second tab
+    second.on("pageerror", lambda exc: kim.problems.append(str(exc)))
+    second.goto(live_server.url + "/")
+    second.click(f'#conversation-list .conv[data-username="{lee_name}"]')
+    expect(second.locator("#peer-name")).to_have_text(lee_name)
+    expect(second.locator("#conn-status")).to_have_attribute("data-state", "online")
+
+    first_texts = [f"first tab {i}" for i in range(4)]
+    for text in first_texts:
+        kim.send(text)
+    second_texts = [f"second tab {i}" for i in range(4)]
+    for text in second_texts:
+        second.fill("#composer-input", text)
+        second.press("#composer-input", "Enter")
+    every = ["hello from the first tab", *first_texts, *second_texts]
+    for page in (kim.page, second):
+        for text in every:
+            bubble = page.locator("#messages li.msg").filter(
+                has=page.locator(".text", has_text=text)
+            )
+            expect(bubble).to_have_attribute("data-status", "delivered")
+        assert list(statuses(page)) == every, statuses(page)
+    assert history(live_server, live_server.login(lee_name), kim_name) == every
+
+
+# Each element's resolved direction: what decides which side a line starts on.
+DIRECTIONS = "nodes => nodes.map(node => getComputedStyle(node).direction)"
+
+
+def test_right_to_left_words_read_right_to_left_on_a_phone(
+    live_server: LiveServer, people: Any
+) -> None:
+    """Arabic and Hebrew text runs right to left wherever a person's words show (a
+    message, the list's preview, a post, a comment, the box one types in), English
+    beside it left to right, and nothing scrolls sideways at 375 px."""
+    from playwright.sync_api import expect
+
+    rana_name, tal_name = name("rana"), name("tal")
+    live_server.sign_up(rana_name)
+    live_server.sign_up(tal_name)
+    rana, tal = people({"width": 375, "height": 740}), people()
+    rana.log_in(rana_name)
+    tal.log_in(tal_name)
+    arabic = "مرحبا يا صديقي، كيف حالك اليوم؟ أراك في المدرسة غدا!"
+    hebrew = "שלום! נתראה מחר בבית הספר."
+    rana.start_chat(tal_name)
+    rana.send("Hello in English first.")
+    rana.send(arabic)
+    expect(rana.bubbles(arabic)).to_have_attribute("data-status", "delivered")
+    assert rana.page.locator("#messages .text").evaluate_all(DIRECTIONS) == [
+        "ltr",
+        "rtl",
+    ]
+    rana.page.fill("#composer-input", hebrew)
+    assert rana.page.locator("#composer-input").evaluate_all(DIRECTIONS) == ["rtl"]
+    rana.page.fill("#composer-input", "")
+    tal.open_chat(rana_name)
+    assert tal.page.locator("#messages .text").evaluate_all(DIRECTIONS) == [
+        "ltr",
+        "rtl",
+    ]
+    # The preview keeps "You:" in front, the words after it right to left.
+    rana.page.click("#back")
+    preview = rana.conversation(tal_name).locator(".conv-last")
+    expect(preview).to_have_text(f"You: {arabic}")
+    assert preview.locator("bdi").evaluate_all(DIRECTIONS) == ["rtl"]
+    assert rana.page.evaluate(OVERFLOWING) == []
+
+    rana.page.click("#view-posts")
+    rana.page.fill("#post-input", hebrew)
+    rana.page.click("#post-submit")
+    post = rana.page.locator("#feed > li.post").filter(has_text=hebrew)
+    expect(post).to_have_count(1)
+    assert post.locator(".post-text").evaluate_all(DIRECTIONS) == ["rtl"]
+    post.locator(".comments-toggle").click()
+    post.get_by_label("Write a comment").fill(arabic)
+    post.get_by_role("button", name="Comment", exact=True).click()
+    expect(post.locator(".comment-text")).to_have_text(arabic)
+    assert post.locator(".comment-text").evaluate_all(DIRECTIONS) == ["rtl"]
+    assert rana.page.evaluate(OVERFLOWING) == []
+
+
+def test_a_block_made_on_one_device_shows_on_the_other_and_focus_stays_put(
+    live_server: LiveServer, people: Any
+) -> None:
+    """No event tells a person's other devices of a block: the page reads its blocks
+    again when a conversation opens and when a message is refused, so it says "You
+    blocked …" rather than leaving the neutral refusal unexplained. A message unsent or
+    dismissed by keyboard hands the focus to the message box (or Unblock), not the page."""
+    from playwright.sync_api import expect
+
+    kai_name, lou_name = name("kai"), name("lou")
+    live_server.sign_up(kai_name)
+    live_server.sign_up(lou_name)
+    phone, laptop, lou = people(PHONE), people(), people()
+    lou.log_in(lou_name)
+    lou.start_chat(kai_name)
+    lou.send("hi Kai")
+    phone.log_in(kai_name)
+    laptop.log_in(kai_name)
+    phone.open_chat(lou_name)
+    laptop.open_chat(lou_name)
+
+    # The laptop blocks Lou; the phone, open on the same conversation, does not know.
+    laptop.page.click("#peer-menu summary")
+    laptop.page.click("#action-block")
+    expect(laptop.page.locator("#peer-blocked-banner")).to_be_visible()
+    expect(phone.page.locator("#peer-blocked-banner")).to_be_hidden()
+    phone.send("still there?")
+    refused = phone.bubbles("still there?")
+    expect(refused).to_have_attribute("data-status", "failed")
+    # Refused: the phone reads the blocks again and says who blocked whom.
+    expect(phone.page.locator("#peer-blocked-text")).to_have_text(
+        f"You blocked {lou_name}. Neither of you can message the other."
+    )
+    expect(phone.page.locator("#composer-input")).to_be_disabled()
+    refused.get_by_role("button", name="Dismiss").focus()
+    phone.page.keyboard.press("Enter")
+    expect(refused).to_have_count(0)
+    expect(phone.page.locator("#peer-unblock")).to_be_focused()
+
+    # Lou, refused in neutral words, dismisses by keyboard and is back in the box.
+    lou.send("are you there?")
+    lou_refused = lou.bubbles("are you there?")
+    expect(lou_refused.locator(".msg-note")).to_have_text(
+        "You cannot message this person."
+    )
+    lou_refused.get_by_role("button", name="Dismiss").focus()
+    lou.page.keyboard.press("Enter")
+    expect(lou_refused).to_have_count(0)
+    expect(lou.page.locator("#composer-input")).to_be_focused()
+
+    # The phone unblocks; the laptop learns it when it opens the conversation again.
+    phone.page.keyboard.press("Enter")
+    expect(phone.page.locator("#peer-blocked-banner")).to_be_hidden()
+    laptop.page.click("#view-posts")
+    laptop.open_chat(lou_name)
+    expect(laptop.page.locator("#peer-blocked-banner")).to_be_hidden()
+    expect(laptop.page.locator("#composer-input")).to_be_enabled()
+    expect(laptop.conversation(lou_name).locator(".tag")).to_have_count(0)
+
+    # A message unsent by keyboard: gone, and the focus is back in the box.
+    laptop.send("sorry, wrong chat")
+    sent = laptop.bubbles("sorry, wrong chat")
+    expect(sent).to_have_attribute("data-id", re.compile(".+"))  # stored: unsendable
+    sent.get_by_role("button", name="Unsend this message").focus()
+    laptop.page.keyboard.press("Enter")
+    expect(sent).to_have_count(0)
+    expect(laptop.page.locator("#composer-input")).to_be_focused()
+
+
+def press(page: Any, selector: str | Any) -> None:
+    """A keyboard user's Enter on a control (a selector or a locator)."""
+    target = page.locator(selector) if isinstance(selector, str) else selector
+    target.focus()
+    page.keyboard.press("Enter")
+
+
+def test_the_focus_stays_on_a_button_that_waited_for_the_server(
+    live_server: LiveServer, people: Any
+) -> None:
+    """A button is disabled while its request is out, which drops the focus to the
+    page; a keyboard user finds it back on the button, or on what took its place."""
+    from playwright.sync_api import expect
+
+    max_name, ned_name = name("max"), name("ned")
+    live_server.sign_up(max_name)
+    live_server.sign_up(ned_name)
+    maxi = people()
+    maxi.open()
+    page = maxi.page
+    page.fill("#login-name", max_name)
+    page.fill("#login-password", "not the password")
+    press(page, "#login-submit")
+    expect(page.locator("#login-error")).to_have_text(
+        "Wrong username, email or password."
+    )
+    expect(page.locator("#login-submit")).to_be_focused()
+    # A refusal that names a field says which field and why.
+    page.fill("#login-name", "x" * 300)
+    press(page, "#login-submit")
+    expect(page.locator("#login-error")).to_contain_text("username: Length must be")
+    maxi.log_in(max_name)
+
+    # A flagged message: a strike, contested from the account dialog by keyboard.
+    maxi.start_chat(ned_name)
+    maxi.send(ABUSE[0])
+    expect(maxi.page.locator("#moderation-banner")).to_be_visible()
+    press(page, "#moderation-banner-strikes")
+    strike = page.locator("#strikes li.strike").first
+    press(page, strike.get_by_role("button", name="Contest this strike"))
+    strike.get_by_label("Why was this not bullying?").fill("I was quoting a film.")
+    press(page, strike.get_by_role("button", name="Send appeal"))
+    state = page.locator("#strikes li.strike .appeal-state")
+    expect(state).to_have_text("Appeal sent: a moderator will decide.")
+    expect(state).to_be_focused()
+    page.keyboard.press("Escape")
+
+    # A report sent by keyboard: the dialog gives the focus back to the ⋯ menu.
+    press(page, "#peer-menu summary")
+    press(page, "#action-report")
+    page.fill("#report-reason", "Test of the focus.")
+    press(page, "#report-submit")
+    expect(page.locator("#report-dialog")).to_be_hidden()
+    expect(page.locator("#peer-menu summary")).to_be_focused()
+    # So does a mute chosen in it.
+    press(page, "#peer-menu summary")
+    press(page, "#action-mute")
+    expect(maxi.conversation(ned_name).locator(".tag")).to_have_text("muted")
+    expect(page.locator("#peer-menu summary")).to_be_focused()
+
+
+def test_a_screen_reader_hears_who_wrote_each_message(
+    live_server: LiveServer, people: Any
+) -> None:
+    """The side and colour of a bubble say who wrote it to the eye only; the message
+    list, an aria-live log, names the writer of each message, flagged ones too."""
+    from playwright.sync_api import expect
+
+    ida_name, jon_name = name("ida"), name("jon")
+    live_server.sign_up(ida_name)
+    live_server.sign_up(jon_name)
+    ida, jon = people(), people()
+    ida.log_in(ida_name)
+    jon.log_in(jon_name)
+    jon.start_chat(ida_name)
+    jon.send("Lunch at noon?")
+    jon.send(ABUSE[1])
+    ida.open_chat(jon_name)
+    # Everything the page's own live region (#announcer) says from now on.
+    ida.page.evaluate(
+        """() => {
+          window.__said = [];
+          new MutationObserver(() => {
+            const text = document.getElementById('announcer').textContent;
+            if (text) window.__said.push(text);
+          }).observe(document.getElementById('announcer'), {childList: true});
+        }"""
+    )
+    ida.send("Noon is fine.")
+    expect(ida.bubbles("Noon is fine.")).to_have_attribute("data-status", "read")
+    expect(ida.page.locator("#messages")).to_match_aria_snapshot(
+        f"""
+        - log "Messages":
+          - listitem:
+            - text: "{jon_name} said:"
+            - paragraph: Lunch at noon?
+          - listitem:
+            - text: "{jon_name} said:"
+            - button "This message may be hurtful — show it"
+          - listitem:
+            - text: "You said:"
+            - paragraph: Noon is fine.
+            - img "Read"
+        """
+    )
+    # A message in the open conversation is read out once, by the log; one in another
+    # conversation by the live region.
+    jon.send("See you there.")
+    expect(ida.bubbles("See you there.")).to_have_count(1)
+    kit_name = name("kit")
+    status, body = live_server.request(
+        "POST",
+        f"/api/chat/messages/{ida_name}",
+        {"message": "Are you free tonight?"},
+        live_server.register(kit_name),
+    )
+    assert status == 201, body
+    expect(ida.page.locator("#announcer")).to_have_text(f"New message from {kit_name}")
+    assert ida.page.evaluate("window.__said") == [f"New message from {kit_name}"]
+
+
+def test_the_longest_names_fit_a_phone_in_bars_dialogs_and_notices(
+    live_server: LiveServer, people: Any
+) -> None:
+    """Usernames may be 32 characters without a space: at 375 px the bar cuts one's
+    own short, the report dialog's title wraps beside its close button, and a notice
+    naming someone wraps; nothing reaches past the screen's edge."""
+    from playwright.sync_api import expect
+
+    long_me = name("me").ljust(32, "w")
+    long_peer = name("peer").ljust(32, "m")
+    live_server.sign_up(long_me)
+    live_server.sign_up(long_peer)
+    me = people({"width": 375, "height": 740})
+    me.log_in(long_me)
+    page = me.page
+    expect(page.locator("#me-name")).to_have_attribute("title", long_me)
+    assert page.evaluate(OVERFLOWING) == []
+    me.start_chat(long_peer)
+    press(page, "#peer-menu summary")
+    press(page, "#action-report")
+    expect(page.locator("#report-title")).to_have_text(f"Report {long_peer}")
+    expect(page.locator("#report-dialog .dialog-head .dialog-close")).to_be_in_viewport(
+        ratio=1
+    )
+    assert page.evaluate(OVERFLOWING) == []
+    page.keyboard.press("Escape")
+    press(page, "#peer-menu summary")
+    press(page, "#action-mute")
+    toast = page.locator(".toast")
+    expect(toast).to_contain_text(f"You muted {long_peer}")
+    expect(toast).to_be_in_viewport(ratio=1)
+    assert page.evaluate(OVERFLOWING) == []
+
+
+def test_a_block_reason_with_a_long_link_fits_the_blocked_screen_on_a_phone(
+    live_server: LiveServer, people: Any, admin: str
+) -> None:
+    """A moderator's reason may hold a long link: at 375 px it wraps inside the
+    blocked screen's card, and the page does not scroll sideways."""
+    from playwright.sync_api import expect
+
+    rex_name = name("rex")
+    live_server.sign_up(rex_name)
+    rex = people({"width": 375, "height": 740})
+    rex.log_in(rex_name)
+    reason = "See https://example.org/rules/" + "community-guidelines-" * 8 + "spam"
+    call(
+        live_server,
+        "POST",
+        f"/api/admin/users/{rex_name}/block",
+        {"reason": reason},
+        admin,
+    )
+    expect(rex.page.locator("#blocked-reason")).to_have_text(reason)
+    assert rex.page.evaluate(OVERFLOWING) == []
+    rex.page.fill("#blocked-password", PASSWORD)
+    press(rex.page, "#blocked-login-submit")
+    expect(rex.page.locator("#blocked-count")).to_be_visible()
+    expect(rex.page.locator("#blocked-title")).to_be_focused()  # the form went away
+    assert rex.page.evaluate(OVERFLOWING) == []
+
+
+def test_a_draft_stays_with_its_conversation_and_leaves_with_its_writer(
+    live_server: LiveServer, people: Any
+) -> None:
+    """A line typed to one person is not waiting in the box when another conversation
+    opens, and is back when its own opens again; after logging out, the next person
+    at the same page finds neither the draft nor the search."""
+    from playwright.sync_api import expect
+
+    ava_name, bo_name, cy_name = name("ava"), name("bo"), name("cy")
+    for each in (ava_name, bo_name, cy_name):
+        live_server.sign_up(each)
+    ava = people()
+    ava.log_in(ava_name)
+    ava.start_chat(bo_name)
+    ava.send("hi Bo")
+    ava.start_chat(cy_name)
+    ava.send("hi Cy")
+    page = ava.page
+    page.fill("#composer-input", "Cy, the surprise party is on Friday")
+    ava.open_chat(bo_name)
+    expect(page.locator("#composer-input")).to_have_value("")
+    page.fill("#composer-input", "Bo, keep Friday free")
+    ava.open_chat(cy_name)
+    expect(page.locator("#composer-input")).to_have_value(
+        "Cy, the surprise party is on Friday"
+    )
+    ava.open_chat(bo_name)
+    expect(page.locator("#composer-input")).to_have_value("Bo, keep Friday free")
+
+    # Her session ends (her password changed elsewhere); logging in again, she finds it.
+    new_password = "a brand new passphrase"
+    status, body = live_server.request(
+        "POST",
+        "/api/me/password",
+        {"current_password": PASSWORD, "new_password": new_password},
+        live_server.login(ava_name),
+    )
+    assert status == 200, body
+    expect(page.locator("#login-form")).to_be_visible()
+    page.fill("#login-password", new_password)
+    page.click("#login-submit")
+    expect(page.locator("#me-name")).to_have_text(ava_name)
+    ava.open_chat(bo_name)
+    expect(page.locator("#composer-input")).to_have_value("Bo, keep Friday free")
+
+    page.fill("#new-chat-name", cy_name[:4])
+    page.click("#logout")
+    expect(page.locator("#login-form")).to_be_visible()
+    page.fill("#login-name", bo_name)  # Bo, at the same page, without a reload
+    page.fill("#login-password", PASSWORD)
+    page.click("#login-submit")
+    expect(page.locator("#me-name")).to_have_text(bo_name)
+    expect(page.locator("#new-chat-name")).to_have_value("")
+    expect(page.locator("#search-results")).to_be_hidden()
+    ava.username = bo_name
+    ava.open_chat(ava_name)
+    expect(page.locator("#composer-input")).to_have_value("")
+
+
+def test_tabs_of_one_browser_share_the_session_a_password_change_and_a_logout(
+    live_server: LiveServer, people: Any
+) -> None:
+    """Tabs of one browser share one refresh token. After a password change in one
+    tab (which logs in afresh there) the other tab works on; logging out in the first
+    then logs the second out at once too, though its tokens are of the older login and
+    were never revoked: it revokes them itself, not chatting on unseen."""
+    from playwright.sync_api import expect
+
+    zoe_name = name("zoe")
+    live_server.sign_up(zoe_name)
+    zoe = people()
+    zoe.log_in(zoe_name)
+    other = zoe.context.new_page()  # the same person's second tab
+    other.on("pageerror", lambda exc: zoe.problems.append(str(exc)))
+    other.goto(live_server.url + "/")
+    expect(other.locator("#me-name")).to_have_text(zoe_name)
+
+    zoe.page.click("#open-settings")
+    zoe.page.fill("#current-password", PASSWORD)
+    zoe.page.fill("#new-password", "a brand new passphrase")
+    zoe.page.click("#password-submit")
+    expect(zoe.page.locator("#password-done")).to_contain_text("Password changed")
+    # The other tab's next request meets its revoked token and renews it.
+    other.click("#view-posts")
+    expect(other.locator("#feed-view")).to_be_visible()
+    expect(other.locator("#feed-error")).to_be_hidden()
+    expect(other.locator("#me-name")).to_have_text(zoe_name)
+    zoe.page.reload()
+    expect(zoe.page.locator("#me-name")).to_have_text(zoe_name)  # still logged in
+
+    zoe.page.click("#logout")
+    expect(zoe.page.locator("#login-form")).to_be_visible()
+    expect(other.locator("#login-form")).to_be_visible()
+    expect(other.locator("#auth-notice")).to_have_text("You logged out in another tab.")
+
+
+def test_an_appeal_being_written_survives_the_blocked_screen_s_checks(
+    live_server: LiveServer, people: Any, admin: str
+) -> None:
+    """The blocked screen reads the strikes again every 5 seconds and draws them anew:
+    the appeal being typed stays open with its words and the focus. When the appeal
+    token is refused meanwhile, sending asks for the password and the words wait."""
+    from playwright.sync_api import expect
+
+    una_name, vi_name = name("una"), name("vi")
+    live_server.sign_up(vi_name)
+    una_token = live_server.register(una_name)
+    status, body = live_server.request(
+        "POST", f"/api/chat/messages/{vi_name}", {"message": ABUSE[0]}, una_token
+    )
+    assert status == 201 and body["is_bullying"], body
+    call(live_server, "POST", f"/api/admin/users/{una_name}/block", {}, admin)
+    una = people()
+    una.open()
+    page = una.page
+    page.fill("#login-name", una_name)
+    page.fill("#login-password", PASSWORD)
+    page.click("#login-submit")
+    strike = page.locator("#blocked-strikes li.strike")
+    expect(strike).to_have_count(1)
+    press(page, strike.get_by_role("button", name="Contest this strike"))
+    box = strike.get_by_label("Why was this not bullying?")
+    words = "I was quoting the film we watched in class"
+    box.press_sequentially(words)
+    with page.expect_response("**/api/me/strikes"):  # the next check, drawn anew
+        pass
+    expect(box).to_have_value(words)
+    expect(box).to_be_focused()
+
+    # The next check goes out with a token the server refuses, as an expired one.
+    spoiled: list[str] = []
+
+    def dead_token_once(route: Any) -> None:
+        if spoiled:
+            route.continue_()
+            return
+        spoiled.append(route.request.url)
+        headers = {**route.request.headers, "authorization": "Bearer not.a.token"}
+        route.continue_(headers=headers)
+
+    page.route("**/api/me/strikes", dead_token_once)
+    expect(page.locator("#blocked-login")).to_be_visible()
+    box.press_sequentially(".")
+    press(page, strike.get_by_role("button", name="Send appeal"))
+    expect(strike.locator(".form-error")).to_have_text(
+        "Enter your password above first, then send the appeal."
+    )
+    expect(page.locator("#blocked-password")).to_be_focused()
+    page.keyboard.type(PASSWORD)
+    page.keyboard.press("Enter")
+    expect(page.locator("#blocked-login")).to_be_hidden()
+    expect(box).to_have_value(words + ".")
+    press(page, strike.get_by_role("button", name="Send appeal"))
+    expect(strike.locator(".appeal-state")).to_have_text(
+        "Appeal sent: a moderator will decide."
+    )
+
+
+def test_loading_the_first_messages_by_keyboard_ends_on_the_start_of_history(
+    live_server: LiveServer, people: Any
+) -> None:
+    """*Load earlier messages* goes away once the first message shows; a keyboard
+    user's focus moves to "This is the start of your conversation." with it."""
+    from playwright.sync_api import expect
+
+    wes_name, xia_name = name("wes"), name("xia")
+    live_server.sign_up(wes_name)
+    xia_token = live_server.register(xia_name)
+    # Her own, so none is unread (the page would fetch back to the oldest unread).
+    for index in range(31):  # one more than the page the client asks for
+        status, body = live_server.request(
+            "POST",
+            f"/api/chat/messages/{wes_name}",
+            {"message": f"Line {index} of the rehearsal notes"},
+            xia_token,
+        )
+        assert status == 201, body
+    xia = people()
+    xia.log_in(xia_name)
+    xia.open_chat(wes_name)
+    more = xia.page.locator("#load-older")
+    expect(more).to_be_visible()
+    press(xia.page, more)
+    expect(xia.page.locator("#messages li.msg")).to_have_count(31)
+    expect(more).to_be_hidden()
+    expect(xia.page.locator("#history-start")).to_be_focused()
+
+
+def test_muting_someone_says_when_their_messages_show(
+    live_server: LiveServer, people: Any
+) -> None:
+    """A muted person's messages reach no screen live (API.md §9), not even the open
+    conversation: the page says they show when the conversation is opened again, and
+    they do."""
+    from playwright.sync_api import expect
+
+    yan_name, zed_name = name("yan"), name("zed")
+    live_server.sign_up(yan_name)
+    zed_token = live_server.register(zed_name)
+    yan = people()
+    yan.log_in(yan_name)
+    yan.start_chat(zed_name)
+    yan.send("Hello Zed")
+    press(yan.page, "#peer-menu summary")
+    press(yan.page, "#action-mute")
+    expect(yan.page.locator(".toast")).to_have_text(
+        f"You muted {zed_name}: their new messages no longer come in live or count"
+        " as unread. You see them when you open this conversation again."
+    )
+    status, body = live_server.request(
+        "POST",
+        f"/api/chat/messages/{yan_name}",
+        {"message": "Did you get my parcel?"},
+        zed_token,
+    )
+    assert status == 201, body
+    yan.page.click("#view-posts")
+    yan.open_chat(zed_name)
+    expect(yan.bubbles("Did you get my parcel?")).to_have_count(1)

@@ -388,3 +388,54 @@ def test_a_muted_person_is_told_and_an_admin_may_delete_any_post(
         "GET", f"/api/post/{snacks['id']}", token=gil_token
     )
     assert status == 404, gone
+
+
+def test_the_feed_keeps_a_keyboard_user_s_focus(
+    live_server: LiveServer, people: Any
+) -> None:
+    """Post, Refresh, Load more posts and Load more comments wait for the server
+    disabled; the focus comes back to them, or, after the last page, moves on to the
+    first post it brought (its comments button) or to the box for a comment."""
+    from playwright.sync_api import expect
+
+    from tests.browser.test_web_client import press
+
+    gus_name, hal_name = name("gus"), name("hal")
+    gus_token = live_server.register(gus_name)
+    live_server.sign_up(hal_name)
+    for index in range(PAGE + 1):
+        last = published(live_server, "/api/post", f"Quiz night {index}", gus_token)
+    for index in range(PAGE + 1):
+        published(
+            live_server, f"/api/comment/{last['id']}", f"I am in {index}", gus_token
+        )
+    hal = people()
+    hal.log_in(hal_name)
+    show_posts(hal)
+    page = hal.page
+    page.fill("#post-input", "Who brings the buzzer?")
+    press(page, "#post-submit")
+    expect(post_item(hal, "Who brings the buzzer?")).to_have_count(1)
+    expect(page.locator("#post-submit")).to_be_focused()
+    press(page, "#feed-refresh")
+    expect(page.locator("#feed > li.post")).to_have_count(PAGE)
+    expect(page.locator("#feed-refresh")).to_be_focused()
+
+    more = page.locator("#feed-more")
+    while True:
+        count = page.locator("#feed > li.post").count()
+        press(page, more)
+        expect(more).to_be_enabled()  # disabled while the page is on its way
+        if more.is_hidden():
+            break
+        expect(more).to_be_focused()
+    # The last page: the focus is on the first post it brought.
+    first_new = page.locator("#feed > li.post").nth(count)
+    expect(first_new.locator(".comments-toggle")).to_be_focused()
+
+    quiz = post_item(hal, f"Quiz night {PAGE}")
+    press(page, quiz.locator(".comments-toggle"))
+    expect(quiz.locator("li.comment")).to_have_count(PAGE)
+    press(page, quiz.get_by_role("button", name="Load more comments"))
+    expect(quiz.locator("li.comment")).to_have_count(PAGE + 1)
+    expect(quiz.get_by_label("Write a comment")).to_be_focused()

@@ -4,6 +4,8 @@
 
 const REFRESH_KEY = "cyberscan.refresh";
 const USER_KEY = "cyberscan.username";
+// Why the last session of this browser ended ("logout" or "ended"), for its other tabs.
+const ENDED_KEY = "cyberscan.ended";
 
 export class ApiError extends Error {
   constructor(status, body) {
@@ -39,19 +41,35 @@ export const session = {
     }
   },
 
-  clear() {
+  clear(why = "ended") {
     this.access = null;
     this.refresh = null;
+    localStorage.setItem(ENDED_KEY, why);
     localStorage.removeItem(REFRESH_KEY);
   },
 };
 
-const listeners = { ended: () => {}, blocked: () => {} };
+const listeners = { ended: () => {}, blocked: () => {}, elsewhere: () => {} };
 
-// `ended(error)`: the session cannot be renewed; `blocked(error)`: the account is blocked.
+// `ended(error)`: the session cannot be renewed; `blocked(error)`: the account is blocked;
+// `elsewhere(loggedOut)`: another tab of this browser logged out (true) or saw the
+// session end (false).
 export function onSessionTrouble(handlers) {
   Object.assign(listeners, handlers);
 }
+
+// Tabs of one browser share the refresh token: when another tab drops it, this one
+// logs out too, at once, and revokes its own tokens (they may be of an older login,
+// from before a password change in that tab), rather than chatting on unseen until
+// its access token runs out.
+window.addEventListener("storage", (event) => {
+  if (event.key !== REFRESH_KEY || event.newValue !== null || !session.refresh) return;
+  const token = session.access;
+  session.access = null;
+  session.refresh = null;
+  if (token) request("POST", "/api/logout", undefined, token).catch(() => {});
+  listeners.elsewhere(localStorage.getItem(ENDED_KEY) === "logout");
+});
 
 export async function request(method, path, body, token) {
   const headers = { Accept: "application/json" };
@@ -142,7 +160,7 @@ export async function logout() {
   try {
     if (session.access) await request("POST", "/api/logout", undefined, session.access);
   } finally {
-    session.clear();
+    session.clear("logout");
   }
 }
 

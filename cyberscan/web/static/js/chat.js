@@ -15,9 +15,11 @@ import {
   hurtfulCover,
   icon,
   toast,
+  whileBusy,
+  words,
 } from "./dom.js";
 import * as live from "./live.js";
-import { block, openReport } from "./safety.js";
+import { block, load as loadControls, openReport } from "./safety.js";
 import { isMine, peerOf, sameName, state } from "./state.js";
 
 const PAGE = 30;
@@ -49,12 +51,34 @@ const view = {
   // it came back (what the missed ones go before), `at` where the last page of catching
   // up left off (undefined before the first page; null is the bottom).
   gap: null,
-  loadingOlder: false,
+  loadingOlder: null, // the page of older messages on its way (one at a time)
   generation: 0, // bumps on every open, so late answers for another peer are dropped
 };
 
 let typingSentAt = 0;
 let typingIdle = null;
+
+// What is typed and not sent, by conversation: a line meant for one person never waits
+// in the box of another, and comes back when its conversation opens again.
+const drafts = new Map(); // lowercased username -> text
+
+function keepDraft() {
+  if (!state.peer) return;
+  const text = $("composer-input").value;
+  if (text.trim()) drafts.set(state.peer.toLowerCase(), text);
+  else drafts.delete(state.peer.toLowerCase());
+}
+
+function showDraft() {
+  $("composer-input").value = (state.peer && drafts.get(state.peer.toLowerCase())) || "";
+  fitComposer();
+}
+
+// Someone else may use this page next (logging out, another person logging in).
+export function forgetDrafts() {
+  drafts.clear();
+  showDraft();
+}
 
 // ------------------------------------------------------------------ rendering
 
@@ -95,13 +119,14 @@ function messageNode(message, status) {
   if (message.client_id) node.dataset.clientId = message.client_id;
   node.dataset.read = message.is_read ? "1" : "0";
   const bubble = el("div", "bubble");
-  const text = el("p", "text", message.message);
+  const text = words("p", "text", message.message);
   const meta = el("div", "meta");
   const time = el("time", "time", formatTime(message.timestamp));
   time.dateTime = message.timestamp;
   meta.append(time);
   bubble.append(text, meta);
-  node.append(bubble);
+  // Who wrote it, for a screen reader: the side and the colour say it only to the eye.
+  node.append(el("span", "visually-hidden", mine ? "You said:" : `${message.sender} said:`), bubble);
   if (mine) {
     const ticks = el("span", "ticks");
     ticks.setAttribute("role", "img");
@@ -146,11 +171,19 @@ async function unsendMessage(node) {
   const id = node.dataset.id;
   try {
     await api("DELETE", `/api/chat/messages/${enc(id)}`);
-    removeMessage(id);
+    removeMessage(id); // unless `message_deleted` came first and did
+    announce("Message unsent.");
     conversations.refreshSoon();
   } catch (error) {
     toast(error.message);
   }
+}
+
+// A message that had the focus went away (unsent, dismissed): focus goes where one
+// writes, or to Unblock when the box is closed by a block, never to the page's end.
+function backToComposer() {
+  const input = $("composer-input");
+  (input.disabled ? $("peer-unblock") : input).focus();
 }
 
 function list() {
@@ -249,7 +282,9 @@ function removeMessage(id) {
   const gap = view.gap;
   if (gap && gap.mark === node) gap.mark = nextShown(node);
   if (gap && gap.at === node) gap.at = nextShown(node);
+  const focused = node.contains(document.activeElement);
   node.remove();
+  if (focused) backToComposer();
   if (gap && gap.after === id) gap.after = null; // catch up by reopening
 }
 
@@ -264,14 +299,20 @@ export async function open(username) {
   const generation = ++view.generation;
   let page;
   try {
-    page = await api("GET", `/api/chat/messages/${enc(username)}?limit=${PAGE}`);
+    // Whom I block and mute is read again: another device of mine may have changed it.
+    [page] = await Promise.all([
+      api("GET", `/api/chat/messages/${enc(username)}?limit=${PAGE}`),
+      loadControls(),
+    ]);
   } catch (error) {
     toast(error.message);
     return false;
   }
   if (generation !== view.generation) return false;
   const canonical = page.items.map(peerOf).find((name) => sameName(name, username));
+  keepDraft();
   state.peer = canonical || conversations.canonicalName(username);
+  showDraft();
   view.nodes.clear();
   view.readEarly.clear();
   view.pending.clear();
@@ -314,7 +355,9 @@ async function reachUnread(generation, unread) {
 
 export function close() {
   view.generation++;
+  keepDraft();
   state.peer = null;
+  showDraft();
   $("conversation-view").hidden = true;
   $("no-conversation").hidden = false;
   document.body.classList.remove("in-conversation");
@@ -331,9 +374,19 @@ async function fillScreen(generation) {
   }
 }
 
-export async function loadOlder() {
-  if (!state.peer || !view.cursor || view.loadingOlder) return false;
-  view.loadingOlder = true;
+// The page before the oldest shown; a second call while one is on its way (scrolling
+// and the button at once) waits for that one. Answers whether a page came.
+export function loadOlder() {
+  if (!view.loadingOlder) {
+    view.loadingOlder = fetchOlder().finally(() => {
+      view.loadingOlder = null;
+    });
+  }
+  return view.loadingOlder;
+}
+
+async function fetchOlder() {
+  if (!state.peer || !view.cursor) return false;
   const generation = view.generation;
   try {
     const page = await api(
@@ -349,8 +402,6 @@ export async function loadOlder() {
   } catch (error) {
     toast(error.message);
     return false;
-  } finally {
-    view.loadingOlder = false;
   }
 }
 
@@ -487,7 +538,19 @@ export function failed(item, error) {
   }
   view.pending.delete(item.client_id);
   setTicks(node, "failed", error.message);
-  node.append(button("Dismiss", "chip", () => node.remove()));
+  node.append(
+    button("Dismiss", "chip", () => {
+      node.remove();
+      backToComposer();
+    }),
+  );
+  // Refused as a block: if it is mine, made on another device, say so and close the box.
+  if (error.error === "forbidden") {
+    loadControls().then(() => {
+      refreshHeader();
+      conversations.render();
+    });
+  }
 }
 
 // ------------------------------------------------------------------ live events
@@ -499,9 +562,8 @@ export function received(message) {
   if (!isMine(message)) clearTyping(message.sender);
   appendMessages([message]);
   if (stick) scrollToBottom();
-  if (!isMine(message)) {
-    announce(`${message.sender}: ${message.is_bullying ? "a message that may be hurtful" : message.message}`);
-  }
+  // Not announced here: the list is an aria-live log, which reads it out with its
+  // writer ("… said:"); a second announcement only made screen readers say it twice.
   markRead();
   return document.visibilityState === "visible";
 }
@@ -556,10 +618,15 @@ function stopTyping() {
   typingSentAt = 0;
 }
 
-function onInput() {
+function fitComposer() {
   const input = $("composer-input");
   input.style.height = "auto";
-  input.style.height = `${Math.min(input.scrollHeight, 160)}px`;
+  if (input.value) input.style.height = `${Math.min(input.scrollHeight, 160)}px`;
+}
+
+function onInput() {
+  const input = $("composer-input");
+  fitComposer();
   if (!state.peer || !input.value.trim()) {
     stopTyping();
     return;
@@ -594,7 +661,10 @@ export function setup() {
   scroller().addEventListener("scroll", () => {
     if (scroller().scrollTop < NEAR_TOP_PX) loadOlder();
   }, { passive: true });
-  $("load-older").addEventListener("click", loadOlder);
+  // After the first message, the focus goes to the line that says so.
+  $("load-older").addEventListener("click", () =>
+    whileBusy($("load-older"), loadOlder, () => $("history-start")),
+  );
   $("back").addEventListener("click", () => {
     close();
     $("new-chat-name").focus();

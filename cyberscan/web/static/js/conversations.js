@@ -2,7 +2,7 @@
 // the username search that starts a new conversation.
 
 import { api, enc } from "./api.js";
-import { $, announce, avatar, el, shortTime } from "./dom.js";
+import { $, announce, avatar, el, shortTime, words } from "./dom.js";
 import { isMine, peerOf, sameName, state } from "./state.js";
 
 const SEARCH_DELAY_MS = 250;
@@ -93,12 +93,13 @@ export function select(name) {
   render();
 }
 
+// What the list says of the last message: [prefix, the person's words, kind].
 function preview(conv) {
-  if (state.typing.has(conv.username)) return ["typing…", "typing"];
+  if (state.typing.has(conv.username)) return ["typing…", "", "typing"];
   const last = conv.last_message;
-  if (!last) return ["No messages yet", ""];
-  if (!isMine(last) && last.is_bullying) return ["A message that may be hurtful", "hurtful"];
-  return [(isMine(last) ? "You: " : "") + last.message, ""];
+  if (!last) return ["No messages yet", "", ""];
+  if (!isMine(last) && last.is_bullying) return ["A message that may be hurtful", "", "hurtful"];
+  return [isMine(last) ? "You: " : "", last.message, "said"];
 }
 
 export function render() {
@@ -124,14 +125,17 @@ export function render() {
     if (state.blocked.has(name)) top.append(el("span", "tag tag-danger", "blocked"));
     top.append(el("time", "conv-time", conv.last_message ? shortTime(conv.last_message.timestamp) : ""));
     const bottom = el("span", "conv-bottom");
-    const [text, kind] = preview(conv);
-    bottom.append(el("span", "conv-last " + kind, text));
+    const [prefix, said, kind] = preview(conv);
+    const last = el("span", "conv-last " + kind, said ? undefined : prefix);
+    // The message in its own direction, isolated, so "You: " stays in front of it.
+    if (said) last.append(el("span", "", prefix), words("bdi", "", said));
+    bottom.append(last);
     if (unread) bottom.append(el("span", "unread-badge", unread > 99 ? "99+" : unread));
     body.append(top, bottom);
     btn.append(pic, body);
     const parts = [name, online ? "online" : "offline"];
     if (unread) parts.push(`${unread} unread`);
-    parts.push(text);
+    parts.push(prefix + said);
     btn.setAttribute("aria-label", parts.join(", "));
     btn.addEventListener("click", () => opener(name));
     li.append(btn);
@@ -176,6 +180,15 @@ function closeResults() {
   results().hidden = true;
   results().replaceChildren();
   $("new-chat-name").setAttribute("aria-expanded", "false");
+}
+
+// The search box emptied (another person may use the page next).
+export function clearSearch() {
+  clearTimeout(searchTimer);
+  searchSeq++;
+  $("new-chat-name").value = "";
+  $("search-error").hidden = true;
+  closeResults();
 }
 
 async function search(query) {

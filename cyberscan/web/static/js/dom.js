@@ -11,6 +11,14 @@ export function el(tag, className, text) {
   return node;
 }
 
+// A person's own words: the direction follows the text (an Arabic or Hebrew message reads
+// right to left, its punctuation where its writer put it), whatever the page's is.
+export function words(tag, className, text) {
+  const node = el(tag, className, text);
+  node.dir = "auto";
+  return node;
+}
+
 export function button(label, className, onClick, ariaLabel) {
   const node = el("button", className, label);
   node.type = "button";
@@ -28,6 +36,7 @@ export function textForm(className, { id, label, rows, submit }) {
   caption.htmlFor = id;
   const input = el("textarea");
   input.id = id;
+  input.dir = "auto";
   input.rows = rows;
   const send = el("button", "btn btn-sm btn-primary", submit);
   send.type = "submit";
@@ -35,6 +44,36 @@ export function textForm(className, { id, label, rows, submit }) {
   error.setAttribute("role", "alert");
   error.hidden = true;
   return { form, caption, input, submit: send, error };
+}
+
+// A disabled control loses the focus to the page itself, where a keyboard or screen
+// reader user is lost. Taken while `control` has the focus, before disabling it: answers
+// `restore(fallback)`, which gives the focus back to the control once it is usable again,
+// or to `fallback` if it went away meanwhile (hidden: nothing more to load), unless
+// something else took the focus in between (a new screen, a dialog).
+export function keepFocus(control) {
+  const focused = document.activeElement === control;
+  return (fallback = null) => {
+    const now = document.activeElement;
+    if (!focused || (now && now !== document.body)) return;
+    const usable = !control.disabled && control.getClientRects().length > 0;
+    const target = usable ? control : fallback;
+    if (target) target.focus();
+  };
+}
+
+// Run `action` with `control` (a submit button) disabled, so it is not sent twice, and
+// the focus kept on it (keepFocus). `fallback()` names where the focus goes if the control
+// is gone afterwards.
+export async function whileBusy(control, action, fallback = () => null) {
+  const restore = keepFocus(control);
+  control.disabled = true;
+  try {
+    return await action();
+  } finally {
+    control.disabled = false;
+    restore(fallback());
+  }
 }
 
 export function showError(node, error) {

@@ -15,9 +15,12 @@ import {
   flagMark,
   formatTime,
   hurtfulCover,
+  keepFocus,
   showError,
   textForm,
   toast,
+  whileBusy,
+  words,
 } from "./dom.js";
 import * as moderation from "./moderation.js";
 import { openReport } from "./safety.js";
@@ -75,7 +78,7 @@ function itemNode(kind, item, remove) {
   time.title = new Date(item.created_at).toLocaleString();
   head.append(pic, el("span", "item-author", item.author), time);
   const body = el("div", "item-body");
-  const text = el("p", `text ${kind}-text`, item.content);
+  const text = words("p", `text ${kind}-text`, item.content);
   body.append(text);
   node.append(head, body);
   if (item.is_bullying && mine(item)) {
@@ -107,18 +110,17 @@ async function publish(form, send) {
     input.focus();
     return null;
   }
-  submit.disabled = true;
-  try {
-    const item = await send(content);
-    if (input.value.trim() === content) input.value = ""; // not what was typed meanwhile
-    if (item.is_bullying) moderation.flagged(form.what);
-    return item;
-  } catch (err) {
-    showError(error, moderation.refusal(err) || fieldErrors(err));
-    return null;
-  } finally {
-    submit.disabled = false;
-  }
+  return whileBusy(submit, async () => {
+    try {
+      const item = await send(content);
+      if (input.value.trim() === content) input.value = ""; // not what was typed meanwhile
+      if (item.is_bullying) moderation.flagged(form.what);
+      return item;
+    } catch (err) {
+      showError(error, moderation.refusal(err) || fieldErrors(err));
+      return null;
+    }
+  });
 }
 
 // Ctrl+Enter (or Cmd+Enter) sends; Enter alone starts a new line, as posts are longer.
@@ -179,6 +181,7 @@ function addPosts(page) {
 export async function refresh() {
   const generation = ++feed.generation;
   $("feed-error").hidden = true;
+  const restore = keepFocus($("feed-refresh"));
   $("feed-refresh").disabled = true;
   try {
     const page = await api("GET", `/api/posts?limit=${PAGE}`);
@@ -188,24 +191,34 @@ export async function refresh() {
   } catch (error) {
     if (generation === feed.generation) showError($("feed-error"), error);
   } finally {
-    if (generation === feed.generation) $("feed-refresh").disabled = false;
+    if (generation === feed.generation) {
+      $("feed-refresh").disabled = false;
+      restore();
+    }
   }
 }
 
 async function loadMore() {
   if (!feed.cursor || feed.loading) return;
   feed.loading = true;
-  $("feed-more").disabled = true;
   const generation = feed.generation;
-  try {
-    const page = await api("GET", `/api/posts?limit=${PAGE}&cursor=${enc(feed.cursor)}`);
-    if (generation === feed.generation) addPosts(page);
-  } catch (error) {
-    if (generation === feed.generation) showError($("feed-error"), error);
-  } finally {
-    feed.loading = false;
-    $("feed-more").disabled = false;
-  }
+  let first = null; // the first post of this page: the focus goes there after the last
+  await whileBusy(
+    $("feed-more"),
+    async () => {
+      try {
+        const page = await api("GET", `/api/posts?limit=${PAGE}&cursor=${enc(feed.cursor)}`);
+        if (generation !== feed.generation) return;
+        addPosts(page);
+        if (page.items.length) first = $("feed").querySelector(`li.post[data-id="${page.items[0].id}"]`);
+      } catch (error) {
+        if (generation === feed.generation) showError($("feed-error"), error);
+      } finally {
+        feed.loading = false;
+      }
+    },
+    () => first && first.querySelector(".comments-toggle"),
+  );
 }
 
 async function deletePost(thread) {
@@ -292,24 +305,29 @@ async function toggleComments(thread) {
 async function loadComments(thread) {
   if (thread.loading) return;
   thread.loading = true;
-  thread.more.disabled = true;
   thread.error.hidden = true;
   let path = `/api/post/${thread.post.id}/comments?limit=${PAGE}`;
   if (thread.cursor) path += `&cursor=${enc(thread.cursor)}`;
-  try {
-    const page = await api("GET", path);
-    for (const comment of page.items) {
-      place(thread.list, comment.id, () => commentNode(thread, comment), false);
-    }
-    thread.cursor = page.next_cursor;
-    thread.loaded = true;
-  } catch (error) {
-    showError(thread.error, error);
-  } finally {
-    thread.loading = false;
-    thread.more.disabled = false;
-    showCommentsEdge(thread);
-  }
+  // After the last page, the focus goes on to the box for a comment.
+  await whileBusy(
+    thread.more,
+    async () => {
+      try {
+        const page = await api("GET", path);
+        for (const comment of page.items) {
+          place(thread.list, comment.id, () => commentNode(thread, comment), false);
+        }
+        thread.cursor = page.next_cursor;
+        thread.loaded = true;
+      } catch (error) {
+        showError(thread.error, error);
+      } finally {
+        thread.loading = false;
+        showCommentsEdge(thread);
+      }
+    },
+    () => thread.section.querySelector("textarea"),
+  );
 }
 
 async function deleteComment(thread, comment, node) {

@@ -140,11 +140,15 @@ function attempt(item) {
   const payload = { receiver: item.receiver, message: item.message, client_id: item.client_id };
   socket.timeout(ACK_TIMEOUT_MS).emit("send_message", payload, (timedOut, ack) => {
     inflight.delete(item.client_id);
-    if (!outbox.has(item.client_id)) return; // settled meanwhile (e.g. by catching up)
     if (timedOut || !ack || (!ack.ok && TRANSIENT.has(ack.error))) {
-      setTimeout(() => attempt(item), RETRY_MS); // still queued; same client_id
+      // Still queued: try again with the same client_id. Gone from the outbox, it was
+      // settled meanwhile (by catching up, or by another tab of the same person).
+      if (outbox.has(item.client_id)) setTimeout(() => attempt(item), RETRY_MS);
       return;
     }
+    // The answer is final, whoever settled the outbox first: another tab showing the
+    // same conversation removes the item when the server echoes it there, which may be
+    // before this answer arrives, and this tab's bubble still waits for it.
     outbox.remove(item.client_id);
     if (ack.ok) handlers.sent(item, ack.data);
     else handlers.failed(item, ack);

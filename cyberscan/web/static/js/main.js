@@ -5,12 +5,12 @@ import * as auth from "./api.js";
 import { ApiError, api, fieldErrors, onSessionTrouble, session } from "./api.js";
 import * as chat from "./chat.js";
 import * as conversations from "./conversations.js";
-import { $, avatar, hide, showError, toast } from "./dom.js";
+import { $, avatar, hide, showError, toast, whileBusy } from "./dom.js";
 import * as feed from "./feed.js";
 import * as live from "./live.js";
 import * as moderation from "./moderation.js";
 import * as safety from "./safety.js";
-import { state } from "./state.js";
+import { sameName, state } from "./state.js";
 
 const CONNECTION_TEXT = {
   online: "Online",
@@ -70,15 +70,14 @@ async function submitLogin(event) {
     showError(error, "Enter your username or email and your password.");
     return;
   }
-  $("login-submit").disabled = true;
-  try {
-    await startSession(await auth.login(name, password));
-  } catch (err) {
-    if (err instanceof ApiError && err.code === "blocked") blockedFrom(err, name);
-    else showError(error, err);
-  } finally {
-    $("login-submit").disabled = false;
-  }
+  await whileBusy($("login-submit"), async () => {
+    try {
+      await startSession(await auth.login(name, password));
+    } catch (err) {
+      if (err instanceof ApiError && err.code === "blocked") blockedFrom(err, name);
+      else showError(error, fieldErrors(err));
+    }
+  });
 }
 
 async function submitRegister(event) {
@@ -89,16 +88,15 @@ async function submitRegister(event) {
   const password = form.elements.password.value;
   const error = $("register-error");
   error.hidden = true;
-  $("register-submit").disabled = true;
-  try {
-    await auth.register(username, email, password);
-    await startSession(await auth.login(username, password));
-    form.reset();
-  } catch (err) {
-    showError(error, fieldErrors(err));
-  } finally {
-    $("register-submit").disabled = false;
-  }
+  await whileBusy($("register-submit"), async () => {
+    try {
+      await auth.register(username, email, password);
+      await startSession(await auth.login(username, password));
+      form.reset();
+    } catch (err) {
+      showError(error, fieldErrors(err));
+    }
+  });
 }
 
 // ------------------------------------------------------------------ session
@@ -106,9 +104,12 @@ async function submitRegister(event) {
 async function startSession(tokens) {
   session.save(tokens, tokens.username);
   const me = tokens.user || (await api("GET", "/api/me")).user;
+  if (!sameName(me.username, pageUser)) forgetPerson(); // another person at this page
+  pageUser = me.username;
   state.me = me;
   session.save({}, me.username);
   $("me-name").textContent = me.username;
+  $("me-name").title = me.username;
   avatar($("me-avatar"), me.username);
   chat.close();
   feed.reset();
@@ -168,8 +169,8 @@ function messageSent(item, data) {
 function endSession() {
   live.disconnect();
   moderation.leaveBlocked();
+  chat.close(); // keeps the open conversation's draft, should the same person come back
   state.me = null;
-  state.peer = null;
   state.online = new Set();
   state.conversations = [];
   conversations.render();
@@ -217,7 +218,19 @@ async function logout() {
   } catch (error) {
     if (error.code !== "unauthorized") toast(error.message);
   }
-  showAuth("You are logged out.", state.me && state.me.username);
+  const name = state.me && state.me.username;
+  showAuth("You are logged out.", name);
+  forgetPerson(); // whoever uses this page next sees nothing of what was typed
+}
+
+// The person whose drafts and search the page holds (kept while the same person's
+// session ends and starts again: an expired session loses no typed text).
+let pageUser = null;
+
+function forgetPerson() {
+  pageUser = null;
+  chat.forgetDrafts();
+  conversations.clearSearch();
 }
 
 // ------------------------------------------------------------------ account dialog
@@ -236,19 +249,18 @@ async function changePassword(event) {
   const current = form.elements.current_password.value;
   const next = form.elements.new_password.value;
   hide($("password-error"), $("password-done"));
-  $("password-submit").disabled = true;
-  try {
-    await api("POST", "/api/me/password", { current_password: current, new_password: next });
-    // Every other token is revoked: take fresh ones with the new password.
-    session.save(await auth.login(state.me.username, next));
-    form.reset();
-    $("password-done").textContent = "Password changed. Your other devices are logged out.";
-    $("password-done").hidden = false;
-  } catch (err) {
-    showError($("password-error"), fieldErrors(err));
-  } finally {
-    $("password-submit").disabled = false;
-  }
+  await whileBusy($("password-submit"), async () => {
+    try {
+      await api("POST", "/api/me/password", { current_password: current, new_password: next });
+      // Every other token is revoked: take fresh ones with the new password.
+      session.save(await auth.login(state.me.username, next));
+      form.reset();
+      $("password-done").textContent = "Password changed. Your other devices are logged out.";
+      $("password-done").hidden = false;
+    } catch (err) {
+      showError($("password-error"), fieldErrors(err));
+    }
+  });
 }
 
 // ------------------------------------------------------------------ start
@@ -283,17 +295,23 @@ function setup() {
     close.addEventListener("click", () => $("settings-dialog").close());
   }
   $("moderation-banner-strikes").addEventListener("click", openSettings);
-  $("action-block").addEventListener("click", () => {
+  // The ⋯ menu closes on a choice; the focus goes back to its button, not to the page
+  // (nor, after the report dialog, to a button inside the closed menu).
+  const closeMenu = () => {
     $("peer-menu").open = false;
+    $("peer-menu").querySelector("summary").focus();
+  };
+  $("action-block").addEventListener("click", () => {
+    closeMenu();
     (state.blocked.has(state.peer) ? safety.unblock : safety.block)(state.peer);
   });
   $("peer-unblock").addEventListener("click", () => safety.unblock(state.peer));
   $("action-mute").addEventListener("click", () => {
-    $("peer-menu").open = false;
+    closeMenu();
     safety.toggleMute(state.peer);
   });
   $("action-report").addEventListener("click", () => {
-    $("peer-menu").open = false;
+    closeMenu();
     safety.openReport({ username: state.peer });
   });
   safety.setup(() => {
@@ -312,6 +330,13 @@ function setup() {
   });
   onSessionTrouble({
     ended: () => showAuth("Your session has ended. Log in again.", session.username),
+    elsewhere: (loggedOut) => {
+      const name = state.me && state.me.username;
+      if (loggedOut) {
+        showAuth("You logged out in another tab.", name);
+        forgetPerson();
+      } else showAuth("Your session has ended. Log in again.", name);
+    },
     blocked: (error) => blockedFrom(error),
   });
 }

@@ -3,7 +3,18 @@
 // the appeal's outcome.
 
 import { ApiError, api, login, request } from "./api.js";
-import { $, button, el, formatTime, hide, showError, textForm, toast } from "./dom.js";
+import {
+  $,
+  button,
+  el,
+  formatTime,
+  hide,
+  showError,
+  textForm,
+  toast,
+  whileBusy,
+  words,
+} from "./dom.js";
 
 const POLL_MS = 5000;
 const STATUS_LABELS = {
@@ -133,22 +144,60 @@ function renderStrikes(list, data, appeal) {
     if (typeof strike.probability === "number") {
       head.append(el("span", "strike-score", `score ${Math.round(strike.probability * 100)}%`));
     }
-    li.append(head, el("blockquote", "quote", strike.content || ""));
+    li.append(head, words("blockquote", "quote", strike.content || ""));
     if (strike.appeal) {
       const outcome = strike.appeal.status;
       const text = APPEAL_LABELS[outcome] || `Appeal: ${outcome}`;
       const note = strike.appeal.note ? ` “${strike.appeal.note}”` : "";
       li.append(el("p", `appeal-state appeal-${outcome}`, text + note));
     } else if (strike.status === "active") {
-      li.append(appealForm(`${list.id}-reason-${strike.id}`, strike, appeal));
+      li.append(appealForm(list, strike, appeal));
     }
     return li;
   });
   if (!items.length) items.push(el("li", "empty", "No strikes. Nothing you wrote was flagged."));
+  const kept = writingIn(list);
   list.replaceChildren(...items);
+  restoreWriting(list, kept);
 }
 
-function appealForm(id, strike, appeal) {
+// The blocked screen draws the strikes again every few seconds (and the account dialog
+// when an appeal is decided): an appeal being written stays open with its text, and the
+// focus stays where it was, rather than both vanishing mid-sentence.
+function controls(li) {
+  return [...li.querySelectorAll("button, textarea")];
+}
+
+function writingIn(list) {
+  const kept = new Map();
+  for (const li of list.querySelectorAll("li.strike")) {
+    const form = li.querySelector(".appeal-form");
+    const open = Boolean(form && !form.hidden);
+    const focus = controls(li).indexOf(document.activeElement);
+    if (open || focus >= 0) {
+      kept.set(li.dataset.strikeId, { open, text: open ? form.elements[0].value : "", focus });
+    }
+  }
+  return kept;
+}
+
+function restoreWriting(list, kept) {
+  for (const [id, was] of kept) {
+    const li = list.querySelector(`li.strike[data-strike-id="${id}"]`);
+    if (!li) continue;
+    const form = li.querySelector(".appeal-form");
+    if (form && was.open) {
+      li.querySelector(".appeal > button").hidden = true;
+      form.hidden = false;
+      form.elements[0].value = was.text;
+    }
+    if (was.focus < 0) continue;
+    const target = controls(li)[was.focus];
+    if (target && target.getClientRects().length) target.focus();
+  }
+}
+
+function appealForm(list, strike, appeal) {
   const box = el("div", "appeal");
   const open = button("Contest this strike", "btn btn-sm btn-ghost", () => {
     open.hidden = true;
@@ -156,7 +205,7 @@ function appealForm(id, strike, appeal) {
     textarea.focus();
   });
   const parts = textForm("appeal-form", {
-    id,
+    id: `${list.id}-reason-${strike.id}`,
     label: "Why was this not bullying?",
     rows: 3,
     submit: "Send appeal",
@@ -172,13 +221,24 @@ function appealForm(id, strike, appeal) {
       showError(error, "Say in a few words why the filter got it wrong.");
       return;
     }
-    submit.disabled = true;
-    try {
-      await appeal(strike.id, reason);
-    } catch (err) {
-      showError(error, err);
-      submit.disabled = false;
-    }
+    // Sent, the strike is drawn again with the appeal's state: the focus goes there.
+    await whileBusy(
+      submit,
+      async () => {
+        try {
+          await appeal(strike.id, reason);
+        } catch (err) {
+          showError(error, err);
+        }
+      },
+      () => {
+        const state = document.querySelector(
+          `#${list.id} li[data-strike-id="${strike.id}"] .appeal-state`,
+        );
+        if (state) state.tabIndex = -1;
+        return state;
+      },
+    );
   });
   box.append(open, form);
   return box;
@@ -264,6 +324,11 @@ async function loadBlockedStrikes() {
   $("blocked-count").hidden = false;
   $("blocked-strikes-section").hidden = false;
   renderStrikes($("blocked-strikes"), data, async (strikeId, reason) => {
+    if (!blocked.token) {
+      // The appeal token ran out: the password form above gets a new one; the text stays.
+      $("blocked-password").focus();
+      throw new Error("Enter your password above first, then send the appeal.");
+    }
     await request("POST", "/api/appeals", { strike_id: strikeId, reason }, blocked.token);
     await loadBlockedStrikes();
   });
@@ -293,26 +358,31 @@ async function unlock(event) {
     showError($("blocked-error"), "Enter your username or email and your password.");
     return;
   }
-  $("blocked-login-submit").disabled = true;
-  try {
-    const data = await login(name, password);
-    stopPolling();
-    hooks.loggedIn(data); // unblocked meanwhile: straight into the chat
-  } catch (error) {
-    const token = error instanceof ApiError && error.code === "blocked" && error.detail("appeal_token");
-    if (token) {
-      blocked.token = token;
-      blocked.name = name;
-      if (error.detail("reason")) $("blocked-reason").textContent = error.detail("reason");
-      $("blocked-login").hidden = true;
-      $("blocked-password").value = "";
-      loadBlockedStrikes();
-    } else {
-      showError($("blocked-error"), error);
-    }
-  } finally {
-    $("blocked-login-submit").disabled = false;
-  }
+  // With the token, the form goes away: the focus goes to the screen's title.
+  await whileBusy(
+    $("blocked-login-submit"),
+    async () => {
+      try {
+        const data = await login(name, password);
+        stopPolling();
+        hooks.loggedIn(data); // unblocked meanwhile: straight into the chat
+      } catch (error) {
+        const token =
+          error instanceof ApiError && error.code === "blocked" && error.detail("appeal_token");
+        if (token) {
+          blocked.token = token;
+          blocked.name = name;
+          if (error.detail("reason")) $("blocked-reason").textContent = error.detail("reason");
+          $("blocked-login").hidden = true;
+          $("blocked-password").value = "";
+          loadBlockedStrikes();
+        } else {
+          showError($("blocked-error"), error);
+        }
+      }
+    },
+    () => $("blocked-title"),
+  );
 }
 
 // `loggedIn(loginAnswer)` starts a session; `leave(name)` goes back to the login form.

@@ -2,7 +2,7 @@
 // from a single message.
 
 import { api, enc } from "./api.js";
-import { $, showError, toast } from "./dom.js";
+import { $, showError, toast, whileBusy } from "./dom.js";
 import { state } from "./state.js";
 
 let changed = () => {};
@@ -69,7 +69,8 @@ export async function toggleMute(name) {
     else state.muted.delete(name);
     toast(
       muting
-        ? `You muted ${name}: their messages arrive quietly, without notifications.`
+        ? // No live event brings a muted person's messages (API.md §9): say when they show.
+          `You muted ${name}: their new messages no longer come in live or count as unread. You see them when you open this conversation again.`
         : `You unmuted ${name}.`,
       "info",
     );
@@ -108,15 +109,14 @@ async function submitReport() {
   const body = { reason };
   if (reporting.message) body.message_id = reporting.message.id;
   else body.username = reporting.username;
-  $("report-submit").disabled = true;
-  try {
-    await api("POST", "/api/reports", body);
-    $("report-dialog").close();
-    toast("Thank you. A moderator will look at your report.", "ok");
-  } catch (error) {
-    showError($("report-error"), error);
-  } finally {
-    $("report-submit").disabled = false;
-  }
+  await whileBusy($("report-submit"), async () => {
+    try {
+      await api("POST", "/api/reports", body);
+      $("report-dialog").close(); // the dialog gives the focus back to what opened it
+      toast("Thank you. A moderator will look at your report.", "ok");
+    } catch (error) {
+      showError($("report-error"), error);
+    }
+  });
 }
 
