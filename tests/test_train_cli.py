@@ -523,6 +523,30 @@ def test_corpora_come_from_data_dir_or_environment(
     )
 
 
+def test_a_corrupt_corpus_file_is_named_with_the_command_that_fetches_it(
+    own_dir: Path, good_csv: Path, tmp_path: Path, capsys
+) -> None:
+    """A corpus file cut short or edited stops the run with its file and line, and,
+    as for a missing one, the command that fetches it again; an own file, which no
+    command fetches, gets no such advice."""
+    corpora = write_corpora(tmp_path / "corpora", good_csv)
+    olid = corpora / "olid_offensive" / "train.csv"
+    for broken in ('text,label\n"cut short,1\n', "text,label\nhello,2\n", ""):
+        olid.write_text(broken, encoding="utf-8")
+        capsys.readouterr()
+        assert quick_train(tmp_path / "m", "--data-dir", str(corpora)) == 2
+        err = capsys.readouterr().err
+        assert err.startswith(f"error: {olid}") and len(err.splitlines()) == 1, err
+        assert err.rstrip().endswith(
+            "; fetch it again with `python -m train.fetch_data --dest "
+            f"{corpora} --only olid_offensive`"
+        ), err
+    assert not (tmp_path / "m").exists()
+    bad = write_csv(tmp_path / "train.csv", "text,label\nhello,2\n")
+    assert quick_train(tmp_path / "m", "--data", str(bad)) == 2
+    assert "fetch_data" not in capsys.readouterr().err
+
+
 def test_corpus_files_alone_train_one_model_for_every_row(
     good_csv: Path, tmp_path: Path, capsys
 ) -> None:
