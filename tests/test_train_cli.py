@@ -574,6 +574,34 @@ def test_corpus_files_alone_train_one_model_for_every_row(
     assert max(abs(a - b) for a, b in zip(got, expected, strict=True)) < 1e-9
 
 
+def test_chat_beside_one_corpus_with_an_expert_trains_one_model(
+    good_csv: Path, tmp_path: Path, capsys
+) -> None:
+    """The README's way to add a corpus, ``--data my.csv --data DIR/NAME/train.csv``:
+    with one corpus of ``EXPERT_STYLES`` the style gate has no second corpus to tell it
+    from, so the run fits one model for every row and says so, instead of stopping
+    with a scikit-learn traceback; with two corpora the experts are fitted."""
+    corpora = write_corpora(tmp_path / "corpora", good_csv)
+    argv = ["--data", str(good_csv)]
+    argv += ["--data", str(corpora / "olid_offensive" / "train.csv")]
+    capsys.readouterr()
+    assert quick_train(tmp_path / "m", *argv) == 0
+    out = capsys.readouterr().out
+    assert (
+        "one corpus with an expert (olid_offensive) beside the chat: the style gate "
+        "needs two of them to tell apart, so its rows join the chat side: one model "
+        "for every row"
+    ) in out
+    detector = Detector.from_path(tmp_path / "m" / "cyberscan-clf-v1.joblib")
+    assert detector.score("you are an idiot").probability > 0.5
+    assert detector.pipeline.named_steps["clf"].styles_ == []
+    argv += ["--data", str(corpora / "kaggle_insults" / "train.csv")]
+    assert quick_train(tmp_path / "m", *argv) == 0
+    assert "one model for every row" not in capsys.readouterr().out
+    detector = Detector.from_path(tmp_path / "m" / "cyberscan-clf-v2.joblib")
+    assert detector.pipeline.named_steps["clf"].styles_ == [3, 4]
+
+
 def test_operating_point_comes_from_held_out_writers(
     own_dir: Path, good_csv: Path, tmp_path: Path, capsys
 ) -> None:

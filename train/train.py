@@ -1220,6 +1220,15 @@ def run(args: argparse.Namespace) -> int:
             "the corpus experts need chat to tell the corpora from)"
         )
         ts.domain[:] = 0
+    elif len(styles := set(ts.domain.tolist()) - {0}) == 1:
+        # the style gate learns which corpus a text is like: with one there is no other
+        (style,) = styles
+        progress.info(
+            f"one corpus with an expert ({EXPERT_STYLES[style - 1]}) beside the chat: "
+            "the style gate needs two of them to tell apart, so its rows join the chat "
+            "side: one model for every row"
+        )
+        ts.domain[:] = 0
     progress.done()
 
     n_writers = len(set(ts.writers[ts.chat].tolist()))
