@@ -869,6 +869,57 @@ def test_report_figure_titles_sit_above_every_panel(panels: int) -> None:
     report._plt().close(fig)
 
 
+def _as_deuteranope_sees(colour: str | tuple) -> np.ndarray:
+    """Linear RGB of ``colour`` as full deuteranopia shows it (Machado et al. 2009)."""
+    from matplotlib.colors import to_rgb
+
+    c = np.array(to_rgb(colour))
+    c = np.where(c <= 0.04045, c / 12.92, ((c + 0.055) / 1.055) ** 2.4)
+    m = [[0.367322, 0.860646, -0.227968], [0.280085, 0.672501, 0.047413]]
+    m += [[-0.011820, 0.042940, 0.968881]]
+    return np.clip(np.array(m) @ c, 0, 1)
+
+
+def test_report_plots_mark_the_threshold_and_label_every_axis() -> None:
+    """Both curve figures draw each model's dot at the threshold, as their titles say
+    (the precision-recall one drew none); the score histograms label their axes and
+    tell the classes apart without colour (hatched abuse) and with colours a
+    deuteranope tells apart (they were red beside green)."""
+    rng = np.random.default_rng(0)
+    y = np.array([0] * 40 + [1] * 40)
+    new = {"dev_set": (y, np.clip(rng.random(80) * 0.6 + y * 0.4, 0, 1))}
+    old = {"dev_set": (y, np.clip(rng.random(80) * 0.9 + y * 0.1, 0, 1))}
+    for kind in ("roc", "pr"):
+        fig, title = report._draw_curves(
+            kind, ["dev_set"], new, ("cyberscan-clf-v25", old), "v99", 0.6
+        )
+        assert "dots at threshold 0.6" in title
+        ax = fig.axes[0]
+        assert ax.get_xlabel() and ax.get_ylabel() and ax.get_title() == "dev_set"
+        dots = [line for line in ax.get_lines() if line.get_marker() == "o"]
+        styles = (report.NEW_STYLE, report.SERVED_STYLE)
+        assert [d.get_color() for d in dots] == [s["color"] for s in styles], kind
+        for dot, (yy, p) in zip(dots, (new["dev_set"], old["dev_set"]), strict=True):
+            flagged = p >= 0.6
+            caught = np.mean(flagged[yy == 1])
+            want = (
+                (np.mean(flagged[yy == 0]), caught)
+                if kind == "roc"
+                else (caught, np.mean(yy[flagged] == 1))
+            )
+            got = (dot.get_xdata()[0], dot.get_ydata()[0])
+            assert got == pytest.approx(want), kind
+        report._plt().close(fig)
+    fig, _ = report._draw_histograms(new, "v99", 0.6)
+    ax = fig.axes[0]
+    assert ax.get_xlabel() == "score" and ax.get_ylabel() == "texts"
+    clean, abuse = ax.containers
+    assert not clean.patches[0].get_hatch() and abuse.patches[0].get_hatch()
+    seen = [_as_deuteranope_sees(b.patches[0].get_facecolor()) for b in ax.containers]
+    assert np.linalg.norm(seen[0] - seen[1]) > 0.15
+    report._plt().close(fig)
+
+
 @pytest.mark.parametrize(
     ("setting", "value"),
     [
