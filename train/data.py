@@ -101,6 +101,16 @@ def find_data_dir(
     return None, "none"
 
 
+def refuse_file_on_path(folder: Path, option: str) -> None:
+    """Raise ``DataError`` when ``folder``, or the nearest of its parents that exists,
+    is a file: a run would stop only when it writes there, after all its work."""
+    for part in (folder, *folder.parents):
+        if part.exists():
+            if not part.is_dir():
+                raise DataError(f"{option} {folder}: {part} is a file, not a folder")
+            return
+
+
 def corpus_files(data_dir: Path) -> list[Path]:
     """Return every corpus file under ``data_dir``; a missing one is a ``DataError``."""
     files = [corpus_path(data_dir, name) for name in CORPORA]

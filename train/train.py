@@ -52,6 +52,7 @@ from train.data import (
     own_files,
     read_labelled_csv,
     refuse_dev_set,
+    refuse_file_on_path,
 )
 from train.metrics import address_rates, binary_metrics, chat_rates, rounded
 from train.promote import save_sealed
@@ -1175,14 +1176,7 @@ def run(args: argparse.Namespace) -> int:
         raise DataError(f"--holdout must be in [0, 1), got {args.holdout}")
     expert_settings()  # a misspelt corpus name stops the run before any work
     models_dir = Path(args.models_dir)
-    # a file where the folder should be would stop the run only when it writes
-    for folder in (models_dir, *models_dir.parents):
-        if folder.exists():
-            if not folder.is_dir():
-                raise DataError(
-                    f"--models-dir {models_dir}: {folder} is a file, not a folder"
-                )
-            break
+    refuse_file_on_path(models_dir, "--models-dir")
     if args.version is not None and args.version in existing_versions(models_dir):
         raise DataError(f"version v{args.version} already exists in {models_dir}")
     params = {**DEFAULT_PARAMS, **TRAIN_PARAMS, "random_state": args.seed}
