@@ -243,7 +243,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--corpora",
         nargs="?",
         const="",
-        help="also each corpus's held-out rows (DIR, else $CYBERSCAN_DATA_DIR or ../shared/data)",
+        help="each corpus's held-out rows, by vB's split (DIR, else "
+        "$CYBERSCAN_DATA_DIR or ../shared/data); without --data, instead of the "
+        "development sets",
     )
     parser.add_argument(
         "--allow-other-corpora",
@@ -252,9 +254,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         "cards recorded (refused by default: their held-out rows are other rows)",
     )
     parser.add_argument("--threshold", type=float, help="default: vB's card")
-    parser.add_argument("--resamples", type=int, default=2000)
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--models-dir", default=str(MODELS_DIR))
+    parser.add_argument(
+        "--resamples", type=int, default=2000, help="bootstrap resamples (default 2000)"
+    )
+    parser.add_argument(
+        "--seed", type=int, default=0, help="bootstrap seed (default 0)"
+    )
+    parser.add_argument(
+        "--models-dir",
+        default=str(MODELS_DIR),
+        help="default: the repository's models/",
+    )
     args = parser.parse_args(argv)
     models_dir = Path(args.models_dir)
     try:

@@ -130,7 +130,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         description="Serve a trained model version (writes models/CURRENT).",
     )
     parser.add_argument("version", help="vN or cyberscan-clf-vN")
-    parser.add_argument("--models-dir", default=str(MODELS_DIR))
+    parser.add_argument(
+        "--models-dir",
+        default=str(MODELS_DIR),
+        help="folder holding the versions and the CURRENT file (default: the "
+        "repository's models/)",
+    )
     args = parser.parse_args(argv)
     models_dir = Path(args.models_dir)
     current = models_dir / CURRENT_FILE

@@ -345,13 +345,22 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         help="folder holding the corpora (default: $CYBERSCAN_DATA_DIR, else "
         "../shared/data when it exists; not with --data)",
     )
-    parser.add_argument("--models-dir", default=str(DEFAULT_MODELS_DIR))
+    parser.add_argument(
+        "--models-dir",
+        default=str(DEFAULT_MODELS_DIR),
+        help="where the new version is written (default: the repository's models/)",
+    )
     parser.add_argument(
         "--version",
         type=number_type(1, integer=True),
         help="version number, 1 or more (default: next free)",
     )
-    parser.add_argument("--seed", type=number_type(0, integer=True), default=42)
+    parser.add_argument(
+        "--seed",
+        type=number_type(0, integer=True),
+        default=42,
+        help="seed of the held-out split and the fits (default 42)",
+    )
     parser.add_argument(
         "--holdout",
         type=number_type(),
@@ -363,9 +372,17 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "--cv",
         type=number_type(0, integer=True),
         default=3,
-        help="CV folds (0 or 1 to skip)",
+        help="cross-validation folds (default 3); with own chat from 2 or more "
+        "writers, any value >= 2 scores each writer with a model trained without them "
+        "instead; 0 or 1 skips it (the raw threshold is then 0.5)",
     )
-    parser.add_argument("--target-threshold", type=number_type(0, 1), default=0.6)
+    parser.add_argument(
+        "--target-threshold",
+        type=number_type(0, 1),
+        default=0.6,
+        help="the probability the operating point is moved to (default 0.6, the "
+        "app's BULLYING_THRESHOLD)",
+    )
     parser.add_argument(
         "--max-fpr",
         type=number_type(0, 1),
@@ -385,7 +402,10 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "--C", type=number_type(0), default=None, help="inverse regularisation (> 0)"
     )
     parser.add_argument(
-        "--dev-set", default=str(DEV_SET), help="development set to report ('' to skip)"
+        "--dev-set",
+        default=str(DEV_SET),
+        help="development set to report (default: train/eval/dev_set.csv, and "
+        "then every other train/eval/*.csv too; '' to skip)",
     )
     parser.add_argument(
         "--no-report", action="store_true", help="skip the plots/report"
