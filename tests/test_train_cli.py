@@ -289,6 +289,29 @@ def test_relative_paths_are_the_callers_as_scripts_train_passes_them(
     )
 
 
+def test_a_relative_data_dir_in_the_environment_is_the_callers_too(
+    own_dir: Path, good_csv: Path, tmp_path: Path, monkeypatch, capsys
+) -> None:
+    """``CYBERSCAN_DATA_DIR=corpora scripts/train`` from the folder holding
+    ``corpora/``: the folder is the caller's, as ``--data-dir corpora`` is, not one
+    inside the repository."""
+    write_corpora(tmp_path / "corpora", good_csv)
+    monkeypatch.chdir(REPO)
+    monkeypatch.setenv("CYBERSCAN_CALLER_DIR", str(tmp_path))
+    monkeypatch.setenv("CYBERSCAN_DATA_DIR", "corpora")
+    capsys.readouterr()
+    assert quick_train(tmp_path / "m") == 0
+    assert (
+        f"corpora from {tmp_path / 'corpora'} (CYBERSCAN_DATA_DIR)"
+        in capsys.readouterr().out
+    )
+    monkeypatch.setenv("CYBERSCAN_DATA_DIR", "elsewhere")
+    assert quick_train(tmp_path / "m") == 2
+    assert capsys.readouterr().err.startswith(
+        f"error: {tmp_path / 'elsewhere'}: folder not found (from CYBERSCAN_DATA_DIR)"
+    )
+
+
 def test_operating_point_says_when_no_threshold_met_the_rule() -> None:
     """Without own chat the rule is per-file F1 under an FPR cap; clean rows scored
     above every threshold meet no cap, and the rule line says so."""

@@ -76,12 +76,13 @@ def find_data_dir(
     """Return the corpora folder and where it came from.
 
     ``given`` (the CLI's ``option``, named in an error) wins, then
-    ``$CYBERSCAN_DATA_DIR``; both must exist.  Otherwise ``../shared/data`` next to the
-    repository is used when it exists, else None.
+    ``$CYBERSCAN_DATA_DIR`` (relative to the caller's folder, as ``given`` is); both
+    must exist.  Otherwise ``../shared/data`` next to the repository is used when it
+    exists, else None.
     """
     for value, origin in (
         (given, option),
-        (os.environ.get(DATA_DIR_ENV), DATA_DIR_ENV),
+        (from_caller(os.environ.get(DATA_DIR_ENV, "")), DATA_DIR_ENV),
     ):
         if value:
             path = Path(value)
