@@ -129,6 +129,30 @@ BAD_CSVS = {
 }
 
 
+def test_a_report_folder_left_from_an_earlier_run_stops_before_training(
+    good_csv: Path, tmp_path: Path, capsys
+) -> None:
+    """A student who deleted a version's .joblib and .json but not its report folder:
+    the next run would write that version again, train, write the artifact and then
+    stop with a FileExistsError traceback at the report; it stops before any work."""
+    models = tmp_path / "models"
+    (models / "cyberscan-clf-v1-report").mkdir(parents=True)
+    capsys.readouterr()
+    assert run_train("--data", str(good_csv), "--models-dir", str(models)) == 2
+    out, err = capsys.readouterr()
+    assert err == (
+        f"error: {models / 'cyberscan-clf-v1-report'} is left from an earlier run "
+        "(no cyberscan-clf-v1.joblib beside it); remove it, or pass --version N or "
+        "--no-report\n"
+    ), err
+    assert out == "" and sorted(p.name for p in models.iterdir()) == [
+        "cyberscan-clf-v1-report"
+    ]
+    argv = ["--data", str(good_csv), "--models-dir", str(models), "--no-report"]
+    assert run_train(*argv) == 0
+    assert (models / "cyberscan-clf-v1.joblib").is_file()
+
+
 @pytest.mark.parametrize("case", sorted(BAD_CSVS))
 def test_train_bad_csv_names_file_and_line(
     case: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]

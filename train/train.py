@@ -32,7 +32,12 @@ import sklearn
 from sklearn.model_selection import StratifiedKFold, train_test_split
 
 from config import served_classifier
-from cyberscan.detector.artifact import ArtifactError, existing_versions
+from cyberscan.detector.artifact import (
+    ArtifactError,
+    existing_versions,
+    next_version,
+    version_name,
+)
 from cyberscan.detector.classifier import Detector
 from cyberscan.detector.features import normalized
 from cyberscan.detector.mixture import GatedExperts
@@ -1199,6 +1204,15 @@ def run(args: argparse.Namespace) -> int:
     refuse_file_on_path(models_dir, "--models-dir")
     if args.version is not None and args.version in existing_versions(models_dir):
         raise DataError(f"version v{args.version} already exists in {models_dir}")
+    # the report is written last, into a new folder: one left there would stop the
+    # run after all its work
+    version = next_version(models_dir) if args.version is None else args.version
+    report_dir = models_dir / f"{version_name(version)}-report"
+    if not args.no_report and report_dir.exists():
+        raise DataError(
+            f"{report_dir} is left from an earlier run (no {version_name(version)}"
+            ".joblib beside it); remove it, or pass --version N or --no-report"
+        )
     params = {**DEFAULT_PARAMS, **TRAIN_PARAMS, "random_state": args.seed}
     if args.C is not None:
         params["C"] = args.C
