@@ -129,6 +129,25 @@ BAD_CSVS = {
 }
 
 
+def test_without_matplotlib_the_run_stops_before_training_not_after(
+    good_csv: Path, tmp_path: Path, monkeypatch, capsys
+) -> None:
+    """``python -m train.train`` in a server-only install (no requirements-train.txt):
+    the report's matplotlib was imported at the end, so a run trained for its minutes
+    and stopped with an ImportError traceback; it says what to install first."""
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # as if not installed
+    models = tmp_path / "models"
+    capsys.readouterr()
+    assert run_train("--data", str(good_csv), "--models-dir", str(models)) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and err == (
+        "error: the report needs matplotlib, one of the training packages: install "
+        "them with `scripts/bootstrap train` (scripts/train does), or pass "
+        "--no-report\n"
+    ), err
+    assert not models.exists()
+
+
 def test_a_report_folder_left_from_an_earlier_run_stops_before_training(
     good_csv: Path, tmp_path: Path, capsys
 ) -> None:

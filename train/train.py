@@ -1204,6 +1204,15 @@ def run(args: argparse.Namespace) -> int:
     refuse_file_on_path(models_dir, "--models-dir")
     if args.version is not None and args.version in existing_versions(models_dir):
         raise DataError(f"version v{args.version} already exists in {models_dir}")
+    if not args.no_report:
+        try:  # drawn last: a server-only install would stop after all the work
+            import matplotlib  # noqa: F401
+        except ImportError:
+            raise DataError(
+                "the report needs matplotlib, one of the training packages: install "
+                "them with `scripts/bootstrap train` (scripts/train does), or pass "
+                "--no-report"
+            ) from None
     # the report is written last, into a new folder: one left there would stop the
     # run after all its work
     version = next_version(models_dir) if args.version is None else args.version
