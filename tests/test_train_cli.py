@@ -872,6 +872,28 @@ def test_report_splits_the_dev_set_by_address(tmp_path: Path) -> None:
     assert report.address_table({"version": "v", "dev": {}}) == []
 
 
+def test_every_report_table_names_the_served_version() -> None:
+    """The first table's columns said cyberscan-clf-v8, the category and address
+    tables' "served": each names the version, so the three read alike."""
+    figures = {"flagged_share": 0.5, "label": 1, "n": 2}
+    split = {"clean": 1, "clean_flagged_share": 0.0, "abuse": 1}
+    split["abuse_caught_share"] = 1.0
+    dev = {
+        "by_category": {"threat": figures},
+        "by_address": {"addressed": split, "not_addressed": split},
+    }
+    card = {
+        "version": "cyberscan-clf-v9",
+        "dev": dev,
+        "served_model": {"version": "cyberscan-clf-v8", "dev": dev},
+    }
+    category, address = report.category_table(card), report.address_table(card)
+    assert category[0][3:] == ["flagged cyberscan-clf-v9", "flagged cyberscan-clf-v8"]
+    assert address[0][2:4] == ["flagged cyberscan-clf-v9", "flagged cyberscan-clf-v8"]
+    assert address[0][5:] == ["caught cyberscan-clf-v9", "caught cyberscan-clf-v8"]
+    assert category[1][3:] == ["50.0%", "50.0%"]
+
+
 def test_writer_threshold_averages_writers_not_rows() -> None:
     # Above 0.1, writer a has 10 of 100 clean rows flagged (those at 0.55) and writer b
     # none of 10: pooled that is 10/110 = 9%, the writers' mean is (10% + 0%) / 2 = 5%.

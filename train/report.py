@@ -181,10 +181,15 @@ def _fmt(v: float | None, pct: bool = False) -> str:
     return f"{100 * v:.1f}%" if pct else f"{v:.3f}"
 
 
+def _served_name(card: dict[str, Any]) -> str:
+    """The served model's version, as the tables' columns name it."""
+    return (card.get("served_model") or {}).get("version", "served")
+
+
 def comparison_table(card: dict[str, Any]) -> list[list[str]]:
     """One row per data set: the new model's figures beside the served model's."""
     served = card.get("served_model") or {}
-    old_name = served.get("version", "served")
+    old_name = _served_name(card)
     header = [
         "data",
         "n",
@@ -232,7 +237,15 @@ def category_table(card: dict[str, Any]) -> list[list[str]]:
     if not card.get("dev"):
         return []
     served = _served_dev(card, "by_category")
-    rows = [["category", "label", "n", f"flagged {card['version']}", "flagged served"]]
+    rows = [
+        [
+            "category",
+            "label",
+            "n",
+            f"flagged {card['version']}",
+            f"flagged {_served_name(card)}",
+        ]
+    ]
     for cat, m in card["dev"]["by_category"].items():
         o = served.get(cat, {})
         rows.append(
@@ -253,16 +266,16 @@ def address_table(card: dict[str, Any]) -> list[list[str]]:
     if not groups:
         return []
     served = _served_dev(card, "by_address")
-    v = card["version"]
+    v, old = card["version"], _served_name(card)
     rows = [
         [
             "texts",
             "clean",
             f"flagged {v}",
-            "flagged served",
+            f"flagged {old}",
             "abusive",
             f"caught {v}",
-            "caught served",
+            f"caught {old}",
         ]
     ]
     for name, label in (
