@@ -129,6 +129,49 @@ BAD_CSVS = {
 }
 
 
+def test_without_matplotlib_the_run_stops_before_training_not_after(
+    good_csv: Path, tmp_path: Path, monkeypatch, capsys
+) -> None:
+    """``python -m train.train`` in a server-only install (no requirements-train.txt):
+    the report's matplotlib was imported at the end, so a run trained for its minutes
+    and stopped with an ImportError traceback; it says what to install first."""
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # as if not installed
+    models = tmp_path / "models"
+    capsys.readouterr()
+    assert run_train("--data", str(good_csv), "--models-dir", str(models)) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and err == (
+        "error: the report needs matplotlib, one of the training packages: install "
+        "them with `scripts/bootstrap train` (scripts/train does), or pass "
+        "--no-report\n"
+    ), err
+    assert not models.exists()
+
+
+def test_a_report_folder_left_from_an_earlier_run_stops_before_training(
+    good_csv: Path, tmp_path: Path, capsys
+) -> None:
+    """A student who deleted a version's .joblib and .json but not its report folder:
+    the next run would write that version again, train, write the artifact and then
+    stop with a FileExistsError traceback at the report; it stops before any work."""
+    models = tmp_path / "models"
+    (models / "cyberscan-clf-v1-report").mkdir(parents=True)
+    capsys.readouterr()
+    assert run_train("--data", str(good_csv), "--models-dir", str(models)) == 2
+    out, err = capsys.readouterr()
+    assert err == (
+        f"error: {models / 'cyberscan-clf-v1-report'} is left from an earlier run "
+        "(no cyberscan-clf-v1.joblib beside it); remove it, or pass --version N or "
+        "--no-report\n"
+    ), err
+    assert out == "" and sorted(p.name for p in models.iterdir()) == [
+        "cyberscan-clf-v1-report"
+    ]
+    argv = ["--data", str(good_csv), "--models-dir", str(models), "--no-report"]
+    assert run_train(*argv) == 0
+    assert (models / "cyberscan-clf-v1.joblib").is_file()
+
+
 @pytest.mark.parametrize("case", sorted(BAD_CSVS))
 def test_train_bad_csv_names_file_and_line(
     case: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
@@ -286,6 +329,29 @@ def test_relative_paths_are_the_callers_as_scripts_train_passes_them(
     assert run_train("--data", "mine.csv", "--models-dir", str(tmp_path / "m")) == 2
     assert capsys.readouterr().err.strip() == (
         f"error: mine.csv: file not found (looked for {REPO / 'mine.csv'})"
+    )
+
+
+def test_a_relative_data_dir_in_the_environment_is_the_callers_too(
+    own_dir: Path, good_csv: Path, tmp_path: Path, monkeypatch, capsys
+) -> None:
+    """``CYBERSCAN_DATA_DIR=corpora scripts/train`` from the folder holding
+    ``corpora/``: the folder is the caller's, as ``--data-dir corpora`` is, not one
+    inside the repository."""
+    write_corpora(tmp_path / "corpora", good_csv)
+    monkeypatch.chdir(REPO)
+    monkeypatch.setenv("CYBERSCAN_CALLER_DIR", str(tmp_path))
+    monkeypatch.setenv("CYBERSCAN_DATA_DIR", "corpora")
+    capsys.readouterr()
+    assert quick_train(tmp_path / "m") == 0
+    assert (
+        f"corpora from {tmp_path / 'corpora'} (CYBERSCAN_DATA_DIR)"
+        in capsys.readouterr().out
+    )
+    monkeypatch.setenv("CYBERSCAN_DATA_DIR", "elsewhere")
+    assert quick_train(tmp_path / "m") == 2
+    assert capsys.readouterr().err.startswith(
+        f"error: {tmp_path / 'elsewhere'}: folder not found (from CYBERSCAN_DATA_DIR)"
     )
 
 
@@ -523,6 +589,30 @@ def test_corpora_come_from_data_dir_or_environment(
     )
 
 
+def test_a_corrupt_corpus_file_is_named_with_the_command_that_fetches_it(
+    own_dir: Path, good_csv: Path, tmp_path: Path, capsys
+) -> None:
+    """A corpus file cut short or edited stops the run with its file and line, and,
+    as for a missing one, the command that fetches it again; an own file, which no
+    command fetches, gets no such advice."""
+    corpora = write_corpora(tmp_path / "corpora", good_csv)
+    olid = corpora / "olid_offensive" / "train.csv"
+    for broken in ('text,label\n"cut short,1\n', "text,label\nhello,2\n", ""):
+        olid.write_text(broken, encoding="utf-8")
+        capsys.readouterr()
+        assert quick_train(tmp_path / "m", "--data-dir", str(corpora)) == 2
+        err = capsys.readouterr().err
+        assert err.startswith(f"error: {olid}") and len(err.splitlines()) == 1, err
+        assert err.rstrip().endswith(
+            "; fetch it again with `python -m train.fetch_data --dest "
+            f"{corpora} --only olid_offensive`"
+        ), err
+    assert not (tmp_path / "m").exists()
+    bad = write_csv(tmp_path / "train.csv", "text,label\nhello,2\n")
+    assert quick_train(tmp_path / "m", "--data", str(bad)) == 2
+    assert "fetch_data" not in capsys.readouterr().err
+
+
 def test_corpus_files_alone_train_one_model_for_every_row(
     good_csv: Path, tmp_path: Path, capsys
 ) -> None:
@@ -548,6 +638,34 @@ def test_corpus_files_alone_train_one_model_for_every_row(
     expected = detector.pipeline.predict_proba(texts)[:, 1]
     got = [detector.score(t).probability for t in texts]
     assert max(abs(a - b) for a, b in zip(got, expected, strict=True)) < 1e-9
+
+
+def test_chat_beside_one_corpus_with_an_expert_trains_one_model(
+    good_csv: Path, tmp_path: Path, capsys
+) -> None:
+    """The README's way to add a corpus, ``--data my.csv --data DIR/NAME/train.csv``:
+    with one corpus of ``EXPERT_STYLES`` the style gate has no second corpus to tell it
+    from, so the run fits one model for every row and says so, instead of stopping
+    with a scikit-learn traceback; with two corpora the experts are fitted."""
+    corpora = write_corpora(tmp_path / "corpora", good_csv)
+    argv = ["--data", str(good_csv)]
+    argv += ["--data", str(corpora / "olid_offensive" / "train.csv")]
+    capsys.readouterr()
+    assert quick_train(tmp_path / "m", *argv) == 0
+    out = capsys.readouterr().out
+    assert (
+        "one corpus with an expert (olid_offensive) beside the chat: the style gate "
+        "needs two of them to tell apart, so its rows join the chat side: one model "
+        "for every row"
+    ) in out
+    detector = Detector.from_path(tmp_path / "m" / "cyberscan-clf-v1.joblib")
+    assert detector.score("you are an idiot").probability > 0.5
+    assert detector.pipeline.named_steps["clf"].styles_ == []
+    argv += ["--data", str(corpora / "kaggle_insults" / "train.csv")]
+    assert quick_train(tmp_path / "m", *argv) == 0
+    assert "one model for every row" not in capsys.readouterr().out
+    detector = Detector.from_path(tmp_path / "m" / "cyberscan-clf-v2.joblib")
+    assert detector.pipeline.named_steps["clf"].styles_ == [3, 4]
 
 
 def test_operating_point_comes_from_held_out_writers(
@@ -754,6 +872,28 @@ def test_report_splits_the_dev_set_by_address(tmp_path: Path) -> None:
     assert report.address_table({"version": "v", "dev": {}}) == []
 
 
+def test_every_report_table_names_the_served_version() -> None:
+    """The first table's columns said cyberscan-clf-v8, the category and address
+    tables' "served": each names the version, so the three read alike."""
+    figures = {"flagged_share": 0.5, "label": 1, "n": 2}
+    split = {"clean": 1, "clean_flagged_share": 0.0, "abuse": 1}
+    split["abuse_caught_share"] = 1.0
+    dev = {
+        "by_category": {"threat": figures},
+        "by_address": {"addressed": split, "not_addressed": split},
+    }
+    card = {
+        "version": "cyberscan-clf-v9",
+        "dev": dev,
+        "served_model": {"version": "cyberscan-clf-v8", "dev": dev},
+    }
+    category, address = report.category_table(card), report.address_table(card)
+    assert category[0][3:] == ["flagged cyberscan-clf-v9", "flagged cyberscan-clf-v8"]
+    assert address[0][2:4] == ["flagged cyberscan-clf-v9", "flagged cyberscan-clf-v8"]
+    assert address[0][5:] == ["caught cyberscan-clf-v9", "caught cyberscan-clf-v8"]
+    assert category[1][3:] == ["50.0%", "50.0%"]
+
+
 def test_writer_threshold_averages_writers_not_rows() -> None:
     # Above 0.1, writer a has 10 of 100 clean rows flagged (those at 0.55) and writer b
     # none of 10: pooled that is 10/110 = 9%, the writers' mean is (10% + 0%) / 2 = 5%.
@@ -814,6 +954,57 @@ def test_report_figure_titles_sit_above_every_panel(panels: int) -> None:
     assert title.y1 <= figure.y1, (title, figure)
     for ax in axes.flat[:panels]:
         assert not title.overlaps(ax.get_tightbbox(renderer)), panels
+    report._plt().close(fig)
+
+
+def _as_deuteranope_sees(colour: str | tuple) -> np.ndarray:
+    """Linear RGB of ``colour`` as full deuteranopia shows it (Machado et al. 2009)."""
+    from matplotlib.colors import to_rgb
+
+    c = np.array(to_rgb(colour))
+    c = np.where(c <= 0.04045, c / 12.92, ((c + 0.055) / 1.055) ** 2.4)
+    m = [[0.367322, 0.860646, -0.227968], [0.280085, 0.672501, 0.047413]]
+    m += [[-0.011820, 0.042940, 0.968881]]
+    return np.clip(np.array(m) @ c, 0, 1)
+
+
+def test_report_plots_mark_the_threshold_and_label_every_axis() -> None:
+    """Both curve figures draw each model's dot at the threshold, as their titles say
+    (the precision-recall one drew none); the score histograms label their axes and
+    tell the classes apart without colour (hatched abuse) and with colours a
+    deuteranope tells apart (they were red beside green)."""
+    rng = np.random.default_rng(0)
+    y = np.array([0] * 40 + [1] * 40)
+    new = {"dev_set": (y, np.clip(rng.random(80) * 0.6 + y * 0.4, 0, 1))}
+    old = {"dev_set": (y, np.clip(rng.random(80) * 0.9 + y * 0.1, 0, 1))}
+    for kind in ("roc", "pr"):
+        fig, title = report._draw_curves(
+            kind, ["dev_set"], new, ("cyberscan-clf-v25", old), "v99", 0.6
+        )
+        assert "dots at threshold 0.6" in title
+        ax = fig.axes[0]
+        assert ax.get_xlabel() and ax.get_ylabel() and ax.get_title() == "dev_set"
+        dots = [line for line in ax.get_lines() if line.get_marker() == "o"]
+        styles = (report.NEW_STYLE, report.SERVED_STYLE)
+        assert [d.get_color() for d in dots] == [s["color"] for s in styles], kind
+        for dot, (yy, p) in zip(dots, (new["dev_set"], old["dev_set"]), strict=True):
+            flagged = p >= 0.6
+            caught = np.mean(flagged[yy == 1])
+            want = (
+                (np.mean(flagged[yy == 0]), caught)
+                if kind == "roc"
+                else (caught, np.mean(yy[flagged] == 1))
+            )
+            got = (dot.get_xdata()[0], dot.get_ydata()[0])
+            assert got == pytest.approx(want), kind
+        report._plt().close(fig)
+    fig, _ = report._draw_histograms(new, "v99", 0.6)
+    ax = fig.axes[0]
+    assert ax.get_xlabel() == "score" and ax.get_ylabel() == "texts"
+    clean, abuse = ax.containers
+    assert not clean.patches[0].get_hatch() and abuse.patches[0].get_hatch()
+    seen = [_as_deuteranope_sees(b.patches[0].get_facecolor()) for b in ax.containers]
+    assert np.linalg.norm(seen[0] - seen[1]) > 0.15
     report._plt().close(fig)
 
 

@@ -392,3 +392,47 @@ def test_progress_goes_to_stderr_and_the_report_is_unchanged(
     assert len(progress) == len(patterns), err
     for line, pattern in zip(progress, patterns, strict=True):
         assert re.fullmatch(pattern, line), (line, pattern)
+
+
+def test_development_sets_are_checked_against_the_sha256_the_cards_recorded(
+    two_versions: Path, capsys
+) -> None:
+    """A card's figures on a development set are for the file it recorded: a set whose
+    sha256 differs (edited since) is named on stderr, one line with both digests, and
+    still scored, since both versions score the same rows; a set that matches, or that
+    a card records nothing for, is not named."""
+    dev = REPO / "train" / "eval" / "dev_set.csv"
+    other = REPO / "train" / "eval" / "dev_set_v13.csv"
+    actual, other_sha = (
+        hashlib.sha256(p.read_bytes()).hexdigest() for p in (dev, other)
+    )
+    older = "0123456789ab" + "c" * 52  # the card of an earlier copy of dev_set.csv
+    for version, digest in (("v1", older), ("v2", actual)):
+        path = two_versions / f"cyberscan-clf-{version}.json"
+        card = json.loads(path.read_text())
+        card["dev_set"] = {"path": "train/eval/dev_set.csv", "sha256": digest}
+        card["more_dev_sets"] = [
+            {"path": "train/eval/dev_set_v13.csv", "sha256": other_sha}
+        ]
+        path.write_text(json.dumps(card))
+    mismatch = (
+        f"warning: train/eval/dev_set.csv: sha256 {actual[:12]}, but the card of "
+        "cyberscan-clf-v1 recorded 0123456789ab: another version of this development "
+        "set, so the card's figures on it are not comparable (both versions are "
+        "scored on these rows)"
+    )
+    argv = ["v1", "v2", "--resamples", "100", "--models-dir", str(two_versions)]
+    capsys.readouterr()
+    assert compare.main(argv) == 0  # every train/eval/*.csv
+    out, err = capsys.readouterr()
+    scored = [r["data"] for r in lines(out)]
+    assert "train/eval/dev_set.csv" in scored and len(scored) > 2
+    assert [line for line in err.splitlines() if "sha256" in line] == [mismatch], err
+    # a set named with --data is the same file: the same line
+    assert compare.main([*argv, "--data", str(dev), "--data", str(other)]) == 0
+    out, err = capsys.readouterr()
+    assert [r["data"] for r in lines(out)] == [
+        "train/eval/dev_set.csv",
+        "train/eval/dev_set_v13.csv",
+    ]
+    assert [line for line in err.splitlines() if "sha256" in line] == [mismatch], err

@@ -195,3 +195,24 @@ def test_fetch_errors_say_what_to_do(
     assert err.startswith("error: http://127.0.0.1:1/") and err.endswith(
         "check the internet connection, or pass --base-url with a mirror you can reach"
     ), err
+
+
+def test_offline_and_a_dest_that_is_a_file_are_one_error_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Offline, stderr is the error line alone (it began with an empty line where no
+    progress bar had been drawn); a --dest that is a file, or inside one, is refused
+    before anything is downloaded."""
+    offline = ["--base-url", "http://127.0.0.1:1", "--only", "olid_offensive"]
+    assert fetch_data.main([*offline, "--dest", str(tmp_path)]) == 2
+    out, err = capsys.readouterr()
+    assert out == "olid_offensive:\n"
+    assert len(err.splitlines()) == 1 and err.startswith("error: http://127.0.0.1:1/")
+    file = tmp_path / "notes.txt"
+    file.write_text("not a folder\n")
+    for dest in (file, file / "data"):
+        assert fetch_data.main([*offline, "--dest", str(dest)]) == 2
+        out, err = capsys.readouterr()
+        assert out == "" and err == (
+            f"error: --dest {dest}: {file} is a file, not a folder\n"
+        ), err

@@ -14,7 +14,10 @@ how much the difference could move on another draw of rows like these.  An inter
 lies entirely below zero says ``vB`` is worse beyond that noise.
 
 A corpus file whose sha256 is not the one the cards recorded holds out other rows, so
-``--corpora`` refuses it unless ``--allow-other-corpora`` (:func:`corpus_copies`).
+``--corpora`` refuses it unless ``--allow-other-corpora`` (:func:`corpus_copies`).  A
+development set whose sha256 differs from the one a card recorded is named on stderr
+and still scored (:func:`dev_set_copies`): both versions score the same rows, but the
+card's figures on it are of another file.
 Progress goes to stderr; stdout is the JSON lines alone.
 """
 
@@ -133,6 +136,24 @@ def _cards_of(versions: list[str]) -> tuple[str, str]:
     return f"the cards of {' and '.join(versions)}", "cards'"
 
 
+def recorded_digests(
+    cards: dict[str, dict[str, Any]], entries: Any, digest: str
+) -> tuple[dict[str, list[str]], list[str]]:
+    """The sha256 values other than ``digest`` that the cards record for one file, each
+    with the versions that recorded it, and the versions whose card records nothing for
+    it; ``entries(card)`` gives the card's records of that file (dicts with ``sha256``)."""
+    recorded: dict[str, list[str]] = {}
+    unrecorded = []
+    for version, card in cards.items():
+        digests = {str(d.get("sha256")) for d in entries(card)}
+        if not digests:
+            unrecorded.append(version)
+        elif digest not in digests:
+            for other in sorted(digests):
+                recorded.setdefault(other, []).append(version)
+    return recorded, unrecorded
+
+
 def corpus_copies(
     corpora: Sequence[LabelledData], cards: dict[str, dict[str, Any]]
 ) -> tuple[dict[Path, list[str]], list[str]]:
@@ -144,20 +165,16 @@ def corpus_copies(
     notes = []
     for data in corpora:
         corpus, shown = data.path.parent.name, display_path(data.path)
-        recorded: dict[str, list[str]] = {}
-        unrecorded = []
-        for version, card in cards.items():
-            digests = {
-                d.get("sha256")
+
+        def entries(card: dict[str, Any], corpus: str = corpus) -> list[dict]:
+            return [
+                d
                 for d in card.get("data") or []
                 if isinstance(d, dict)
                 and str(d.get("name", "")).split(":", 1)[-1] == corpus
-            }
-            if not digests:
-                unrecorded.append(version)
-            elif data.sha256 not in digests:
-                for digest in sorted(map(str, digests)):
-                    recorded.setdefault(digest, []).append(version)
+            ]
+
+        recorded, unrecorded = recorded_digests(cards, entries, data.sha256)
         for digest, versions in recorded.items():
             whose, their = _cards_of(versions)
             mismatches.setdefault(data.path, []).append(
@@ -174,6 +191,39 @@ def corpus_copies(
                 f"{'that card' if one else 'those cards'} to compare with"
             )
     return mismatches, notes
+
+
+def dev_set_copies(
+    sets: Sequence[LabelledData], cards: dict[str, dict[str, Any]]
+) -> list[str]:
+    """Each development set against the sha256 the versions' cards recorded for it
+    (``dev_set`` and ``more_dev_sets``, by path): one warning line per file whose
+    digest differs from one a card recorded.  Both versions still score the file's
+    rows, so the comparison stays fair; only the cards' figures on it are of another
+    file."""
+    warnings = []
+    for data in sets:
+        shown = display_path(data.path)
+
+        def entries(card: dict[str, Any], shown: str = shown) -> list[dict]:
+            records = [card.get("dev_set"), *(card.get("more_dev_sets") or [])]
+            return [
+                d for d in records if isinstance(d, dict) and d.get("path") == shown
+            ]
+
+        recorded, _ = recorded_digests(cards, entries, data.sha256)
+        if recorded:
+            whose = " and ".join(
+                f"{_cards_of(versions)[0]} recorded {digest[:12]}"
+                for digest, versions in recorded.items()
+            )
+            _, their = _cards_of([v for vs in recorded.values() for v in vs])
+            warnings.append(
+                f"warning: {shown}: sha256 {data.sha256[:12]}, but {whose}: another "
+                f"version of this development set, so the {their} figures on it are "
+                "not comparable (both versions are scored on these rows)"
+            )
+    return warnings
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -193,7 +243,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--corpora",
         nargs="?",
         const="",
-        help="also each corpus's held-out rows (DIR, else $CYBERSCAN_DATA_DIR or ../shared/data)",
+        help="each corpus's held-out rows, by vB's split (DIR, else "
+        "$CYBERSCAN_DATA_DIR or ../shared/data); without --data, instead of the "
+        "development sets",
     )
     parser.add_argument(
         "--allow-other-corpora",
@@ -202,9 +254,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         "cards recorded (refused by default: their held-out rows are other rows)",
     )
     parser.add_argument("--threshold", type=float, help="default: vB's card")
-    parser.add_argument("--resamples", type=int, default=2000)
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--models-dir", default=str(MODELS_DIR))
+    parser.add_argument(
+        "--resamples", type=int, default=2000, help="bootstrap resamples (default 2000)"
+    )
+    parser.add_argument(
+        "--seed", type=int, default=0, help="bootstrap seed (default 0)"
+    )
+    parser.add_argument(
+        "--models-dir",
+        default=str(MODELS_DIR),
+        help="default: the repository's models/",
+    )
     args = parser.parse_args(argv)
     models_dir = Path(args.models_dir)
     try:
@@ -231,6 +291,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                 warning = trained_on_warning(data, name, detector.card)
                 if warning:
                     print(warning, file=sys.stderr)
+        cards = {n: d.card for n, d in detectors.items()}
+        for line in dev_set_copies([data for _, data in sets], cards):
+            print(line, file=sys.stderr)
         if args.corpora is not None:
             splits = {n: card_split(detectors[n].card) for n in names}
             unknown = [n for n in names if splits[n] is None]
@@ -260,9 +323,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             if data_dir is None:
                 raise DataError("no corpora folder; pass --corpora DIR")
             corpora = [read_labelled_csv(p) for p in corpus_files(data_dir)]
-            mismatches, notes = corpus_copies(
-                corpora, {n: d.card for n, d in detectors.items()}
-            )
+            mismatches, notes = corpus_copies(corpora, cards)
             for line in notes + [w for ws in mismatches.values() for w in ws]:
                 print(line, file=sys.stderr)
             if mismatches and not args.allow_other_corpora:

@@ -76,12 +76,13 @@ def find_data_dir(
     """Return the corpora folder and where it came from.
 
     ``given`` (the CLI's ``option``, named in an error) wins, then
-    ``$CYBERSCAN_DATA_DIR``; both must exist.  Otherwise ``../shared/data`` next to the
-    repository is used when it exists, else None.
+    ``$CYBERSCAN_DATA_DIR`` (relative to the caller's folder, as ``given`` is); both
+    must exist.  Otherwise ``../shared/data`` next to the repository is used when it
+    exists, else None.
     """
     for value, origin in (
         (given, option),
-        (os.environ.get(DATA_DIR_ENV), DATA_DIR_ENV),
+        (from_caller(os.environ.get(DATA_DIR_ENV, "")), DATA_DIR_ENV),
     ):
         if value:
             path = Path(value)
@@ -99,6 +100,16 @@ def find_data_dir(
     if DEFAULT_SHARED_DATA.is_dir():
         return DEFAULT_SHARED_DATA, "default"
     return None, "none"
+
+
+def refuse_file_on_path(folder: Path, option: str) -> None:
+    """Raise ``DataError`` when ``folder``, or the nearest of its parents that exists,
+    is a file: a run would stop only when it writes there, after all its work."""
+    for part in (folder, *folder.parents):
+        if part.exists():
+            if not part.is_dir():
+                raise DataError(f"{option} {folder}: {part} is a file, not a folder")
+            return
 
 
 def corpus_files(data_dir: Path) -> list[Path]:
@@ -176,6 +187,13 @@ def trained_on_warning(data: LabelledData, version: str, card: dict) -> str | No
     return None
 
 
+def corpus_name(path: Path) -> str | None:
+    """The corpus ``path`` is the file of (``DIR/NAME/train.csv``, NAME in ``CORPORA``),
+    else None."""
+    name = path.parent.name
+    return name if path.name == "train.csv" and name in CORPORA else None
+
+
 def read_labelled_csv(
     path: str | Path, *, require_both_classes: bool = True
 ) -> LabelledData:
@@ -183,9 +201,24 @@ def read_labelled_csv(
 
     Raises ``DataError`` naming the file and the (1-based, physical) line for a missing
     or empty file, missing columns, a row with the wrong number of fields, an empty
-    text, a label other than 0/1, undecodable bytes, or (when required) one class only.
+    text, a label other than 0/1, undecodable bytes, or (when required) one class only;
+    for a corpus file, the message ends with the command that fetches it again.
     """
     path = Path(path)
+    try:
+        return _read_labelled_csv(path, require_both_classes)
+    except DataError as exc:
+        name = corpus_name(path)
+        if name is None:
+            raise
+        raise DataError(
+            f"{exc}; fetch it again with `python -m train.fetch_data --dest "
+            f"{path.parent.parent} --only {name}`"
+        ) from None
+
+
+def _read_labelled_csv(path: Path, require_both_classes: bool) -> LabelledData:
+    """:func:`read_labelled_csv` without the advice for corpus files."""
     if not path.exists():
         raise DataError(f"{path}: file not found{looked_at(path)}")
     if not path.is_file():

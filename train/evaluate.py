@@ -57,9 +57,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         description="Evaluate a model on a text,label CSV (default: the development set).",
     )
     parser.add_argument(
-        "--data", default=str(DEV_SET), help="CSV with text,label columns"
+        "--data",
+        default=str(DEV_SET),
+        help="CSV with text,label columns (default: train/eval/dev_set.csv)",
     )
-    parser.add_argument("--model", help="artifact .joblib (default: the served model)")
+    parser.add_argument(
+        "--model",
+        help="artifact .joblib (default: the served model, CLASSIFIER_PATH, else "
+        "the version models/CURRENT names)",
+    )
     parser.add_argument(
         "--threshold", type=float, help="decision threshold (default: card's)"
     )

@@ -32,7 +32,13 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from train.data import CORPORA, DEFAULT_SHARED_DATA, DataError, corpus_path
+from train.data import (
+    CORPORA,
+    DEFAULT_SHARED_DATA,
+    DataError,
+    corpus_path,
+    refuse_file_on_path,
+)
 
 GITHUB = "https://raw.githubusercontent.com"
 TOXIGEN_GROUPS = (
@@ -234,25 +240,33 @@ def progress_bar(label: str, done: int, total: int | None) -> None:
 
 def download(url: str, label: str, timeout: float = 60.0) -> bytes:
     """GET ``url`` with a progress bar; a network or HTTP error is a ``DataError``."""
+    chunks: list[bytes] = []
     try:
         with urllib.request.urlopen(url, timeout=timeout) as response:  # noqa: S310 - fixed https URLs (tests: http://127.0.0.1)
             total = int(response.headers.get("Content-Length") or 0) or None
-            chunks, done = [], 0
+            done = 0
             while chunk := response.read(1 << 16):
                 chunks.append(chunk)
                 done += len(chunk)
                 progress_bar(label, done, total)
     except urllib.error.HTTPError as exc:  # the server answered: no network advice
-        sys.stderr.write("\n")
+        _end_bar(chunks)
         raise DataError(f"{url}: download failed ({exc})") from None
     except (urllib.error.URLError, OSError) as exc:
-        sys.stderr.write("\n")
+        _end_bar(chunks)
         raise DataError(
             f"{url}: download failed ({exc}); check the internet connection, or "
             "pass --base-url with a mirror you can reach"
         ) from None
-    sys.stderr.write("\n")
+    _end_bar(chunks)
     return b"".join(chunks)
+
+
+def _end_bar(chunks: list[bytes]) -> None:
+    """End the progress line, when one was drawn (a chunk arrived), so that what
+    follows starts on a line of its own, and an error is a line alone."""
+    if chunks:
+        sys.stderr.write("\n")
 
 
 def read_sums(path: Path) -> dict[str, str]:
@@ -318,7 +332,12 @@ def main(argv: Sequence[str] | None = None, sources: Sequence[Corpus] = SOURCES)
         prog="python -m train.fetch_data",
         description="Download the public corpora as text,label,category CSV files.",
     )
-    parser.add_argument("--dest", default=str(DEFAULT_SHARED_DATA))
+    parser.add_argument(
+        "--dest",
+        default=str(DEFAULT_SHARED_DATA),
+        help="folder to write NAME/train.csv and SHA256SUMS into (default: "
+        "../shared/data beside the repository)",
+    )
     parser.add_argument("--only", action="append", help="corpus name (repeatable)")
     parser.add_argument(
         "--base-url",
@@ -338,6 +357,7 @@ def main(argv: Sequence[str] | None = None, sources: Sequence[Corpus] = SOURCES)
         )
         return 2
     try:
+        refuse_file_on_path(dest, "--dest")
         for corpus in chosen:
             print(f"{corpus.name}:", flush=True)
             fetch_corpus(corpus, dest, args.base_url.rstrip("/"))

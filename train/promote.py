@@ -34,6 +34,7 @@ from cyberscan.detector.artifact import (
 )
 from cyberscan.detector.classifier import Detector
 from cyberscan.detector.verdict import logit, sigmoid
+from train.data import display_path
 
 # What ``save_artifact`` adds to the card train.train hands it; the rest is what the
 # artifact's ``CARD_ATTR`` digest covers.
@@ -112,9 +113,13 @@ def promote(version: str, models_dir: Path = MODELS_DIR) -> str:
     name = model_version_name(version)
     check_card(Detector.from_path(models_dir / f"{name}.joblib"), name)
     fd, tmp = tempfile.mkstemp(dir=models_dir, prefix=".CURRENT.")
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write(name + "\n")
-    os.replace(tmp, models_dir / CURRENT_FILE)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(name + "\n")
+        os.replace(tmp, models_dir / CURRENT_FILE)
+    except OSError:
+        Path(tmp).unlink(missing_ok=True)
+        raise
     return name
 
 
@@ -125,18 +130,26 @@ def main(argv: Sequence[str] | None = None) -> int:
         description="Serve a trained model version (writes models/CURRENT).",
     )
     parser.add_argument("version", help="vN or cyberscan-clf-vN")
-    parser.add_argument("--models-dir", default=str(MODELS_DIR))
+    parser.add_argument(
+        "--models-dir",
+        default=str(MODELS_DIR),
+        help="folder holding the versions and the CURRENT file (default: the "
+        "repository's models/)",
+    )
     args = parser.parse_args(argv)
     models_dir = Path(args.models_dir)
     current = models_dir / CURRENT_FILE
-    before = current.read_text("utf-8").strip() if current.is_file() else None
+    shown = display_path(current)
+    before = current.read_text("utf-8").strip() if current.is_file() else "nothing"
     try:
         name = promote(args.version, models_dir)
-    except (ArtifactError, ConfigError) as exc:
+    except (ArtifactError, ConfigError, OSError) as exc:
         reason = str(exc).rstrip(".")
-        print(f"error: {reason}; models/CURRENT still names {before}", file=sys.stderr)
+        if isinstance(exc, OSError):  # a folder not writable, CURRENT a folder
+            reason = f"cannot write {shown}: {exc.strerror or exc}"
+        print(f"error: {reason}; {shown} still names {before}", file=sys.stderr)
         return 2
-    print(f"models/CURRENT: {before} -> {name}; restart the server to serve it")
+    print(f"{shown}: {before} -> {name}; restart the server to serve it")
     return 0
 
 

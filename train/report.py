@@ -73,6 +73,31 @@ def _curve_panels(
     new_name: str,
     threshold: float,
 ) -> None:
+    fig, title = _draw_curves(kind, names, curves, served, new_name, threshold)
+    _save(fig, path, title)
+
+
+def _at_threshold(y: np.ndarray, p: np.ndarray, threshold: float, kind: str):
+    """Where a model sits at ``threshold`` on a ROC curve (clean flagged, abuse
+    caught) or a precision-recall one (recall, precision; None when it flags
+    nothing)."""
+    flagged = p >= threshold
+    caught = float(np.mean(flagged[y == 1]))
+    if kind == "roc":
+        return float(np.mean(flagged[y == 0])), caught
+    return (caught, float(np.mean(y[flagged] == 1))) if flagged.any() else None
+
+
+def _draw_curves(
+    kind: str,
+    names: list[str],
+    curves: Curves,
+    served: tuple[str, Curves] | None,
+    new_name: str,
+    threshold: float,
+):
+    """The figure of ROC (``kind`` "roc") or precision-recall ("pr") panels, one per
+    data set, both models overlaid with a dot at the threshold; and its title."""
     from sklearn.metrics import auc, precision_recall_curve, roc_curve
 
     fig, axes = _grid(len(names))
@@ -87,11 +112,12 @@ def _curve_panels(
             if kind == "roc":
                 fpr, tpr, _ = roc_curve(y, p)
                 ax.plot(fpr, tpr, label=f"{label} (AUC {auc(fpr, tpr):.3f})", **style)
-                at = (np.mean(p[y == 0] >= threshold), np.mean(p[y == 1] >= threshold))
-                ax.plot(*at, "o", color=style["color"], ms=5)
             else:
                 prec, rec, _ = precision_recall_curve(y, p)
                 ax.plot(rec, prec, label=label, **style)
+            at = _at_threshold(y, p, threshold, kind)
+            if at is not None:
+                ax.plot(*at, "o", color=style["color"], ms=5)
         if kind == "roc":
             ax.plot([0, 1], [0, 1], ls=":", color="grey", lw=1)
             ax.set(xlabel="clean flagged (FPR)", ylabel="abuse caught (TPR)")
@@ -100,25 +126,38 @@ def _curve_panels(
         ax.set_title(name, fontsize=9)
         ax.legend(fontsize=7, loc="lower right" if kind == "roc" else "lower left")
     what = "ROC" if kind == "roc" else "Precision-recall"
-    _save(
-        fig,
-        path,
+    return fig, (
         f"{what}: {new_name} (blue, solid) vs served (orange, dashed); "
-        f"dots at threshold {threshold}",
+        f"dots at threshold {threshold}"
     )
 
 
+# Okabe-Ito bluish green and vermillion, told apart with every kind of colour vision;
+# the abusive texts' bars are hatched too, for a print in grey.
+CLEAN_STYLE = {"color": "#009e73", "label": "clean"}
+ABUSE_STYLE = {"color": "#d55e00", "label": "abuse", "hatch": "///"}
+
+
 def _histograms(path: Path, curves: Curves, new_name: str, threshold: float) -> None:
+    fig, title = _draw_histograms(curves, new_name, threshold)
+    _save(fig, path, title)
+
+
+def _draw_histograms(curves: Curves, new_name: str, threshold: float):
+    """The figure of the new model's scores per class, one panel per data set; and
+    its title."""
     fig, axes = _grid(len(curves))
     bins = np.linspace(0, 1, 26)
     for ax, (name, (y, p)) in zip(axes.flat, curves.items(), strict=False):
-        ax.hist(p[y == 0], bins=bins, alpha=0.65, label="clean", color="#2a9d4b")
-        ax.hist(p[y == 1], bins=bins, alpha=0.65, label="abuse", color="#c0392b")
+        ax.hist(p[y == 0], bins=bins, alpha=0.6, **CLEAN_STYLE)
+        ax.hist(p[y == 1], bins=bins, alpha=0.6, edgecolor="#8a3c00", **ABUSE_STYLE)
         ax.axvline(threshold, color="black", ls="--", lw=1)
         ax.set_title(name, fontsize=9)
+        ax.set_xlabel("score", fontsize=8)
+        ax.set_ylabel("texts", fontsize=8)
         ax.tick_params(labelsize=7)
     axes.flat[0].legend(fontsize=7)
-    _save(fig, path, f"{new_name}: scores per class (dashed: threshold)")
+    return fig, f"{new_name}: scores per class (dashed: threshold)"
 
 
 def _save(fig, path: Path, title: str) -> None:
@@ -142,10 +181,15 @@ def _fmt(v: float | None, pct: bool = False) -> str:
     return f"{100 * v:.1f}%" if pct else f"{v:.3f}"
 
 
+def _served_name(card: dict[str, Any]) -> str:
+    """The served model's version, as the tables' columns name it."""
+    return (card.get("served_model") or {}).get("version", "served")
+
+
 def comparison_table(card: dict[str, Any]) -> list[list[str]]:
     """One row per data set: the new model's figures beside the served model's."""
     served = card.get("served_model") or {}
-    old_name = served.get("version", "served")
+    old_name = _served_name(card)
     header = [
         "data",
         "n",
@@ -193,7 +237,15 @@ def category_table(card: dict[str, Any]) -> list[list[str]]:
     if not card.get("dev"):
         return []
     served = _served_dev(card, "by_category")
-    rows = [["category", "label", "n", f"flagged {card['version']}", "flagged served"]]
+    rows = [
+        [
+            "category",
+            "label",
+            "n",
+            f"flagged {card['version']}",
+            f"flagged {_served_name(card)}",
+        ]
+    ]
     for cat, m in card["dev"]["by_category"].items():
         o = served.get(cat, {})
         rows.append(
@@ -214,16 +266,16 @@ def address_table(card: dict[str, Any]) -> list[list[str]]:
     if not groups:
         return []
     served = _served_dev(card, "by_address")
-    v = card["version"]
+    v, old = card["version"], _served_name(card)
     rows = [
         [
             "texts",
             "clean",
             f"flagged {v}",
-            "flagged served",
+            f"flagged {old}",
             "abusive",
             f"caught {v}",
-            "caught served",
+            f"caught {old}",
         ]
     ]
     for name, label in (
@@ -273,10 +325,15 @@ def _html(table: list[list[str]]) -> str:
 
 PLOTS = [
     ("roc.png", "Ranking quality per data set; dots mark the threshold."),
-    ("precision_recall.png", "How many flags are right vs how much abuse is caught."),
+    (
+        "precision_recall.png",
+        "How many flags are right (precision) vs how much abuse is caught (recall); "
+        "dots mark the threshold.",
+    ),
     (
         "histograms.png",
-        "Where the new model's scores fall: green left of the line, red right.",
+        "Where the new model's scores fall: clean texts (green) should sit left of "
+        "the dashed line, abusive ones (orange, hatched) right of it.",
     ),
 ]
 

@@ -32,7 +32,12 @@ import sklearn
 from sklearn.model_selection import StratifiedKFold, train_test_split
 
 from config import served_classifier
-from cyberscan.detector.artifact import ArtifactError, existing_versions
+from cyberscan.detector.artifact import (
+    ArtifactError,
+    existing_versions,
+    next_version,
+    version_name,
+)
 from cyberscan.detector.classifier import Detector
 from cyberscan.detector.features import normalized
 from cyberscan.detector.mixture import GatedExperts
@@ -52,6 +57,7 @@ from train.data import (
     own_files,
     read_labelled_csv,
     refuse_dev_set,
+    refuse_file_on_path,
 )
 from train.metrics import address_rates, binary_metrics, chat_rates, rounded
 from train.promote import save_sealed
@@ -344,13 +350,22 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         help="folder holding the corpora (default: $CYBERSCAN_DATA_DIR, else "
         "../shared/data when it exists; not with --data)",
     )
-    parser.add_argument("--models-dir", default=str(DEFAULT_MODELS_DIR))
+    parser.add_argument(
+        "--models-dir",
+        default=str(DEFAULT_MODELS_DIR),
+        help="where the new version is written (default: the repository's models/)",
+    )
     parser.add_argument(
         "--version",
         type=number_type(1, integer=True),
         help="version number, 1 or more (default: next free)",
     )
-    parser.add_argument("--seed", type=number_type(0, integer=True), default=42)
+    parser.add_argument(
+        "--seed",
+        type=number_type(0, integer=True),
+        default=42,
+        help="seed of the held-out split and the fits (default 42)",
+    )
     parser.add_argument(
         "--holdout",
         type=number_type(),
@@ -362,9 +377,17 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "--cv",
         type=number_type(0, integer=True),
         default=3,
-        help="CV folds (0 or 1 to skip)",
+        help="cross-validation folds (default 3); with own chat from 2 or more "
+        "writers, any value >= 2 scores each writer with a model trained without them "
+        "instead; 0 or 1 skips it (the raw threshold is then 0.5)",
     )
-    parser.add_argument("--target-threshold", type=number_type(0, 1), default=0.6)
+    parser.add_argument(
+        "--target-threshold",
+        type=number_type(0, 1),
+        default=0.6,
+        help="the probability the operating point is moved to (default 0.6, the "
+        "app's BULLYING_THRESHOLD)",
+    )
     parser.add_argument(
         "--max-fpr",
         type=number_type(0, 1),
@@ -384,7 +407,10 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "--C", type=number_type(0), default=None, help="inverse regularisation (> 0)"
     )
     parser.add_argument(
-        "--dev-set", default=str(DEV_SET), help="development set to report ('' to skip)"
+        "--dev-set",
+        default=str(DEV_SET),
+        help="development set to report (default: train/eval/dev_set.csv, and "
+        "then every other train/eval/*.csv too; '' to skip)",
     )
     parser.add_argument(
         "--no-report", action="store_true", help="skip the plots/report"
@@ -1175,16 +1201,27 @@ def run(args: argparse.Namespace) -> int:
         raise DataError(f"--holdout must be in [0, 1), got {args.holdout}")
     expert_settings()  # a misspelt corpus name stops the run before any work
     models_dir = Path(args.models_dir)
-    # a file where the folder should be would stop the run only when it writes
-    for folder in (models_dir, *models_dir.parents):
-        if folder.exists():
-            if not folder.is_dir():
-                raise DataError(
-                    f"--models-dir {models_dir}: {folder} is a file, not a folder"
-                )
-            break
+    refuse_file_on_path(models_dir, "--models-dir")
     if args.version is not None and args.version in existing_versions(models_dir):
         raise DataError(f"version v{args.version} already exists in {models_dir}")
+    if not args.no_report:
+        try:  # drawn last: a server-only install would stop after all the work
+            import matplotlib  # noqa: F401
+        except ImportError:
+            raise DataError(
+                "the report needs matplotlib, one of the training packages: install "
+                "them with `scripts/bootstrap train` (scripts/train does), or pass "
+                "--no-report"
+            ) from None
+    # the report is written last, into a new folder: one left there would stop the
+    # run after all its work
+    version = next_version(models_dir) if args.version is None else args.version
+    report_dir = models_dir / f"{version_name(version)}-report"
+    if not args.no_report and report_dir.exists():
+        raise DataError(
+            f"{report_dir} is left from an earlier run (no {version_name(version)}"
+            ".joblib beside it); remove it, or pass --version N or --no-report"
+        )
     params = {**DEFAULT_PARAMS, **TRAIN_PARAMS, "random_state": args.seed}
     if args.C is not None:
         params["C"] = args.C
@@ -1218,6 +1255,15 @@ def run(args: argparse.Namespace) -> int:
         progress.info(
             "no chat rows beside the corpora: one model for every row (the router and "
             "the corpus experts need chat to tell the corpora from)"
+        )
+        ts.domain[:] = 0
+    elif len(styles := set(ts.domain.tolist()) - {0}) == 1:
+        # the style gate learns which corpus a text is like: with one there is no other
+        (style,) = styles
+        progress.info(
+            f"one corpus with an expert ({EXPERT_STYLES[style - 1]}) beside the chat: "
+            "the style gate needs two of them to tell apart, so its rows join the chat "
+            "side: one model for every row"
         )
         ts.domain[:] = 0
     progress.done()
