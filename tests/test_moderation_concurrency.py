@@ -312,25 +312,42 @@ def test_two_admins_giving_the_same_strike_back_take_it_off_once(
     with app.app_context():
         appeal = appeals.file_appeal(db.session.get(User, bully.id), flag_ids[0], "why")
         appeal_id = appeal.id
+
+    def decide(me: User, i: int) -> None:
+        if kind == "appeal":
+            appeals.decide_appeal(me, appeal_id, "accept")
+        else:
+            admin_service.review_flag(me, flag_ids[0], "dismiss")
+
+    table = "appeals" if kind == "appeal" else "flags"
+    outcomes = two_admins_at_once(app, bosses, table, decide)
+    assert sorted(map(str, outcomes)) == ["conflict", "decided"], outcomes
+    user, statuses = standing(app, bully.id)
+    assert (user.bullying_count, statuses[ACTIVE], statuses[DISMISSED]) == (2, 2, 1)
+    with app.app_context():
+        assert db.session.get(Appeal, appeal_id).status == "accepted"
+
+
+def two_admins_at_once(
+    app, bosses: list[User], table: str, act: Callable[[User, int], None]
+) -> list[Any]:
+    """`act(admin, i)` by two admins in two threads, each let go only once both have
+    read `table` (before either locks anything); each outcome: "decided", "conflict"
+    (the second finds it decided) or the exception raised."""
     both_read = threading.Barrier(2, timeout=10)
     outcomes: list[Any] = [None, None]
     deciders: set[int] = set()
 
     def wanted(statement: str, params: Any) -> bool:
-        table = "appeals" if kind == "appeal" else "flags"
         return statement.lstrip().upper().startswith("SELECT") and (
             f"FROM {table}" in statement
         )
 
-    def decide(i: int) -> None:
+    def run(i: int) -> None:
         deciders.add(threading.get_ident())
         try:
             with app.app_context():
-                me = db.session.get(User, bosses[i].id)
-                if kind == "appeal":
-                    appeals.decide_appeal(me, appeal_id, "accept")
-                else:
-                    admin_service.review_flag(me, flag_ids[0], "dismiss")
+                act(db.session.get(User, bosses[i].id), i)
                 outcomes[i] = "decided"
                 db.session.remove()
         except Conflict:
@@ -338,17 +355,13 @@ def test_two_admins_giving_the_same_strike_back_take_it_off_once(
         except BaseException as exc:  # noqa: BLE001  re-raised in the test thread
             outcomes[i] = exc
 
-    threads = [threading.Thread(target=decide, args=(i,)) for i in range(2)]
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(2)]
     with pause_after(app, wanted, both_read.wait, deciders):
         for thread in threads:
             thread.start()
         for thread in threads:
             thread.join(timeout=60)
-    assert sorted(map(str, outcomes)) == ["conflict", "decided"], outcomes
-    user, statuses = standing(app, bully.id)
-    assert (user.bullying_count, statuses[ACTIVE], statuses[DISMISSED]) == (2, 2, 1)
-    with app.app_context():
-        assert db.session.get(Appeal, appeal_id).status == "accepted"
+    return outcomes
 
 
 def test_two_admins_closing_the_same_report_at_once_close_it_once(app, make_user):
@@ -360,34 +373,11 @@ def test_two_admins_closing_the_same_report_at_once_close_it_once(app, make_user
         report_id = reporting.file_report(
             db.session.get(User, reporter.id), "rude to me", username="rude"
         ).id
-    both_read = threading.Barrier(2, timeout=10)
-    outcomes: list[Any] = [None, None]
-    deciders: set[int] = set()
 
-    def wanted(statement: str, params: Any) -> bool:
-        return statement.lstrip().upper().startswith("SELECT") and (
-            "FROM user_reports" in statement
-        )
+    def close(me: User, i: int) -> None:
+        reporting.review_report(me, report_id, "dismiss", f"note {i}")
 
-    def close(i: int) -> None:
-        deciders.add(threading.get_ident())
-        try:
-            with app.app_context():
-                me = db.session.get(User, bosses[i].id)
-                reporting.review_report(me, report_id, "dismiss", f"note {i}")
-                outcomes[i] = "decided"
-                db.session.remove()
-        except Conflict:
-            outcomes[i] = "conflict"
-        except BaseException as exc:  # noqa: BLE001  re-raised in the test thread
-            outcomes[i] = exc
-
-    threads = [threading.Thread(target=close, args=(i,)) for i in range(2)]
-    with pause_after(app, wanted, both_read.wait, deciders):
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(timeout=60)
+    outcomes = two_admins_at_once(app, bosses, "user_reports", close)
     assert sorted(map(str, outcomes)) == ["conflict", "decided"], outcomes
     winner = outcomes.index("decided")
     with app.app_context():

@@ -851,6 +851,22 @@ def posts_of(page: Any) -> list[str]:
     return calls
 
 
+def dead_token_once(page: Any, pattern: str) -> None:
+    """The page's next request to `pattern` goes out with a token the server does
+    not know (as an expired one); later ones as the page sends them."""
+    spoiled: list[str] = []
+
+    def spoil(route: Any) -> None:
+        if spoiled:
+            route.continue_()
+            return
+        spoiled.append(route.request.url)
+        headers = {**route.request.headers, "authorization": "Bearer not.a.token"}
+        route.continue_(headers=headers)
+
+    page.route(pattern, spoil)
+
+
 def test_a_wrong_current_password_is_said_once_and_keeps_the_session(
     live_server: LiveServer, people: Any
 ) -> None:
@@ -888,17 +904,7 @@ def test_a_dead_token_on_the_password_change_is_renewed_and_the_change_goes_thro
     vic = people()
     vic.log_in(vic_name)
     calls = posts_of(vic.page)
-    spoiled: list[str] = []
-
-    def dead_token_once(route: Any) -> None:
-        if spoiled:
-            route.continue_()
-            return
-        spoiled.append(route.request.url)
-        headers = {**route.request.headers, "authorization": "Bearer not.a.token"}
-        route.continue_(headers=headers)
-
-    vic.page.route("**/api/me/password", dead_token_once)
+    dead_token_once(vic.page, "**/api/me/password")
     vic.page.click("#open-settings")
     vic.page.fill("#current-password", PASSWORD)
     vic.page.fill("#new-password", "a brand new passphrase")
@@ -1405,17 +1411,7 @@ def test_an_appeal_being_written_survives_the_blocked_screen_s_checks(
     expect(box).to_be_focused()
 
     # The next check goes out with a token the server refuses, as an expired one.
-    spoiled: list[str] = []
-
-    def dead_token_once(route: Any) -> None:
-        if spoiled:
-            route.continue_()
-            return
-        spoiled.append(route.request.url)
-        headers = {**route.request.headers, "authorization": "Bearer not.a.token"}
-        route.continue_(headers=headers)
-
-    page.route("**/api/me/strikes", dead_token_once)
+    dead_token_once(page, "**/api/me/strikes")
     expect(page.locator("#blocked-login")).to_be_visible()
     box.press_sequentially(".")
     press(page, strike.get_by_role("button", name="Send appeal"))
