@@ -1,27 +1,42 @@
-"""`python run.py`: bind the port (refusing one in use), say one line, serve.
+"""`python run.py`: bind the port (refusing one in use), say one line, serve, stop.
 
 Flask-SocketIO's `socketio.run()` lets eventlet bind with SO_REUSEPORT, so a second
 server on the same port starts silently and the kernel splits the chat between two
 processes with separate presence. Binding here, without it, makes that a clear error.
+A database, Redis or model the server cannot use at start is one line too
+(`start_failures`), and SIGTERM stops the server as Ctrl+C does: it stops listening,
+takes its connections out of presence at once and announces `user_left` for the
+people who had no other connection (`leave_presence`).
 """
 
 from __future__ import annotations
 
 import errno
 import logging
+import signal
 import socket
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from flask import Flask
+from redis.exceptions import RedisError
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 from werkzeug.serving import make_server
 
+from cyberscan.detector.artifact import ArtifactError
+from cyberscan.extensions import socketio
+from cyberscan.live import presence
+from cyberscan.realtime.events import announce_gone
 from cyberscan.realtime.transport import (
     WSGI_ERRORS,
     eventlet_server_options,
     gevent_handler_class,
 )
+
+log = logging.getLogger(__name__)
 
 LISTEN_BACKLOG = 1024
 ASYNC_NOTES = {
@@ -49,6 +64,33 @@ def configure_logging(level: str) -> None:
 
 class PortUnavailable(SystemExit):
     """The server cannot listen where HOST and PORT say; the message is one line."""
+
+
+class StartFailed(SystemExit):
+    """The database, Redis or the model cannot be used at start; one line."""
+
+
+@contextmanager
+def start_failures(config: Any) -> Iterator[None]:
+    """Around building the app and migrating: what an operator must fix, in one line.
+
+    Only the failures of a dependency itself: a migration or code bug (any other
+    error) keeps its traceback.
+    """
+    try:
+        yield
+    except ArtifactError as exc:
+        raise StartFailed(str(exc)) from None
+    except OperationalError as exc:
+        where = database_kind(config.DATABASE_URL)
+        raise StartFailed(
+            f"Cannot use the database {where}: {exc.orig}; start it, create the "
+            "database (utf8mb4 on MySQL/MariaDB), or fix DATABASE_URL"
+        ) from None
+    except RedisError as exc:
+        raise StartFailed(
+            f"Cannot use Redis (REDIS_URL): {str(exc).rstrip('.')}; start it, or fix REDIS_URL"
+        ) from None
 
 
 def bind(host: str, port: int) -> socket.socket:
@@ -117,11 +159,61 @@ def startup_line(app: Flask, sock: socket.socket) -> str:
 
 
 def serve(app: Flask, sock: socket.socket) -> None:
-    """Serve on the socket `bind()` made, under the configured async mode."""
-    config: dict[str, Any] = app.config
+    """Serve until Ctrl+C or SIGTERM (`close_everything`), then leave presence."""
     print(startup_line(app, sock), flush=True)
+    try:
+        run_server(app, sock)
+    except KeyboardInterrupt:
+        pass
+    leave_presence(app)
+
+
+def close_everything(app: Flask) -> None:
+    """On Ctrl+C or SIGTERM: close every Socket.IO connection of this process at once
+    (each goes through the disconnect handler, so presence and `user_left` are right;
+    its client reconnects, behind a proxy to another process). Without this the
+    server would wait for each long-polling request to end, up to 25 s."""
+    # A client's request on a session closed here is no error of the server's.
+    logging.getLogger("engineio.server").setLevel(logging.CRITICAL)
+    engine = socketio.server.eio
+    for connection in list(engine.sockets.values()):
+        # Not eio.disconnect(): it waits for a long-polling client to fetch the
+        # close packet, for ever if none is waiting.
+        connection.close(wait=False, reason=engine.reason.SERVER_DISCONNECT)
+    engine.sockets = {}
+
+
+def leave_presence(app: Flask) -> None:
+    """Take what is left of this process's connections out of the shared presence
+    registry and say `user_left` for the people now offline, as the other processes
+    would do only after its heartbeat expired (about 45 s) had it died instead."""
+    registry = app.extensions.get(presence.EXTENSION)
+    forget = getattr(registry, "forget_process", None)
+    if forget is None:  # one process: presence ends with it
+        log.info("stopped")
+        return
+    try:
+        gone = forget()
+        announce_gone(app)(gone)
+    except RedisError as exc:
+        log.warning("stopped; presence left to expire (Redis: %s)", exc)
+        return
+    log.info("stopped; presence left")
+
+
+def run_server(app: Flask, sock: socket.socket) -> None:
+    """Serve on the socket `bind()` made, under the configured async mode, until
+    Ctrl+C or SIGTERM; returns (or raises KeyboardInterrupt) then."""
+    config: dict[str, Any] = app.config
     mode = config["SOCKETIO_ASYNC_MODE"]
-    # Imported per mode: only the chosen server library is loaded (and monkey-patched).
+
+    def interrupt(signum: int, frame: Any) -> None:
+        socketio.start_background_task(close_everything, app)
+        raise KeyboardInterrupt
+
+    if mode != "gevent":
+        signal.signal(signal.SIGINT, interrupt)
+        signal.signal(signal.SIGTERM, interrupt)
     if mode == "eventlet":
         import eventlet.wsgi
 
@@ -144,14 +236,27 @@ def serve(app: Flask, sock: socket.socket) -> None:
         # (a pool of that size), and HEADER_TIMEOUT for the request line and headers.
         # Its notes on a client's malformed request go to WSGI_ERRORS (DEBUG records),
         # not to stderr in its own format.
-        WSGIServer(
+        server = WSGIServer(
             sock,
             app,
             log=None,
             error_log=WSGI_ERRORS,
             spawn=config["SOCKETIO_MAX_CONNECTIONS"],
             handler_class=gevent_handler_class(WSGIHandler, config["HEADER_TIMEOUT"]),
-        ).serve_forever()
+        )
+
+        def stop() -> None:
+            close_everything(app)
+            server.stop()
+
+        def stop_later(signum: int, frame: Any) -> None:
+            # Not KeyboardInterrupt: raised in gevent's hub, the hub prints it (two
+            # lines outside the log's format) before passing it on.
+            socketio.start_background_task(stop)
+
+        signal.signal(signal.SIGINT, stop_later)
+        signal.signal(signal.SIGTERM, stop_later)
+        server.serve_forever()
     else:
         make_server(
             config["HOST"], config["PORT"], app, threaded=True, fd=sock.fileno()

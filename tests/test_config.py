@@ -61,3 +61,35 @@ def test_development_runs_with_nothing_configured():
     assert config.DATABASE_URL == expected
     assert len(config.JWT_SECRET_KEY) >= 32
     assert load_config("development").JWT_SECRET_KEY == config.JWT_SECRET_KEY
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("postgresql://db/cyberscan", "DATABASE_URL names postgresql, which is not"),
+        # MySQLdb is not installed: the supported driver is PyMySQL
+        ("mysql://root:pw@db/cyberscan", "DATABASE_URL names mysql, which is not"),
+        ("not a url", "DATABASE_URL is not a database URL"),
+    ],
+)
+def test_a_database_url_without_a_supported_driver_is_refused(url, message):
+    with pytest.raises(ConfigError, match=message) as refused:
+        create_app(TestingConfig, DATABASE_URL=url)
+    assert "pw" not in str(refused.value)  # never the password
+    assert "mysql+pymysql://" in str(refused.value)  # the form that works
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "LOGIN_LIMIT_PER_ADDRESS",
+        "LOGIN_LIMIT_PER_ACCOUNT",
+        "LOGIN_LIMIT_PER_ACCOUNT_ADDRESS",
+        "REGISTER_LIMIT_PER_ADDRESS",
+        "SEND_LIMIT_PER_USER",
+    ],
+)
+def test_a_rate_limit_that_does_not_parse_is_refused_at_start(name):
+    """Not at the first login or send, as a 500 for every one of them."""
+    with pytest.raises(ConfigError, match=f"{name} must be a rate limit"):
+        create_app(TestingConfig, DATABASE_URL="sqlite://", **{name: "often"})
