@@ -19,6 +19,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import Flask
 from redis.exceptions import RedisError
@@ -140,12 +141,27 @@ def database_kind(url: str) -> str:
     return f"{'MariaDB/MySQL' if backend == 'mysql' else backend} {where}"
 
 
+def queue_kind(config: Any) -> str:
+    """`Redis 127.0.0.1:6379/0 channel flask-socketio route shared` (no password):
+    processes that must share a deployment's chat show the same, and two deployments
+    on one Redis server must show different channels."""
+    parsed = urlsplit(config["REDIS_URL"])
+    if parsed.scheme == "unix":
+        where = parsed.path
+    else:
+        host, port = parsed.hostname or "localhost", parsed.port or 6379
+        where = f"{host}:{port}{parsed.path or '/0'}"
+    channel = config.get("SOCKETIO_CHANNEL") or "flask-socketio"
+    route = config.get("SOCKETIO_ROUTE") or "shared"
+    return f"Redis {where} channel {channel} route {route}"
+
+
 def startup_line(app: Flask, sock: socket.socket) -> str:
     """Where it listens, the async mode, the database, the model, in one line."""
     host, port = sock.getsockname()[:2]
     shown = f"[{host}]" if ":" in host else host
     config = app.config
-    redis = "Redis message queue" if config.get("REDIS_URL") else "single process"
+    redis = queue_kind(config) if config.get("REDIS_URL") else "single process"
     return " · ".join(
         [
             f"CyberScan Messenger on http://{shown}:{port}",

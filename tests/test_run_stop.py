@@ -91,6 +91,10 @@ def test_a_stopped_process_leaves_presence_and_says_so(pair, clients, signum):
     assert on_b.closed.is_set()
     startup, *records = b.log.read_text().splitlines()
     assert startup.startswith(f"CyberScan Messenger on {b.url} · ")
+    # Which Redis, channel and route it shares (never a password).
+    redis_where = REDIS_URL.removeprefix("redis://")
+    channel = b.env["SOCKETIO_CHANNEL"]
+    assert f" · Redis {redis_where} channel {channel} route shared · " in startup
     # One record a line in the documented format: nothing from gevent's hub.
     assert all(LOG_LINE.match(line) for line in records), records
     assert records[-1].endswith(" INFO cyberscan.serve: stopped; presence left")
