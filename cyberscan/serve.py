@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import errno
 import logging
+import resource
 import signal
 import socket
 import sys
@@ -217,6 +218,45 @@ def leave_presence(app: Flask) -> None:
     log.info("stopped; presence left")
 
 
+# Open files a process needs beside its connections: the database pool (up to 20),
+# Redis (queue, presence, limits), the listener, the model, the log.
+FILES_BESIDE_CONNECTIONS = 128
+
+
+def connection_cap(wanted: int) -> int:
+    """How many connections to serve at once: SOCKETIO_MAX_CONNECTIONS, within the
+    open-file limit.
+
+    The soft limit is raised as far as the hard one allows (often from 1024); if the
+    connections still do not fit, they are capped, with one warning. Past the limit
+    eventlet's accept() raises EMFILE out of its server, ending the process, and gevent
+    writes a traceback for every refused accept: a few hundred idle connections were
+    enough. At the cap both servers leave further connections waiting in the backlog.
+    """
+    needed = wanted + FILES_BESIDE_CONNECTIONS
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft != resource.RLIM_INFINITY and soft < needed:
+        raised = needed if hard == resource.RLIM_INFINITY else min(needed, hard)
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (raised, hard))
+            soft = raised
+        except (ValueError, OSError):
+            pass
+    if soft == resource.RLIM_INFINITY or soft >= needed:
+        return wanted
+    capped = max(soft - FILES_BESIDE_CONNECTIONS, 1)
+    log.warning(
+        "SOCKETIO_MAX_CONNECTIONS=%d needs %d open files but this process may open "
+        "%d (ulimit -n; LimitNOFILE under systemd): serving at most %d connections "
+        "at once",
+        wanted,
+        needed,
+        soft,
+        capped,
+    )
+    return capped
+
+
 def run_server(app: Flask, sock: socket.socket) -> None:
     """Serve on the socket `bind()` made, under the configured async mode, until
     Ctrl+C or SIGTERM; returns (or raises KeyboardInterrupt) then."""
@@ -230,6 +270,7 @@ def run_server(app: Flask, sock: socket.socket) -> None:
     if mode != "gevent":
         signal.signal(signal.SIGINT, interrupt)
         signal.signal(signal.SIGTERM, interrupt)
+    connections = connection_cap(config["SOCKETIO_MAX_CONNECTIONS"])
     if mode == "eventlet":
         import eventlet.wsgi
 
@@ -240,7 +281,7 @@ def run_server(app: Flask, sock: socket.socket) -> None:
             sock,
             app,
             log_output=False,
-            max_size=config["SOCKETIO_MAX_CONNECTIONS"],
+            max_size=connections,
             **eventlet_server_options(
                 eventlet.wsgi.HttpProtocol, config["HEADER_TIMEOUT"]
             ),
@@ -257,7 +298,7 @@ def run_server(app: Flask, sock: socket.socket) -> None:
             app,
             log=None,
             error_log=WSGI_ERRORS,
-            spawn=config["SOCKETIO_MAX_CONNECTIONS"],
+            spawn=connections,
             handler_class=gevent_handler_class(WSGIHandler, config["HEADER_TIMEOUT"]),
         )
 
