@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 
 import pytest
 
@@ -93,3 +94,16 @@ def test_a_rate_limit_that_does_not_parse_is_refused_at_start(name):
     """Not at the first login or send, as a 500 for every one of them."""
     with pytest.raises(ConfigError, match=f"{name} must be a rate limit"):
         create_app(TestingConfig, DATABASE_URL="sqlite://", **{name: "often"})
+
+
+def test_every_variable_the_server_reads_is_in_env_example():
+    """`.env.example` lists every variable (README, "Configuration"): the ones config
+    reads with `env_*`, beside the ones only tests read (TEST_DATABASE_URL)."""
+    root = INSTANCE_DIR.parent
+    source = (root / "config" / "__init__.py").read_text()
+    read = set(re.findall(r'env_[a-z_]+\(\s*"([A-Z][A-Z0-9_]+)"', source))
+    listed = set(
+        re.findall(r"^([A-Z][A-Z0-9_]+)=", (root / ".env.example").read_text(), re.M)
+    )
+    assert read, source  # the pattern still finds them
+    assert read - listed == set()
