@@ -86,8 +86,9 @@ def start_failures(config: Any) -> Iterator[None]:
     except OperationalError as exc:
         where = database_kind(config.DATABASE_URL)
         raise StartFailed(
-            f"Cannot use the database {where}: {exc.orig}; start it, create the "
-            "database (utf8mb4 on MySQL/MariaDB), or fix DATABASE_URL"
+            f"Cannot use the database {where}: {exc.orig}; check that its server "
+            "runs, that the database exists (utf8mb4 on MySQL/MariaDB) and that "
+            "DATABASE_URL's user may use it"
         ) from None
     except RedisError as exc:
         raise StartFailed(
