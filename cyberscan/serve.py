@@ -91,8 +91,9 @@ def start_failures(config: Any) -> Iterator[None]:
             "DATABASE_URL's user may use it"
         ) from None
     except RedisError as exc:
+        why = str(exc).rstrip(".")
         raise StartFailed(
-            f"Cannot use Redis (REDIS_URL): {str(exc).rstrip('.')}; start it, or fix REDIS_URL"
+            f"Cannot use Redis (REDIS_URL): {why}; start it, or fix REDIS_URL"
         ) from None
 
 
@@ -272,6 +273,7 @@ def run_server(app: Flask, sock: socket.socket) -> None:
         signal.signal(signal.SIGINT, interrupt)
         signal.signal(signal.SIGTERM, interrupt)
     connections = connection_cap(config["SOCKETIO_MAX_CONNECTIONS"])
+    # Imported per mode: only the chosen server library is loaded (and monkey-patched).
     if mode == "eventlet":
         import eventlet.wsgi
 
