@@ -1,4 +1,9 @@
-"""Serve REST and Socket.IO: `python run.py` (HOST, PORT, DATABASE_URL, REDIS_URL, CYBERSCAN_ENV)."""
+"""Serve REST and Socket.IO: `python run.py` (HOST, PORT, DATABASE_URL, REDIS_URL, CYBERSCAN_ENV).
+
+A setting, port, database, Redis or model the server cannot use stops it with one line
+on stderr and status 1 (`config.ConfigError`, `serve.PortUnavailable`,
+`serve.StartFailed`); Ctrl+C and SIGTERM stop it with status 0.
+"""
 
 from config import load_config
 
@@ -16,16 +21,14 @@ elif CONFIG.SOCKETIO_ASYNC_MODE == "gevent":
 
 from cyberscan import create_app  # noqa: E402
 from cyberscan.cli import settle_garbage_collector, upgrade_database  # noqa: E402
-from cyberscan.serve import bind, configure_logging, serve  # noqa: E402
+from cyberscan.serve import bind, configure_logging, serve, start_failures  # noqa: E402
 
 if __name__ == "__main__":
     # The port first: a second server on it fails at once, before the slow start.
     listener = bind(CONFIG.HOST, CONFIG.PORT)
     configure_logging(CONFIG.LOG_LEVEL)
-    app = create_app(CONFIG)
-    upgrade_database(app)
+    with start_failures(CONFIG):
+        app = create_app(CONFIG)
+        upgrade_database(app)
     settle_garbage_collector(CONFIG)
-    try:
-        serve(app, listener)
-    except KeyboardInterrupt:
-        pass
+    serve(app, listener)

@@ -16,7 +16,9 @@ from pathlib import Path
 from typing import Any
 
 from dotenv import load_dotenv
+from limits import parse as parse_limit
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 ROOT = Path(__file__).resolve().parent.parent
 INSTANCE_DIR = ROOT / "instance"
@@ -36,12 +38,19 @@ def env_str(name: str, default: str | None = None) -> str | None:
     return default if value is None or value.strip() == "" else value.strip()
 
 
-def env_int(name: str, default: int) -> int:
+def env_int(
+    name: str, default: int, minimum: int | None = None, maximum: int | None = None
+) -> int:
     raw = env_str(name)
     try:
-        return default if raw is None else int(raw)
+        value = default if raw is None else int(raw)
     except ValueError as exc:
         raise ConfigError(f"{name} must be an integer, got {raw!r}") from exc
+    if (minimum is not None and value < minimum) or (
+        maximum is not None and value > maximum
+    ):
+        raise ConfigError(f"{name} must be from {minimum} to {maximum}, got {raw!r}")
+    return value
 
 
 def env_float(name: str, default: float) -> float:
@@ -63,6 +72,17 @@ def env_bool(name: str, default: bool) -> bool:
     raise ConfigError(f"{name} must be true or false, got {raw!r}")
 
 
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+
+def env_log_level(name: str, default: str) -> str:
+    """A logging level's name, in any case (`debug` is `DEBUG`)."""
+    raw = env_str(name, default) or default
+    if raw.upper() not in LOG_LEVELS:
+        raise ConfigError(f"{name} must be one of {', '.join(LOG_LEVELS)}, got {raw!r}")
+    return raw.upper()
+
+
 def env_list(name: str, default: str) -> str | list[str]:
     """`*`, or a comma-separated list."""
     raw = env_str(name, default) or default
@@ -71,8 +91,14 @@ def env_list(name: str, default: str) -> str | list[str]:
     )
 
 
-class ConfigError(RuntimeError):
-    """A setting is missing or malformed; the server refuses to start."""
+class ConfigError(SystemExit):
+    """A setting is missing or malformed; the server refuses to start.
+
+    A SystemExit, like `serve.PortUnavailable`: uncaught, Python prints its message as
+    one line on stderr and exits with status 1, whether it comes from reading the
+    environment on import, from `run.py`, from a `flask --app cyberscan` command or
+    from a training CLI; never a traceback for an operator's setting.
+    """
 
 
 MODEL_NAME = "cyberscan-clf"
@@ -218,8 +244,8 @@ class Config:
     # eventlet.wsgi refuses connections above max_size (1024 by default).
     SOCKETIO_MAX_CONNECTIONS = env_int("SOCKETIO_MAX_CONNECTIONS", 10000)
     HOST = env_str("HOST", "127.0.0.1")
-    PORT = env_int("PORT", 5000)
-    LOG_LEVEL = env_str("LOG_LEVEL", "INFO")
+    PORT = env_int("PORT", 5000, 1, 65535)
+    LOG_LEVEL = env_log_level("LOG_LEVEL", "INFO")
     # run.py freezes the start-up heap and raises the young generation's threshold
     # (docs/performance.md measures the tail with and without).
     GC_FREEZE = env_bool("CYBERSCAN_GC_FREEZE", True)
@@ -313,15 +339,62 @@ def load_config(env: str | None = None) -> Config:
     return config
 
 
+DATABASE_URL_FORMS = (
+    "sqlite:///path/to/file.db or "
+    "mysql+pymysql://user:password@host/database?charset=utf8mb4"
+)
+LIMIT_SETTINGS = (
+    "LOGIN_LIMIT_PER_ADDRESS",
+    "LOGIN_LIMIT_PER_ACCOUNT",
+    "LOGIN_LIMIT_PER_ACCOUNT_ADDRESS",
+    "REGISTER_LIMIT_PER_ADDRESS",
+    "SEND_LIMIT_PER_USER",
+)
+
+
+def check_database_url(url: str) -> None:
+    """SQLite or MySQL/MariaDB through PyMySQL, the two the project supports and
+    installs a driver for; anything else is refused by name (never its password)."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise ConfigError(
+            f"DATABASE_URL is not a database URL; expected {DATABASE_URL_FORMS}"
+        ) from None
+    if parsed.drivername in {"sqlite", "sqlite+pysqlite", "mysql+pymysql"}:
+        return
+    raise ConfigError(
+        f"DATABASE_URL names {parsed.drivername}, which is not supported; "
+        f"expected {DATABASE_URL_FORMS}"
+    )
+
+
+def check_limit(key: str, value: Any) -> None:
+    """A rate limit as Flask-Limiter writes it (`30 per minute`, `10/hour`)."""
+    try:
+        parse_limit(str(value))
+    except ValueError:
+        raise ConfigError(
+            f"{key} must be a rate limit such as '30 per minute', got {value!r}"
+        ) from None
+
+
 def require_settings(settings: dict[str, Any]) -> None:
     """Fill derived settings and refuse to start on anything missing or weak."""
     for key in ("SECRET_KEY", "JWT_SECRET_KEY"):
         value = settings.get(key) or ""
         if len(value.encode()) < MIN_SECRET_BYTES:
-            raise ConfigError(f"{key} must be set to at least {MIN_SECRET_BYTES} bytes")
+            raise ConfigError(
+                f"{key} must be set to at least {MIN_SECRET_BYTES} bytes, e.g. the "
+                "output of: python3 -c 'import secrets; print(secrets.token_urlsafe(48))'"
+            )
     url = settings.get("DATABASE_URL")
     if not url:
         raise ConfigError("DATABASE_URL must be set")
+    check_database_url(url)
+    for key in LIMIT_SETTINGS:
+        if key in settings:
+            check_limit(key, settings[key])
     settings.setdefault("SQLALCHEMY_DATABASE_URI", url)
     settings.setdefault("SQLALCHEMY_ENGINE_OPTIONS", sqlalchemy_engine_options(url))
     settings.setdefault(

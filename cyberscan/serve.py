@@ -1,27 +1,44 @@
-"""`python run.py`: bind the port (refusing one in use), say one line, serve.
+"""`python run.py`: bind the port (refusing one in use), say one line, serve, stop.
 
 Flask-SocketIO's `socketio.run()` lets eventlet bind with SO_REUSEPORT, so a second
 server on the same port starts silently and the kernel splits the chat between two
 processes with separate presence. Binding here, without it, makes that a clear error.
+A database, Redis or model the server cannot use at start is one line too
+(`start_failures`), and SIGTERM stops the server as Ctrl+C does: it stops listening,
+takes its connections out of presence at once and announces `user_left` for the
+people who had no other connection (`leave_presence`).
 """
 
 from __future__ import annotations
 
 import errno
 import logging
+import resource
+import signal
 import socket
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import Flask
+from redis.exceptions import RedisError
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 from werkzeug.serving import make_server
 
+from cyberscan.detector.artifact import ArtifactError
+from cyberscan.extensions import socketio
+from cyberscan.live import presence
+from cyberscan.realtime.events import announce_gone
 from cyberscan.realtime.transport import (
     WSGI_ERRORS,
     eventlet_server_options,
     gevent_handler_class,
 )
+
+log = logging.getLogger(__name__)
 
 LISTEN_BACKLOG = 1024
 ASYNC_NOTES = {
@@ -49,6 +66,35 @@ def configure_logging(level: str) -> None:
 
 class PortUnavailable(SystemExit):
     """The server cannot listen where HOST and PORT say; the message is one line."""
+
+
+class StartFailed(SystemExit):
+    """The database, Redis or the model cannot be used at start; one line."""
+
+
+@contextmanager
+def start_failures(config: Any) -> Iterator[None]:
+    """Around building the app and migrating: what an operator must fix, in one line.
+
+    Only the failures of a dependency itself: a migration or code bug (any other
+    error) keeps its traceback.
+    """
+    try:
+        yield
+    except ArtifactError as exc:
+        raise StartFailed(str(exc)) from None
+    except OperationalError as exc:
+        where = database_kind(config.DATABASE_URL)
+        raise StartFailed(
+            f"Cannot use the database {where}: {exc.orig}; check that its server "
+            "runs, that the database exists (utf8mb4 on MySQL/MariaDB) and that "
+            "DATABASE_URL's user may use it"
+        ) from None
+    except RedisError as exc:
+        why = str(exc).rstrip(".")
+        raise StartFailed(
+            f"Cannot use Redis (REDIS_URL): {why}; start it, or fix REDIS_URL"
+        ) from None
 
 
 def bind(host: str, port: int) -> socket.socket:
@@ -98,12 +144,27 @@ def database_kind(url: str) -> str:
     return f"{'MariaDB/MySQL' if backend == 'mysql' else backend} {where}"
 
 
+def queue_kind(config: Any) -> str:
+    """`Redis 127.0.0.1:6379/0 channel flask-socketio route shared` (no password):
+    processes that must share a deployment's chat show the same, and two deployments
+    on one Redis server must show different channels."""
+    parsed = urlsplit(config["REDIS_URL"])
+    if parsed.scheme == "unix":
+        where = parsed.path
+    else:
+        host, port = parsed.hostname or "localhost", parsed.port or 6379
+        where = f"{host}:{port}{parsed.path or '/0'}"
+    channel = config.get("SOCKETIO_CHANNEL") or "flask-socketio"
+    route = config.get("SOCKETIO_ROUTE") or "shared"
+    return f"Redis {where} channel {channel} route {route}"
+
+
 def startup_line(app: Flask, sock: socket.socket) -> str:
     """Where it listens, the async mode, the database, the model, in one line."""
     host, port = sock.getsockname()[:2]
     shown = f"[{host}]" if ":" in host else host
     config = app.config
-    redis = "Redis message queue" if config.get("REDIS_URL") else "single process"
+    redis = queue_kind(config) if config.get("REDIS_URL") else "single process"
     return " · ".join(
         [
             f"CyberScan Messenger on http://{shown}:{port}",
@@ -117,10 +178,101 @@ def startup_line(app: Flask, sock: socket.socket) -> str:
 
 
 def serve(app: Flask, sock: socket.socket) -> None:
-    """Serve on the socket `bind()` made, under the configured async mode."""
-    config: dict[str, Any] = app.config
+    """Serve until Ctrl+C or SIGTERM (`close_everything`), then leave presence."""
     print(startup_line(app, sock), flush=True)
+    try:
+        run_server(app, sock)
+    except KeyboardInterrupt:
+        pass
+    leave_presence(app)
+
+
+def close_everything(app: Flask) -> None:
+    """On Ctrl+C or SIGTERM: close every Socket.IO connection of this process at once
+    (each goes through the disconnect handler, so presence and `user_left` are right;
+    its client reconnects, behind a proxy to another process). Without this the
+    server would wait for each long-polling request to end, up to 25 s."""
+    # A client's request on a session closed here is no error of the server's.
+    logging.getLogger("engineio.server").setLevel(logging.CRITICAL)
+    engine = socketio.server.eio
+    for connection in list(engine.sockets.values()):
+        # Not eio.disconnect(): it waits for a long-polling client to fetch the
+        # close packet, for ever if none is waiting.
+        connection.close(wait=False, reason=engine.reason.SERVER_DISCONNECT)
+    engine.sockets = {}
+
+
+def leave_presence(app: Flask) -> None:
+    """Take what is left of this process's connections out of the shared presence
+    registry and say `user_left` for the people now offline, as the other processes
+    would do only after its heartbeat expired (about 45 s) had it died instead."""
+    registry = app.extensions.get(presence.EXTENSION)
+    forget = getattr(registry, "forget_process", None)
+    if forget is None:  # one process: presence ends with it
+        log.info("stopped")
+        return
+    try:
+        gone = forget()
+        announce_gone(app)(gone)
+    except RedisError as exc:
+        log.warning("stopped; presence left to expire (Redis: %s)", exc)
+        return
+    log.info("stopped; presence left")
+
+
+# Open files a process needs beside its connections: the database pool (up to 20),
+# Redis (queue, presence, limits), the listener, the model, the log.
+FILES_BESIDE_CONNECTIONS = 128
+
+
+def connection_cap(wanted: int) -> int:
+    """How many connections to serve at once: SOCKETIO_MAX_CONNECTIONS, within the
+    open-file limit.
+
+    The soft limit is raised as far as the hard one allows (often from 1024); if the
+    connections still do not fit, they are capped, with one warning. Past the limit
+    eventlet's accept() raises EMFILE out of its server, ending the process, and gevent
+    writes a traceback for every refused accept: a few hundred idle connections were
+    enough. At the cap both servers leave further connections waiting in the backlog.
+    """
+    needed = wanted + FILES_BESIDE_CONNECTIONS
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft != resource.RLIM_INFINITY and soft < needed:
+        raised = needed if hard == resource.RLIM_INFINITY else min(needed, hard)
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (raised, hard))
+            soft = raised
+        except (ValueError, OSError):
+            pass
+    if soft == resource.RLIM_INFINITY or soft >= needed:
+        return wanted
+    capped = max(soft - FILES_BESIDE_CONNECTIONS, 1)
+    log.warning(
+        "SOCKETIO_MAX_CONNECTIONS=%d needs %d open files but this process may open "
+        "%d (ulimit -n; LimitNOFILE under systemd): serving at most %d connections "
+        "at once",
+        wanted,
+        needed,
+        soft,
+        capped,
+    )
+    return capped
+
+
+def run_server(app: Flask, sock: socket.socket) -> None:
+    """Serve on the socket `bind()` made, under the configured async mode, until
+    Ctrl+C or SIGTERM; returns (or raises KeyboardInterrupt) then."""
+    config: dict[str, Any] = app.config
     mode = config["SOCKETIO_ASYNC_MODE"]
+
+    def interrupt(signum: int, frame: Any) -> None:
+        socketio.start_background_task(close_everything, app)
+        raise KeyboardInterrupt
+
+    if mode != "gevent":
+        signal.signal(signal.SIGINT, interrupt)
+        signal.signal(signal.SIGTERM, interrupt)
+    connections = connection_cap(config["SOCKETIO_MAX_CONNECTIONS"])
     # Imported per mode: only the chosen server library is loaded (and monkey-patched).
     if mode == "eventlet":
         import eventlet.wsgi
@@ -132,7 +284,7 @@ def serve(app: Flask, sock: socket.socket) -> None:
             sock,
             app,
             log_output=False,
-            max_size=config["SOCKETIO_MAX_CONNECTIONS"],
+            max_size=connections,
             **eventlet_server_options(
                 eventlet.wsgi.HttpProtocol, config["HEADER_TIMEOUT"]
             ),
@@ -144,14 +296,27 @@ def serve(app: Flask, sock: socket.socket) -> None:
         # (a pool of that size), and HEADER_TIMEOUT for the request line and headers.
         # Its notes on a client's malformed request go to WSGI_ERRORS (DEBUG records),
         # not to stderr in its own format.
-        WSGIServer(
+        server = WSGIServer(
             sock,
             app,
             log=None,
             error_log=WSGI_ERRORS,
-            spawn=config["SOCKETIO_MAX_CONNECTIONS"],
+            spawn=connections,
             handler_class=gevent_handler_class(WSGIHandler, config["HEADER_TIMEOUT"]),
-        ).serve_forever()
+        )
+
+        def stop() -> None:
+            close_everything(app)
+            server.stop()
+
+        def stop_later(signum: int, frame: Any) -> None:
+            # Not KeyboardInterrupt: raised in gevent's hub, the hub prints it (two
+            # lines outside the log's format) before passing it on.
+            socketio.start_background_task(stop)
+
+        signal.signal(signal.SIGINT, stop_later)
+        signal.signal(signal.SIGTERM, stop_later)
+        server.serve_forever()
     else:
         make_server(
             config["HOST"], config["PORT"], app, threaded=True, fd=sock.fileno()

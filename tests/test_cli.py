@@ -104,6 +104,33 @@ def test_flask_command_line_creates_an_admin_on_a_fresh_database(tmp_path):
         assert "deprecated" not in step.stderr, step.stderr
 
 
+def test_a_flask_command_without_the_production_settings_says_so_in_one_line(
+    tmp_path,
+):
+    """What an operator meets running `flask --app cyberscan …` on a production
+    host whose environment lacks a setting: the setting, not a traceback."""
+    env = {
+        **os.environ,
+        "CYBERSCAN_ENV": "production",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}",
+        "SECRET_KEY": "s" * 40,
+        "JWT_SECRET_KEY": "",
+    }
+    listed = subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "cyberscan", "list-admins"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert listed.returncode == 1
+    assert listed.stdout == ""
+    lines = listed.stderr.splitlines()
+    assert len(lines) == 1, listed.stderr
+    assert lines[0].startswith("JWT_SECRET_KEY must be set to at least 32 bytes")
+
+
 def test_purge_revoked_tokens_keeps_live_revocations(app, client, make_user, login):
     from datetime import timedelta
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 
 import pytest
 
@@ -61,3 +62,48 @@ def test_development_runs_with_nothing_configured():
     assert config.DATABASE_URL == expected
     assert len(config.JWT_SECRET_KEY) >= 32
     assert load_config("development").JWT_SECRET_KEY == config.JWT_SECRET_KEY
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("postgresql://db/cyberscan", "DATABASE_URL names postgresql, which is not"),
+        # MySQLdb is not installed: the supported driver is PyMySQL
+        ("mysql://root:pw@db/cyberscan", "DATABASE_URL names mysql, which is not"),
+        ("not a url", "DATABASE_URL is not a database URL"),
+    ],
+)
+def test_a_database_url_without_a_supported_driver_is_refused(url, message):
+    with pytest.raises(ConfigError, match=message) as refused:
+        create_app(TestingConfig, DATABASE_URL=url)
+    assert "pw" not in str(refused.value)  # never the password
+    assert "mysql+pymysql://" in str(refused.value)  # the form that works
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "LOGIN_LIMIT_PER_ADDRESS",
+        "LOGIN_LIMIT_PER_ACCOUNT",
+        "LOGIN_LIMIT_PER_ACCOUNT_ADDRESS",
+        "REGISTER_LIMIT_PER_ADDRESS",
+        "SEND_LIMIT_PER_USER",
+    ],
+)
+def test_a_rate_limit_that_does_not_parse_is_refused_at_start(name):
+    """Not at the first login or send, as a 500 for every one of them."""
+    with pytest.raises(ConfigError, match=f"{name} must be a rate limit"):
+        create_app(TestingConfig, DATABASE_URL="sqlite://", **{name: "often"})
+
+
+def test_every_variable_the_server_reads_is_in_env_example():
+    """`.env.example` lists every variable (README, "Configuration"): the ones config
+    reads with `env_*`, beside the ones only tests read (TEST_DATABASE_URL)."""
+    root = INSTANCE_DIR.parent
+    source = (root / "config" / "__init__.py").read_text()
+    read = set(re.findall(r'env_[a-z_]+\(\s*"([A-Z][A-Z0-9_]+)"', source))
+    listed = set(
+        re.findall(r"^([A-Z][A-Z0-9_]+)=", (root / ".env.example").read_text(), re.M)
+    )
+    assert read, source  # the pattern still finds them
+    assert read - listed == set()

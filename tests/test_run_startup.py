@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.live import ROOT, LiveServer, server_env, start
+from tests.live import ROOT, LiveServer, free_port, server_env, start
 
 pytestmark = pytest.mark.e2e
 
@@ -77,3 +77,55 @@ def test_a_port_held_by_another_program_gets_the_same_line(server):
         f"or another program): stop that, or choose another port, "
         f"e.g. PORT={port + 1} scripts/run"
     ]
+
+
+def refusal(env: dict[str, str], **settings: str) -> list[str]:
+    """The stderr lines of a `python run.py` that must refuse to start (status 1)."""
+    result = subprocess.run(
+        [sys.executable, "run.py"],
+        cwd=ROOT,
+        env={**env, "PORT": str(free_port()), **settings},
+        capture_output=True,
+        text=True,
+        timeout=BUSY_TIMEOUT,
+    )
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert result.stdout == ""
+    return result.stderr.splitlines()
+
+
+@pytest.mark.parametrize(
+    ("settings", "line"),
+    [
+        # read while the configuration is imported
+        ({"RATELIMIT_ENABLED": "maybe"}, "RATELIMIT_ENABLED must be true or false"),
+        ({"PORT": "70000"}, "PORT must be from 1 to 65535, got '70000'"),
+        ({"LOG_LEVEL": "verbose"}, "LOG_LEVEL must be one of DEBUG, INFO, WARNING"),
+        # checked when the app is built
+        ({"JWT_SECRET_KEY": "short"}, "JWT_SECRET_KEY must be set to at least 32"),
+        ({"DATABASE_URL": "postgres://db/x"}, "DATABASE_URL names postgres"),
+        ({"SEND_LIMIT_PER_USER": "lots"}, "SEND_LIMIT_PER_USER must be a rate limit"),
+        # a dependency the server cannot use
+        (
+            {"DATABASE_URL": "sqlite:////nonexistent/dir/live.db"},
+            "Cannot use the database SQLite /nonexistent/dir/live.db: unable to open",
+        ),
+        ({"REDIS_URL": "redis://127.0.0.1:1/0"}, "Cannot use Redis (REDIS_URL): "),
+        (
+            {"CLASSIFIER_PATH": "/nonexistent/model.joblib"},
+            "Model artifact /nonexistent/model.joblib does not exist",
+        ),
+    ],
+)
+def test_a_setting_or_service_it_cannot_use_stops_it_in_one_line(
+    server, settings, line
+):
+    lines = refusal(server.env, **settings)
+    assert len(lines) == 1, lines  # no traceback
+    assert lines[0].startswith(line), lines
+
+
+def test_a_lower_case_log_level_is_taken(server):
+    """`LOG_LEVEL=debug` is DEBUG (logging itself knows only the upper-case names)."""
+    lines = refusal(server.env, LOG_LEVEL="debug", JWT_SECRET_KEY="short")
+    assert lines[0].startswith("JWT_SECRET_KEY must be set"), lines

@@ -1,0 +1,104 @@
+"""Stopping one of several `python run.py` processes, as an operator (or systemd, or
+docker) does it: SIGTERM, or Ctrl+C (SIGINT).
+
+Two processes share one database and one Redis. Bob is connected to process B, over
+long-polling (the transport a proxy sees first), and Alice, his contact, to process A.
+B is told to stop: it exits at once with status 0, and before it exits Bob is no longer
+online anywhere and Alice has been told (`user_left`), instead of both waiting for B's
+heartbeat to expire (about 45 s). Process A goes on as before. Under eventlet and
+gevent alike, and B's log stays one record a line.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+import signal
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import redis
+
+from tests.live import REDIS_URL, LiveServer, new_keys, server_env, start, stop_all
+from tests.resilience.conftest import assert_clean_log, make_admin
+
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning"),
+    pytest.mark.filterwarnings("ignore::ResourceWarning"),
+    pytest.mark.usefixtures("collect_sockets_left_behind"),
+]
+
+EXIT_TIMEOUT = 30
+LOG_LINE = re.compile(r"\[\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}\] [A-Z]+ [\w.]+: ")
+
+
+@pytest.fixture(params=["eventlet", "gevent"])
+def pair(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> Iterator[tuple[LiveServer, LiveServer]]:
+    """A and B on one SQLite file and one Redis, on a channel of their own, under
+    each async mode."""
+    channel = f"cyberscan-stop-{secrets.token_hex(6)}"
+    database = f"sqlite:///{tmp_path / 'shared.db'}"
+    env = server_env(
+        database,
+        async_mode=request.param,
+        redis_url=REDIS_URL,
+        channel=channel,
+        keys=new_keys(),
+        LOG_LEVEL="INFO",
+    )
+    servers: list[LiveServer] = []
+    try:
+        for name in ("a.log", "b.log"):  # the first applies the migrations
+            servers.append(start(env, tmp_path, name))
+        yield servers[0], servers[1]
+    finally:
+        stop_all(servers)
+        client = redis.Redis.from_url(REDIS_URL)
+        client.delete(*client.keys(f"cyberscan:presence:{channel}:*") or ["-"])
+        client.close()
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+def test_a_stopped_process_leaves_presence_and_says_so(pair, clients, signum):
+    a, b = pair
+    alice, bob, admin = (f"{who}{uuid.uuid4().hex[:6]}" for who in "abr")
+    alice_token, bob_token = a.register(alice), b.register(bob)
+    a.sign_up(admin)
+    make_admin(a.env["DATABASE_URL"], admin)
+    admin_token = a.login(admin)
+    on_a = clients(a.url, alice_token)
+    on_b = clients(b.url, bob_token, transports=("polling",))
+    sent = on_a.call(
+        "send_message",
+        {"receiver": bob, "message": "see you", "client_id": str(uuid.uuid4())},
+    )
+    assert sent["ok"], sent
+    on_b.wait("receive_message")
+    assert a.get("/api/admin/summary", admin_token)["online_users"] == 2
+
+    assert b.process is not None
+    b.process.send_signal(signum)
+    assert b.process.wait(timeout=EXIT_TIMEOUT) == 0
+
+    # Already true when B has exited: nothing waits for its heartbeat to expire.
+    assert a.get("/api/admin/summary", admin_token)["online_users"] == 1
+    on_a.wait("user_left", lambda username: username == bob)
+    assert on_b.closed.is_set()
+    startup, *records = b.log.read_text().splitlines()
+    assert startup.startswith(f"CyberScan Messenger on {b.url} · ")
+    # Which Redis, channel and route it shares (never a password).
+    redis_where = REDIS_URL.removeprefix("redis://")
+    channel = b.env["SOCKETIO_CHANNEL"]
+    assert f" · Redis {redis_where} channel {channel} route shared · " in startup
+    # One record a line in the documented format: nothing from gevent's hub.
+    assert all(LOG_LINE.match(line) for line in records), records
+    assert records[-1].endswith(" INFO cyberscan.serve: stopped; presence left")
+    assert not [line for line in records if " ERROR " in line], records
+    assert_clean_log(b)
+    # A goes on serving.
+    assert a.get("/api/health", token="")["status"] == "ok"
