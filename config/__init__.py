@@ -211,7 +211,7 @@ class Config:
     MAX_MESSAGE_LENGTH = env_int("MAX_MESSAGE_LENGTH", 2000)
     MAX_POST_LENGTH = env_int("MAX_POST_LENGTH", 5000)
     MAX_COMMENT_LENGTH = env_int("MAX_COMMENT_LENGTH", 2000)
-    PAGE_SIZE = env_int("CYBERSCAN_PAGE_SIZE", 50)
+    PAGE_SIZE = env_int("CYBERSCAN_PAGE_SIZE", 50, 1, 100)
 
     RATELIMIT_ENABLED = env_bool("RATELIMIT_ENABLED", True)
     RATELIMIT_HEADERS_ENABLED = True
@@ -419,3 +419,5 @@ def require_settings(settings: dict[str, Any]) -> None:
         raise ConfigError("SOCKETIO_ROUTE must be 'shared' or 'process'")
     if not 0.0 < float(settings.get("PRESENCE_HEARTBEAT_SECONDS", 10.0)) <= 300.0:
         raise ConfigError("PRESENCE_HEARTBEAT_SECONDS must be in (0, 300]")
+    if not 1 <= int(settings.get("PAGE_SIZE", 50)) <= 100:
+        raise ConfigError("CYBERSCAN_PAGE_SIZE must be from 1 to 100 (a page's limit)")

@@ -41,6 +41,8 @@ def test_weak_jwt_secret_is_refused():
         ("SOCKETIO_ASYNC_MODE", "asyncio", "SOCKETIO_ASYNC_MODE"),
         ("PRESENCE_HEARTBEAT_SECONDS", 0, "PRESENCE_HEARTBEAT_SECONDS"),
         ("PRESENCE_HEARTBEAT_SECONDS", -1, "PRESENCE_HEARTBEAT_SECONDS"),
+        ("PAGE_SIZE", 0, "CYBERSCAN_PAGE_SIZE must be from 1 to 100"),
+        ("PAGE_SIZE", 101, "CYBERSCAN_PAGE_SIZE must be from 1 to 100"),
     ],
 )
 def test_bad_settings_are_refused_at_start(name, value, message):

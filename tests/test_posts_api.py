@@ -312,3 +312,23 @@ def test_posting_is_rate_limited_per_user(
     create(client, auth_headers(make_user("bob")))  # a budget per user
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(Post)) == 3
+
+
+@pytest.mark.parametrize("app_settings", [{"PAGE_SIZE": 3}])
+def test_a_page_without_a_limit_has_cyberscan_page_size_items(
+    client, alice_headers, app_settings
+):
+    """CYBERSCAN_PAGE_SIZE is the length of a page the query does not size (API.md:
+    "limit 1–100, default CYBERSCAN_PAGE_SIZE"); a limit in the query still wins."""
+    for i in range(5):
+        create(client, alice_headers, f"post number {i}")
+    page = client.get("/api/posts", headers=alice_headers).get_json()
+    assert len(page["items"]) == 3 and page["next_cursor"]
+    rest = client.get(
+        f"/api/posts?cursor={page['next_cursor']}", headers=alice_headers
+    ).get_json()
+    assert len(rest["items"]) == 2 and rest["next_cursor"] is None
+    sized = client.get("/api/posts?limit=5", headers=alice_headers).get_json()
+    assert len(sized["items"]) == 5
+    users = client.get("/api/admin/users", headers=alice_headers)
+    assert users.status_code == 403  # not an admin: the page size changes no rule

@@ -136,9 +136,16 @@ def check_configured_length(
         raise ValidationError(f"Longer than maximum length {limit}.")
 
 
+def page_size() -> int:
+    """A page's length when the query names none: CYBERSCAN_PAGE_SIZE."""
+    return int(current_app.config["PAGE_SIZE"])
+
+
 class PageQuerySchema(StrictSchema):
     cursor = fields.String(load_default=None, validate=validate.Length(max=200))
-    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=100))
+    limit = fields.Integer(
+        load_default=page_size, validate=validate.Range(min=1, max=100)
+    )
 
 
 @cache
