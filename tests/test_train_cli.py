@@ -1042,3 +1042,20 @@ def test_an_expert_setting_for_a_corpus_without_an_expert_is_refused(
             0.0,
             domain=domain,
         )
+
+
+def test_paths_are_shown_from_the_repository_or_the_shared_corpora_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A file in the repository reads from it, one in the corpora's default folder
+    beside it as ``../shared/...``; any other file keeps its own path (a clone made in
+    /tmp used to show /tmp's other files as ``../``)."""
+    from train import data
+
+    repo, shared, other = tmp_path / "repo", tmp_path / "shared", tmp_path / "other"
+    for folder in (repo / "train", shared / "data", other):
+        folder.mkdir(parents=True)
+    monkeypatch.setattr(data, "REPO_ROOT", repo)
+    assert data.display_path(repo / "train" / "a.csv") == "train/a.csv"
+    assert data.display_path(shared / "data" / "b.csv") == "../shared/data/b.csv"
+    assert data.display_path(other / "c.csv") == str(other / "c.csv")

@@ -289,9 +289,12 @@ def _read_labelled_csv(path: Path, require_both_classes: bool) -> LabelledData:
 
 
 def display_path(path: Path) -> str:
-    """Return ``path`` relative to the repository (or ``../`` beside it) when possible."""
+    """Return ``path`` relative to the repository (or ``../shared/``, the corpora's
+    default folder beside it) when possible, else as given: a file elsewhere beside
+    the repository (a clone in /tmp, a file in /tmp) keeps its own path."""
     resolved = path.resolve()
-    for base, prefix in ((REPO_ROOT, ""), (REPO_ROOT.parent, "../")):
+    shared = (REPO_ROOT.parent / "shared").resolve()
+    for base, prefix in ((REPO_ROOT, ""), (shared, "../shared/")):
         if resolved.is_relative_to(base):
             return prefix + str(resolved.relative_to(base))
     return str(path)
