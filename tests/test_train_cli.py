@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -426,6 +427,26 @@ def test_cli_error_has_no_traceback_in_a_real_process(tmp_path: Path) -> None:
         proc.stderr.strip()
         == f"error: {bad}, line 3: label must be 0 or 1, got 'maybe'"
     )
+
+
+def test_a_reader_that_goes_away_early_ends_the_cli_quietly(good_csv: Path) -> None:
+    """`python -m train.evaluate | head`: the reader closes the pipe before the
+    report is written; the CLI stops with status 1 and nothing on stderr, not with a
+    BrokenPipeError traceback."""
+    read, write = os.pipe()
+    os.close(read)  # the reader is gone before the CLI writes
+    try:
+        proc = subprocess.run(
+            [sys.executable, "-m", "train.evaluate", "--data", str(good_csv)],
+            cwd=REPO,
+            stdout=write,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=120,
+        )
+    finally:
+        os.close(write)
+    assert (proc.returncode, proc.stderr) == (1, "")
 
 
 def test_evaluate_prints_metrics_json(good_csv: Path, tmp_path: Path, capsys) -> None:

@@ -45,6 +45,7 @@ from train.data import (
     display_path,
     find_data_dir,
     read_labelled_csv,
+    run_cli,
     trained_on_warning,
 )
 from train.metrics import binary_metrics, rounded
@@ -368,4 +369,4 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run_cli(main)

@@ -12,6 +12,8 @@ import csv
 import functools
 import hashlib
 import os
+import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -298,3 +300,16 @@ def display_path(path: Path) -> str:
         if resolved.is_relative_to(base):
             return prefix + str(resolved.relative_to(base))
     return str(path)
+
+
+def run_cli(main: Callable[[], int]) -> None:
+    """Exit with `main()`'s code; when the reader of stdout went away (`… | head`),
+    stop quietly with status 1, as Python's documentation advises, rather than with
+    a BrokenPipeError traceback (and a second one at exit, flushing stdout)."""
+    try:
+        code = main()
+        sys.stdout.flush()
+    except BrokenPipeError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        code = 1
+    sys.exit(code)

@@ -28,6 +28,7 @@ from train.data import (
     DataError,
     display_path,
     read_labelled_csv,
+    run_cli,
     trained_on_warning,
 )
 from train.metrics import address_rates, binary_metrics, chat_rates, rounded
@@ -112,4 +113,4 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run_cli(main)

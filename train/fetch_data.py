@@ -38,6 +38,7 @@ from train.data import (
     DataError,
     corpus_path,
     refuse_file_on_path,
+    run_cli,
 )
 
 GITHUB = "https://raw.githubusercontent.com"
@@ -372,4 +373,4 @@ def main(argv: Sequence[str] | None = None, sources: Sequence[Corpus] = SOURCES)
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run_cli(main)

@@ -34,7 +34,7 @@ from cyberscan.detector.artifact import (
 )
 from cyberscan.detector.classifier import Detector
 from cyberscan.detector.verdict import logit, sigmoid
-from train.data import display_path
+from train.data import display_path, run_cli
 
 # What ``save_artifact`` adds to the card train.train hands it; the rest is what the
 # artifact's ``CARD_ATTR`` digest covers.
@@ -154,4 +154,4 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run_cli(main)

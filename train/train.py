@@ -58,6 +58,7 @@ from train.data import (
     read_labelled_csv,
     refuse_dev_set,
     refuse_file_on_path,
+    run_cli,
 )
 from train.metrics import address_rates, binary_metrics, chat_rates, rounded
 from train.promote import save_sealed
@@ -1415,4 +1416,4 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run_cli(main)
