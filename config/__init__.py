@@ -193,6 +193,8 @@ class Config:
 
     DATABASE_URL = env_str("DATABASE_URL")
     MIGRATIONS_DIR = str(ROOT / "migrations")
+    # How long a starting process waits for another one's migration (MySQL/MariaDB).
+    MIGRATION_LOCK_SECONDS = 600
     SQLALCHEMY_TRACK_MODIFICATIONS = False
     REDIS_URL = env_str("REDIS_URL")
 

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import gc
+import hashlib
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import click
-from flask import Flask
+from flask import Flask, current_app
 from flask.cli import with_appcontext
 from flask_migrate import upgrade
 from marshmallow import ValidationError
+from sqlalchemy import Connection
 
 from cyberscan.errors import CyberscanError
 from cyberscan.schemas.user import RegisterSchema
@@ -130,3 +134,47 @@ def upgrade_database(app: Flask) -> None:
     """Bring the schema up to date (run.py calls this on start)."""
     with app.app_context():
         upgrade(directory=app.config["MIGRATIONS_DIR"], x_arg=["quiet=true"])
+
+
+def migration_lock_name(database: str) -> str:
+    """The server-wide lock a MySQL/MariaDB database's migrations take (≤ 64 characters)."""
+    return "cyberscan.migrate." + hashlib.sha256(database.encode()).hexdigest()[:40]
+
+
+@contextmanager
+def migration_lock(connection: Connection) -> Iterator[None]:
+    """One migration at a time per database (migrations/env.py takes it): processes
+    started together on an empty database wait here; the first migrates, the others
+    then find the schema current.
+
+    MySQL/MariaDB: a named lock (GET_LOCK), which belongs to the connection's session,
+    so it outlives the commit below and ends with the connection if the process dies;
+    TimeoutError after MIGRATION_LOCK_SECONDS (serve.start_failures: one line).
+    SQLite: the migration runs in one write transaction (BEGIN IMMEDIATE), which the
+    others wait for up to the driver's busy timeout."""
+    dialect = connection.dialect.name
+    if dialect == "sqlite":
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        yield
+        connection.commit()
+        return
+    if dialect not in ("mysql", "mariadb"):
+        yield
+        return
+    database = connection.engine.url.database or ""
+    name = migration_lock_name(database)
+    wait = current_app.config["MIGRATION_LOCK_SECONDS"]
+    got = connection.exec_driver_sql("SELECT GET_LOCK(%s, %s)", (name, wait)).scalar()
+    # Alembic must find no transaction open: it would run inside it, and closing the
+    # connection would roll the version row back.
+    connection.commit()
+    if got != 1:
+        raise TimeoutError(
+            f"Another process has been migrating the database {database!r} for over "
+            f"{wait} s; let it finish (or stop it), then start this one again"
+        )
+    try:
+        yield
+    finally:
+        connection.exec_driver_sql("SELECT RELEASE_LOCK(%s)", (name,))
+        connection.commit()

@@ -90,6 +90,8 @@ def start_failures(config: Any) -> Iterator[None]:
             "runs, that the database exists (utf8mb4 on MySQL/MariaDB) and that "
             "DATABASE_URL's user may use it"
         ) from None
+    except TimeoutError as exc:  # migrations/env.py: another process's migration
+        raise StartFailed(str(exc)) from None
     except RedisError as exc:
         why = str(exc).rstrip(".")
         raise StartFailed(
