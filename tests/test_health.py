@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import redis
+
 from config import TestingConfig
 from cyberscan import create_app
 from tests.helpers import assert_error
@@ -28,6 +30,21 @@ def test_health_names_the_database_when_it_is_down(tmp_path):
 def test_health_checks_redis_when_configured(client, app):
     app.config["REDIS_URL"] = "redis://127.0.0.1:6379/0"
     assert client.get("/api/health").get_json()["redis"] == "ok"
+
+
+def test_health_probes_reuse_one_redis_connection(client, app):
+    """A load balancer's probes: 30 of them open one connection to Redis, not 30."""
+    url = "redis://127.0.0.1:6379/0"
+    app.config["REDIS_URL"] = url
+    server = redis.Redis.from_url(url)
+    try:
+        before = server.info("stats")["total_connections_received"]
+        for _ in range(30):
+            assert client.get("/api/health").get_json()["redis"] == "ok"
+        opened = server.info("stats")["total_connections_received"] - before
+    finally:
+        server.close()
+    assert opened < 10  # other tests' connections may land in between; 30 before
 
 
 def test_health_names_redis_when_it_is_down(client, app):

@@ -21,9 +21,22 @@ def check_database() -> bool:
         return False
 
 
+HEALTH_REDIS = "cyberscan.health_redis"
+
+
+def redis_client(url: str) -> redis.Redis:
+    """The app's client for the probe, kept: a load balancer asking every few seconds
+    reuses its connection instead of opening (and leaving to the collector) a new one."""
+    kept = current_app.extensions.get(HEALTH_REDIS)
+    if kept is None or kept[0] != url:
+        client = redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=2)
+        kept = current_app.extensions[HEALTH_REDIS] = (url, client)
+    return kept[1]
+
+
 def check_redis(url: str) -> bool:
     try:
-        return bool(redis.Redis.from_url(url, socket_timeout=2).ping())
+        return bool(redis_client(url).ping())
     except redis.RedisError:
         return False
 
