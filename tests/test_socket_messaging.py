@@ -122,6 +122,26 @@ def test_a_retry_after_the_receiver_read_says_it_was_read(app, trio, connect):
     assert len(stored(app)) == 1
 
 
+@pytest.mark.parametrize("score", [0.1, 0.97], ids=["clean", "flagged"])
+def test_a_retry_from_a_new_connection_gets_message_sent_again(
+    app, trio, connect, score
+):
+    """The first `message_sent` was lost with the connection: a client that uses no
+    acknowledgements learns the retry's answer (the first copy's) from the event."""
+    app.extensions["detector"] = FixedScoreDetector(score)
+    alice, bob, _ = trio
+    payload = {"receiver": "bob", "message": "lost?", "client_id": "retry-event"}
+    first = connect(alice).emit("send_message", payload, callback=True)["data"]
+    retrying, other_tab, receiver = connect(alice), connect(alice), connect(bob)
+    for sio in (retrying, other_tab, receiver):
+        events(sio)
+    retrying.emit("send_message", payload)
+    assert events(retrying, "message_sent") == [first]
+    assert events(retrying, "receive_message") == []
+    assert events(other_tab) == [] and events(receiver) == []
+    assert len(stored(app)) == 1
+
+
 def test_client_id_is_per_sender(app, trio, connect):
     alice, bob, _ = trio
     a, b = connect(alice), connect(bob)

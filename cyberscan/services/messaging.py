@@ -309,7 +309,7 @@ def send_message(
         existing = find_by_client_id(sender.id, client_id) if client_id else None
         if existing is None:
             raise Conflict("The message could not be stored.")
-        return existing
+        return _answer_retry(existing, origin_sid)
     notify.message_created(item, origin_sid, bool(quiet), sender_sids)
     if online and sender_sids:
         _note_contact(sender.id, target.id, item.id)
@@ -349,7 +349,8 @@ def _publish_flagged(
         )
 
     def existing() -> Message | None:
-        return find_by_client_id(sender_id, client_id) if client_id else None
+        found = find_by_client_id(sender_id, client_id) if client_id else None
+        return None if found is None else _answer_retry(found, origin_sid)
 
     def route(item: Message) -> None:
         withheld = item.is_bullying and (
@@ -366,6 +367,16 @@ def _publish_flagged(
         before_commit=route,
         after_commit=lambda item: _published(item, origin_sid, quiet),
     )
+
+
+def _answer_retry(first: Message, origin_sid: str | None) -> Message:
+    """A retry answered by the first copy: the retrying connection gets that copy's
+    `message_sent` again, since the first one was likely lost with the connection the
+    client retries for, and a client that uses no acknowledgements waits for the event.
+    Nobody else is told again (`quiet`, and no other device of the sender)."""
+    if origin_sid is not None:
+        notify.message_created(first, origin_sid, quiet=True, sender_sids=set())
+    return first
 
 
 def _published(item: Message, origin_sid: str | None, quiet: bool) -> None:
