@@ -95,6 +95,13 @@ def test_after_the_newest_message_is_empty(client, trio, conversation):
     assert page == {"items": [], "next_cursor": None}
 
 
+def test_after_takes_an_id_in_upper_case(client, trio, conversation):
+    """UUIDs compare without regard to case; iOS's UUID().uuidString writes them in
+    upper case."""
+    page = history(client, trio[1], "alice", after=conversation[7]["id"].upper())
+    assert [m["message"] for m in page["items"]] == ["a4", "b4"]
+
+
 def test_after_an_id_from_another_conversation_is_404(client, trio, conversation):
     alice, bob, carol = trio
     foreign = send(client, carol, "alice", "elsewhere")["id"]

@@ -596,6 +596,26 @@ def test_unsend_removes_the_message_for_both(
     )
 
 
+def test_unsend_and_report_take_a_message_id_in_upper_case(client, trio):
+    """UUIDs compare without regard to case; iOS's UUID().uuidString writes them in
+    upper case."""
+    alice, bob, _ = trio
+    reported = send(client, bob, "alice", "you again")
+    response = client.post(
+        "/api/reports",
+        json={"message_id": reported["id"].upper(), "reason": "Keeps bothering me"},
+        headers=alice.headers,
+    )
+    assert response.status_code == 201, response.get_json()
+    assert response.get_json()["message_id"] == reported["id"]
+    gone = send(client, alice, "bob", "taken back")
+    response = client.delete(
+        f"/api/chat/messages/{gone['id'].upper()}", headers=alice.headers
+    )
+    assert response.status_code == 200, response.get_json()
+    assert response.get_json() == {"id": gone["id"]}
+
+
 def test_only_the_sender_can_unsend(app, client, trio):
     alice, bob, carol = trio
     message = send(client, alice, "bob", "mine")

@@ -390,6 +390,21 @@ def test_mark_as_read_marks_only_own_unread_and_tells_each_sender(app, trio, con
     assert events(a, "messages_read") == []
 
 
+def test_mark_as_read_takes_ids_in_upper_case(trio, connect):
+    """UUIDs compare without regard to case; iOS's UUID().uuidString writes them in
+    upper case. The answers name the ids as the server spells them."""
+    alice, bob, _ = trio
+    a, b = connect(alice), connect(bob)
+    sent = a.emit("send_message", {"receiver": "bob", "message": "hi"}, callback=True)
+    message_id = sent["data"]["id"]
+    events(a)
+    ack = b.emit("mark_as_read", {"message_ids": [message_id.upper()]}, callback=True)
+    assert ack["data"] == {"count": 1, "message_ids": [message_id]}
+    assert events(a, "messages_read") == [
+        {"reader": "bob", "message_ids": [message_id]}
+    ]
+
+
 def test_database_sessions_are_released_after_every_event(app, trio, connect):
     alice = trio[0]
     sender = connect(alice)

@@ -9,7 +9,7 @@ from flask_jwt_extended import current_user, jwt_required
 from flask_smorest import Blueprint
 
 from cyberscan.models import Message
-from cyberscan.schemas.common import page_of
+from cyberscan.schemas.common import message_id_key, page_of
 from cyberscan.schemas.message import (
     BullyingReportSchema,
     CanChatSchema,
@@ -71,7 +71,7 @@ def list_online_users(query: dict[str, Any]) -> Any:
 @bp.response(200, MessageIdSchema)
 def unsend_message(message_id: str) -> Message:
     """The sender unsends a message: gone for both; both get `message_deleted`."""
-    return messaging.unsend(current_user, message_id)
+    return messaging.unsend(current_user, message_id_key(message_id))
 
 
 @bp.get("/bullying-report")

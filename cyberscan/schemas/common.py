@@ -104,6 +104,28 @@ class TrimmedString(fields.String):
         return text.strip()
 
 
+MESSAGE_ID_MAX = 36
+
+
+def message_id_key(value: str) -> str:
+    """A message id as the server stores it. Ids are UUIDs, which compare without
+    regard to case (RFC 9562), and clients send them in either: iOS's
+    `UUID().uuidString` writes upper case. (MySQL's collation ignored the case where
+    SQLite did not.)"""
+    return value.lower()
+
+
+class MessageId(fields.String):
+    """A message id a client sends, read as `message_id_key` spells it."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("validate", validate.Length(min=1, max=MESSAGE_ID_MAX))
+        super().__init__(**kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):  # noqa: ANN001, ANN202
+        return message_id_key(super()._deserialize(value, attr, data, **kwargs))
+
+
 class StrictBoolean(fields.Boolean):
     """JSON true or false only: "no", "true" or 0 is a 422, not read as a boolean
     (marshmallow's Boolean has no strict mode, and 0 == False in its sets)."""

@@ -10,6 +10,7 @@ from marshmallow import fields, validate, validates
 from cyberscan.schemas.common import (
     CONTROL,
     SURROGATE,
+    MessageId,
     PageQuerySchema,
     StrictBoolean,
     StrictSchema,
@@ -113,7 +114,7 @@ class TypingSchema(SenderField):
 
 class MarkReadSchema(SenderField):
     message_ids = fields.List(
-        fields.String(validate=validate.Length(min=1, max=36)),
+        MessageId(),
         required=True,
         validate=validate.Length(min=1, max=MARK_READ_MAX),
     )
@@ -147,7 +148,7 @@ class MessageSentSchema(StrictSchema):
 
 
 class HistoryQuerySchema(PageQuerySchema):
-    after = fields.String(load_default=None, validate=validate.Length(min=1, max=36))
+    after = MessageId(load_default=None)
 
 
 class ConversationSchema(StrictSchema):

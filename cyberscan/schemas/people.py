@@ -8,6 +8,7 @@ from typing import Any
 from marshmallow import ValidationError, fields, post_load, validate, validates_schema
 
 from cyberscan.schemas.common import (
+    MessageId,
     PageQuerySchema,
     StrictSchema,
     Timestamp,
@@ -18,7 +19,6 @@ from cyberscan.schemas.message import MessageSchema
 from cyberscan.schemas.user import PASSWORD_MAX, new_password_field
 
 USERNAME_MAX = 32
-MESSAGE_ID_MAX = 36
 REPORT_REASON_MAX = 500
 APPEAL_REASON_MAX = 1000
 NOTE_MAX = 500
@@ -100,7 +100,7 @@ class MuteStateSchema(StrictSchema):
 
 
 class ReportCreateSchema(StrictSchema):
-    message_id = fields.String(validate=validate.Length(min=1, max=MESSAGE_ID_MAX))
+    message_id = MessageId()
     username = fields.String(validate=validate.Length(min=1, max=USERNAME_MAX))
     reason = TrimmedString(
         required=True, validate=[validate.Length(max=REPORT_REASON_MAX), non_blank]
