@@ -280,6 +280,31 @@ def test_rate_limit_refuses_excess_and_stores_nothing(app, trio, connect):
     )["ok"]
 
 
+@pytest.mark.parametrize(
+    "app_settings",
+    [{"RATELIMIT_ENABLED": True, "SEND_LIMIT_PER_USER": "2 per minute"}],
+)
+@pytest.mark.parametrize("score", [0.1, 0.97], ids=["clean", "flagged"])
+def test_over_the_rate_limit_a_retry_still_gets_the_first_answer(
+    app, trio, connect, score
+):
+    """A client that reconnects resends what was not acknowledged; what was stored
+    is answered (it stores nothing), only new messages wait for the limit."""
+    app.extensions["detector"] = FixedScoreDetector(score)
+    sender = connect(trio[0])
+    payloads = [
+        {"receiver": "bob", "message": f"m{i}", "client_id": f"k{i}"} for i in range(3)
+    ]
+    first = [sender.emit("send_message", p, callback=True) for p in payloads[:2]]
+    assert [ack["ok"] for ack in first] == [True, True]
+    events(sender)
+    assert sender.emit("send_message", payloads[0], callback=True) == first[0]
+    assert events(sender, "message_sent") == [first[0]["data"]]
+    refused = sender.emit("send_message", payloads[2], callback=True)
+    assert refused["ok"] is False and refused["error"] == "rate_limited"
+    assert len(stored(app)) == 2
+
+
 def test_database_failure_answers_unavailable_and_delivers_nothing(app, trio, connect):
     alice, bob, _ = trio
     sender, receiver = connect(alice), connect(bob)

@@ -41,6 +41,7 @@ from cyberscan.errors import (
     Forbidden,
     Muted,
     NotFound,
+    RateLimited,
     Unauthorized,
     Unavailable,
     ValidationFailed,
@@ -265,9 +266,18 @@ def send_message(
     if target.id == sender.id:
         raise _validation("receiver", "You cannot send a message to yourself.")
     verdict = get_detector().score(message)
-    if verdict.is_bullying(moderation.threshold()):
-        return _publish_flagged(sender, receiver, message, client_id, origin_sid)
-    ratelimit.hit("SEND_LIMIT_PER_USER", sender.id)
+    try:
+        if verdict.is_bullying(moderation.threshold()):
+            return _publish_flagged(sender, receiver, message, client_id, origin_sid)
+        ratelimit.hit("SEND_LIMIT_PER_USER", sender.id)
+    except RateLimited:
+        # A reconnecting client resends what was not acknowledged: a retry of a
+        # stored message stores nothing, so it is answered, not refused. Looked up
+        # only here, off the hot path.
+        first = find_by_client_id(sender.id, client_id) if client_id else None
+        if first is None:
+            raise
+        return _answer_retry(first, origin_sid)
     online, sender_sids = presence.get_presence().routing(target.id, sender.id)
     item = StoredMessage(
         id=str(uuid.uuid4()),
