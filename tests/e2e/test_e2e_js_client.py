@@ -86,6 +86,22 @@ def test_two_users_chat_over_polling(single, node):
     chat(node, single, transports=["polling"])
 
 
+def test_a_retry_without_callbacks_gets_message_sent_and_ids_ignore_case(single, node):
+    alice, bob = single.account("a"), single.account("b")
+    result = node("retry.mjs", {"alice": single.who(alice), "bob": single.who(bob)})
+    first = result["first"]
+    assert first["client_id"] == "outbox-1"
+    assert result["retry"] == first
+    assert result["read_ack"]["data"] == {"count": 1, "message_ids": [first["id"]]}
+    assert result["messages_read"] == {
+        "reader": bob.username,
+        "message_ids": [first["id"]],
+    }
+    assert result["bob_received"] == 0  # it was stored before bob connected
+    history = single.first.get(f"/api/chat/messages/{alice.username}", bob.token)
+    assert [m["id"] for m in history["items"]] == [first["id"]]
+
+
 def refused(node, cluster, **payload) -> dict:
     return node("refused.mjs", {"url": cluster.first.url, **payload})
 
