@@ -67,7 +67,13 @@ def register_extensions(app: Flask) -> None:
     jwt.user_lookup_loader(lambda header, claims: auth_service.load_user(claims))
     jwt.token_verification_loader(people.token_scope_allows)
     rest_api.init_app(app)
-    cors.init_app(app, resources={r"/api/*": {"origins": app.config["CORS_ORIGINS"]}})
+    # A page on another origin reads only the response headers CORS exposes; a 429's
+    # Retry-After is the contract's (API.md §1) way of saying how long to wait.
+    cors.init_app(
+        app,
+        resources={r"/api/*": {"origins": app.config["CORS_ORIGINS"]}},
+        expose_headers=["Retry-After"],
+    )
     limiter.init_app(app)
     socketio.init_app(
         app,

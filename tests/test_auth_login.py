@@ -109,6 +109,23 @@ class TestRateLimits:
         )
         assert other.status_code == 401  # another account is not affected
 
+    def test_an_app_on_another_origin_may_read_retry_after(self, client, make_user):
+        """A single-page app served from another origin reads only the response
+        headers that CORS exposes: Retry-After must be one of them."""
+        make_user("lena")
+        wrong = {"username": "lena", "password": "wrong password"}
+        for _ in range(3):
+            assert client.post("/api/login", json=wrong).status_code == 401
+        response = client.post(
+            "/api/login",
+            json={"username": "lena", "password": PASSWORD},
+            headers={"Origin": "https://app.example"},
+        )
+        assert_error(response, 429, "rate_limited")
+        assert response.headers["Access-Control-Allow-Origin"]
+        exposed = response.headers.get("Access-Control-Expose-Headers", "")
+        assert "retry-after" in {name.strip().lower() for name in exposed.split(",")}
+
     def test_the_dashboard_login_spends_the_same_account_budget(
         self, client, make_user
     ):
