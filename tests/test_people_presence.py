@@ -251,6 +251,22 @@ def test_online_users_pages_with_a_limit(client, member, connect):
         assert response.status_code == 422, (bad, response.get_json())
 
 
+def test_online_users_cursor_alone_continues_the_pages(client, member):
+    """A client that follows `next_cursor` with `?cursor=` alone, as other lists allow,
+    gets the next page, not the whole list as a bare array again."""
+    hub = member("hub")
+    for n in range(3):
+        send(client, member(f"friend{n}"), "hub", "hi")
+    first = get(client, hub, "/api/chat/online-users?limit=2")
+    rest = get(client, hub, f"/api/chat/online-users?cursor={first['next_cursor']}")
+    assert rest == {
+        "items": [{"username": "friend2", "online": False}],
+        "next_cursor": None,
+    }
+    response = client.get("/api/chat/online-users?cursor=%%%", headers=hub.headers)
+    assert response.status_code == 422, response.get_json()
+
+
 def test_online_among_answers_for_the_given_users_only():
     url, prefix = "redis://127.0.0.1:6379/7", f"cyberscan:test:{uuid.uuid4().hex}"
     one, two = RedisPresence(url, prefix), RedisPresence(url, prefix)

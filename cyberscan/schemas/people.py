@@ -14,6 +14,7 @@ from cyberscan.schemas.common import (
     Timestamp,
     TrimmedString,
     non_blank,
+    page_size,
 )
 from cyberscan.schemas.message import MessageSchema
 from cyberscan.schemas.user import PASSWORD_MAX, new_password_field
@@ -48,10 +49,18 @@ class UsernameSchema(StrictSchema):
 
 
 class OnlineQuerySchema(StrictSchema):
-    """Without `limit` the whole list; with it, a page (`{items, next_cursor}`)."""
+    """Without `limit` or `cursor` the whole list; with either, a page (`{items,
+    next_cursor}`): a cursor alone continues at the default page size, as on every
+    other list, rather than answering the whole list again."""
 
     limit = fields.Integer(validate=validate.Range(min=1, max=100))
     cursor = fields.String(load_default=None, validate=validate.Length(max=200))
+
+    @post_load
+    def page_on_a_cursor(self, data: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+        if data["cursor"] is not None and "limit" not in data:
+            data["limit"] = page_size()
+        return data
 
 
 class PasswordChangeSchema(StrictSchema):
