@@ -305,6 +305,34 @@ def test_over_the_rate_limit_a_retry_still_gets_the_first_answer(
     assert len(stored(app)) == 2
 
 
+@pytest.mark.parametrize("since", ["muted", "blocked"])
+@pytest.mark.parametrize("score", [0.1, 0.97], ids=["clean", "flagged"])
+def test_a_retry_after_a_mute_or_block_still_gets_the_first_answer(
+    app, client, trio, connect, admin_headers, score, since
+):
+    """The message was stored before the sender was muted or blocked by the
+    receiver: resending it stores nothing and is answered with it; new ones are
+    refused."""
+    app.extensions["detector"] = FixedScoreDetector(score)
+    alice, bob, _ = trio
+    sender = connect(alice)
+    payload = {"receiver": "bob", "message": "before", "client_id": "k0"}
+    first = sender.emit("send_message", payload, callback=True)
+    assert first["ok"] is True
+    if since == "muted":
+        response = client.post(
+            "/api/admin/users/alice/mute", json={"minutes": 5}, headers=admin_headers
+        )
+    else:
+        response = client.put("/api/me/blocks/alice", headers=bob.headers)
+    assert response.status_code == 200, response.get_json()
+    assert sender.emit("send_message", payload, callback=True) == first
+    refused = sender.emit("send_message", {**payload, "client_id": "k1"}, callback=True)
+    assert refused["ok"] is False
+    assert refused["error"] == ("muted" if since == "muted" else "forbidden")
+    assert len(stored(app)) == 1
+
+
 def test_database_failure_answers_unavailable_and_delivers_nothing(app, trio, connect):
     alice, bob, _ = trio
     sender, receiver = connect(alice), connect(bob)

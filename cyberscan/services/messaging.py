@@ -262,22 +262,33 @@ def send_message(
     inside the transaction that stores it, with the blocks and mutes between the two
     people. Either way nothing is announced or acknowledged before the commit.
     """
-    target = users.lookup(receiver)
-    if target.id == sender.id:
-        raise _validation("receiver", "You cannot send a message to yourself.")
-    verdict = get_detector().score(message)
     try:
-        if verdict.is_bullying(moderation.threshold()):
-            return _publish_flagged(sender, receiver, message, client_id, origin_sid)
-        ratelimit.hit("SEND_LIMIT_PER_USER", sender.id)
-    except RateLimited:
-        # A reconnecting client resends what was not acknowledged: a retry of a
-        # stored message stores nothing, so it is answered, not refused. Looked up
-        # only here, off the hot path.
+        return _send(sender, receiver, message, client_id, origin_sid)
+    except (RateLimited, Muted, Forbidden):
+        # A reconnecting client resends what was not acknowledged. A retry stores
+        # nothing, so whatever refuses new messages now (the send limit, a mute, a
+        # block since) it is answered with the copy stored before. Looked up only
+        # on a refusal, off the hot path.
         first = find_by_client_id(sender.id, client_id) if client_id else None
         if first is None:
             raise
         return _answer_retry(first, origin_sid)
+
+
+def _send(
+    sender: Person,
+    receiver: str,
+    message: str,
+    client_id: str | None,
+    origin_sid: str | None,
+) -> Message | StoredMessage:
+    target = users.lookup(receiver)
+    if target.id == sender.id:
+        raise _validation("receiver", "You cannot send a message to yourself.")
+    verdict = get_detector().score(message)
+    if verdict.is_bullying(moderation.threshold()):
+        return _publish_flagged(sender, receiver, message, client_id, origin_sid)
+    ratelimit.hit("SEND_LIMIT_PER_USER", sender.id)
     online, sender_sids = presence.get_presence().routing(target.id, sender.id)
     item = StoredMessage(
         id=str(uuid.uuid4()),
