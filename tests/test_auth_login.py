@@ -66,12 +66,33 @@ def test_login_with_wrong_credentials_is_401_with_one_message(
         {"username": 7, "password": PASSWORD},
         {"username": "frank", "password": ["x"]},
         {"username": "frank", "password": PASSWORD, "remember": True},
+        {"username": None, "email": None, "password": PASSWORD},
+        {"username": "   ", "password": PASSWORD},
         {},
     ],
 )
 def test_login_rejects_invalid_payloads(client, make_user, payload):
     make_user("frank")
     assert_error(client.post("/api/login", json=payload), 422, "validation_error")
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        # A phone keyboard's suggestion ends with a space; the identifiers hold none.
+        {"username": "frank ", "password": PASSWORD},
+        {"email": " frank@example.com ", "password": PASSWORD},
+        # Typed clients (kotlinx.serialization, JSON.stringify) send the unused one
+        # as null.
+        {"username": "frank", "email": None, "password": PASSWORD},
+        {"username": None, "email": "frank@example.com", "password": PASSWORD},
+    ],
+)
+def test_login_reads_what_apps_send_around_the_identifier(client, make_user, payload):
+    make_user("frank")
+    response = client.post("/api/login", json=payload)
+    assert response.status_code == 200, response.get_json()
+    assert response.get_json()["username"] == "frank"
 
 
 def test_blocked_account_cannot_log_in(client, app, make_user):

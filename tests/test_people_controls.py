@@ -515,6 +515,7 @@ BAD_REPORTS = [
     {"username": "bob", "reason": "x" * 501},
     {"username": 7, "reason": "x"},
     {"username": "bob", "reason": "x", "extra": True},
+    {"message_id": None, "username": None, "reason": "nothing named"},
 ]
 
 
@@ -523,6 +524,20 @@ def test_report_rejects_bad_bodies(app, client, trio):
         response = client.post("/api/reports", json=body, headers=trio[0].headers)
         assert_error(response, 422, "validation_error")
     assert count_rows(app, UserReport) == 0
+
+
+def test_report_reads_a_null_target_as_absent(client, trio):
+    """Typed clients (kotlinx.serialization, JSON.stringify) send the optional
+    field they leave out as null."""
+    alice, bob, _ = trio
+    message = send(client, bob, "alice", "you again")
+    for body in (
+        {"message_id": None, "username": "bob", "reason": "Fake profile"},
+        {"message_id": message["id"], "username": None, "reason": "Rude"},
+    ):
+        response = client.post("/api/reports", json=body, headers=alice.headers)
+        assert response.status_code == 201, response.get_json()
+        assert response.get_json()["username"] == "bob"
 
 
 def test_report_spoofs_change_nothing(app, client, trio):

@@ -104,6 +104,19 @@ class TrimmedString(fields.String):
         return text.strip()
 
 
+def null_as_absent(data: Any, names: tuple[str, ...]) -> Any:
+    """`data` without the fields among `names` that are null: typed clients
+    (kotlinx.serialization, JSON.stringify of an object) send an optional field they
+    leave out as null, where the schema asks for one field or the other."""
+    if not isinstance(data, Mapping):
+        return data
+    return {
+        key: value
+        for key, value in data.items()
+        if not (key in names and value is None)
+    }
+
+
 MESSAGE_ID_MAX = 36
 
 

@@ -5,7 +5,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from marshmallow import ValidationError, fields, post_load, validate, validates_schema
+from marshmallow import (
+    ValidationError,
+    fields,
+    post_load,
+    pre_load,
+    validate,
+    validates_schema,
+)
 
 from cyberscan.schemas.common import (
     MessageId,
@@ -14,6 +21,7 @@ from cyberscan.schemas.common import (
     Timestamp,
     TrimmedString,
     non_blank,
+    null_as_absent,
     page_size,
 )
 from cyberscan.schemas.message import MessageSchema
@@ -114,6 +122,10 @@ class ReportCreateSchema(StrictSchema):
     reason = TrimmedString(
         required=True, validate=[validate.Length(max=REPORT_REASON_MAX), non_blank]
     )
+
+    @pre_load
+    def unused_target(self, data: Any, **kwargs: Any) -> Any:
+        return null_as_absent(data, ("message_id", "username"))
 
     @validates_schema
     def names_something(self, data: dict[str, Any], **kwargs: Any) -> None:

@@ -4,9 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from marshmallow import ValidationError, fields, validate, validates_schema
+from marshmallow import ValidationError, fields, pre_load, validate, validates_schema
 
-from cyberscan.schemas.common import StrictSchema, Timestamp, visible
+from cyberscan.schemas.common import (
+    StrictSchema,
+    Timestamp,
+    TrimmedString,
+    null_as_absent,
+    visible,
+)
 
 # \Z, not $: Python's $ also matches before a final newline, and "root\n" would pass.
 USERNAME = validate.Regexp(
@@ -61,11 +67,17 @@ class RegisterSchema(StrictSchema):
 
 
 class LoginSchema(StrictSchema):
-    username = fields.String(validate=validate.Length(min=1, max=254))
-    email = fields.String(validate=validate.Length(min=1, max=254))
+    # Trimmed: a phone keyboard's suggestion ends with a space, and neither a
+    # username nor an email holds one. The password is taken as typed.
+    username = TrimmedString(validate=validate.Length(min=1, max=254))
+    email = TrimmedString(validate=validate.Length(min=1, max=254))
     password = fields.String(
         required=True, load_only=True, validate=validate.Length(max=PASSWORD_MAX)
     )
+
+    @pre_load
+    def unused_identifier(self, data: Any, **kwargs: Any) -> Any:
+        return null_as_absent(data, ("username", "email"))
 
     @validates_schema
     def one_identifier(self, data: dict[str, Any], **kwargs: Any) -> None:
