@@ -95,11 +95,21 @@ def register_blueprints(app: Flask) -> None:
     """Every blueprint: the REST API's, the dashboard, the API docs, the web client."""
     app.before_request(read_body)
     app.before_request(require_json_object)
+    app.before_request(canonical_bearer)
     for module in REST_BLUEPRINTS:
         rest_api.register_blueprint(module.bp)
     app.register_blueprint(dashboard.bp)
     app.register_blueprint(apidocs.bp)
     app.register_blueprint(web.bp)
+
+
+def canonical_bearer() -> None:
+    """Spell the Authorization scheme `Bearer`: it is case-insensitive (RFC 9110
+    §11.1) and clients send `bearer` too, but flask-jwt-extended matches `Bearer`
+    exactly. (The socket handshake reads any case itself.)"""
+    header = request.environ.get("HTTP_AUTHORIZATION", "")
+    if header[:7].lower() == "bearer " and not header.startswith("Bearer "):
+        request.environ["HTTP_AUTHORIZATION"] = "Bearer " + header[7:]
 
 
 def read_body() -> None:

@@ -35,6 +35,16 @@ def test_me_without_a_valid_token_is_401(client, headers):
     assert_error(client.get("/api/me", headers=headers), 401, "unauthorized")
 
 
+@pytest.mark.parametrize("scheme", ["bearer", "BEARER"])
+def test_the_auth_scheme_is_read_in_any_case(client, make_user, login, scheme):
+    """The scheme is case-insensitive (RFC 9110 §11.1), as the socket handshake
+    reads it too."""
+    token = login(make_user("kim"))["access_token"]
+    response = client.get("/api/me", headers={"Authorization": f"{scheme} {token}"})
+    assert response.status_code == 200, response.get_json()
+    assert response.get_json()["user"]["username"] == "kim"
+
+
 def test_token_signed_with_another_key_is_401(client, app, make_user):
     user = make_user()
     other = type(app)("other")
