@@ -199,6 +199,12 @@ def _close_room(room: str, keep_room: str | None = None) -> None:
     socketio.emit(connections.CLOSE, keep_room, to=room)
 
 
+def forget_everywhere(key: str) -> None:
+    """Every process drops `key` from what it remembers (live/connections.py FORGET);
+    this one at once, the others when the queue brings it."""
+    socketio.emit(connections.FORGET, key, to=connections.FORGET)
+
+
 def disconnect_user(user_id: int) -> int:
     """Close every connection of the user on every process; answers how many are known.
 
