@@ -1152,6 +1152,20 @@ def test_a_block_or_mute_made_on_one_device_shows_at_once_on_the_other(
     press(phone.page, "#action-mute")
     expect(laptop.page.locator("#action-mute")).to_have_text("Mute")
     expect(tags).to_have_count(0)
+
+    # A block made while the laptop is offline: its event is lost, and the laptop
+    # shows the block when it is back, with nothing sent or opened.
+    laptop.context.set_offline(True)
+    expect(laptop.page.locator("#conn-status")).to_have_attribute(
+        "data-state", "offline"
+    )
+    press(phone.page, "#peer-menu summary")
+    press(phone.page, "#action-block")
+    expect(phone.page.locator("#peer-blocked-banner")).to_be_visible()
+    expect(banner).to_be_hidden()
+    laptop.context.set_offline(False)
+    expect(banner).to_be_visible()
+    expect(box).to_be_disabled()
     assert laptop.page.evaluate("window.notReloaded") is True
 
 
