@@ -38,7 +38,7 @@ def first_copy(
         if found is None and db.session.get(
             SpentClientId, (kind, author_id, client_id)
         ):
-            raise NotFound(f"The {kind} sent with this client_id was deleted.")
+            raise NotFound(f"This {kind} was sent before and has been deleted since.")
         return found
 
     return existing
