@@ -10,7 +10,10 @@ from sqlalchemy.exc import IntegrityError
 from config import TestingConfig
 from cyberscan import create_app
 from cyberscan.extensions import db
-from tests.test_migrations import empty_database_url  # noqa: F401  (fixture)
+from tests.test_migrations import (  # noqa: F401  (a fixture)
+    empty_database_url,
+    insert_user,
+)
 
 POST = (
     "INSERT INTO posts (id, author_id, content, created_at, bullying_probability,"
@@ -24,14 +27,7 @@ def test_0003_upgrades_a_database_with_posts_and_comments(empty_database_url):  
     with app.app_context():
         upgrade(directory=app.config["MIGRATIONS_DIR"], revision="0002")
         with db.engine.begin() as conn:
-            conn.execute(
-                text(
-                    "INSERT INTO users (id, username, username_key, email, email_key,"
-                    " password_hash, is_admin, is_blocked, bullying_count, created_at)"
-                    " VALUES (1, 'amy', 'amy', 'a@x.io', 'a@x.io', 'h', 0, 0, 0,"
-                    " '2026-01-01 00:00:00')"
-                )
-            )
+            insert_user(conn)
             for post_id in (1, 2):
                 conn.execute(text(POST.format(id=post_id, extra="", value="")))
             conn.execute(
