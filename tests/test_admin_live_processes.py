@@ -1,7 +1,7 @@
-"""Admin actions reach live connections on another server process (Redis queue).
+"""Actions on one server process reach live connections on another (Redis queue).
 
 Two `python run.py` processes share one database and one Redis. A user is connected to
-process B; an admin acts through the REST API of process A. The client speaks the
+process B; an admin (or the user) acts through the REST API of process A. The client speaks the
 Engine.IO v4 / Socket.IO v5 long-polling protocol over plain HTTP, so the test needs no
 extra client library.
 """
@@ -177,3 +177,40 @@ def test_admin_actions_on_process_a_reach_a_connection_on_process_b(two_processe
     assert status == 200
     again = PollingSocket(b.url, body["access_token"])
     assert again.connected, again.refusal
+
+
+def test_two_people_unsent_apart_on_one_process_meet_again_on_the_other(
+    two_processes,
+):
+    """Process B remembers for a while that two people are contacts (no query a
+    message). When the only message between them is unsent on process A, they are
+    no contacts any more; the next message on B makes them contacts again, and each
+    must see the other come online (before, B's memory skipped that for 60 s)."""
+    a, b = two_processes
+    tokens = {name: a.register(name) for name in ("nell", "otto")}
+    nell, otto = (PollingSocket(b.url, tokens[name]) for name in ("nell", "otto"))
+    for sock in (nell, otto):
+        assert sock.connected, sock.refusal
+        assert sock.wait_for("online_users") == ["nell" if sock is nell else "otto"]
+
+    def send(text: str) -> dict[str, Any]:
+        status, body = b.request(
+            "POST", "/api/chat/messages/otto", {"message": text}, token=tokens["nell"]
+        )
+        assert status == 201, body
+        return body
+
+    first = send("hi otto")
+    assert nell.wait_for("user_joined") == "otto"
+    assert otto.wait_for("user_joined") == "nell"
+
+    status, body = a.request(
+        "DELETE", f"/api/chat/messages/{first['id']}", token=tokens["nell"]
+    )
+    assert status == 200, body
+    assert nell.wait_for("user_left") == "otto"
+    assert otto.wait_for("user_left") == "nell"
+
+    send("sorry, wrong chat; hi again")
+    assert nell.wait_for("user_joined") == "otto"
+    assert otto.wait_for("user_joined") == "nell"

@@ -6,8 +6,10 @@ import pytest
 from sqlalchemy import func, select
 
 from cyberscan.extensions import db
-from cyberscan.models import COMMENT, AuditLog, Comment, Flag, User
+from cyberscan.models import COMMENT, AuditLog, Comment, Flag, Post, User
+from tests.fixtures_realtime import events
 from tests.helpers import PASSWORD, assert_error
+from tests.test_posts_api import race_retries
 
 COMMENT_KEYS = {
     "id",
@@ -18,6 +20,7 @@ COMMENT_KEYS = {
     "is_bullying",
     "bullying_probability",
     "model_version",
+    "client_id",
 }
 
 
@@ -67,6 +70,7 @@ def test_create_comment_answers_the_scored_comment(
     assert body["content"] == "Great post!"
     assert body["is_bullying"] is False
     assert body["bullying_probability"] == pytest.approx(0.05)
+    assert body["client_id"] is None
 
 
 def test_flagged_comment_is_queued_and_counts_a_strike(
@@ -279,3 +283,127 @@ def test_commenting_is_rate_limited_per_user(client, post_id, bob_headers):
         429,
         "rate_limited",
     )
+
+
+# -- retries: the same author and client_id store one comment --------------------------
+
+
+def send(client, headers, post_id, content="Nice one", client_id="c-1"):
+    return client.post(
+        f"/api/comment/{post_id}",
+        json={"content": content, "client_id": client_id},
+        headers=headers,
+    )
+
+
+def stored(app, model=Comment):
+    with app.app_context():
+        return count(model)
+
+
+def test_a_retried_comment_answers_the_first_and_stores_one(
+    client, app, post_id, bob_headers, friendly
+):
+    first = send(client, bob_headers, post_id)
+    again = send(client, bob_headers, post_id)
+    assert (first.status_code, again.status_code) == (201, 201)
+    assert again.get_json() == first.get_json()
+    assert first.get_json()["client_id"] == "c-1"
+    assert stored(app) == 1
+
+
+def test_a_comment_client_id_reused_elsewhere_answers_the_first(
+    client, app, post_id, alice_headers, bob_headers, friendly
+):
+    """Another text, or another post: still the first comment (its post_id says where)."""
+    other = client.post(
+        "/api/post", json={"content": "other"}, headers=alice_headers
+    ).get_json()["id"]
+    first = send(client, bob_headers, post_id, "first").get_json()
+    assert send(client, bob_headers, post_id, "second").get_json() == first
+    elsewhere = send(client, bob_headers, other, "first")
+    assert elsewhere.status_code == 201
+    assert elsewhere.get_json() == first
+    assert stored(app) == 1
+
+
+def test_a_comment_and_a_post_may_share_a_client_id(
+    client, app, post_id, bob_headers, friendly
+):
+    mine = send(client, bob_headers, post_id).get_json()
+    post = client.post(
+        "/api/post", json={"content": "mine", "client_id": "c-1"}, headers=bob_headers
+    )
+    assert post.status_code == 201
+    assert post.get_json()["client_id"] == mine["client_id"]
+    assert stored(app) == 1 and stored(app, Post) == 2
+
+
+def test_a_retried_flagged_comment_is_one_strike_and_one_admin_notice(
+    client, app, post_id, make_user, auth_headers, member, connect, flagging
+):
+    carol = make_user("carol")
+    headers = auth_headers(carol)
+    dashboard = connect(member("boss", is_admin=True))
+    events(dashboard)
+    first = send(client, headers, post_id, "idiot").get_json()
+    assert send(client, headers, post_id, "idiot").get_json() == first
+    assert len(events(dashboard, "flagged_item")) == 1
+    with app.app_context():
+        assert db.session.get(User, carol.id).bullying_count == 1
+        flags = select(func.count()).where(Flag.author_id == carol.id)
+        assert db.session.scalar(flags) == 1
+        assert count(Comment) == 1
+
+
+@pytest.mark.parametrize("deleted_by", ["author", "admin", "its post's deletion"])
+def test_a_deleted_comment_retried_is_404_and_not_stored_again(
+    client, app, post_id, alice_headers, bob_headers, admin_headers, deleted_by
+):
+    made = send(client, bob_headers, post_id).get_json()
+    if deleted_by == "its post's deletion":
+        response = client.delete(f"/api/post/{post_id}", headers=alice_headers)
+        post_id = client.post(
+            "/api/post", json={"content": "a new post"}, headers=alice_headers
+        ).get_json()["id"]
+    else:
+        headers = bob_headers if deleted_by == "author" else admin_headers
+        response = client.delete(f"/api/comment/{made['id']}", headers=headers)
+    assert response.status_code == 200
+    assert_error(send(client, bob_headers, post_id), 404, "not_found")
+    assert stored(app) == 0
+    assert send(client, bob_headers, post_id, client_id="c-2").status_code == 201
+
+
+@pytest.mark.parametrize("client_id", ["x" * 65, "", 7, [], None])
+def test_a_bad_client_id_is_422_and_stores_nothing(
+    client, app, post_id, bob_headers, client_id
+):
+    response = send(client, bob_headers, post_id, client_id=client_id)
+    if client_id is None:  # null is "no client_id", as for messages
+        assert response.status_code == 201
+        assert response.get_json()["client_id"] is None
+        return
+    body = assert_error(response, 422, "validation_error")
+    assert list(body["errors"]["json"]) == ["client_id"]
+    assert stored(app) == 0
+
+
+@pytest.mark.parametrize("detector", ["friendly", "flagging"])
+def test_racing_retries_store_one_comment(
+    request, app, post_id, make_user, auth_headers, detector
+):
+    request.getfixturevalue(detector)
+    carol = make_user("carol")
+    answers = race_retries(
+        app,
+        f"/api/comment/{post_id}",
+        {"content": "an idiot", "client_id": "race"},
+        auth_headers(carol),
+    )
+    assert {status for status, _ in answers} == {201}
+    assert len({body["id"] for _, body in answers}) == 1
+    with app.app_context():
+        assert count(Comment) == 1
+        strikes = 1 if detector == "flagging" else 0
+        assert db.session.get(User, carol.id).bullying_count == strikes

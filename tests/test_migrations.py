@@ -43,6 +43,19 @@ def test_upgrade_from_empty_matches_the_models(empty_database_url):
     assert diff == []
 
 
+def insert_user(conn, bullying_count: int = 0) -> None:
+    """User 1, amy, written with SQL: an older revision's tables, not today's models."""
+    conn.execute(
+        text(
+            "INSERT INTO users (id, username, username_key, email, email_key,"
+            " password_hash, is_admin, is_blocked, bullying_count, created_at)"
+            " VALUES (1, 'amy', 'amy', 'a@x.io', 'a@x.io', 'h', 0, 0, :count,"
+            " '2026-01-01 00:00:00')"
+        ),
+        {"count": bullying_count},
+    )
+
+
 def schema_differences(app) -> list:
     with app.app_context():
         with db.engine.connect() as conn:

@@ -8,7 +8,10 @@ from sqlalchemy import text
 from config import TestingConfig
 from cyberscan import create_app
 from cyberscan.extensions import db
-from tests.test_migrations import empty_database_url  # noqa: F401  (fixture)
+from tests.test_migrations import (  # noqa: F401  (a fixture)
+    empty_database_url,
+    insert_user,
+)
 
 
 def test_0002_upgrades_a_database_with_flags(empty_database_url):  # noqa: F811
@@ -16,14 +19,7 @@ def test_0002_upgrades_a_database_with_flags(empty_database_url):  # noqa: F811
     with app.app_context():
         upgrade(directory=app.config["MIGRATIONS_DIR"], revision="0001")
         with db.engine.begin() as conn:
-            conn.execute(
-                text(
-                    "INSERT INTO users (id, username, username_key, email, email_key,"
-                    " password_hash, is_admin, is_blocked, bullying_count, created_at)"
-                    " VALUES (1, 'amy', 'amy', 'a@x.io', 'a@x.io', 'h', 0, 0, 1,"
-                    " '2026-01-01 00:00:00')"
-                )
-            )
+            insert_user(conn, bullying_count=1)
             conn.execute(
                 text(
                     "INSERT INTO moderation_flags (item_type, item_id, author_id,"

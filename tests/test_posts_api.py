@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import threading
+from typing import Any
+
 import pytest
 from sqlalchemy import func, select
 
 from cyberscan.extensions import db
 from cyberscan.models import POST, AuditLog, Comment, Flag, Post, User
+from tests.fixtures_realtime import events
 from tests.helpers import assert_error, bearer
+from tests.test_moderation_concurrency import THREADS, pause_after, run_together
 
 POST_KEYS = {
     "id",
@@ -18,6 +23,7 @@ POST_KEYS = {
     "bullying_probability",
     "comment_count",
     "model_version",
+    "client_id",
 }
 
 
@@ -49,6 +55,7 @@ def test_create_post_answers_the_scored_post_with_trimmed_content(
     assert body["bullying_probability"] == pytest.approx(0.05)
     assert body["model_version"] == "fixed-test"
     assert body["created_at"].endswith("Z")
+    assert body["client_id"] is None
     with app.app_context():
         post = db.session.get(Post, body["id"])
         assert post.content == "Hello world"
@@ -332,3 +339,155 @@ def test_a_page_without_a_limit_has_cyberscan_page_size_items(
     assert len(sized["items"]) == 5
     users = client.get("/api/admin/users", headers=alice_headers)
     assert users.status_code == 403  # not an admin: the page size changes no rule
+
+
+# -- retries: the same author and client_id store one post -----------------------------
+
+
+def send(client, headers, content="Lovely weather today", client_id="c-1"):
+    return client.post(
+        "/api/post", json={"content": content, "client_id": client_id}, headers=headers
+    )
+
+
+def count(app, model=Post):
+    with app.app_context():
+        return db.session.scalar(select(func.count()).select_from(model))
+
+
+def test_a_retried_post_answers_the_first_and_stores_one(
+    client, app, alice_headers, friendly
+):
+    first = send(client, alice_headers)
+    again = send(client, alice_headers)
+    assert (first.status_code, again.status_code) == (201, 201)
+    assert again.get_json() == first.get_json()
+    assert first.get_json()["client_id"] == "c-1"
+    assert count(app) == 1
+
+
+def test_a_client_id_reused_for_another_text_answers_the_first(
+    client, app, alice_headers, friendly
+):
+    first = send(client, alice_headers, "the first text").get_json()
+    again = send(client, alice_headers, "a different text")
+    assert again.status_code == 201
+    assert again.get_json() == first
+    assert count(app) == 1
+
+
+def test_client_ids_are_per_author(
+    client, app, alice_headers, make_user, auth_headers, friendly
+):
+    mine = send(client, alice_headers).get_json()
+    theirs = send(client, auth_headers(make_user("bob"))).get_json()
+    assert mine["id"] != theirs["id"]
+    assert (theirs["author"], theirs["client_id"]) == ("bob", "c-1")
+    assert count(app) == 2
+
+
+def test_a_retried_flagged_post_is_one_strike_and_one_admin_notice(
+    client, app, alice, alice_headers, member, connect, flagging
+):
+    dashboard = connect(member("boss", is_admin=True))
+    events(dashboard)
+    first = send(client, alice_headers, "you are a loser").get_json()
+    again = send(client, alice_headers, "you are a loser").get_json()
+    assert again == first
+    assert len(events(dashboard, "flagged_item")) == 1
+    with app.app_context():
+        assert db.session.get(User, alice.id).bullying_count == 1
+        assert db.session.scalar(select(func.count()).select_from(Flag)) == 1
+    assert count(app) == 1
+
+
+@pytest.mark.parametrize("deleted_by", ["author", "admin", "flag review"])
+def test_a_deleted_post_retried_is_404_and_not_stored_again(
+    client, app, alice, alice_headers, admin_headers, flagging, deleted_by
+):
+    post = send(client, alice_headers, "you are a loser").get_json()
+    if deleted_by == "flag review":
+        with app.app_context():
+            flag_id = db.session.scalars(select(Flag.id)).one()
+        response = client.post(
+            f"/api/admin/flagged/{flag_id}/review",
+            json={"action": "remove"},
+            headers=admin_headers,
+        )
+    else:
+        headers = alice_headers if deleted_by == "author" else admin_headers
+        response = client.delete(f"/api/post/{post['id']}", headers=headers)
+    assert response.status_code == 200, response.get_json()
+    assert count(app) == 0
+    assert_error(send(client, alice_headers, "you are a loser"), 404, "not_found")
+    assert count(app) == 0
+    with app.app_context():
+        assert db.session.get(User, alice.id).bullying_count == 1
+    fresh = send(client, alice_headers, "hello again", client_id="c-2")
+    assert fresh.status_code == 201
+
+
+@pytest.mark.parametrize(
+    "client_id, message",
+    [
+        ("x" * 65, "Length must be between 1 and 64."),
+        ("", "Length must be between 1 and 64."),
+        (42, "Not a valid string."),
+        (["c-1"], "Not a valid string."),
+        ({"id": 1}, "Not a valid string."),
+    ],
+)
+def test_a_bad_client_id_is_422_and_stores_nothing(
+    client, app, alice_headers, client_id, message
+):
+    body = assert_error(
+        send(client, alice_headers, client_id=client_id), 422, "validation_error"
+    )
+    assert body["errors"] == {"json": {"client_id": [message]}}
+    assert count(app) == 0
+
+
+def test_a_client_id_of_64_characters_is_kept(client, alice_headers, friendly):
+    body = send(client, alice_headers, client_id="x" * 64).get_json()
+    assert body["client_id"] == "x" * 64
+
+
+def race_retries(app: Any, path: str, body: dict[str, Any], headers: dict) -> list:
+    """THREADS copies of one request at once, each let go only once every copy has
+    looked its client_id up and found nothing: only the unique key can stop a second
+    row. Answers `(status, body)` per copy."""
+    table = "comments" if path.startswith("/api/comment") else "posts"
+    looked_up = threading.Barrier(THREADS, timeout=30)
+    racers: set[int] = set()
+
+    def lookup(statement: str, parameters: Any) -> bool:
+        return statement.lstrip().upper().startswith("SELECT") and (
+            f"{table}.client_id =" in statement
+        )
+
+    def post(i: int, barrier: threading.Barrier) -> tuple[int, Any]:
+        client = app.test_client()
+        racers.add(threading.get_ident())
+        barrier.wait()
+        response = client.post(path, json=body, headers=headers)
+        return response.status_code, response.get_json()
+
+    with pause_after(app, lookup, looked_up.wait, racers):
+        return run_together(app, post)
+
+
+@pytest.mark.parametrize("detector", ["friendly", "flagging"])
+def test_racing_retries_store_one_post_and_one_strike(
+    request, app, alice, alice_headers, detector
+):
+    request.getfixturevalue(detector)
+    answers = race_retries(
+        app, "/api/post", {"content": "a loser", "client_id": "race"}, alice_headers
+    )
+    assert {status for status, _ in answers} == {201}
+    assert len({body["id"] for _, body in answers}) == 1
+    assert count(app) == 1
+    with app.app_context():
+        strikes = 1 if detector == "flagging" else 0
+        assert db.session.get(User, alice.id).bullying_count == strikes
+        assert db.session.scalar(select(func.count()).select_from(Flag)) == strikes

@@ -14,7 +14,7 @@ import collections
 import logging
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import socketio
@@ -27,6 +27,10 @@ from cyberscan.live.roomindex import RoomIndexMixin
 log = logging.getLogger(__name__)
 
 CLOSE = "cyberscan.close"
+# A key every process drops from what it remembers (`forget_local`): a change made on
+# one process that another process's cached answer must not outlive. Emitted to a room
+# of the same name, which no connection joins.
+FORGET = "cyberscan.forget"
 # Emits that must reach every process even if the queue is down when they are made.
 DURABLE_EVENTS = frozenset({CLOSE, "account_blocked", "kicked"})
 ACK_GRACE_SECONDS = 0.05
@@ -59,6 +63,15 @@ class ClosingMixin(RoomIndexMixin):
         )
         self._close_count = 0
         self._closes_lock = threading.Lock()
+        self._forgetters: list[Callable[[str], Any]] = []
+
+    def on_forget(self, forget: Callable[[str], Any]) -> None:
+        """Call `forget(key)` for every FORGET emitted, on any process."""
+        self._forgetters.append(forget)
+
+    def forget_local(self, key: str) -> None:
+        for forget in self._forgetters:
+            forget(key)
 
     def close_mark(self) -> int:
         """How many closes this process has made: a connect takes it before its
@@ -128,6 +141,8 @@ class ClosingManager(ClosingMixin, socketio.Manager):
     ) -> Any:
         if event == CLOSE:
             return self.close_local(namespace or "/", kwargs.get("to") or room, data)
+        if event == FORGET:
+            return self.forget_local(data)
         return super().emit(event, data, namespace, room=room, **kwargs)
 
 
@@ -145,11 +160,14 @@ class ClosingRedisManager(ClosingMixin, socketio.RedisManager):
         self._listeners = 0
 
     def _handle_emit(self, message: dict[str, Any]) -> None:
-        if message.get("event") == CLOSE:
-            data = message.get("data") or [None]
+        event, data = message.get("event"), message.get("data") or [None]
+        if event == CLOSE:
             self.close_local(
                 message.get("namespace") or "/", message.get("room"), data[0]
             )
+            return
+        if event == FORGET:
+            self.forget_local(data[0])
             return
         super()._handle_emit(message)
 

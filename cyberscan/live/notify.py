@@ -168,6 +168,22 @@ def message_deleted(message: Message, *, sender: bool = True) -> None:
     _to_user(message.receiver_id, "message_deleted", payload)
 
 
+# -- a person's own controls -----------------------------------------------------------
+
+
+def block_changed(user_id: int, username: str, blocked: bool) -> None:
+    """`block_changed` {username, blocked} to every connection of the person who blocked
+    or unblocked `username` (their other devices learn it at once); never to
+    `username`, for a block stays neutral."""
+    _to_user(user_id, "block_changed", {"username": username, "blocked": blocked})
+
+
+def mute_changed(user_id: int, username: str, muted: bool) -> None:
+    """`mute_changed` {username, muted} to every connection of the person who muted or
+    unmuted `username`; never to `username`, who is never told of a mute."""
+    _to_user(user_id, "mute_changed", {"username": username, "muted": muted})
+
+
 def error(sid: str, code: str, message: str, event: str | None) -> None:
     """`error` to the connection whose event failed."""
     payload = {"error": code, "message": message, "event": event}
@@ -197,6 +213,12 @@ def _close_room(room: str, keep_room: str | None = None) -> None:
     process: each one closes its own (live/connections.py). Events emitted before
     this reach those connections first: emits travel the queue in order."""
     socketio.emit(connections.CLOSE, keep_room, to=room)
+
+
+def forget_everywhere(key: str) -> None:
+    """Every process drops `key` from what it remembers (live/connections.py FORGET);
+    this one at once, the others when the queue brings it."""
+    socketio.emit(connections.FORGET, key, to=connections.FORGET)
 
 
 def disconnect_user(user_id: int) -> int:

@@ -30,7 +30,7 @@ from cyberscan.models.people import (
     UserMute,
     UserReport,
 )
-from cyberscan.models.post import Comment, Post
+from cyberscan.models.post import Comment, Post, SpentClientId
 from cyberscan.models.user import User
 
 __all__ = [
@@ -60,6 +60,7 @@ __all__ = [
     "RevokedToken",
     "MAX_DB_ID",
     "ScoredMixin",
+    "SpentClientId",
     "User",
     "conversation_key",
     "isoformat",

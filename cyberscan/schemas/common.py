@@ -59,6 +59,20 @@ class StrictSchema(Schema):
         return data
 
 
+CLIENT_ID_MAX = 64
+
+
+class ClientIdSchema(StrictSchema):
+    """An optional `client_id` that makes a retry idempotent: the same author and
+    client_id never store a second message, post or comment (API.md §5)."""
+
+    client_id = fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=validate.Length(min=1, max=CLIENT_ID_MAX),
+    )
+
+
 class Timestamp(fields.Field):
     """ISO 8601 UTC with a Z suffix, from a naive UTC datetime."""
 

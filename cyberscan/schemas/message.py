@@ -8,8 +8,10 @@ from flask import current_app
 from marshmallow import fields, validate, validates
 
 from cyberscan.schemas.common import (
+    CLIENT_ID_MAX,
     CONTROL,
     SURROGATE,
+    ClientIdSchema,
     MessageId,
     PageQuerySchema,
     StrictBoolean,
@@ -22,7 +24,6 @@ from cyberscan.schemas.common import (
 )
 
 USERNAME_MAX = 32
-CLIENT_ID_MAX = 64
 MARK_READ_MAX = 500
 # A ceiling over any configured MAX_MESSAGE_LENGTH; the error names the lower of the two.
 RAW_MESSAGE_MAX = 100_000
@@ -36,15 +37,10 @@ class SenderField(StrictSchema):
     )
 
 
-class MessagePostSchema(StrictSchema):
+class MessagePostSchema(ClientIdSchema):
     """REST sending: the receiver is in the path."""
 
     message = TrimmedString(required=True, validate=non_blank)
-    client_id = fields.String(
-        load_default=None,
-        allow_none=True,
-        validate=validate.Length(min=1, max=CLIENT_ID_MAX),
-    )
 
     @validates("message")
     def check_length(self, value: str, **kwargs: object) -> None:

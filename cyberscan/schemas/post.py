@@ -7,6 +7,7 @@ from typing import Any
 from marshmallow import fields, validates
 
 from cyberscan.schemas.common import (
+    ClientIdSchema,
     StrictSchema,
     Timestamp,
     TrimmedString,
@@ -29,6 +30,7 @@ class ScoredItemSchema(StrictSchema):
     is_bullying = fields.Boolean(dump_only=True)
     bullying_probability = fields.Float(dump_only=True)
     model_version = fields.String(dump_only=True)
+    client_id = fields.String(dump_only=True, allow_none=True)
 
 
 class PostSchema(ScoredItemSchema):
@@ -39,8 +41,9 @@ class CommentSchema(ScoredItemSchema):
     post_id = fields.Integer(dump_only=True)
 
 
-class ContentSchema(StrictSchema):
-    """A body of `{content}`, trimmed, non-empty and within the configured length."""
+class ContentSchema(ClientIdSchema):
+    """A body of `{content, client_id?}`: the content trimmed, non-empty and within the
+    configured length; a repeated client_id answers the first item it stored."""
 
     length_setting = "MAX_POST_LENGTH"
     content = TrimmedString(required=True, validate=non_blank)

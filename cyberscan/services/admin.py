@@ -31,6 +31,7 @@ from cyberscan.models import (
 from cyberscan.services import (
     appeals,
     audit,
+    comments,
     contacts,
     messaging,
     moderation,
@@ -234,7 +235,7 @@ def _remove_item(flag: Flag) -> Removal | bool:
         comment = db.session.get(Comment, item_id)
         if comment is None:
             return False
-        db.session.delete(comment)
+        comments.remove_comment(comment)
         return True
     return False
 

@@ -7,19 +7,33 @@ from sqlalchemy import select
 from cyberscan.errors import Forbidden
 from cyberscan.extensions import db
 from cyberscan.models import COMMENT, Comment, User
-from cyberscan.services import audit, moderation, posts, rows
+from cyberscan.services import audit, client_ids, moderation, posts, rows
 from cyberscan.services.pagination import Page, keyset_page
 
 
-def create_comment(author: User, post_id: int, content: str) -> Comment:
-    """Score, store and strike in one transaction; warn, block and tell admins after it."""
+def create_comment(
+    author: User, post_id: int, content: str, client_id: str | None = None
+) -> Comment:
+    """Score, store and strike in one transaction; warn, block and tell admins after it.
+
+    A repeated client_id answers the comment it stored (whatever the text or post): no
+    second comment, strike or notification; NotFound when it was deleted since.
+    """
 
     def build() -> Comment:
         post = posts.get_post(post_id)
-        return Comment(post_id=post.id, author_id=author.id, content=content)
+        return Comment(
+            post_id=post.id, author_id=author.id, content=content, client_id=client_id
+        )
 
     # The per-user sending limit, with a budget of its own for comments.
-    return moderation.publish(author, COMMENT, build, budget="comment")
+    return moderation.publish(
+        author,
+        COMMENT,
+        build,
+        budget="comment",
+        existing=client_ids.first_copy(Comment, COMMENT, author.id, client_id),
+    )
 
 
 def get_comment(comment_id: int) -> Comment:
@@ -44,7 +58,7 @@ def delete_comment(actor: User, comment_id: int, reason: str | None = None) -> N
     comment = get_comment(comment_id)
     if comment.author_id != actor.id and not actor.is_admin:
         raise Forbidden("Only the author or an admin can delete this comment.")
-    db.session.delete(comment)
+    remove_comment(comment)
     if comment.author_id != actor.id:
         audit.record(
             actor,
@@ -55,3 +69,9 @@ def delete_comment(actor: User, comment_id: int, reason: str | None = None) -> N
             post_id=comment.post_id,
         )
     db.session.commit()
+
+
+def remove_comment(comment: Comment) -> None:
+    """Stage the deletion of a comment; its client_id stays spent."""
+    client_ids.spend(Comment, COMMENT, Comment.id == comment.id)
+    db.session.delete(comment)

@@ -233,7 +233,10 @@ def _insert(row: Any) -> None:
 
 
 def block(reader: User, username: str) -> User:
-    """Block a user: neither can message the other nor see the other's presence."""
+    """Block a user: neither can message the other nor see the other's presence.
+
+    The reader's devices are told (`block_changed`) after every success, a repeat
+    included: each announces the state it leaves, as the REST answer does."""
     other = _other(reader, username, "block")
     reader_id, other_id = reader.id, other.id
     were_contacts = other_id in contact_ids(reader_id)
@@ -243,11 +246,13 @@ def block(reader: User, username: str) -> User:
         )
     if were_contacts:
         hide_presence(reader_id, other_id)
+    notify.block_changed(reader_id, other.username, True)
     return other
 
 
 def unblock(reader: User, username: str) -> User:
-    """Lift the reader's block of a user (a block the other made stays)."""
+    """Lift the reader's block of a user (a block the other made stays); the reader's
+    devices are told, as by `block`."""
     other = users.get_by_username(username)
     reader_id, other_id = reader.id, other.id
     removed = db.session.execute(
@@ -258,6 +263,7 @@ def unblock(reader: User, username: str) -> User:
     db.session.commit()
     if removed and other_id in contact_ids(reader_id):
         show_presence(reader_id, other_id)
+    notify.block_changed(reader_id, other.username, False)
     return other
 
 
@@ -299,15 +305,17 @@ def blocks(reader: User) -> list[UserBlock]:
 
 
 def mute(reader: User, username: str) -> User:
-    """Mute a user: their messages are kept and readable, but arrive quietly."""
+    """Mute a user: their messages are kept and readable, but arrive quietly. The
+    reader's devices are told (`mute_changed`) as by `block`; the muted one never."""
     other = _other(reader, username, "mute")
     if db.session.get(UserMute, (reader.id, other.id)) is None:
         _insert(UserMute(muter_id=reader.id, muted_id=other.id, created_at=utcnow()))
+    notify.mute_changed(reader.id, other.username, True)
     return other
 
 
 def unmute(reader: User, username: str) -> User:
-    """Lift a mute."""
+    """Lift a mute; the reader's devices are told, as by `mute`."""
     other = users.get_by_username(username)
     db.session.execute(
         delete(UserMute).where(
@@ -315,6 +323,7 @@ def unmute(reader: User, username: str) -> User:
         )
     )
     db.session.commit()
+    notify.mute_changed(reader.id, other.username, False)
     return other
 
 

@@ -47,7 +47,7 @@ from cyberscan.errors import (
     ValidationFailed,
 )
 from cyberscan.extensions import db
-from cyberscan.live import notify, presence
+from cyberscan.live import connections, notify, presence
 from cyberscan.models import (
     DELIVERED,
     MESSAGE,
@@ -408,10 +408,20 @@ def _published(item: Message, origin_sid: str | None, quiet: bool) -> None:
 
 KNOWN_PAIRS = "cyberscan.known_pairs"
 # How long a process trusts that two people are contacts without asking the database
-# again; an unsend or an admin's removal on another process makes it wrong for at
-# most this long.
+# again. An unsend or an admin's removal forgets the pair on every process at once
+# (`note_removed`); the time bounds what a forget lost to a Redis outage leaves wrong.
 KNOWN_PAIR_SECONDS = 60.0
 KNOWN_PAIRS_PRUNE_AT = 10_000
+
+
+def _known_pairs() -> dict[str, float]:
+    """This process's contact pairs known until when; created with the hook that lets
+    any process's `note_removed` drop one."""
+    known = current_app.extensions.get(KNOWN_PAIRS)
+    if known is None:
+        known = current_app.extensions[KNOWN_PAIRS] = {}
+        connections.manager(current_app).on_forget(lambda key: known.pop(key, None))
+    return known
 
 
 def _note_contact(sender_id: int, receiver_id: int, message_id: str) -> None:
@@ -420,7 +430,7 @@ def _note_contact(sender_id: int, receiver_id: int, message_id: str) -> None:
     other's presence (`user_joined`). Pairs known to be contacts are remembered for
     KNOWN_PAIR_SECONDS, so a conversation costs this query once a minute, not once
     a message."""
-    known: dict[str, float] = current_app.extensions.setdefault(KNOWN_PAIRS, {})
+    known = _known_pairs()
     key, now = conversation_key(sender_id, receiver_id), time.monotonic()
     if known.get(key, 0.0) > now:
         return
@@ -439,17 +449,21 @@ def note_removed(sender_id: int, receiver_id: int, made_contact: bool) -> None:
     it): when it was the last that made the two contacts, each online one goes offline
     for the other (`user_left`). `made_contact` is `contacts.makes_contact` read before
     the change: a message withheld or unsent already changes nothing."""
-    key = conversation_key(sender_id, receiver_id)
-    current_app.extensions.get(KNOWN_PAIRS, {}).pop(key, None)
     if not made_contact:
         return
+    key = conversation_key(sender_id, receiver_id)
     still, blocked = db.session.execute(
         select(
             contacts.exchanged(key),
             contacts.blocked_with(sender_id, receiver_id),
         )
     ).one()
-    if not still and not blocked:  # blocked: they were no contacts already
+    if still:
+        return
+    # No process may go on taking them for contacts: the next message between them
+    # is a first again, which shows each to the other.
+    notify.forget_everywhere(key)
+    if not blocked:  # blocked: they were no contacts already
         contacts.hide_presence(sender_id, receiver_id)
 
 

@@ -6,21 +6,26 @@ from sqlalchemy import delete, select
 
 from cyberscan.errors import Forbidden
 from cyberscan.extensions import db
-from cyberscan.models import POST, Comment, Post, User
-from cyberscan.services import audit, moderation, rows
+from cyberscan.models import COMMENT, POST, Comment, Post, User
+from cyberscan.services import audit, client_ids, moderation, rows
 from cyberscan.services.pagination import Page, keyset_page
 
 # Ids beyond a signed 32-bit INT cannot exist; SQLite would raise on them instead.
 
 
-def create_post(author: User, content: str) -> Post:
-    """Score, store and strike in one transaction; warn, block and tell admins after it."""
+def create_post(author: User, content: str, client_id: str | None = None) -> Post:
+    """Score, store and strike in one transaction; warn, block and tell admins after it.
+
+    A repeated client_id answers the post it stored (whatever the text): no second
+    post, strike or notification; NotFound when that post was deleted since.
+    """
     # The per-user sending limit, with a budget of its own for posts.
     return moderation.publish(
         author,
         POST,
-        lambda: Post(author_id=author.id, content=content),
+        lambda: Post(author_id=author.id, content=content, client_id=client_id),
         budget="post",
+        existing=client_ids.first_copy(Post, POST, author.id, client_id),
     )
 
 
@@ -49,5 +54,7 @@ def delete_post(actor: User, post_id: int, reason: str | None = None) -> None:
 
 def remove_post(post: Post) -> None:
     """Stage the deletion of a post and its comments (SQLite enforces no cascades)."""
+    client_ids.spend(Comment, COMMENT, Comment.post_id == post.id)
+    client_ids.spend(Post, POST, Post.id == post.id)
     db.session.execute(delete(Comment).where(Comment.post_id == post.id))
     db.session.delete(post)

@@ -1032,10 +1032,10 @@ def test_right_to_left_words_read_right_to_left_on_a_phone(
 def test_a_block_made_on_one_device_shows_on_the_other_and_focus_stays_put(
     live_server: LiveServer, people: Any
 ) -> None:
-    """No event tells a person's other devices of a block: the page reads its blocks
-    again when a conversation opens and when a message is refused, so it says "You
-    blocked …" rather than leaving the neutral refusal unexplained. A message unsent or
-    dismissed by keyboard hands the focus to the message box (or Unblock), not the page."""
+    """A device that was offline when the block was made missed its `block_changed`:
+    a message it sent meanwhile is refused, and the page says "You blocked …" rather
+    than leaving the neutral refusal unexplained. A message unsent or dismissed by
+    keyboard hands the focus to the message box (or Unblock), not the page."""
     from playwright.sync_api import expect
 
     kai_name, lou_name = name("kai"), name("lou")
@@ -1050,15 +1050,22 @@ def test_a_block_made_on_one_device_shows_on_the_other_and_focus_stays_put(
     phone.open_chat(lou_name)
     laptop.open_chat(lou_name)
 
-    # The laptop blocks Lou; the phone, open on the same conversation, does not know.
+    # The laptop blocks Lou while the phone, open on the same conversation, is
+    # offline: it does not know, and what it writes waits.
+    phone.context.set_offline(True)
+    expect(phone.page.locator("#conn-status")).to_have_attribute(
+        "data-state", "offline"
+    )
     laptop.page.click("#peer-menu summary")
     laptop.page.click("#action-block")
     expect(laptop.page.locator("#peer-blocked-banner")).to_be_visible()
     expect(phone.page.locator("#peer-blocked-banner")).to_be_hidden()
     phone.send("still there?")
     refused = phone.bubbles("still there?")
+    expect(refused).to_have_attribute("data-status", "pending")
+    phone.context.set_offline(False)
     expect(refused).to_have_attribute("data-status", "failed")
-    # Refused: the phone reads the blocks again and says who blocked whom.
+    # Back online: the phone reads the blocks again and says who blocked whom.
     expect(phone.page.locator("#peer-blocked-text")).to_have_text(
         f"You blocked {lou_name}. Neither of you can message the other."
     )
@@ -1079,11 +1086,9 @@ def test_a_block_made_on_one_device_shows_on_the_other_and_focus_stays_put(
     expect(lou_refused).to_have_count(0)
     expect(lou.page.locator("#composer-input")).to_be_focused()
 
-    # The phone unblocks; the laptop learns it when it opens the conversation again.
+    # The phone unblocks; the laptop, online, learns it at once.
     phone.page.keyboard.press("Enter")
     expect(phone.page.locator("#peer-blocked-banner")).to_be_hidden()
-    laptop.page.click("#view-posts")
-    laptop.open_chat(lou_name)
     expect(laptop.page.locator("#peer-blocked-banner")).to_be_hidden()
     expect(laptop.page.locator("#composer-input")).to_be_enabled()
     expect(laptop.conversation(lou_name).locator(".tag")).to_have_count(0)
@@ -1096,6 +1101,72 @@ def test_a_block_made_on_one_device_shows_on_the_other_and_focus_stays_put(
     laptop.page.keyboard.press("Enter")
     expect(sent).to_have_count(0)
     expect(laptop.page.locator("#composer-input")).to_be_focused()
+
+
+def test_a_block_or_mute_made_on_one_device_shows_at_once_on_the_other(
+    live_server: LiveServer, people: Any
+) -> None:
+    """Two devices of one person on one conversation: what one blocks, unblocks,
+    mutes or unmutes shows on the other without a reload (`block_changed`,
+    `mute_changed`), as it shows on the device that did it."""
+    from playwright.sync_api import expect
+
+    ada_name, ben_name = name("ada"), name("ben")
+    live_server.sign_up(ada_name)
+    ben_token = live_server.register(ben_name)
+    status, body = live_server.request(
+        "POST", f"/api/chat/messages/{ada_name}", {"message": "hi Ada"}, ben_token
+    )
+    assert status == 201, body
+    phone, laptop = people(PHONE), people()
+    for device in (phone, laptop):
+        device.log_in(ada_name)
+        device.open_chat(ben_name)
+    laptop.page.evaluate("window.notReloaded = true")
+    banner, box = (
+        laptop.page.locator(s) for s in ("#peer-blocked-banner", "#composer-input")
+    )
+    tags = laptop.conversation(ben_name).locator(".tag")
+
+    press(phone.page, "#peer-menu summary")
+    press(phone.page, "#action-block")
+    expect(banner).to_be_visible()
+    expect(laptop.page.locator("#peer-blocked-text")).to_have_text(
+        f"You blocked {ben_name}. Neither of you can message the other."
+    )
+    expect(box).to_be_disabled()
+    expect(laptop.page.locator("#action-block")).to_have_text("Unblock")
+    expect(tags).to_have_text(["blocked"])
+
+    press(phone.page, "#peer-unblock")
+    expect(banner).to_be_hidden()
+    expect(box).to_be_enabled()
+    expect(laptop.page.locator("#action-block")).to_have_text("Block")
+    expect(tags).to_have_count(0)
+
+    press(phone.page, "#peer-menu summary")
+    press(phone.page, "#action-mute")
+    expect(laptop.page.locator("#action-mute")).to_have_text("Unmute")
+    expect(tags).to_have_text(["muted"])
+    press(phone.page, "#peer-menu summary")
+    press(phone.page, "#action-mute")
+    expect(laptop.page.locator("#action-mute")).to_have_text("Mute")
+    expect(tags).to_have_count(0)
+
+    # A block made while the laptop is offline: its event is lost, and the laptop
+    # shows the block when it is back, with nothing sent or opened.
+    laptop.context.set_offline(True)
+    expect(laptop.page.locator("#conn-status")).to_have_attribute(
+        "data-state", "offline"
+    )
+    press(phone.page, "#peer-menu summary")
+    press(phone.page, "#action-block")
+    expect(phone.page.locator("#peer-blocked-banner")).to_be_visible()
+    expect(banner).to_be_hidden()
+    laptop.context.set_offline(False)
+    expect(banner).to_be_visible()
+    expect(box).to_be_disabled()
+    assert laptop.page.evaluate("window.notReloaded") is True
 
 
 def press(page: Any, selector: str | Any) -> None:

@@ -439,3 +439,91 @@ def test_the_feed_keeps_a_keyboard_user_s_focus(
     press(page, quiz.get_by_role("button", name="Load more comments"))
     expect(quiz.locator("li.comment")).to_have_count(PAGE + 1)
     expect(quiz.get_by_label("Write a comment")).to_be_focused()
+
+
+def lose_the_first_answer(person: Person, pattern: str) -> list[dict[str, Any]]:
+    """The next request to `pattern` reaches the server, but its answer never comes
+    back to the page (the connection drops); later ones pass. Answers the bodies sent."""
+    sent: list[dict[str, Any]] = []
+
+    def drop(route: Any) -> None:
+        sent.append(route.request.post_data_json)
+        if len(sent) == 1:
+            route.fetch()  # stored on the server...
+            route.abort("connectionfailed")  # ...and the answer is lost
+        else:
+            route.continue_()
+
+    person.page.route(pattern, drop)
+    return sent
+
+
+def test_a_post_or_comment_sent_again_is_shown_and_stored_once(
+    live_server: LiveServer, people: Any
+) -> None:
+    """A post whose answer was lost, sent again with Post, and a comment sent twice
+    before its answer (a double Ctrl+Enter) are each stored once and shown once: the
+    same text goes again with the same client_id."""
+    from playwright.sync_api import expect
+
+    ida_name = name("ida")
+    ida_token = live_server.register(ida_name)
+    ida = people()
+    ida.log_in(ida_name)
+    show_posts(ida)
+    page = ida.page
+
+    sent = lose_the_first_answer(ida, "**/api/post")
+    write_post(ida, "Lost and found: a blue umbrella")
+    expect(page.locator("#post-error")).to_have_text(
+        "The server cannot be reached. Check your connection."
+    )
+    expect(page.locator("#post-input")).to_have_value("Lost and found: a blue umbrella")
+    page.click("#post-submit")
+    umbrella = post_item(ida, "Lost and found: a blue umbrella")
+    expect(umbrella).to_have_count(1)
+    expect(page.locator("#post-input")).to_have_value("")
+    page.unroute("**/api/post")
+    page.click("#feed-refresh")  # what the server holds: the post, once
+    expect(page.locator("#feed-refresh")).to_be_enabled()
+    expect(umbrella).to_have_count(1)
+    stored = [
+        item
+        for item in live_server.get("/api/posts?limit=100", ida_token)["items"]
+        if item["content"] == "Lost and found: a blue umbrella"
+    ]
+    assert len(stored) == 1, stored
+    assert len(sent) == 2 and sent[0] == sent[1], sent
+    assert stored[0]["client_id"] == sent[0]["client_id"]
+
+    # The same text again, on purpose, after the answer came: a post of its own.
+    write_post(ida, "Lost and found: a blue umbrella")
+    expect(umbrella).to_have_count(2)
+
+    first = umbrella.first
+    first.locator(".comments-toggle").click()
+    box = first.get_by_label("Write a comment")
+    box.fill("It is mine, thanks!")
+    held: list[Any] = []
+    page.route("**/api/comment/*", lambda route: held.append(route))
+    box.press("Control+Enter")
+    box.press("Control+Enter")
+    for _ in range(200):  # both on their way before either is answered
+        if len(held) == 2:
+            break
+        page.wait_for_timeout(50)
+    bodies = [route.request.post_data_json for route in held]
+    assert len(bodies) == 2 and bodies[0] == bodies[1], bodies
+    for route in held:
+        route.continue_()
+    page.unroute("**/api/comment/*")
+    expect(first.locator("li.comment")).to_have_count(1)
+    expect(first.locator(".comments-toggle")).to_have_text("1 comment")
+    post_id = first.get_attribute("data-id")
+    comments = live_server.get(f"/api/post/{post_id}/comments", ida_token)["items"]
+    assert [c["content"] for c in comments] == ["It is mine, thanks!"]
+    page.click("#feed-refresh")
+    expect(post_item(ida, "Lost and found")).to_have_count(2)
+    expect(
+        post_item(ida, "Lost and found").first.locator(".comments-toggle")
+    ).to_have_text("1 comment")

@@ -19,7 +19,7 @@ import {
   words,
 } from "./dom.js";
 import * as live from "./live.js";
-import { block, load as loadControls, openReport } from "./safety.js";
+import { block, openReport, reload as reloadControls } from "./safety.js";
 import { isMine, peerOf, sameName, state } from "./state.js";
 
 const PAGE = 30;
@@ -299,11 +299,9 @@ export async function open(username) {
   const generation = ++view.generation;
   let page;
   try {
-    // Whom I block and mute is read again: another device of mine may have changed it.
-    [page] = await Promise.all([
-      api("GET", `/api/chat/messages/${enc(username)}?limit=${PAGE}`),
-      loadControls(),
-    ]);
+    // Whom I block and mute is not read again: block_changed and mute_changed keep it
+    // current, and a reconnect reads it again (main.js catchUp).
+    page = await api("GET", `/api/chat/messages/${enc(username)}?limit=${PAGE}`);
   } catch (error) {
     toast(error.message);
     return false;
@@ -544,13 +542,9 @@ export function failed(item, error) {
       backToComposer();
     }),
   );
-  // Refused as a block: if it is mine, made on another device, say so and close the box.
-  if (error.error === "forbidden") {
-    loadControls().then(() => {
-      refreshHeader();
-      conversations.render();
-    });
-  }
+  // Refused as a block: if it is mine and its event never came (it was lost on the
+  // way), say so and close the box.
+  if (error.error === "forbidden") reloadControls();
 }
 
 // ------------------------------------------------------------------ live events

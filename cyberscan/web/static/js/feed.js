@@ -19,6 +19,7 @@ import {
   showError,
   textForm,
   toast,
+  uuid,
   whileBusy,
   words,
 } from "./dom.js";
@@ -50,18 +51,19 @@ function countText(count) {
 
 // Put a node where its id belongs in `list`, once: posts newest first, comments
 // oldest first (the server's keyset order), whatever order pages and one's own new
-// items arrive in.
+// items arrive in. Answers whether it was new.
 function place(list, id, make, newestFirst) {
   let before = null;
   for (const other of list.children) {
     const otherId = Number(other.dataset.id);
-    if (otherId === id) return;
+    if (otherId === id) return false;
     if (newestFirst ? otherId < id : otherId > id) {
       before = other;
       break;
     }
   }
   list.insertBefore(make(), before);
+  return true;
 }
 
 // What posts and comments share: author, local time, the text as text, the flag
@@ -99,8 +101,14 @@ function itemNode(kind, item, remove) {
 
 // ------------------------------------------------------------------ writing
 
+// The text each form is sending and its client_id (API.md §3): sent again, after a
+// network error or by a second click or Ctrl+Enter before the answer, the same text
+// goes with the same client_id, and the server answers the item it stored first.
+const attempts = new WeakMap(); // input -> {content, clientId, answered}
+
 // Send a post or comment from its form: blank is refused here; the server's refusal
-// (too long, muted, …) is said under the form and the text stays. Answers the item.
+// (too long, muted, …) is said under the form and the text stays. Answers the item,
+// or null when there is nothing (more) to show: refused, or answered already.
 async function publish(form, send) {
   const { input, error, submit } = form;
   error.hidden = true;
@@ -110,13 +118,27 @@ async function publish(form, send) {
     input.focus();
     return null;
   }
+  let attempt = attempts.get(input);
+  if (!attempt || attempt.content !== content) {
+    attempt = { content, clientId: uuid(), answered: false };
+    attempts.set(input, attempt);
+  }
   return whileBusy(submit, async () => {
     try {
-      const item = await send(content);
+      const item = await send(content, attempt.clientId);
+      if (attempt.answered) return null; // a second send of the same text: shown once
+      attempt.answered = true;
+      if (attempts.get(input) === attempt) attempts.delete(input);
       if (input.value.trim() === content) input.value = ""; // not what was typed meanwhile
       if (item.is_bullying) moderation.flagged(form.what);
       return item;
     } catch (err) {
+      if (attempt.answered) return null;
+      // The server answered: nothing was stored by this client_id. Without an
+      // answer (network) or after a server fault, it may have been: keep it.
+      if (err.status >= 400 && err.status < 500 && attempts.get(input) === attempt) {
+        attempts.delete(input);
+      }
       showError(error, moderation.refusal(err) || fieldErrors(err));
       return null;
     }
@@ -136,8 +158,8 @@ function sendOnCtrlEnter(input, form) {
 async function submitPost(event) {
   event.preventDefault();
   const form = { input: $("post-input"), error: $("post-error"), submit: $("post-submit") };
-  const post = await publish({ ...form, what: "post" }, (content) =>
-    api("POST", "/api/post", { content }),
+  const post = await publish({ ...form, what: "post" }, (content, client_id) =>
+    api("POST", "/api/post", { content, client_id }),
   );
   if (!post) return;
   place($("feed"), post.id, () => postNode(post), true);
@@ -275,11 +297,12 @@ function commentForm(thread) {
   sendOnCtrlEnter(input, form);
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
-    const comment = await publish({ input, error, submit, what: "comment" }, (content) =>
-      api("POST", `/api/comment/${thread.post.id}`, { content }),
+    const comment = await publish(
+      { input, error, submit, what: "comment" },
+      (content, client_id) => api("POST", `/api/comment/${thread.post.id}`, { content, client_id }),
     );
     if (!comment) return;
-    place(thread.list, comment.id, () => commentNode(thread, comment), false);
+    if (!place(thread.list, comment.id, () => commentNode(thread, comment), false)) return;
     setCount(thread, thread.count + 1);
     showCommentsEdge(thread);
   });

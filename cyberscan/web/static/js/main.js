@@ -150,6 +150,8 @@ async function startSession(tokens) {
     moderation_warning: moderation.warning,
     muted: moderation.muted,
     appeal_decided: moderation.appealDecided,
+    block_changed: safety.blockChanged,
+    mute_changed: safety.muteChanged,
     account_blocked: (payload) => blockedFrom(payload, me.username),
     kicked: (payload) => showAuth(payload.reason || "You were signed out."),
     error: (payload) => {
@@ -208,7 +210,9 @@ function setConnection(status) {
 }
 
 async function catchUp() {
-  await conversations.load();
+  // Blocks and mutes made on another device while this one was offline: their events
+  // are lost, so whom I block and mute is read again.
+  await Promise.all([conversations.load(), safety.reload()]);
   await chat.catchUp();
 }
 

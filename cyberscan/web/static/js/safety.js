@@ -39,12 +39,36 @@ export async function load() {
   ]);
 }
 
+// Read them again and redraw: after a reconnect (the events of a change made while
+// this device was offline are lost), or when the server refuses a message.
+export async function reload() {
+  await load();
+  changed();
+}
+
+// One of my sets (state.blocked or state.muted) now holds `name` or not: redraw. This
+// tab's own action and the event of any device's action (API.md §9) both come here.
+function mark(set, name, on) {
+  if (on) set.add(name);
+  else set.delete(name);
+  changed();
+}
+
+// `block_changed` {username, blocked} and `mute_changed` {username, muted}: a change of
+// mine, made here or on another device; applying it twice changes nothing.
+export function blockChanged(payload) {
+  mark(state.blocked, payload.username, payload.blocked);
+}
+
+export function muteChanged(payload) {
+  mark(state.muted, payload.username, payload.muted);
+}
+
 export async function block(name) {
   try {
     await api("PUT", `/api/me/blocks/${enc(name)}`);
-    state.blocked.add(name);
+    mark(state.blocked, name, true);
     toast(`You blocked ${name}. Neither of you can message the other.`, "info");
-    changed();
   } catch (error) {
     toast(error.message);
   }
@@ -53,9 +77,8 @@ export async function block(name) {
 export async function unblock(name) {
   try {
     await api("DELETE", `/api/me/blocks/${enc(name)}`);
-    state.blocked.delete(name);
+    mark(state.blocked, name, false);
     toast(`You unblocked ${name}.`, "info");
-    changed();
   } catch (error) {
     toast(error.message);
   }
@@ -65,8 +88,7 @@ export async function toggleMute(name) {
   const muting = !state.muted.has(name);
   try {
     await api(muting ? "PUT" : "DELETE", `/api/me/mutes/${enc(name)}`);
-    if (muting) state.muted.add(name);
-    else state.muted.delete(name);
+    mark(state.muted, name, muting);
     toast(
       muting
         ? // No live event brings a muted person's messages (API.md §9): say when they show.
@@ -74,7 +96,6 @@ export async function toggleMute(name) {
         : `You unmuted ${name}.`,
       "info",
     );
-    changed();
   } catch (error) {
     toast(error.message);
   }
