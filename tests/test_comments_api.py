@@ -312,6 +312,23 @@ def test_a_retried_comment_answers_the_first_and_stores_one(
     assert stored(app) == 1
 
 
+@pytest.mark.parametrize(
+    "app_settings",
+    [{"RATELIMIT_ENABLED": True, "SEND_LIMIT_PER_USER": "1 per minute"}],
+)
+def test_a_retried_comment_answers_the_first_over_the_limit(
+    client, app, post_id, bob_headers, friendly
+):
+    first = send(client, bob_headers, post_id).get_json()
+    again = send(client, bob_headers, post_id)
+    assert again.status_code == 201, again.get_json()
+    assert again.get_json() == first
+    assert_error(
+        send(client, bob_headers, post_id, client_id="c-2"), 429, "rate_limited"
+    )
+    assert stored(app) == 1
+
+
 def test_a_comment_client_id_reused_elsewhere_answers_the_first(
     client, app, post_id, alice_headers, bob_headers, friendly
 ):

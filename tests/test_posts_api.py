@@ -376,6 +376,32 @@ def test_a_client_id_reused_for_another_text_answers_the_first(
     assert count(app) == 1
 
 
+@pytest.mark.parametrize(
+    "app_settings, since",
+    [
+        ({"RATELIMIT_ENABLED": True, "SEND_LIMIT_PER_USER": "1 per minute"}, "limit"),
+        ({}, "muted"),
+    ],
+)
+def test_a_retried_post_answers_the_first_over_the_limit_or_muted(
+    client, app, alice_headers, admin_headers, friendly, since
+):
+    """An app resends what got no answer: what was stored is answered (nothing is
+    stored again), while a new post is refused."""
+    first = send(client, alice_headers).get_json()
+    if since == "muted":
+        response = client.post(
+            "/api/admin/users/alice/mute", json={"minutes": 5}, headers=admin_headers
+        )
+        assert response.status_code == 200, response.get_json()
+    again = send(client, alice_headers)
+    assert again.status_code == 201, again.get_json()
+    assert again.get_json() == first
+    refused = send(client, alice_headers, "a new one", client_id="c-2")
+    assert refused.status_code == (429 if since == "limit" else 403)
+    assert count(app) == 1
+
+
 def test_client_ids_are_per_author(
     client, app, alice_headers, make_user, auth_headers, friendly
 ):

@@ -156,13 +156,15 @@ def publish(
     the scored item; `after_commit` announces it before the strike is settled, so a
     block's disconnect comes after the item's own events.
     """
+    # A retry stores nothing: it is answered with the first copy, whatever would
+    # refuse a new item now (the send limit, a mute, for a message a block since).
+    if existing is not None and (found := existing()) is not None:
+        return found
     ratelimit.hit("SEND_LIMIT_PER_USER", *([budget] if budget else []), author.id)
     attempt = 1
     while True:
         ensure_can_post(author)
         item = build()
-        if existing is not None and (found := existing()) is not None:
-            return found
         score(item)
         if before_commit is not None:
             before_commit(item)
