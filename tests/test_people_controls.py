@@ -288,6 +288,28 @@ def test_block_stops_messages_both_ways_with_a_neutral_message(client, trio, con
     assert get(client, bob, "/api/me/blocks")["items"] == []
 
 
+@pytest.mark.parametrize("blocker", ["reader", "sender"])
+def test_reading_across_a_block_tells_the_other_nothing(client, trio, connect, blocker):
+    """Read receipts are live signs of the reader: across a block, either way, the
+    sender gets no `messages_read` (it told them the reader was online), while the
+    reader's own devices still learn what they marked read; without a block, both do."""
+    alice, bob, carol = trio
+    old = send(client, bob, "alice", "hi")["id"]
+    other = send(client, carol, "alice", "hello")["id"]
+    if blocker == "reader":
+        block(client, alice, "bob")
+    else:
+        block(client, bob, "alice")
+    a, b, c = connect(alice), connect(bob), connect(carol)
+    for sio in (a, b, c):
+        events(sio)
+    ack = a.emit("mark_as_read", {"message_ids": [old, other]}, callback=True)
+    assert ack["ok"] and sorted(ack["data"]["message_ids"]) == sorted([old, other])
+    assert events(a, "messages_marked_read") == [ack["data"]]
+    assert events(b) == []
+    assert events(c, "messages_read") == [{"reader": "alice", "message_ids": [other]}]
+
+
 def test_unblock_lets_messages_through_again(client, trio):
     alice, bob, _ = trio
     block(client, alice, "bob")

@@ -112,15 +112,20 @@ def message_created(
 
 
 def messages_read(
-    reader_id: int, reader_name: str, read: list[tuple[str, int]]
+    reader_id: int,
+    reader_name: str,
+    read: list[tuple[str, int]],
+    untold: set[int] | frozenset[int] = frozenset(),
 ) -> None:
-    """`messages_read` to each sender, `messages_marked_read` to the reader's devices.
+    """`messages_read` to each sender but the `untold` ones, `messages_marked_read` to
+    the reader's devices.
 
     `read` holds (message id, sender id) pairs, in the order the reader is told.
     """
     by_sender: dict[int, list[str]] = defaultdict(list)
     for message_id, sender_id in read:
-        by_sender[sender_id].append(message_id)
+        if sender_id not in untold:
+            by_sender[sender_id].append(message_id)
     for sender_id, ids in by_sender.items():
         _to_user(
             sender_id, "messages_read", {"reader": reader_name, "message_ids": ids}

@@ -109,6 +109,22 @@ def blocked_with(user_id: int, other: Any) -> Any:
     )
 
 
+def blocked_among(user_id: int, others: Iterable[int]) -> set[int]:
+    """Those of `others` with a block between them and the user, either way: one query."""
+    others = set(others)
+    if not others:
+        return set()
+    rows = db.session.execute(
+        select(UserBlock.blocker_id, UserBlock.blocked_id).where(
+            or_(
+                and_(UserBlock.blocker_id == user_id, UserBlock.blocked_id.in_(others)),
+                and_(UserBlock.blocked_id == user_id, UserBlock.blocker_id.in_(others)),
+            )
+        )
+    )
+    return {a if b == user_id else b for a, b in rows}
+
+
 def recipient(sender_id: int, username: str) -> tuple[User, bool]:
     """The user a message goes to, and whether they muted the sender, in one query.
 

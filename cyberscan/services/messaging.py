@@ -492,8 +492,14 @@ def mark_read(reader: User, message_ids: list[str]) -> dict[str, Any]:
     except DBAPIError as exc:
         db.session.rollback()
         raise Unavailable("Could not mark the messages read.") from exc
+    # A sender on the other side of a block learns nothing live of the reader (API.md
+    # §9: neither sees the other's presence); the reader's own devices still do.
+    blocked = contacts.blocked_among(reader_id, {row.sender_id for row in rows})
     notify.messages_read(
-        reader_id, reader_name, [(row.id, row.sender_id) for row in rows]
+        reader_id,
+        reader_name,
+        [(row.id, row.sender_id) for row in rows],
+        untold=blocked,
     )
     marked = [row.id for row in rows]
     return {"count": len(marked), "message_ids": marked}

@@ -212,7 +212,7 @@ def redo(exc: BaseException, committing: bool) -> bool:
     `users` rows in different orders (the author's row exclusively, every referenced
     row shared by the foreign key checks), so InnoDB can find a deadlock among them and
     roll one back: that is a lost race, redone from the start (`build`, the author's
-    standing and the retry check included), never `unavailable`. A connection found
+    standing included), never `unavailable`. A connection found
     dead before the commit was sent is redone once on a fresh one.
     """
     if lock_conflict(exc):
