@@ -674,3 +674,57 @@ def test_only_the_sender_can_unsend(app, client, trio):
     with app.app_context():
         assert db.session.scalar(select(Message.deleted_at)) is None
     assert len(get(client, bob, "/api/chat/messages/alice")["items"]) == 1
+
+
+def gone(client, who, ids):
+    return client.post("/api/chat/gone", json={"message_ids": ids}, headers=who.headers)
+
+
+def test_a_device_back_from_offline_learns_which_messages_are_gone(
+    client, trio, admin_headers
+):
+    """`message_deleted` reaches connections open at the time; a device that was
+    offline asks which of the messages it shows are gone: unsent ones for both, one
+    an admin removed for its receiver only, and ids it may not see at all."""
+    alice, bob, carol = trio
+    kept, unsent, removed = (
+        send(client, bob, "alice", text)["id"] for text in ("one", "two", "mean thing")
+    )
+    theirs = send(client, carol, "bob", "not alice's")["id"]
+    client.delete(f"/api/chat/messages/{unsent}", headers=bob.headers)
+    report = report_message(client, alice, removed, "mean")
+    client.post(
+        f"/api/admin/reports/{report['id']}/review",
+        json={"action": "remove"},
+        headers=admin_headers,
+    )
+    shown = [kept, unsent, removed, theirs, "0" * 36, unsent.upper()]
+    response = gone(client, alice, shown)
+    assert response.status_code == 200
+    assert response.get_json() == {"message_ids": [unsent, removed, theirs, "0" * 36]}
+    # The sender still sees what an admin removed; carol's message is his.
+    assert gone(client, bob, shown).get_json() == {"message_ids": [unsent, "0" * 36]}
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {},
+        {"message_ids": []},
+        {"message_ids": "x"},
+        {"message_ids": [1]},
+        {"message_ids": [""]},
+        {"message_ids": ["x" * 37]},
+        {"message_ids": ["a"] * 501},
+        {"message_ids": ["a"], "extra": 1},
+    ],
+)
+def test_gone_refuses_bad_bodies(client, trio, body):
+    alice, _, _ = trio
+    response = client.post("/api/chat/gone", json=body, headers=alice.headers)
+    assert_error(response, 422, "validation_error")
+
+
+def test_gone_needs_a_token(client):
+    response = client.post("/api/chat/gone", json={"message_ids": ["a"]})
+    assert_error(response, 401, "unauthorized")

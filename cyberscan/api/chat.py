@@ -15,6 +15,7 @@ from cyberscan.schemas.message import (
     CanChatSchema,
     ConversationSchema,
     HistoryQuerySchema,
+    MessageIdsSchema,
     MessagePostSchema,
     MessageSchema,
     OnlineUserSchema,
@@ -72,6 +73,16 @@ def list_online_users(query: dict[str, Any]) -> Any:
 def unsend_message(message_id: str) -> Message:
     """The sender unsends a message: gone for both; both get `message_deleted`."""
     return messaging.unsend(current_user, message_id_key(message_id))
+
+
+@bp.post("/gone")
+@jwt_required()
+@bp.arguments(MessageIdsSchema, location="json")
+@bp.response(200, MessageIdsSchema)
+def gone_messages(payload: dict[str, Any]) -> dict[str, list[str]]:
+    """Which of the messages a client shows are gone for the caller (unsent, removed
+    by an admin, or never theirs): a client back from offline missed `message_deleted`."""
+    return {"message_ids": messaging.gone(current_user, payload["message_ids"])}
 
 
 @bp.get("/bullying-report")

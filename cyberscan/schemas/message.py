@@ -108,12 +108,21 @@ class TypingSchema(SenderField):
     is_typing = StrictBoolean(required=True)
 
 
-class MarkReadSchema(SenderField):
-    message_ids = fields.List(
-        MessageId(),
-        required=True,
-        validate=validate.Length(min=1, max=MARK_READ_MAX),
+def message_ids_field() -> fields.List:
+    """`message_ids`: 1 to MARK_READ_MAX message ids."""
+    return fields.List(
+        MessageId(), required=True, validate=validate.Length(min=1, max=MARK_READ_MAX)
     )
+
+
+class MarkReadSchema(SenderField):
+    message_ids = message_ids_field()
+
+
+class MessageIdsSchema(StrictSchema):
+    """`{message_ids}`: the ids a client shows (POST /api/chat/gone), and the answer."""
+
+    message_ids = message_ids_field()
 
 
 class MessageSchema(StrictSchema):

@@ -527,6 +527,23 @@ def visible_to(user_id: int) -> Any:
     )
 
 
+def gone(reader: User, message_ids: list[str]) -> list[str]:
+    """Those of `message_ids` the reader cannot see (any more), in the order given,
+    once each: unsent, withheld from them, not theirs, or no message at all. What a
+    client that was offline missed of `message_deleted`."""
+    wanted = list(dict.fromkeys(message_ids))
+    seen = set(
+        db.session.scalars(
+            select(Message.id).where(
+                Message.id.in_(wanted),
+                or_(Message.sender_id == reader.id, Message.receiver_id == reader.id),
+                visible_to(reader.id),
+            )
+        )
+    )
+    return [message_id for message_id in wanted if message_id not in seen]
+
+
 def unsend(sender: User, message_id: str) -> Message:
     """The sender takes a message back: gone for both; its flag and audit entry stay."""
     message = db.session.scalar(

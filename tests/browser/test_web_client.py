@@ -410,6 +410,57 @@ def test_messages_sent_while_offline_arrive_once_after_reconnecting(
     assert texts.count("Did this one arrive?") == 1, texts
 
 
+def test_a_message_unsent_while_offline_is_gone_after_reconnecting(
+    live_server: LiveServer, people: Any, admin: str
+) -> None:
+    """`message_deleted` reaches only connections open at the time: a device that was
+    offline when a message was unsent (or removed by a moderator) drops it once it is
+    back, and keeps the rest."""
+    from playwright.sync_api import expect
+
+    gil = people()
+    gil_name, hal_name = name("gil"), name("hal")
+    gil_token = live_server.register(gil_name)
+    hal_token = live_server.register(hal_name)
+    sent = {}
+    for text in ("Keep this one", "Oops, not for you", "You are a loser"):
+        status, body = live_server.request(
+            "POST", f"/api/chat/messages/{gil_name}", {"message": text}, hal_token
+        )
+        assert status == 201, body
+        sent[text] = body["id"]
+    gil.log_in(gil_name)
+    gil.open_chat(hal_name)
+    for text in sent:
+        expect(gil.bubbles(text)).to_have_count(1)
+
+    gil.context.set_offline(True)
+    expect(gil.page.locator("#conn-status")).to_have_attribute("data-state", "offline")
+    status, _ = live_server.request(
+        "DELETE", f"/api/chat/messages/{sent['Oops, not for you']}", token=hal_token
+    )
+    assert status == 200
+    status, report = live_server.request(
+        "POST",
+        "/api/reports",
+        {"message_id": sent["You are a loser"], "reason": "mean"},
+        gil_token,
+    )
+    assert status == 201, report
+    status, _ = live_server.request(
+        "POST",
+        f"/api/admin/reports/{report['id']}/review",
+        {"action": "remove"},
+        admin,
+    )
+    assert status == 200
+    gil.context.set_offline(False)
+    expect(gil.page.locator("#conn-status")).to_have_attribute("data-state", "online")
+    expect(gil.bubbles("Oops, not for you")).to_have_count(0)
+    expect(gil.bubbles("You are a loser")).to_have_count(0)
+    expect(gil.bubbles("Keep this one")).to_have_count(1)
+
+
 def test_flagged_messages_are_collapsed_and_five_flags_block_the_author(
     live_server: LiveServer, people: Any
 ) -> None:

@@ -23,7 +23,7 @@ import { block, openReport, reload as reloadControls } from "./safety.js";
 import { isMine, peerOf, sameName, state } from "./state.js";
 
 const PAGE = 30;
-const MARK_READ_MAX = 500;
+const MARK_READ_MAX = 500; // the most ids mark_as_read and POST /api/chat/gone take
 const MAX_UNREAD_PAGES = 10;
 const CATCH_UP_PAGE = 100;
 const NEAR_TOP_PX = 80;
@@ -438,8 +438,27 @@ export async function catchUp() {
     markRead();
     return;
   }
+  await dropGone(generation);
   if (live.connected()) view.gap = null;
   markRead();
+}
+
+// Messages unsent, or removed by a moderator, while this device was offline: their
+// `message_deleted` was lost with the connection, so ask which of those shown are gone.
+async function dropGone(generation) {
+  const shown = [...view.nodes.keys()];
+  for (let start = 0; start < shown.length; start += MARK_READ_MAX) {
+    let answer;
+    try {
+      answer = await api("POST", "/api/chat/gone", {
+        message_ids: shown.slice(start, start + MARK_READ_MAX),
+      });
+    } catch {
+      return; // kept on screen; the next reconnect asks again
+    }
+    if (generation !== view.generation) return;
+    for (const id of answer.message_ids) removeMessage(id);
+  }
 }
 
 // ------------------------------------------------------------------ header
