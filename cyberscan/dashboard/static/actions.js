@@ -35,14 +35,16 @@ function confirmAction(options) {
   });
 }
 
+// Reloaded after an action, and after a refused one too: a 409 means another admin
+// acted first, and the rows should then show what they did.
 function act(description, path, body) {
   return api(path, { method: "POST", body: body })
+    .then(
+      function () { toast(description, "ok"); },
+      function (error) { toast(error.message, "error"); }
+    )
     .then(function () {
-      toast(description, "ok");
-      refresh({ summary: true, queue: true, users: true, audit: true, stats: true });
-    })
-    .catch(function (error) {
-      toast(error.message, "error");
+      refresh({ summary: true, queue: true, users: true, audit: true, stats: true, appeals: true, reports: true });
     });
 }
 

@@ -10,13 +10,15 @@ const PAGE = 25;
 function decide(appeal, decision, note) {
   const body = note ? { decision: decision, note: note } : { decision: decision };
   return api("/api/admin/appeals/" + encodeURIComponent(appeal.id), { method: "POST", body: body })
-    .then(function (done) {
-      const who = name(done.author);
-      toast(decision === "accept" ? "Appeal accepted: " + who + "'s strike is removed." : "Appeal rejected: the strike stays.", "ok");
-      refresh({ summary: true, appeals: true, queue: true, users: true, audit: true });
-    })
-    .catch(function (error) {
-      toast(error.message, "error");
+    .then(
+      function (done) {
+        const who = name(done.author);
+        toast(decision === "accept" ? "Appeal accepted: " + who + "'s strike is removed." : "Appeal rejected: the strike stays.", "ok");
+      },
+      function (error) { toast(error.message, "error"); }
+    )
+    .then(function () {
+      refresh({ summary: true, appeals: true, queue: true, users: true, audit: true }); // after a 409 too
     });
 }
 

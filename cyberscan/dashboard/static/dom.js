@@ -50,14 +50,81 @@ export function toast(text, kind) {
   }, 4000);
 }
 
+// What identifies a table row across reloads: its flag, report, appeal or user.
+function rowKey(row) {
+  const data = row.dataset;
+  return data.flagId || data.reportId || data.appealId || data.username || "";
+}
+
+function sameControl(old, fresh, control) {
+  const kind = control.tagName;
+  const olds = Array.from(old.querySelectorAll(kind));
+  const match = Array.from(fresh.querySelectorAll(kind)).filter(function (node) {
+    return kind === "INPUT" || node.textContent === control.textContent;
+  });
+  return match[kind === "INPUT" ? olds.indexOf(control) : 0] || null;
+}
+
+// A reload (live, polled, or after an action) rebuilds the rows; what the moderator was
+// in the middle of carries over to the rebuilt row: the text typed in its fields, the
+// open context under it, and the keyboard focus. When the focused row is gone (decided
+// here or by another admin), focus moves to the row now in its place, or to the
+// table's "nothing here" line, never to the top of the page.
+function carryOver(body, rows, details, empty) {
+  const fresh = new Map(rows.map(function (row) { return [rowKey(row), row]; }));
+  const active = document.activeElement;
+  let focus = null;
+  let focusIndex = -1;
+  const old = Array.from(body.children).filter(function (row) { return !row.classList.contains("context-row"); });
+  old.forEach(function (row, index) {
+    const next = fresh.get(rowKey(row));
+    const detail = row.nextElementSibling;
+    if (next && detail && detail.classList.contains("context-row")) details.set(next, detail);
+    if (next) {
+      const fields = next.querySelectorAll("input");
+      row.querySelectorAll("input").forEach(function (input, i) {
+        if (fields[i] && input.value) fields[i].value = input.value;
+      });
+    }
+    if (!row.contains(active) || active === row) return;
+    focusIndex = index;
+    const control = next && sameControl(row, next, active);
+    if (control) {
+      focus = function () {
+        control.focus();
+        if (control.tagName === "INPUT" && active.selectionStart !== null) {
+          control.setSelectionRange(active.selectionStart, active.selectionEnd);
+        }
+      };
+    }
+  });
+  return function () {
+    if (focus) return focus();
+    if (focusIndex < 0) return;
+    const place = rows[Math.min(focusIndex, rows.length - 1)];
+    const target = place && place.querySelector("button, input");
+    if (target) target.focus();
+    else if (empty) {
+      empty.tabIndex = -1;
+      empty.focus();
+    }
+  };
+}
+
 // One page of a paginated table (`<prefix>-body`, `-more`, `-empty`): replaces the rows,
 // or appends them for "Load more"; answers the cursor of the next page.
 export function showPage(prefix, page, rowOf, more) {
   const body = $(prefix + "-body");
   const rows = page.items.map(rowOf);
+  let refocus = null;
   if (more) rows.forEach(function (row) { body.appendChild(row); });
-  else body.replaceChildren(...rows);
+  else {
+    const details = new Map();
+    refocus = carryOver(body, rows, details, $(prefix + "-empty"));
+    body.replaceChildren(...rows.flatMap(function (row) { return details.has(row) ? [row, details.get(row)] : [row]; }));
+  }
   $(prefix + "-more").hidden = !page.next_cursor;
   $(prefix + "-empty").hidden = body.children.length > 0;
+  if (refocus) refocus();
   return page.next_cursor;
 }

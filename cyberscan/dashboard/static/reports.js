@@ -13,12 +13,14 @@ function review(report, action) {
     method: "POST",
     body: { action: action },
   })
+    .then(
+      function () {
+        toast(action === "remove" ? "The reported message was removed." : "The report was dismissed.", "ok");
+      },
+      function (error) { toast(error.message, "error"); }
+    )
     .then(function () {
-      toast(action === "remove" ? "The reported message was removed." : "The report was dismissed.", "ok");
-      refresh({ summary: true, reports: true, audit: true });
-    })
-    .catch(function (error) {
-      toast(error.message, "error");
+      refresh({ summary: true, reports: true, audit: true }); // after a 409 too: show who did it
     });
 }
 
