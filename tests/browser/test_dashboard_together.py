@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from tests.browser.live import watched_page
-from tests.browser.test_dashboard import ABUSE, admin_token, send
+from tests.browser.test_dashboard import ABUSE, admin_token, flag_of, send
 from tests.browser.test_dashboard_people import call
 from tests.helpers import PASSWORD
 from tests.live import LiveServer
@@ -152,5 +152,63 @@ def test_a_note_being_typed_survives_a_new_appeal_arriving(
     expect(note).to_be_focused()
     page.keyboard.type(" next time")
     expect(note).to_have_value("Please be kinder next time")
+    assert problems == []
+    page.context.close()
+
+
+def test_a_keyboard_moderator_keeps_their_place_through_reloads(
+    live_server: LiveServer, chromium: Any
+) -> None:
+    from playwright.sync_api import expect
+
+    live_server.create_admin("mod_keys")
+    token = admin_token(live_server, "mod_keys")
+    writer = live_server.register("kb_writer")
+    live_server.register("kb_reader")
+    first = flag_of(
+        live_server, token, send(live_server, writer, "kb_reader", ABUSE)["id"]
+    )
+    second = flag_of(
+        live_server,
+        token,
+        send(live_server, writer, "kb_reader", "you pathetic loser")["id"],
+    )
+
+    page, problems = open_dashboard(live_server, chromium, "mod_keys")
+    older = page.locator(f'#queue-body tr[data-flag-id="{first["id"]}"]')
+    newer = page.locator(f'#queue-body tr[data-flag-id="{second["id"]}"]')
+    expect(older).to_have_count(1)
+
+    # The context under the older flag stays unfolded when a new flag arrives live.
+    older.get_by_role("button", name="Context").focus()
+    page.keyboard.press("Enter")
+    context = page.locator("#queue-body tr.context-row")
+    expect(context).to_contain_text("Sent to kb_reader")
+    third = send(live_server, writer, "kb_reader", "worthless pathetic loser, go away")
+    expect(
+        page.locator(
+            f'#queue-body tr[data-flag-id="{flag_of(live_server, token, third["id"])["id"]}"]'
+        )
+    ).to_have_count(1)
+    expect(context).to_have_count(1)
+    assert page.evaluate(
+        "document.querySelector('#queue-body tr.context-row')"
+        ".previousElementSibling.dataset.flagId"
+    ) == str(first["id"])
+    expect(older.get_by_role("button", name="Context")).to_be_focused()
+
+    # Dismissing by keyboard: the row goes, and focus moves to the row in its place.
+    newer.get_by_role("button", name="Dismiss").focus()
+    page.keyboard.press("Enter")
+    expect(newer).to_have_count(0)
+    focused = page.locator("#queue-body tr:focus-within")
+    expect(focused).to_have_count(1)
+    expect(page.locator("#queue-body button:focus")).to_have_text("Dismiss")
+    # Dismissing the rest, by keyboard only, ends on the queue's "nothing here" line.
+    rows = page.locator("#queue-body tr.queue-row")
+    for left in (1, 0):
+        page.keyboard.press("Enter")
+        expect(rows).to_have_count(left)
+    expect(page.locator("#queue-empty")).to_be_focused()
     assert problems == []
     page.context.close()
