@@ -48,10 +48,13 @@ def report(server: LiveServer, reporter: str, author: str, text: str) -> int:
     return answer["id"]
 
 
-def open_dashboard(server: LiveServer, chromium: Any, admin: str) -> tuple[Any, Any]:
+def open_dashboard(
+    server: LiveServer, chromium: Any, admin: str, width: int = 1440
+) -> tuple[Any, Any]:
+    """A fresh page logged in as `admin`, its socket live; answers (page, problems)."""
     from playwright.sync_api import expect
 
-    page, problems = watched_page(chromium, 1440)
+    page, problems = watched_page(chromium, width)
     page.goto(server.url + "/admin/login")
     page.fill("#login-name", admin)
     page.fill("#login-password", PASSWORD)
