@@ -177,6 +177,12 @@ def test_a_keyboard_moderator_keeps_their_place_through_reloads(
         send(live_server, writer, "kb_reader", "you pathetic loser")["id"],
     )
 
+    # Other tests' flags are dealt with, so the queue ends with this one's three.
+    for flag in live_server.get("/api/admin/flagged?limit=100", token)["items"]:
+        if flag["author"] != "kb_writer":
+            path = f"/api/admin/flagged/{flag['id']}/review"
+            call(live_server, "POST", path, {"action": "dismiss"}, token)
+
     page, problems = open_dashboard(live_server, chromium, "mod_keys")
     older = page.locator(f'#queue-body tr[data-flag-id="{first["id"]}"]')
     newer = page.locator(f'#queue-body tr[data-flag-id="{second["id"]}"]')
@@ -213,5 +219,36 @@ def test_a_keyboard_moderator_keeps_their_place_through_reloads(
         page.keyboard.press("Enter")
         expect(rows).to_have_count(left)
     expect(page.locator("#queue-empty")).to_be_focused()
+    assert problems == []
+    page.context.close()
+
+
+def test_a_user_blocked_elsewhere_shows_on_the_page_loaded_with_load_more(
+    live_server: LiveServer, chromium: Any
+) -> None:
+    from playwright.sync_api import expect
+
+    live_server.create_admin("mod_pages")
+    live_server.create_admin("mod_pages_too")
+    other = admin_token(live_server, "mod_pages_too")
+    for number in range(17):  # more than one page of the users table (15)
+        live_server.sign_up(f"pg_user{number:02d}")
+
+    page, problems = open_dashboard(live_server, chromium, "mod_pages")
+    page.fill("#user-search", "pg_user")
+    rows = page.locator("#users-body tr")
+    expect(rows.first).to_have_attribute("data-username", "pg_user00")
+    expect(rows).to_have_count(15)
+    page.click("#users-more")
+    last = page.locator('#users-body tr[data-username="pg_user16"]')
+    expect(last).to_have_count(1)
+    shown = rows.count()
+    assert shown > 15
+
+    # Another moderator blocks the user at the bottom of page two: the reload that
+    # follows shows the badge there, without folding the list back to page one.
+    call(live_server, "POST", "/api/admin/users/pg_user16/block", {}, other)
+    expect(last.locator(".badge-blocked")).to_be_visible()
+    expect(rows).to_have_count(shown)
     assert problems == []
     page.context.close()

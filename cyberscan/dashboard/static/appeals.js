@@ -3,7 +3,7 @@
 import { api, query } from "./api.js";
 import { badge, button, el, formatTime, name, toast } from "./dom.js";
 import { refresh, state } from "./state.js";
-import { loadTable } from "./table.js";
+import { loadTable, pageSize } from "./table.js";
 
 const PAGE = 25;
 
@@ -72,7 +72,7 @@ function appealRow(appeal) {
 export function loadAppeals(more) {
   const url = "/api/admin/appeals" + query({
     status: state.appealStatus,
-    limit: PAGE,
+    limit: pageSize("appeals", PAGE, more),
     cursor: more ? state.appealsCursor : null,
   });
   return loadTable("appeals", url, appealRow, more).then(function (shown) {

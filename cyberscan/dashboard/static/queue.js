@@ -4,7 +4,7 @@ import { blockUser, muteUser, review, unblockUser } from "./actions.js";
 import { toggleContext } from "./context.js";
 import { $, badge, button, el, formatTime, name } from "./dom.js";
 import { state } from "./state.js";
-import { loadTable } from "./table.js";
+import { loadTable, pageSize } from "./table.js";
 
 const QUEUE_PAGE = 25;
 const EXCERPT = 280;
@@ -124,7 +124,7 @@ function queueRow(flag) {
 export function loadQueue(more) {
   var url = "/api/admin/flagged" + query({
     status: state.status,
-    limit: QUEUE_PAGE,
+    limit: pageSize("queue", QUEUE_PAGE, more),
     cursor: more ? state.queueCursor : null,
   });
   return loadTable("queue", url, queueRow, more).then(function (shown) {

@@ -4,7 +4,7 @@ import { api, query } from "./api.js";
 import { blockUser } from "./actions.js";
 import { badge, button, el, formatTime, name, toast } from "./dom.js";
 import { refresh, state } from "./state.js";
-import { loadTable } from "./table.js";
+import { loadTable, pageSize } from "./table.js";
 
 const PAGE = 25;
 
@@ -67,7 +67,7 @@ function reportRow(report) {
 }
 
 export function loadReports(more) {
-  const url = "/api/admin/reports" + query({ limit: PAGE, cursor: more ? state.reportsCursor : null });
+  const url = "/api/admin/reports" + query({ limit: pageSize("reports", PAGE, more), cursor: more ? state.reportsCursor : null });
   return loadTable("reports", url, reportRow, more).then(function (shown) {
     if (shown) state.reportsCursor = shown.cursor;
   });

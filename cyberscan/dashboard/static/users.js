@@ -3,7 +3,7 @@ import { query } from "./api.js";
 import { blockUser, muteUser, unblockUser, unmuteUser } from "./actions.js";
 import { badge, button, el, formatTime } from "./dom.js";
 import { state } from "./state.js";
-import { loadTable } from "./table.js";
+import { loadTable, pageSize } from "./table.js";
 
 const USERS_PAGE = 15;
 
@@ -48,7 +48,7 @@ function userRow(user) {
 export function loadUsers(more) {
   var url = "/api/admin/users" + query({
     q: state.query,
-    limit: USERS_PAGE,
+    limit: pageSize("users", USERS_PAGE, more),
     cursor: more ? state.usersCursor : null,
   });
   return loadTable("users", url, userRow, more).then(function (shown) {
