@@ -252,3 +252,35 @@ def test_a_user_blocked_elsewhere_shows_on_the_page_loaded_with_load_more(
     expect(rows).to_have_count(shown)
     assert problems == []
     page.context.close()
+
+
+def test_a_note_typed_before_the_session_ended_is_there_after_logging_in_again(
+    live_server: LiveServer, chromium: Any
+) -> None:
+    from playwright.sync_api import expect
+
+    live_server.create_admin("mod_late")
+    live_server.register("sl_reader")
+    appeal = strike_and_appeal(live_server, "sl_amy", "sl_reader", "Out of context")
+
+    page, problems = open_dashboard(live_server, chromium, "mod_late")
+    note = page.locator(f'#appeals-body tr[data-appeal-id="{appeal}"] .appeal-note')
+    note.fill("Accepted: the quote was from a book they study")
+    # The session ends while the page is open (here: its cookies are gone); the next
+    # poll sends the page to the login form.
+    page.context.clear_cookies()
+    expect(page).to_have_url(live_server.url + "/admin/login")
+    page.fill("#login-name", "mod_late")
+    page.fill("#login-password", PASSWORD)
+    page.click("#login-submit")
+    expect(page).to_have_url(live_server.url + "/admin")
+    expect(note).to_have_value("Accepted: the quote was from a book they study")
+
+    # Once decided, the draft is forgotten.
+    page.locator(f'#appeals-body tr[data-appeal-id="{appeal}"]').get_by_role(
+        "button", name="Accept"
+    ).click()
+    expect(note).to_have_count(0)
+    assert page.evaluate("sessionStorage.length") == 0
+    assert [p for p in problems if "status of 401" not in p] == []
+    page.context.close()

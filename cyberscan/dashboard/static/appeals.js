@@ -7,11 +7,36 @@ import { loadTable, pageSize } from "./table.js";
 
 const PAGE = 25;
 
+// A note being written is kept in this tab's sessionStorage until the appeal is decided:
+// a session that ends meanwhile sends the page to the login form, and the note is
+// there again after logging back in.
+function draftKey(appeal) {
+  return "cyberscan-admin:appeal-note:" + appeal.id;
+}
+
+function keepDraft(appeal, text) {
+  try {
+    if (text) sessionStorage.setItem(draftKey(appeal), text);
+    else sessionStorage.removeItem(draftKey(appeal));
+  } catch (error) {
+    // Storage refused (private mode, quota): the note is only in the field.
+  }
+}
+
+function draftOf(appeal) {
+  try {
+    return sessionStorage.getItem(draftKey(appeal)) || "";
+  } catch (error) {
+    return "";
+  }
+}
+
 function decide(appeal, decision, note) {
   const body = note ? { decision: decision, note: note } : { decision: decision };
   return api("/api/admin/appeals/" + encodeURIComponent(appeal.id), { method: "POST", body: body })
     .then(
       function (done) {
+        keepDraft(appeal, "");
         const who = name(done.author);
         toast(decision === "accept" ? "Appeal accepted: " + who + "'s strike is removed." : "Appeal rejected: the strike stays.", "ok");
       },
@@ -58,6 +83,8 @@ function appealRow(appeal) {
     note.maxLength = 500;
     note.placeholder = "Note to the author (optional)";
     note.setAttribute("aria-label", "Note to " + name(appeal.author));
+    note.value = draftOf(appeal);
+    note.addEventListener("input", function () { keepDraft(appeal, note.value); });
     actions.appendChild(note);
     actions.appendChild(button("Accept", "btn-primary", function () { decide(appeal, "accept", note.value.trim()); }));
     actions.appendChild(button("Reject", "btn-warn", function () { decide(appeal, "reject", note.value.trim()); }));
