@@ -1,7 +1,7 @@
 // The appeal queue (API.md §9): people contest a strike; accepting gives the strike back
 // (and lifts an automatic block below the limit), rejecting upholds it.
 import { api, query } from "./api.js";
-import { badge, button, el, formatTime, name, toast } from "./dom.js";
+import { badge, button, el, excerpt, formatTime, name, toast } from "./dom.js";
 import { refresh, state } from "./state.js";
 import { loadTable, pageSize } from "./table.js";
 
@@ -86,8 +86,9 @@ function appealRow(appeal) {
     note.value = draftOf(appeal);
     note.addEventListener("input", function () { keepDraft(appeal, note.value); });
     actions.appendChild(note);
-    actions.appendChild(button("Accept", "btn-primary", function () { decide(appeal, "accept", note.value.trim()); }));
-    actions.appendChild(button("Reject", "btn-warn", function () { decide(appeal, "reject", note.value.trim()); }));
+    const about = " the appeal by " + name(appeal.author) + " on " + excerpt(strike.content, 40);
+    actions.appendChild(button("Accept", "btn-primary", function () { decide(appeal, "accept", note.value.trim()); }, "Accept" + about));
+    actions.appendChild(button("Reject", "btn-warn", function () { decide(appeal, "reject", note.value.trim()); }, "Reject" + about));
   } else {
     const by = name(appeal.decided_by);
     actions.appendChild(el("span", "reviewed", (appeal.status === "accepted" ? "Accepted" : "Rejected") + (by ? " by " + by : "")));

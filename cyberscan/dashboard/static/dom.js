@@ -6,9 +6,12 @@ import { $, el } from "/web/static/js/dom.js";
 
 export { $, el };
 
-export function button(label, className, onClick) {
+// `spoken`: the name a screen reader says, when the label alone is the same in every
+// row ("Dismiss"); it starts with the visible label, so voice control still finds it.
+export function button(label, className, onClick, spoken) {
   const node = el("button", "btn btn-sm " + className, label);
   node.type = "button";
+  if (spoken) node.setAttribute("aria-label", spoken);
   node.addEventListener("click", onClick);
   return node;
 }
@@ -21,6 +24,12 @@ export function badge(text, kind) {
 export function name(value) {
   if (value && typeof value === "object") return value.username || "";
   return value === undefined || value === null ? "" : String(value);
+}
+
+// The start of a text, for a button's spoken name: “you are a worthless…”.
+export function excerpt(text, length) {
+  const flat = String(text || "").replace(/\s+/g, " ").trim();
+  return "“" + (flat.length > length ? flat.slice(0, length - 1) + "…" : flat) + "”";
 }
 
 export function formatTime(iso) {

@@ -2,7 +2,7 @@
 // flags: who reported whom, why, and the reported text.
 import { api, query } from "./api.js";
 import { blockUser } from "./actions.js";
-import { badge, button, el, formatTime, name, toast } from "./dom.js";
+import { badge, button, el, excerpt, formatTime, name, toast } from "./dom.js";
 import { refresh, state } from "./state.js";
 import { loadTable, pageSize } from "./table.js";
 
@@ -54,9 +54,10 @@ function reportRow(report) {
     const by = name(report.reviewed_by);
     actions.appendChild(el("span", "reviewed", (report.review_action === "remove" ? "Removed" : "Dismissed") + (by ? " by " + by : "")));
   } else {
-    actions.appendChild(button("Dismiss", "btn-ghost", function () { review(report, "dismiss"); }));
+    const about = ", the report on " + name(report.username) + " by " + name(report.reporter) + " " + excerpt(report.content || report.reason, 40);
+    actions.appendChild(button("Dismiss", "btn-ghost", function () { review(report, "dismiss"); }, "Dismiss" + about));
     if (report.message_id) {
-      actions.appendChild(button("Remove message", "btn-warn", function () { review(report, "remove"); }));
+      actions.appendChild(button("Remove message", "btn-warn", function () { review(report, "remove"); }, "Remove message" + about));
     }
   }
   if (!report.reported_is_blocked) {

@@ -31,14 +31,14 @@ function userRow(user) {
   cell.appendChild(actions);
   if (user.username !== state.admin) {
     if (user.is_blocked) {
-      actions.appendChild(button("Unblock", "btn-ghost", function () { unblockUser(user.username); }));
+      actions.appendChild(button("Unblock", "btn-ghost", function () { unblockUser(user.username); }, "Unblock " + user.username));
     } else {
-      actions.appendChild(button("Block", "btn-danger", function () { blockUser(user.username); }));
+      actions.appendChild(button("Block", "btn-danger", function () { blockUser(user.username); }, "Block " + user.username));
     }
     if (muted) {
-      actions.appendChild(button("Unmute", "btn-ghost", function () { unmuteUser(user.username); }));
+      actions.appendChild(button("Unmute", "btn-ghost", function () { unmuteUser(user.username); }, "Unmute " + user.username));
     } else if (!user.is_blocked) {
-      actions.appendChild(button("Mute", "btn-ghost", function () { muteUser(user.username, 60); }));
+      actions.appendChild(button("Mute", "btn-ghost", function () { muteUser(user.username, 60); }, "Mute " + user.username));
     }
   }
   row.appendChild(cell);
