@@ -64,6 +64,18 @@ def open_dashboard(
     return page, problems
 
 
+def with_an_appeal(
+    server: LiveServer, chromium: Any, prefix: str, why: str
+) -> tuple[Any, Any, int]:
+    """`<prefix>_amy` appeals a strike; the dashboard of the admin `<prefix>_mod` is
+    open. Answers (page, problems, the appeal's id)."""
+    server.create_admin(f"{prefix}_mod")
+    server.register(f"{prefix}_reader")
+    appeal = strike_and_appeal(server, f"{prefix}_amy", f"{prefix}_reader", why)
+    page, problems = open_dashboard(server, chromium, f"{prefix}_mod")
+    return page, problems, appeal
+
+
 def test_what_another_admin_decides_shows_and_a_late_click_says_so(
     live_server: LiveServer, chromium: Any
 ) -> None:
@@ -136,11 +148,7 @@ def test_a_note_being_typed_survives_a_new_appeal_arriving(
 ) -> None:
     from playwright.sync_api import expect
 
-    live_server.create_admin("mod_note")
-    live_server.register("nt_reader")
-    first = strike_and_appeal(live_server, "nt_amy", "nt_reader", "It was a joke")
-
-    page, problems = open_dashboard(live_server, chromium, "mod_note")
+    page, problems, first = with_an_appeal(live_server, chromium, "nt", "A joke")
     row = page.locator(f'#appeals-body tr[data-appeal-id="{first}"]')
     note = row.get_by_label("Note to nt_amy")
     note.click()
@@ -259,18 +267,14 @@ def test_a_note_typed_before_the_session_ended_is_there_after_logging_in_again(
 ) -> None:
     from playwright.sync_api import expect
 
-    live_server.create_admin("mod_late")
-    live_server.register("sl_reader")
-    appeal = strike_and_appeal(live_server, "sl_amy", "sl_reader", "Out of context")
-
-    page, problems = open_dashboard(live_server, chromium, "mod_late")
+    page, problems, appeal = with_an_appeal(live_server, chromium, "sl", "A quote")
     note = page.locator(f'#appeals-body tr[data-appeal-id="{appeal}"] .appeal-note')
     note.fill("Accepted: the quote was from a book they study")
     # The session ends while the page is open (here: its cookies are gone); the next
     # poll sends the page to the login form.
     page.context.clear_cookies()
     expect(page).to_have_url(live_server.url + "/admin/login")
-    page.fill("#login-name", "mod_late")
+    page.fill("#login-name", "sl_mod")
     page.fill("#login-password", PASSWORD)
     page.click("#login-submit")
     expect(page).to_have_url(live_server.url + "/admin")
