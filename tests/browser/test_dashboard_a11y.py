@@ -60,3 +60,36 @@ def test_each_row_button_names_its_row(live_server: LiveServer, chromium: Any) -
     ).to_be_visible()
     assert problems == []
     page.context.close()
+
+
+ARABIC = "لا أحد يحبك في هذه المدرسة!"
+ARABIC_REASON = "هذه الرسالة مؤذية جدًا."
+
+
+def test_right_to_left_text_reads_right_to_left(
+    live_server: LiveServer, chromium: Any
+) -> None:
+    from playwright.sync_api import expect
+
+    live_server.create_admin("rtl_admin")
+    writer = live_server.register("rtl_writer")
+    reader = live_server.register("rtl_reader")
+    message = send(live_server, writer, "rtl_reader", ARABIC)
+    status, answer = live_server.request(
+        "POST",
+        "/api/reports",
+        {"message_id": message["id"], "reason": ARABIC_REASON},
+        reader,
+    )
+    assert status == 201, answer
+
+    page, problems = open_dashboard(live_server, chromium, "rtl_admin")
+    row = page.locator(f'#reports-body tr[data-report-id="{answer["id"]}"]')
+    expect(row.locator(".content-text")).to_have_text(ARABIC)
+    # Each piece of text people wrote takes its direction from its own first letters
+    # (dir="auto"), so the "!" and "." end an Arabic sentence on its left, not its right.
+    for part in (".content-text", ".report-reason"):
+        assert row.locator(part).evaluate("node => node.matches(':dir(rtl)')"), part
+    assert page.locator("#reports-title").evaluate("node => node.matches(':dir(ltr)')")
+    assert problems == []
+    page.context.close()

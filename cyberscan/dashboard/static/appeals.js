@@ -1,7 +1,7 @@
 // The appeal queue (API.md §9): people contest a strike; accepting gives the strike back
 // (and lifts an automatic block below the limit), rejecting upholds it.
 import { api, query } from "./api.js";
-import { badge, button, el, excerpt, formatTime, name, toast } from "./dom.js";
+import { badge, button, el, excerpt, formatTime, name, toast, written } from "./dom.js";
 import { refresh, state } from "./state.js";
 import { loadTable, pageSize } from "./table.js";
 
@@ -67,13 +67,13 @@ function appealRow(appeal) {
   const strike = appeal.strike || {};
   const flagged = el("td", "content-cell");
   flagged.appendChild(badge(strike.kind || "item", "type"));
-  flagged.appendChild(el("div", "content-text", strike.content || ""));
+  flagged.appendChild(written("div", "content-text", strike.content || ""));
   if (typeof strike.probability === "number") {
     flagged.appendChild(el("div", "terms", "score " + strike.probability.toFixed(2) + " · " + (strike.status || "")));
   }
   row.appendChild(flagged);
 
-  row.appendChild(el("td", "content-cell appeal-reason", appeal.reason));
+  row.appendChild(written("td", "content-cell appeal-reason", appeal.reason));
 
   const cell = el("td");
   const actions = el("div", "actions");

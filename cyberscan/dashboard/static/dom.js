@@ -16,6 +16,14 @@ export function button(label, className, onClick, spoken) {
   return node;
 }
 
+// Text a person wrote (a message, a reason): its direction comes from its own letters,
+// so Arabic or Hebrew reads right to left, punctuation included, in a left-to-right page.
+export function written(tag, className, text) {
+  const node = el(tag, className, text);
+  node.dir = "auto";
+  return node;
+}
+
 export function badge(text, kind) {
   return el("span", "badge badge-" + kind, text);
 }

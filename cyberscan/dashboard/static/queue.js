@@ -2,7 +2,7 @@
 import { query } from "./api.js";
 import { blockUser, muteUser, review, unblockUser } from "./actions.js";
 import { toggleContext } from "./context.js";
-import { $, badge, button, el, excerpt, formatTime, name } from "./dom.js";
+import { $, badge, button, el, excerpt, formatTime, name, written } from "./dom.js";
 import { state } from "./state.js";
 import { loadTable, pageSize } from "./table.js";
 
@@ -81,7 +81,7 @@ function queueRow(flag) {
   row.appendChild(author);
 
   var content = el("td", "content-cell");
-  var text = el("div", "content-text");
+  var text = written("div", "content-text");
   text.title = flag.content || "";
   text.appendChild(highlighted(flag.content || "", flag.terms));
   content.appendChild(text);

@@ -2,7 +2,7 @@
 // flags: who reported whom, why, and the reported text.
 import { api, query } from "./api.js";
 import { blockUser } from "./actions.js";
-import { badge, button, el, excerpt, formatTime, name, toast } from "./dom.js";
+import { badge, button, el, excerpt, formatTime, name, toast, written } from "./dom.js";
 import { refresh, state } from "./state.js";
 import { loadTable, pageSize } from "./table.js";
 
@@ -42,10 +42,10 @@ function reportRow(report) {
 
   const content = el("td", "content-cell");
   content.appendChild(badge(report.message_id ? "message" : "user", "type"));
-  if (report.content) content.appendChild(el("div", "content-text", report.content));
+  if (report.content) content.appendChild(written("div", "content-text", report.content));
   row.appendChild(content);
 
-  row.appendChild(el("td", "content-cell report-reason", report.reason));
+  row.appendChild(written("td", "content-cell report-reason", report.reason));
 
   const cell = el("td");
   const actions = el("div", "actions");
