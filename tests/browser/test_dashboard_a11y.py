@@ -72,19 +72,12 @@ def test_right_to_left_text_reads_right_to_left(
     from playwright.sync_api import expect
 
     live_server.create_admin("rtl_admin")
-    writer = live_server.register("rtl_writer")
-    reader = live_server.register("rtl_reader")
-    message = send(live_server, writer, "rtl_reader", ARABIC)
-    status, answer = live_server.request(
-        "POST",
-        "/api/reports",
-        {"message_id": message["id"], "reason": ARABIC_REASON},
-        reader,
-    )
-    assert status == 201, answer
+    for person in ("rtl_writer", "rtl_reader"):
+        live_server.sign_up(person)
+    reported = report(live_server, "rtl_reader", "rtl_writer", ARABIC, ARABIC_REASON)
 
     page, problems = open_dashboard(live_server, chromium, "rtl_admin")
-    row = page.locator(f'#reports-body tr[data-report-id="{answer["id"]}"]')
+    row = page.locator(f'#reports-body tr[data-report-id="{reported}"]')
     expect(row.locator(".content-text")).to_have_text(ARABIC)
     # Each piece of text people wrote takes its direction from its own first letters
     # (dir="auto"), so the "!" and "." end an Arabic sentence on its left, not its right.
