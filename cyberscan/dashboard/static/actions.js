@@ -96,25 +96,39 @@ export function unmuteUser(username) {
   return act(username + " is unmuted.", userPath(username, "unmute"), {});
 }
 
-export function review(flag, action) {
+const MESSAGE_REMOVED = "The receiver no longer sees it; its sender still does.";
+
+// A review: "dismiss" at once; "remove" cannot be undone, so only once the dialog's
+// question (`kind`, `text`) is answered.
+function reviewItem(path, action, done, kind, text) {
   const run = function () {
-    return act(
-      action === "remove" ? "The " + flag.item_type + " was removed." : "The flag was dismissed.",
-      "/api/admin/flagged/" + encodeURIComponent(flag.id) + "/review",
-      { action: action }
-    );
+    return act(done, path, { action: action });
   };
   if (action !== "remove") return run();
-  return confirmAction({
-    title: "Remove this " + flag.item_type + "?",
-    text:
-      (flag.item_type === "message"
-        ? "The receiver no longer sees it; its sender still does."
-        : "It is deleted for everyone.") + " The author's strike stays.",
-    ok: "Remove",
-  }).then(function (answer) {
+  return confirmAction({ title: "Remove this " + kind + "?", text: text, ok: "Remove" }).then(function (answer) {
     return answer ? run() : null;
   });
+}
+
+export function review(flag, action) {
+  return reviewItem(
+    "/api/admin/flagged/" + encodeURIComponent(flag.id) + "/review",
+    action,
+    action === "remove" ? "The " + flag.item_type + " was removed." : "The flag was dismissed.",
+    flag.item_type,
+    (flag.item_type === "message" ? MESSAGE_REMOVED : "It is deleted for everyone.") + " The author's strike stays."
+  );
+}
+
+// A person's report (API.md §9): "remove" withholds the reported message.
+export function reviewReport(report, action) {
+  return reviewItem(
+    "/api/admin/reports/" + encodeURIComponent(report.id) + "/review",
+    action,
+    action === "remove" ? "The reported message was removed." : "The report was dismissed.",
+    "message",
+    MESSAGE_REMOVED
+  );
 }
 
 // Cancel is not a submit button, so Enter in the reason field confirms.

@@ -1,28 +1,12 @@
 // Reports people filed about a message or a user (API.md §9), beside the classifier's
 // flags: who reported whom, why, and the reported text.
-import { api, query } from "./api.js";
-import { blockUser } from "./actions.js";
-import { badge, button, el, excerpt, formatTime, name, toast, written } from "./dom.js";
-import { refresh, state } from "./state.js";
+import { query } from "./api.js";
+import { blockUser, reviewReport } from "./actions.js";
+import { badge, button, el, excerpt, formatTime, name, written } from "./dom.js";
+import { state } from "./state.js";
 import { loadTable, pageSize } from "./table.js";
 
 const PAGE = 25;
-
-function review(report, action) {
-  return api("/api/admin/reports/" + encodeURIComponent(report.id) + "/review", {
-    method: "POST",
-    body: { action: action },
-  })
-    .then(
-      function () {
-        toast(action === "remove" ? "The reported message was removed." : "The report was dismissed.", "ok");
-      },
-      function (error) { toast(error.message, "error"); }
-    )
-    .then(function () {
-      refresh({ summary: true, reports: true, audit: true }); // after a 409 too: show who did it
-    });
-}
 
 function reportRow(report) {
   const row = el("tr", "report-row");
@@ -55,9 +39,9 @@ function reportRow(report) {
     actions.appendChild(el("span", "reviewed", (report.review_action === "remove" ? "Removed" : "Dismissed") + (by ? " by " + by : "")));
   } else {
     const about = ", the report on " + name(report.username) + " by " + name(report.reporter) + " " + excerpt(report.content || report.reason, 40);
-    actions.appendChild(button("Dismiss", "btn-ghost", function () { review(report, "dismiss"); }, "Dismiss" + about));
+    actions.appendChild(button("Dismiss", "btn-ghost", function () { reviewReport(report, "dismiss"); }, "Dismiss" + about));
     if (report.message_id) {
-      actions.appendChild(button("Remove message", "btn-warn", function () { review(report, "remove"); }, "Remove message" + about));
+      actions.appendChild(button("Remove message", "btn-warn", function () { reviewReport(report, "remove"); }, "Remove message" + about));
     }
   }
   if (!report.reported_is_blocked) {
