@@ -50,6 +50,20 @@ def report(
     return answer["id"]
 
 
+def flagged(server: LiveServer, admin: str, writer: str, reader: str, text: str) -> Any:
+    """`writer` (a token) sends `text` to `reader`; answers its flag, as `admin` sees it."""
+    return flag_of(server, admin, send(server, writer, reader, text)["id"])
+
+
+def moderator_and_writer(server: LiveServer, prefix: str) -> tuple[str, str]:
+    """The admin `<prefix>_mod`, `<prefix>_writer` and `<prefix>_reader`; answers the
+    admin's and the writer's tokens."""
+    server.create_admin(f"{prefix}_mod")
+    writer = server.register(f"{prefix}_writer")
+    server.register(f"{prefix}_reader")
+    return admin_token(server, f"{prefix}_mod"), writer
+
+
 def open_dashboard(
     server: LiveServer, chromium: Any, admin: str, width: int = 1440
 ) -> tuple[Any, Any]:
@@ -150,18 +164,9 @@ def test_a_keyboard_moderator_keeps_their_place_through_reloads(
 ) -> None:
     from playwright.sync_api import expect
 
-    live_server.create_admin("mod_keys")
-    token = admin_token(live_server, "mod_keys")
-    writer = live_server.register("kb_writer")
-    live_server.register("kb_reader")
-    first = flag_of(
-        live_server, token, send(live_server, writer, "kb_reader", ABUSE)["id"]
-    )
-    second = flag_of(
-        live_server,
-        token,
-        send(live_server, writer, "kb_reader", "you pathetic loser")["id"],
-    )
+    token, writer = moderator_and_writer(live_server, "kb")
+    first = flagged(live_server, token, writer, "kb_reader", ABUSE)
+    second = flagged(live_server, token, writer, "kb_reader", "you pathetic loser")
 
     # Other tests' flags are dealt with, so the queue ends with this one's three.
     for flag in live_server.get("/api/admin/flagged?limit=100", token)["items"]:
@@ -169,7 +174,7 @@ def test_a_keyboard_moderator_keeps_their_place_through_reloads(
             path = f"/api/admin/flagged/{flag['id']}/review"
             call(live_server, "POST", path, {"action": "dismiss"}, token)
 
-    page, problems = open_dashboard(live_server, chromium, "mod_keys")
+    page, problems = open_dashboard(live_server, chromium, "kb_mod")
     older = page.locator(f'#queue-body tr[data-flag-id="{first["id"]}"]')
     newer = page.locator(f'#queue-body tr[data-flag-id="{second["id"]}"]')
     expect(older).to_have_count(1)
@@ -179,12 +184,11 @@ def test_a_keyboard_moderator_keeps_their_place_through_reloads(
     page.keyboard.press("Enter")
     context = page.locator("#queue-body tr.context-row")
     expect(context).to_contain_text("Sent to kb_reader")
-    third = send(live_server, writer, "kb_reader", "worthless pathetic loser, go away")
-    expect(
-        page.locator(
-            f'#queue-body tr[data-flag-id="{flag_of(live_server, token, third["id"])["id"]}"]'
-        )
-    ).to_have_count(1)
+    text = "worthless pathetic loser, go away"
+    third = flagged(live_server, token, writer, "kb_reader", text)
+    expect(page.locator(f'#queue-body tr[data-flag-id="{third["id"]}"]')).to_have_count(
+        1
+    )
     expect(context).to_have_count(1)
     assert page.evaluate(
         "document.querySelector('#queue-body tr.context-row')"
@@ -276,4 +280,34 @@ def test_a_half_typed_note_survives_a_live_reload_and_the_session_ending(
     expect(note).to_have_count(0)
     assert page.evaluate("sessionStorage.length") == 0
     assert [p for p in problems if "status of 401" not in p] == []
+    page.context.close()
+
+
+def test_a_dialog_open_through_a_live_reload_gives_focus_back_to_its_row(
+    live_server: LiveServer, chromium: Any
+) -> None:
+    from playwright.sync_api import expect
+
+    token, writer = moderator_and_writer(live_server, "dl")
+    flag = flagged(live_server, token, writer, "dl_reader", ABUSE)
+
+    page, problems = open_dashboard(live_server, chromium, "dl_mod")
+    row = page.locator(f'#queue-body tr[data-flag-id="{flag["id"]}"]')
+    block = row.get_by_role("button", name="Block author")
+    block.focus()
+    page.keyboard.press("Enter")
+    expect(page.locator("#confirm")).to_be_visible()
+    expect(page.locator("#confirm-reason")).to_be_focused()
+
+    # A new flag arrives while the dialog is open: the queue is rebuilt behind it.
+    newer = "you worthless pathetic loser"
+    newer_flag = flagged(live_server, token, writer, "dl_reader", newer)
+    expect(
+        page.locator(f'#queue-body tr[data-flag-id="{newer_flag["id"]}"]')
+    ).to_have_count(1)
+    page.keyboard.press("Escape")
+    expect(page.locator("#confirm")).to_be_hidden()
+    # Focus is back on the button that opened the dialog, in the rebuilt row.
+    expect(block).to_be_focused()
+    assert problems == []
     page.context.close()

@@ -1,7 +1,7 @@
 // Admin actions behind the buttons: confirm in the dialog, call the API, say what
 // happened, and reload what it changed.
 import { api, userPath } from "./api.js";
-import { $, toast } from "./dom.js";
+import { $, sameOnPage, toast } from "./dom.js";
 import { refresh } from "./state.js";
 
 function confirmAction(options) {
@@ -17,10 +17,16 @@ function confirmAction(options) {
   $("confirm-reset-row").hidden = !options.reset;
   $("confirm-reset").checked = true;
   dialog.returnValue = "";
+  // The browser gives focus back to the button that opened the dialog; when a live
+  // reload rebuilt its row meanwhile, that button is gone, so its new twin gets it.
+  const opener = document.activeElement;
+  const rows = opener && opener.closest ? opener.closest("tbody") : null;
   return new Promise(function (resolve) {
     dialog.addEventListener(
       "close",
       function () {
+        const back = sameOnPage(opener, rows);
+        if (back && back !== opener) back.focus();
         if (dialog.returnValue !== "ok") return resolve(null);
         resolve({
           reason: $("confirm-reason").value.trim(),

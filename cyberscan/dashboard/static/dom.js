@@ -82,6 +82,17 @@ function sameControl(old, fresh, control) {
   return match[kind === "INPUT" ? olds.indexOf(control) : 0] || null;
 }
 
+// Where `control` (a button or field in a row of `body`) is now: itself while it is on
+// the page, else the same control of its row as a reload rebuilt it (null if gone).
+export function sameOnPage(control, body) {
+  if (!control || control.isConnected) return control;
+  const row = control.closest("tr");
+  const fresh = row && body && Array.from(body.children).find(function (other) {
+    return rowKey(other) === rowKey(row);
+  });
+  return fresh ? sameControl(row, fresh, control) : null;
+}
+
 // A reload (live, polled, or after an action) rebuilds the rows; what the moderator was
 // in the middle of carries over to the rebuilt row: the text typed in its fields, the
 // open context under it, and the keyboard focus. When the focused row is gone (decided
