@@ -51,6 +51,20 @@ def flag_of(server: LiveServer, token: str, message_id: str) -> dict[str, Any]:
     return found[0]
 
 
+def ask_to_remove_a_message_and_cancel(page: Any, remove: Any) -> None:
+    """Click a Remove button: the dialog asks, saying the receiver no longer sees the
+    message; Cancel closes it."""
+    from playwright.sync_api import expect
+
+    remove.click()
+    expect(page.locator("#confirm-title")).to_have_text("Remove this message?")
+    expect(page.locator("#confirm")).to_contain_text(
+        "The receiver no longer sees it; its sender still does."
+    )
+    page.click("#confirm-cancel")
+    expect(page.locator("#confirm")).to_be_hidden()
+
+
 def test_admin_sees_a_flag_arrive_live_and_blocks_its_author(
     live_server: LiveServer, chromium: Any
 ) -> None:
@@ -148,13 +162,7 @@ def test_admin_sees_a_flag_arrive_live_and_blocks_its_author(
     expect(row).to_have_count(1)
     expect(page.locator("#audit")).to_contain_text("dash_admin dismissed a flag on")
     # Removing a message hides it from its receiver only: the question says so.
-    row.get_by_role("button", name="Remove").click()
-    expect(page.locator("#confirm-title")).to_have_text("Remove this message?")
-    expect(page.locator("#confirm")).to_contain_text(
-        "The receiver no longer sees it; its sender still does."
-    )
-    page.click("#confirm-cancel")
-    expect(page.locator("#confirm")).to_be_hidden()
+    ask_to_remove_a_message_and_cancel(page, row.get_by_role("button", name="Remove"))
     page.get_by_role("tab", name="Reviewed").click()
     expect(hostile_row.locator(".reviewed")).to_have_text("Dismissed by dash_admin")
     expect(row).to_have_count(0)

@@ -7,7 +7,13 @@ from typing import Any
 
 import pytest
 
-from tests.browser.test_dashboard import ABUSE, admin_token, flag_of, send
+from tests.browser.test_dashboard import (
+    ABUSE,
+    admin_token,
+    ask_to_remove_a_message_and_cancel,
+    flag_of,
+    send,
+)
 from tests.helpers import PASSWORD
 from tests.live import LiveServer
 
@@ -99,3 +105,33 @@ def test_admin_reads_reports_and_context_and_accepts_an_appeal(
         assert not codes & set(line.split()), line
     assert problems == []
     context.close()
+
+
+def test_removing_a_reported_message_asks_first(
+    live_server: LiveServer, chromium: Any
+) -> None:
+    from playwright.sync_api import expect
+
+    from tests.browser.test_dashboard_together import open_dashboard, report
+
+    live_server.create_admin("mod_careful")
+    for person in ("rm_writer", "rm_reader"):
+        live_server.sign_up(person)
+    reported = report(live_server, "rm_reader", "rm_writer", "see you never")
+
+    page, problems = open_dashboard(live_server, chromium, "mod_careful")
+    row = page.locator(f'#reports-body tr[data-report-id="{reported}"]')
+    # As in the queue, a removal cannot be undone: one stray click must not do it.
+    remove = row.get_by_role("button", name="Remove message")
+    ask_to_remove_a_message_and_cancel(page, remove)
+    expect(row.get_by_role("button", name="Remove message")).to_be_visible()
+    token = admin_token(live_server, "mod_careful")
+    pending = live_server.get("/api/admin/reports", token)["items"]
+    assert reported in [item["id"] for item in pending]
+
+    row.get_by_role("button", name="Remove message").click()
+    page.click("#confirm-ok")
+    expect(row).to_have_count(0)
+    expect(page.locator("#toasts")).to_contain_text("The reported message was removed.")
+    assert problems == []
+    page.context.close()

@@ -1,7 +1,7 @@
 // Admin actions behind the buttons: confirm in the dialog, call the API, say what
 // happened, and reload what it changed.
 import { api, userPath } from "./api.js";
-import { $, toast } from "./dom.js";
+import { $, sameOnPage, toast } from "./dom.js";
 import { refresh } from "./state.js";
 
 function confirmAction(options) {
@@ -17,10 +17,16 @@ function confirmAction(options) {
   $("confirm-reset-row").hidden = !options.reset;
   $("confirm-reset").checked = true;
   dialog.returnValue = "";
+  // The browser gives focus back to the button that opened the dialog; when a live
+  // reload rebuilt its row meanwhile, that button is gone, so its new twin gets it.
+  const opener = document.activeElement;
+  const rows = opener && opener.closest ? opener.closest("tbody") : null;
   return new Promise(function (resolve) {
     dialog.addEventListener(
       "close",
       function () {
+        const back = sameOnPage(opener, rows);
+        if (back && back !== opener) back.focus();
         if (dialog.returnValue !== "ok") return resolve(null);
         resolve({
           reason: $("confirm-reason").value.trim(),
@@ -35,14 +41,16 @@ function confirmAction(options) {
   });
 }
 
+// Reloaded after an action, and after a refused one too: a 409 means another admin
+// acted first, and the rows should then show what they did.
 function act(description, path, body) {
   return api(path, { method: "POST", body: body })
+    .then(
+      function () { toast(description, "ok"); },
+      function (error) { toast(error.message, "error"); }
+    )
     .then(function () {
-      toast(description, "ok");
-      refresh({ summary: true, queue: true, users: true, audit: true, stats: true });
-    })
-    .catch(function (error) {
-      toast(error.message, "error");
+      refresh({ summary: true, queue: true, users: true, audit: true, stats: true, appeals: true, reports: true });
     });
 }
 
@@ -94,25 +102,39 @@ export function unmuteUser(username) {
   return act(username + " is unmuted.", userPath(username, "unmute"), {});
 }
 
-export function review(flag, action) {
+const MESSAGE_REMOVED = "The receiver no longer sees it; its sender still does.";
+
+// A review: "dismiss" at once; "remove" cannot be undone, so only once the dialog's
+// question (`kind`, `text`) is answered.
+function reviewItem(path, action, done, kind, text) {
   const run = function () {
-    return act(
-      action === "remove" ? "The " + flag.item_type + " was removed." : "The flag was dismissed.",
-      "/api/admin/flagged/" + encodeURIComponent(flag.id) + "/review",
-      { action: action }
-    );
+    return act(done, path, { action: action });
   };
   if (action !== "remove") return run();
-  return confirmAction({
-    title: "Remove this " + flag.item_type + "?",
-    text:
-      (flag.item_type === "message"
-        ? "The receiver no longer sees it; its sender still does."
-        : "It is deleted for everyone.") + " The author's strike stays.",
-    ok: "Remove",
-  }).then(function (answer) {
+  return confirmAction({ title: "Remove this " + kind + "?", text: text, ok: "Remove" }).then(function (answer) {
     return answer ? run() : null;
   });
+}
+
+export function review(flag, action) {
+  return reviewItem(
+    "/api/admin/flagged/" + encodeURIComponent(flag.id) + "/review",
+    action,
+    action === "remove" ? "The " + flag.item_type + " was removed." : "The flag was dismissed.",
+    flag.item_type,
+    (flag.item_type === "message" ? MESSAGE_REMOVED : "It is deleted for everyone.") + " The author's strike stays."
+  );
+}
+
+// A person's report (API.md §9): "remove" withholds the reported message.
+export function reviewReport(report, action) {
+  return reviewItem(
+    "/api/admin/reports/" + encodeURIComponent(report.id) + "/review",
+    action,
+    action === "remove" ? "The reported message was removed." : "The report was dismissed.",
+    "message",
+    MESSAGE_REMOVED
+  );
 }
 
 // Cancel is not a submit button, so Enter in the reason field confirms.

@@ -17,12 +17,16 @@ export function api(path, options) {
     headers["Content-Type"] = "application/json";
     headers["X-CSRF-TOKEN"] = csrfToken();
   }
-  return fetch(path, {
+  const sent = fetch(path, {
     method: method,
     credentials: "same-origin",
     headers: headers,
     body: method === "GET" ? undefined : JSON.stringify(options.body || {}),
-  }).then(function (response) {
+  }).catch(function () {
+    // The browser's own words ("Failed to fetch") tell a moderator nothing.
+    throw new Error("The server cannot be reached. Check the connection and try again.");
+  });
+  return sent.then(function (response) {
     if (response.status === 401) {
       window.location.assign(LOGIN_URL);
       throw new Error("Your session has ended; log in again.");

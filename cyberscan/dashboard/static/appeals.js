@@ -1,22 +1,49 @@
 // The appeal queue (API.md §9): people contest a strike; accepting gives the strike back
 // (and lifts an automatic block below the limit), rejecting upholds it.
 import { api, query } from "./api.js";
-import { badge, button, el, formatTime, name, toast } from "./dom.js";
+import { badge, button, el, excerpt, formatTime, name, toast, written } from "./dom.js";
 import { refresh, state } from "./state.js";
-import { loadTable } from "./table.js";
+import { loadTable, pageSize } from "./table.js";
 
 const PAGE = 25;
+
+// A note being written is kept in this tab's sessionStorage until the appeal is decided:
+// a session that ends meanwhile sends the page to the login form, and the note is
+// there again after logging back in.
+function draftKey(appeal) {
+  return "cyberscan-admin:appeal-note:" + appeal.id;
+}
+
+function keepDraft(appeal, text) {
+  try {
+    if (text) sessionStorage.setItem(draftKey(appeal), text);
+    else sessionStorage.removeItem(draftKey(appeal));
+  } catch (error) {
+    // Storage refused (private mode, quota): the note is only in the field.
+  }
+}
+
+function draftOf(appeal) {
+  try {
+    return sessionStorage.getItem(draftKey(appeal)) || "";
+  } catch (error) {
+    return "";
+  }
+}
 
 function decide(appeal, decision, note) {
   const body = note ? { decision: decision, note: note } : { decision: decision };
   return api("/api/admin/appeals/" + encodeURIComponent(appeal.id), { method: "POST", body: body })
-    .then(function (done) {
-      const who = name(done.author);
-      toast(decision === "accept" ? "Appeal accepted: " + who + "'s strike is removed." : "Appeal rejected: the strike stays.", "ok");
-      refresh({ summary: true, appeals: true, queue: true, users: true, audit: true });
-    })
-    .catch(function (error) {
-      toast(error.message, "error");
+    .then(
+      function (done) {
+        keepDraft(appeal, "");
+        const who = name(done.author);
+        toast(decision === "accept" ? "Appeal accepted: " + who + "'s strike is removed." : "Appeal rejected: the strike stays.", "ok");
+      },
+      function (error) { toast(error.message, "error"); }
+    )
+    .then(function () {
+      refresh({ summary: true, appeals: true, queue: true, users: true, audit: true }); // after a 409 too
     });
 }
 
@@ -40,13 +67,13 @@ function appealRow(appeal) {
   const strike = appeal.strike || {};
   const flagged = el("td", "content-cell");
   flagged.appendChild(badge(strike.kind || "item", "type"));
-  flagged.appendChild(el("div", "content-text", strike.content || ""));
+  flagged.appendChild(written("div", "content-text", strike.content || ""));
   if (typeof strike.probability === "number") {
     flagged.appendChild(el("div", "terms", "score " + strike.probability.toFixed(2) + " · " + (strike.status || "")));
   }
   row.appendChild(flagged);
 
-  row.appendChild(el("td", "content-cell appeal-reason", appeal.reason));
+  row.appendChild(written("td", "content-cell appeal-reason", appeal.reason));
 
   const cell = el("td");
   const actions = el("div", "actions");
@@ -56,9 +83,12 @@ function appealRow(appeal) {
     note.maxLength = 500;
     note.placeholder = "Note to the author (optional)";
     note.setAttribute("aria-label", "Note to " + name(appeal.author));
+    note.value = draftOf(appeal);
+    note.addEventListener("input", function () { keepDraft(appeal, note.value); });
     actions.appendChild(note);
-    actions.appendChild(button("Accept", "btn-primary", function () { decide(appeal, "accept", note.value.trim()); }));
-    actions.appendChild(button("Reject", "btn-warn", function () { decide(appeal, "reject", note.value.trim()); }));
+    const about = " the appeal by " + name(appeal.author) + " on " + excerpt(strike.content, 40);
+    actions.appendChild(button("Accept", "btn-primary", function () { decide(appeal, "accept", note.value.trim()); }, "Accept" + about));
+    actions.appendChild(button("Reject", "btn-warn", function () { decide(appeal, "reject", note.value.trim()); }, "Reject" + about));
   } else {
     const by = name(appeal.decided_by);
     actions.appendChild(el("span", "reviewed", (appeal.status === "accepted" ? "Accepted" : "Rejected") + (by ? " by " + by : "")));
@@ -70,7 +100,7 @@ function appealRow(appeal) {
 export function loadAppeals(more) {
   const url = "/api/admin/appeals" + query({
     status: state.appealStatus,
-    limit: PAGE,
+    limit: pageSize("appeals", PAGE, more),
     cursor: more ? state.appealsCursor : null,
   });
   return loadTable("appeals", url, appealRow, more).then(function (shown) {

@@ -1,6 +1,6 @@
 // The audit log: who did what to whom, newest first.
 import { api, query } from "./api.js";
-import { $, el, formatTime, name } from "./dom.js";
+import { $, el, formatTime, name, written } from "./dom.js";
 
 const AUDIT_PAGE = 15;
 
@@ -52,7 +52,10 @@ export function loadAudit() {
         if (target && !own) line.appendChild(el("strong", null, target));
         item.appendChild(line);
         var meta = el("div", "audit-meta", formatTime(entry.created_at));
-        if (entry.reason) meta.appendChild(el("span", "audit-reason", " · " + entry.reason));
+        if (entry.reason) {
+          meta.appendChild(document.createTextNode(" · "));
+          meta.appendChild(written("span", "audit-reason", entry.reason));
+        }
         item.appendChild(meta);
         return item;
       })

@@ -1,14 +1,14 @@
 // A flag's context (API.md §9): the receiver and the messages around a flagged message.
 // Admins only; the server writes every reading to the audit log.
 import { api } from "./api.js";
-import { el, formatTime, toast } from "./dom.js";
+import { el, formatTime, toast, written } from "./dom.js";
 import { refresh } from "./state.js";
 
 function line(message, itemId) {
   const item = el("li", "context-line" + (message.id === itemId ? " context-flagged" : ""));
   item.appendChild(el("span", "context-time", formatTime(message.timestamp)));
   item.appendChild(el("span", "context-who", message.sender + " → " + message.receiver));
-  item.appendChild(el("span", "content-text", message.message));
+  item.appendChild(written("span", "content-text", message.message));
   if (message.deleted) item.appendChild(el("span", "badge badge-type", "unsent"));
   if (message.status === "withheld") item.appendChild(el("span", "badge badge-type", "withheld"));
   return item;

@@ -6,10 +6,21 @@ import { $, el } from "/web/static/js/dom.js";
 
 export { $, el };
 
-export function button(label, className, onClick) {
+// `spoken`: the name a screen reader says, when the label alone is the same in every
+// row ("Dismiss"); it starts with the visible label, so voice control still finds it.
+export function button(label, className, onClick, spoken) {
   const node = el("button", "btn btn-sm " + className, label);
   node.type = "button";
+  if (spoken) node.setAttribute("aria-label", spoken);
   node.addEventListener("click", onClick);
+  return node;
+}
+
+// Text a person wrote (a message, a reason): its direction comes from its own letters,
+// so Arabic or Hebrew reads right to left, punctuation included, in a left-to-right page.
+export function written(tag, className, text) {
+  const node = el(tag, className, text);
+  node.dir = "auto";
   return node;
 }
 
@@ -21,6 +32,12 @@ export function badge(text, kind) {
 export function name(value) {
   if (value && typeof value === "object") return value.username || "";
   return value === undefined || value === null ? "" : String(value);
+}
+
+// The start of a text, for a button's spoken name: “you are a worthless…”.
+export function excerpt(text, length) {
+  const flat = String(text || "").replace(/\s+/g, " ").trim();
+  return "“" + (flat.length > length ? flat.slice(0, length - 1) + "…" : flat) + "”";
 }
 
 export function formatTime(iso) {
@@ -50,14 +67,92 @@ export function toast(text, kind) {
   }, 4000);
 }
 
+// What identifies a table row across reloads: its flag, report, appeal or user.
+function rowKey(row) {
+  const data = row.dataset;
+  return data.flagId || data.reportId || data.appealId || data.username || "";
+}
+
+function sameControl(old, fresh, control) {
+  const kind = control.tagName;
+  const olds = Array.from(old.querySelectorAll(kind));
+  const match = Array.from(fresh.querySelectorAll(kind)).filter(function (node) {
+    return kind === "INPUT" || node.textContent === control.textContent;
+  });
+  return match[kind === "INPUT" ? olds.indexOf(control) : 0] || null;
+}
+
+// Where `control` (a button or field in a row of `body`) is now: itself while it is on
+// the page, else the same control of its row as a reload rebuilt it (null if gone).
+export function sameOnPage(control, body) {
+  if (!control || control.isConnected) return control;
+  const row = control.closest("tr");
+  const fresh = row && body && Array.from(body.children).find(function (other) {
+    return rowKey(other) === rowKey(row);
+  });
+  return fresh ? sameControl(row, fresh, control) : null;
+}
+
+// A reload (live, polled, or after an action) rebuilds the rows; what the moderator was
+// in the middle of carries over to the rebuilt row: the text typed in its fields, the
+// open context under it, and the keyboard focus. When the focused row is gone (decided
+// here or by another admin), focus moves to the row now in its place, or to the
+// table's "nothing here" line, never to the top of the page.
+function carryOver(body, rows, details, empty) {
+  const fresh = new Map(rows.map(function (row) { return [rowKey(row), row]; }));
+  const active = document.activeElement;
+  let focus = null;
+  let focusIndex = -1;
+  const old = Array.from(body.children).filter(function (row) { return !row.classList.contains("context-row"); });
+  old.forEach(function (row, index) {
+    const next = fresh.get(rowKey(row));
+    const detail = row.nextElementSibling;
+    if (next && detail && detail.classList.contains("context-row")) details.set(next, detail);
+    if (next) {
+      const fields = next.querySelectorAll("input");
+      row.querySelectorAll("input").forEach(function (input, i) {
+        if (fields[i] && input.value) fields[i].value = input.value;
+      });
+    }
+    if (!row.contains(active) || active === row) return;
+    focusIndex = index;
+    const control = next && sameControl(row, next, active);
+    if (control) {
+      focus = function () {
+        control.focus();
+        if (control.tagName === "INPUT" && active.selectionStart !== null) {
+          control.setSelectionRange(active.selectionStart, active.selectionEnd);
+        }
+      };
+    }
+  });
+  return function () {
+    if (focus) return focus();
+    if (focusIndex < 0) return;
+    const place = rows[Math.min(focusIndex, rows.length - 1)];
+    const target = place && place.querySelector("button, input");
+    if (target) target.focus();
+    else if (empty) {
+      empty.tabIndex = -1;
+      empty.focus();
+    }
+  };
+}
+
 // One page of a paginated table (`<prefix>-body`, `-more`, `-empty`): replaces the rows,
 // or appends them for "Load more"; answers the cursor of the next page.
 export function showPage(prefix, page, rowOf, more) {
   const body = $(prefix + "-body");
   const rows = page.items.map(rowOf);
+  let refocus = null;
   if (more) rows.forEach(function (row) { body.appendChild(row); });
-  else body.replaceChildren(...rows);
+  else {
+    const details = new Map();
+    refocus = carryOver(body, rows, details, $(prefix + "-empty"));
+    body.replaceChildren(...rows.flatMap(function (row) { return details.has(row) ? [row, details.get(row)] : [row]; }));
+  }
   $(prefix + "-more").hidden = !page.next_cursor;
   $(prefix + "-empty").hidden = body.children.length > 0;
+  if (refocus) refocus();
   return page.next_cursor;
 }

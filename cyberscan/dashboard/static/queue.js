@@ -2,9 +2,9 @@
 import { query } from "./api.js";
 import { blockUser, muteUser, review, unblockUser } from "./actions.js";
 import { toggleContext } from "./context.js";
-import { $, badge, button, el, formatTime, name } from "./dom.js";
+import { $, badge, button, el, excerpt, formatTime, name, written } from "./dom.js";
 import { state } from "./state.js";
-import { loadTable } from "./table.js";
+import { loadTable, pageSize } from "./table.js";
 
 const QUEUE_PAGE = 25;
 const EXCERPT = 280;
@@ -81,7 +81,7 @@ function queueRow(flag) {
   row.appendChild(author);
 
   var content = el("td", "content-cell");
-  var text = el("div", "content-text");
+  var text = written("div", "content-text");
   text.title = flag.content || "";
   text.appendChild(highlighted(flag.content || "", flag.terms));
   content.appendChild(text);
@@ -99,23 +99,28 @@ function queueRow(flag) {
   var cell = el("td");
   var actions = el("div", "actions");
   cell.appendChild(actions);
+  // Every row has the same buttons: their spoken names say which item they act on.
+  var about = ", " + flag.item_type + " by " + name(flag.author) + " " + excerpt(flag.content, 40);
+  function rowButton(label, className, onClick) {
+    actions.appendChild(button(label, className, onClick, label + about));
+  }
   if (flag.reviewed_at) {
     var done = flag.review_action === "remove" ? "Removed" : "Dismissed";
     var by = name(flag.reviewed_by);
     actions.appendChild(el("span", "reviewed", done + (by ? " by " + by : "")));
   } else {
-    actions.appendChild(button("Dismiss", "btn-ghost", function () { review(flag, "dismiss"); }));
-    actions.appendChild(button("Remove", "btn-warn", function () { review(flag, "remove"); }));
+    rowButton("Dismiss", "btn-ghost", function () { review(flag, "dismiss"); });
+    rowButton("Remove", "btn-warn", function () { review(flag, "remove"); });
   }
   if (flag.item_type === "message") {
-    actions.appendChild(button("Context", "btn-ghost", function () { toggleContext(flag, row, 6); }));
+    rowButton("Context", "btn-ghost", function () { toggleContext(flag, row, 6); });
   }
   var who = name(flag.author);
   if (flag.author_is_blocked) {
-    actions.appendChild(button("Unblock", "btn-ghost", function () { unblockUser(who); }));
+    rowButton("Unblock", "btn-ghost", function () { unblockUser(who); });
   } else {
-    actions.appendChild(button("Block author", "btn-danger", function () { blockUser(who); }));
-    actions.appendChild(button("Mute 60 min", "btn-ghost", function () { muteUser(who, 60); }));
+    rowButton("Block author", "btn-danger", function () { blockUser(who); });
+    rowButton("Mute 60 min", "btn-ghost", function () { muteUser(who, 60); });
   }
   row.appendChild(cell);
   return row;
@@ -124,7 +129,7 @@ function queueRow(flag) {
 export function loadQueue(more) {
   var url = "/api/admin/flagged" + query({
     status: state.status,
-    limit: QUEUE_PAGE,
+    limit: pageSize("queue", QUEUE_PAGE, more),
     cursor: more ? state.queueCursor : null,
   });
   return loadTable("queue", url, queueRow, more).then(function (shown) {

@@ -1,26 +1,12 @@
 // Reports people filed about a message or a user (API.md §9), beside the classifier's
 // flags: who reported whom, why, and the reported text.
-import { api, query } from "./api.js";
-import { blockUser } from "./actions.js";
-import { badge, button, el, formatTime, name, toast } from "./dom.js";
-import { refresh, state } from "./state.js";
-import { loadTable } from "./table.js";
+import { query } from "./api.js";
+import { blockUser, reviewReport } from "./actions.js";
+import { badge, button, el, excerpt, formatTime, name, written } from "./dom.js";
+import { state } from "./state.js";
+import { loadTable, pageSize } from "./table.js";
 
 const PAGE = 25;
-
-function review(report, action) {
-  return api("/api/admin/reports/" + encodeURIComponent(report.id) + "/review", {
-    method: "POST",
-    body: { action: action },
-  })
-    .then(function () {
-      toast(action === "remove" ? "The reported message was removed." : "The report was dismissed.", "ok");
-      refresh({ summary: true, reports: true, audit: true });
-    })
-    .catch(function (error) {
-      toast(error.message, "error");
-    });
-}
 
 function reportRow(report) {
   const row = el("tr", "report-row");
@@ -40,10 +26,10 @@ function reportRow(report) {
 
   const content = el("td", "content-cell");
   content.appendChild(badge(report.message_id ? "message" : "user", "type"));
-  if (report.content) content.appendChild(el("div", "content-text", report.content));
+  if (report.content) content.appendChild(written("div", "content-text", report.content));
   row.appendChild(content);
 
-  row.appendChild(el("td", "content-cell report-reason", report.reason));
+  row.appendChild(written("td", "content-cell report-reason", report.reason));
 
   const cell = el("td");
   const actions = el("div", "actions");
@@ -52,9 +38,10 @@ function reportRow(report) {
     const by = name(report.reviewed_by);
     actions.appendChild(el("span", "reviewed", (report.review_action === "remove" ? "Removed" : "Dismissed") + (by ? " by " + by : "")));
   } else {
-    actions.appendChild(button("Dismiss", "btn-ghost", function () { review(report, "dismiss"); }));
+    const about = ", the report on " + name(report.username) + " by " + name(report.reporter) + " " + excerpt(report.content || report.reason, 40);
+    actions.appendChild(button("Dismiss", "btn-ghost", function () { reviewReport(report, "dismiss"); }, "Dismiss" + about));
     if (report.message_id) {
-      actions.appendChild(button("Remove message", "btn-warn", function () { review(report, "remove"); }));
+      actions.appendChild(button("Remove message", "btn-warn", function () { reviewReport(report, "remove"); }, "Remove message" + about));
     }
   }
   if (!report.reported_is_blocked) {
@@ -65,7 +52,7 @@ function reportRow(report) {
 }
 
 export function loadReports(more) {
-  const url = "/api/admin/reports" + query({ limit: PAGE, cursor: more ? state.reportsCursor : null });
+  const url = "/api/admin/reports" + query({ limit: pageSize("reports", PAGE, more), cursor: more ? state.reportsCursor : null });
   return loadTable("reports", url, reportRow, more).then(function (shown) {
     if (shown) state.reportsCursor = shown.cursor;
   });

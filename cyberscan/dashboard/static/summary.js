@@ -56,7 +56,12 @@ function renderSummary(summary) {
   });
 }
 
-const WATCHED = ["pending_flags", "flagged_messages", "flagged_posts", "flagged_comments", "blocked_users", "muted_users"];
+// A count that moved means a list changed, here or on another admin's screen: a flag
+// reviewed, an appeal decided, a report dealt with, someone blocked or muted.
+const WATCHED = [
+  "pending_flags", "flagged_messages", "flagged_posts", "flagged_comments", "blocked_users", "muted_users",
+  "pending_appeals", "pending_reports",
+];
 
 export function loadSummary() {
   return api("/api/admin/summary").then(function (data) {
@@ -67,7 +72,7 @@ export function loadSummary() {
       const changed = WATCHED.some(function (key) {
         return before[key] !== data[key];
       });
-      if (changed) refresh({ queue: true, users: true, audit: true, stats: true });
+      if (changed) refresh({ queue: true, users: true, audit: true, stats: true, appeals: true, reports: true });
     }
     return data;
   });

@@ -3,9 +3,19 @@
 // latest request's page is shown; an older answer is dropped.
 
 import { api } from "./api.js";
-import { showPage } from "./dom.js";
+import { $, showPage } from "./dom.js";
 
 const latest = {};
+const MAX_LIMIT = 100; // the admin API's largest page
+
+// How many rows to ask for: `page` for "Load more"; for a reload, as many as the table
+// shows (a live event or an action reloads the list, and what "Load more" brought in
+// must not fold back to the first page under the moderator's eyes).
+export function pageSize(prefix, page, more) {
+  if (more) return page;
+  const shown = $(prefix + "-body").querySelectorAll(":scope > tr:not(.context-row)").length;
+  return Math.min(MAX_LIMIT, Math.max(page, shown));
+}
 
 // Fetch `url` and show it in the `<prefix>-…` table (append when `more`). Resolves to
 // `{ cursor }` (the next page's cursor, null after the last page), or to `undefined`

@@ -3,7 +3,7 @@ import { query } from "./api.js";
 import { blockUser, muteUser, unblockUser, unmuteUser } from "./actions.js";
 import { badge, button, el, formatTime } from "./dom.js";
 import { state } from "./state.js";
-import { loadTable } from "./table.js";
+import { loadTable, pageSize } from "./table.js";
 
 const USERS_PAGE = 15;
 
@@ -31,14 +31,14 @@ function userRow(user) {
   cell.appendChild(actions);
   if (user.username !== state.admin) {
     if (user.is_blocked) {
-      actions.appendChild(button("Unblock", "btn-ghost", function () { unblockUser(user.username); }));
+      actions.appendChild(button("Unblock", "btn-ghost", function () { unblockUser(user.username); }, "Unblock " + user.username));
     } else {
-      actions.appendChild(button("Block", "btn-danger", function () { blockUser(user.username); }));
+      actions.appendChild(button("Block", "btn-danger", function () { blockUser(user.username); }, "Block " + user.username));
     }
     if (muted) {
-      actions.appendChild(button("Unmute", "btn-ghost", function () { unmuteUser(user.username); }));
+      actions.appendChild(button("Unmute", "btn-ghost", function () { unmuteUser(user.username); }, "Unmute " + user.username));
     } else if (!user.is_blocked) {
-      actions.appendChild(button("Mute", "btn-ghost", function () { muteUser(user.username, 60); }));
+      actions.appendChild(button("Mute", "btn-ghost", function () { muteUser(user.username, 60); }, "Mute " + user.username));
     }
   }
   row.appendChild(cell);
@@ -48,7 +48,7 @@ function userRow(user) {
 export function loadUsers(more) {
   var url = "/api/admin/users" + query({
     q: state.query,
-    limit: USERS_PAGE,
+    limit: pageSize("users", USERS_PAGE, more),
     cursor: more ? state.usersCursor : null,
   });
   return loadTable("users", url, userRow, more).then(function (shown) {

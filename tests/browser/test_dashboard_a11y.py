@@ -1,0 +1,88 @@
+"""The dashboard with a screen reader, in headless Chromium against a live server:
+every button in a list says which row it acts on, so a list of buttons read out of
+the table ("Dismiss, Dismiss, Dismiss…") still tells them apart."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+
+from tests.browser.test_dashboard import send
+from tests.browser.test_dashboard_together import (
+    open_dashboard,
+    report,
+    strike_and_appeal,
+)
+from tests.live import LiveServer
+
+pytestmark = [pytest.mark.browser, pytest.mark.timeout(180)]
+
+
+def button_names(page: Any, part: str) -> list[str]:
+    """The accessible names of the buttons in `part`, as Chromium exposes them."""
+    return re.findall(r'button "([^"]*)"', page.locator(part).aria_snapshot())
+
+
+def test_each_row_button_names_its_row(live_server: LiveServer, chromium: Any) -> None:
+    from playwright.sync_api import expect
+
+    live_server.create_admin("sr_admin")
+    live_server.register("sr_reader")
+    strike_and_appeal(live_server, "sr_amy", "sr_reader", "A song lyric")
+    strike_and_appeal(live_server, "sr_ann", "sr_reader", "A film quote")
+    report(live_server, "sr_reader", "sr_amy", "go away")
+    report(live_server, "sr_reader", "sr_ann", "go away")
+    again = "nobody likes you, you worthless pathetic loser"
+    assert send(live_server, live_server.login("sr_amy"), "sr_reader", again)[
+        "is_bullying"
+    ]
+
+    page, problems = open_dashboard(live_server, chromium, "sr_admin")
+    expect(page.locator('#queue-body tr[data-author="sr_ann"]').first).to_be_visible()
+    expect(page.locator("#reports-body tr")).to_have_count(2)
+    expect(page.locator("#appeals-body tr")).to_have_count(2)
+    expect(page.locator('#users-body tr[data-username="sr_ann"]')).to_have_count(1)
+    for part in ("#queue-body", "#reports-body", "#appeals-body", "#users-body"):
+        names = button_names(page, part)
+        assert names, part
+        duplicates = sorted({name for name in names if names.count(name) > 1})
+        assert duplicates == [], (part, duplicates)
+    # Each says whom it is about, the visible label first (voice control still works).
+    ann_row = page.locator('#users-body tr[data-username="sr_ann"]')
+    expect(
+        ann_row.get_by_role("button", name="Block sr_ann", exact=True)
+    ).to_be_visible()
+    appeal = page.locator('#appeals-body tr[data-author="sr_ann"]')
+    expect(
+        appeal.get_by_role("button", name="Accept the appeal by sr_ann")
+    ).to_be_visible()
+    assert problems == []
+    page.context.close()
+
+
+ARABIC = "لا أحد يحبك في هذه المدرسة!"
+ARABIC_REASON = "هذه الرسالة مؤذية جدًا."
+
+
+def test_right_to_left_text_reads_right_to_left(
+    live_server: LiveServer, chromium: Any
+) -> None:
+    from playwright.sync_api import expect
+
+    live_server.create_admin("rtl_admin")
+    for person in ("rtl_writer", "rtl_reader"):
+        live_server.sign_up(person)
+    reported = report(live_server, "rtl_reader", "rtl_writer", ARABIC, ARABIC_REASON)
+
+    page, problems = open_dashboard(live_server, chromium, "rtl_admin")
+    row = page.locator(f'#reports-body tr[data-report-id="{reported}"]')
+    expect(row.locator(".content-text")).to_have_text(ARABIC)
+    # Each piece of text people wrote takes its direction from its own first letters
+    # (dir="auto"), so the "!" and "." end an Arabic sentence on its left, not its right.
+    for part in (".content-text", ".report-reason"):
+        assert row.locator(part).evaluate("node => node.matches(':dir(rtl)')"), part
+    assert page.locator("#reports-title").evaluate("node => node.matches(':dir(ltr)')")
+    assert problems == []
+    page.context.close()

@@ -1,0 +1,72 @@
+"""The dashboard on a phone, in headless Chromium against a live server: a full day's
+lists at 375 px stay inside the screen, and a dropped connection is said in words."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.browser.test_dashboard import ABUSE, send
+from tests.browser.test_dashboard_together import open_dashboard
+from tests.browser.test_web_client import OVERFLOWING
+from tests.live import LiveServer
+
+pytestmark = [pytest.mark.browser, pytest.mark.timeout(180)]
+
+LONGEST = "w" * 32  # the longest username the API accepts
+
+
+def test_a_busy_dashboard_fits_a_phone_screen(
+    live_server: LiveServer, chromium: Any
+) -> None:
+    from playwright.sync_api import expect
+
+    live_server.create_admin("pocket_admin")
+    writer = live_server.register(LONGEST)
+    live_server.register("pocket_reader")
+    message = send(live_server, writer, "pocket_reader", ABUSE + " " + "W" * 200)
+    assert message["is_bullying"] is True, message
+
+    page, problems = open_dashboard(live_server, chromium, "pocket_admin", width=375)
+    expect(page.locator(f'#users-body tr[data-username="{LONGEST}"]')).to_have_count(1)
+    expect(page.locator("#queue-body tr.queue-row")).to_have_count(1)
+    expect(page.locator("#audit-empty")).to_be_visible()
+    # Wide tables scroll inside their panel; the page itself never scrolls sideways, so
+    # the search field, the exports and the audit log stay on the screen.
+    overflowing = [
+        item
+        for item in page.evaluate(OVERFLOWING)
+        if item.startswith("page") or "panel" in item or "user-search" in item
+    ]
+    assert overflowing == []
+    for part in ("#user-search", ".exports", "#audit-title"):
+        box = page.locator(part).bounding_box()
+        assert box is not None and box["x"] + box["width"] <= 375, (part, box)
+    assert problems == []
+    page.context.close()
+
+
+def test_an_action_without_a_connection_says_so(
+    live_server: LiveServer, chromium: Any
+) -> None:
+    from playwright.sync_api import expect
+
+    live_server.create_admin("offline_admin")
+    writer = live_server.register("offline_writer")
+    live_server.register("offline_reader")
+    assert send(live_server, writer, "offline_reader", ABUSE)["is_bullying"] is True
+
+    page, problems = open_dashboard(live_server, chromium, "offline_admin")
+    row = page.locator('#queue-body tr[data-author="offline_writer"]')
+    expect(row).to_have_count(1)
+    page.context.set_offline(True)
+    row.get_by_role("button", name="Dismiss").click()
+    # Not the browser's "Failed to fetch": what happened, and what to do.
+    expect(page.locator("#toasts .toast-error")).to_have_text(
+        "The server cannot be reached. Check the connection and try again."
+    )
+    page.context.set_offline(False)
+    expect(row).to_have_count(1)  # nothing was dismissed
+    assert [p for p in problems if "ERR_INTERNET_DISCONNECTED" not in p] == []
+    page.context.close()
