@@ -86,6 +86,7 @@ def test_admin_reads_reports_and_context_and_accepts_an_appeal(
     appeal = page.locator("#appeals-body tr.appeal-row")
     expect(appeal).to_have_count(1)
     expect(appeal).to_contain_text("A quote from the film")
+    expect(appeal.locator(".strikes")).to_have_text("1 strike")  # amy has one
     appeal.get_by_label("Note to amy_p").fill("Fair enough")
     appeal.get_by_role("button", name="Accept").click()
     expect(page.locator("#appeals-empty")).to_be_visible()

@@ -1,7 +1,7 @@
 // The appeal queue (API.md §9): people contest a strike; accepting gives the strike back
 // (and lifts an automatic block below the limit), rejecting upholds it.
 import { api, query } from "./api.js";
-import { badge, button, el, excerpt, formatTime, name, toast, written } from "./dom.js";
+import { badge, button, el, excerpt, formatTime, name, plural, toast, written } from "./dom.js";
 import { refresh, state } from "./state.js";
 import { loadTable, pageSize } from "./table.js";
 
@@ -59,7 +59,7 @@ function appealRow(appeal) {
   const author = el("td", "author-cell");
   author.appendChild(el("div", "author-name", name(appeal.author)));
   const meta = el("div", "author-meta");
-  meta.appendChild(el("span", "strikes", appeal.author_bullying_count + " strikes"));
+  meta.appendChild(el("span", "strikes", plural(appeal.author_bullying_count, "strike", "strikes")));
   if (appeal.author_is_blocked) meta.appendChild(badge("Blocked", "blocked"));
   author.appendChild(meta);
   row.appendChild(author);

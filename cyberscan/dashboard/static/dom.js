@@ -54,6 +54,11 @@ export function formatNumber(value) {
   return typeof value === "number" ? value.toLocaleString() : "–";
 }
 
+// "1 strike", "3 strikes": a count and the word that goes with it.
+export function plural(count, one, many) {
+  return formatNumber(count) + " " + (count === 1 ? one : many);
+}
+
 export function toast(text, kind) {
   const node = el("div", "toast toast-" + (kind || "info"), text);
   const box = $("toasts");

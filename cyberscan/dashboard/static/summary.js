@@ -1,12 +1,8 @@
 // The summary cards: numbers from /api/admin/summary, each with a short caption.
 import { api } from "./api.js";
 import { percent } from "./charts.js";
-import { formatNumber } from "./dom.js";
+import { formatNumber, plural } from "./dom.js";
 import { refresh, state } from "./state.js";
-
-function plural(count, one, many) {
-  return formatNumber(count) + " " + (count === 1 ? one : many);
-}
 
 // Second lines under some numbers; the rest are fixed text in the page.
 const CARD_NOTES = {
