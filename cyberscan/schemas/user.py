@@ -9,7 +9,6 @@ from marshmallow import ValidationError, fields, pre_load, validate, validates_s
 from cyberscan.schemas.common import (
     StrictSchema,
     Timestamp,
-    TrimmedString,
     null_as_absent,
     visible,
 )
@@ -66,11 +65,18 @@ class RegisterSchema(StrictSchema):
     password = new_password_field()
 
 
+class SpaceTrimmed(fields.String):
+    """A string without the spaces around it: a phone keyboard's suggestion ends with
+    one. Spaces only: a line break is no keyboard's, and "root\n" stays no one's name."""
+
+    def _deserialize(self, value, attr, data, **kwargs):  # noqa: ANN001, ANN202
+        return super()._deserialize(value, attr, data, **kwargs).strip(" ")
+
+
 class LoginSchema(StrictSchema):
-    # Trimmed: a phone keyboard's suggestion ends with a space, and neither a
-    # username nor an email holds one. The password is taken as typed.
-    username = TrimmedString(validate=validate.Length(min=1, max=254))
-    email = TrimmedString(validate=validate.Length(min=1, max=254))
+    # Neither a username nor an email holds a space; the password is taken as typed.
+    username = SpaceTrimmed(validate=validate.Length(min=1, max=254))
+    email = SpaceTrimmed(validate=validate.Length(min=1, max=254))
     password = fields.String(
         required=True, load_only=True, validate=validate.Length(max=PASSWORD_MAX)
     )
