@@ -124,3 +124,29 @@ def test_an_error_stays_until_closed_or_replaced(
     expect(errors).to_have_count(0)
     assert [p for p in problems if "ERR_INTERNET_DISCONNECTED" not in p] == []
     page.context.close()
+
+
+def test_the_exports_say_they_hold_everything_whatever_the_search(
+    live_server: LiveServer, chromium: Any
+) -> None:
+    """The export endpoints take no filter: next to the buttons, in words and in each
+    link's description, the page says the files hold every account and message."""
+    from playwright.sync_api import expect
+
+    live_server.create_admin("ex_admin")
+    for person in ("ex_amy", "ex_ben"):
+        live_server.register(person)
+    page, problems = open_dashboard(live_server, chromium, "ex_admin")
+    page.fill("#user-search", "ex_amy")
+    expect(page.locator("#users-body tr")).to_have_count(1)
+    everything = re.compile(r"every account and every message.*users search")
+    expect(page.locator(".exports-note")).to_have_text(everything)
+    for name in ("Users CSV", "Messages CSV"):
+        link = page.get_by_role("link", name=name)
+        expect(link).to_have_accessible_description(everything)
+    users_csv = page.evaluate(
+        "fetch('/api/admin/export/users.csv').then(answer => answer.text())"
+    )
+    assert "ex_amy" in users_csv and "ex_ben" in users_csv
+    assert problems == []
+    page.context.close()
