@@ -90,6 +90,22 @@ def test_after_catches_up_oldest_first(client, trio, conversation):
     )
 
 
+def test_a_cursor_only_pages_the_way_it_came(client, trio, conversation):
+    """A cursor from paging back cannot catch up, nor one from catching up page back:
+    each would silently answer a wrong page."""
+    alice = trio[0]
+    seen = conversation[3]["id"]
+    back = history(client, alice, "bob", limit=2)["next_cursor"]
+    forward = history(client, alice, "bob", after=seen, limit=2)["next_cursor"]
+    assert back and forward
+    for params in ({"after": seen, "cursor": back}, {"cursor": forward}):
+        response = client.get(
+            "/api/chat/messages/bob", query_string=params, headers=alice.headers
+        )
+        body = assert_error(response, 422, "validation_error")
+        assert list(body["errors"]["query"]) == ["cursor"]
+
+
 def test_after_the_newest_message_is_empty(client, trio, conversation):
     page = history(client, trio[0], "bob", after=conversation[-1]["id"])
     assert page == {"items": [], "next_cursor": None}

@@ -345,6 +345,39 @@ def test_block_of_unknown_user_or_self_changes_nothing(app, client, trio):
     assert count_rows(app, UserBlock) == 0
 
 
+@pytest.mark.parametrize("kind", ["blocks", "mutes"])
+def test_blocks_and_mutes_list_whole_or_a_page_at_a_time(client, member, kind):
+    """Without limit or cursor the whole list, most recent first, as before (and
+    `next_cursor: null`); with either, a page like every other list."""
+    me = member("me_")
+    names = [member(f"sam{n}").username for n in range(5)]
+    for name in names:
+        response = client.put(f"/api/me/{kind}/{name}", headers=me.headers)
+        assert response.status_code == 200, response.get_json()
+    whole = get(client, me, f"/api/me/{kind}")
+    assert whole["next_cursor"] is None
+    assert sorted(i["username"] for i in whole["items"]) == names
+    first = get(client, me, f"/api/me/{kind}?limit=2")
+    assert len(first["items"]) == 2 and first["next_cursor"]
+    paged, cursor = list(first["items"]), first["next_cursor"]
+    while cursor:
+        page = get(client, me, f"/api/me/{kind}?limit=2&cursor={cursor}")
+        paged, cursor = paged + page["items"], page["next_cursor"]
+    assert sorted(i["username"] for i in paged) == names and len(paged) == 5
+    rest = get(client, me, f"/api/me/{kind}?cursor={first['next_cursor']}")
+    assert len(rest["items"]) == 3 and rest["next_cursor"] is None
+
+
+@pytest.mark.parametrize("kind", ["blocks", "mutes"])
+@pytest.mark.parametrize(
+    "query", ["limit=0", "limit=101", "limit=x", "cursor=!!", "cursor="]
+)
+def test_blocks_and_mutes_lists_reject_a_bad_page_query(client, member, kind, query):
+    me = member("me_")
+    response = client.get(f"/api/me/{kind}?{query}", headers=me.headers)
+    assert "query" in assert_error(response, 422, "validation_error")["errors"]
+
+
 TOKEN_ENDPOINTS = [
     ("GET", "/api/me/blocks"),
     ("PUT", "/api/me/blocks/bob"),

@@ -20,7 +20,7 @@ from cyberscan.schemas.message import (
     MessageSchema,
     OnlineUserSchema,
 )
-from cyberscan.schemas.people import MessageIdSchema, OnlineQuerySchema
+from cyberscan.schemas.people import MessageIdSchema, WholeOrPageQuerySchema
 from cyberscan.services import contacts, messaging, moderation
 from cyberscan.services.pagination import Page
 
@@ -57,7 +57,7 @@ def list_conversations() -> list[dict[str, Any]]:
 
 @bp.get("/online-users")
 @jwt_required()
-@bp.arguments(OnlineQuerySchema, location="query")
+@bp.arguments(WholeOrPageQuerySchema, location="query")
 @bp.response(200, OnlineUserSchema(many=True))
 def list_online_users(query: dict[str, Any]) -> Any:
     """The caller's contacts and whether each is online; `?limit=` pages them."""

@@ -14,10 +14,10 @@ from cyberscan.schemas.common import page_of
 from cyberscan.schemas.people import (
     AppealCreateSchema,
     AppealSchema,
-    BlockedUsersSchema,
+    BlockedUserSchema,
     BlockStateSchema,
     MessageResultSchema,
-    MutedUsersSchema,
+    MutedUserSchema,
     MuteStateSchema,
     PasswordChangeSchema,
     ReportCreateSchema,
@@ -25,6 +25,7 @@ from cyberscan.schemas.people import (
     StrikesSchema,
     UsernameSchema,
     UserSearchQuerySchema,
+    WholeOrPageQuerySchema,
 )
 from cyberscan.services import appeals, auth, contacts, reporting
 from cyberscan.services.pagination import Page
@@ -70,10 +71,11 @@ def change_password(payload: dict[str, Any]) -> dict[str, str]:
 
 @bp.get("/me/blocks")
 @jwt_required()
-@bp.response(200, BlockedUsersSchema)
-def list_blocks() -> dict[str, list[UserBlock]]:
-    """The users the caller blocked, most recent first."""
-    return {"items": contacts.blocks(current_user)}
+@bp.arguments(WholeOrPageQuerySchema, location="query")
+@bp.response(200, page_of(BlockedUserSchema))
+def list_blocks(query: dict[str, Any]) -> Page[UserBlock]:
+    """The users the caller blocked, most recent first; `?limit=` pages them."""
+    return contacts.blocks(current_user, **query)
 
 
 @bp.put("/me/blocks/<string:username>")
@@ -98,10 +100,11 @@ def unblock_user(username: str) -> dict[str, Any]:
 
 @bp.get("/me/mutes")
 @jwt_required()
-@bp.response(200, MutedUsersSchema)
-def list_mutes() -> dict[str, list[UserMute]]:
-    """The users the caller muted, most recent first."""
-    return {"items": contacts.mutes(current_user)}
+@bp.arguments(WholeOrPageQuerySchema, location="query")
+@bp.response(200, page_of(MutedUserSchema))
+def list_mutes(query: dict[str, Any]) -> Page[UserMute]:
+    """The users the caller muted, most recent first; `?limit=` pages them."""
+    return contacts.mutes(current_user, **query)
 
 
 @bp.put("/me/mutes/<string:username>")

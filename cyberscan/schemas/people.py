@@ -56,10 +56,11 @@ class UsernameSchema(StrictSchema):
     username = fields.String(dump_only=True)
 
 
-class OnlineQuerySchema(StrictSchema):
+class WholeOrPageQuerySchema(StrictSchema):
     """Without `limit` or `cursor` the whole list; with either, a page (`{items,
     next_cursor}`): a cursor alone continues at the default page size, as on every
-    other list, rather than answering the whole list again."""
+    other list, rather than answering the whole list again. For lists that clients
+    read whole: online users, blocks and mutes."""
 
     limit = fields.Integer(validate=validate.Range(min=1, max=100))
     cursor = fields.String(load_default=None, validate=validate.Length(max=200))
@@ -96,14 +97,6 @@ class BlockedUserSchema(StrictSchema):
 class MutedUserSchema(StrictSchema):
     username = fields.Function(lambda row: row.muted.username, dump_only=True)
     created_at = Timestamp(dump_only=True)
-
-
-class BlockedUsersSchema(StrictSchema):
-    items = fields.List(fields.Nested(BlockedUserSchema))
-
-
-class MutedUsersSchema(StrictSchema):
-    items = fields.List(fields.Nested(MutedUserSchema))
 
 
 class BlockStateSchema(StrictSchema):

@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import Select, and_, bindparam, delete, or_, select, true, union
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import InstrumentedAttribute
 
 from cyberscan.errors import Forbidden, NotFound, ValidationFailed
 from cyberscan.extensions import db
@@ -309,14 +310,13 @@ def _announce_pair(a: int, b: int, event: Callable[[str, set[int]], None]) -> No
     event(names[b], {a})
 
 
-def blocks(reader: User) -> list[UserBlock]:
-    """The users the reader blocked, most recent first."""
-    return list(
-        db.session.scalars(
-            select(UserBlock)
-            .where(UserBlock.blocker_id == reader.id)
-            .order_by(UserBlock.created_at.desc())
-        )
+def blocks(
+    reader: User, limit: int | None = None, cursor: str | None = None
+) -> Page[UserBlock]:
+    """The users the reader blocked: all, most recent first, or a page at a time."""
+    query = select(UserBlock).where(UserBlock.blocker_id == reader.id)
+    return _whole_or_page(
+        query, UserBlock.created_at, UserBlock.blocked_id, limit, cursor
     )
 
 
@@ -343,12 +343,25 @@ def unmute(reader: User, username: str) -> User:
     return other
 
 
-def mutes(reader: User) -> list[UserMute]:
-    """The users the reader muted, most recent first."""
-    return list(
-        db.session.scalars(
-            select(UserMute)
-            .where(UserMute.muter_id == reader.id)
-            .order_by(UserMute.created_at.desc())
-        )
-    )
+def mutes(
+    reader: User, limit: int | None = None, cursor: str | None = None
+) -> Page[UserMute]:
+    """The users the reader muted: all, most recent first, or a page at a time."""
+    query = select(UserMute).where(UserMute.muter_id == reader.id)
+    return _whole_or_page(query, UserMute.created_at, UserMute.muted_id, limit, cursor)
+
+
+def _whole_or_page(
+    query: Select[Any],
+    recent: InstrumentedAttribute[Any],
+    key: InstrumentedAttribute[int],
+    limit: int | None,
+    cursor: str | None,
+) -> Page[Any]:
+    """All rows, most `recent` first (what clients that read the whole list get), or
+    with `limit` a page in `key` order: keyset pages need a unique integer key, and
+    the time a row was made is neither."""
+    if limit is None:
+        rows = list(db.session.scalars(query.order_by(recent.desc(), key.desc())))
+        return Page(rows, None)
+    return keyset_page(query, key, limit=limit, cursor=cursor, newest_first=False)

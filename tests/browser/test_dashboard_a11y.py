@@ -9,8 +9,10 @@ from typing import Any
 
 import pytest
 
-from tests.browser.test_dashboard import send
+from tests.browser.test_dashboard import ABUSE, send
 from tests.browser.test_dashboard_together import (
+    flagged,
+    moderator_and_writer,
     open_dashboard,
     report,
     strike_and_appeal,
@@ -84,5 +86,67 @@ def test_right_to_left_text_reads_right_to_left(
     for part in (".content-text", ".report-reason"):
         assert row.locator(part).evaluate("node => node.matches(':dir(rtl)')"), part
     assert page.locator("#reports-title").evaluate("node => node.matches(':dir(ltr)')")
+    assert problems == []
+    page.context.close()
+
+
+def test_an_error_stays_until_closed_or_replaced(
+    live_server: LiveServer, chromium: Any
+) -> None:
+    """A moderator may be away from the screen or slow to read: an error waits for
+    them (a newer error takes its place); a success may fade."""
+    from playwright.sync_api import expect
+
+    token, writer = moderator_and_writer(live_server, "te")
+    flags = [
+        flagged(live_server, token, writer, "te_reader", text)
+        for text in (ABUSE, "you pathetic loser")
+    ]
+    page, problems = open_dashboard(live_server, chromium, "te_mod")
+    page.clock.install()
+    rows = [page.locator(f'#queue-body tr[data-flag-id="{f["id"]}"]') for f in flags]
+    expect(rows[1]).to_have_count(1)
+    errors = page.locator("#toasts .toast-error")
+    page.context.set_offline(True)
+    for row in rows:
+        row.get_by_role("button", name="Dismiss").click()
+        expect(errors).to_have_count(1)  # the newer one in place of the older
+    page.context.set_offline(False)
+    rows[0].get_by_role("button", name="Dismiss").click()
+    expect(rows[0]).to_have_count(0)
+    expect(page.locator("#toasts .toast-ok")).to_have_count(1)
+    page.clock.run_for(60_000)
+    expect(page.locator("#toasts .toast-ok")).to_have_count(0)
+    expect(errors).to_have_text(
+        "The server cannot be reached. Check the connection and try again."
+    )
+    errors.get_by_role("button", name="Close").click()
+    expect(errors).to_have_count(0)
+    assert [p for p in problems if "ERR_INTERNET_DISCONNECTED" not in p] == []
+    page.context.close()
+
+
+def test_the_exports_say_they_hold_everything_whatever_the_search(
+    live_server: LiveServer, chromium: Any
+) -> None:
+    """The export endpoints take no filter: next to the buttons, in words and in each
+    link's description, the page says the files hold every account and message."""
+    from playwright.sync_api import expect
+
+    live_server.create_admin("ex_admin")
+    for person in ("ex_amy", "ex_ben"):
+        live_server.register(person)
+    page, problems = open_dashboard(live_server, chromium, "ex_admin")
+    page.fill("#user-search", "ex_amy")
+    expect(page.locator("#users-body tr")).to_have_count(1)
+    everything = re.compile(r"every account and every message.*users search")
+    expect(page.locator(".exports-note")).to_have_text(everything)
+    for name in ("Users CSV", "Messages CSV"):
+        link = page.get_by_role("link", name=name)
+        expect(link).to_have_accessible_description(everything)
+    users_csv = page.evaluate(
+        "fetch('/api/admin/export/users.csv').then(answer => answer.text())"
+    )
+    assert "ex_amy" in users_csv and "ex_ben" in users_csv
     assert problems == []
     page.context.close()

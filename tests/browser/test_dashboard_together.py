@@ -179,11 +179,15 @@ def test_a_keyboard_moderator_keeps_their_place_through_reloads(
     newer = page.locator(f'#queue-body tr[data-flag-id="{second["id"]}"]')
     expect(older).to_have_count(1)
 
-    # The context under the older flag stays unfolded when a new flag arrives live.
-    older.get_by_role("button", name="Context").focus()
+    # The context under the older flag stays unfolded when a new flag arrives live,
+    # and its button says so (aria-expanded) before and after the reload.
+    toggle = older.get_by_role("button", name="Context")
+    expect(toggle).to_have_attribute("aria-expanded", "false")
+    toggle.focus()
     page.keyboard.press("Enter")
     context = page.locator("#queue-body tr.context-row")
     expect(context).to_contain_text("Sent to kb_reader")
+    expect(toggle).to_have_attribute("aria-expanded", "true")
     text = "worthless pathetic loser, go away"
     third = flagged(live_server, token, writer, "kb_reader", text)
     expect(page.locator(f'#queue-body tr[data-flag-id="{third["id"]}"]')).to_have_count(
@@ -194,7 +198,11 @@ def test_a_keyboard_moderator_keeps_their_place_through_reloads(
         "document.querySelector('#queue-body tr.context-row')"
         ".previousElementSibling.dataset.flagId"
     ) == str(first["id"])
-    expect(older.get_by_role("button", name="Context")).to_be_focused()
+    expect(toggle).to_be_focused()
+    expect(toggle).to_have_attribute("aria-expanded", "true")
+    page.keyboard.press("Enter")  # folded again
+    expect(context).to_have_count(0)
+    expect(toggle).to_have_attribute("aria-expanded", "false")
 
     # Dismissing by keyboard: the row goes, and focus moves to the row in its place.
     newer.get_by_role("button", name="Dismiss").focus()

@@ -1,7 +1,7 @@
 // A flag's context (API.md §9): the receiver and the messages around a flagged message.
 // Admins only; the server writes every reading to the audit log.
 import { api } from "./api.js";
-import { el, formatTime, toast, written } from "./dom.js";
+import { el, formatTime, setExpanded, toast, written } from "./dom.js";
 import { refresh } from "./state.js";
 
 function line(message, itemId) {
@@ -19,6 +19,7 @@ export function toggleContext(flag, row, columns) {
   const next = row.nextElementSibling;
   if (next && next.classList.contains("context-row")) {
     next.remove();
+    setExpanded(row, false);
     return Promise.resolve();
   }
   return api("/api/admin/flagged/" + encodeURIComponent(flag.id) + "/context")
@@ -34,6 +35,7 @@ export function toggleContext(flag, row, columns) {
       cell.appendChild(list);
       detail.appendChild(cell);
       row.after(detail);
+      setExpanded(row, true);
       refresh({ audit: true });
     })
     .catch(function (error) {

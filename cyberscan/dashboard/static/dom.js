@@ -59,17 +59,35 @@ export function plural(count, one, many) {
   return formatNumber(count) + " " + (count === 1 ? one : many);
 }
 
+// A success or a live alert fades after 4 s. An error stays until it is closed or a
+// newer error takes its place: it may say what to do, and a moderator may be looking
+// elsewhere or need longer than 4 s to read it (WCAG 2.2.1, timing adjustable).
 export function toast(text, kind) {
   const node = el("div", "toast toast-" + (kind || "info"), text);
   const box = $("toasts");
+  if (kind === "error") {
+    box.querySelectorAll(".toast-error").forEach(function (old) { old.remove(); });
+    const close = el("button", "toast-close");
+    close.type = "button";
+    close.setAttribute("aria-label", "Close");
+    close.addEventListener("click", function () { node.remove(); });
+    node.appendChild(close);
+  }
   box.appendChild(node);
-  while (box.children.length > 4) box.firstChild.remove();
+  while (box.children.length > 4) (box.querySelector(".toast:not(.toast-error)") || box.firstChild).remove();
+  if (kind === "error") return;
   setTimeout(function () {
     node.classList.add("toast-out");
     setTimeout(function () {
       node.remove();
     }, 400);
   }, 4000);
+}
+
+// A disclosure button's state (`aria-expanded`) in `row`, for rows that have one.
+export function setExpanded(row, open) {
+  const toggle = row.querySelector("[aria-expanded]");
+  if (toggle) toggle.setAttribute("aria-expanded", open ? "true" : "false");
 }
 
 // What identifies a table row across reloads: its flag, report, appeal or user.
@@ -112,7 +130,10 @@ function carryOver(body, rows, details, empty) {
   old.forEach(function (row, index) {
     const next = fresh.get(rowKey(row));
     const detail = row.nextElementSibling;
-    if (next && detail && detail.classList.contains("context-row")) details.set(next, detail);
+    if (next && detail && detail.classList.contains("context-row")) {
+      details.set(next, detail);
+      setExpanded(next, true);
+    }
     if (next) {
       const fields = next.querySelectorAll("input");
       row.querySelectorAll("input").forEach(function (input, i) {

@@ -102,7 +102,7 @@ function queueRow(flag) {
   // Every row has the same buttons: their spoken names say which item they act on.
   var about = ", " + flag.item_type + " by " + name(flag.author) + " " + excerpt(flag.content, 40);
   function rowButton(label, className, onClick) {
-    actions.appendChild(button(label, className, onClick, label + about));
+    return actions.appendChild(button(label, className, onClick, label + about));
   }
   if (flag.reviewed_at) {
     var done = flag.review_action === "remove" ? "Removed" : "Dismissed";
@@ -113,7 +113,8 @@ function queueRow(flag) {
     rowButton("Remove", "btn-warn", function () { review(flag, "remove"); });
   }
   if (flag.item_type === "message") {
-    rowButton("Context", "btn-ghost", function () { toggleContext(flag, row, 6); });
+    rowButton("Context", "btn-ghost", function () { toggleContext(flag, row, 6); })
+      .setAttribute("aria-expanded", "false");
   }
   var who = name(flag.author);
   if (flag.author_is_blocked) {
