@@ -229,6 +229,9 @@ class Config:
     )
     REGISTER_LIMIT_PER_ADDRESS = env_str("REGISTER_LIMIT_PER_ADDRESS", "10 per hour")
     SEND_LIMIT_PER_USER = env_str("SEND_LIMIT_PER_USER", "30 per 10 seconds")
+    # Reports a user may file (attempts, refused ones included): enough for a person
+    # reporting a run of hurtful messages, too few to bury the admins' queue.
+    REPORT_LIMIT_PER_USER = env_str("REPORT_LIMIT_PER_USER", "20 per hour")
     MAX_CONNECTIONS_PER_USER = env_int("MAX_CONNECTIONS_PER_USER", 20)
     # Seconds a client gets to send its request line and headers (eventlet server).
     HEADER_TIMEOUT = env_float("HEADER_TIMEOUT", 10.0)
@@ -351,6 +354,7 @@ LIMIT_SETTINGS = (
     "LOGIN_LIMIT_PER_ACCOUNT_ADDRESS",
     "REGISTER_LIMIT_PER_ADDRESS",
     "SEND_LIMIT_PER_USER",
+    "REPORT_LIMIT_PER_USER",
 )
 
 

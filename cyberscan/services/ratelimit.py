@@ -45,8 +45,9 @@ def _limiter(app: Flask) -> Limiter:
     return limiter
 
 
-def hit(setting: str, *identifiers: str | int) -> None:
-    """Count one use of the limit named by config `setting`; RateLimited when over it."""
+def hit(setting: str, *identifiers: str | int, what: str = "messages") -> None:
+    """Count one use of the limit named by config `setting`; RateLimited when over it
+    (its message says "Too many `what`")."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     limiter = _limiter(app)
     if not limiter.enabled:
@@ -61,7 +62,7 @@ def hit(setting: str, *identifiers: str | int) -> None:
         stats = limiter.strategy.get_window_stats(item, *keys)
         retry_after = max(1, math.ceil(stats.reset_time - time.time()))
         raise RateLimited(
-            retry_after, f"Too many messages; try again in {retry_after} s."
+            retry_after, f"Too many {what}; try again in {retry_after} s."
         )
 
 
