@@ -232,6 +232,10 @@ class Config:
     # Reports a user may file (attempts, refused ones included): enough for a person
     # reporting a run of hurtful messages, too few to bury the admins' queue.
     REPORT_LIMIT_PER_USER = env_str("REPORT_LIMIT_PER_USER", "20 per hour")
+    # Events one socket connection may send, of any name: far above what a client
+    # sends (messages are limited apart, typing goes every 2.5 s), while a flood of
+    # `typing` at a stranger, or of junk packets, stops at the connection.
+    SOCKET_EVENT_LIMIT = env_str("SOCKET_EVENT_LIMIT", "100 per 10 seconds")
     MAX_CONNECTIONS_PER_USER = env_int("MAX_CONNECTIONS_PER_USER", 20)
     # Seconds a client gets to send its request line and headers (eventlet server).
     HEADER_TIMEOUT = env_float("HEADER_TIMEOUT", 10.0)
@@ -355,6 +359,7 @@ LIMIT_SETTINGS = (
     "REGISTER_LIMIT_PER_ADDRESS",
     "SEND_LIMIT_PER_USER",
     "REPORT_LIMIT_PER_USER",
+    "SOCKET_EVENT_LIMIT",
 )
 
 

@@ -87,3 +87,25 @@ def test_admin_block_closes_every_connection_of_the_user(single, clients):
     refused = PyClient(url, bob.token, transports=("websocket",))
     with pytest.raises(socketio.exceptions.ConnectionError):
         refused.connect()
+
+
+def test_a_typing_flood_at_a_stranger_stops_at_the_connection(limited, clients):
+    flooder, stranger = limited.account("f"), limited.account("s")
+    url = limited.first.url
+    sender = clients(url, flooder.token, transports=("websocket",))
+    victim = clients(url, stranger.token, transports=("websocket",))
+    typing = {"receiver": stranger.username, "is_typing": True}
+    acks = [sender.call("typing", typing) for _ in range(8)]
+    assert [ack["ok"] for ack in acks] == [True] * 5 + [False] * 3
+    assert {ack["error"] for ack in acks[5:]} == {"rate_limited"}
+    assert all(ack["retry_after"] >= 1 for ack in acks[5:])
+    assert sender.call("no_such_event", {})["error"] == "rate_limited"
+    assert sender.sio.connected
+    # Another connection has a budget of its own; its event reaches the victim after
+    # every earlier one did.
+    other = clients(url, flooder.token, transports=("websocket",))
+    done = {"receiver": stranger.username, "is_typing": False}
+    assert other.call("typing", done)["ok"] is True
+    victim.wait("user_typing", lambda event: event["is_typing"] is False)
+    shown = [event for event in victim.named("user_typing") if event["is_typing"]]
+    assert len(shown) == 5
