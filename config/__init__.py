@@ -239,6 +239,8 @@ class Config:
     MAX_CONNECTIONS_PER_USER = env_int("MAX_CONNECTIONS_PER_USER", 20)
     # Seconds a client gets to send its request line and headers (eventlet server).
     HEADER_TIMEOUT = env_float("HEADER_TIMEOUT", 10.0)
+    # Seconds a Socket.IO transport gets to connect (show its token) once open.
+    SOCKET_CONNECT_TIMEOUT = env_float("SOCKET_CONNECT_TIMEOUT", 20.0)
 
     SOCKETIO_ASYNC_MODE = env_str("SOCKETIO_ASYNC_MODE", "eventlet")
     # Redis pub/sub channel of the Socket.IO queue (and presence key prefix): one per

@@ -194,9 +194,13 @@ def single(
 
 @pytest.fixture(scope="module")
 def limited(launch: Callable[..., Cluster]) -> Iterator[Cluster]:
-    """One process with its rate limits on, a connection allowed 5 events a minute."""
+    """One process with its rate limits on, a connection allowed 5 events a minute
+    and 2 seconds to finish connecting."""
     yield from one_process(
-        launch, RATELIMIT_ENABLED="true", SOCKET_EVENT_LIMIT="5 per minute"
+        launch,
+        RATELIMIT_ENABLED="true",
+        SOCKET_EVENT_LIMIT="5 per minute",
+        SOCKET_CONNECT_TIMEOUT="2",
     )
 
 
