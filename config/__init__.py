@@ -229,9 +229,18 @@ class Config:
     )
     REGISTER_LIMIT_PER_ADDRESS = env_str("REGISTER_LIMIT_PER_ADDRESS", "10 per hour")
     SEND_LIMIT_PER_USER = env_str("SEND_LIMIT_PER_USER", "30 per 10 seconds")
+    # Reports a user may file (attempts, refused ones included): enough for a person
+    # reporting a run of hurtful messages, too few to bury the admins' queue.
+    REPORT_LIMIT_PER_USER = env_str("REPORT_LIMIT_PER_USER", "20 per hour")
+    # Events one socket connection may send, of any name: far above what a client
+    # sends (messages are limited apart, typing goes every 2.5 s), while a flood of
+    # `typing` at a stranger, or of junk packets, stops at the connection.
+    SOCKET_EVENT_LIMIT = env_str("SOCKET_EVENT_LIMIT", "100 per 10 seconds")
     MAX_CONNECTIONS_PER_USER = env_int("MAX_CONNECTIONS_PER_USER", 20)
     # Seconds a client gets to send its request line and headers (eventlet server).
     HEADER_TIMEOUT = env_float("HEADER_TIMEOUT", 10.0)
+    # Seconds a Socket.IO transport gets to connect (show its token) once open.
+    SOCKET_CONNECT_TIMEOUT = env_float("SOCKET_CONNECT_TIMEOUT", 20.0)
 
     SOCKETIO_ASYNC_MODE = env_str("SOCKETIO_ASYNC_MODE", "eventlet")
     # Redis pub/sub channel of the Socket.IO queue (and presence key prefix): one per
@@ -351,6 +360,8 @@ LIMIT_SETTINGS = (
     "LOGIN_LIMIT_PER_ACCOUNT_ADDRESS",
     "REGISTER_LIMIT_PER_ADDRESS",
     "SEND_LIMIT_PER_USER",
+    "REPORT_LIMIT_PER_USER",
+    "SOCKET_EVENT_LIMIT",
 )
 
 

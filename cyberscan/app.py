@@ -17,6 +17,7 @@ from cyberscan.api import (
     comments,
     health,
     moderation,
+    no_store,
     people,
     posts,
     require_json_object,
@@ -96,6 +97,7 @@ def register_blueprints(app: Flask) -> None:
     app.before_request(read_body)
     app.before_request(require_json_object)
     app.before_request(canonical_bearer)
+    app.after_request(no_store)
     for module in REST_BLUEPRINTS:
         rest_api.register_blueprint(module.bp)
     app.register_blueprint(dashboard.bp)

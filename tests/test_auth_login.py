@@ -24,6 +24,33 @@ def test_login_by_username_answers_tokens_and_user(client, make_user):
     assert body["access_token"] and body["refresh_token"]
 
 
+def test_no_api_answer_is_stored_or_sniffed(client, make_user, admin_headers):
+    """Tokens, email addresses and exports stay out of browser and proxy caches
+    (RFC 6749 §5.1 asks it of token answers), and no JSON answer is ever read as a
+    page; the API docs page keeps its own policy."""
+    make_user("carol")
+    login = client.post("/api/login", json={"username": "carol", "password": PASSWORD})
+    tokens = login.get_json()
+    refresh = client.post(
+        "/api/token/refresh",
+        headers={"Authorization": f"Bearer {tokens['refresh_token']}"},
+    )
+    bearer = {"Authorization": f"Bearer {tokens['access_token']}"}
+    answers = [
+        login,
+        refresh,
+        client.get("/api/me", headers=bearer),
+        client.post("/api/login", json={"username": "carol", "password": "wrong1234"}),
+        client.get("/api/no-such-thing"),
+        client.get("/api/admin/export/users.csv", headers=admin_headers, buffered=True),
+    ]
+    for answer in answers:
+        assert answer.headers["Cache-Control"] == "no-store", answer.request.path
+        assert answer.headers["X-Content-Type-Options"] == "nosniff"
+    docs = client.get("/api/docs")
+    assert "script-src 'self'" in docs.headers["Content-Security-Policy"]
+
+
 def test_login_by_email_ignores_case(client, make_user):
     make_user("dave", email="Dave@Example.com")
     response = client.post(

@@ -127,3 +127,40 @@ def test_register_accepts_unicode_password_and_boundary_lengths(client):
         # The password stored is the one given: it logs in.
         login = client.post("/api/login", json={"email": email, "password": password})
         assert login.get_json()["user"]["username"] == username
+
+
+@pytest.mark.parametrize(
+    ("existing", "impostor"),
+    [
+        ("alice", "aIice"),  # capital I for small l
+        ("Alice", "AIice"),
+        ("bill", "biII"),
+        ("bill", "bi1l"),  # digit one for small l
+        ("root", "r00t"),  # zeros for o
+        ("root", "rO0t"),
+        ("mod", "rnod"),  # "rn" for m
+        ("wendy", "vvendy"),  # "vv" for w
+        ("marvin", "rnarvin"),
+    ],
+)
+def test_register_refuses_a_name_that_reads_as_an_existing_one(
+    client, app, make_user, existing, impostor
+):
+    make_user(existing)
+    payload = {"username": impostor, "email": "fake@ex.com", "password": "password123"}
+    body = assert_error(client.post("/api/register", json=payload), 409, "conflict")
+    assert body["field"] == "username"
+    with app.app_context():
+        assert db.session.query(User).count() == 1
+
+
+@pytest.mark.parametrize(
+    ("existing", "newcomer"),
+    [("alice", "allce"), ("bill", "bili"), ("root", "rot"), ("mod", "rod")],
+)
+def test_register_accepts_names_that_only_share_letters(
+    client, make_user, existing, newcomer
+):
+    make_user(existing)
+    payload = {"username": newcomer, "email": "new@ex.com", "password": "password123"}
+    assert client.post("/api/register", json=payload).status_code == 201

@@ -623,6 +623,44 @@ def test_report_spoofs_change_nothing(app, client, trio):
 # -- unsend ----------------------------------------------------------------------------
 
 
+class TestReportLimit:
+    """Reports are limited per reporter (REPORT_LIMIT_PER_USER): one account cannot
+    bury the admins' queue under reports of every name the search lists."""
+
+    @pytest.fixture
+    def app_settings(self):
+        return {"RATELIMIT_ENABLED": True, "REPORT_LIMIT_PER_USER": "3 per hour"}
+
+    def test_reports_over_the_limit_are_refused_and_store_nothing(
+        self, app, client, trio, member, admin_headers
+    ):
+        alice, _, _ = trio
+        dave = member("dave")
+        member("erin")
+        for target in ("bob", "carol"):
+            report = {"username": target, "reason": "spam"}
+            response = client.post("/api/reports", json=report, headers=alice.headers)
+            assert response.status_code == 201
+        # Probing for names spends the budget too.
+        unknown = {"username": "nobody", "reason": "spam"}
+        response = client.post("/api/reports", json=unknown, headers=alice.headers)
+        assert_error(response, 404, "not_found")
+        over = {"username": "dave", "reason": "spam"}
+        response = client.post("/api/reports", json=over, headers=alice.headers)
+        assert_error(response, 429, "rate_limited")
+        assert int(response.headers["Retry-After"]) > 0
+        assert "report" in response.get_json()["message"]
+        assert count_rows(app, UserReport) == 2
+        queue = client.get("/api/admin/reports", headers=admin_headers).get_json()
+        assert [item["username"] for item in queue["items"]] == ["carol", "bob"]
+        # Another reporter has a budget of its own.
+        report = {"username": "erin", "reason": "spam"}
+        assert (
+            client.post("/api/reports", json=report, headers=dave.headers).status_code
+            == 201
+        )
+
+
 def test_unsend_removes_the_message_for_both(
     app, client, trio, connect, admin_headers, flagging
 ):

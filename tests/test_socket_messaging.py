@@ -282,6 +282,39 @@ def test_rate_limit_refuses_excess_and_stores_nothing(app, trio, connect):
 
 @pytest.mark.parametrize(
     "app_settings",
+    [{"RATELIMIT_ENABLED": True, "SOCKET_EVENT_LIMIT": "4 per minute"}],
+)
+def test_a_flood_of_typing_at_a_stranger_stops_at_the_connection(app, trio, connect):
+    alice, _, carol = trio
+    flooder, victim = connect(alice), connect(carol)
+    events(victim)
+    acks = [
+        flooder.emit("typing", {"receiver": "carol", "is_typing": True}, callback=True)
+        for _ in range(6)
+    ]
+    assert [ack["ok"] for ack in acks] == [True] * 4 + [False] * 2
+    assert acks[4]["error"] == "rate_limited" and acks[4]["retry_after"] >= 1
+    assert len(events(victim, "user_typing")) == 4
+    # Every event spends the budget, junk and unknown names too, and each refusal
+    # is answered, naming the event the client sent.
+    for name in ("no_such_event", "send_message", "mark_as_read"):
+        ack = flooder.emit(name, {"x": 1}, callback=True)
+        assert ack["ok"] is False and ack["error"] == "rate_limited", name
+    errors = events(flooder, "error")
+    assert [e["event"] for e in errors[-3:]] == [
+        "no_such_event",
+        "send_message",
+        "mark_as_read",
+    ]
+    assert stored(app) == []
+    # The budget is the connection's: another one, and other people, are not held.
+    other = connect(carol)
+    ack = other.emit("typing", {"receiver": "alice", "is_typing": True}, callback=True)
+    assert ack["ok"] is True
+
+
+@pytest.mark.parametrize(
+    "app_settings",
     [{"RATELIMIT_ENABLED": True, "SEND_LIMIT_PER_USER": "2 per minute"}],
 )
 @pytest.mark.parametrize("score", [0.1, 0.97], ids=["clean", "flagged"])

@@ -7,6 +7,7 @@ from typing import Any
 from flask import request
 from flask_smorest import Api
 from werkzeug.exceptions import HTTPException
+from werkzeug.wrappers import Response
 
 from cyberscan.api.errors import http_error_body
 from cyberscan.errors import BadRequest
@@ -40,3 +41,13 @@ def require_json_object() -> None:
         )
     if not isinstance(request.get_json(silent=True), dict):
         raise BadRequest("The request body must be a JSON object in UTF-8.")
+
+
+def no_store(response: Response) -> Response:
+    """No API answer is kept by a browser or proxy cache (tokens, email addresses,
+    exports: RFC 6749 §5.1 asks it of token answers) or read as anything but its
+    declared type. An after_request hook; pages under /api (the docs) set theirs first."""
+    if request.path.startswith("/api/"):
+        response.headers.setdefault("Cache-Control", "no-store")
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    return response

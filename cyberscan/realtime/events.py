@@ -15,7 +15,7 @@ from redis.exceptions import RedisError
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
-from cyberscan.errors import CyberscanError, ValidationFailed
+from cyberscan.errors import CyberscanError, RateLimited, ValidationFailed
 from cyberscan.extensions import db
 from cyberscan.live import connections, context, notify, presence, rooms
 from cyberscan.realtime.auth import (
@@ -30,7 +30,7 @@ from cyberscan.schemas.message import (
     TypingSchema,
     load_send_message,
 )
-from cyberscan.services import contacts, messaging
+from cyberscan.services import contacts, messaging, ratelimit
 
 INTERNAL_MESSAGE = "Something went wrong on our side."
 # An event name the client sent is named back in `error` cut to this many characters.
@@ -73,6 +73,23 @@ def one_payload(args: tuple[Any, ...]) -> Any:
             errors={"_schema": ["Expected exactly one argument."]},
         )
     return args[0]
+
+
+def spend_event() -> None:
+    """One of the connection's SOCKET_EVENT_LIMIT events; RateLimited when spent."""
+    ratelimit.spend_event(context.current().session)
+
+
+def over_budget(name: Any) -> dict[str, Any] | None:
+    """The `rate_limited` answer to an event the client named `name` once the
+    connection's events are spent; None while some are left."""
+    try:
+        spend_event()
+    except RateLimited as error:
+        body = failure(error.code, error.message, name=name)
+        body["retry_after"] = error.retry_after
+        return body
+    return None
 
 
 def announce_gone(app: Any) -> Callable[[Iterable[int]], None]:
@@ -208,6 +225,7 @@ def on_disconnect(reason: Any = None) -> None:
 
 def on_send_message(*args: Any) -> dict[str, Any]:
     """The client sends a private message; the receiver's devices get `receive_message`."""
+    spend_event()
     payload = load_send_message(one_payload(args))
     user = socket_identity()
     check_sender(payload.pop("sender"), user)
@@ -217,16 +235,21 @@ def on_send_message(*args: Any) -> dict[str, Any]:
 
 def on_refused(reason: str = "", name: Any = None, *args: Any) -> dict[str, Any]:
     """A packet the dispatcher must not see (realtime/packets.py) gets an error ack."""
-    return failure("bad_request", reason or "That event is not accepted.", name=name)
+    return over_budget(name) or failure(
+        "bad_request", reason or "That event is not accepted.", name=name
+    )
 
 
 def on_unknown(event: str, *args: Any) -> dict[str, Any]:
     """An event name no handler knows gets an error ack instead of silence."""
-    return failure("not_found", "There is no such event.", name=event)
+    return over_budget(event) or failure(
+        "not_found", "There is no such event.", name=event
+    )
 
 
 def on_typing(*args: Any) -> dict[str, Any]:
     """The client is typing; the receiver's devices get `user_typing`."""
+    spend_event()
     payload = TYPING.load(one_payload(args))
     user = current_socket_user()
     check_sender(payload.pop("sender"), user)
@@ -235,6 +258,7 @@ def on_typing(*args: Any) -> dict[str, Any]:
 
 def on_mark_as_read(*args: Any) -> dict[str, Any]:
     """The receiver read messages; each sender gets `messages_read`."""
+    spend_event()
     payload = MARK_READ.load(one_payload(args))
     user = current_socket_user()
     check_sender(payload.pop("sender"), user)

@@ -33,6 +33,11 @@
   malformed request to stderr in its own format. `WSGI_ERRORS` makes each write one log
   record of `cyberscan.wsgi`, at DEBUG: a peer that went away, or a client's mistake
   (answered in the contract's shape), is routine.
+- python-engineio keeps a session open for as long as its peer answers pings, whether
+  or not a Socket.IO connect (the token) ever comes: anyone could hold connections
+  without an account until the server's cap was full. `close_unconnected` closes one
+  that has no connection on the default namespace SOCKET_CONNECT_TIMEOUT seconds
+  after it opened (a refused connect included).
 """
 
 from __future__ import annotations
@@ -231,8 +236,31 @@ def checked_websocket(factory: Callable[..., Any]) -> Callable[..., Any]:
     return build
 
 
+def close_unconnected(socketio: Any, timeout: float) -> None:
+    """Close every Engine.IO session that has not connected to the default namespace
+    `timeout` seconds after it opened (one sleeping task per session)."""
+    server = socketio.server
+    eio = server.eio
+    opened = eio.handlers["connect"]
+
+    def check(eio_sid: str) -> None:
+        socketio.sleep(timeout)
+        if (
+            eio_sid in eio.sockets
+            and server.manager.sid_from_eio_sid(eio_sid, "/") is None
+        ):
+            eio.disconnect(eio_sid)
+
+    def on_open(eio_sid: str, environ: dict[str, Any]) -> Any:
+        socketio.start_background_task(check, eio_sid)
+        return opened(eio_sid, environ)
+
+    eio.on("connect", on_open)
+
+
 def init_app(app: Flask, socketio: Any) -> None:
-    """Install both guards on a bound Flask-SocketIO server."""
+    """Install the guards on a bound Flask-SocketIO server."""
+    close_unconnected(socketio, float(app.config["SOCKET_CONNECT_TIMEOUT"]))
     eio = socketio.server.eio
     if eio._async.get("websocket") is not None:
         eio._async = {

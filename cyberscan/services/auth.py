@@ -42,6 +42,9 @@ def register(
     """Create an account; the name and the address are unique without regard to case."""
     if users.find_by_username(username) is not None:
         raise Conflict("That username is already taken.", field="username")
+    if users.find_lookalike(username) is not None:
+        # Capital I for small l, zero for o: one person posing as another.
+        raise Conflict("That username reads like one already taken.", field="username")
     if users.find_by_login(email=email) is not None:
         raise Conflict("That email is already registered.", field="email")
     user = User(

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, MutableMapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -45,15 +45,22 @@ def _limiter(app: Flask) -> Limiter:
     return limiter
 
 
-def hit(setting: str, *identifiers: str | int) -> None:
-    """Count one use of the limit named by config `setting`; RateLimited when over it."""
+def _item(app: Flask, limiter: Limiter, setting: str) -> RateLimitItem:
+    """The limit config `setting` names, parsed once per app."""
+    item = limiter.items.get(setting)
+    if item is None:
+        item = limiter.items[setting] = parse(app.config[setting])
+    return item
+
+
+def hit(setting: str, *identifiers: str | int, what: str = "messages") -> None:
+    """Count one use of the limit named by config `setting`; RateLimited when over it
+    (its message says "Too many `what`")."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     limiter = _limiter(app)
     if not limiter.enabled:
         return
-    item = limiter.items.get(setting)
-    if item is None:
-        item = limiter.items[setting] = parse(app.config[setting])
+    item = _item(app, limiter, setting)
     # The channel separates deployments (and test runs) that share one Redis.
     channel = app.config.get("SOCKETIO_CHANNEL") or "flask-socketio"
     keys = [channel, setting, *map(str, identifiers)]
@@ -61,8 +68,36 @@ def hit(setting: str, *identifiers: str | int) -> None:
         stats = limiter.strategy.get_window_stats(item, *keys)
         retry_after = max(1, math.ceil(stats.reset_time - time.time()))
         raise RateLimited(
-            retry_after, f"Too many messages; try again in {retry_after} s."
+            retry_after, f"Too many {what}; try again in {retry_after} s."
         )
+
+
+BUDGET_KEY = "event_budget"
+
+
+def spend_event(connection: MutableMapping[str, Any]) -> None:
+    """Spend one of a socket connection's SOCKET_EVENT_LIMIT events; RateLimited when
+    none is left. A token bucket kept in the connection's own session (a connection
+    lives on one process: no Redis round trip per event), refilled evenly over the
+    limit's window, so a burst up to the limit passes and a flood stops here, before
+    any query or delivery."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    limiter = _limiter(app)
+    if not limiter.enabled:
+        return
+    item = _item(app, limiter, "SOCKET_EVENT_LIMIT")
+    capacity, window = item.amount, item.get_expiry()
+    now = time.monotonic()
+    left, since = connection.get(BUDGET_KEY, (capacity, now))
+    left = min(capacity, left + (now - since) * capacity / window)
+    if left < 1:
+        connection[BUDGET_KEY] = (left, now)
+        retry_after = max(1, math.ceil((1 - left) * window / capacity))
+        raise RateLimited(
+            retry_after,
+            f"Too many events on this connection; try again in {retry_after} s.",
+        )
+    connection[BUDGET_KEY] = (left - 1, now)
 
 
 def account_key(name: str) -> str:

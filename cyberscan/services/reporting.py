@@ -10,7 +10,7 @@ from cyberscan.extensions import db
 from cyberscan.live import notify
 from cyberscan.models import WITHHELD, Message, User, UserReport, utcnow
 from cyberscan.services import admin as admin_service
-from cyberscan.services import audit, rows, users
+from cyberscan.services import audit, ratelimit, rows, users
 from cyberscan.services.pagination import Page, keyset_page
 
 EXCERPT = 2000
@@ -43,6 +43,7 @@ def file_report(
     username: str | None = None,
 ) -> UserReport:
     """Report a message (its sender is the reported user) or a user."""
+    ratelimit.hit("REPORT_LIMIT_PER_USER", reporter.id, what="reports")
     message = None
     if message_id is not None:
         message = _reported_message(reporter, message_id)

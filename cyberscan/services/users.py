@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, func, select
 
 from cyberscan.errors import NotFound
 from cyberscan.extensions import db
@@ -26,6 +26,36 @@ def find_by_username(username: str) -> User | None:
     if not could_exist(username):
         return None
     return db.session.scalar(select(User).where(User.username_key == username.lower()))
+
+
+# Names that read the same in the clients' sans-serif fonts: capital I, small l and
+# the digit 1; the letter o and zero; "rn" for m and "vv" for w. Capital I is folded
+# before the case is, as its small form (i) has a dot and reads differently.
+CAPITAL_I = ("I", "l")
+LOOKALIKES = (("1", "l"), ("0", "o"), ("rn", "m"), ("vv", "w"))
+
+
+def skeleton(username: str) -> str:
+    """What a name reads as: two names with one skeleton pass for one person."""
+    text = username.replace(*CAPITAL_I).lower()
+    for old, new in LOOKALIKES:
+        text = text.replace(old, new)
+    return text
+
+
+def _skeleton_of(column: ColumnElement[str]) -> ColumnElement[str]:
+    """`skeleton` in SQL (REPLACE matches case-sensitively in SQLite and MySQL alike)."""
+    expression = func.lower(func.replace(column, *CAPITAL_I))
+    for old, new in LOOKALIKES:
+        expression = func.replace(expression, old, new)
+    return expression
+
+
+def find_lookalike(username: str) -> User | None:
+    """An account whose name reads as this one (a scan: registration is rare)."""
+    return db.session.scalar(
+        select(User).where(_skeleton_of(User.username) == skeleton(username)).limit(1)
+    )
 
 
 def get_by_username(username: str) -> User:

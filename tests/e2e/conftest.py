@@ -175,6 +175,13 @@ def launch(
                     client.delete(key)
 
 
+def one_process(launch: Callable[..., Cluster], **settings: str) -> Iterator[Cluster]:
+    """A fixture's body: one eventlet process with these settings, stopped after."""
+    cluster = launch(1, **settings)
+    yield cluster
+    cluster.stop()
+
+
 @pytest.fixture(scope="session", params=["eventlet", "gevent"])
 def single(
     request: pytest.FixtureRequest, launch: Callable[..., Cluster]
@@ -183,6 +190,18 @@ def single(
     cluster = launch(1, async_mode=request.param)
     yield cluster
     cluster.stop()
+
+
+@pytest.fixture(scope="module")
+def limited(launch: Callable[..., Cluster]) -> Iterator[Cluster]:
+    """One process with its rate limits on, a connection allowed 5 events a minute
+    and 2 seconds to finish connecting."""
+    yield from one_process(
+        launch,
+        RATELIMIT_ENABLED="true",
+        SOCKET_EVENT_LIMIT="5 per minute",
+        SOCKET_CONNECT_TIMEOUT="2",
+    )
 
 
 @pytest.fixture(scope="session")

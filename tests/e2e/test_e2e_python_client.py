@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 import socketio
+import websocket
 
 from tests.e2e.pyclient import PyClient, block_closes_tabs
 
@@ -87,3 +90,59 @@ def test_admin_block_closes_every_connection_of_the_user(single, clients):
     refused = PyClient(url, bob.token, transports=("websocket",))
     with pytest.raises(socketio.exceptions.ConnectionError):
         refused.connect()
+
+
+def test_a_typing_flood_at_a_stranger_stops_at_the_connection(limited, clients):
+    flooder, stranger = limited.account("f"), limited.account("s")
+    url = limited.first.url
+    sender = clients(url, flooder.token, transports=("websocket",))
+    victim = clients(url, stranger.token, transports=("websocket",))
+    typing = {"receiver": stranger.username, "is_typing": True}
+    acks = [sender.call("typing", typing) for _ in range(8)]
+    assert [ack["ok"] for ack in acks] == [True] * 5 + [False] * 3
+    assert {ack["error"] for ack in acks[5:]} == {"rate_limited"}
+    assert all(ack["retry_after"] >= 1 for ack in acks[5:])
+    assert sender.call("no_such_event", {})["error"] == "rate_limited"
+    assert sender.sio.connected
+    # Another connection has a budget of its own; its event reaches the victim after
+    # every earlier one did.
+    other = clients(url, flooder.token, transports=("websocket",))
+    done = {"receiver": stranger.username, "is_typing": False}
+    assert other.call("typing", done)["ok"] is True
+    victim.wait("user_typing", lambda event: event["is_typing"] is False)
+    shown = [event for event in victim.named("user_typing") if event["is_typing"]]
+    assert len(shown) == 5
+
+
+def test_a_transport_that_never_connects_is_closed(limited, clients):
+    """Without a Socket.IO connect (no token ever shown), an Engine.IO connection that
+    answers every ping held its place for ever: enough of them, opened by anyone,
+    would fill the server's connection cap."""
+    alice = limited.account("a")
+    person = clients(limited.first.url, alice.token, transports=("websocket",))
+    address = limited.first.url.replace("http://", "ws://")
+    idle = websocket.create_connection(
+        f"{address}/socket.io/?EIO=4&transport=websocket", timeout=5
+    )
+    give_up = time.monotonic() + 60  # pings come every 25 s: two of them answered
+    closed = False
+    try:
+        assert idle.recv().startswith("0{")  # the Engine.IO open packet
+        while not closed and time.monotonic() < give_up:
+            try:
+                frame = idle.recv()
+            except websocket.WebSocketTimeoutException:
+                continue
+            except websocket.WebSocketConnectionClosedException:
+                closed = True
+                break
+            if frame == "2":
+                idle.send("3")  # a live peer, only never connecting
+            closed = frame in ("", "1") or not idle.connected
+    finally:
+        idle.close()
+    assert closed
+    # A person who did connect is not touched.
+    assert person.sio.connected
+    ack = person.call("no_such_event", {})
+    assert ack["error"] == "not_found"
