@@ -235,7 +235,7 @@ class Config:
     # Events one socket connection may send, of any name: far above what a client
     # sends (messages are limited apart, typing goes every 2.5 s), while a flood of
     # `typing` at a stranger, or of junk packets, stops at the connection.
-    SOCKET_EVENT_LIMIT = env_str("SOCKET_EVENT_LIMIT", "100 per 10 seconds")
+    SOCKET_EVENT_LIMIT = env_str("SOCKET_EVENT_LIMIT", "200 per 10 seconds")
     MAX_CONNECTIONS_PER_USER = env_int("MAX_CONNECTIONS_PER_USER", 20)
     # Seconds a client gets to send its request line and headers (eventlet server).
     HEADER_TIMEOUT = env_float("HEADER_TIMEOUT", 10.0)
