@@ -53,14 +53,19 @@ def _contacts_statement() -> Any:
             Message.receiver_id == user_id, _exchanged()
         ),
     ).subquery()
-    blocked = union(
-        select(UserBlock.blocked_id).where(UserBlock.blocker_id == user_id),
-        select(UserBlock.blocker_id).where(UserBlock.blocked_id == user_id),
-    )
     return (
         select(User.id, User.username)
         .join(exchanged, User.id == exchanged.c.id)
-        .where(User.id != user_id, User.id.not_in(blocked))
+        .where(User.id != user_id, User.id.not_in(_blocked_either_way(user_id)))
+    )
+
+
+def _blocked_either_way(user_id: Any) -> Any:
+    """SQL: the ids of everyone the user (an id or a bind parameter) blocked or was
+    blocked by."""
+    return union(
+        select(UserBlock.blocked_id.label("id")).where(UserBlock.blocker_id == user_id),
+        select(UserBlock.blocker_id.label("id")).where(UserBlock.blocked_id == user_id),
     )
 
 
@@ -115,15 +120,8 @@ def blocked_among(user_id: int, others: Iterable[int]) -> set[int]:
     others = set(others)
     if not others:
         return set()
-    rows = db.session.execute(
-        select(UserBlock.blocker_id, UserBlock.blocked_id).where(
-            or_(
-                and_(UserBlock.blocker_id == user_id, UserBlock.blocked_id.in_(others)),
-                and_(UserBlock.blocked_id == user_id, UserBlock.blocker_id.in_(others)),
-            )
-        )
-    )
-    return {a if b == user_id else b for a, b in rows}
+    blocked = _blocked_either_way(user_id).subquery()
+    return set(db.session.scalars(select(blocked.c.id).where(blocked.c.id.in_(others))))
 
 
 def recipient(sender_id: int, username: str) -> tuple[User, bool]:
@@ -199,21 +197,13 @@ def online_users(
 ) -> list[dict[str, Any]] | Page[dict[str, Any]]:
     """The reader's active (not blocked) contacts and whether each is online: all of
     them by name, or with `limit` a page at a time (in id order)."""
-    ids = contact_ids(reader.id)
-    query = select(User).where(User.id.in_(ids), User.is_blocked.is_(False))
-    if limit is None:
-        users_ = (
-            list(db.session.scalars(query.order_by(User.username_key))) if ids else []
-        )
-        page = None
-    else:
-        page = keyset_page(
-            query, User.id, limit=limit, cursor=cursor, newest_first=False
-        )
-        users_ = page.items
-    online = presence.get_presence().online_among(user.id for user in users_)
-    items = [{"username": u.username, "online": u.id in online} for u in users_]
-    return items if page is None else Page(items, page.next_cursor)
+    query = select(User).where(
+        User.id.in_(contact_ids(reader.id)), User.is_blocked.is_(False)
+    )
+    page = _whole_or_page(query, (User.username_key,), User.id, limit, cursor)
+    online = presence.get_presence().online_among(user.id for user in page.items)
+    items = [{"username": u.username, "online": u.id in online} for u in page.items]
+    return items if limit is None else Page(items, page.next_cursor)
 
 
 # -- search ----------------------------------------------------------------------------
@@ -316,7 +306,11 @@ def blocks(
     """The users the reader blocked: all, most recent first, or a page at a time."""
     query = select(UserBlock).where(UserBlock.blocker_id == reader.id)
     return _whole_or_page(
-        query, UserBlock.created_at, UserBlock.blocked_id, limit, cursor
+        query,
+        (UserBlock.created_at.desc(), UserBlock.blocked_id.desc()),
+        UserBlock.blocked_id,
+        limit,
+        cursor,
     )
 
 
@@ -348,20 +342,25 @@ def mutes(
 ) -> Page[UserMute]:
     """The users the reader muted: all, most recent first, or a page at a time."""
     query = select(UserMute).where(UserMute.muter_id == reader.id)
-    return _whole_or_page(query, UserMute.created_at, UserMute.muted_id, limit, cursor)
+    return _whole_or_page(
+        query,
+        (UserMute.created_at.desc(), UserMute.muted_id.desc()),
+        UserMute.muted_id,
+        limit,
+        cursor,
+    )
 
 
 def _whole_or_page(
     query: Select[Any],
-    recent: InstrumentedAttribute[Any],
+    whole_order: tuple[Any, ...],
     key: InstrumentedAttribute[int],
     limit: int | None,
     cursor: str | None,
 ) -> Page[Any]:
-    """All rows, most `recent` first (what clients that read the whole list get), or
-    with `limit` a page in `key` order: keyset pages need a unique integer key, and
-    the time a row was made is neither."""
+    """A list clients read whole (online users, blocks, mutes): every row in
+    `whole_order`, or with `limit` a page in `key` order (keyset pages need a unique
+    integer key; a name or the time a row was made is not one)."""
     if limit is None:
-        rows = list(db.session.scalars(query.order_by(recent.desc(), key.desc())))
-        return Page(rows, None)
+        return Page(list(db.session.scalars(query.order_by(*whole_order))), None)
     return keyset_page(query, key, limit=limit, cursor=cursor, newest_first=False)

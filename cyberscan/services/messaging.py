@@ -527,6 +527,11 @@ def visible_to(user_id: int) -> Any:
     )
 
 
+def involving(user_id: int) -> Any:
+    """SQL: messages the user sent or received."""
+    return or_(Message.sender_id == user_id, Message.receiver_id == user_id)
+
+
 def gone(reader: User, message_ids: list[str]) -> list[str]:
     """Those of `message_ids` the reader cannot see (any more), in the order given,
     once each: unsent, withheld from them, not theirs, or no message at all. What a
@@ -536,7 +541,7 @@ def gone(reader: User, message_ids: list[str]) -> list[str]:
         db.session.scalars(
             select(Message.id).where(
                 Message.id.in_(wanted),
-                or_(Message.sender_id == reader.id, Message.receiver_id == reader.id),
+                involving(reader.id),
                 visible_to(reader.id),
             )
         )
@@ -609,7 +614,7 @@ def history(
 
 def conversations(reader: User) -> list[dict[str, Any]]:
     """Every conversation of the reader, most recent first, in two queries."""
-    mine = or_(Message.sender_id == reader.id, Message.receiver_id == reader.id)
+    mine = involving(reader.id)
     latest = (
         select(func.max(Message.seq))
         .where(mine, visible_to(reader.id))
