@@ -43,10 +43,9 @@ def write_report(
     out.mkdir(parents=True, exist_ok=False)
     new_name = card["version"]
     usable = [k for k, (y, _) in curves.items() if 0 < int(np.sum(y)) < len(y)]
-    _curve_panels(out / "roc.png", "roc", usable, curves, served, new_name, threshold)
-    _curve_panels(
-        out / "precision_recall.png", "pr", usable, curves, served, new_name, threshold
-    )
+    for kind, filename in (("roc", "roc.png"), ("pr", "precision_recall.png")):
+        fig, title = _draw_curves(kind, usable, curves, served, new_name, threshold)
+        _save(fig, out / filename, title)
     _histograms(out / "histograms.png", curves, new_name, threshold)
     _write_pages(out, card, threshold)
     return out
@@ -62,19 +61,6 @@ def _grid(n: int):
     for ax in axes.flat[n:]:
         ax.axis("off")
     return fig, axes
-
-
-def _curve_panels(
-    path: Path,
-    kind: str,
-    names: list[str],
-    curves: Curves,
-    served: tuple[str, Curves] | None,
-    new_name: str,
-    threshold: float,
-) -> None:
-    fig, title = _draw_curves(kind, names, curves, served, new_name, threshold)
-    _save(fig, path, title)
 
 
 def _at_threshold(y: np.ndarray, p: np.ndarray, threshold: float, kind: str):
