@@ -232,6 +232,9 @@ class Config:
     # Reports a user may file (attempts, refused ones included): enough for a person
     # reporting a run of hurtful messages, too few to bury the admins' queue.
     REPORT_LIMIT_PER_USER = env_str("REPORT_LIMIT_PER_USER", "20 per hour")
+    # Name searches a user may make: a search box typed into, many times over, but
+    # not a script paging through every prefix to list the members.
+    SEARCH_LIMIT_PER_USER = env_str("SEARCH_LIMIT_PER_USER", "60 per minute")
     # Events one socket connection may send, of any name: far above what a client
     # sends (messages are limited apart, typing goes every 2.5 s), while a flood of
     # `typing` at a stranger, or of junk packets, stops at the connection.
@@ -361,6 +364,7 @@ LIMIT_SETTINGS = (
     "REGISTER_LIMIT_PER_ADDRESS",
     "SEND_LIMIT_PER_USER",
     "REPORT_LIMIT_PER_USER",
+    "SEARCH_LIMIT_PER_USER",
     "SOCKET_EVENT_LIMIT",
 )
 

@@ -47,6 +47,32 @@ def test_search_wildcards_are_literal(client, member):
     assert get(client, me, "/api/users/search?q=__")["items"] == []
 
 
+class TestSearchLimit:
+    """Searches are limited per user (SEARCH_LIMIT_PER_USER): a search box typed into
+    stays well within it; a script paging through every prefix to list the members
+    is stopped."""
+
+    @pytest.fixture
+    def app_settings(self):
+        return {"RATELIMIT_ENABLED": True, "SEARCH_LIMIT_PER_USER": "3 per minute"}
+
+    def test_searches_over_the_limit_are_refused_per_user(self, client, member):
+        me, other = member("alice"), member("dave")
+        member("bob")
+        first = get(client, me, "/api/users/search?q=bo&limit=1")
+        assert [item["username"] for item in first["items"]] == ["bob"]
+        for query in ("ca", "da"):  # any query, found or not, spends one
+            get(client, me, f"/api/users/search?q={query}")
+        response = client.get("/api/users/search?q=bo", headers=me.headers)
+        assert_error(response, 429, "rate_limited")
+        assert int(response.headers["Retry-After"]) > 0
+        assert "searches" in response.get_json()["message"]
+        # Another person's search box is not spent by it.
+        assert [
+            i["username"] for i in get(client, other, "/api/users/search?q=bo")["items"]
+        ] == ["bob"]
+
+
 BAD_SEARCHES = ["", "?q=", "?q=a", "?q=" + "x" * 33, "?q=ab&limit=0", "?q=ab&limit=x"]
 
 

@@ -19,7 +19,7 @@ from cyberscan.errors import Forbidden, NotFound, ValidationFailed
 from cyberscan.extensions import db
 from cyberscan.live import notify, presence
 from cyberscan.models import WITHHELD, Message, User, UserBlock, UserMute, utcnow
-from cyberscan.services import users
+from cyberscan.services import ratelimit, users
 from cyberscan.services.pagination import Page, keyset_page
 
 # Neutral on purpose: the person refused must not learn who blocked whom.
@@ -210,7 +210,9 @@ def online_users(
 
 
 def search(reader: User, q: str, limit: int, cursor: str | None = None) -> Page[User]:
-    """Users whose name starts with `q` (any case), to start a conversation with."""
+    """Users whose name starts with `q` (any case), to start a conversation with;
+    SEARCH_LIMIT_PER_USER searches a reader, pages included."""
+    ratelimit.hit("SEARCH_LIMIT_PER_USER", reader.id, what="searches")
     query = select(User).where(
         User.username_key.startswith(q.lower(), autoescape=True), User.id != reader.id
     )
