@@ -371,6 +371,22 @@ def test_block_of_unknown_user_or_self_changes_nothing(app, client, trio):
     assert count_rows(app, UserBlock) == 0
 
 
+def test_a_name_no_account_can_have_is_not_echoed_back(client, trio):
+    """A 404 names a name that could be someone's; a 5,000-character path segment or
+    markup is not repeated into the answer (or into a client's error toast)."""
+    alice = trio[0]
+    body = assert_error(block(client, alice, "nobody"), 404, "not_found")
+    assert body["message"] == "No user named 'nobody'."
+    for name in ("x" * 5000, "<img src=x onerror=alert(1)>"):
+        for response in (
+            block(client, alice, name),
+            client.put(f"/api/me/mutes/{name}", headers=alice.headers),
+            client.get(f"/api/chat/messages/{name}", headers=alice.headers),
+        ):
+            body = assert_error(response, 404, "not_found")
+            assert body["message"] == "No user by that name.", body
+
+
 @pytest.mark.parametrize("kind", ["blocks", "mutes"])
 def test_blocks_and_mutes_list_whole_or_a_page_at_a_time(client, member, kind):
     """Without limit or cursor the whole list, most recent first, as before (and

@@ -15,7 +15,7 @@ from sqlalchemy import Select, and_, bindparam, delete, or_, select, true, union
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import InstrumentedAttribute
 
-from cyberscan.errors import Forbidden, NotFound, ValidationFailed
+from cyberscan.errors import Forbidden, ValidationFailed
 from cyberscan.extensions import db
 from cyberscan.live import notify, presence
 from cyberscan.models import WITHHELD, Message, User, UserBlock, UserMute, utcnow
@@ -144,7 +144,7 @@ def recipient(sender_id: int, username: str) -> tuple[User, bool]:
         else None
     )
     if row is None:
-        raise NotFound(f"No user named {username!r}.")
+        raise users.no_such_user(username)
     user, blocked, is_muted = row
     if blocked:
         raise Forbidden(BLOCKED_MESSAGE)

@@ -22,6 +22,14 @@ def could_exist(username: str) -> bool:
     return bool(NAME.fullmatch(username))
 
 
+def no_such_user(username: object) -> NotFound:
+    """The 404 for an unknown name; a name no account can have (a 10 kB path segment,
+    control characters) is not echoed back."""
+    if isinstance(username, str) and could_exist(username):
+        return NotFound(f"No user named {username!r}.")
+    return NotFound("No user by that name.")
+
+
 def find_by_username(username: str) -> User | None:
     if not could_exist(username):
         return None
@@ -62,7 +70,7 @@ def get_by_username(username: str) -> User:
     """The user with that name (any case), or NotFound."""
     user = find_by_username(username) if isinstance(username, str) else None
     if user is None:
-        raise NotFound(f"No user named {username!r}.")
+        raise no_such_user(username)
     return user
 
 
@@ -85,7 +93,7 @@ def lookup(username: str) -> Known:
     account must call `forget`.
     """
     if not isinstance(username, str) or not could_exist(username):
-        raise NotFound(f"No user named {username!r}.")
+        raise no_such_user(username)
     cache: dict[str, Known] = current_app.extensions.setdefault(LOOKUP, {})
     key = username.lower()
     known = cache.get(key)
@@ -97,7 +105,7 @@ def lookup(username: str) -> Known:
                 select(User.id, User.username).where(User.username_key == key)
             ).first()
         if row is None:
-            raise NotFound(f"No user named {username!r}.")
+            raise no_such_user(username)
         known = cache[key] = Known(row.id, row.username)
     return known
 
