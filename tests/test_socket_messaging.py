@@ -142,6 +142,33 @@ def test_a_retry_from_a_new_connection_gets_message_sent_again(
     assert len(stored(app)) == 1
 
 
+@pytest.mark.parametrize("score", [0.1, 0.97], ids=["clean", "flagged"])
+def test_a_retry_of_an_unsent_message_is_told_it_is_gone(
+    app, client, trio, connect, score
+):
+    """The sender unsent the message while its answer was lost: a late retry is told
+    it is gone (as a deleted post's is), never shown the unsent copy as sent, and
+    stores nothing; REST and the socket alike."""
+    app.extensions["detector"] = FixedScoreDetector(score)
+    alice, bob, _ = trio
+    payload = {"receiver": "bob", "message": "oops", "client_id": "retry-unsent"}
+    sender, receiver = connect(alice), connect(bob)
+    first = sender.emit("send_message", payload, callback=True)["data"]
+    response = client.delete(f"/api/chat/messages/{first['id']}", headers=alice.headers)
+    assert response.status_code == 200
+    events(sender), events(receiver)
+    again = sender.emit("send_message", payload, callback=True)
+    assert again["ok"] is False and again["error"] == "not_found", again
+    assert "unsent" in again["message"]
+    assert [e["error"] for e in events(sender, "error")] == ["not_found"]
+    assert events(sender, "message_sent") == [] and events(receiver) == []
+    body = {"message": "oops", "client_id": "retry-unsent"}
+    response = client.post("/api/chat/messages/bob", json=body, headers=alice.headers)
+    assert response.status_code == 404
+    assert response.get_json()["error"] == "not_found"
+    assert len(stored(app)) == 1
+
+
 def test_client_id_is_per_sender(app, trio, connect):
     alice, bob, _ = trio
     a, b = connect(alice), connect(bob)

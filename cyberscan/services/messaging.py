@@ -394,7 +394,10 @@ def _answer_retry(first: Message, origin_sid: str | None) -> Message:
     """A retry answered by the first copy: the retrying connection gets that copy's
     `message_sent` again, since the first one was likely lost with the connection the
     client retries for, and a client that uses no acknowledgements waits for the event.
-    Nobody else is told again (`quiet`, and no other device of the sender)."""
+    Nobody else is told again (`quiet`, and no other device of the sender). A retry
+    of a message unsent since is told it is gone, as a deleted post's is."""
+    if first.deleted_at is not None:
+        raise NotFound("This message was sent before and has been unsent since.")
     if origin_sid is not None:
         notify.message_created(first, origin_sid, quiet=True, sender_sids=set())
     return first
