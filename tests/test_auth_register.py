@@ -164,3 +164,40 @@ def test_register_accepts_names_that_only_share_letters(
     make_user(existing)
     payload = {"username": newcomer, "email": "new@ex.com", "password": "password123"}
     assert client.post("/api/register", json=payload).status_code == 201
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "admin",
+        "ADMIN",
+        "adm1n",
+        "x.admin",
+        "admin2024",
+        "cyberscan_support",
+        "Support_2024",
+        "mod-team",
+        "rnod",
+        "0fficial",
+        "moderat0r",
+        "system",
+    ],
+)
+def test_register_refuses_a_name_that_reads_as_staff(client, app, name):
+    """A member cannot pose as the service speaking ("cyberscan_support" asking for a
+    password); admins are made with `create-admin`, which may use such names."""
+    payload = {"username": name, "email": "fake@ex.com", "password": "password123"}
+    body = assert_error(
+        client.post("/api/register", json=payload), 422, "validation_error"
+    )
+    assert "staff" in body["errors"]["json"]["username"][0]
+    with app.app_context():
+        assert db.session.query(User).count() == 0
+
+
+@pytest.mark.parametrize(
+    "name", ["badminton", "modesto", "supporter", "systems", "model", "teamlead"]
+)
+def test_register_accepts_names_that_only_contain_a_staff_word(client, name):
+    payload = {"username": name, "email": f"{name}@ex.com", "password": "password123"}
+    assert client.post("/api/register", json=payload).status_code == 201

@@ -28,7 +28,7 @@ bp = Blueprint("auth", __name__, url_prefix="/api", description="Accounts and to
 @bp.response(201, UserEnvelopeSchema)
 def register(payload: dict[str, Any]) -> dict[str, Any]:
     """Create an account."""
-    return {"user": auth.register(**payload)}
+    return {"user": auth.register(**payload, member=True)}
 
 
 @bp.post("/login")

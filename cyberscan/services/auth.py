@@ -18,7 +18,7 @@ from jwt import PyJWTError
 from sqlalchemy import bindparam, select, true
 from sqlalchemy.exc import IntegrityError
 
-from cyberscan.errors import AccountBlocked, Conflict, Unauthorized
+from cyberscan.errors import AccountBlocked, Conflict, Unauthorized, ValidationFailed
 from cyberscan.extensions import db
 from cyberscan.live import notify
 from cyberscan.models import MAX_DB_ID, RevokedToken, User, utcnow
@@ -37,14 +37,24 @@ APPEAL_ONLY = "This token only opens your strikes and appeals; log in to do more
 
 
 def register(
-    username: str, email: str, password: str, *, is_admin: bool = False
+    username: str,
+    email: str,
+    password: str,
+    *,
+    is_admin: bool = False,
+    member: bool = False,
 ) -> User:
-    """Create an account; the name and the address are unique without regard to case."""
+    """Create an account; the name and the address are unique without regard to case.
+    A `member` registering themself may not take a name that reads as the service's
+    staff speaking ("admin.jane", "cyberscan_support"); `create-admin` may."""
     if users.find_by_username(username) is not None:
         raise Conflict("That username is already taken.", field="username")
     if users.find_lookalike(username) is not None:
         # Capital I for small l, zero for o: one person posing as another.
         raise Conflict("That username reads like one already taken.", field="username")
+    if member and users.looks_like_staff(username):
+        message = "Names that read as the service's staff (admin, support, …) are kept."
+        raise ValidationFailed(message, errors={"json": {"username": [message]}})
     if users.find_by_login(email=email) is not None:
         raise Conflict("That email is already registered.", field="email")
     user = User(

@@ -59,6 +59,28 @@ def _skeleton_of(column: ColumnElement[str]) -> ColumnElement[str]:
     return expression
 
 
+# Words a member's name may not hold: "admin.jane", "cyberscan_support" or "mod-team"
+# reads as the service's staff speaking. Admins are made with `create-admin`, which
+# may use them. Compared after folding look-alike digits and letters (STAFF_FOLD), word
+# by word (a name's words are its runs of letters), so "adm1n" and "Support_2024"
+# count and "badminton" does not.
+STAFF_WORDS = ("admin", "administrator", "moderator", "mod", "mods", "staff")
+STAFF_WORDS += ("support", "cyberscan", "official", "system", "security")
+STAFF_FOLD = str.maketrans("1l03457$", "iioeasts")
+
+
+def _staff_fold(text: str) -> str:
+    return text.lower().translate(STAFF_FOLD).replace("rn", "m").replace("vv", "w")
+
+
+_STAFF = frozenset(map(_staff_fold, STAFF_WORDS))
+
+
+def looks_like_staff(username: str) -> bool:
+    """Whether a word of the name reads as one of STAFF_WORDS."""
+    return any(word in _STAFF for word in re.split(r"[^a-z]+", _staff_fold(username)))
+
+
 def find_lookalike(username: str) -> User | None:
     """An account whose name reads as this one (a scan: registration is rare)."""
     return db.session.scalar(
