@@ -200,6 +200,11 @@ def test_a_default_training_run_follows_the_served_recipe(tmp_path: Path) -> Non
         name: list(ab) for name, ab in train.EXPERT_AFFINE.items()
     }
     assert card["training"].get("expert_borrow", {}) == train.EXPERT_BORROW
+    # cards before v30 do not record the router's anchors: ToxiGen's alone, then
+    assert (
+        card["training"].get("route_anchors", {"toxigen_implicit": 0.2})
+        == train.ROUTE_ANCHORS
+    )
     # The same estimators, step by step: a served model fitted before a change to the
     # classes build_pipeline makes (v23: the vocabulary cut that is the same on every
     # CPU) fails here.

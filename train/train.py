@@ -106,8 +106,9 @@ EXPERT_BORROW: dict[str, dict[str, float]] = {
 }
 # Files on the chat side of the router that get this share of that side's weight:
 # ToxiGen's statements about groups are what the chat model must judge, though they read
-# like a corpus (docs/model.md, "v8").
-ROUTE_ANCHORS: dict[str, float] = {"toxigen_implicit": 0.2}
+# like a corpus (docs/model.md, "v8"); v30: short messages, which the router sent to the
+# insults expert for a "you" ("and you?"), are chat (docs/model.md, "v30").
+ROUTE_ANCHORS: dict[str, float] = {"toxigen_implicit": 0.2, "chat_v32": 0.1}
 # Relative total weight of each file (each file's weight is split evenly between its
 # two classes, so a large or skewed corpus cannot dominate).
 # v4: tweets and OLID 1.5 -> 2 and ToxiGen 0.5 -> 1.5 (inner split, docs/model.md).
@@ -643,7 +644,7 @@ def route_weights(
     weight = np.ones(len(group))
     chat_side = domain == 0
     for gi, stem in enumerate(stems):
-        share = ROUTE_ANCHORS.get(stem) if not sources[gi].own else None
+        share = ROUTE_ANCHORS.get(stem)
         rows = group == gi
         rest = int((chat_side & ~rows).sum())
         if share and rows.any() and rest:
@@ -1174,6 +1175,7 @@ def model_card(
             "experts_on_tfidf": EXPERTS_ON_TFIDF,
             "expert_affine": EXPERT_AFFINE,
             "expert_borrow": EXPERT_BORROW,
+            "route_anchors": ROUTE_ANCHORS,
             "held_back": sorted(HELD_BACK),
             "unit_weight": UNIT_WEIGHT,
         },
