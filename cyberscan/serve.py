@@ -17,7 +17,7 @@ import resource
 import signal
 import socket
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 from urllib.parse import urlsplit
@@ -261,17 +261,44 @@ def connection_cap(wanted: int) -> int:
     return capped
 
 
+def interrupt_here(app: Flask) -> Callable[[int, Any], None]:
+    """Ctrl+C and SIGTERM under threads: signals land in the main thread, the server's."""
+
+    def interrupt(signum: int, frame: Any) -> None:
+        socketio.start_background_task(close_everything, app)
+        raise KeyboardInterrupt
+
+    return interrupt
+
+
+def interrupt_main_greenlet(app: Flask) -> Callable[[int, Any], None]:
+    """Ctrl+C and SIGTERM under eventlet: KeyboardInterrupt in the main greenlet (the
+    server's accept loop), whichever greenlet the signal lands in. Raised where it
+    lands, in an event handler's greenlet, engineio logs it as that handler's error
+    and the process serves on: a SIGTERM that came while a message was handled was
+    lost. It is thrown from the hub instead, as eventlet's own `kill` does."""
+    import greenlet
+    from eventlet.hubs import get_hub
+
+    main = greenlet.getcurrent()
+
+    def interrupt(signum: int, frame: Any) -> None:
+        socketio.start_background_task(close_everything, app)
+        get_hub().schedule_call_global(0, main.throw, KeyboardInterrupt)
+
+    return interrupt
+
+
 def run_server(app: Flask, sock: socket.socket) -> None:
     """Serve on the socket `bind()` made, under the configured async mode, until
     Ctrl+C or SIGTERM; returns (or raises KeyboardInterrupt) then."""
     config: dict[str, Any] = app.config
     mode = config["SOCKETIO_ASYNC_MODE"]
 
-    def interrupt(signum: int, frame: Any) -> None:
-        socketio.start_background_task(close_everything, app)
-        raise KeyboardInterrupt
-
     if mode != "gevent":
+        interrupt = (
+            interrupt_main_greenlet(app) if mode == "eventlet" else interrupt_here(app)
+        )
         signal.signal(signal.SIGINT, interrupt)
         signal.signal(signal.SIGTERM, interrupt)
     connections = connection_cap(config["SOCKETIO_MAX_CONNECTIONS"])

@@ -14,6 +14,8 @@ from __future__ import annotations
 import re
 import secrets
 import signal
+import subprocess
+import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -102,3 +104,49 @@ def test_a_stopped_process_leaves_presence_and_says_so(pair, clients, signum):
     assert_clean_log(b)
     # A goes on serving.
     assert a.get("/api/health", token="")["status"] == "ok"
+
+
+# Under eventlet a signal's handler runs in whichever greenlet holds the interpreter:
+# often an event handler's. One that raised KeyboardInterrupt there had it logged by
+# engineio as that handler's error, and the process served on (a SIGTERM that came
+# while messages were handled was lost, about one in four under load). This drives the
+# handler exactly there: in a greenlet that swallows whatever it raises, as engineio's
+# handler runner does.
+SIGNAL_IN_A_HANDLER = """
+import eventlet
+eventlet.monkey_patch()
+import signal, sys
+from config import TestingConfig
+from cyberscan.app import create_app
+from cyberscan.serve import interrupt_main_greenlet
+
+app = create_app(TestingConfig, DATABASE_URL="sqlite://", SOCKETIO_ASYNC_MODE="eventlet")
+interrupt = interrupt_main_greenlet(app)
+
+def event_handler():
+    try:
+        interrupt(signal.SIGTERM, None)
+        eventlet.sleep(0)
+    except BaseException as error:  # engineio: logged, and serving goes on
+        print("swallowed by the handler:", repr(error))
+
+eventlet.spawn(event_handler)
+try:
+    eventlet.sleep(10)
+    print("the main greenlet served on")
+except KeyboardInterrupt:
+    print("the main greenlet stopped")
+"""
+
+
+def test_a_signal_landing_in_an_event_handler_still_stops_the_server():
+    result = subprocess.run(
+        [sys.executable, "-W", "ignore", "-c", SIGNAL_IN_A_HANDLER],
+        capture_output=True,
+        text=True,
+        cwd=Path(__file__).resolve().parents[1],
+        timeout=60,
+    )
+    assert result.stdout.splitlines() == ["the main greenlet stopped"], (
+        result.stdout + result.stderr
+    )
