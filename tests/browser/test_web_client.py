@@ -137,7 +137,7 @@ def people(chromium: Any, live_server: LiveServer) -> Iterator[Any]:
 @pytest.fixture(scope="module")
 def admin(live_server: LiveServer) -> str:
     """An admin's access token. The CLI way is the dashboard test's; this is faster."""
-    admin_name = name("mod")
+    admin_name = name("boss")
     user_id = live_server.sign_up(admin_name)["id"]
     engine = sa.create_engine(live_server.env["DATABASE_URL"])
     with engine.begin() as conn:
