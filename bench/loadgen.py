@@ -33,12 +33,23 @@ from websockets.exceptions import ConnectionClosed, WebSocketException
 
 CLOCK_TICK = os.sysconf("SC_CLK_TCK")
 RECEIVE_PREFIX = '42["receive_message"'
-WORDS = (
-    "thanks for the notes see you at lunch tomorrow the train was late again "
-    "did you finish the report I will call you after the meeting great game last "
-    "night happy birthday to your sister can you send me the photos let us meet "
-    "at the library at five the weather is lovely today good luck with the exam"
-).split()
+# Everyday sentences; a message is one to three of them. Whole sentences, not words
+# drawn at random: a word salad such as "the you your you" reads as abuse to a model,
+# and a flagged message takes the flagged path (strike, row lock), not the hot path.
+SENTENCES = (
+    "thanks for the notes",
+    "see you at lunch tomorrow",
+    "the train was late again",
+    "did you finish the report",
+    "I will call you after the meeting",
+    "great game last night",
+    "happy birthday to your sister",
+    "can you send me the photos",
+    "let us meet at the library at five",
+    "the weather is lovely today",
+    "good luck with the exam",
+    "my bus is running ten minutes behind",
+)
 
 
 def server_cpu_seconds(pids: list[int]) -> float:
@@ -111,7 +122,9 @@ class Run:
         self.frames_in = 0
         self.unexpected: dict[str, int] = {}
         self.texts = [
-            " ".join(random.Random(i).choices(WORDS, k=random.Random(i).randint(4, 14)))
+            ". ".join(
+                random.Random(i).sample(SENTENCES, random.Random(i).randint(1, 3))
+            )
             for i in range(256)
         ]
 

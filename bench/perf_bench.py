@@ -163,22 +163,26 @@ def mint_tokens(users: list[dict[str, Any]], jwt_secret: str) -> None:
             )
 
 
-def missing_from_database(database_url: str, ids: list[str]) -> int:
-    """How many acknowledged message ids are not stored."""
+def check_in_database(database_url: str, ids: list[str]) -> tuple[int, int]:
+    """How many acknowledged message ids are not stored, and how many of the stored
+    ones the model flagged (the flagged path, strike and row lock, is not the hot path
+    this measures: the load generator's texts are meant to be benign)."""
     ids = [i for i in ids if i]
     if not ids:
-        return 0
+        return 0, 0
     engine = create_engine(database_url)
     messages = Table("messages", MetaData(), autoload_with=engine)
-    query = select(messages.c.id).where(
+    query = select(messages.c.id, messages.c.is_bullying).where(
         messages.c.id.in_(bindparam("ids", expanding=True))
     )
-    found = 0
+    found = flagged = 0
     with engine.connect() as conn:
         for start in range(0, len(ids), 2000):
-            found += len(conn.execute(query, {"ids": ids[start : start + 2000]}).all())
+            rows = conn.execute(query, {"ids": ids[start : start + 2000]}).all()
+            found += len(rows)
+            flagged += sum(1 for row in rows if row.is_bullying)
     engine.dispose()
-    return len(ids) - found
+    return len(ids) - found, flagged
 
 
 def parse_scenario(spec: str) -> dict[str, Any]:
@@ -304,6 +308,7 @@ def table(
         ("refused connections", lambda r: r["refused"]),
         ("loadgen CPU share", lambda r: r["loadgen_cpu_share"]),
         ("lost", lambda r: r["lost"]),
+        ("flagged by the model", lambda r: r.get("flagged")),
     ]
     for scenario in scenarios:
         runs = [r for r in results if r["scenario"] == scenario["spec"]]
@@ -336,6 +341,7 @@ SHOWN = (
     "connect_cpu_ms_per_client",
     "loadgen_cpu_share",
     "lost",
+    "flagged",
     "errors",
     "refused",
     "loadavg",
@@ -352,12 +358,15 @@ def record(
 ) -> None:
     """Check the run's acknowledged ids against the database, keep it, show a line."""
     ids = result.pop("acked_ids")
-    not_stored = missing_from_database(database_url, ids) if target == "project" else 0
+    not_stored, flagged = (
+        check_in_database(database_url, ids) if target == "project" else (0, 0)
+    )
     result.update(
         target=target,
         scenario=scenario["spec"],
         repeat=repeat,
         not_stored=not_stored,
+        flagged=flagged,
         lost=not_stored + result["acked_not_delivered_count"],
         loadavg=round(os.getloadavg()[0], 2),
     )
@@ -555,6 +564,12 @@ def main() -> None:
         names.append("relay")
     print(table(results, scenarios, names))
     lost = sum(r["lost"] for r in results)
+    flagged = sum(r.get("flagged", 0) for r in results)
+    if flagged:
+        print(
+            f"FLAGGED: the model flagged {flagged} acknowledged message(s); they took "
+            "the flagged path (strike, row lock), not the hot path measured here"
+        )
     if lost:
         print(f"LOST: {lost} acknowledged message(s) not stored or not delivered")
         sys.exit(1)
