@@ -110,6 +110,53 @@ def test_clean_and_hard_negatives_are_not_flagged(
     assert detector.score(text).probability < THRESHOLD
 
 
+# Short replies that speak to their reader with nothing else in them, written before
+# v29 was trained (docs/model.md, "v29"). v10 ... v28 flag all twelve ("you" alone 0.996,
+# "and you?" 0.89, "for you" 0.93 under v25). v29, trained on a writer of short messages
+# of both labels, flags fewer short replies on two blind sets (7.4% -> 4.7%, 10.5% ->
+# 8.1%) but still ten of these: the router sends a bare "you" to the insults expert, and
+# the chat model itself weighs "again at" up. Those are known misses, kept here (strict:
+# a model that passes one makes this file say so) rather than left out.
+KNOWN_MISS = pytest.mark.xfail(
+    strict=True, reason="a known miss of the served model (docs/model.md, v29)"
+)
+SHORT_CLEAN = [
+    pytest.param("and you?", marks=KNOWN_MISS),
+    "what about you",
+    pytest.param("you first", marks=KNOWN_MISS),
+    pytest.param("for you", marks=KNOWN_MISS),
+    pytest.param("with you", marks=KNOWN_MISS),
+    pytest.param("up to you", marks=KNOWN_MISS),
+    pytest.param("you", marks=KNOWN_MISS),
+    pytest.param("you again?", marks=KNOWN_MISS),
+    pytest.param("see you again at school", marks=KNOWN_MISS),
+    pytest.param("try again at 7", marks=KNOWN_MISS),
+    pytest.param("again at 5?", marks=KNOWN_MISS),
+    "back at you",
+]
+
+SHORT_ABUSE = [
+    "you idiot",
+    "ur pathetic",
+    "shut up loser",
+    "nobody likes you",
+    "not you tho",
+    "ugly af",
+    "kys",
+    "u r trash",
+]
+
+
+@pytest.mark.parametrize("text", SHORT_CLEAN)
+def test_short_replies_are_not_flagged(detector: Detector, text: str) -> None:
+    assert detector.score(text).probability < THRESHOLD
+
+
+@pytest.mark.parametrize("text", SHORT_ABUSE)
+def test_short_abuse_is_flagged(detector: Detector, text: str) -> None:
+    assert detector.score(text).probability >= THRESHOLD
+
+
 NAME_TEMPLATES = [
     "{name} is such a worthless loser",
     "{name}, you ugly freak, nobody wants you here",

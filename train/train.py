@@ -106,9 +106,10 @@ EXPERT_BORROW: dict[str, dict[str, float]] = {
 }
 # Files on the chat side of the router that get this share of that side's weight:
 # ToxiGen's statements about groups are what the chat model must judge, though they read
-# like a corpus (docs/model.md, "v8"); v30: short messages, which the router sent to the
-# insults expert for a "you" ("and you?"), are chat (docs/model.md, "v30").
-ROUTE_ANCHORS: dict[str, float] = {"toxigen_implicit": 0.2, "chat_v32": 0.1}
+# like a corpus (docs/model.md, "v8"). Own files may be anchors too: v30 held chat_v32
+# there at 0.1 and changed no decision on its blind set, so it is not (docs/model.md,
+# "v30").
+ROUTE_ANCHORS: dict[str, float] = {"toxigen_implicit": 0.2}
 # Relative total weight of each file (each file's weight is split evenly between its
 # two classes, so a large or skewed corpus cannot dominate).
 # v4: tweets and OLID 1.5 -> 2 and ToxiGen 0.5 -> 1.5 (inner split, docs/model.md).
