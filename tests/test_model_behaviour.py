@@ -98,18 +98,6 @@ CLEAN_AND_HARD_NEGATIVE = [
 ]
 
 
-@pytest.mark.parametrize("text", CLEAR_ABUSE)
-def test_clear_abuse_is_flagged(detector: Detector, text: str) -> None:
-    assert detector.score(text).probability >= THRESHOLD
-
-
-@pytest.mark.parametrize("text", CLEAN_AND_HARD_NEGATIVE)
-def test_clean_and_hard_negatives_are_not_flagged(
-    detector: Detector, text: str
-) -> None:
-    assert detector.score(text).probability < THRESHOLD
-
-
 # Short replies that speak to their reader with nothing else in them, written before
 # v29 was trained (docs/model.md, "v29"). v10 ... v28 flag all twelve ("you" alone 0.996,
 # "and you?" 0.89, "for you" 0.93 under v25). v29, trained on a writer of short messages
@@ -147,14 +135,16 @@ SHORT_ABUSE = [
 ]
 
 
-@pytest.mark.parametrize("text", SHORT_CLEAN)
-def test_short_replies_are_not_flagged(detector: Detector, text: str) -> None:
-    assert detector.score(text).probability < THRESHOLD
-
-
-@pytest.mark.parametrize("text", SHORT_ABUSE)
-def test_short_abuse_is_flagged(detector: Detector, text: str) -> None:
+@pytest.mark.parametrize("text", CLEAR_ABUSE + SHORT_ABUSE)
+def test_clear_abuse_is_flagged(detector: Detector, text: str) -> None:
     assert detector.score(text).probability >= THRESHOLD
+
+
+@pytest.mark.parametrize("text", CLEAN_AND_HARD_NEGATIVE + SHORT_CLEAN)
+def test_clean_and_hard_negatives_are_not_flagged(
+    detector: Detector, text: str
+) -> None:
+    assert detector.score(text).probability < THRESHOLD
 
 
 NAME_TEMPLATES = [
