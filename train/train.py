@@ -601,7 +601,7 @@ def training_set(sources: list[Source]) -> TrainingSet:
         [normalized(t) for t in texts],
         writer_of[group],
         domain,
-        route_weights(sources, stems, group, domain),
+        route_weights(stems, group, domain),
     )
     if len(set(ts.labels.tolist())) < 2:
         raise DataError(
@@ -638,7 +638,7 @@ def expert_settings() -> tuple[dict[int, Any], dict[int, dict[int, float]]]:
 
 
 def route_weights(
-    sources: list[Source], stems: list[str], group: np.ndarray, domain: np.ndarray
+    stems: list[str], group: np.ndarray, domain: np.ndarray
 ) -> np.ndarray:
     """Relative router weights: 1 per row, except that the rows of a ``ROUTE_ANCHORS``
     file share that part of the chat side's weight."""
