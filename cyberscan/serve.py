@@ -22,6 +22,7 @@ from contextlib import contextmanager
 from typing import Any
 from urllib.parse import urlsplit
 
+import greenlet
 from flask import Flask
 from redis.exceptions import RedisError
 from sqlalchemy.engine import make_url
@@ -277,7 +278,6 @@ def interrupt_main_greenlet(app: Flask) -> Callable[[int, Any], None]:
     lands, in an event handler's greenlet, engineio logs it as that handler's error
     and the process serves on: a SIGTERM that came while a message was handled was
     lost. It is thrown from the hub instead, as eventlet's own `kill` does."""
-    import greenlet
     from eventlet.hubs import get_hub
 
     main = greenlet.getcurrent()

@@ -17,6 +17,7 @@ DEFERRED_IMPORTS = {
     # run.py serves under one async library; the other must not be loaded at all.
     ("cyberscan.serve", "eventlet.wsgi"): "only the configured async server is loaded",
     ("cyberscan.serve", "gevent.pywsgi"): "only the configured async server is loaded",
+    ("cyberscan.serve", "eventlet.hubs"): "only the configured async server is loaded",
 }
 
 
