@@ -65,6 +65,16 @@ def failure(
     return body
 
 
+def error_answer(error: CyberscanError, *, name: Any = _HANDLERS_OWN) -> dict[str, Any]:
+    """`failure` for one of the project's errors: its code and message, with its
+    details (`errors`, `retry_after`, ...) beside them."""
+    details = dict(error.details)
+    errors = details.pop("errors", None)
+    body = failure(error.code, error.message, errors=errors, name=name)
+    body.update(details)
+    return body
+
+
 def one_payload(args: tuple[Any, ...]) -> Any:
     """Events take exactly one argument, an object; schemas reject anything else."""
     if len(args) != 1:
@@ -86,9 +96,7 @@ def over_budget(name: Any) -> dict[str, Any] | None:
     try:
         spend_event()
     except RateLimited as error:
-        body = failure(error.code, error.message, name=name)
-        body["retry_after"] = error.retry_after
-        return body
+        return error_answer(error, name=name)
     return None
 
 
@@ -110,11 +118,7 @@ def on_error(error: Exception) -> dict[str, Any]:
             "validation_error", "The payload is not valid.", errors=error.messages
         )
     if isinstance(error, CyberscanError):
-        details = dict(error.details)
-        errors = details.pop("errors", None)
-        body = failure(error.code, error.message, errors=errors)
-        body.update(details)
-        return body
+        return error_answer(error)
     if isinstance(error, IntegrityError):
         return failure("conflict", "That conflicts with existing data.")
     # A pool timeout is the database being unavailable for this event, too.
