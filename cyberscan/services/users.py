@@ -70,7 +70,10 @@ STAFF_FOLD = str.maketrans("1l03457$", "iioeasts")
 
 
 def _staff_fold(text: str) -> str:
-    return text.lower().translate(STAFF_FOLD).replace("rn", "m").replace("vv", "w")
+    text = text.lower().translate(STAFF_FOLD)
+    for old, new in LOOKALIKES:  # "rn" for m, "vv" for w (digits are folded above)
+        text = text.replace(old, new)
+    return text
 
 
 _STAFF = frozenset(map(_staff_fold, STAFF_WORDS))
