@@ -97,6 +97,7 @@ def _fit(
     expert_affine: dict[int, tuple[float, float]] | None = None,
     expert_borrow: dict[int, dict[int, float]] | None = None,
     raw_chars: float = 0.0,
+    bare_to_chat: bool = True,
 ) -> tuple[object, list[str]]:
     """A gated model on ``styles`` (chat first, then one corpus style each), fitted by
     ``train.train.fit_pipeline``, the fit training uses, with these expert settings."""
@@ -125,6 +126,7 @@ def _fit(
         on_tfidf=on_tfidf,
         expert_affine=expert_affine or {},
         expert_borrow=expert_borrow or {},
+        bare_to_chat=bare_to_chat,
     )
     return model, texts
 
@@ -177,6 +179,36 @@ def test_the_router_decides_which_texts_need_the_experts() -> None:
     routed = rows[:, 0] >= 0
     assert np.allclose(final[~routed], rows[~routed, 3])
     assert not np.allclose(final[routed], rows[routed, 3])
+
+
+# Bare replies: every word term a function word ("with" is not in the tiny vocabulary,
+# "user" is, from the tweets' "@user").
+BARE = ["you", "and you?", "YOU!!", "for you", "with you", "you you you", "@user you"]
+
+
+def test_a_bare_reply_is_scored_by_the_chat_model_alone(tmp_path: Path) -> None:
+    """v31: a text whose word terms are all function words never reaches the experts,
+    in scikit-learn and in the scorer; every other text scores as without the rule,
+    and a model fitted before the rule existed scores as it always did."""
+    model, texts = _fit(-50.0)  # every text past the router
+    plain, _ = _fit(-50.0, bare_to_chat=False)
+    probes = BARE + texts + PROBES
+    clf = model.named_steps["clf"]
+    x = _clf_input(model, probes)
+    bare = clf.bare(x)
+    assert bare.tolist() == [t in BARE or t == "you" for t in probes]
+    chat = clf.decision_rows(x)[:, len(clf.intercept_) // 2] + clf.shift_
+    final = clf.decision_function(x)
+    assert np.allclose(final[bare], chat[bare])
+    before = plain.named_steps["clf"].decision_function(x)
+    assert np.array_equal(final[~bare], before[~bare])
+    assert not np.allclose(final[bare], before[bare])
+    _assert_scorer_exact(model, tmp_path / "rule", probes)
+    # An artifact from before v31 has no such attribute: no text is bare.
+    del clf.function_columns_
+    assert clf.bare(x) is None
+    assert np.array_equal(clf.decision_function(x), before)
+    _assert_scorer_exact(model, tmp_path / "old", probes)
 
 
 def test_mix_one_equals_mix() -> None:

@@ -205,6 +205,8 @@ def test_a_default_training_run_follows_the_served_recipe(tmp_path: Path) -> Non
         card["training"].get("route_anchors", {"toxigen_implicit": 0.2})
         == train.ROUTE_ANCHORS
     )
+    # cards before v31 do not record the rule for bare replies: there was none
+    assert card["training"].get("bare_to_chat", False) == train.BARE_TO_CHAT
     # The same estimators, step by step: a served model fitted before a change to the
     # classes build_pipeline makes (v23: the vocabulary cut that is the same on every
     # CPU) fails here.

@@ -39,7 +39,7 @@ from cyberscan.detector.artifact import (
     version_name,
 )
 from cyberscan.detector.classifier import Detector
-from cyberscan.detector.features import normalized
+from cyberscan.detector.features import is_function_term, normalized
 from cyberscan.detector.mixture import GatedExperts
 from cyberscan.detector.pipeline import DEFAULT_PARAMS, build_pipeline, trailing_widths
 from cyberscan.detector.verdict import logit, sigmoid
@@ -110,6 +110,10 @@ EXPERT_BORROW: dict[str, dict[str, float]] = {
 # there at 0.1 and changed no decision on its blind set, so it is not (docs/model.md,
 # "v30").
 ROUTE_ANCHORS: dict[str, float] = {"toxigen_implicit": 0.2}
+# v31: a text whose word terms are all function words ("you", "and you?", "up to you")
+# is scored by the chat model alone; the router sent such bare replies to the corpus
+# experts, which flagged them (docs/model.md, "v31"). Fitting is unchanged.
+BARE_TO_CHAT = True
 # Relative total weight of each file (each file's weight is split evenly between its
 # two classes, so a large or skewed corpus cannot dominate).
 # v4: tweets and OLID 1.5 -> 2 and ToxiGen 0.5 -> 1.5 (inner split, docs/model.md).
@@ -667,6 +671,7 @@ def fit_pipeline(
     on_tfidf: bool | None = None,
     expert_affine: dict[int, tuple[float, float]] | None = None,
     expert_borrow: dict[int, dict[int, float]] | None = None,
+    bare_to_chat: bool | None = None,
 ):
     """Fit ``build_pipeline(**params)`` on already-normalised texts with sample weights.
 
@@ -676,9 +681,9 @@ def fit_pipeline(
     folded into one, so the artifact is an ordinary pipeline (see ``CHAT_COPY``).  With
     ``corpus_copy``, corpus rows get a corpus-only copy whose weights are dropped
     (``CORPUS_COPY``).  A gated model takes its expert settings from this module
-    (``EXPERTS_ON_TFIDF``, ``EXPERT_AFFINE``, ``EXPERT_BORROW``) unless ``on_tfidf``,
-    ``expert_affine`` or ``expert_borrow`` (by style number) is given, as the tests'
-    small models do.
+    (``EXPERTS_ON_TFIDF``, ``EXPERT_AFFINE``, ``EXPERT_BORROW``, ``BARE_TO_CHAT``)
+    unless ``on_tfidf``, ``expert_affine``, ``expert_borrow`` (by style number) or
+    ``bare_to_chat`` is given, as the tests' small models do.
     """
     affine, borrow = expert_settings()  # before any fitting
     affine = affine if expert_affine is None else expert_affine
@@ -692,7 +697,9 @@ def fit_pipeline(
     z = steps["nb"].fit(x, y, sample_weight=w).transform(x)
     if isinstance(steps["clf"], GatedExperts):
         # Routes see the word block only (what the fast scorer sums beside the chat model).
-        words = len(dict(steps["features"].transformer_list)["word"].vocabulary_)
+        vocabulary = dict(steps["features"].transformer_list)["word"].vocabulary_
+        words = len(vocabulary)
+        bare = BARE_TO_CHAT if bare_to_chat is None else bare_to_chat
         steps["clf"].fit(
             z,
             y,
@@ -705,6 +712,11 @@ def fit_pipeline(
             expert_affine=affine,
             expert_borrow=borrow,
             expert_columns=raw,
+            function_columns=(
+                [j for t, j in vocabulary.items() if is_function_term(t)]
+                if bare
+                else None
+            ),
         )
         return model
     mixed = chat.any() and not chat.all()
@@ -1177,6 +1189,7 @@ def model_card(
             "expert_affine": EXPERT_AFFINE,
             "expert_borrow": EXPERT_BORROW,
             "route_anchors": ROUTE_ANCHORS,
+            "bare_to_chat": BARE_TO_CHAT,
             "held_back": sorted(HELD_BACK),
             "unit_weight": UNIT_WEIGHT,
         },

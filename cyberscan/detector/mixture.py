@@ -25,6 +25,9 @@ paths that score its corpus.
 given, balanced within j and weighing ``w`` times style k's own rows in all.
 The ``expert_columns`` features before the tag block (``fit(expert_columns=...)``, the
 raw-character block) are read by the ``e_k`` alone: ``e_0`` and the routes weigh them 0.
+``fit(function_columns=...)`` names the route columns whose terms are made of function
+words only ("you", "and you", "for"): a text with at least one such term and no other
+route column (a bare reply) is scored by the chat model alone, whatever ``a`` says.
 
 The coefficient rows are ``[a, b_1 .. b_m, e_0, e_1 .. e_m]``; with no style rows
 (m = 0) the model is the chat model alone (one row).
@@ -57,8 +60,11 @@ def _balanced(target: np.ndarray, weight: np.ndarray | None = None) -> np.ndarra
     return out
 
 
-def mix(rows: np.ndarray, margin: float, shift: float) -> np.ndarray:
-    """Final logits from decision rows (n x 2(m+1), laid out as in the module doc)."""
+def mix(
+    rows: np.ndarray, margin: float, shift: float, bare: np.ndarray | None = None
+) -> np.ndarray:
+    """Final logits from decision rows (n x 2(m+1), laid out as in the module doc);
+    the rows where ``bare`` is true get the chat model's logit."""
     if rows.shape[1] == 1:
         return rows[:, 0] + shift
     m1 = rows.shape[1] // 2
@@ -69,7 +75,8 @@ def mix(rows: np.ndarray, margin: float, shift: float) -> np.ndarray:
     s = 1.0 / (1.0 + np.exp(-route))
     p = np.clip((1.0 - s) / (1.0 + np.exp(-chat)) + s * experts, _P_MIN, _P_MAX)
     mixed = np.log(p) - np.log1p(-p)
-    return np.where(route < margin, chat, mixed) + shift
+    chat_only = route < margin if bare is None else (route < margin) | bare
+    return np.where(chat_only, chat, mixed) + shift
 
 
 def mix_one(row: list[float], margin: float, shift: float) -> float:
@@ -164,6 +171,7 @@ class GatedExperts(ClassifierMixin, BaseEstimator):
         expert_affine=None,
         expert_borrow=None,
         expert_columns=None,
+        function_columns=None,
     ):
         """Fit the chat model on every row, then the routers and the style experts.
 
@@ -186,6 +194,9 @@ class GatedExperts(ClassifierMixin, BaseEstimator):
         ``expert_columns``: how many features just before the ``gate_columns`` only the
         experts ``e_k`` read (default none): the chat model and the routes are fitted
         without them and weigh them 0.
+        ``function_columns``: the route columns whose terms are function words only
+        (default none); a row with one of them and no other route column is scored
+        by the chat model alone (:meth:`bare`).  Fitting is the same either way.
         """
         X = sp.csr_matrix(X)  # noqa: N806
         y = np.asarray(y)
@@ -247,6 +258,11 @@ class GatedExperts(ClassifierMixin, BaseEstimator):
         self.route_columns_ = n
         self.gate_columns_ = tags
         self.expert_columns_ = X.shape[1] - shared
+        self.function_columns_ = (
+            None
+            if function_columns is None
+            else np.unique(np.asarray(function_columns, dtype=np.int64))
+        )
         self.shift_ = 0.0
         self.classes_ = np.array([0, 1])
         self.n_features_in_ = width
@@ -308,9 +324,19 @@ class GatedExperts(ClassifierMixin, BaseEstimator):
         dense = product.toarray() if sp.issparse(product) else np.asarray(product)
         return dense + self.intercept_
 
+    def bare(self, X) -> np.ndarray | None:  # noqa: N803
+        """Which rows hold function-word route terms only, at least one (None when the
+        model was fitted without ``function_columns``)."""
+        columns = getattr(self, "function_columns_", None)  # None before v31
+        if columns is None:
+            return None
+        words = sp.csr_matrix(X)[:, : self.route_columns_]
+        present = words.getnnz(axis=1)
+        return (present > 0) & (words[:, columns].getnnz(axis=1) == present)
+
     def decision_function(self, X) -> np.ndarray:  # noqa: N803
         """The final logit of each row."""
-        return mix(self.decision_rows(X), self.margin, self.shift_)
+        return mix(self.decision_rows(X), self.margin, self.shift_, self.bare(X))
 
     def predict_proba(self, X) -> np.ndarray:  # noqa: N803
         p = 1.0 / (1.0 + np.exp(-self.decision_function(X)))

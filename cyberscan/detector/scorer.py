@@ -320,6 +320,7 @@ class CompiledModel(_Analyzers):
         if (
             self.slow is not None
             and self.route_intercept + route_dot * word_inv >= self.margin
+            and not self.slow.bare(uni_cols, hits)
         ):
             # Past the router: the whole mixture, on this pass's terms and norms.
             decision = self.slow.logit(
@@ -407,9 +408,22 @@ class CompiledMixture:
         # The chat model's row: the first expert (or the only row).
         self.chat_row = rows.shape[0] // 2 if rows.shape[0] > 1 else 0
         self.tag = tag_weights(pipeline, rows)
+        columns = getattr(clf, "function_columns_", None)  # None before v31
+        self.function_columns = None if columns is None else frozenset(columns.tolist())
         if self.raw is not None and self.raw.weights[:, [0, self.chat_row]].any():
             # The fast path sums the route and the chat model without this block.
             raise ValueError("the raw block must be read by the experts alone")
+
+    def bare(self, unigrams: Sequence[int], hits: Sequence[str]) -> bool:
+        """Whether a text's word columns (its tokens', -1 for none, and its in-vocabulary
+        n-grams' and cues') are function words only, at least one: the chat model alone
+        scores it, past the router or not (``GatedExperts.bare``)."""
+        if self.function_columns is None:
+            return False
+        columns = self.word.columns
+        found = [c for c in unigrams if c >= 0]
+        found.extend(map(columns.__getitem__, hits))
+        return bool(found) and self.function_columns.issuperset(found)
 
     def tagged(self, text: str) -> bool:
         """Whether the model has a ``tag`` block and ``text`` holds the tag."""
