@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from config import current_classifier
@@ -102,20 +103,22 @@ CLEAN_AND_HARD_NEGATIVE = [
 # v29 was trained (docs/model.md, "v29"). v10 ... v28 flag all twelve ("you" alone 0.996,
 # "and you?" 0.89, "for you" 0.93 under v25). v29, trained on a writer of short messages
 # of both labels, flags fewer short replies on two blind sets (7.4% -> 4.7%, 10.5% ->
-# 8.1%) but still ten of these: the router sends a bare "you" to the insults expert, and
-# the chat model itself weighs "again at" up. Those are known misses, kept here (strict:
-# a model that passes one makes this file say so) rather than left out.
+# 8.1%) but still ten of these. v31 scores a reply made of function words only by the
+# chat model alone ("v31"), which clears four; six remain: "first" is a content word, so
+# the router still sends "you first" to the experts, and the chat model itself weighs
+# "for you" and "again" up. Those are known misses, kept here (strict: a model that
+# passes one makes this file say so) rather than left out.
 KNOWN_MISS = pytest.mark.xfail(
-    strict=True, reason="a known miss of the served model (docs/model.md, v29)"
+    strict=True, reason="a known miss of the served model (docs/model.md, v31)"
 )
 SHORT_CLEAN = [
-    pytest.param("and you?", marks=KNOWN_MISS),
+    "and you?",
     "what about you",
     pytest.param("you first", marks=KNOWN_MISS),
     pytest.param("for you", marks=KNOWN_MISS),
-    pytest.param("with you", marks=KNOWN_MISS),
-    pytest.param("up to you", marks=KNOWN_MISS),
-    pytest.param("you", marks=KNOWN_MISS),
+    "with you",
+    "up to you",
+    "you",
     pytest.param("you again?", marks=KNOWN_MISS),
     pytest.param("see you again at school", marks=KNOWN_MISS),
     pytest.param("try again at 7", marks=KNOWN_MISS),
@@ -133,6 +136,22 @@ SHORT_ABUSE = [
     "kys",
     "u r trash",
 ]
+
+
+def test_a_bare_reply_is_judged_by_the_chat_model_alone(detector: Detector) -> None:
+    """v31: a text of function words only is the chat model's, even where the router
+    would send it to the corpus experts; one with a content word is not."""
+    pipeline = detector.pipeline
+    clf = pipeline.named_steps["clf"]
+    texts = ["you", "and you?", "YOU!!!", "you first"]
+    x = pipeline[:-1].transform(texts)
+    rows = clf.decision_rows(x)
+    assert (rows[:, 0] >= clf.margin).all()  # the router calls each a corpus text
+    assert clf.bare(x).tolist() == [True, True, True, False]
+    chat = 1 / (1 + np.exp(-(rows[:, len(clf.intercept_) // 2] + clf.shift_)))
+    got = np.array([detector.probability(t) for t in texts])
+    assert np.allclose(got[:3], chat[:3])
+    assert not np.isclose(got[3], chat[3])
 
 
 @pytest.mark.parametrize("text", CLEAR_ABUSE + SHORT_ABUSE)
