@@ -23,6 +23,25 @@ CHROMIUM_ARGS = [
 START_TIMEOUT = 45.0
 REQUEST_TIMEOUT = 20.0
 
+# An init script: `window.__answersRead` counts the answers the page has finished
+# reading. A macrotask after `response.json()` settles runs after every `.then` chained
+# on it, so the page has acted on the answer.
+COUNT_READ_ANSWERS = """
+window.__answersRead = 0;
+const fetchOf = window.fetch;
+window.fetch = function () {
+  return fetchOf.apply(this, arguments).then(function (response) {
+    const json = response.json.bind(response);
+    response.json = function () {
+      return json().finally(function () {
+        setTimeout(function () { window.__answersRead += 1; }, 0);
+      });
+    };
+    return response;
+  });
+};
+"""
+
 
 def watched_page(browser: Any, width: int, height: int = 900) -> tuple[Any, list[str]]:
     """A page in a fresh context, with its script errors and console errors collected

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from tests.browser.live import watched_page
+from tests.browser.live import COUNT_READ_ANSWERS, watched_page
 from tests.helpers import PASSWORD
 from tests.live import LiveServer
 
@@ -237,25 +237,6 @@ def test_summary_cards_say_what_they_count_and_their_captions_fit(
         if width == 1280:
             page.screenshot(path="/tmp/cyberscan-dashboard-1280.png")
         context.close()
-
-
-# Counts answers the page has finished reading: a macrotask after `response.json()`
-# settles runs after every `.then` chained on it, so the page has acted on the answer.
-COUNT_READ_ANSWERS = """
-window.__answersRead = 0;
-const fetchOf = window.fetch;
-window.fetch = function () {
-  return fetchOf.apply(this, arguments).then(function (response) {
-    const json = response.json.bind(response);
-    response.json = function () {
-      return json().finally(function () {
-        setTimeout(function () { window.__answersRead += 1; }, 0);
-      });
-    };
-    return response;
-  });
-};
-"""
 
 
 def test_a_slow_answer_never_replaces_a_newer_one(

@@ -979,6 +979,112 @@ def statuses(page: Any) -> dict[str, str]:
     )
 
 
+def hold_received_messages(page: Any) -> dict[str, Any]:
+    """Route the page's WebSocket; while `hold` is set, `receive_message` events wait
+    in `held` until `release()` hands them on, in order."""
+    state: dict[str, Any] = {"hold": False, "held": []}
+
+    def route(ws: Any) -> None:
+        server = ws.connect_to_server()
+
+        def from_server(frame: str | bytes) -> None:
+            if (
+                state["hold"]
+                and isinstance(frame, str)
+                and frame.startswith('42["receive_message"')
+            ):
+                state["held"].append(frame)
+                return
+            ws.send(frame)
+
+        def release() -> None:
+            state["hold"] = False
+            while state["held"]:
+                ws.send(state["held"].pop(0))
+
+        state["release"] = release
+        server.on_message(from_server)
+
+    page.route_web_socket(re.compile(r"/socket\.io/"), route)
+    return state
+
+
+def test_an_unread_message_counts_once_whichever_comes_first_its_event_or_the_list(
+    live_server: LiveServer, people: Any
+) -> None:
+    """The list asked for again and a message's live event can cross. A list that
+    already holds the message, read before its event comes, is not counted twice; a
+    list asked for before the message, read after its event, is asked for again."""
+    from playwright.sync_api import expect
+
+    from tests.browser.live import COUNT_READ_ANSWERS
+
+    ana_name, coach_name, zed_name = name("ana"), name("coach"), name("zed")
+    live_server.register(ana_name)
+    coach = live_server.register(coach_name)
+    live_server.register(zed_name)
+    ana = people()
+    ana.page.add_init_script(COUNT_READ_ANSWERS)
+    socket = hold_received_messages(ana.page)
+    ana.log_in(ana_name)
+    ana.start_chat(zed_name)  # coach's messages come in while another chat is open
+    ana.send("hi zed")
+    badge = ana.conversation(coach_name).locator(".unread-badge")
+    last = ana.conversation(coach_name).locator(".conv-last")
+
+    def coach_says(text: str) -> None:
+        status, body = live_server.request(
+            "POST", f"/api/chat/messages/{ana_name}", {"message": text}, coach
+        )
+        assert status == 201, body
+
+    def wait_for(check: Any, what: str) -> None:
+        for _ in range(400):  # route handlers run while Playwright waits
+            if check():
+                return
+            ana.page.wait_for_timeout(50)
+        raise AssertionError(what)
+
+    # 1. The event waits; a list asked for meanwhile (a message sent) holds the message.
+    socket["hold"] = True
+    coach_says("Practice moves to the big hall.")
+    wait_for(lambda: socket["held"], "the event never came")
+    ana.send("see you there")
+    expect(last).to_have_text("Practice moves to the big hall.")
+    expect(badge).to_have_text("1")
+    socket["release"]()
+    coach_says("Bring water.")  # comes after the released event, on the same socket
+    expect(last).to_have_text("Bring water.")
+    expect(badge).to_have_text("2")  # not 3
+    expect(ana.page).to_have_title("(2) CyberScan Messenger")
+
+    # 2. A list asked for before a message answers after its event: asked for again.
+    held: list[Any] = []
+
+    def hold(route: Any) -> None:
+        if held:
+            route.continue_()  # only the first waits
+        else:
+            held.append(route)
+
+    ana.page.route(re.compile(r"/api/chat/conversations$"), hold)
+    ana.send("on my way")
+    wait_for(lambda: held, "the list was never asked for")
+    stale = held[0].fetch()  # the server answers now, before the next message
+    coach_says("Hall B, not hall A.")
+    expect(last).to_have_text("Hall B, not hall A.")
+    expect(badge).to_have_text("3")
+    read = ana.page.evaluate("window.__answersRead")
+    held[0].fulfill(response=stale)
+    wait_for(
+        lambda: ana.page.evaluate("window.__answersRead") > read,
+        "the stale list was never read",
+    )
+    expect(last).to_have_text("Hall B, not hall A.")
+    expect(badge).to_have_text("3")  # not the stale list's 2
+    assert ana.problems == []
+
+
 def test_two_tabs_on_one_conversation_each_see_their_messages_sent(
     live_server: LiveServer, people: Any
 ) -> None:

@@ -15,6 +15,9 @@ let selected = null;
 let refreshTimer = null;
 let searchTimer = null;
 let searchSeq = 0;
+// Stored messages that went by live (their count): a list asked for before one of them
+// may not hold it, so a list that answers after one went by is asked for again.
+let liveMessages = 0;
 
 // `open(name)` opens a conversation; `presence()` redraws what shows who is online.
 export function setHooks(hooks) {
@@ -23,6 +26,7 @@ export function setHooks(hooks) {
 }
 
 export async function load() {
+  const before = liveMessages;
   try {
     state.conversations = await api("GET", "/api/chat/conversations");
     // Someone becomes a contact with their first message, which no presence event
@@ -38,6 +42,7 @@ export async function load() {
   }
   render();
   presenceChanged();
+  if (liveMessages !== before) refreshSoon();
 }
 
 export function refreshSoon() {
@@ -54,9 +59,22 @@ function find(name) {
   return state.conversations.find((conv) => sameName(conv.username, name));
 }
 
-// A message went by (sent or received): it becomes the conversation's last message.
+// Whether the list, whose last message is `last`, already holds the stored `message`
+// (a list asked for after it was stored answered before its event came): it is that
+// last message, or older. Only the server's own last message is compared.
+function holds(last, message) {
+  if (!last || last.id == null) return false;
+  return last.id === message.id || Date.parse(message.timestamp) < Date.parse(last.timestamp);
+}
+
+// A message went by (sent or received): it becomes the conversation's last message,
+// unless the list holds it already.
 export function touch(name, message, unread = false) {
   let conv = find(name);
+  if (message.id != null) {
+    liveMessages += 1;
+    if (conv && holds(conv.last_message, message)) return;
+  }
   if (!conv) {
     conv = { username: name, last_message: null, unread_count: 0, online: state.online.has(name) };
     refreshSoon(); // a new contact: the server knows whether they are online
