@@ -277,14 +277,31 @@ def interrupt_main_greenlet(app: Flask) -> Callable[[int, Any], None]:
     server's accept loop), whichever greenlet the signal lands in. Raised where it
     lands, in an event handler's greenlet, engineio logs it as that handler's error
     and the process serves on: a SIGTERM that came while a message was handled was
-    lost. It is thrown from the hub instead, as eventlet's own `kill` does."""
-    from eventlet.hubs import get_hub
+    lost. It is thrown from the hub instead, as eventlet's own `kill` does.
+
+    An idle hub sleeps in epoll until its next timer, and after a signal's handler
+    Python resumes that wait for the time it had left (PEP 475): an idle server took
+    9 s to stop. So the handler also writes a byte down a pipe the hub watches."""
+    from eventlet.hubs import get_hub, trampoline
+    from eventlet.patcher import original
 
     main = greenlet.getcurrent()
+    os = original("os")  # the unpatched calls: the handler may run inside the hub
+    awake, wake = os.pipe()
+    os.set_blocking(awake, False)
+    os.set_blocking(wake, False)
+
+    def drain() -> None:
+        while True:
+            trampoline(awake, read=True)
+            os.read(awake, 64)
+
+    socketio.start_background_task(drain)
 
     def interrupt(signum: int, frame: Any) -> None:
         socketio.start_background_task(close_everything, app)
         get_hub().schedule_call_global(0, main.throw, KeyboardInterrupt)
+        os.write(wake, b"\0")
 
     return interrupt
 

@@ -18,6 +18,10 @@ DEFERRED_IMPORTS = {
     ("cyberscan.serve", "eventlet.wsgi"): "only the configured async server is loaded",
     ("cyberscan.serve", "gevent.pywsgi"): "only the configured async server is loaded",
     ("cyberscan.serve", "eventlet.hubs"): "only the configured async server is loaded",
+    (
+        "cyberscan.serve",
+        "eventlet.patcher",
+    ): "only the configured async server is loaded",
 }
 
 

@@ -16,6 +16,7 @@ import secrets
 import signal
 import subprocess
 import sys
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -150,3 +151,47 @@ def test_a_signal_landing_in_an_event_handler_still_stops_the_server():
     assert result.stdout.splitlines() == ["the main greenlet stopped"], (
         result.stdout + result.stderr
     )
+
+
+# An idle eventlet hub sleeps in epoll until its next timer, and after a signal's
+# handler Python resumes that wait for the time it had left (PEP 475): the interrupt
+# the handler threw from the hub waited with it, and an idle server took 9 s to stop.
+# Here the hub's next timer is a minute away.
+SIGNAL_WHILE_THE_HUB_SLEEPS = """
+import eventlet
+eventlet.monkey_patch()
+import signal
+from config import TestingConfig
+from cyberscan.app import create_app
+from cyberscan.serve import interrupt_main_greenlet
+
+app = create_app(TestingConfig, DATABASE_URL="sqlite://", SOCKETIO_ASYNC_MODE="eventlet")
+signal.signal(signal.SIGTERM, interrupt_main_greenlet(app))
+print("asleep", flush=True)
+try:
+    eventlet.sleep(60)
+    print("slept through")
+except KeyboardInterrupt:
+    print("stopped")
+"""
+
+
+def test_a_signal_wakes_a_sleeping_hub():
+    process = subprocess.Popen(
+        [sys.executable, "-W", "ignore", "-c", SIGNAL_WHILE_THE_HUB_SLEEPS],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=Path(__file__).resolve().parents[1],
+    )
+    assert process.stdout is not None
+    assert process.stdout.readline() == "asleep\n"
+    time.sleep(0.5)  # into the hub's wait
+    process.send_signal(signal.SIGTERM)
+    try:
+        out, err = process.communicate(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        out, err = process.communicate()
+        pytest.fail(f"SIGTERM waited for the hub's next timer:\n{out}{err}")
+    assert out.splitlines() == ["stopped"], out + err
