@@ -113,16 +113,21 @@ def test_a_stopped_process_leaves_presence_and_says_so(pair, clients, signum):
 # while messages were handled was lost, about one in four under load). This drives the
 # handler exactly there: in a greenlet that swallows whatever it raises, as engineio's
 # handler runner does.
-SIGNAL_IN_A_HANDLER = """
+# Both children start as run.py does under eventlet, with `interrupt` as its handler.
+EVENTLET_CHILD = """
 import eventlet
 eventlet.monkey_patch()
-import signal, sys
+import signal
 from config import TestingConfig
 from cyberscan.app import create_app
 from cyberscan.serve import interrupt_main_greenlet
 
 app = create_app(TestingConfig, DATABASE_URL="sqlite://", SOCKETIO_ASYNC_MODE="eventlet")
 interrupt = interrupt_main_greenlet(app)
+"""
+SIGNAL_IN_A_HANDLER = (
+    EVENTLET_CHILD
+    + """
 
 def event_handler():
     try:
@@ -138,6 +143,7 @@ try:
 except KeyboardInterrupt:
     print("the main greenlet stopped")
 """
+)
 
 
 def test_a_signal_landing_in_an_event_handler_still_stops_the_server():
@@ -157,16 +163,10 @@ def test_a_signal_landing_in_an_event_handler_still_stops_the_server():
 # handler Python resumes that wait for the time it had left (PEP 475): the interrupt
 # the handler threw from the hub waited with it, and an idle server took 9 s to stop.
 # Here the hub's next timer is a minute away.
-SIGNAL_WHILE_THE_HUB_SLEEPS = """
-import eventlet
-eventlet.monkey_patch()
-import signal
-from config import TestingConfig
-from cyberscan.app import create_app
-from cyberscan.serve import interrupt_main_greenlet
-
-app = create_app(TestingConfig, DATABASE_URL="sqlite://", SOCKETIO_ASYNC_MODE="eventlet")
-signal.signal(signal.SIGTERM, interrupt_main_greenlet(app))
+SIGNAL_WHILE_THE_HUB_SLEEPS = (
+    EVENTLET_CHILD
+    + """
+signal.signal(signal.SIGTERM, interrupt)
 print("asleep", flush=True)
 try:
     eventlet.sleep(60)
@@ -174,6 +174,7 @@ try:
 except KeyboardInterrupt:
     print("stopped")
 """
+)
 
 
 def test_a_signal_wakes_a_sleeping_hub():
