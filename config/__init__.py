@@ -210,6 +210,8 @@ class Config:
     STRIKE_TTL_DAYS = env_int("STRIKE_TTL_DAYS", 90)
     # Lifetime of the token a blocked login gets for reading strikes and appealing.
     APPEAL_TOKEN_MINUTES = env_int("APPEAL_TOKEN_MINUTES", 30)
+    # A dashboard session ends this long after its login, however much it is used.
+    ADMIN_SESSION_HOURS = env_int("ADMIN_SESSION_HOURS", 12)
     MAX_MESSAGE_LENGTH = env_int("MAX_MESSAGE_LENGTH", 2000)
     MAX_POST_LENGTH = env_int("MAX_POST_LENGTH", 5000)
     MAX_COMMENT_LENGTH = env_int("MAX_COMMENT_LENGTH", 2000)
@@ -428,6 +430,8 @@ def require_settings(settings: dict[str, Any]) -> None:
         raise ConfigError("STRIKE_TTL_DAYS must be 0 (never) or a number of days")
     if int(settings.get("APPEAL_TOKEN_MINUTES", 1)) < 1:
         raise ConfigError("APPEAL_TOKEN_MINUTES must be at least 1")
+    if int(settings.get("ADMIN_SESSION_HOURS", 1)) < 1:
+        raise ConfigError("ADMIN_SESSION_HOURS must be at least 1")
     if not 0.0 < float(settings.get("BULLYING_THRESHOLD", 0)) <= 1.0:
         raise ConfigError("BULLYING_THRESHOLD must be in (0, 1]")
     if settings.get("SOCKETIO_ASYNC_MODE") not in {"eventlet", "gevent", "threading"}:

@@ -417,6 +417,35 @@ def test_renewing_the_session_slides_it_and_logout_still_ends_it(app, client, ad
         assert_error(client.get("/api/me", headers=bearer(token)), 401, "unauthorized")
 
 
+def test_a_session_ends_its_hours_after_login_however_much_it_is_renewed(
+    app, client, admin
+):
+    """ADMIN_SESSION_HOURS after the login, renewals included, the session is over."""
+    from cyberscan.services import auth
+
+    assert cookie_login(client, admin).status_code == 200
+    with app.app_context():
+        login = decode_token(client.get_cookie("access_token_cookie").value)
+    hours = app.config["ADMIN_SESSION_HOURS"]
+    assert abs(login["send"] - (login["iat"] + hours * 3600)) <= 2
+    assert login["exp"] <= login["send"]
+    response = client.post("/admin/session", headers=csrf_headers(client))
+    assert response.status_code == 200, response.get_json()
+    with app.app_context():
+        renewed = decode_token(client.get_cookie("access_token_cookie").value)
+    assert renewed["send"] == login["send"]  # a renewal never moves the end
+    # The same login one second before its end: the cookie's token ends with it.
+    with app.app_context():
+        user = db.session.get(User, admin.id)
+        last = auth.refresh(user, login["rjti"], int(time.time()) + 1)
+        assert decode_token(last)["exp"] <= decode_token(last)["send"]
+    client.set_cookie("access_token_cookie", last)
+    time.sleep(2.1)  # token times are whole seconds
+    response = client.post("/admin/session", headers=csrf_headers(client))
+    assert_error(response, 401, "unauthorized")
+    assert_error(call(client, "GET", "/admin"), 401, "unauthorized")
+
+
 def test_vendored_socket_io_client_matches_the_lockfile():
     import json
 

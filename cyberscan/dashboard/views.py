@@ -132,7 +132,7 @@ def login() -> Response:
     response = jsonify(
         {"username": user.username, "user": UserPrivateSchema().dump(user)}
     )
-    set_access_cookies(response, result["access_token"])
+    set_access_cookies(response, auth.dashboard_session(user, result))
     return response
 
 
@@ -156,11 +156,14 @@ def logout() -> Response:
 
 @bp.post("/session")
 def renew_session() -> Response:
-    """A fresh access cookie for an admin at work, so the session slides while in use."""
-    response = jsonify({"message": "Session renewed."})
-    set_access_cookies(
-        response, auth.refresh(g.admin, get_jwt().get(auth.REFRESH_CLAIM))
+    """A fresh access cookie for an admin at work, so the session slides while in use,
+    up to ADMIN_SESSION_HOURS after its login."""
+    claims = get_jwt()
+    token = auth.refresh(
+        g.admin, claims.get(auth.REFRESH_CLAIM), claims.get(auth.SESSION_END_CLAIM)
     )
+    response = jsonify({"message": "Session renewed."})
+    set_access_cookies(response, token)
     return response
 
 

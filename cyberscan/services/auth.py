@@ -28,6 +28,8 @@ from cyberscan.services.passwords import hash_password, verify_password
 REFRESH_CLAIM = "rjti"
 # The user's token epoch when the token was issued: a password change raises it.
 EPOCH_CLAIM = "tep"
+# When a dashboard session ends (epoch seconds): its renewals never pass it.
+SESSION_END_CLAIM = "send"
 # An appeal token (a blocked login's) reaches only the strikes and appeal endpoints.
 SCOPE_CLAIM = "scope"
 APPEAL_SCOPE = "appeal"
@@ -122,12 +124,31 @@ def login(
     return {**issue_tokens(user), "username": user.username, "user": user}
 
 
-def refresh(user: User, refresh_jti: str) -> str:
-    """A new access token for the holder of a live refresh token."""
+def refresh(user: User, refresh_jti: str, session_end: int | None = None) -> str:
+    """A new access token for the holder of a live refresh token; with `session_end`
+    (a dashboard session's), one that ends by then, and none past it."""
+    claims: dict[str, Any] = {REFRESH_CLAIM: refresh_jti, EPOCH_CLAIM: user.token_epoch}
+    lifetime = current_app.config["JWT_ACCESS_TOKEN_EXPIRES"]
+    if session_end is not None:
+        left = session_end - int(datetime.now(UTC).timestamp())
+        if left <= 0:
+            hours = current_app.config["ADMIN_SESSION_HOURS"]
+            raise Unauthorized(
+                f"A dashboard session lasts {hours} hours at most; log in again."
+            )
+        claims[SESSION_END_CLAIM] = session_end
+        lifetime = min(lifetime, timedelta(seconds=left))
     return create_access_token(
-        identity=str(user.id),
-        additional_claims={REFRESH_CLAIM: refresh_jti, EPOCH_CLAIM: user.token_epoch},
+        identity=str(user.id), additional_claims=claims, expires_delta=lifetime
     )
+
+
+def dashboard_session(user: User, tokens: dict[str, str]) -> str:
+    """The access token of a dashboard login (`tokens` from :func:`login`): it ends
+    ADMIN_SESSION_HOURS after the login at the latest, renewals included."""
+    hours = current_app.config["ADMIN_SESSION_HOURS"]
+    end = int(datetime.now(UTC).timestamp()) + hours * 3600
+    return refresh(user, get_jti(tokens["refresh_token"]), session_end=end)
 
 
 def session_of(claims: dict[str, Any]) -> str:
