@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import re
+from collections.abc import Callable
 from typing import Any
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
@@ -41,6 +43,30 @@ window.fetch = function () {
   });
 };
 """
+
+
+def wait_until(
+    page: Any, check: Callable[[], Any], what: str, tries: int = 400
+) -> None:
+    """Until `check()` is true, looking every 50 ms while Playwright waits (route
+    handlers run only then; `wait_for_function` evaluates a string, which the CSP
+    forbids); AssertionError(what) after `tries` looks."""
+    for _ in range(tries):
+        if check():
+            return
+        page.wait_for_timeout(50)
+    raise AssertionError(what)
+
+
+def route_socket(page: Any, from_server: Callable[[Any, str | bytes], None]) -> None:
+    """Route the page's Socket.IO WebSocket: each frame from the server goes to
+    `from_server(ws, frame)`, which hands it on with `ws.send(frame)` or keeps it."""
+
+    def route(ws: Any) -> None:
+        server = ws.connect_to_server()
+        server.on_message(lambda frame: from_server(ws, frame))
+
+    page.route_web_socket(re.compile(r"/socket\.io/"), route)
 
 
 def watched_page(browser: Any, width: int, height: int = 900) -> tuple[Any, list[str]]:

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from tests.browser.live import COUNT_READ_ANSWERS, watched_page
+from tests.browser.live import COUNT_READ_ANSWERS, wait_until, watched_page
 from tests.helpers import PASSWORD
 from tests.live import LiveServer
 
@@ -268,23 +268,18 @@ def test_a_slow_answer_never_replaces_a_newer_one(
     expect(row).to_have_count(1)
 
     def wait_until_held() -> None:
-        for _ in range(200):  # route handlers run while Playwright waits
-            if held:
-                return
-            page.wait_for_timeout(50)
-        raise AssertionError("the request to hold was never made")
+        wait_until(page, lambda: held, "the request to hold was never made", 200)
 
     def answer_last(pattern: re.Pattern[str]) -> None:
         """Release the held request and wait until the page has read its answer."""
         assert len(held) == 1, pattern
         read = page.evaluate("window.__answersRead")
         held.pop().continue_()
-        for _ in range(400):  # wait_for_function evaluates a string: the CSP forbids it
-            if page.evaluate("window.__answersRead") > read:
-                break
-            page.wait_for_timeout(50)
-        else:
-            raise AssertionError("the held answer was never read")
+        wait_until(
+            page,
+            lambda: page.evaluate("window.__answersRead") > read,
+            "the held answer was never read",
+        )
         page.unroute(pattern, hold)
 
     # The queue: "Reviewed" (empty) is asked first and answers after "Pending".

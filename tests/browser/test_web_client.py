@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
+from tests.browser.live import route_socket
 from tests.browser.test_dashboard_people import call
 from tests.helpers import PASSWORD
 from tests.live import LiveServer
@@ -159,29 +160,24 @@ def lose_acknowledgements(page: Any) -> dict[str, Any]:
     """
     state: dict[str, Any] = {"armed": False, "dropped": [], "deaf": False}
 
-    def route(ws: Any) -> None:
-        server = ws.connect_to_server()
-
-        def from_server(frame: str | bytes) -> None:
-            if (
-                state["deaf"]
-                and isinstance(frame, str)
-                and frame.startswith('42["messages_read"')
-            ):
+    def from_server(ws: Any, frame: str | bytes) -> None:
+        if (
+            state["deaf"]
+            and isinstance(frame, str)
+            and frame.startswith('42["messages_read"')
+        ):
+            return
+        if state["armed"] and isinstance(frame, str):
+            kind = "ack" if frame.startswith("43") else None
+            if frame.startswith('42["message_sent"'):
+                kind = "message_sent"
+            if kind and kind not in state["dropped"]:
+                state["dropped"].append(kind)
+                state["armed"] = len(state["dropped"]) < 2
                 return
-            if state["armed"] and isinstance(frame, str):
-                kind = "ack" if frame.startswith("43") else None
-                if frame.startswith('42["message_sent"'):
-                    kind = "message_sent"
-                if kind and kind not in state["dropped"]:
-                    state["dropped"].append(kind)
-                    state["armed"] = len(state["dropped"]) < 2
-                    return
-            ws.send(frame)
+        ws.send(frame)
 
-        server.on_message(from_server)
-
-    page.route_web_socket(re.compile(r"/socket\.io/"), route)
+    route_socket(page, from_server)
     return state
 
 
@@ -984,28 +980,24 @@ def hold_received_messages(page: Any) -> dict[str, Any]:
     in `held` until `release()` hands them on, in order."""
     state: dict[str, Any] = {"hold": False, "held": []}
 
-    def route(ws: Any) -> None:
-        server = ws.connect_to_server()
+    def from_server(ws: Any, frame: str | bytes) -> None:
+        if (
+            state["hold"]
+            and isinstance(frame, str)
+            and frame.startswith('42["receive_message"')
+        ):
+            state["held"].append((ws, frame))
+            return
+        ws.send(frame)
 
-        def from_server(frame: str | bytes) -> None:
-            if (
-                state["hold"]
-                and isinstance(frame, str)
-                and frame.startswith('42["receive_message"')
-            ):
-                state["held"].append(frame)
-                return
+    def release() -> None:
+        state["hold"] = False
+        while state["held"]:
+            ws, frame = state["held"].pop(0)
             ws.send(frame)
 
-        def release() -> None:
-            state["hold"] = False
-            while state["held"]:
-                ws.send(state["held"].pop(0))
-
-        state["release"] = release
-        server.on_message(from_server)
-
-    page.route_web_socket(re.compile(r"/socket\.io/"), route)
+    state["release"] = release
+    route_socket(page, from_server)
     return state
 
 
@@ -1017,7 +1009,7 @@ def test_an_unread_message_counts_once_whichever_comes_first_its_event_or_the_li
     list asked for before the message, read after its event, is asked for again."""
     from playwright.sync_api import expect
 
-    from tests.browser.live import COUNT_READ_ANSWERS
+    from tests.browser.live import COUNT_READ_ANSWERS, wait_until
 
     ana_name, coach_name, zed_name = name("ana"), name("coach"), name("zed")
     live_server.register(ana_name)
@@ -1038,17 +1030,10 @@ def test_an_unread_message_counts_once_whichever_comes_first_its_event_or_the_li
         )
         assert status == 201, body
 
-    def wait_for(check: Any, what: str) -> None:
-        for _ in range(400):  # route handlers run while Playwright waits
-            if check():
-                return
-            ana.page.wait_for_timeout(50)
-        raise AssertionError(what)
-
     # 1. The event waits; a list asked for meanwhile (a message sent) holds the message.
     socket["hold"] = True
     coach_says("Practice moves to the big hall.")
-    wait_for(lambda: socket["held"], "the event never came")
+    wait_until(ana.page, lambda: socket["held"], "the event never came")
     ana.send("see you there")
     expect(last).to_have_text("Practice moves to the big hall.")
     expect(badge).to_have_text("1")
@@ -1069,14 +1054,15 @@ def test_an_unread_message_counts_once_whichever_comes_first_its_event_or_the_li
 
     ana.page.route(re.compile(r"/api/chat/conversations$"), hold)
     ana.send("on my way")
-    wait_for(lambda: held, "the list was never asked for")
+    wait_until(ana.page, lambda: held, "the list was never asked for")
     stale = held[0].fetch()  # the server answers now, before the next message
     coach_says("Hall B, not hall A.")
     expect(last).to_have_text("Hall B, not hall A.")
     expect(badge).to_have_text("3")
     read = ana.page.evaluate("window.__answersRead")
     held[0].fulfill(response=stale)
-    wait_for(
+    wait_until(
+        ana.page,
         lambda: ana.page.evaluate("window.__answersRead") > read,
         "the stale list was never read",
     )

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from tests.browser import test_web_client as web_client
+from tests.browser.live import wait_until
 from tests.browser.test_dashboard_people import call
 from tests.browser.test_web_client import ABUSE, OVERFLOWING, Person, name, screenshot
 from tests.live import LiveServer
@@ -508,10 +509,8 @@ def test_a_post_or_comment_sent_again_is_shown_and_stored_once(
     page.route("**/api/comment/*", lambda route: held.append(route))
     box.press("Control+Enter")
     box.press("Control+Enter")
-    for _ in range(200):  # both on their way before either is answered
-        if len(held) == 2:
-            break
-        page.wait_for_timeout(50)
+    # both on their way before either is answered
+    wait_until(page, lambda: len(held) == 2, "the second send never went", 200)
     bodies = [route.request.post_data_json for route in held]
     assert len(bodies) == 2 and bodies[0] == bodies[1], bodies
     for route in held:
