@@ -113,7 +113,8 @@ def test_a_stopped_process_leaves_presence_and_says_so(pair, clients, signum):
 # while messages were handled was lost, about one in four under load). This drives the
 # handler exactly there: in a greenlet that swallows whatever it raises, as engineio's
 # handler runner does.
-# Both children start as run.py does under eventlet, with `interrupt` as its handler.
+# Both children start as run.py does under eventlet, with `interrupt` as its handler,
+# and their main greenlet says whether the interrupt reached it within `seconds`.
 EVENTLET_CHILD = """
 import eventlet
 eventlet.monkey_patch()
@@ -124,6 +125,13 @@ from cyberscan.serve import interrupt_main_greenlet
 
 app = create_app(TestingConfig, DATABASE_URL="sqlite://", SOCKETIO_ASYNC_MODE="eventlet")
 interrupt = interrupt_main_greenlet(app)
+
+def serve_for(seconds, missed, stopped):
+    try:
+        eventlet.sleep(seconds)
+        print(missed)
+    except KeyboardInterrupt:
+        print(stopped)
 """
 SIGNAL_IN_A_HANDLER = (
     EVENTLET_CHILD
@@ -137,11 +145,7 @@ def event_handler():
         print("swallowed by the handler:", repr(error))
 
 eventlet.spawn(event_handler)
-try:
-    eventlet.sleep(10)
-    print("the main greenlet served on")
-except KeyboardInterrupt:
-    print("the main greenlet stopped")
+serve_for(10, "the main greenlet served on", "the main greenlet stopped")
 """
 )
 
@@ -168,11 +172,7 @@ SIGNAL_WHILE_THE_HUB_SLEEPS = (
     + """
 signal.signal(signal.SIGTERM, interrupt)
 print("asleep", flush=True)
-try:
-    eventlet.sleep(60)
-    print("slept through")
-except KeyboardInterrupt:
-    print("stopped")
+serve_for(60, "slept through", "stopped")
 """
 )
 
