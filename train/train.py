@@ -193,6 +193,9 @@ OWN_WEIGHTS: dict[str, float] = {
     # "Short messages"), at twice a chat writer's per-row weight, as chat_v21 and the
     # everyday files, chosen before training: 2 x 15 x 1,400 / 29,453 (docs/model.md, "v29").
     "chat_v32": 1.43,
+    # v32: a thirty-third writer, short messages again, at chat_v32's per-row weight,
+    # chosen before training: 1.43 x 1,514 / 1,400 (docs/model.md, "v32").
+    "chat_v33": 1.55,
 }
 OWN_DEFAULT_WEIGHT = 1.0
 # Label alignment: inside a corpus, rows of these source categories get this share of
@@ -244,9 +247,10 @@ WRITERS: dict[str, str] = {"chat_v1_test": "chat_examples"}
 # v16), whose easy clean rows would pull the writer-held-out clean-flagged mean (the
 # threshold rule) down, and short messages (v29), whose held-out fold would measure the
 # very gap the file fills (every earlier model flags short replies such as a question
-# turned back) and push the threshold up for it (docs/model.md, "v29").
+# turned back) and push the threshold up for it (docs/model.md, "v29"); v32's second
+# short writer likewise (docs/model.md, "v32").
 BACKGROUND: frozenset[str] = frozenset(
-    {"chat_everyday", "chat_everyday_v2", "chat_v32"}
+    {"chat_everyday", "chat_everyday_v2", "chat_v32", "chat_v33"}
 )
 
 
