@@ -104,12 +104,13 @@ CLEAN_AND_HARD_NEGATIVE = [
 # "and you?" 0.89, "for you" 0.93 under v25). v29, trained on a writer of short messages
 # of both labels, flags fewer short replies on two blind sets (7.4% -> 4.7%, 10.5% ->
 # 8.1%) but still ten of these. v31 scores a reply made of function words only by the
-# chat model alone ("v31"), which clears four; six remain: "first" is a content word, so
-# the router still sends "you first" to the experts, and the chat model itself weighs
-# "for you" and "again" up. Those are known misses, kept here (strict: a model that
-# passes one makes this file say so) rather than left out.
+# chat model alone ("v31"), which clears four. v32, trained on a second writer of short
+# messages, clears the four "again" replies ("v32"); two remain: "first" is a content
+# word, so the router still sends "you first" to the experts, and the chat model itself
+# weighs "for you" up. Those are known misses, kept here (strict: a model that passes
+# one makes this file say so) rather than left out.
 KNOWN_MISS = pytest.mark.xfail(
-    strict=True, reason="a known miss of the served model (docs/model.md, v31)"
+    strict=True, reason="a known miss of the served model (docs/model.md, v32)"
 )
 SHORT_CLEAN = [
     "and you?",
@@ -119,10 +120,10 @@ SHORT_CLEAN = [
     "with you",
     "up to you",
     "you",
-    pytest.param("you again?", marks=KNOWN_MISS),
-    pytest.param("see you again at school", marks=KNOWN_MISS),
-    pytest.param("try again at 7", marks=KNOWN_MISS),
-    pytest.param("again at 5?", marks=KNOWN_MISS),
+    "you again?",
+    "see you again at school",
+    "try again at 7",
+    "again at 5?",
     "back at you",
 ]
 
