@@ -150,3 +150,60 @@ def test_the_exports_say_they_hold_everything_whatever_the_search(
     assert "ex_amy" in users_csv and "ex_ben" in users_csv
     assert problems == []
     page.context.close()
+
+
+def test_the_queue_filter_is_one_tab_stop_walked_with_the_arrow_keys(
+    live_server: LiveServer, chromium: Any
+) -> None:
+    """The queue's Pending / Reviewed / All filter is a tab list: Tab reaches only the
+    selected tab, and the arrow keys, Home and End select another and show its rows."""
+    from playwright.sync_api import expect
+
+    token, writer = moderator_and_writer(live_server, "tk")
+    flag = flagged(live_server, token, writer, "tk_reader", ABUSE)
+    page, problems = open_dashboard(live_server, chromium, "tk_mod")
+    row = page.locator(f'#queue-body tr[data-flag-id="{flag["id"]}"]')
+    expect(row).to_have_count(1)
+    tabs = {
+        name: page.get_by_role("tab", name=name)
+        for name in ("Pending", "Reviewed", "All")
+    }
+
+    def selected(name: str) -> None:
+        for other, tab in tabs.items():
+            expect(tab).to_have_attribute(
+                "aria-selected", "true" if other == name else "false"
+            )
+            expect(tab).to_have_attribute("tabindex", "0" if other == name else "-1")
+        expect(tabs[name]).to_be_focused()
+
+    # Tab from the queue's heading's neighbour lands on the selected tab alone.
+    page.locator("#queue-title").evaluate("h => h.setAttribute('tabindex', '-1')")
+    page.locator("#queue-title").focus()
+    page.keyboard.press("Tab")
+    selected("Pending")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.getAttribute('role')") != "tab"
+    page.keyboard.press("Shift+Tab")
+    selected("Pending")
+
+    page.keyboard.press("ArrowRight")
+    selected("Reviewed")
+    expect(row).to_have_count(0)  # the pending flag is not a reviewed one
+    page.keyboard.press("ArrowRight")
+    selected("All")
+    expect(row).to_have_count(1)
+    page.keyboard.press("ArrowRight")  # wraps round
+    selected("Pending")
+    expect(row).to_have_count(1)
+    page.keyboard.press("ArrowLeft")  # and back
+    selected("All")
+    page.keyboard.press("Home")
+    selected("Pending")
+    page.keyboard.press("End")
+    selected("All")
+    tabs["Reviewed"].click()  # a click still selects, and keeps the one tab stop
+    selected("Reviewed")
+    expect(row).to_have_count(0)
+    assert problems == []
+    page.context.close()

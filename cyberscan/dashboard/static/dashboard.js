@@ -29,14 +29,33 @@ function reportError(error) {
   toast(error.message, "error");
 }
 
-document.querySelectorAll(".segmented .seg").forEach(function (seg) {
-  seg.addEventListener("click", function () {
-    document.querySelectorAll(".segmented .seg").forEach(function (other) {
-      other.classList.toggle("active", other === seg);
-      other.setAttribute("aria-selected", other === seg ? "true" : "false");
-    });
-    state.status = seg.dataset.status;
-    loadQueue(false).catch(reportError);
+// The queue filter is a tab list (WAI-ARIA tabs, automatic activation): one tab stop,
+// the selected tab; the arrow keys, Home and End move to another tab and select it.
+const queueTabs = Array.from(document.querySelectorAll(".segmented .seg"));
+const TAB_KEYS = {
+  ArrowRight: function (i) { return (i + 1) % queueTabs.length; },
+  ArrowLeft: function (i) { return (i + queueTabs.length - 1) % queueTabs.length; },
+  Home: function () { return 0; },
+  End: function () { return queueTabs.length - 1; },
+};
+function selectQueueTab(seg) {
+  queueTabs.forEach(function (other) {
+    other.classList.toggle("active", other === seg);
+    other.setAttribute("aria-selected", other === seg ? "true" : "false");
+    other.tabIndex = other === seg ? 0 : -1;
+  });
+  state.status = seg.dataset.status;
+  loadQueue(false).catch(reportError);
+}
+queueTabs.forEach(function (seg, i) {
+  seg.addEventListener("click", function () { selectQueueTab(seg); });
+  seg.addEventListener("keydown", function (event) {
+    const move = TAB_KEYS[event.key];
+    if (!move) return;
+    event.preventDefault();
+    const next = queueTabs[move(i)];
+    next.focus();
+    selectQueueTab(next);
   });
 });
 $("queue-more").addEventListener("click", function () {
