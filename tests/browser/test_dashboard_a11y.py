@@ -207,3 +207,52 @@ def test_the_queue_filter_is_one_tab_stop_walked_with_the_arrow_keys(
     expect(row).to_have_count(0)
     assert problems == []
     page.context.close()
+
+
+def test_focus_in_an_error_notice_goes_back_where_it_was_when_the_notice_goes(
+    live_server: LiveServer, chromium: Any
+) -> None:
+    """A keyboard moderator who closes an error is put back on the control that failed,
+    not at the top of the page; a newer error in its place keeps them on its Close; and
+    when the control is gone, focus lands on the page's main part."""
+    from playwright.sync_api import expect
+
+    token, writer = moderator_and_writer(live_server, "fb")
+    flag = flagged(live_server, token, writer, "fb_reader", ABUSE)
+    page, problems = open_dashboard(live_server, chromium, "fb_mod")
+    row = page.locator(f'#queue-body tr[data-flag-id="{flag["id"]}"]')
+    dismiss = row.get_by_role("button", name="Dismiss")
+    errors = page.locator("#toasts .toast-error")
+    close = errors.get_by_role("button", name="Close")
+    expect(dismiss).to_be_visible()
+    page.context.set_offline(True)
+
+    dismiss.focus()
+    page.keyboard.press("Enter")
+    expect(errors).to_have_count(1)
+    expect(dismiss).to_be_focused()  # a notice never takes focus by itself
+    close.focus()
+    page.keyboard.press("Enter")
+    expect(errors).to_have_count(0)
+    expect(dismiss).to_be_focused()
+
+    page.keyboard.press("Enter")
+    expect(errors).to_have_count(1)
+    close.focus()
+    errors.evaluate("notice => notice.classList.add('older')")
+    dismiss.dispatch_event("click")  # fails again: a newer error takes the place
+    expect(page.locator("#toasts .older")).to_have_count(0)
+    expect(errors).to_have_count(1)
+    expect(close).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(dismiss).to_be_focused()
+
+    page.keyboard.press("Enter")
+    expect(errors).to_have_count(1)
+    close.focus()
+    row.evaluate("row => row.remove()")  # as a reload that dropped the row would
+    page.keyboard.press("Enter")
+    expect(errors).to_have_count(0)
+    expect(page.locator("#main")).to_be_focused()
+    assert [p for p in problems if "ERR_INTERNET_DISCONNECTED" not in p] == []
+    page.context.close()

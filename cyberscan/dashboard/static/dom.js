@@ -59,6 +59,17 @@ export function plural(count, one, many) {
   return formatNumber(count) + " " + (count === 1 ? one : many);
 }
 
+// Focus inside a notice that goes away goes to `next`, else back to where it was when
+// the notice appeared (when that is still on the page), else to the page's main part.
+function dropNotice(node, next) {
+  const held = node.contains(document.activeElement);
+  node.remove();
+  if (!held) return;
+  const back = node.focusBefore;
+  const home = back && back !== document.body && back.isConnected ? back : $("main");
+  (next || home).focus();
+}
+
 // A success or a live alert fades after 4 s. An error stays until it is closed or a
 // newer error takes its place: it may say what to do, and a moderator may be looking
 // elsewhere or need longer than 4 s to read it (WCAG 2.2.1, timing adjustable).
@@ -66,14 +77,16 @@ export function toast(text, kind) {
   const node = el("div", "toast toast-" + (kind || "info"), text);
   const box = $("toasts");
   if (kind === "error") {
-    box.querySelectorAll(".toast-error").forEach(function (old) { old.remove(); });
     const close = el("button", "toast-close");
     close.type = "button";
     close.setAttribute("aria-label", "Close");
-    close.addEventListener("click", function () { node.remove(); });
+    close.addEventListener("click", function () { dropNotice(node); });
     node.appendChild(close);
   }
+  const olders = kind === "error" ? Array.from(box.querySelectorAll(".toast-error")) : [];
+  node.focusBefore = olders.length ? olders[0].focusBefore : document.activeElement;
   box.appendChild(node);
+  olders.forEach(function (old) { dropNotice(old, node.lastChild); });
   while (box.children.length > 4) (box.querySelector(".toast:not(.toast-error)") || box.firstChild).remove();
   if (kind === "error") return;
   setTimeout(function () {
