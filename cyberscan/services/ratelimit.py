@@ -53,14 +53,23 @@ def _item(app: Flask, limiter: Limiter, setting: str) -> RateLimitItem:
     return item
 
 
-def hit(setting: str, *identifiers: str | int, what: str = "messages") -> None:
-    """Count one use of the limit named by config `setting`; RateLimited when over it
-    (its message says "Too many `what`")."""
+def _active(setting: str) -> tuple[Flask, Limiter, RateLimitItem] | None:
+    """The app, its limiter and the limit config `setting` names; None when limits
+    are off."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     limiter = _limiter(app)
     if not limiter.enabled:
+        return None
+    return app, limiter, _item(app, limiter, setting)
+
+
+def hit(setting: str, *identifiers: str | int, what: str = "messages") -> None:
+    """Count one use of the limit named by config `setting`; RateLimited when over it
+    (its message says "Too many `what`")."""
+    active = _active(setting)
+    if active is None:
         return
-    item = _item(app, limiter, setting)
+    app, limiter, item = active
     # The channel separates deployments (and test runs) that share one Redis.
     channel = app.config.get("SOCKETIO_CHANNEL") or "flask-socketio"
     keys = [channel, setting, *map(str, identifiers)]
@@ -81,11 +90,10 @@ def spend_event(connection: MutableMapping[str, Any]) -> None:
     lives on one process: no Redis round trip per event), refilled evenly over the
     limit's window, so a burst up to the limit passes and a flood stops here, before
     any query or delivery."""
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
-    limiter = _limiter(app)
-    if not limiter.enabled:
+    active = _active("SOCKET_EVENT_LIMIT")
+    if active is None:
         return
-    item = _item(app, limiter, "SOCKET_EVENT_LIMIT")
+    item = active[2]
     capacity, window = item.amount, item.get_expiry()
     now = time.monotonic()
     left, since = connection.get(BUDGET_KEY, (capacity, now))
