@@ -418,12 +418,22 @@ class CompiledMixture:
         """Whether a text's word columns (its tokens', -1 for none, and its in-vocabulary
         n-grams' and cues') are function words only, at least one: the chat model alone
         scores it, past the router or not (``GatedExperts.bare``)."""
-        if self.function_columns is None:
+        function_columns = self.function_columns
+        if function_columns is None:
             return False
+        # Stops at the first content word, most often the text's first token: a text
+        # past the router that is not bare pays a lookup or two before `logit`.
+        found = bool(hits)
+        for column in unigrams:
+            if column >= 0:
+                if column not in function_columns:
+                    return False
+                found = True
         columns = self.word.columns
-        found = [c for c in unigrams if c >= 0]
-        found.extend(map(columns.__getitem__, hits))
-        return bool(found) and self.function_columns.issuperset(found)
+        for gram in hits:
+            if columns[gram] not in function_columns:
+                return False
+        return found
 
     def tagged(self, text: str) -> bool:
         """Whether the model has a ``tag`` block and ``text`` holds the tag."""
