@@ -177,7 +177,8 @@ def test_the_queue_filter_is_one_tab_stop_walked_with_the_arrow_keys(
             expect(tab).to_have_attribute("tabindex", "0" if other == name else "-1")
         expect(tabs[name]).to_be_focused()
 
-    # Tab from the queue's heading's neighbour lands on the selected tab alone.
+    # Tab from the queue's heading lands on the selected tab, and the next Tab leaves
+    # the tab list: one tab stop.
     page.locator("#queue-title").evaluate("h => h.setAttribute('tabindex', '-1')")
     page.locator("#queue-title").focus()
     page.keyboard.press("Tab")
