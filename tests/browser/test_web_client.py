@@ -1673,6 +1673,39 @@ def test_loading_the_first_messages_by_keyboard_ends_on_the_start_of_history(
     expect(xia.page.locator("#history-start")).to_be_focused()
 
 
+def test_a_keyboard_user_who_only_reaches_load_earlier_lands_on_the_start_of_history(
+    live_server: LiveServer, people: Any
+) -> None:
+    """Tabbing to *Load earlier messages* scrolls it into view, and reaching the top
+    loads the earlier page by itself: when that page is the first, the button goes
+    away under the focus, which lands on "This is the start of your conversation."
+    rather than on the page (the test above failed that way once, under load, when the
+    scroll's page came before its Enter)."""
+    from playwright.sync_api import expect
+
+    una_name, vic_name = name("una"), name("vic")
+    live_server.sign_up(una_name)
+    vic_token = live_server.register(vic_name)
+    for index in range(31):  # one more than the page the client asks for
+        status, body = live_server.request(
+            "POST",
+            f"/api/chat/messages/{una_name}",
+            {"message": f"Item {index} of the packing list"},
+            vic_token,
+        )
+        assert status == 201, body
+    vic = people()
+    vic.log_in(vic_name)
+    vic.open_chat(una_name)
+    more = vic.page.locator("#load-older")
+    expect(more).to_be_visible()
+    more.focus()  # no Enter: the scroll to it loads the page
+    expect(vic.page.locator("#messages li.msg")).to_have_count(31)
+    expect(more).to_be_hidden()
+    expect(vic.page.locator("#history-start")).to_be_focused()
+    assert vic.problems == []
+
+
 def test_muting_someone_says_when_their_messages_show(
     live_server: LiveServer, people: Any
 ) -> None:

@@ -289,8 +289,15 @@ function removeMessage(id) {
 }
 
 function showHistoryEdge() {
-  $("load-older").hidden = !view.cursor;
-  $("history-start").hidden = Boolean(view.cursor) || view.nodes.size === 0;
+  const more = $("load-older");
+  const start = $("history-start");
+  const focused = document.activeElement === more;
+  more.hidden = !view.cursor;
+  start.hidden = Boolean(view.cursor) || view.nodes.size === 0;
+  // The first message came while the focus was on *Load earlier messages* (its Enter,
+  // or the scroll that reaching it by keyboard makes): the focus goes to the line
+  // that says so, not to the page.
+  if (focused && more.hidden && !start.hidden) start.focus();
 }
 
 // ------------------------------------------------------------------ opening
