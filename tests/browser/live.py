@@ -58,13 +58,23 @@ def wait_until(
     raise AssertionError(what)
 
 
-def route_socket(page: Any, from_server: Callable[[Any, str | bytes], None]) -> None:
+Frames = Callable[[Any, str | bytes], None]
+
+
+def route_socket(
+    page: Any, from_server: Frames | None = None, from_page: Frames | None = None
+) -> None:
     """Route the page's Socket.IO WebSocket: each frame from the server goes to
-    `from_server(ws, frame)`, which hands it on with `ws.send(frame)` or keeps it."""
+    `from_server(ws, frame)`, which hands it on with `ws.send(frame)` or keeps it; each
+    frame from the page to `from_page(server, frame)`, which hands it on with
+    `server.send(frame)`. A direction without a filter passes everything."""
 
     def route(ws: Any) -> None:
         server = ws.connect_to_server()
-        server.on_message(lambda frame: from_server(ws, frame))
+        if from_server is not None:
+            server.on_message(lambda frame: from_server(ws, frame))
+        if from_page is not None:
+            ws.on_message(lambda frame: from_page(server, frame))
 
     page.route_web_socket(re.compile(r"/socket\.io/"), route)
 
