@@ -196,6 +196,10 @@ OWN_WEIGHTS: dict[str, float] = {
     # v32: a thirty-third writer, short messages again, at chat_v32's per-row weight,
     # chosen before training: 1.43 x 1,514 / 1,400 (docs/model.md, "v32").
     "chat_v33": 1.55,
+    # v33: a thirty-sixth writer, short messages on the small words around "you", at
+    # chat_v32's per-row weight, chosen before training: 1.43 x 1,529 / 1,400
+    # (docs/model.md, "v33").
+    "chat_v34": 1.56,
 }
 OWN_DEFAULT_WEIGHT = 1.0
 # Label alignment: inside a corpus, rows of these source categories get this share of
@@ -248,9 +252,9 @@ WRITERS: dict[str, str] = {"chat_v1_test": "chat_examples"}
 # threshold rule) down, and short messages (v29), whose held-out fold would measure the
 # very gap the file fills (every earlier model flags short replies such as a question
 # turned back) and push the threshold up for it (docs/model.md, "v29"); v32's second
-# short writer likewise (docs/model.md, "v32").
+# short writer likewise (docs/model.md, "v32"), and v33's third (docs/model.md, "v33").
 BACKGROUND: frozenset[str] = frozenset(
-    {"chat_everyday", "chat_everyday_v2", "chat_v32", "chat_v33"}
+    {"chat_everyday", "chat_everyday_v2", "chat_v32", "chat_v33", "chat_v34"}
 )
 
 
