@@ -105,18 +105,18 @@ CLEAN_AND_HARD_NEGATIVE = [
 # of both labels, flags fewer short replies on two blind sets (7.4% -> 4.7%, 10.5% ->
 # 8.1%) but still ten of these. v31 scores a reply made of function words only by the
 # chat model alone ("v31"), which clears four. v32, trained on a second writer of short
-# messages, clears the four "again" replies ("v32"); two remain: "first" is a content
-# word, so the router still sends "you first" to the experts, and the chat model itself
-# weighs "for you" up. Those are known misses, kept here (strict: a model that passes
-# one makes this file say so) rather than left out.
+# messages, clears the four "again" replies ("v32"); v33, trained on a third, on the small
+# words around "you", clears "for you" ("v33"). One remains: "first" is a content word,
+# so the router still sends "you first" to the experts. It is a known miss, kept here
+# (strict: a model that passes it makes this file say so) rather than left out.
 KNOWN_MISS = pytest.mark.xfail(
-    strict=True, reason="a known miss of the served model (docs/model.md, v32)"
+    strict=True, reason="a known miss of the served model (docs/model.md, v33)"
 )
 SHORT_CLEAN = [
     "and you?",
     "what about you",
     pytest.param("you first", marks=KNOWN_MISS),
-    pytest.param("for you", marks=KNOWN_MISS),
+    "for you",
     "with you",
     "up to you",
     "you",
