@@ -196,7 +196,7 @@ OWN_WEIGHTS: dict[str, float] = {
     # v32: a thirty-third writer, short messages again, at chat_v32's per-row weight,
     # chosen before training: 1.43 x 1,514 / 1,400 (docs/model.md, "v32").
     "chat_v33": 1.55,
-    # v33: a thirty-sixth writer, short messages on the small words around "you", at
+    # v33: a thirty-fourth writer, short messages on the small words around "you", at
     # chat_v32's per-row weight, chosen before training: 1.43 x 1,529 / 1,400
     # (docs/model.md, "v33").
     "chat_v34": 1.56,
