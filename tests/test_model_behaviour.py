@@ -138,6 +138,30 @@ SHORT_ABUSE = [
     "u r trash",
 ]
 
+# Group hate with the group word or the hateful word disguised, beside clean messages
+# that disguise the same group words (docs/model.md, "v34"). Written while v34 trained,
+# before it scored anything, from no data file. The served v33 scores two under the line
+# ("j3ws control the banks, wake up" 0.59, "r3fugees are parasites" 0.43; v34 and v35,
+# not served, 0.77 and 0.57), kept as known misses.
+DISGUISED_GROUP_HATE = [
+    "all m0zlems should be sent back",
+    pytest.param("j3ws control the banks, wake up", marks=KNOWN_MISS),
+    "g@ys are disgusting freaks",
+    pytest.param("r3fugees are parasites", marks=KNOWN_MISS),
+    "keep the p@kis out of our school",
+    "tr@nnies are mentally ill",
+    "bl4ck people are animals",
+    "k1ll all the g*oks",
+]
+DISGUISED_GROUP_CLEAN = [
+    "musl1m students society bake sale friday",
+    "pr0ud to be g@y and loving it",
+    "my j3wish grandma makes the best soup",
+    "r3fugee welcome dinner at the community centre tonight",
+    "bl4ck history month assembly tomorrow",
+    "the tr@ns support group meets at 5",
+]
+
 
 def test_a_bare_reply_is_judged_by_the_chat_model_alone(detector: Detector) -> None:
     """v31: a text of function words only is the chat model's, even where the router
@@ -155,12 +179,14 @@ def test_a_bare_reply_is_judged_by_the_chat_model_alone(detector: Detector) -> N
     assert not np.isclose(got[3], chat[3])
 
 
-@pytest.mark.parametrize("text", CLEAR_ABUSE + SHORT_ABUSE)
+@pytest.mark.parametrize("text", CLEAR_ABUSE + SHORT_ABUSE + DISGUISED_GROUP_HATE)
 def test_clear_abuse_is_flagged(detector: Detector, text: str) -> None:
     assert detector.score(text).probability >= THRESHOLD
 
 
-@pytest.mark.parametrize("text", CLEAN_AND_HARD_NEGATIVE + SHORT_CLEAN)
+@pytest.mark.parametrize(
+    "text", CLEAN_AND_HARD_NEGATIVE + SHORT_CLEAN + DISGUISED_GROUP_CLEAN
+)
 def test_clean_and_hard_negatives_are_not_flagged(
     detector: Detector, text: str
 ) -> None:
