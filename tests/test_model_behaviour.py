@@ -110,7 +110,7 @@ CLEAN_AND_HARD_NEGATIVE = [
 # so the router still sends "you first" to the experts. It is a known miss, kept here
 # (strict: a model that passes it makes this file say so) rather than left out.
 KNOWN_MISS = pytest.mark.xfail(
-    strict=True, reason="a known miss of the served model (docs/model.md, v33)"
+    strict=True, reason="a known miss of the served model (docs/model.md, v36)"
 )
 SHORT_CLEAN = [
     "and you?",
@@ -161,6 +161,51 @@ DISGUISED_GROUP_CLEAN = [
     "bl4ck history month assembly tomorrow",
     "the tr@ns support group meets at 5",
 ]
+# v36: words run together (TAXONOMY.md, "Words run together"), written before any
+# model scored them; v33 reads each run as one unknown word and missed four of the
+# eight abusive ones, v36 reads them as their words. "the generator at the cabin broke
+# again" was written as a known word that must stay whole (it does); both models flag
+# it for "the cabin ... broke" (0.70; "the cabin broke again" 0.88), a known miss.
+JOINED_ABUSE = [
+    "ihatemuslims",
+    "urfat and nobody likes you",
+    "nobodylikesyou, just leave the group",
+    "gokillyourself",
+    "womenaretrash honestly",
+    "refugees shouldbedeported",
+    "ur a worthlessloser",
+    "gaysaredisgusting",
+]
+JOINED_CLEAN = [
+    "seeyoutomorrow at practice",
+    "happybirthday jess!!",
+    "#blacklivesmatter march on saturday",
+    "#stopasianhate rally at city hall",
+    pytest.param("the generator at the cabin broke again", marks=KNOWN_MISS),
+    "my therapist said journaling helps",
+    "ur not stupid, the test was just hard #youvegotthis",
+    "iloveyou so much bestie",
+]
+
+
+@pytest.mark.parametrize(
+    ("joined", "spaced"),
+    [
+        ("ihatemuslims", "i hate muslims"),
+        ("gokillyourself", "go kill yourself"),
+        ("refugees shouldbedeported", "refugees should be deported"),
+        ("seeyoutomorrow at practice", "see you tomorrow at practice"),
+    ],
+)
+def test_words_run_together_score_as_if_typed_with_spaces(
+    detector: Detector, joined: str, spaced: str
+) -> None:
+    """v36 reads a run of common words as those words (features.split_joined): the
+    same terms, and the same score but for the corpus experts' raw characters, which
+    see the text as written (a text the router calls chat scores exactly the same)."""
+    got, want = detector.score(joined), detector.score(spaced)
+    assert got.terms == want.terms
+    assert got.probability == pytest.approx(want.probability, abs=0.02)
 
 
 def test_a_bare_reply_is_judged_by_the_chat_model_alone(detector: Detector) -> None:
@@ -179,13 +224,16 @@ def test_a_bare_reply_is_judged_by_the_chat_model_alone(detector: Detector) -> N
     assert not np.isclose(got[3], chat[3])
 
 
-@pytest.mark.parametrize("text", CLEAR_ABUSE + SHORT_ABUSE + DISGUISED_GROUP_HATE)
+@pytest.mark.parametrize(
+    "text", CLEAR_ABUSE + SHORT_ABUSE + DISGUISED_GROUP_HATE + JOINED_ABUSE
+)
 def test_clear_abuse_is_flagged(detector: Detector, text: str) -> None:
     assert detector.score(text).probability >= THRESHOLD
 
 
 @pytest.mark.parametrize(
-    "text", CLEAN_AND_HARD_NEGATIVE + SHORT_CLEAN + DISGUISED_GROUP_CLEAN
+    "text",
+    CLEAN_AND_HARD_NEGATIVE + SHORT_CLEAN + DISGUISED_GROUP_CLEAN + JOINED_CLEAN,
 )
 def test_clean_and_hard_negatives_are_not_flagged(
     detector: Detector, text: str

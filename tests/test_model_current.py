@@ -207,6 +207,11 @@ def test_a_default_training_run_follows_the_served_recipe(tmp_path: Path) -> Non
     )
     # cards before v31 do not record the rule for bare replies: there was none
     assert card["training"].get("bare_to_chat", False) == train.BARE_TO_CHAT
+    # cards before v36 do not record the splitting of words run together: none
+    assert (
+        card["training"].get("split_joined_at_prediction", False)
+        == train.SPLIT_JOINED_AT_PREDICTION
+    )
     # The same estimators, step by step: a served model fitted before a change to the
     # classes build_pipeline makes (v23: the vocabulary cut that is the same on every
     # CPU) fails here.

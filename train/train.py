@@ -36,12 +36,23 @@ from cyberscan.detector.artifact import (
     ArtifactError,
     existing_versions,
     next_version,
+    sha256_file,
     version_name,
 )
 from cyberscan.detector.classifier import Detector
-from cyberscan.detector.features import is_function_term, normalized
+from cyberscan.detector.features import (
+    JOINED_KNOWN_FILE,
+    is_function_term,
+    joined_words_file,
+    normalized,
+)
 from cyberscan.detector.mixture import GatedExperts
-from cyberscan.detector.pipeline import DEFAULT_PARAMS, build_pipeline, trailing_widths
+from cyberscan.detector.pipeline import (
+    DEFAULT_PARAMS,
+    build_pipeline,
+    split_joined_at_prediction,
+    trailing_widths,
+)
 from cyberscan.detector.verdict import logit, sigmoid
 from train.data import (
     DEV_SET,
@@ -114,6 +125,10 @@ ROUTE_ANCHORS: dict[str, float] = {"toxigen_implicit": 0.2}
 # is scored by the chat model alone; the router sent such bare replies to the corpus
 # experts, which flagged them (docs/model.md, "v31"). Fitting is unchanged.
 BARE_TO_CHAT = True
+# v36: words run together ("ihatemuslims", "#deportthemall") are read as the known
+# words they are made of when a fitted model scores (features.split_joined); fitting
+# is unchanged, so a text with no such word scores as without it (docs/model.md, "v36").
+SPLIT_JOINED_AT_PREDICTION = True
 # Relative total weight of each file (each file's weight is split evenly between its
 # two classes, so a large or skewed corpus cannot dominate).
 # v4: tweets and OLID 1.5 -> 2 and ToxiGen 0.5 -> 1.5 (inner split, docs/model.md).
@@ -702,6 +717,7 @@ def fit_pipeline(
     expert_affine: dict[int, tuple[float, float]] | None = None,
     expert_borrow: dict[int, dict[int, float]] | None = None,
     bare_to_chat: bool | None = None,
+    split_joined: bool | None = None,
 ):
     """Fit ``build_pipeline(**params)`` on already-normalised texts with sample weights.
 
@@ -713,7 +729,10 @@ def fit_pipeline(
     (``CORPUS_COPY``).  A gated model takes its expert settings from this module
     (``EXPERTS_ON_TFIDF``, ``EXPERT_AFFINE``, ``EXPERT_BORROW``, ``BARE_TO_CHAT``)
     unless ``on_tfidf``, ``expert_affine``, ``expert_borrow`` (by style number) or
-    ``bare_to_chat`` is given, as the tests' small models do.
+    ``bare_to_chat`` is given, as the tests' small models do.  With
+    ``SPLIT_JOINED_AT_PREDICTION`` (or ``split_joined``) the fitted model splits words
+    run together when it scores (``pipeline.split_joined_at_prediction``; a pipeline
+    with negation marking and no cues, as the default recipe's).
     """
     affine, borrow = expert_settings()  # before any fitting
     affine = affine if expert_affine is None else expert_affine
@@ -748,13 +767,13 @@ def fit_pipeline(
                 else None
             ),
         )
-        return model
+        return _switched(model, params, split_joined)
     mixed = chat.any() and not chat.all()
     chat_copy = chat_copy if mixed else 0.0
     corpus_copy = corpus_copy if mixed else 0.0
     if not chat_copy and not corpus_copy:
         steps["clf"].fit(z, y, sample_weight=w)
-        return model
+        return _switched(model, params, split_joined)
     blocks = [z]
     if chat_copy:
         blocks.append(sp.diags(chat * chat_copy) @ z)
@@ -767,6 +786,16 @@ def fit_pipeline(
         coef = coef + chat_copy * clf.coef_[:, n : 2 * n]
     clf.coef_ = np.ascontiguousarray(coef)
     clf.n_features_in_ = n
+    return _switched(model, params, split_joined)
+
+
+def _switched(model: Any, params: dict[str, Any], split_joined: bool | None) -> Any:
+    """``model`` switched to split words run together when it scores, with
+    ``SPLIT_JOINED_AT_PREDICTION`` (or ``split_joined``) and a pipeline that has a
+    splitting pair: word 1-3-grams with negation marking and no cues."""
+    split = SPLIT_JOINED_AT_PREDICTION if split_joined is None else split_joined
+    if split and params.get("negation") and not params.get("cues"):
+        return split_joined_at_prediction(model)
     return model
 
 
@@ -1220,6 +1249,16 @@ def model_card(
             "expert_borrow": EXPERT_BORROW,
             "route_anchors": ROUTE_ANCHORS,
             "bare_to_chat": BARE_TO_CHAT,
+            "split_joined_at_prediction": SPLIT_JOINED_AT_PREDICTION,
+            # features.split_joined's known words, which the model's scores depend on
+            **(
+                {
+                    "joined_words_sha256": sha256_file(joined_words_file()),
+                    "joined_known_sha256": sha256_file(JOINED_KNOWN_FILE),
+                }
+                if SPLIT_JOINED_AT_PREDICTION
+                else {}
+            ),
             "held_back": sorted(HELD_BACK),
             "unit_weight": UNIT_WEIGHT,
         },

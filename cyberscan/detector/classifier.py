@@ -12,8 +12,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from cyberscan.detector.artifact import ArtifactError, load_artifact
+from cyberscan.detector.artifact import ArtifactError, load_artifact, sha256_file
 from cyberscan.detector.batch import BatchScorer
+from cyberscan.detector.features import JOINED_KNOWN_FILE, joined_words_file
 from cyberscan.detector.scorer import CompiledModel
 from cyberscan.detector.verdict import MAX_TERMS, Verdict, sigmoid, top_terms
 
@@ -37,6 +38,21 @@ class Detector:
             raise ArtifactError(
                 f"Model {self.version} is not a pipeline this detector understands: {exc}"
             ) from exc
+        # A model that splits words run together was measured with its word lists;
+        # others would change its scores silently.
+        training = card.get("training") or {}
+        if self._model.split:
+            for key, path in (
+                ("joined_words_sha256", joined_words_file()),
+                ("joined_known_sha256", JOINED_KNOWN_FILE),
+            ):
+                expected = training.get(key)
+                if expected and expected != sha256_file(path):
+                    raise ArtifactError(
+                        f"Model {self.version} was trained with another word list than"
+                        f" {path.name} (sha256 {expected[:12]}…); restore that file or"
+                        " promote another version"
+                    )
         self._batch: BatchScorer | None = None
 
     @classmethod

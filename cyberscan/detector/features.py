@@ -10,11 +10,14 @@ functions, which is what makes its probabilities identical to scikit-learn's.
 
 from __future__ import annotations
 
+import math
 import re
 import unicodedata
 from collections.abc import Callable, Iterable
 from functools import cache, wraps
+from importlib import resources
 from itertools import chain, pairwise, product
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -481,10 +484,142 @@ def word_ngrams_neg(normalized: str) -> list[str]:
     return _ngrams_1_3(mark_negation(word_tokens(normalized)))
 
 
+# Words run together ("ihatemuslims", "#deportthemall", "urfat"): a token of at
+# least JOINED_MIN_LENGTH letters that is not a known word is read as the words it is
+# made of, when it is made only of common words.  Known words are the unigram counts
+# the ``wordsegment`` package ships (333,000 words of the web, from Norvig's "Natural
+# Language Corpus Data"; a pinned dependency, read once) and the words of v33's
+# vocabulary (``joined_words.txt``: what the training data holds that the web list of
+# 2006 does not, such as "selfie", "unalive" or a slur the model knows whole).  A known
+# word is never split ("generator", "therapist", "scunthorpe").  Of the readings of
+# any other token, the one whose words are together the most frequent wins (Norvig's
+# segmentation: a word costs ln(total / count) plus a penalty, so fewer, commoner
+# words win).  A piece must be common: a count of at least JOINED_MIN_COUNT, ten
+# times that for three letters, and one or two letters only in JOINED_SHORT, so a
+# name or a typo is not cut into junk.  docs/model.md, "v36".
+JOINED_MIN_LENGTH = 5
+JOINED_MIN_COUNT = 100_000
+JOINED_PIECE_PENALTY = 5.0
+JOINED_MAX_PIECE = 20
+JOINED_SHORT = frozenset(
+    "i a u am an as at be by do go he if in is it me my no of oh ok on or so to up "
+    "us we ur im ya yo ye".split()
+)
+JOINED_KNOWN_FILE = Path(__file__).with_name("joined_words.txt")
+
+
+def joined_words_file() -> Path:
+    """The word-count file :func:`split_joined` reads (``wordsegment``'s unigrams)."""
+    return Path(str(resources.files("wordsegment") / "unigrams.txt"))
+
+
+def _piece_ok(word: str, count: float) -> bool:
+    if len(word) <= 2:
+        return word in JOINED_SHORT
+    return count >= (10 if len(word) == 3 else 1) * JOINED_MIN_COUNT
+
+
+@cache
+def joined_word_costs() -> tuple[frozenset[str], dict[str, float]]:
+    """The words never split (those of JOINED_MIN_LENGTH letters or more: a shorter
+    token is never split anyway) and the cost of each word that may be a piece."""
+    known: set[str] = set()
+    pieces: dict[str, float] = {}
+    total = 0.0
+    with open(joined_words_file(), encoding="utf-8") as fh:
+        for line in fh:
+            word, count = line.split("\t")
+            n = float(count)
+            total += n
+            if len(word) >= JOINED_MIN_LENGTH:
+                known.add(word)
+            if _piece_ok(word, n):
+                pieces[word] = n
+    known.update(JOINED_KNOWN_FILE.read_text(encoding="utf-8").split())
+    costs = {w: math.log(total / n) + JOINED_PIECE_PENALTY for w, n in pieces.items()}
+    return frozenset(known), costs
+
+
+@bounded_cache(16384)
+def split_joined_token(token: str) -> tuple[str, ...]:
+    """The words ``token`` is made of, or ``(token,)`` when it is a word of the list,
+    shorter than JOINED_MIN_LENGTH, not all letters, or not made only of pieces."""
+    known, costs = joined_word_costs()
+    n = len(token)
+    if n < JOINED_MIN_LENGTH or token in known or not token.isalpha():
+        return (token,)
+    best = [0.0] + [math.inf] * n
+    start = [0] * (n + 1)
+    for end in range(1, n + 1):
+        for begin in range(max(0, end - JOINED_MAX_PIECE), end):
+            if best[begin] == math.inf:
+                continue
+            cost = costs.get(token[begin:end])
+            if cost is not None and best[begin] + cost < best[end]:
+                best[end] = best[begin] + cost
+                start[end] = begin
+    if best[n] == math.inf:
+        return (token,)
+    pieces: list[str] = []
+    end = n
+    while end:
+        pieces.append(token[start[end] : end])
+        end = start[end]
+    return tuple(reversed(pieces))
+
+
+# Tokens seen to stay whole (most of them): a text made only of these is its own
+# split, found by one set check in C.  Emptied when full, like a bounded_cache.
+_WHOLE: set[str] = set()
+_WHOLE_MAX = 65536
+
+
+def split_joined(tokens: list[str]) -> list[str]:
+    """``tokens`` with every word run together replaced by its pieces (``tokens``
+    itself when none is)."""
+    if _WHOLE.issuperset(tokens):
+        return tokens
+    if len(_WHOLE) > _WHOLE_MAX:
+        _WHOLE.clear()
+    out: list[str] = []
+    for token in tokens:
+        pieces = (
+            split_joined_token(token) if len(token) >= JOINED_MIN_LENGTH else (token,)
+        )
+        if len(pieces) == 1:
+            _WHOLE.add(token)
+        out.extend(pieces)
+    return tokens if len(out) == len(tokens) else out
+
+
+def joined_tokens(normalized: str) -> list[str]:
+    """``word_tokens`` with words run together split (:func:`split_joined`)."""
+    return split_joined(word_tokens(normalized))
+
+
+def word_ngrams_neg_split(normalized: str) -> list[str]:
+    """``word_ngrams_neg`` on tokens with words run together split (an analyzer)."""
+    return _ngrams_1_3(mark_negation(joined_tokens(normalized)))
+
+
 # The word analyzers the fast scorer understands, with their longest n-gram.
-WORD_ANALYZERS = {word_ngrams: 2, word_ngrams_1_3: 3, word_ngrams_neg: 3}
+WORD_ANALYZERS = {
+    word_ngrams: 2,
+    word_ngrams_1_3: 3,
+    word_ngrams_neg: 3,
+    word_ngrams_neg_split: 3,
+}
 # Analyzers whose tokens go through mark_negation first.
-NEGATION_ANALYZERS = frozenset({"word_ngrams_neg", "char_ngrams_neg"})
+NEGATION_ANALYZERS = frozenset(
+    {
+        "word_ngrams_neg",
+        "char_ngrams_neg",
+        "word_ngrams_neg_split",
+        "char_ngrams_neg_split",
+    }
+)
+# Analyzers whose tokens go through split_joined first (before negation marking).
+SPLIT_ANALYZERS = frozenset({"word_ngrams_neg_split", "char_ngrams_neg_split"})
 
 
 @bounded_cache(65536)
@@ -514,6 +649,14 @@ def char_ngrams_neg(normalized: str) -> list[str]:
     """Character 3-4-grams within each negation-marked word token (an analyzer)."""
     grams: list[str] = []
     for word in mark_negation(word_tokens(normalized)):
+        grams.extend(word_char_grams(word))
+    return grams
+
+
+def char_ngrams_neg_split(normalized: str) -> list[str]:
+    """``char_ngrams_neg`` on tokens with words run together split (an analyzer)."""
+    grams: list[str] = []
+    for word in mark_negation(joined_tokens(normalized)):
         grams.extend(word_char_grams(word))
     return grams
 

@@ -16,11 +16,13 @@ from cyberscan.detector.features import (
     UserTag,
     char_ngrams,
     char_ngrams_neg,
+    char_ngrams_neg_split,
     raw_char_ngrams,
     word_ngrams,
     word_ngrams_1_3,
     word_ngrams_neg,
     word_ngrams_neg_cues,
+    word_ngrams_neg_split,
 )
 from cyberscan.detector.mixture import GatedExperts
 
@@ -30,11 +32,14 @@ ANALYZERS = {
     (3, False): (word_ngrams_1_3, char_ngrams),
     (3, True): (word_ngrams_neg, char_ngrams_neg),
 }
+# The same with words run together split first (``split_joined=True``, v36).
+SPLIT_ANALYZER_PAIR = (word_ngrams_neg_split, char_ngrams_neg_split)
 
 DEFAULT_PARAMS: dict[str, Any] = {
     "word_max_n": 2,
     "negation": False,
     "cues": False,
+    "split_joined": False,
     "word_min_df": 2,
     "word_max_features": 60000,
     "char_min_df": 3,
@@ -61,7 +66,10 @@ def build_pipeline(**params: Any) -> Pipeline:
     ``negation=True`` (needs ``word_max_n=3``) marks the tokens after a negation cue
     (``features.mark_negation``) in both blocks.  ``cues=True`` (needs both) adds the
     second-person targeting and abuse-frame terms of ``features.cue_terms`` to the word
-    block.  ``experts=True`` replaces the logistic regression with
+    block.  ``split_joined=True`` (needs ``word_max_n=3`` and ``negation=True``, no
+    cues) reads words run together as the words they are made of
+    (``features.split_joined``) in both blocks; :func:`split_joined_at_prediction`
+    switches a pipeline fitted without it to it.  ``experts=True`` replaces the logistic regression with
     ``mixture.GatedExperts`` (fit it with ``clf__domain=``; ``expert_C``, ``route_C``,
     ``chat_prior`` and ``margin`` are its settings).  ``gate_tags=True`` (needs
     ``experts``) adds a third block, ``tag`` (``features.UserTag``: one column, OLID's
@@ -92,6 +100,12 @@ def build_pipeline(**params: Any) -> Pipeline:
         if key != (3, True):
             raise ValueError("cues=True needs word_max_n=3 and negation=True")
         word_analyzer = word_ngrams_neg_cues
+    if p["split_joined"]:
+        if key != (3, True) or p["cues"]:
+            raise ValueError(
+                "split_joined=True needs word_max_n=3, negation=True, no cues"
+            )
+        word_analyzer, char_analyzer = SPLIT_ANALYZER_PAIR
     if p["gate_tags"] and not p["experts"]:
         raise ValueError("gate_tags=True needs experts=True")
     if p["raw_chars"] and not p["experts"]:
@@ -165,3 +179,17 @@ def trailing_widths(features: FeatureUnion) -> tuple[int, int]:
     blocks = dict(features.transformer_list)
     raw = len(blocks["raw"].vocabulary_) if "raw" in blocks else 0
     return raw, 1 if "tag" in blocks else 0
+
+
+def split_joined_at_prediction(pipeline: Pipeline) -> Pipeline:
+    """Make a fitted pipeline with negation marking (and no cues) split words run
+    together when it scores (``features.split_joined``), keeping every fitted weight
+    and vocabulary: a text with no such word scores exactly as before ("v36")."""
+    blocks = dict(pipeline.named_steps["features"].transformer_list)
+    if (blocks["word"].analyzer, blocks["char"].analyzer) not in (
+        ANALYZERS[(3, True)],
+        SPLIT_ANALYZER_PAIR,
+    ):
+        raise ValueError("only a pipeline with word_ngrams_neg and char_ngrams_neg")
+    blocks["word"].analyzer, blocks["char"].analyzer = SPLIT_ANALYZER_PAIR
+    return pipeline

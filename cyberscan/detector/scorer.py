@@ -27,14 +27,18 @@ import numpy as np
 from cyberscan.detector.features import (
     CUE_ANALYZERS,
     NEGATION_ANALYZERS,
+    SPLIT_ANALYZERS,
     WORD_ANALYZERS,
     bounded_cache,
     char_ngrams,
     char_ngrams_neg,
+    char_ngrams_neg_split,
     cue_terms,
+    joined_word_costs,
     mark_negation,
     raw_char_ngrams,
     raw_view,
+    split_joined,
     text_has_user_tag,
     text_tokens,
     warm_text_tokens,
@@ -66,6 +70,12 @@ def word_ngram_strings(tokens: list[str], max_n: int) -> list[str]:
 def negation_tokens(text: str) -> list[str]:
     """The tokens a negation-aware pipeline sees: normalised, split, negation marked."""
     return mark_negation(text_tokens(text))
+
+
+def split_negation_tokens(text: str) -> list[str]:
+    """The tokens a pipeline that splits joined words sees: normalised, split into
+    tokens, words run together split (``features.split_joined``), negation marked."""
+    return mark_negation(split_joined(text_tokens(text)))
 
 
 @dataclass
@@ -130,7 +140,11 @@ class _Analyzers:
         }
         if analyzers.pop("raw", raw_char_ngrams) is not raw_char_ngrams:
             raise ValueError("the raw block must use features.raw_char_ngrams")
-        if analyzers.get("char") not in (char_ngrams, char_ngrams_neg):
+        if analyzers.get("char") not in (
+            char_ngrams,
+            char_ngrams_neg,
+            char_ngrams_neg_split,
+        ):
             raise ValueError("the char block must use a features.char_ngrams* analyzer")
         if analyzers.get("word") not in WORD_ANALYZERS:
             raise ValueError("the word block must use a features.word_ngrams* analyzer")
@@ -138,8 +152,20 @@ class _Analyzers:
         if len(negation) != 1:
             raise ValueError("the word and char blocks must agree on negation marking")
         self.negation = negation.pop()
+        split = {a.__name__ in SPLIT_ANALYZERS for a in analyzers.values()}
+        if len(split) != 1:
+            raise ValueError(
+                "the word and char blocks must agree on splitting joined words"
+            )
+        self.split = split.pop()
+        if self.split:
+            joined_word_costs()  # read the word list now, not on the first message
         self.tokens: Callable[[str], list[str]] = (
-            negation_tokens if self.negation else text_tokens
+            split_negation_tokens
+            if self.split
+            else negation_tokens
+            if self.negation
+            else text_tokens
         )
         self.max_n = WORD_ANALYZERS[analyzers["word"]]
         # Targeting and frame terms (features.cue_terms) in the word block.
