@@ -36,16 +36,10 @@ from cyberscan.detector.artifact import (
     ArtifactError,
     existing_versions,
     next_version,
-    sha256_file,
     version_name,
 )
-from cyberscan.detector.classifier import Detector
-from cyberscan.detector.features import (
-    JOINED_KNOWN_FILE,
-    is_function_term,
-    joined_words_file,
-    normalized,
-)
+from cyberscan.detector.classifier import Detector, joined_word_digests
+from cyberscan.detector.features import is_function_term, normalized
 from cyberscan.detector.mixture import GatedExperts
 from cyberscan.detector.pipeline import (
     DEFAULT_PARAMS,
@@ -1250,15 +1244,8 @@ def model_card(
             "route_anchors": ROUTE_ANCHORS,
             "bare_to_chat": BARE_TO_CHAT,
             "split_joined_at_prediction": SPLIT_JOINED_AT_PREDICTION,
-            # features.split_joined's known words, which the model's scores depend on
-            **(
-                {
-                    "joined_words_sha256": sha256_file(joined_words_file()),
-                    "joined_known_sha256": sha256_file(JOINED_KNOWN_FILE),
-                }
-                if SPLIT_JOINED_AT_PREDICTION
-                else {}
-            ),
+            # features.split_joined's word lists, which the model's scores depend on
+            **(joined_word_digests() if SPLIT_JOINED_AT_PREDICTION else {}),
             "held_back": sorted(HELD_BACK),
             "unit_weight": UNIT_WEIGHT,
         },

@@ -9,6 +9,7 @@ probabilities of ``pipeline.predict_proba`` to floating-point rounding (tested t
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,17 @@ from cyberscan.detector.features import JOINED_KNOWN_FILE, joined_words_file
 from cyberscan.detector.scorer import CompiledModel
 from cyberscan.detector.verdict import MAX_TERMS, Verdict, sigmoid, top_terms
 
-__all__ = ["MAX_TERMS", "Detector", "Verdict"]
+__all__ = ["MAX_TERMS", "Detector", "Verdict", "joined_word_digests"]
+
+
+@cache
+def joined_word_digests() -> dict[str, str]:
+    """The sha256 of each word list ``features.split_joined`` reads, under the key a
+    model card records it by (hashed once a process)."""
+    return {
+        "joined_words_sha256": sha256_file(joined_words_file()),
+        "joined_known_sha256": sha256_file(JOINED_KNOWN_FILE),
+    }
 
 
 class Detector:
@@ -42,16 +53,13 @@ class Detector:
         # others would change its scores silently.
         training = card.get("training") or {}
         if self._model.split:
-            for key, path in (
-                ("joined_words_sha256", joined_words_file()),
-                ("joined_known_sha256", JOINED_KNOWN_FILE),
-            ):
+            for key, digest in joined_word_digests().items():
                 expected = training.get(key)
-                if expected and expected != sha256_file(path):
+                if expected and expected != digest:
                     raise ArtifactError(
                         f"Model {self.version} was trained with another word list than"
-                        f" {path.name} (sha256 {expected[:12]}…); restore that file or"
-                        " promote another version"
+                        f" the installed one ({key} {expected[:12]}…); restore that"
+                        " file or promote another version"
                     )
         self._batch: BatchScorer | None = None
 
