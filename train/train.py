@@ -44,6 +44,7 @@ from cyberscan.detector.mixture import GatedExperts
 from cyberscan.detector.pipeline import (
     DEFAULT_PARAMS,
     build_pipeline,
+    can_split_joined,
     split_joined_at_prediction,
     trailing_widths,
 )
@@ -761,13 +762,13 @@ def fit_pipeline(
                 else None
             ),
         )
-        return _switched(model, params, split_joined)
+        return _switched(model, split_joined)
     mixed = chat.any() and not chat.all()
     chat_copy = chat_copy if mixed else 0.0
     corpus_copy = corpus_copy if mixed else 0.0
     if not chat_copy and not corpus_copy:
         steps["clf"].fit(z, y, sample_weight=w)
-        return _switched(model, params, split_joined)
+        return _switched(model, split_joined)
     blocks = [z]
     if chat_copy:
         blocks.append(sp.diags(chat * chat_copy) @ z)
@@ -780,17 +781,19 @@ def fit_pipeline(
         coef = coef + chat_copy * clf.coef_[:, n : 2 * n]
     clf.coef_ = np.ascontiguousarray(coef)
     clf.n_features_in_ = n
-    return _switched(model, params, split_joined)
+    return _switched(model, split_joined)
 
 
-def _switched(model: Any, params: dict[str, Any], split_joined: bool | None) -> Any:
+def _switched(model: Any, split_joined: bool | None) -> Any:
     """``model`` switched to split words run together when it scores, with
     ``SPLIT_JOINED_AT_PREDICTION`` (or ``split_joined``) and a pipeline that has a
-    splitting pair: word 1-3-grams with negation marking and no cues."""
+    splitting pair (``pipeline.can_split_joined``)."""
     split = SPLIT_JOINED_AT_PREDICTION if split_joined is None else split_joined
-    if split and params.get("negation") and not params.get("cues"):
-        return split_joined_at_prediction(model)
-    return model
+    return (
+        split_joined_at_prediction(model)
+        if split and can_split_joined(model)
+        else model
+    )
 
 
 def predict_normalized(model: Any, normalized: list[str]) -> np.ndarray:

@@ -181,15 +181,20 @@ def trailing_widths(features: FeatureUnion) -> tuple[int, int]:
     return raw, 1 if "tag" in blocks else 0
 
 
+def can_split_joined(pipeline: Pipeline) -> bool:
+    """Whether a pipeline's analyzers have a splitting pair: word 1-3-grams and char
+    n-grams with negation marking and no cues (or that pair already)."""
+    blocks = dict(pipeline.named_steps["features"].transformer_list)
+    pair = (blocks["word"].analyzer, blocks["char"].analyzer)
+    return pair in (ANALYZERS[(3, True)], SPLIT_ANALYZER_PAIR)
+
+
 def split_joined_at_prediction(pipeline: Pipeline) -> Pipeline:
     """Make a fitted pipeline with negation marking (and no cues) split words run
     together when it scores (``features.split_joined``), keeping every fitted weight
     and vocabulary: a text with no such word scores exactly as before ("v36")."""
-    blocks = dict(pipeline.named_steps["features"].transformer_list)
-    if (blocks["word"].analyzer, blocks["char"].analyzer) not in (
-        ANALYZERS[(3, True)],
-        SPLIT_ANALYZER_PAIR,
-    ):
+    if not can_split_joined(pipeline):
         raise ValueError("only a pipeline with word_ngrams_neg and char_ngrams_neg")
+    blocks = dict(pipeline.named_steps["features"].transformer_list)
     blocks["word"].analyzer, blocks["char"].analyzer = SPLIT_ANALYZER_PAIR
     return pipeline
