@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 from itertools import count
 from typing import Any
 
@@ -17,7 +18,7 @@ from cyberscan import create_app
 from cyberscan.extensions import db, socketio
 from cyberscan.models import User
 from cyberscan.services import auth
-from tests.helpers import PASSWORD, bearer
+from tests.helpers import PASSWORD, bearer, scratch_database
 
 # Fixtures owned by each area live in their own modules.
 pytest_plugins = [
@@ -29,14 +30,25 @@ pytest_plugins = [
 
 def pytest_configure(config: pytest.Config) -> None:
     url = os.environ.get("TEST_DATABASE_URL")
-    if url:
-        parsed = make_url(url)
-        if not parsed.drivername.startswith("sqlite") and not (
-            parsed.database or ""
-        ).endswith("_test"):
-            raise pytest.UsageError(
-                f"TEST_DATABASE_URL must name a database ending in _test, got {parsed.database!r}"
-            )
+    if not url:
+        return
+    parsed = make_url(url)
+    if parsed.drivername.startswith("sqlite"):
+        return
+    if not (parsed.database or "").endswith("_test"):
+        raise pytest.UsageError(
+            f"TEST_DATABASE_URL must name a database ending in _test, got {parsed.database!r}"
+        )
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if worker:
+        # Each pytest-xdist worker gets its own database, <name>_<worker>_test, and so do
+        # the scratch databases the suite names after it (e2e, resilience, migrations).
+        own = parsed.database.removesuffix("_test") + f"_{worker}_test"
+        stack = ExitStack()
+        config.add_cleanup(stack.close)
+        os.environ["TEST_DATABASE_URL"] = stack.enter_context(
+            scratch_database(url, own)
+        )
 
 
 @pytest.fixture(scope="session")
