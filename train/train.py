@@ -218,6 +218,10 @@ OWN_WEIGHTS: dict[str, float] = {
     # mockery in the same words, at chat_v32's per-row weight, chosen before training:
     # 1.43 x 1,200 / 1,400 (docs/model.md, "v35").
     "chat_v36": 1.23,
+    # v37: a thirty-seventh writer, hatred of a group said as a feeling ("i hate
+    # [group]") beside its clean look-alikes (FUNCTIONAL.md), at chat_v21's per-row
+    # weight, chosen before training: 1.43 x 1,000 / 1,400 (docs/model.md, "v37").
+    "chat_v37": 1.02,
 }
 OWN_DEFAULT_WEIGHT = 1.0
 # Label alignment: inside a corpus, rows of these source categories get this share of
