@@ -110,7 +110,7 @@ CLEAN_AND_HARD_NEGATIVE = [
 # so the router still sends "you first" to the experts. It is a known miss, kept here
 # (strict: a model that passes it makes this file say so) rather than left out.
 KNOWN_MISS = pytest.mark.xfail(
-    strict=True, reason="a known miss of the served model (docs/model.md, v36)"
+    strict=True, reason="a known miss of the served model (docs/model.md, v37)"
 )
 SHORT_CLEAN = [
     "and you?",
@@ -142,10 +142,10 @@ SHORT_ABUSE = [
 # that disguise the same group words (docs/model.md, "v34"). Written while v34 trained,
 # before it scored anything, from no data file. The served v33 scores two under the line
 # ("j3ws control the banks, wake up" 0.59, "r3fugees are parasites" 0.43; v34 and v35,
-# not served, 0.77 and 0.57), kept as known misses.
+# not served, 0.77 and 0.57), kept as known misses; v37 catches the first (0.86).
 DISGUISED_GROUP_HATE = [
     "all m0zlems should be sent back",
-    pytest.param("j3ws control the banks, wake up", marks=KNOWN_MISS),
+    "j3ws control the banks, wake up",
     "g@ys are disgusting freaks",
     pytest.param("r3fugees are parasites", marks=KNOWN_MISS),
     "keep the p@kis out of our school",
@@ -175,6 +175,28 @@ JOINED_ABUSE = [
     "refugees shouldbedeported",
     "ur a worthlessloser",
     "gaysaredisgusting",
+]
+# Hatred of a group said as a bare feeling, and the clean lines that share its words
+# (docs/model.md, "v37"); written while v37 trained, before any model scored them.
+FEELING_HATE = [
+    "i hate women",
+    "honestly i cant stand immigrants",
+    "disabled people make me sick",
+    "i really despise trans people",
+    "ngl i hate gay people",
+    "im so sick of muslims",
+    "every single jew gets on my nerves",
+    "i hate old people, all of them",
+]
+FEELING_CLEAN = [
+    "i hate mondays",
+    "i hate racists so much",
+    "i don't hate immigrants, i hate the housing policy",
+    "he said 'i hate women' in the group chat, how do i report him",
+    "i love being a trans woman",
+    "i hate being the only girl in the physics class",
+    "i can't stand people who chew with their mouth open",
+    "i hate homophobes and im not sorry",
 ]
 JOINED_CLEAN = [
     "seeyoutomorrow at practice",
@@ -225,7 +247,8 @@ def test_a_bare_reply_is_judged_by_the_chat_model_alone(detector: Detector) -> N
 
 
 @pytest.mark.parametrize(
-    "text", CLEAR_ABUSE + SHORT_ABUSE + DISGUISED_GROUP_HATE + JOINED_ABUSE
+    "text",
+    CLEAR_ABUSE + SHORT_ABUSE + DISGUISED_GROUP_HATE + JOINED_ABUSE + FEELING_HATE,
 )
 def test_clear_abuse_is_flagged(detector: Detector, text: str) -> None:
     assert detector.score(text).probability >= THRESHOLD
@@ -233,7 +256,11 @@ def test_clear_abuse_is_flagged(detector: Detector, text: str) -> None:
 
 @pytest.mark.parametrize(
     "text",
-    CLEAN_AND_HARD_NEGATIVE + SHORT_CLEAN + DISGUISED_GROUP_CLEAN + JOINED_CLEAN,
+    CLEAN_AND_HARD_NEGATIVE
+    + SHORT_CLEAN
+    + DISGUISED_GROUP_CLEAN
+    + JOINED_CLEAN
+    + FEELING_CLEAN,
 )
 def test_clean_and_hard_negatives_are_not_flagged(
     detector: Detector, text: str
