@@ -6,6 +6,7 @@ import os
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from itertools import count
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -33,13 +34,20 @@ def pytest_configure(config: pytest.Config) -> None:
     if not url:
         return
     parsed = make_url(url)
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
     if parsed.drivername.startswith("sqlite"):
+        if worker and parsed.database and parsed.database != ":memory:":
+            # A SQLite file of one's own too: test.db -> test_gw0.db beside it.
+            path = Path(parsed.database)
+            own_file = path.with_name(f"{path.stem}_{worker}{path.suffix}")
+            os.environ["TEST_DATABASE_URL"] = parsed.set(
+                database=str(own_file)
+            ).render_as_string(hide_password=False)
         return
     if not (parsed.database or "").endswith("_test"):
         raise pytest.UsageError(
             f"TEST_DATABASE_URL must name a database ending in _test, got {parsed.database!r}"
         )
-    worker = os.environ.get("PYTEST_XDIST_WORKER")
     if worker:
         # Each pytest-xdist worker gets its own database, <name>_<worker>_test, and so do
         # the scratch databases the suite names after it (e2e, resilience, migrations).
