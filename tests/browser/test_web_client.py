@@ -1787,3 +1787,52 @@ def test_muting_someone_says_when_their_messages_show(
     yan.page.click("#view-posts")
     yan.open_chat(zed_name)
     expect(yan.bubbles("Did you get my parcel?")).to_have_count(1)
+
+
+def test_a_row_of_the_list_keeps_a_click_and_the_focus_while_the_list_redraws(
+    live_server: LiveServer, people: Any
+) -> None:
+    """Presence, typing and new messages redraw the conversation list at any time: a
+    press on a row released after a redraw still opens it, and a row focused by keyboard
+    keeps the focus (the rows are kept, not replaced)."""
+    from playwright.sync_api import expect
+
+    ivy_name, jon_name, kim_name = name("ivy"), name("jon"), name("kim")
+    jon_token = live_server.register(jon_name)
+    kim_token = live_server.register(kim_name)
+    live_server.sign_up(ivy_name)
+    for token in (jon_token, kim_token):
+        status, body = live_server.request(
+            "POST", f"/api/chat/messages/{ivy_name}", {"message": "hi Ivy"}, token
+        )
+        assert status == 201, body
+    ivy, jon, kim = people(), people(), people()
+    ivy.log_in(ivy_name)
+    row = ivy.conversation(jon_name)
+    expect(row.locator(".presence")).to_have_attribute("data-online", "0")
+
+    # Pressed while Jon is offline, released once his coming online redrew the list.
+    box = row.bounding_box()
+    assert box is not None
+    ivy.page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    ivy.page.mouse.down()
+    jon.log_in(jon_name)
+    expect(row.locator(".presence")).to_have_attribute("data-online", "1")
+    ivy.page.mouse.up()
+    expect(ivy.page.locator("#peer-name")).to_have_text(jon_name)
+
+    # Kim's row, focused by keyboard, keeps the focus when Kim comes online and when a
+    # new message from Jon moves his row to the top.
+    ivy.conversation(kim_name).focus()
+    kim.log_in(kim_name)
+    expect(ivy.conversation(kim_name).locator(".presence")).to_have_attribute(
+        "data-online", "1"
+    )
+    expect(ivy.conversation(kim_name)).to_be_focused()
+    status, body = live_server.request(
+        "POST", f"/api/chat/messages/{ivy_name}", {"message": "you there?"}, jon_token
+    )
+    assert status == 201, body
+    first = ivy.page.locator("#conversation-list .conv").first
+    expect(first).to_have_attribute("data-username", jon_name)
+    expect(ivy.conversation(kim_name)).to_be_focused()

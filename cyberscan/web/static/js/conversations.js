@@ -120,50 +120,82 @@ function preview(conv) {
   return [isMine(last) ? "You: " : "", last.message, "said"];
 }
 
-export function render() {
-  const box = $("conversation-list");
-  const items = state.conversations.map((conv) => {
-    const name = conv.username;
-    const online = state.online.has(name) && !state.blocked.has(name);
-    const unread = conv.unread_count || 0;
-    const li = el("li");
+// One row per person, kept across renders: presence, typing and new messages redraw
+// the list often, and a row replaced between a press and its release would lose the
+// click (and a focused row its focus). A row's contents are drawn afresh; the row and
+// its button stay, and only rows out of place move.
+const rows = new Map();
+
+function row(name) {
+  let li = rows.get(name);
+  if (!li) {
+    li = el("li");
     const btn = el("button", "conv");
     btn.type = "button";
     btn.dataset.username = name;
-    if (selected && sameName(selected, name)) btn.setAttribute("aria-current", "true");
-    const pic = el("span", "avatar");
-    avatar(pic, name);
-    const dot = el("span", "presence");
-    dot.dataset.online = online ? "1" : "0";
-    pic.append(dot);
-    const body = el("span", "conv-body");
-    const top = el("span", "conv-top");
-    top.append(el("span", "conv-name", name));
-    if (state.muted.has(name)) top.append(el("span", "tag", "muted"));
-    if (state.blocked.has(name)) top.append(el("span", "tag tag-danger", "blocked"));
-    top.append(el("time", "conv-time", conv.last_message ? shortTime(conv.last_message.timestamp) : ""));
-    const bottom = el("span", "conv-bottom");
-    const [prefix, said, kind] = preview(conv);
-    const last = el("span", "conv-last " + kind, said ? undefined : prefix);
-    // The message in its own direction, isolated, so "You: " stays in front of it.
-    if (said) last.append(el("span", "", prefix), words("bdi", "", said));
-    bottom.append(last);
-    if (unread) bottom.append(el("span", "unread-badge", unread > 99 ? "99+" : unread));
-    body.append(top, bottom);
-    btn.append(pic, body);
-    const parts = [name, online ? "online" : "offline"];
-    if (unread) parts.push(`${unread} unread`);
-    parts.push(prefix + said);
-    btn.setAttribute("aria-label", parts.join(", "));
     btn.addEventListener("click", () => opener(name));
     li.append(btn);
-    return li;
+    rows.set(name, li);
+  }
+  return li;
+}
+
+function draw(btn, conv) {
+  const name = conv.username;
+  const online = state.online.has(name) && !state.blocked.has(name);
+  const unread = conv.unread_count || 0;
+  if (selected && sameName(selected, name)) btn.setAttribute("aria-current", "true");
+  else btn.removeAttribute("aria-current");
+  const pic = el("span", "avatar");
+  avatar(pic, name);
+  const dot = el("span", "presence");
+  dot.dataset.online = online ? "1" : "0";
+  pic.append(dot);
+  const body = el("span", "conv-body");
+  const top = el("span", "conv-top");
+  top.append(el("span", "conv-name", name));
+  if (state.muted.has(name)) top.append(el("span", "tag", "muted"));
+  if (state.blocked.has(name)) top.append(el("span", "tag tag-danger", "blocked"));
+  top.append(el("time", "conv-time", conv.last_message ? shortTime(conv.last_message.timestamp) : ""));
+  const bottom = el("span", "conv-bottom");
+  const [prefix, said, kind] = preview(conv);
+  const last = el("span", "conv-last " + kind, said ? undefined : prefix);
+  // The message in its own direction, isolated, so "You: " stays in front of it.
+  if (said) last.append(el("span", "", prefix), words("bdi", "", said));
+  bottom.append(last);
+  if (unread) bottom.append(el("span", "unread-badge", unread > 99 ? "99+" : unread));
+  body.append(top, bottom);
+  btn.replaceChildren(pic, body);
+  const parts = [name, online ? "online" : "offline"];
+  if (unread) parts.push(`${unread} unread`);
+  parts.push(prefix + said);
+  btn.setAttribute("aria-label", parts.join(", "));
+}
+
+export function render() {
+  const box = $("conversation-list");
+  const focused = document.activeElement;
+  const names = new Set(state.conversations.map((conv) => conv.username));
+  for (const [name, li] of rows) {
+    if (!names.has(name)) {
+      li.remove();
+      rows.delete(name);
+    }
+  }
+  state.conversations.forEach((conv, index) => {
+    const li = row(conv.username);
+    draw(li.firstChild, conv);
+    const here = box.children[index];
+    if (here !== li) box.insertBefore(li, here || null);
   });
-  box.replaceChildren(...items);
+  while (box.children.length > state.conversations.length) box.lastChild.remove();
+  // A row that moved (a new message puts it on top) keeps the focus it had.
+  if (focused !== document.activeElement && box.contains(focused)) focused.focus({ preventScroll: true });
   const unread = state.conversations.reduce((sum, conv) => sum + (conv.unread_count || 0), 0);
   document.title = unread ? `(${unread}) ${TITLE}` : TITLE;
-  $("conversations-empty").hidden = items.length > 0;
-  if (!items.length) {
+  const empty = state.conversations.length === 0;
+  $("conversations-empty").hidden = !empty;
+  if (empty) {
     $("conversations-empty").textContent = "No conversations yet. Search a username above to start one.";
   }
 }
