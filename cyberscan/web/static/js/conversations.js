@@ -188,7 +188,6 @@ export function render() {
     const here = box.children[index];
     if (here !== li) box.insertBefore(li, here || null);
   });
-  while (box.children.length > state.conversations.length) box.lastChild.remove();
   // A row that moved (a new message puts it on top) keeps the focus it had.
   if (focused !== document.activeElement && box.contains(focused)) focused.focus({ preventScroll: true });
   const unread = state.conversations.reduce((sum, conv) => sum + (conv.unread_count || 0), 0);
