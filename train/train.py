@@ -222,6 +222,11 @@ OWN_WEIGHTS: dict[str, float] = {
     # [group]") beside its clean look-alikes (FUNCTIONAL.md), at chat_v21's per-row
     # weight, chosen before training: 1.43 x 1,000 / 1,400 (docs/model.md, "v37").
     "chat_v37": 1.02,
+    # v38: a thirty-eighth writer, the clean look-alikes of group hate (quoted to
+    # condemn it, aimed at habits and bigots, denied) beside hate in the same frames,
+    # at chat_v21's per-row weight, chosen before training: 1.43 x 989 / 1,400
+    # (docs/model.md, "v38").
+    "chat_v38": 1.01,
 }
 OWN_DEFAULT_WEIGHT = 1.0
 # Label alignment: inside a corpus, rows of these source categories get this share of
