@@ -198,6 +198,38 @@ FEELING_CLEAN = [
     "i can't stand people who chew with their mouth open",
     "i hate homophobes and im not sorry",
 ]
+# The clean look-alikes of group hate (quoted to condemn it, aimed at habits, roles and
+# bigots, denied, said about oneself) beside hate in their frames (an endorsed quote, a
+# denial that carries it anyway), written before any model scored them, in v38's plan
+# (docs/model.md, "v38"). v38 was not served. The served v37 gets five of the sixteen
+# wrong, kept as known misses: "i don't hate gay people, ..." 0.06, "i despise women"
+# 0.50, "anyone who is trans disgusts me" 0.55, "landlords in this city are vile" 0.80,
+# "can't stand seeing disabled people mocked like that" 0.83.
+LOOKALIKE_HATE = [
+    "my dad says 'immigrants ruin everything' and honestly he's right",
+    "i'm not racist but black people shouldn't live round here",
+    pytest.param(
+        "i don't hate gay people, i just don't want them anywhere near my kids",
+        marks=KNOWN_MISS,
+    ),
+    pytest.param("i despise women", marks=KNOWN_MISS),
+    "i detest muslims",
+    pytest.param("anyone who is trans disgusts me", marks=KNOWN_MISS),
+    "is it just me or are refugees ruining this country",
+    "polish people in general make my skin crawl",
+]
+LOOKALIKE_CLEAN = [
+    "my nan said 'immigrants ruin everything' and i told her that's racist",
+    "someone sprayed 'gays out' on the bus stop, reported it to the council",
+    "i don't hate muslims, i hate people who think all muslims are the same",
+    pytest.param("landlords in this city are vile", marks=KNOWN_MISS),
+    "people who play music on the bus with no headphones make me sick",
+    "the comments under that post about trans kids are disgusting, i reported them all",
+    pytest.param(
+        "can't stand seeing disabled people mocked like that", marks=KNOWN_MISS
+    ),
+    "i hate how the disabled toilets are always locked",
+]
 JOINED_CLEAN = [
     "seeyoutomorrow at practice",
     "happybirthday jess!!",
@@ -248,7 +280,12 @@ def test_a_bare_reply_is_judged_by_the_chat_model_alone(detector: Detector) -> N
 
 @pytest.mark.parametrize(
     "text",
-    CLEAR_ABUSE + SHORT_ABUSE + DISGUISED_GROUP_HATE + JOINED_ABUSE + FEELING_HATE,
+    CLEAR_ABUSE
+    + SHORT_ABUSE
+    + DISGUISED_GROUP_HATE
+    + JOINED_ABUSE
+    + FEELING_HATE
+    + LOOKALIKE_HATE,
 )
 def test_clear_abuse_is_flagged(detector: Detector, text: str) -> None:
     assert detector.score(text).probability >= THRESHOLD
@@ -260,7 +297,8 @@ def test_clear_abuse_is_flagged(detector: Detector, text: str) -> None:
     + SHORT_CLEAN
     + DISGUISED_GROUP_CLEAN
     + JOINED_CLEAN
-    + FEELING_CLEAN,
+    + FEELING_CLEAN
+    + LOOKALIKE_CLEAN,
 )
 def test_clean_and_hard_negatives_are_not_flagged(
     detector: Detector, text: str

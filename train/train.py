@@ -266,7 +266,10 @@ EXPERTS_ON_TFIDF = True
 # and v35 on chat_v36; each failed its rule on the suite (a borderline clean test text
 # went over the line), so v33, served, is the recipe without them (docs/model.md, "v34",
 # "v35").
-HELD_BACK: frozenset[str] = frozenset({"chat_v31", "chat_v35", "chat_v36"})
+# v38 trained on chat_v38 and failed its rule (the eleven functional sets pooled: 606 ->
+# 613 errors, the cost of a higher operating point), so v37, served, is the recipe
+# without it (docs/model.md, "v38").
+HELD_BACK: frozenset[str] = frozenset({"chat_v31", "chat_v35", "chat_v36", "chat_v38"})
 # Raised on the final logit after the writer-held-out rule has chosen the operating point
 # (``--logit-shift``): that rule's clean-flagged estimate has run above every blind chat
 # set's, and a shift trades some of that room for abuse caught.  v28 (+0.1) failed its
