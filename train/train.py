@@ -268,8 +268,10 @@ EXPERTS_ON_TFIDF = True
 # "v35").
 # v38 trained on chat_v38 as a held-out writer and failed its rule (the eleven
 # functional sets pooled: 606 -> 613 errors, the cost of a higher operating point); v39
-# trains on it as a BACKGROUND file instead (docs/model.md, "v38", "v39").
-HELD_BACK: frozenset[str] = frozenset({"chat_v31", "chat_v35", "chat_v36"})
+# trained on it as a BACKGROUND file and failed its rule by one error on a fresh blind
+# functional set (62 -> 63), so v37, served, is the recipe without it (docs/model.md,
+# "v38", "v39").
+HELD_BACK: frozenset[str] = frozenset({"chat_v31", "chat_v35", "chat_v36", "chat_v38"})
 # Raised on the final logit after the writer-held-out rule has chosen the operating point
 # (``--logit-shift``): that rule's clean-flagged estimate has run above every blind chat
 # set's, and a shift trades some of that room for abuse caught.  v28 (+0.1) failed its
@@ -288,9 +290,7 @@ WRITERS: dict[str, str] = {"chat_v1_test": "chat_examples"}
 # turned back) and push the threshold up for it (docs/model.md, "v29"); v32's second
 # short writer likewise (docs/model.md, "v32"), and v33's third (docs/model.md, "v33");
 # v34's writer of slurs and disguised group words, whose held-out fold would measure the
-# gap it fills (docs/model.md, "v34"), and v35's of pointing and sharing ("v35"); v38's
-# writer of the clean look-alikes of group hate, whose held-out fold (11.3% of its hard
-# clean rows flagged) raised v38's operating point (docs/model.md, "v39").
+# gap it fills (docs/model.md, "v34"), and v35's of pointing and sharing ("v35").
 BACKGROUND: frozenset[str] = frozenset(
     {
         "chat_everyday",
@@ -300,7 +300,6 @@ BACKGROUND: frozenset[str] = frozenset(
         "chat_v34",
         "chat_v35",
         "chat_v36",
-        "chat_v38",
     }
 )
 
