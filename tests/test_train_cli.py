@@ -149,6 +149,32 @@ def test_without_matplotlib_the_run_stops_before_training_not_after(
     assert not models.exists()
 
 
+def test_a_report_that_cannot_be_written_ends_in_one_line_after_the_model(
+    good_csv: Path, tmp_path: Path, capsys
+) -> None:
+    """The report is drawn after the model is saved; when its folder cannot be made (a
+    full disk, a folder not writable: here a real filesystem fault, a link where the
+    folder goes to a place that does not exist, which the check before training does
+    not see), the run ends with one line that says the model is complete and how to
+    serve it, not with a traceback, and the model it wrote loads and scores."""
+    models = tmp_path / "models"
+    models.mkdir()
+    (models / "cyberscan-clf-v1-report").symlink_to(tmp_path / "nowhere" / "report")
+    capsys.readouterr()
+    assert run_train("--data", str(good_csv), "--models-dir", str(models)) == 2
+    _, err = capsys.readouterr()
+    lines = err.splitlines()
+    assert lines[-1].startswith(
+        "error: cyberscan-clf-v1.joblib and its card are written and can be served "
+        "(`python -m train.promote v1`), but not their report: "
+    ), err
+    assert str(models / "cyberscan-clf-v1-report") in lines[-1]
+    assert "Traceback" not in err
+    detector = Detector.from_path(models / "cyberscan-clf-v1.joblib")
+    assert detector.version == "cyberscan-clf-v1"
+    assert 0.0 <= detector.probability("you are a worthless loser") <= 1.0
+
+
 def test_a_report_folder_left_from_an_earlier_run_stops_before_training(
     good_csv: Path, tmp_path: Path, capsys
 ) -> None:

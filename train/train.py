@@ -1468,10 +1468,9 @@ def run(args: argparse.Namespace) -> int:
         raise DataError(
             f"--models-dir {models_dir}: cannot write the model: {exc}"
         ) from None
+    promote = f"python -m train.promote {model_path.stem.rsplit('-', 1)[1]}"
     progress.info(f"wrote {model_path} ({model_path.stat().st_size / 1e6:.2f} MB)")
-    progress.info(
-        f"wrote {card_path}; serve it with `python -m train.promote {model_path.stem.rsplit('-', 1)[1]}`"
-    )
+    progress.info(f"wrote {card_path}; serve it with `{promote}`")
     progress.done()
 
     progress.stage("drawing the report")
@@ -1481,9 +1480,15 @@ def run(args: argparse.Namespace) -> int:
         from train.report import write_report
 
         served_curves = None if served is None else (served[0], served[1].curves)
-        out = write_report(
-            model_path, card_path, new.curves, served_curves, args.target_threshold
-        )
+        try:
+            out = write_report(
+                model_path, card_path, new.curves, served_curves, args.target_threshold
+            )
+        except OSError as exc:  # a full disk, a folder not writable
+            raise DataError(
+                f"{model_path.name} and its card are written and can be served "
+                f"(`{promote}`), but not their report: {exc}"
+            ) from None
         progress.info(f"wrote {out}/index.html")
     progress.done()
     return 0
