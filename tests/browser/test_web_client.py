@@ -1465,9 +1465,12 @@ def test_a_screen_reader_hears_who_wrote_each_message(
     jon.send("Lunch at noon?")
     jon.send(ABUSE[1])
     ida.open_chat(jon_name)
-    # Everything the page's own live region (#announcer) says from now on.
+    # Everything the page's own live region (#announcer) says from now on. A message of
+    # jon's that came before the chat opened is rightly announced, 50 ms late (dom.js);
+    # a longer timer started now fires after every such one, so listening starts then.
     ida.page.evaluate(
-        """() => {
+        """async () => {
+          await new Promise((done) => setTimeout(done, 60));
           window.__said = [];
           new MutationObserver(() => {
             const text = document.getElementById('announcer').textContent;
