@@ -230,6 +230,30 @@ LOOKALIKE_CLEAN = [
     ),
     "i hate how the disabled toilets are always locked",
 ]
+# Hate about groups that carries no insulting word (implicit hate, a group threat,
+# dehumanisation, hate through a pronoun, a group denied something good) beside clean
+# lines in its words (quoted to report it, a neutral figure, condemned, aimed at
+# pests, a game), written before any model scored them, in v40's plan
+# (docs/model.md, "v40"). v40 was not served; the served v37 gets all twelve right,
+# one narrowly: "the council says refugees ..." 0.595 (v40 0.644).
+GROUP_IMPLICIT_HATE = [
+    "funny how the phones started going missing after the romanians moved onto our"
+    " street",
+    "someone needs to burn that mosque down before friday",
+    "every last asylum seeker should be put back on a boat and pushed out to sea",
+    "gypsies breed like rats, that's why there's so many of them",
+    "met some nigerians at the uni bar. they're all scammers honestly",
+    "a woman will never be a real engineer",
+]
+GROUP_IMPLICIT_CLEAN = [
+    "someone wrote 'burn the mosque' on the wall by the bus stop, police are looking"
+    " into it",
+    "the council says refugees made up 2% of new arrivals in the city last year",
+    "saying immigrants breed like rats is straight up nazi talk, blocked",
+    "these rats in the bin store are taking over, ring the landlord",
+    "we're gonna absolutely bury city on saturday",
+    "my grandad came over from jamaica on the windrush in 1956",
+]
 JOINED_CLEAN = [
     "seeyoutomorrow at practice",
     "happybirthday jess!!",
@@ -285,7 +309,8 @@ def test_a_bare_reply_is_judged_by_the_chat_model_alone(detector: Detector) -> N
     + DISGUISED_GROUP_HATE
     + JOINED_ABUSE
     + FEELING_HATE
-    + LOOKALIKE_HATE,
+    + LOOKALIKE_HATE
+    + GROUP_IMPLICIT_HATE,
 )
 def test_clear_abuse_is_flagged(detector: Detector, text: str) -> None:
     assert detector.score(text).probability >= THRESHOLD
@@ -298,7 +323,8 @@ def test_clear_abuse_is_flagged(detector: Detector, text: str) -> None:
     + DISGUISED_GROUP_CLEAN
     + JOINED_CLEAN
     + FEELING_CLEAN
-    + LOOKALIKE_CLEAN,
+    + LOOKALIKE_CLEAN
+    + GROUP_IMPLICIT_CLEAN,
 )
 def test_clean_and_hard_negatives_are_not_flagged(
     detector: Detector, text: str
