@@ -231,6 +231,10 @@ OWN_WEIGHTS: dict[str, float] = {
     # their clean look-alikes (FUNCTIONAL.md), at chat_v21's per-row weight, chosen
     # before training: 1.43 x 990 / 1,400 (docs/model.md, "v40").
     "chat_v40": 1.01,
+    # v41: a forty-first writer, group lines of both labels in text-speak and altered
+    # spelling with each style's share alike in both (FUNCTIONAL.md), at chat_v21's
+    # per-row weight, chosen before training: 1.43 x 799 / 1,400 (docs/model.md, "v41").
+    "chat_v41": 0.82,
 }
 OWN_DEFAULT_WEIGHT = 1.0
 # Label alignment: inside a corpus, rows of these source categories get this share of
@@ -275,11 +279,9 @@ EXPERTS_ON_TFIDF = True
 # trained on it as a BACKGROUND file and failed its rule by one error on a fresh blind
 # functional set (62 -> 63), so v37, served, is the recipe without it (docs/model.md,
 # "v38", "v39"). v40 trained on it and chat_v40 as BACKGROUND files and failed its
-# second rule by two errors on a fresh blind functional set (61 -> 63), so both stay
-# out ("v40", "Serving v40").
-HELD_BACK: frozenset[str] = frozenset(
-    {"chat_v31", "chat_v35", "chat_v36", "chat_v38", "chat_v40"}
-)
+# second rule by two errors on a fresh blind functional set (61 -> 63) ("v40",
+# "Serving v40"); v41 trains on both again, beside chat_v41 ("v41").
+HELD_BACK: frozenset[str] = frozenset({"chat_v31", "chat_v35", "chat_v36"})
 # Raised on the final logit after the writer-held-out rule has chosen the operating point
 # (``--logit-shift``): that rule's clean-flagged estimate has run above every blind chat
 # set's, and a shift trades some of that room for abuse caught.  v28 (+0.1) failed its
@@ -301,7 +303,8 @@ WRITERS: dict[str, str] = {"chat_v1_test": "chat_examples"}
 # gap it fills (docs/model.md, "v34"), and v35's of pointing and sharing ("v35").
 # v39 and v40 trained v38's writer of the clean look-alikes of group hate here (held
 # out, its hard clean rows raised the operating point), and v40 its writer of the hate
-# beside them; both are held back (docs/model.md, "v39", "v40").
+# beside them; v41 trains both here again, with its writer of group lines in
+# text-speak (docs/model.md, "v39", "v40", "v41").
 BACKGROUND: frozenset[str] = frozenset(
     {
         "chat_everyday",
@@ -311,6 +314,9 @@ BACKGROUND: frozenset[str] = frozenset(
         "chat_v34",
         "chat_v35",
         "chat_v36",
+        "chat_v38",
+        "chat_v40",
+        "chat_v41",
     }
 )
 
