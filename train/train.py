@@ -280,8 +280,11 @@ EXPERTS_ON_TFIDF = True
 # functional set (62 -> 63), so v37, served, is the recipe without it (docs/model.md,
 # "v38", "v39"). v40 trained on it and chat_v40 as BACKGROUND files and failed its
 # second rule by two errors on a fresh blind functional set (61 -> 63) ("v40",
-# "Serving v40"); v41 trains on both again, beside chat_v41 ("v41").
-HELD_BACK: frozenset[str] = frozenset({"chat_v31", "chat_v35", "chat_v36"})
+# "Serving v40"); v41 trained on both beside chat_v41 and failed its rule on ToxiGen's
+# held-out ROC AUC (0.9226 -> 0.9149, the bar 0.005), so all three stay out ("v41").
+HELD_BACK: frozenset[str] = frozenset(
+    {"chat_v31", "chat_v35", "chat_v36", "chat_v38", "chat_v40", "chat_v41"}
+)
 # Raised on the final logit after the writer-held-out rule has chosen the operating point
 # (``--logit-shift``): that rule's clean-flagged estimate has run above every blind chat
 # set's, and a shift trades some of that room for abuse caught.  v28 (+0.1) failed its
@@ -303,8 +306,8 @@ WRITERS: dict[str, str] = {"chat_v1_test": "chat_examples"}
 # gap it fills (docs/model.md, "v34"), and v35's of pointing and sharing ("v35").
 # v39 and v40 trained v38's writer of the clean look-alikes of group hate here (held
 # out, its hard clean rows raised the operating point), and v40 its writer of the hate
-# beside them; v41 trains both here again, with its writer of group lines in
-# text-speak (docs/model.md, "v39", "v40", "v41").
+# beside them, and v41 both with its writer of group lines in text-speak; none was
+# served, so the three are held back (docs/model.md, "v39", "v40", "v41").
 BACKGROUND: frozenset[str] = frozenset(
     {
         "chat_everyday",
@@ -314,9 +317,6 @@ BACKGROUND: frozenset[str] = frozenset(
         "chat_v34",
         "chat_v35",
         "chat_v36",
-        "chat_v38",
-        "chat_v40",
-        "chat_v41",
     }
 )
 
