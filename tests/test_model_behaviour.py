@@ -234,8 +234,9 @@ LOOKALIKE_CLEAN = [
 # dehumanisation, hate through a pronoun, a group denied something good) beside clean
 # lines in its words (quoted to report it, a neutral figure, condemned, aimed at
 # pests, a game), written before any model scored them, in v40's plan
-# (docs/model.md, "v40"). v40 was not served; the served v37 gets all twelve right,
-# one narrowly: "the council says refugees ..." 0.595 (v40 0.644).
+# (docs/model.md, "v40"). Neither v40 nor v41 was served; the served v37 gets all
+# twelve right, one narrowly: "the council says refugees ..." 0.595 (v40 0.644, v41
+# 0.668).
 GROUP_IMPLICIT_HATE = [
     "funny how the phones started going missing after the romanians moved onto our"
     " street",

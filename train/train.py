@@ -304,10 +304,9 @@ WRITERS: dict[str, str] = {"chat_v1_test": "chat_examples"}
 # short writer likewise (docs/model.md, "v32"), and v33's third (docs/model.md, "v33");
 # v34's writer of slurs and disguised group words, whose held-out fold would measure the
 # gap it fills (docs/model.md, "v34"), and v35's of pointing and sharing ("v35").
-# v39 and v40 trained v38's writer of the clean look-alikes of group hate here (held
-# out, its hard clean rows raised the operating point), and v40 its writer of the hate
-# beside them, and v41 both with its writer of group lines in text-speak; none was
-# served, so the three are held back (docs/model.md, "v39", "v40", "v41").
+# v39, v40 and v41 trained chat_v38 here (held out, its hard clean rows raised the
+# operating point), v40 and v41 chat_v40 too, and v41 chat_v41; none was served, so
+# the three are in HELD_BACK instead (docs/model.md, "v39", "v40", "v41").
 BACKGROUND: frozenset[str] = frozenset(
     {
         "chat_everyday",
