@@ -235,6 +235,10 @@ OWN_WEIGHTS: dict[str, float] = {
     # spelling with each style's share alike in both (FUNCTIONAL.md), at chat_v21's
     # per-row weight, chosen before training: 1.43 x 799 / 1,400 (docs/model.md, "v41").
     "chat_v41": 0.82,
+    # v42: a forty-second writer, implicit group hate said calmly (no slur, no insulting
+    # word) beside neutral statements about the same groups, at chat_v21's per-row
+    # weight, chosen before training: 1.43 x 998 / 1,400 (docs/model.md, "v42").
+    "chat_v42": 1.02,
 }
 OWN_DEFAULT_WEIGHT = 1.0
 # Label alignment: inside a corpus, rows of these source categories get this share of
@@ -280,11 +284,11 @@ EXPERTS_ON_TFIDF = True
 # functional set (62 -> 63), so v37, served, is the recipe without it (docs/model.md,
 # "v38", "v39"). v40 trained on it and chat_v40 as BACKGROUND files and failed its
 # second rule by two errors on a fresh blind functional set (61 -> 63) ("v40",
-# "Serving v40"); v41 trained on both beside chat_v41 and failed its rule on ToxiGen's
-# held-out ROC AUC (0.9226 -> 0.9149, the bar 0.005), so all three stay out ("v41").
-HELD_BACK: frozenset[str] = frozenset(
-    {"chat_v31", "chat_v35", "chat_v36", "chat_v38", "chat_v40", "chat_v41"}
-)
+# "Serving v40"). v41 trained on both beside chat_v41 and failed its first rule on
+# ToxiGen's held-out ROC AUC (0.9226 -> 0.9149, the bar 0.005) and its second on one
+# test of the suite ("v41", "Serving v41"); v42 trains all three again, beside chat_v42
+# ("v42").
+HELD_BACK: frozenset[str] = frozenset({"chat_v31", "chat_v35", "chat_v36"})
 # Raised on the final logit after the writer-held-out rule has chosen the operating point
 # (``--logit-shift``): that rule's clean-flagged estimate has run above every blind chat
 # set's, and a shift trades some of that room for abuse caught.  v28 (+0.1) failed its
@@ -304,9 +308,10 @@ WRITERS: dict[str, str] = {"chat_v1_test": "chat_examples"}
 # short writer likewise (docs/model.md, "v32"), and v33's third (docs/model.md, "v33");
 # v34's writer of slurs and disguised group words, whose held-out fold would measure the
 # gap it fills (docs/model.md, "v34"), and v35's of pointing and sharing ("v35").
-# v39, v40 and v41 trained chat_v38 here (held out, its hard clean rows raised the
-# operating point), v40 and v41 chat_v40 too, and v41 chat_v41; none was served, so
-# the three are in HELD_BACK instead (docs/model.md, "v39", "v40", "v41").
+# v39 to v42 train chat_v38 here (held out, its hard clean rows raised the operating
+# point), v40 to v42 chat_v40 too, v41 and v42 chat_v41, and v42 chat_v42, its writer of
+# implicit group hate said calmly beside neutral statements about the same groups
+# (docs/model.md, "v39" ... "v42").
 BACKGROUND: frozenset[str] = frozenset(
     {
         "chat_everyday",
@@ -316,6 +321,10 @@ BACKGROUND: frozenset[str] = frozenset(
         "chat_v34",
         "chat_v35",
         "chat_v36",
+        "chat_v38",
+        "chat_v40",
+        "chat_v41",
+        "chat_v42",
     }
 )
 
