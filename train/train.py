@@ -286,9 +286,11 @@ EXPERTS_ON_TFIDF = True
 # second rule by two errors on a fresh blind functional set (61 -> 63) ("v40",
 # "Serving v40"). v41 trained on both beside chat_v41 and failed its first rule on
 # ToxiGen's held-out ROC AUC (0.9226 -> 0.9149, the bar 0.005) and its second on one
-# test of the suite ("v41", "Serving v41"); v42 trains all three again, beside chat_v42
-# ("v42").
-HELD_BACK: frozenset[str] = frozenset({"chat_v31", "chat_v35", "chat_v36"})
+# test of the suite ("v41", "Serving v41"); v42 trained all three again beside
+# chat_v42 and failed on the same test ("v42"), so the four stay out.
+HELD_BACK: frozenset[str] = frozenset(
+    {"chat_v31", "chat_v35", "chat_v36", "chat_v38", "chat_v40", "chat_v41", "chat_v42"}
+)
 # Raised on the final logit after the writer-held-out rule has chosen the operating point
 # (``--logit-shift``): that rule's clean-flagged estimate has run above every blind chat
 # set's, and a shift trades some of that room for abuse caught.  v28 (+0.1) failed its
@@ -308,10 +310,11 @@ WRITERS: dict[str, str] = {"chat_v1_test": "chat_examples"}
 # short writer likewise (docs/model.md, "v32"), and v33's third (docs/model.md, "v33");
 # v34's writer of slurs and disguised group words, whose held-out fold would measure the
 # gap it fills (docs/model.md, "v34"), and v35's of pointing and sharing ("v35").
-# v39 to v42 train chat_v38 here (held out, its hard clean rows raised the operating
-# point), v40 to v42 chat_v40 too, v41 and v42 chat_v41, and v42 chat_v42, its writer of
-# implicit group hate said calmly beside neutral statements about the same groups
-# (docs/model.md, "v39" ... "v42").
+# v39 to v42 trained chat_v38 here (held out, its hard clean rows raised the operating
+# point), v40 to v42 chat_v40 too, v41 and v42 chat_v41, and v42 chat_v42, its writer
+# of implicit group hate said calmly beside neutral statements about the same groups;
+# none was served, so the four are in HELD_BACK instead (docs/model.md, "v39" ...
+# "v42").
 BACKGROUND: frozenset[str] = frozenset(
     {
         "chat_everyday",
@@ -321,10 +324,6 @@ BACKGROUND: frozenset[str] = frozenset(
         "chat_v34",
         "chat_v35",
         "chat_v36",
-        "chat_v38",
-        "chat_v40",
-        "chat_v41",
-        "chat_v42",
     }
 )
 
