@@ -239,6 +239,10 @@ OWN_WEIGHTS: dict[str, float] = {
     # word) beside neutral statements about the same groups, at chat_v21's per-row
     # weight, chosen before training: 1.43 x 998 / 1,400 (docs/model.md, "v42").
     "chat_v42": 1.02,
+    # v43: a forty-third writer, group hatred said as a feeling in many phrasings and in
+    # text-speak beside the clean lines that share its feeling words, at chat_v21's
+    # per-row weight, chosen before training: 1.43 x 795 / 1,400 (docs/model.md, "v43").
+    "chat_v43": 0.81,
 }
 OWN_DEFAULT_WEIGHT = 1.0
 # Label alignment: inside a corpus, rows of these source categories get this share of
@@ -287,10 +291,9 @@ EXPERTS_ON_TFIDF = True
 # "Serving v40"). v41 trained on both beside chat_v41 and failed its first rule on
 # ToxiGen's held-out ROC AUC (0.9226 -> 0.9149, the bar 0.005) and its second on one
 # test of the suite ("v41", "Serving v41"); v42 trained all three again beside
-# chat_v42 and failed on the same test ("v42"), so the four stay out.
-HELD_BACK: frozenset[str] = frozenset(
-    {"chat_v31", "chat_v35", "chat_v36", "chat_v38", "chat_v40", "chat_v41", "chat_v42"}
-)
+# chat_v42 and failed on the same test ("v42"); v43 trains the four again, beside
+# chat_v43 ("v43").
+HELD_BACK: frozenset[str] = frozenset({"chat_v31", "chat_v35", "chat_v36"})
 # Raised on the final logit after the writer-held-out rule has chosen the operating point
 # (``--logit-shift``): that rule's clean-flagged estimate has run above every blind chat
 # set's, and a shift trades some of that room for abuse caught.  v28 (+0.1) failed its
@@ -310,11 +313,11 @@ WRITERS: dict[str, str] = {"chat_v1_test": "chat_examples"}
 # short writer likewise (docs/model.md, "v32"), and v33's third (docs/model.md, "v33");
 # v34's writer of slurs and disguised group words, whose held-out fold would measure the
 # gap it fills (docs/model.md, "v34"), and v35's of pointing and sharing ("v35").
-# v39 to v42 trained chat_v38 here (held out, its hard clean rows raised the operating
-# point), v40 to v42 chat_v40 too, v41 and v42 chat_v41, and v42 chat_v42, its writer
-# of implicit group hate said calmly beside neutral statements about the same groups;
-# none was served, so the four are in HELD_BACK instead (docs/model.md, "v39" ...
-# "v42").
+# v39 to v43 train chat_v38 here (held out, its hard clean rows raised the operating
+# point), v40 to v43 chat_v40 too, v41 to v43 chat_v41, v42 and v43 chat_v42, its writer
+# of implicit group hate said calmly beside neutral statements about the same groups,
+# and v43 chat_v43, its writer of group hatred said as a feeling in many phrasings
+# (docs/model.md, "v39" ... "v43").
 BACKGROUND: frozenset[str] = frozenset(
     {
         "chat_everyday",
@@ -324,6 +327,11 @@ BACKGROUND: frozenset[str] = frozenset(
         "chat_v34",
         "chat_v35",
         "chat_v36",
+        "chat_v38",
+        "chat_v40",
+        "chat_v41",
+        "chat_v42",
+        "chat_v43",
     }
 )
 
