@@ -110,7 +110,7 @@ CLEAN_AND_HARD_NEGATIVE = [
 # so the router still sends "you first" to the experts. It is a known miss, kept here
 # (strict: a model that passes it makes this file say so) rather than left out.
 KNOWN_MISS = pytest.mark.xfail(
-    strict=True, reason="a known miss of the served model (docs/model.md, v37)"
+    strict=True, reason="a known miss of the served model (docs/model.md, v43)"
 )
 SHORT_CLEAN = [
     "and you?",
@@ -142,12 +142,13 @@ SHORT_ABUSE = [
 # that disguise the same group words (docs/model.md, "v34"). Written while v34 trained,
 # before it scored anything, from no data file. The served v33 scores two under the line
 # ("j3ws control the banks, wake up" 0.59, "r3fugees are parasites" 0.43; v34 and v35,
-# not served, 0.77 and 0.57), kept as known misses; v37 catches the first (0.86).
+# not served, 0.77 and 0.57), kept as known misses; v37 catches the first (0.86), and
+# v43 the second (0.60).
 DISGUISED_GROUP_HATE = [
     "all m0zlems should be sent back",
     "j3ws control the banks, wake up",
     "g@ys are disgusting freaks",
-    pytest.param("r3fugees are parasites", marks=KNOWN_MISS),
+    "r3fugees are parasites",
     "keep the p@kis out of our school",
     "tr@nnies are mentally ill",
     "bl4ck people are animals",
@@ -201,10 +202,11 @@ FEELING_CLEAN = [
 # The clean look-alikes of group hate (quoted to condemn it, aimed at habits, roles and
 # bigots, denied, said about oneself) beside hate in their frames (an endorsed quote, a
 # denial that carries it anyway), written before any model scored them, in v38's plan
-# (docs/model.md, "v38"). v38 was not served. The served v37 gets five of the sixteen
-# wrong, kept as known misses: "i don't hate gay people, ..." 0.06, "i despise women"
-# 0.50, "anyone who is trans disgusts me" 0.55, "landlords in this city are vile" 0.80,
-# "can't stand seeing disabled people mocked like that" 0.83.
+# (docs/model.md, "v38"). v38 was not served. v37 got five of the sixteen wrong: "i
+# don't hate gay people, ..." 0.06, "i despise women" 0.50, "anyone who is trans
+# disgusts me" 0.55, "landlords in this city are vile" 0.80, "can't stand seeing
+# disabled people mocked like that" 0.83. The served v43 gets the middle three right
+# (0.63, 0.62, 0.40); the first and the last stay known misses (0.25, 0.90).
 LOOKALIKE_HATE = [
     "my dad says 'immigrants ruin everything' and honestly he's right",
     "i'm not racist but black people shouldn't live round here",
@@ -212,9 +214,9 @@ LOOKALIKE_HATE = [
         "i don't hate gay people, i just don't want them anywhere near my kids",
         marks=KNOWN_MISS,
     ),
-    pytest.param("i despise women", marks=KNOWN_MISS),
+    "i despise women",
     "i detest muslims",
-    pytest.param("anyone who is trans disgusts me", marks=KNOWN_MISS),
+    "anyone who is trans disgusts me",
     "is it just me or are refugees ruining this country",
     "polish people in general make my skin crawl",
 ]
@@ -222,7 +224,7 @@ LOOKALIKE_CLEAN = [
     "my nan said 'immigrants ruin everything' and i told her that's racist",
     "someone sprayed 'gays out' on the bus stop, reported it to the council",
     "i don't hate muslims, i hate people who think all muslims are the same",
-    pytest.param("landlords in this city are vile", marks=KNOWN_MISS),
+    "landlords in this city are vile",
     "people who play music on the bus with no headphones make me sick",
     "the comments under that post about trans kids are disgusting, i reported them all",
     pytest.param(
@@ -234,9 +236,10 @@ LOOKALIKE_CLEAN = [
 # dehumanisation, hate through a pronoun, a group denied something good) beside clean
 # lines in its words (quoted to report it, a neutral figure, condemned, aimed at
 # pests, a game), written before any model scored them, in v40's plan
-# (docs/model.md, "v40"). Neither v40 nor v41 was served; the served v37 gets all
-# twelve right, one narrowly: "the council says refugees ..." 0.595 (v40 0.644, v41
-# 0.668).
+# (docs/model.md, "v40"), to be reported, not to decide: a text the served model gets
+# wrong is a strict known miss. v37 got all twelve right, one narrowly ("the council
+# says refugees ..." 0.595); the served v43 flags that one (0.70; v40 0.644, v41 and
+# v42 0.668).
 GROUP_IMPLICIT_HATE = [
     "funny how the phones started going missing after the romanians moved onto our"
     " street",
@@ -249,7 +252,10 @@ GROUP_IMPLICIT_HATE = [
 GROUP_IMPLICIT_CLEAN = [
     "someone wrote 'burn the mosque' on the wall by the bus stop, police are looking"
     " into it",
-    "the council says refugees made up 2% of new arrivals in the city last year",
+    pytest.param(
+        "the council says refugees made up 2% of new arrivals in the city last year",
+        marks=KNOWN_MISS,
+    ),
     "saying immigrants breed like rats is straight up nazi talk, blocked",
     "these rats in the bin store are taking over, ring the landlord",
     "we're gonna absolutely bury city on saturday",

@@ -291,8 +291,8 @@ EXPERTS_ON_TFIDF = True
 # "Serving v40"). v41 trained on both beside chat_v41 and failed its first rule on
 # ToxiGen's held-out ROC AUC (0.9226 -> 0.9149, the bar 0.005) and its second on one
 # test of the suite ("v41", "Serving v41"); v42 trained all three again beside
-# chat_v42 and failed on the same test ("v42"); v43 trains the four again, beside
-# chat_v43 ("v43").
+# chat_v42 and failed on the same test ("v42"); v43, served, trains the four again
+# beside chat_v43 ("v43").
 HELD_BACK: frozenset[str] = frozenset({"chat_v31", "chat_v35", "chat_v36"})
 # Raised on the final logit after the writer-held-out rule has chosen the operating point
 # (``--logit-shift``): that rule's clean-flagged estimate has run above every blind chat
@@ -313,7 +313,7 @@ WRITERS: dict[str, str] = {"chat_v1_test": "chat_examples"}
 # short writer likewise (docs/model.md, "v32"), and v33's third (docs/model.md, "v33");
 # v34's writer of slurs and disguised group words, whose held-out fold would measure the
 # gap it fills (docs/model.md, "v34"), and v35's of pointing and sharing ("v35").
-# v39 to v43 train chat_v38 here (held out, its hard clean rows raised the operating
+# v39 to v43 (served) train chat_v38 here (held out, its hard clean rows raised the operating
 # point), v40 to v43 chat_v40 too, v41 to v43 chat_v41, v42 and v43 chat_v42, its writer
 # of implicit group hate said calmly beside neutral statements about the same groups,
 # and v43 chat_v43, its writer of group hatred said as a feeling in many phrasings
