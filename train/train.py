@@ -313,11 +313,11 @@ WRITERS: dict[str, str] = {"chat_v1_test": "chat_examples"}
 # short writer likewise (docs/model.md, "v32"), and v33's third (docs/model.md, "v33");
 # v34's writer of slurs and disguised group words, whose held-out fold would measure the
 # gap it fills (docs/model.md, "v34"), and v35's of pointing and sharing ("v35").
-# v39 to v43 (served) train chat_v38 here (held out, its hard clean rows raised the operating
-# point), v40 to v43 chat_v40 too, v41 to v43 chat_v41, v42 and v43 chat_v42, its writer
-# of implicit group hate said calmly beside neutral statements about the same groups,
-# and v43 chat_v43, its writer of group hatred said as a feeling in many phrasings
-# (docs/model.md, "v39" ... "v43").
+# v39 to v43 (served) train chat_v38 here (held out, its hard clean rows raised the
+# operating point), v40 to v43 chat_v40 too, v41 to v43 chat_v41, v42 and v43
+# chat_v42, its writer of implicit group hate said calmly beside neutral statements
+# about the same groups, and v43 chat_v43, its writer of group hatred said as a
+# feeling in many phrasings (docs/model.md, "v39" ... "v43").
 BACKGROUND: frozenset[str] = frozenset(
     {
         "chat_everyday",
