@@ -282,17 +282,9 @@ EXPERTS_ON_TFIDF = True
 # and v35 on chat_v36; each failed its rule on the suite (a borderline clean test text
 # went over the line), so v33, served, is the recipe without them (docs/model.md, "v34",
 # "v35").
-# v38 trained on chat_v38 as a held-out writer and failed its rule (the eleven
-# functional sets pooled: 606 -> 613 errors, the cost of a higher operating point); v39
-# trained on it as a BACKGROUND file and failed its rule by one error on a fresh blind
-# functional set (62 -> 63), so v37, served, is the recipe without it (docs/model.md,
-# "v38", "v39"). v40 trained on it and chat_v40 as BACKGROUND files and failed its
-# second rule by two errors on a fresh blind functional set (61 -> 63) ("v40",
-# "Serving v40"). v41 trained on both beside chat_v41 and failed its first rule on
-# ToxiGen's held-out ROC AUC (0.9226 -> 0.9149, the bar 0.005) and its second on one
-# test of the suite ("v41", "Serving v41"); v42 trained all three again beside
-# chat_v42 and failed on the same test ("v42"); v43, served, trains the four again
-# beside chat_v43 ("v43").
+# chat_v38, chat_v40, chat_v41 and chat_v42 were held back here while v38 ... v42,
+# which trained them, failed their rules; v43, served, trains them with chat_v43 as
+# BACKGROUND files (below; docs/model.md, "v38" ... "v43").
 HELD_BACK: frozenset[str] = frozenset({"chat_v31", "chat_v35", "chat_v36"})
 # Raised on the final logit after the writer-held-out rule has chosen the operating point
 # (``--logit-shift``): that rule's clean-flagged estimate has run above every blind chat
