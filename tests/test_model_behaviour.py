@@ -261,6 +261,26 @@ GROUP_IMPLICIT_CLEAN = [
     "we're gonna absolutely bury city on saturday",
     "my grandad came over from jamaica on the windrush in 1956",
 ]
+# Slurs used as abuse, at a group or at one person, beside clean lines carrying the same
+# words (a slur reported or condemned, a reclaimed word, a homonym), written in v44's plan
+# before any model scored them (docs/model.md, "v44"), to be reported, not to decide: a
+# text the served model gets wrong is a strict known miss.
+SLUR_HATE = [
+    "shut up you f*ggot, nobody asked",
+    "there's a tranny in the girls' changing room again",
+    "get that spic out of our group project",
+    "the kikes at my work all stick together",
+    "@sam ur such a retard lmao",
+    "no chinks allowed at our table",
+]
+SLUR_CLEAN = [
+    "my cousin got called a tranny at the bus stop, who do i report it to",
+    "we're queer and proud, see you at the pride picnic",
+    "someone yelled 'go home paki' at my dad today, i'm still shaking",
+    "the flame retardant coating on the seats passed the test",
+    "teachers need to stop letting kids say 'that's so gay' in class",
+    "dyke march starts at noon, bring water and sunscreen",
+]
 JOINED_CLEAN = [
     "seeyoutomorrow at practice",
     "happybirthday jess!!",
@@ -317,7 +337,8 @@ def test_a_bare_reply_is_judged_by_the_chat_model_alone(detector: Detector) -> N
     + JOINED_ABUSE
     + FEELING_HATE
     + LOOKALIKE_HATE
-    + GROUP_IMPLICIT_HATE,
+    + GROUP_IMPLICIT_HATE
+    + SLUR_HATE,
 )
 def test_clear_abuse_is_flagged(detector: Detector, text: str) -> None:
     assert detector.score(text).probability >= THRESHOLD
@@ -331,7 +352,8 @@ def test_clear_abuse_is_flagged(detector: Detector, text: str) -> None:
     + JOINED_CLEAN
     + FEELING_CLEAN
     + LOOKALIKE_CLEAN
-    + GROUP_IMPLICIT_CLEAN,
+    + GROUP_IMPLICIT_CLEAN
+    + SLUR_CLEAN,
 )
 def test_clean_and_hard_negatives_are_not_flagged(
     detector: Detector, text: str
