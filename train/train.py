@@ -280,12 +280,13 @@ EXPERTS_ON_TFIDF = True
 # v25, served, is the recipe without it (docs/model.md, "v26").
 # v34 and v35 trained on chat_v35 (with a wider de-obfuscation lexicon, since reverted)
 # and v35 on chat_v36; each failed its rule on the suite (a borderline clean test text
-# went over the line), so v33 was served without them (docs/model.md, "v34", "v35");
-# v44 trains chat_v35 again, with v34's lexicon still reverted (docs/model.md, "v44").
+# went over the line), so v33 was served without them (docs/model.md, "v34", "v35").
+# v44 trained chat_v35 again on v43's recipe and failed its rule on the suite the same
+# way (docs/model.md, "v44"), so v43, served, is the recipe without it.
 # chat_v38, chat_v40, chat_v41 and chat_v42 were held back here while v38 ... v42,
 # which trained them, failed their rules; v43, served, trains them with chat_v43 as
 # BACKGROUND files (below; docs/model.md, "v38" ... "v43").
-HELD_BACK: frozenset[str] = frozenset({"chat_v31", "chat_v36"})
+HELD_BACK: frozenset[str] = frozenset({"chat_v31", "chat_v35", "chat_v36"})
 # Raised on the final logit after the writer-held-out rule has chosen the operating point
 # (``--logit-shift``): that rule's clean-flagged estimate has run above every blind chat
 # set's, and a shift trades some of that room for abuse caught.  v28 (+0.1) failed its
