@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from train import compare, evaluate, promote, train
+from train import compare, evaluate, import_set, promote, train
 
 
 def help_text(main, capsys) -> dict[str, str]:
@@ -38,3 +38,6 @@ def test_help_says_what_each_option_does_by_default(capsys) -> None:
     assert "default 0" in text["--seed"]
     text = help_text(promote.main, capsys)
     assert "CURRENT" in text["--models-dir"]
+    text = help_text(import_set.main, capsys)
+    assert "default: train/eval" in text["--eval-dir"]
+    assert "$CYBERSCAN_DATA_DIR" in text["--data-dir"]
