@@ -67,6 +67,7 @@ def test_rows_seen_anywhere_are_dropped_and_the_rest_kept_in_order(
             ("Seen in  an EARLIER set", 0, "plain"),
             ("A ROW OF olid_offensive", 1, "threat"),
             fresh[2],
+            ("another   FRESH line 7781", 1, "threat"),  # a repeat within the file
         ],
     )
     code = import_set.main(
@@ -85,9 +86,10 @@ def test_rows_seen_anywhere_are_dropped_and_the_rest_kept_in_order(
     back = read_labelled_csv(written)
     assert list(zip(back.texts, back.labels, back.categories, strict=True)) == fresh
     report = json.loads(out)
-    assert report["rows"] == 6
+    assert report["rows"] == 7
     assert report["kept"] == {"0": 2, "1": 1}
-    assert report["dropped"] == {"0 plain": 1, "1 threat": 2}
+    assert report["dropped"] == {"0 plain": 1, "1 threat": 3}
+    assert report["matched_files"][f"{source} (an earlier row of it)"] == 1
     assert report["matched_files"][str(places["eval"] / "dev_set_old.csv")] == 1
     assert (
         report["matched_files"][str(places["corpora"] / "olid_offensive" / "train.csv")]

@@ -4,10 +4,11 @@ minus every row some model may already have learned.
     python -m train.import_set FILE.csv NAME [--data-dir DIR] [--eval-dir DIR]
 
 A row is dropped when its text, lower-cased with runs of whitespace made one space,
-equals a row of an own training file (``train/data/*.csv``), of another development set
-(``train/eval/*.csv``) or of a public corpus (``--data-dir``, ``$CYBERSCAN_DATA_DIR``,
-else ``../shared/data`` when it exists): a figure measured on a text a model was
-trained on, or on one already counted elsewhere, measures memory.  The kept rows are
+equals an earlier row of the same file, or a row of an own training file
+(``train/data/*.csv``), of another development set (``train/eval/*.csv``) or of a
+public corpus (``--data-dir``, ``$CYBERSCAN_DATA_DIR``, else ``../shared/data`` when it
+exists): a figure measured on a text a model was trained on, or on one already counted
+elsewhere, measures memory.  The kept rows are
 written to ``EVAL_DIR/NAME.csv`` in their order, as ``text,label,category``; an existing
 file is never overwritten.  The report (stdout) gives counts only, never a text, so
 that whoever imports a set written by someone else can still say that no model, and no
@@ -126,12 +127,14 @@ def run(args: argparse.Namespace) -> dict:
     known = known_texts([*own_files(), *others, *corpora])
     keep, dropped, matched = [], Counter(), Counter()
     for i, text in enumerate(data.texts):
-        holders = known.get(text_key(text))
+        key = text_key(text)
+        holders = known.get(key)
         if holders:
             dropped[(data.labels[i], data.categories[i])] += 1
             matched.update(holders)
         else:
             keep.append(i)
+            known[key] = [f"{display_path(source)} (an earlier row of it)"]
     if not keep:
         raise DataError(f"{source}: every row equals an earlier row; nothing to import")
     raw = write_rows(data, keep, dest)
