@@ -8,12 +8,12 @@ equals an earlier row of the same file, or a row of an own training file
 (``train/data/*.csv``), of another development set (``train/eval/*.csv``) or of a
 public corpus (``--data-dir``, ``$CYBERSCAN_DATA_DIR``, else ``../shared/data`` when it
 exists): a figure measured on a text a model was trained on, or on one already counted
-elsewhere, measures memory.  The kept rows are
-written to ``EVAL_DIR/NAME.csv`` in their order, as ``text,label,category``; an existing
-file is never overwritten.  The report (stdout) gives counts only, never a text, so
-that whoever imports a set written by someone else can still say that no model, and no
-person choosing one, had read it before it was scored: rows read and kept per label,
-dropped per label and category, the files the dropped rows matched, and both sha256s.
+elsewhere, measures memory.  The kept rows are written to ``EVAL_DIR/NAME.csv`` in
+their order, as ``text,label,category``; an existing file is never overwritten.  The
+report (stdout) gives counts only, never a text, so that whoever imports a set written
+by someone else can still say that no model, and no person choosing one, had read it
+before it was scored: rows read and kept per label, dropped per label and category,
+the files the dropped rows matched, and both sha256s.
 Errors are one line on stderr and exit status 2.
 """
 
@@ -82,7 +82,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python -m train.import_set",
         description="Copy a labelled CSV into the development sets, without the rows "
-        "equal to a training row, another development set's row or a corpus row "
+        "equal to an earlier row of it, a training row, another development set's row "
+        "or a corpus row "
         "(case and runs of spaces ignored); prints counts, never texts.",
     )
     parser.add_argument("file", help="the CSV to import (text,label[,category])")
@@ -124,7 +125,8 @@ def run(args: argparse.Namespace) -> dict:
     others = [
         p for p in sorted(eval_dir.glob("*.csv")) if p.resolve() != source.resolve()
     ]
-    known = known_texts([*own_files(), *others, *corpora])
+    own = own_files()
+    known = known_texts([*own, *others, *corpora])
     keep, dropped, matched = [], Counter(), Counter()
     for i, text in enumerate(data.texts):
         key = text_key(text)
@@ -152,7 +154,7 @@ def run(args: argparse.Namespace) -> dict:
         },
         "matched_files": dict(matched.most_common()),
         "compared_with": {
-            "own_files": len(own_files()),
+            "own_files": len(own),
             "development_sets": len(others),
             "corpora": (
                 f"{display_path(data_dir)} ({origin})"
