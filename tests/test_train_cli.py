@@ -533,6 +533,75 @@ def test_evaluate_prints_metrics_json(good_csv: Path, tmp_path: Path, capsys) ->
     )
     result = json.loads(capsys.readouterr().out)
     assert result["threshold"] == 0.3 and "x" in result["by_category"]
+    assert "sweep" not in result
+
+
+def test_evaluate_sweeps_thresholds_for_choosing_one(
+    good_csv: Path, tmp_path: Path, capsys
+) -> None:
+    """`--sweep` reports clean flagged and abuse caught at each threshold given, in
+    order and once each, counted here apart from the model's own scores; the entry at
+    the card's threshold is the report's own figures."""
+    models = tmp_path / "models"
+    assert (
+        run_train("--data", str(good_csv), "--models-dir", str(models), "--no-report")
+        == 0
+    )
+    capsys.readouterr()
+    model = models / "cyberscan-clf-v1.joblib"
+    argv = ["--data", str(good_csv), "--model", str(model)]
+    assert evaluate.main([*argv, "--sweep", "0.9, 0,0.6,0.6"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    scores = [
+        v.probability
+        for v in Detector.from_path(model).score_batch([t for t, _ in GOOD_ROWS])
+    ]
+    labels = [y for _, y in GOOD_ROWS]
+    expected = []
+    for t in (0.0, 0.6, 0.9):
+        flagged = [s >= t for s in scores]
+        clean = [f for f, y in zip(flagged, labels, strict=True) if y == 0]
+        abuse = [f for f, y in zip(flagged, labels, strict=True) if y == 1]
+        expected.append(
+            {
+                "threshold": t,
+                "flagged": sum(flagged),
+                "clean_flagged": round(sum(clean) / len(clean), 4),
+                "abuse_caught": round(sum(abuse) / len(abuse), 4),
+            }
+        )
+    assert result["sweep"] == expected
+    # The thresholds tell apart: 0 flags every row, 0.6 not the clean ones.
+    assert expected[0]["flagged"] == len(GOOD_ROWS) > expected[1]["flagged"]
+    assert result["sweep"][1]["clean_flagged"] == result["clean_flagged"]
+    assert result["sweep"][1]["abuse_caught"] == result["abuse_caught"]
+    # A file of one label: the other label's share is None, not 0.
+    clean_only = write_csv(
+        tmp_path / "clean.csv",
+        "text,label\n" + "".join(f'"{t}",0\n' for t, y in GOOD_ROWS if y == 0),
+    )
+    assert (
+        evaluate.main(
+            ["--data", str(clean_only), "--model", str(model), "--sweep", "0.5"]
+        )
+        == 0
+    )
+    (entry,) = json.loads(capsys.readouterr().out)["sweep"]
+    assert entry["abuse_caught"] is None and entry["clean_flagged"] is not None
+
+
+@pytest.mark.parametrize("value", ["0.5,x", "1.5", "-0.1", "nan", "", "0.5,,0.6"])
+def test_evaluate_refuses_a_bad_sweep_before_any_work(
+    value: str, tmp_path: Path, capsys
+) -> None:
+    """A bad `--sweep` is a usage error naming the value, before any model is read
+    (the model path here does not exist)."""
+    with pytest.raises(SystemExit) as exit_:
+        evaluate.main(["--model", str(tmp_path / "none.joblib"), "--sweep", value])
+    assert exit_.value.code == 2
+    err = capsys.readouterr().err
+    assert "--sweep: expected thresholds between 0 and 1" in err
+    assert repr(value) in err and "does not exist" not in err
 
 
 def test_evaluate_errors_are_clear(good_csv: Path, tmp_path: Path, capsys) -> None:

@@ -31,6 +31,7 @@ def test_help_says_what_each_option_does_by_default(capsys) -> None:
     text = help_text(evaluate.main, capsys)
     assert "default: train/eval/dev_set.csv" in text["--data"]
     assert "models/CURRENT" in text["--model"]
+    assert "default: none" in text["--sweep"]
     text = help_text(compare.main, capsys)
     # --corpora alone scores the corpora instead of the development sets, not "also"
     assert "instead of the development sets" in text["--corpora"]

@@ -1,6 +1,7 @@
 """Score a labelled CSV with a trained artifact and print one JSON object of metrics.
 
     python -m train.evaluate [--data FILE.csv] [--model PATH] [--threshold T]
+                             [--sweep T1,T2,...]
 
 ``--data`` defaults to the committed development set (``train/eval/dev_set.csv``),
 ``--model`` to the served model (``CLASSIFIER_PATH`` when set, else the version
@@ -8,7 +9,9 @@
 to the threshold in the model card (0.6).  When the file has a ``category`` column the
 output adds the share flagged per category and the overall "clean flagged" and
 "abuse caught" shares.  ``by_address`` gives both shares apart for the texts that
-address their reader ("you", "ur", an @mention) and for the others.
+address their reader ("you", "ur", an @mention) and for the others.  ``--sweep``
+adds ``sweep``: clean flagged and abuse caught at each of the thresholds given, for
+choosing ``BULLYING_THRESHOLD`` on one's own messages.
 """
 
 from __future__ import annotations
@@ -31,7 +34,13 @@ from train.data import (
     run_cli,
     trained_on_warning,
 )
-from train.metrics import address_rates, binary_metrics, chat_rates, rounded
+from train.metrics import (
+    address_rates,
+    binary_metrics,
+    chat_rates,
+    rounded,
+    threshold_sweep,
+)
 
 
 def check_model_arg(path: Path) -> None:
@@ -49,6 +58,20 @@ def check_model_arg(path: Path) -> None:
         raise ArtifactError(
             f"--model takes a file: did you mean --model models/{name}.joblib?"
         )
+
+
+def thresholds(value: str) -> list[float]:
+    """``--sweep``'s value: comma-separated thresholds in [0, 1], sorted, no repeats."""
+    try:
+        values = [float(v) for v in value.split(",")]
+    except ValueError:
+        values = []
+    if not values or not all(0.0 <= v <= 1.0 for v in values):
+        raise argparse.ArgumentTypeError(
+            f"expected thresholds between 0 and 1 separated by commas, e.g. "
+            f"0.5,0.6,0.7; got {value!r}"
+        )
+    return sorted(set(values))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -69,6 +92,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument(
         "--threshold", type=float, help="decision threshold (default: card's)"
+    )
+    parser.add_argument(
+        "--sweep",
+        type=thresholds,
+        metavar="T1,T2,...",
+        help="also report clean flagged and abuse caught at each of these thresholds "
+        "(e.g. 0.5,0.55,0.6,0.65,0.7; default: none)",
     )
     args = parser.parse_args(argv)
     try:
@@ -108,6 +138,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         result["clean_flagged"] = rates["clean_flagged"]
         result["abuse_caught"] = rates["abuse_caught"]
         result["by_category"] = rates["by_category"]
+    if args.sweep:
+        result["sweep"] = threshold_sweep(data.labels, scores, args.sweep)
     print(json.dumps(rounded(result), indent=2))
     return 0
 

@@ -75,6 +75,29 @@ def chat_rates(
     }
 
 
+def threshold_sweep(
+    labels: Sequence[int], scores: Sequence[float], thresholds: Sequence[float]
+) -> list[dict[str, Any]]:
+    """Clean flagged and abuse caught at each threshold (flag when score >= it): what
+    an operator weighs when choosing ``BULLYING_THRESHOLD`` on their own messages.
+    A share is None when the file has no row of that label."""
+    y = np.asarray(labels, dtype=int)
+    s = np.asarray(scores, dtype=float)
+    clean, abuse = y == 0, y == 1
+    out = []
+    for t in thresholds:
+        flagged = s >= t
+        out.append(
+            {
+                "threshold": float(t),
+                "flagged": int(flagged.sum()),
+                "clean_flagged": float(flagged[clean].mean()) if clean.any() else None,
+                "abuse_caught": float(flagged[abuse].mean()) if abuse.any() else None,
+            }
+        )
+    return out
+
+
 def address_rates(
     labels: Sequence[int],
     scores: Sequence[float],
