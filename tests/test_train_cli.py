@@ -475,14 +475,20 @@ def test_a_reader_that_goes_away_early_ends_the_cli_quietly(good_csv: Path) -> N
     assert (proc.returncode, proc.stderr) == (1, "")
 
 
-def test_evaluate_prints_metrics_json(good_csv: Path, tmp_path: Path, capsys) -> None:
+@pytest.fixture
+def tiny_model(good_csv: Path, tmp_path: Path, capsys) -> Path:
+    """A model trained on GOOD_ROWS alone (its training output is dropped)."""
     models = tmp_path / "models"
     assert (
         run_train("--data", str(good_csv), "--models-dir", str(models), "--no-report")
         == 0
     )
     capsys.readouterr()
-    model = models / "cyberscan-clf-v1.joblib"
+    return models / "cyberscan-clf-v1.joblib"
+
+
+def test_evaluate_prints_metrics_json(good_csv: Path, tiny_model: Path, capsys) -> None:
+    model = tiny_model
     assert evaluate.main(["--data", str(good_csv), "--model", str(model)]) == 0
     result = json.loads(capsys.readouterr().out)
     for key in (
@@ -537,18 +543,12 @@ def test_evaluate_prints_metrics_json(good_csv: Path, tmp_path: Path, capsys) ->
 
 
 def test_evaluate_sweeps_thresholds_for_choosing_one(
-    good_csv: Path, tmp_path: Path, capsys
+    good_csv: Path, tiny_model: Path, tmp_path: Path, capsys
 ) -> None:
     """`--sweep` reports clean flagged and abuse caught at each threshold given, in
     order and once each, counted here apart from the model's own scores; the entry at
     the card's threshold is the report's own figures."""
-    models = tmp_path / "models"
-    assert (
-        run_train("--data", str(good_csv), "--models-dir", str(models), "--no-report")
-        == 0
-    )
-    capsys.readouterr()
-    model = models / "cyberscan-clf-v1.joblib"
+    model = tiny_model
     argv = ["--data", str(good_csv), "--model", str(model)]
     assert evaluate.main([*argv, "--sweep", "0.9, 0,0.6,0.6"]) == 0
     result = json.loads(capsys.readouterr().out)
