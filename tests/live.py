@@ -31,6 +31,8 @@ ROOT = Path(__file__).resolve().parents[1]
 START_TIMEOUT = 60.0
 REQUEST_TIMEOUT = 30.0
 STOP_TIMEOUT = 10.0
+# run.py launches tried when the free port was taken before it could bind it.
+PORT_ATTEMPTS = 3
 REDIS_URL = os.environ.get("E2E_REDIS_URL", "redis://127.0.0.1:6379/0")
 # Settings the main suite or a developer's shell may carry: a live server gets only
 # the ones its caller chooses.
@@ -208,8 +210,20 @@ def stop_all(servers: Iterable[LiveServer]) -> None:
             process.wait(timeout=STOP_TIMEOUT)
 
 
+def listening(server: LiveServer) -> bool:
+    """Whether this process has printed its start-up line for its own address: it
+    prints it once it holds the port, which no other process can then share (run.py
+    binds without SO_REUSEPORT). Until then an answer on the port may be another's."""
+    try:
+        text = server.log.read_text(errors="replace")
+    except OSError:
+        return False
+    return f"CyberScan Messenger on {server.url} " in text
+
+
 def wait_healthy(server: LiveServer, timeout: float = START_TIMEOUT) -> None:
-    """Until /api/health answers 200; fails with the log's tail if it never does."""
+    """Until this process listens and /api/health answers 200; fails with the log's
+    tail if it never does."""
     assert server.process is not None
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -219,6 +233,9 @@ def wait_healthy(server: LiveServer, timeout: float = START_TIMEOUT) -> None:
                 f"run.py exited with {code} on start; the end of {server.log}:\n"
                 f"{server.log_tail()}"
             )
+        if not listening(server):
+            time.sleep(0.2)
+            continue
         try:
             with urllib.request.urlopen(server.url + "/api/health", timeout=2) as r:  # noqa: S310
                 if r.status == 200:
@@ -243,25 +260,36 @@ def start(
     """`python run.py` on a free port, healthy; stopped again if it does not get there.
 
     Its stdout and stderr go to `log_dir / log_name` (default `server-<port>.log`).
+    A free port can be taken by another test's process between `free_port()` and
+    run.py's bind; run.py then exits saying so, and another port is tried.
     """
-    port = free_port()
-    server = LiveServer(
-        url=f"http://127.0.0.1:{port}",
-        env={**env, "PORT": str(port)},
-        log=log_dir / (log_name or f"server-{port}.log"),
-        timeout=request_timeout,
-    )
-    with server.log.open("wb") as out:
-        server.process = subprocess.Popen(
-            [sys.executable, "run.py"],
-            cwd=ROOT,
-            env=server.env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
+    attempt = 0
+    while True:
+        attempt += 1
+        port = free_port()
+        server = LiveServer(
+            url=f"http://127.0.0.1:{port}",
+            env={**env, "PORT": str(port)},
+            log=log_dir / (log_name or f"server-{port}.log"),
+            timeout=request_timeout,
         )
-    try:
-        wait_healthy(server, start_timeout)
-    except BaseException:  # pytest.fail and KeyboardInterrupt included
-        server.stop()
-        raise
-    return server
+        with server.log.open("wb") as out:
+            server.process = subprocess.Popen(
+                [sys.executable, "run.py"],
+                cwd=ROOT,
+                env=server.env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
+        try:
+            wait_healthy(server, start_timeout)
+        except BaseException as exc:  # pytest.fail and KeyboardInterrupt included
+            server.stop()
+            if (
+                attempt < PORT_ATTEMPTS
+                and isinstance(exc, pytest.fail.Exception)
+                and "is already in use" in server.log_tail()
+            ):
+                continue
+            raise
+        return server
