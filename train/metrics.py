@@ -41,6 +41,16 @@ def binary_metrics(
     }
 
 
+def label_shares(y: np.ndarray, flagged: np.ndarray) -> dict[str, float | None]:
+    """The shares of label-0 rows flagged ("clean flagged") and of label-1 rows
+    flagged ("abuse caught"); None for a label with no row."""
+    clean, abuse = y == 0, y == 1
+    return {
+        "clean_flagged": float(flagged[clean].mean()) if clean.any() else None,
+        "abuse_caught": float(flagged[abuse].mean()) if abuse.any() else None,
+    }
+
+
 def chat_rates(
     labels: Sequence[int],
     scores: Sequence[float],
@@ -65,12 +75,10 @@ def chat_rates(
             "flagged": int(flagged[m].sum()),
             "flagged_share": float(flagged[m].mean()),
         }
-    clean, abuse = y == 0, y == 1
     return {
         "threshold": float(threshold),
         "n": int(len(y)),
-        "clean_flagged": float(flagged[clean].mean()) if clean.any() else None,
-        "abuse_caught": float(flagged[abuse].mean()) if abuse.any() else None,
+        **label_shares(y, flagged),
         "by_category": per,
     }
 
@@ -83,7 +91,6 @@ def threshold_sweep(
     A share is None when the file has no row of that label."""
     y = np.asarray(labels, dtype=int)
     s = np.asarray(scores, dtype=float)
-    clean, abuse = y == 0, y == 1
     out = []
     for t in thresholds:
         flagged = s >= t
@@ -91,8 +98,7 @@ def threshold_sweep(
             {
                 "threshold": float(t),
                 "flagged": int(flagged.sum()),
-                "clean_flagged": float(flagged[clean].mean()) if clean.any() else None,
-                "abuse_caught": float(flagged[abuse].mean()) if abuse.any() else None,
+                **label_shares(y, flagged),
             }
         )
     return out
