@@ -26,32 +26,23 @@ import json
 import os
 import secrets
 import signal
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
-import time
-import urllib.error
-import urllib.request
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import launch
 from sqlalchemy import MetaData, Table, bindparam, create_engine, select
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = Path(__file__).resolve().parent
 DEFAULT_SCENARIOS = ("closed:200", "closed:1000", "open:1000:500")
 INHERITED_NOT = ("CYBERSCAN_", "SOCKETIO_", "REDIS_", "TEST_DATABASE", "DATABASE_")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @dataclass
@@ -75,26 +66,9 @@ def start_server(
     cpus: str | None,
     cwd: Path = ROOT,
 ) -> Server:
-    """Start a server on a free port and wait for /api/health."""
-    port = free_port()
-    env = {**env, "PORT": str(port)}
-    with log.open("ab") as out:
-        process = subprocess.Popen(
-            pinned(cpus, argv), cwd=cwd, env=env, stdout=out, stderr=out
-        )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise SystemExit(f"{name} exited on start; see {log}")
-        try:
-            with urllib.request.urlopen(url + "/api/health", timeout=2) as r:  # noqa: S310
-                if r.status == 200:
-                    return Server(name, url, process)
-        except (urllib.error.URLError, OSError):
-            time.sleep(0.2)
-    process.kill()
-    raise SystemExit(f"{name} not ready; see {log}")
+    """Start a server on a free port and wait until it holds it and /api/health answers."""
+    process, url = launch.start(name, pinned(cpus, argv), env, log, cwd)
+    return Server(name, url, process)
 
 
 def stop(servers: list[Server]) -> None:

@@ -20,25 +20,19 @@ import argparse
 import json
 import os
 import secrets
-import socket
 import subprocess
 import sys
 import tempfile
-import time
 import urllib.error
 import urllib.request
 import uuid
 from pathlib import Path
 from typing import Any
 
+import launch
+
 ROOT = Path(__file__).resolve().parent.parent
 PASSWORD = "correct horse battery"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def call(url: str, path: str, body: dict[str, Any]) -> dict[str, Any]:
@@ -53,25 +47,7 @@ def call(url: str, path: str, body: dict[str, Any]) -> dict[str, Any]:
 
 
 def start(env: dict[str, str], log: Path) -> tuple[subprocess.Popen[bytes], str]:
-    port = free_port()
-    env = {**env, "PORT": str(port)}
-    with log.open("ab") as out:
-        process = subprocess.Popen(
-            [sys.executable, "run.py"], cwd=ROOT, env=env, stdout=out, stderr=out
-        )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise SystemExit(f"server exited; see {log}")
-        try:
-            with urllib.request.urlopen(url + "/api/health", timeout=2) as r:  # noqa: S310
-                if r.status == 200:
-                    return process, url
-        except (urllib.error.URLError, OSError):
-            time.sleep(0.2)
-    process.kill()
-    raise SystemExit(f"server not ready; see {log}")
+    return launch.start("server", [sys.executable, "run.py"], env, log, ROOT, 90)
 
 
 def account(url: str, prefix: str) -> dict[str, str]:

@@ -1,8 +1,9 @@
-"""A short run of the hot-path benchmark (bench/perf_bench.py), so it never rots.
+"""Short runs of the load benchmarks, so they never rot. No timing is asserted.
 
-No timing is asserted: only that both targets were driven, every acknowledged message
-is stored and was delivered, none was flagged by the served model, and the report was
-printed.
+bench/perf_bench.py: both targets were driven, every acknowledged message is stored and
+was delivered, none was flagged by the served model, and the report was printed.
+bench/relay_bench.py: on two processes, every message sent was acknowledged and
+delivered live across them.
 """
 
 from __future__ import annotations
@@ -61,3 +62,15 @@ def test_perf_bench_smoke_drives_project_and_relay_and_loses_nothing(
         assert run["server_cpu_us_per_message"] is None or (
             run["server_cpu_us_per_message"] > 0
         )
+
+
+def test_relay_bench_smoke_two_processes_deliver_every_message() -> None:
+    stdout = run_bench(
+        "relay_bench.py",
+        "--processes", "2", "--senders", "2", "--messages", "10", "--window", "2",
+        timeout=180,
+    )  # fmt: skip
+    result = json.loads(stdout.strip().splitlines()[-1])
+    assert result["processes"] == 2 and result["sent"] == 20, result
+    assert result["acknowledged"] == result["delivered_live"] == 20, result
+    assert result["refused"] == {} and result["ack_timeouts"] == 0, result
