@@ -15,6 +15,7 @@ from flask_jwt_extended import decode_token, get_csrf_token
 
 from cyberscan.extensions import db
 from cyberscan.models import User
+from cyberscan.services import auth
 from tests.helpers import PASSWORD, assert_error, bearer
 
 DASHBOARD = Path(__file__).resolve().parent.parent / "cyberscan" / "dashboard"
@@ -227,6 +228,34 @@ def test_a_non_admin_gets_no_cookie_from_the_dashboard_login(client, user):
     assert_error(response, 403, "forbidden")
     assert "Set-Cookie" not in response.headers
     assert client.get_cookie("access_token_cookie") is None
+
+
+@pytest.fixture
+def tokens_made(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The kind of every token the auth service makes from here on."""
+    made: list[str] = []
+    for kind in ("access", "refresh"):
+        name = f"create_{kind}_token"
+        real = getattr(auth, name)
+
+        def counted(*args: Any, _real: Any = real, _kind: str = kind, **kw: Any) -> str:
+            made.append(_kind)
+            return _real(*args, **kw)
+
+        monkeypatch.setattr(auth, name, counted)
+    return made
+
+
+def test_the_dashboard_login_makes_one_token_for_an_admin_and_none_for_others(
+    app, client, admin, user, tokens_made
+):
+    assert_error(cookie_login(client, user), 403, "forbidden")
+    assert tokens_made == []
+    assert cookie_login(client, admin).status_code == 200
+    assert tokens_made == ["access"]  # the cookie's: no refresh token leaves the server
+    with app.app_context():
+        claims = decode_token(client.get_cookie("access_token_cookie").value)
+    assert claims["rjti"] != claims["jti"]  # the session's id, which logout revokes
 
 
 def test_wrong_password_is_refused_without_a_cookie(client, admin):

@@ -76,7 +76,7 @@ def current_admin() -> User:
     if user is None:
         raise Unauthorized("Log in as an administrator.")
     if not user.is_admin:
-        raise Forbidden("The dashboard is for administrators only.")
+        raise Forbidden(auth.ADMINS_ONLY)
     return user
 
 
@@ -124,15 +124,11 @@ def login() -> Response:
         payload = LoginSchema().load(json_object())
     except ValidationError as exc:
         raise ValidationFailed(errors={"json": exc.messages}) from exc
-    result = auth.login(**payload)
-    user = result["user"]
-    if not user.is_admin:
-        # The tokens just issued are dropped unseen, so nobody can use them.
-        raise Forbidden("The dashboard is for administrators only.")
+    user, access = auth.dashboard_login(**payload)
     response = jsonify(
         {"username": user.username, "user": UserPrivateSchema().dump(user)}
     )
-    set_access_cookies(response, auth.dashboard_session(user, result))
+    set_access_cookies(response, access)
     return response
 
 

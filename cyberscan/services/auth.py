@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -18,7 +19,13 @@ from jwt import PyJWTError
 from sqlalchemy import bindparam, select, true
 from sqlalchemy.exc import IntegrityError
 
-from cyberscan.errors import AccountBlocked, Conflict, Unauthorized, ValidationFailed
+from cyberscan.errors import (
+    AccountBlocked,
+    Conflict,
+    Forbidden,
+    Unauthorized,
+    ValidationFailed,
+)
 from cyberscan.extensions import db
 from cyberscan.live import notify
 from cyberscan.models import MAX_DB_ID, RevokedToken, User, utcnow
@@ -36,6 +43,7 @@ APPEAL_SCOPE = "appeal"
 BLOCKED_LOGIN = "This account is blocked and cannot log in."
 TOKEN_USER_KEY = "cyberscan.token_user"
 APPEAL_ONLY = "This token only opens your strikes and appeals; log in to do more."
+ADMINS_ONLY = "The dashboard is for administrators only."
 
 
 def register(
@@ -103,10 +111,11 @@ def is_appeal_token(claims: dict[str, Any]) -> bool:
     return claims.get(SCOPE_CLAIM) == APPEAL_SCOPE
 
 
-def login(
+def authenticate(
     password: str, username: str | None = None, email: str | None = None
-) -> dict[str, Any]:
-    """Check credentials and issue tokens; a blocked account is refused."""
+) -> User:
+    """The account these credentials open; a blocked account is refused, with the
+    appeal token that lets its owner read their strikes and contest them."""
     user = users.find_by_login(username=username, email=email)
     if (
         not verify_password(user.password_hash if user else None, password)
@@ -121,6 +130,14 @@ def login(
             reason=user.blocked_reason or BLOCKED_LOGIN,
             appeal_token=appeal_token(user),
         )
+    return user
+
+
+def login(
+    password: str, username: str | None = None, email: str | None = None
+) -> dict[str, Any]:
+    """Check credentials and issue tokens; a blocked account is refused."""
+    user = authenticate(password, username=username, email=email)
     return {**issue_tokens(user), "username": user.username, "user": user}
 
 
@@ -143,12 +160,20 @@ def refresh(user: User, refresh_jti: str, session_end: int | None = None) -> str
     )
 
 
-def dashboard_session(user: User, tokens: dict[str, str]) -> str:
-    """The access token of a dashboard login (`tokens` from :func:`login`): it ends
-    ADMIN_SESSION_HOURS after the login at the latest, renewals included."""
+def dashboard_login(
+    password: str, username: str | None = None, email: str | None = None
+) -> tuple[User, str]:
+    """An administrator's dashboard login: the user and the access token of a new
+    session, which ends ADMIN_SESSION_HOURS after the login at the latest, renewals
+    included. Anyone else is refused before any token is made."""
+    user = authenticate(password, username=username, email=email)
+    if not user.is_admin:
+        raise Forbidden(ADMINS_ONLY)
     hours = current_app.config["ADMIN_SESSION_HOURS"]
     end = int(datetime.now(UTC).timestamp()) + hours * 3600
-    return refresh(user, get_jti(tokens["refresh_token"]), session_end=end)
+    # The session's id, as a refresh token's jti would be: logout revokes it, and with
+    # it every access token renewed in the session. No refresh token leaves the server.
+    return user, refresh(user, str(uuid.uuid4()), session_end=end)
 
 
 def session_of(claims: dict[str, Any]) -> str:
