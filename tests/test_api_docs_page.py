@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import re
 
-from cyberscan.pages import CONTENT_SECURITY_POLICY
+# Written out, not imported: a weakened policy in the code must fail here.
+STRICT_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; "
+    "form-action 'self'; frame-ancestors 'none'"
+)
 
 
 def test_api_docs_page_loads_only_local_assets(client):
     page = client.get("/api/docs")
     assert page.status_code == 200
-    assert page.headers["Content-Security-Policy"] == CONTENT_SECURITY_POLICY
+    assert page.headers["Content-Security-Policy"] == STRICT_POLICY
     html = page.get_data(as_text=True)
     assert 'data-spec-url="/api/openapi.json"' in html
     assets = re.findall(r'(?:src|href)="([^"]+\.(?:js|css))"', html)

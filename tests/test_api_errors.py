@@ -8,7 +8,7 @@ from config import TestingConfig
 from cyberscan import create_app
 from cyberscan.extensions import db
 from cyberscan.models import User
-from tests.helpers import PASSWORD, assert_error, bearer
+from tests.helpers import PASSWORD, assert_error, bearer, listening
 
 REGISTER = {"username": "mallory", "email": "m@example.com", "password": "longenough"}
 
@@ -124,22 +124,33 @@ def test_database_down_is_503_with_a_token(down_app):
     )
 
 
-def test_database_down_mid_request_leaves_nothing_half_written(
-    client, app, monkeypatch
-):
-    """A commit that fails answers 503 and the row is not there afterwards."""
+def test_database_down_mid_request_leaves_nothing_half_written(client, app):
+    """The database fails the COMMIT of a row it was really sent: 503, and the row is
+    not there afterwards; the next request on the same engine works."""
     from sqlalchemy.exc import OperationalError
 
-    def failing_commit():
+    sent: list[str] = []
+
+    def record(conn, cursor, statement, *args):
+        sent.append(statement.split()[0].upper())
+
+    def fail_commit(conn):
         raise OperationalError("COMMIT", {}, Exception("server has gone away"))
 
-    monkeypatch.setattr(db.session, "commit", failing_commit)
-    app.config["TESTING"] = False
-    response = client.post("/api/register", json=REGISTER)
+    app.config["TESTING"] = False  # errors answer as in production, not raised here
+    with app.app_context():
+        engine = db.engine
+    with listening(
+        (engine, "before_cursor_execute", record), (engine, "commit", fail_commit)
+    ):
+        response = client.post("/api/register", json=REGISTER)
     assert_error(response, 503, "unavailable")
-    monkeypatch.undo()
+    assert "INSERT" in sent  # the row reached the database before the COMMIT failed
     with app.app_context():
         assert db.session.query(User).count() == 0
+    assert client.post("/api/register", json=REGISTER).status_code == 201
+    with app.app_context():
+        assert [u.username for u in db.session.query(User)] == [REGISTER["username"]]
 
 
 @pytest.mark.parametrize(

@@ -35,7 +35,25 @@ ADMIN_ONLY = [
     ("POST", "/admin/anything", 404),
     ("DELETE", "/admin/static/dashboard.js", 404),
 ]
-PUBLIC = ["/admin/login", "/admin/static/login.js", "/admin/static/dashboard.css"]
+# The public URLs, with what each must hold: the form, and the two files it loads.
+PUBLIC = {
+    "/admin/login": (
+        "text/html",
+        [
+            '<form id="login-form"',
+            '<input id="login-name"',
+            '<input id="login-password" name="password" type="password"',
+            '<button id="login-submit" type="submit"',
+            '<script type="module" src="/admin/static/login.js">',
+            '<link rel="stylesheet" href="/admin/static/dashboard.css">',
+        ],
+    ),
+    "/admin/static/login.js": (
+        "text/javascript",
+        ['document.getElementById("login-form")', 'fetch("/admin/login"'],
+    ),
+    "/admin/static/dashboard.css": ("text/css", [".login-card {"]),
+}
 JSON_ACCEPT = {"Accept": "application/json"}
 HTML_ACCEPT = {"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"}
 
@@ -141,9 +159,14 @@ def test_admin_urls_answer_an_admin_with_the_session_cookie(
 
 @pytest.mark.parametrize("url", PUBLIC)
 def test_login_page_and_its_assets_are_public(client, url):
-    response = call(client, "GET", url)
+    response = call(client, "GET", url, headers=HTML_ACCEPT)
     assert response.status_code == 200
     assert "Content-Security-Policy" in response.headers
+    mimetype, holds = PUBLIC[url]
+    assert response.mimetype == mimetype
+    body = response.get_data(as_text=True)
+    for part in holds:
+        assert part in body, (url, part)
 
 
 def test_public_assets_hold_no_data(client):

@@ -127,8 +127,6 @@ def test_password_change_closes_the_other_sessions_sockets(
         },
         headers=alice.headers,
     )
-    if response.status_code == 404:
-        pytest.xfail("POST /api/me/password (API.md §9) is not on this branch yet")
     assert response.status_code == 200, response.get_json()
     assert not other.is_connected()
     assert current.is_connected()

@@ -90,7 +90,7 @@ def test_hostile_websocket_frames_neither_stall_nor_break_the_socket(
     ws = open_socket(server, people["token"])
     try:
         ws.send(frame)
-        assert answer_or_clean_close(ws, people["peer"]) in {"answered", "closed"}
+        answer_or_clean_close(ws, people["peer"])  # fails on a stall or a bad close
     finally:
         ws.close()
     assert_clean_log(server, since)
