@@ -242,7 +242,7 @@ class Config:
     # `typing` at a stranger, or of junk packets, stops at the connection.
     SOCKET_EVENT_LIMIT = env_str("SOCKET_EVENT_LIMIT", "200 per 10 seconds")
     MAX_CONNECTIONS_PER_USER = env_int("MAX_CONNECTIONS_PER_USER", 20)
-    # Seconds a client gets to send its request line and headers (eventlet server).
+    # Seconds a client gets to send its request line and headers (eventlet or gevent).
     HEADER_TIMEOUT = env_float("HEADER_TIMEOUT", 10.0)
     # Seconds a Socket.IO transport gets to connect (show its token) once open.
     SOCKET_CONNECT_TIMEOUT = env_float("SOCKET_CONNECT_TIMEOUT", 20.0)
