@@ -5,7 +5,8 @@ it; the server then exits, and a health check on the port would be answered by t
 other process. So a start counts only once the port's listening socket is held by the
 process launched (read from /proc, so it holds for any server: this checkout's run.py,
 another checkout's, or the bare relay), and a server that lost its port to another is
-started again on a new one.
+started again on a new one. The test suite's live servers (`tests/live.py`) and the
+Redis and MariaDB its fault tests own (`tests/resilience/owned.py`) use the same check.
 """
 
 from __future__ import annotations

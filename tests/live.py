@@ -3,8 +3,9 @@
 The browser tests, the end-to-end tests and the two-process admin test all start their
 servers here: `server_env()` builds the environment (production config, generated
 secrets, the caller's database, rate limits off), `start()` launches `run.py` on a free
-port and waits for /api/health, and `stop_all()` / `LiveServer.stop()` terminate, then
-kill, every process that is still running.
+port and waits until that process holds the port (`bench/launch.py` reads it from /proc)
+and /api/health answers, and `stop_all()` / `LiveServer.stop()` terminate, then kill,
+every process that is still running.
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ from __future__ import annotations
 import json
 import os
 import secrets
-import socket
 import subprocess
 import sys
 import time
@@ -25,6 +25,7 @@ from typing import Any
 
 import pytest
 
+from bench.launch import free_port, holds, listener_inodes
 from tests.helpers import PASSWORD
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -37,12 +38,6 @@ REDIS_URL = os.environ.get("E2E_REDIS_URL", "redis://127.0.0.1:6379/0")
 # Settings the main suite or a developer's shell may carry: a live server gets only
 # the ones its caller chooses.
 INHERITED_NOT = ("CYBERSCAN_", "SOCKETIO_", "REDIS_", "TEST_DATABASE")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def new_keys() -> dict[str, str]:
@@ -211,14 +206,11 @@ def stop_all(servers: Iterable[LiveServer]) -> None:
 
 
 def listening(server: LiveServer) -> bool:
-    """Whether this process has printed its start-up line for its own address: it
-    prints it once it holds the port, which no other process can then share (run.py
-    binds without SO_REUSEPORT). Until then an answer on the port may be another's."""
-    try:
-        text = server.log.read_text(errors="replace")
-    except OSError:
-        return False
-    return f"CyberScan Messenger on {server.url} " in text
+    """Whether this process holds its port's listening socket. Until it does, an answer
+    on the port may be another process's (one that took the port first)."""
+    assert server.process is not None
+    port = int(server.url.rsplit(":", 1)[1])
+    return holds(server.process.pid, listener_inodes(port))
 
 
 def wait_healthy(server: LiveServer, timeout: float = START_TIMEOUT) -> None:

@@ -7,28 +7,27 @@ Fault tests stop and restart these; the machine's shared Redis (6379) and MariaD
 from __future__ import annotations
 
 import shutil
-import socket
 import subprocess
 import time
 from pathlib import Path
 
 import pytest
 
-from tests.live import free_port
+from bench.launch import free_port, holds, listener_inodes
 
 START_TIMEOUT = 30.0
 
 
 def _wait_port(port: int, process: subprocess.Popen[bytes], log: Path) -> None:
+    """Until `process` itself listens on `port` (another process that took the port
+    first would accept connections too)."""
     deadline = time.monotonic() + START_TIMEOUT
     while time.monotonic() < deadline:
         if process.poll() is not None:
             pytest.fail(f"{process.args[0]} exited: {log.read_text()[-2000:]}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1):
-                return
-        except OSError:
-            time.sleep(0.1)
+        if holds(process.pid, listener_inodes(port)):
+            return
+        time.sleep(0.1)
     pytest.fail(
         f"{process.args[0]} did not listen on {port}: {log.read_text()[-2000:]}"
     )
