@@ -222,7 +222,13 @@ def test_two_people_chat_live_with_typing_read_ticks_and_reload(
     ana.page.fill("#register-email", f"{ana_name}@example.com")
     ana.page.fill("#register-password", "short")
     ana.page.click("#register-submit")
-    expect(ana.page.locator("#register-error")).to_contain_text("not valid")
+    refused = ana.page.locator("#register-error")
+    expect(refused).to_contain_text("not valid")
+    # Each wrong field on a line of its own, named as the form names it.
+    assert refused.inner_text().splitlines() == [
+        "The request is not valid.",
+        "Password: Length must be between 8 and 256.",
+    ]
     ana.page.fill("#register-password", PASSWORD)
     ana.page.click("#register-submit")
     expect(ana.page.locator("#me-name")).to_have_text(ana_name)
@@ -490,7 +496,7 @@ def test_flagged_messages_are_collapsed_and_five_flags_block_the_author(
     # The author is warned in the open, with the strikes left.
     expect(eve.page.locator("#moderation-banner")).to_be_visible()
     banner = eve.page.locator("#moderation-banner-text")
-    expect(banner).to_contain_text("(1 of 5 strikes.)")
+    expect(banner).to_contain_text("1 of 5 strikes. 4 more flagged")
     expect(banner).to_contain_text("4 more")
     expect(eve.bubbles(ABUSE[0]).locator(".flag-mark")).to_be_visible()
     screenshot(eve.page, "web-warning.png")
@@ -568,6 +574,9 @@ def test_a_blocked_person_appeals_and_is_let_back_in(
     assert status == 200, body
 
     expect(gus.page.locator("#blocked-outcome")).to_contain_text("unblocked")
+    # The whole screen says so: no "blocked" title or block reason above the outcome.
+    expect(gus.page.locator("#blocked-title")).to_have_text("Your account is unblocked")
+    expect(gus.page.locator("#blocked-reason")).to_be_hidden()
     gus.page.click("#blocked-relogin")
     gus.page.fill("#login-password", PASSWORD)
     gus.page.click("#login-submit")
@@ -821,6 +830,8 @@ def test_a_block_and_unblock_by_hand_are_told_as_they_are(
     expect(outcome).to_contain_text("Your account is unblocked")
     expect(outcome).not_to_contain_text("appeal")
     expect(count).not_to_contain_text("is blocked")
+    expect(pia.page.locator("#blocked-title")).to_have_text("Your account is unblocked")
+    expect(pia.page.locator("#blocked-reason")).to_be_hidden()
 
 
 def test_an_admin_mute_shows_at_login_in_local_time_and_its_end_shows_too(
@@ -1417,7 +1428,7 @@ def test_the_focus_stays_on_a_button_that_waited_for_the_server(
     # A refusal that names a field says which field and why.
     page.fill("#login-name", "x" * 300)
     press(page, "#login-submit")
-    expect(page.locator("#login-error")).to_contain_text("username: Length must be")
+    expect(page.locator("#login-error")).to_contain_text("Username: Length must be")
     maxi.log_in(max_name)
 
     # A flagged message: a strike, contested from the account dialog by keyboard.

@@ -235,7 +235,7 @@ def test_flagged_posts_and_comments_are_collapsed_and_their_author_warned(
         "Your last post was flagged as possibly hurtful."
     )
     expect(cy.page.locator("#moderation-banner-text")).to_contain_text(
-        "(1 of 5 strikes.)"
+        "1 of 5 strikes. 4 more flagged"
     )
     expect(cy.page.locator("#moderation-banner-text")).to_contain_text("4 more")
 
@@ -248,7 +248,7 @@ def test_flagged_posts_and_comments_are_collapsed_and_their_author_warned(
         "Your last comment was flagged as possibly hurtful."
     )
     expect(cy.page.locator("#moderation-banner-text")).to_contain_text(
-        "(2 of 5 strikes.)"
+        "2 of 5 strikes. 3 more flagged"
     )
 
     # Others see them collapsed, and can open and hide them.

@@ -166,14 +166,20 @@ export async function logout() {
 
 export const enc = encodeURIComponent;
 
-// The server's message, plus which field is wrong and why when it says so (a field
-// whose problem the message already says, e.g. a wrong current password, adds nothing).
+// The server's message, then a line for each field that is wrong and why, named as its
+// form names it ("new_password" reads "New password"). A field whose problem the message
+// already says (e.g. a wrong current password) adds nothing.
 export function fieldErrors(error) {
   const fields = error.body && error.body.errors && error.body.errors.json;
   if (!fields || typeof fields !== "object") return error.message;
   const parts = Object.entries(fields)
     .map(([field, problems]) => [field, [].concat(problems).join(" ")])
     .filter(([, problem]) => problem !== error.message)
-    .map(([field, problem]) => `${field}: ${problem}`);
-  return parts.length ? `${error.message} ${parts.join("; ")}` : error.message;
+    .map(([field, problem]) => `${fieldName(field)}: ${problem}`);
+  return [error.message, ...parts].join("\n");
+}
+
+function fieldName(field) {
+  const words = field.replaceAll("_", " ");
+  return words.charAt(0).toUpperCase() + words.slice(1);
 }

@@ -10,6 +10,7 @@ import {
   avatar,
   button,
   el,
+  fitHeight,
   flagMark,
   formatTime,
   hurtfulCover,
@@ -293,7 +294,7 @@ function showHistoryEdge() {
   const start = $("history-start");
   const focused = document.activeElement === more;
   more.hidden = !view.cursor;
-  start.hidden = Boolean(view.cursor) || view.nodes.size === 0;
+  start.hidden = Boolean(view.cursor); // an empty conversation starts here too
   // The first message came while the focus was on *Load earlier messages* (its Enter,
   // or the scroll that reaching it by keyboard makes): the focus goes to the line
   // that says so, not to the page.
@@ -476,7 +477,11 @@ export function refreshHeader() {
   const status = $("peer-status");
   const blocked = state.blocked.has(peer);
   if (state.typing.has(peer)) status.textContent = "typing…";
-  else status.textContent = state.online.has(peer) ? "Online" : "Offline";
+  else if (!conversations.isContact(peer)) {
+    // Presence is shared between contacts only (API.md §9): before a first message,
+    // nobody can tell whether this person is online, so the page does not say.
+    status.textContent = "New conversation";
+  } else status.textContent = state.online.has(peer) ? "Online" : "Offline";
   status.dataset.online = state.online.has(peer) ? "1" : "0";
   $("action-block").textContent = blocked ? "Unblock" : "Block";
   $("action-mute").textContent = state.muted.has(peer) ? "Unmute" : "Mute";
@@ -568,6 +573,7 @@ export function failed(item, error) {
       backToComposer();
     }),
   );
+  node.scrollIntoView({ block: "nearest" }); // the reason and Dismiss, in sight
   // Refused as a block: if it is mine and its event never came (it was lost on the
   // way), say so and close the box.
   if (error.error === "forbidden") reloadControls();
@@ -639,9 +645,7 @@ function stopTyping() {
 }
 
 function fitComposer() {
-  const input = $("composer-input");
-  input.style.height = "auto";
-  if (input.value) input.style.height = `${Math.min(input.scrollHeight, 160)}px`;
+  fitHeight($("composer-input"), 160);
 }
 
 function onInput() {

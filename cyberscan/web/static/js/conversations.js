@@ -59,6 +59,11 @@ function find(name) {
   return state.conversations.find((conv) => sameName(conv.username, name));
 }
 
+// Whether a message went between us: only then does the server share their presence.
+export function isContact(name) {
+  return Boolean(find(name));
+}
+
 // Whether the list, whose last message is `last`, already holds the stored `message`
 // (a list asked for after it was stored answered before its event came): it is that
 // last message, or older. Only the server's own last message is compared.

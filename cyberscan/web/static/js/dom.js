@@ -112,6 +112,15 @@ export function avatar(node, name) {
   node.dataset.hue = String(hash % 8);
 }
 
+// A text box as tall as its text (and its borders), up to `max` pixels; its rows when
+// empty.
+export function fitHeight(input, max) {
+  input.style.height = "auto";
+  if (!input.value) return;
+  const frame = input.offsetHeight - input.clientHeight;
+  input.style.height = `${Math.min(input.scrollHeight + frame, max)}px`;
+}
+
 export function formatTime(iso) {
   const date = new Date(iso);
   if (Number.isNaN(date.getTime())) return "";

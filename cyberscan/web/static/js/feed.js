@@ -12,6 +12,7 @@ import {
   button,
   confirmAction,
   el,
+  fitHeight,
   flagMark,
   formatTime,
   hurtfulCover,
@@ -282,6 +283,8 @@ function commentsSection(thread) {
   return section;
 }
 
+const COMMENT_MAX_PX = 120;
+
 function commentForm(thread) {
   const parts = textForm("comment-form", {
     id: `comment-input-${thread.post.id}`,
@@ -295,12 +298,15 @@ function commentForm(thread) {
   error.classList.add("small", "comment-error");
   form.append(parts.caption, input, submit, error);
   sendOnCtrlEnter(input, form);
+  // A new line (Enter) makes the box taller, never hides the first one.
+  input.addEventListener("input", () => fitHeight(input, COMMENT_MAX_PX));
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     const comment = await publish(
       { input, error, submit, what: "comment" },
       (content, client_id) => api("POST", `/api/comment/${thread.post.id}`, { content, client_id }),
     );
+    fitHeight(input, COMMENT_MAX_PX);
     if (!comment) return;
     if (!place(thread.list, comment.id, () => commentNode(thread, comment), false)) return;
     setCount(thread, thread.count + 1);

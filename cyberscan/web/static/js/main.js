@@ -305,6 +305,18 @@ function setup() {
     $("peer-menu").open = false;
     $("peer-menu").querySelector("summary").focus();
   };
+  // Escape or a click elsewhere closes it too, as any menu does.
+  $("peer-menu").addEventListener("keydown", (event) => {
+    if (event.key === "Escape" && $("peer-menu").open) {
+      event.preventDefault();
+      closeMenu();
+    }
+  });
+  document.addEventListener("click", (event) => {
+    if ($("peer-menu").open && !$("peer-menu").contains(event.target)) {
+      $("peer-menu").open = false;
+    }
+  });
   $("action-block").addEventListener("click", () => {
     closeMenu();
     (state.blocked.has(state.peer) ? safety.unblock : safety.block)(state.peer);

@@ -69,11 +69,14 @@ export function flagged(what) {
   $("moderation-banner-title").textContent = `Your last ${what} was flagged as possibly hurtful.`;
 }
 
+// The title already says it was flagged; the server's message would say it again, so
+// the text is the standing alone, from the payload's numbers.
 export function warning(payload) {
-  const count = `${payload.bullying_count} of ${payload.max_bullying_count} strikes.`;
-  $("moderation-banner-text").textContent = payload.message
-    ? `${payload.message} (${count})`
-    : strikesText(payload.bullying_count, payload.max_bullying_count, payload.remaining);
+  $("moderation-banner-text").textContent = strikesText(
+    payload.bullying_count,
+    payload.max_bullying_count,
+    payload.remaining,
+  );
   $("moderation-banner").hidden = false;
 }
 
@@ -285,6 +288,7 @@ export function appealDecided(payload) {
 export function showBlocked({ reason, appealToken, name }) {
   stopPolling();
   blocked = { token: appealToken || null, name: name || "", timer: null, waiting: new Set() };
+  showStanding(true);
   $("blocked-reason").textContent =
     reason || "Too many of your messages were flagged as hurtful.";
   hide($("blocked-error"), $("blocked-outcome"), $("blocked-relogin"), $("blocked-count"));
@@ -295,6 +299,16 @@ export function showBlocked({ reason, appealToken, name }) {
   $("blocked-login").hidden = Boolean(blocked.token);
   if (blocked.token) loadBlockedStrikes();
   $("blocked-title").focus();
+}
+
+// The screen's title, icon and reason say the account is blocked, or no longer is.
+function showStanding(isBlocked) {
+  $("screen-blocked").classList.toggle("unblocked", !isBlocked);
+  $("blocked-icon").textContent = isBlocked ? "!" : "✓";
+  $("blocked-title").textContent = isBlocked
+    ? "Your account is blocked"
+    : "Your account is unblocked";
+  $("blocked-reason").hidden = !isBlocked;
 }
 
 function stopPolling() {
@@ -334,6 +348,7 @@ async function loadBlockedStrikes() {
   });
   const appealsNow = appealStates(data);
   if (!data.is_blocked) {
+    showStanding(false);
     // Only an appeal seen waiting on this screen and now accepted let the person back in.
     const byAppeal = [...blocked.waiting].some((id) => appealsNow.get(id) === "accepted");
     $("blocked-outcome").textContent = byAppeal
