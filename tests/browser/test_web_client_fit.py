@@ -151,6 +151,15 @@ def test_the_menu_closes_with_escape_or_a_click_elsewhere(
     kim.page.click("#action-mute")
     expect(menu).not_to_have_attribute("open", "")
     expect(kim.page.locator("#action-mute")).to_have_text("Unmute")
+    # The notice a report brings leaves the message box and its button free.
+    summary.click()
+    kim.page.click("#action-report")
+    kim.page.fill("#report-reason", "keeps sending me chain letters")
+    kim.page.click("#report-submit")
+    toast = kim.page.locator(".toast", has_text="moderator")
+    expect(toast).to_be_visible()
+    notice, send = toast.bounding_box(), kim.page.locator("#send").bounding_box()
+    assert notice["y"] + notice["height"] <= send["y"], (notice, send)
 
 
 def test_a_new_conversation_says_what_the_page_knows(
