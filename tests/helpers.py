@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import pytest
 import sqlalchemy as sa
 from flask import Flask
 from sqlalchemy import event
@@ -42,6 +43,22 @@ def scratch_database(test_url: str, name: str) -> Iterator[str]:
         with server.begin() as conn:
             conn.execute(sa.text(f"DROP DATABASE IF EXISTS {name}"))
         server.dispose()
+
+
+def hand_out_taken_port_first(
+    module: Any, taken: int, monkeypatch: pytest.MonkeyPatch
+) -> list[int]:
+    """`module.free_port` hands out `taken` first, as the race between two starts
+    does, then free ports; answers the list of ports handed out."""
+    handed_out: list[int] = []
+    real_free_port = module.free_port
+
+    def free_port() -> int:
+        handed_out.append(taken if not handed_out else real_free_port())
+        return handed_out[-1]
+
+    monkeypatch.setattr(module, "free_port", free_port)
+    return handed_out
 
 
 def run_bench(script: str, *args: str, timeout: float) -> str:

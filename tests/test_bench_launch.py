@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from bench import launch
+from tests.helpers import hand_out_taken_port_first
 from tests.test_live_start import Healthy
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -35,14 +36,7 @@ def other() -> int:
 def test_start_moves_to_another_port_when_the_free_one_was_taken(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, other: int
 ) -> None:
-    handed_out: list[int] = []
-    real_free_port = launch.free_port
-
-    def free_port() -> int:  # the taken port first, as the race hands it out
-        handed_out.append(other if not handed_out else real_free_port())
-        return handed_out[-1]
-
-    monkeypatch.setattr(launch, "free_port", free_port)
+    handed_out = hand_out_taken_port_first(launch, other, monkeypatch)
     log = tmp_path / "servers.log"
     process, url = launch.start("relay", RELAY, ENV, log, ROOT, timeout=60)
     try:

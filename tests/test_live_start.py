@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests import live
+from tests.helpers import hand_out_taken_port_first
 
 
 class Healthy(BaseHTTPRequestHandler):
@@ -36,14 +37,7 @@ def test_start_moves_to_another_port_when_the_free_one_was_taken(
     other = ThreadingHTTPServer(("127.0.0.1", 0), Healthy)
     threading.Thread(target=other.serve_forever, daemon=True).start()
     taken = other.server_address[1]
-    handed_out: list[int] = []
-    real_free_port = live.free_port
-
-    def free_port() -> int:  # the taken port first, as the race hands it out
-        handed_out.append(taken if not handed_out else real_free_port())
-        return handed_out[-1]
-
-    monkeypatch.setattr(live, "free_port", free_port)
+    handed_out = hand_out_taken_port_first(live, taken, monkeypatch)
     server = live.start(live.server_env(f"sqlite:///{tmp_path / 'live.db'}"), tmp_path)
     try:
         assert handed_out[0] == taken and len(handed_out) == 2

@@ -35,6 +35,18 @@ WORD_LINES = """node => [...node.childNodes]
   })"""
 
 
+def chatting_on_a_phone(server: LiveServer, people: Any) -> tuple[Any, str]:
+    """A person on a phone with a new conversation open; answers them and the other's
+    name."""
+    me, other = name("me"), name("other")
+    server.sign_up(other)
+    server.sign_up(me)
+    person = people(PHONE)
+    person.log_in(me)
+    person.start_chat(other)
+    return person, other
+
+
 def in_view(page: Any, locator: Any) -> bool:
     """Whether the whole element is inside the window and inside every scrolling box
     around it."""
@@ -58,19 +70,14 @@ def test_a_refused_message_s_reason_comes_into_sight_on_a_phone(
 ) -> None:
     from playwright.sync_api import expect
 
-    ivy_name, jon_name = name("ivy"), name("jon")
-    live_server.sign_up(ivy_name)
-    live_server.sign_up(jon_name)
-    jon = people(PHONE)
-    jon.log_in(jon_name)
-    jon.start_chat(ivy_name)
+    jon, ivy_name = chatting_on_a_phone(live_server, people)
     for i in range(12):  # more than a phone's screen holds
         jon.send(f"Line {i} of the plan for saturday")
     expect(jon.page.locator("#messages li.msg")).to_have_count(12)
     expect(jon.page.locator("#messages li.msg[data-status='pending']")).to_have_count(0)
     ivy_token = live_server.login(ivy_name)
     status, _ = live_server.request(
-        "PUT", f"/api/me/blocks/{jon_name}", token=ivy_token
+        "PUT", f"/api/me/blocks/{jon.username}", token=ivy_token
     )
     assert status == 200
     jon.send("are you there?")
@@ -129,12 +136,7 @@ def test_the_menu_closes_with_escape_or_a_click_elsewhere(
 ) -> None:
     from playwright.sync_api import expect
 
-    kim_name, lou_name = name("kim"), name("lou")
-    live_server.sign_up(lou_name)
-    live_server.sign_up(kim_name)
-    kim = people(PHONE)
-    kim.log_in(kim_name)
-    kim.start_chat(lou_name)
+    kim, _ = chatting_on_a_phone(live_server, people)
     menu = kim.page.locator("#peer-menu")
     summary = menu.locator("summary")
     summary.click()
