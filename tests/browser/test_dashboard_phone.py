@@ -40,6 +40,16 @@ def test_a_busy_dashboard_fits_a_phone_screen(
         if item.startswith("page") or "panel" in item or "user-search" in item
     ]
     assert overflowing == []
+    # A name that fits its column is never broken inside (the phone's columns are
+    # narrow: a break-anywhere name read "pocket_rea / der").
+    reader = page.locator('#users-body tr[data-username="pocket_reader"] .author-name')
+    assert (
+        reader.evaluate(
+            """node => { const range = document.createRange();
+          range.selectNodeContents(node); return range.getClientRects().length; }"""
+        )
+        == 1
+    )
     for part in ("#user-search", ".exports", "#audit-title"):
         box = page.locator(part).bounding_box()
         assert box is not None and box["x"] + box["width"] <= 375, (part, box)

@@ -577,6 +577,8 @@ def test_a_blocked_person_appeals_and_is_let_back_in(
     # The whole screen says so: no "blocked" title or block reason above the outcome.
     expect(gus.page.locator("#blocked-title")).to_have_text("Your account is unblocked")
     expect(gus.page.locator("#blocked-reason")).to_be_hidden()
+    expect(gus.page.locator("#blocked-strikes-section")).to_be_hidden()
+    expect(gus.page.locator("#blocked-relogin")).to_be_in_viewport()
     gus.page.click("#blocked-relogin")
     gus.page.fill("#login-password", PASSWORD)
     gus.page.click("#login-submit")

@@ -186,6 +186,7 @@ export function hurtfulCover(box, text, what, actions = []) {
     cover.hidden = true;
     tools.hidden = false;
     hideBtn.focus();
+    tools.scrollIntoView({ block: "nearest" }); // all of its buttons, not only Hide
   });
   const hideBtn = button("Hide", "chip", () => {
     text.hidden = true;

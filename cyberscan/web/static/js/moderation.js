@@ -309,6 +309,7 @@ function showStanding(isBlocked) {
     ? "Your account is blocked"
     : "Your account is unblocked";
   $("blocked-reason").hidden = !isBlocked;
+  $("blocked-hint").hidden = !isBlocked;
 }
 
 function stopPolling() {
@@ -348,7 +349,10 @@ async function loadBlockedStrikes() {
   });
   const appealsNow = appealStates(data);
   if (!data.is_blocked) {
+    // Unblocked: the outcome and *Log in again* come first; the strikes (and their
+    // appeals) are in the account dialog once logged in.
     showStanding(false);
+    hide($("blocked-count"), $("blocked-strikes-section"));
     // Only an appeal seen waiting on this screen and now accepted let the person back in.
     const byAppeal = [...blocked.waiting].some((id) => appealsNow.get(id) === "accepted");
     $("blocked-outcome").textContent = byAppeal
