@@ -574,6 +574,9 @@ export function failed(item, error) {
     }),
   );
   node.scrollIntoView({ block: "nearest" }); // the reason and Dismiss, in sight
+  // The list took it as the conversation's last message when it was sent: the
+  // server's list says what the last one really is.
+  conversations.refreshSoon();
   // Refused as a block: if it is mine and its event never came (it was lost on the
   // way), say so and close the box.
   if (error.error === "forbidden") reloadControls();
