@@ -62,6 +62,11 @@ def holds(pid: int, inodes: set[str]) -> bool:
     return False
 
 
+def listens(pid: int, port: int) -> bool:
+    """Whether process `pid` holds the socket listening on `port`."""
+    return holds(pid, listener_inodes(port))
+
+
 def healthy(url: str) -> bool:
     try:
         with urllib.request.urlopen(url + "/api/health", timeout=2) as r:  # noqa: S310
@@ -93,8 +98,7 @@ def start(
         url = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline and process.poll() is None:
-            inodes = listener_inodes(port)
-            if holds(process.pid, inodes) and healthy(url):
+            if listens(process.pid, port) and healthy(url):
                 return process, url
             time.sleep(0.2)
         if process.poll() is None:

@@ -25,7 +25,7 @@ from typing import Any
 
 import pytest
 
-from bench.launch import free_port, holds, listener_inodes
+from bench.launch import free_port, healthy, listens
 from tests.helpers import PASSWORD
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -209,8 +209,7 @@ def listening(server: LiveServer) -> bool:
     """Whether this process holds its port's listening socket. Until it does, an answer
     on the port may be another process's (one that took the port first)."""
     assert server.process is not None
-    port = int(server.url.rsplit(":", 1)[1])
-    return holds(server.process.pid, listener_inodes(port))
+    return listens(server.process.pid, int(server.url.rsplit(":", 1)[1]))
 
 
 def wait_healthy(server: LiveServer, timeout: float = START_TIMEOUT) -> None:
@@ -225,15 +224,8 @@ def wait_healthy(server: LiveServer, timeout: float = START_TIMEOUT) -> None:
                 f"run.py exited with {code} on start; the end of {server.log}:\n"
                 f"{server.log_tail()}"
             )
-        if not listening(server):
-            time.sleep(0.2)
-            continue
-        try:
-            with urllib.request.urlopen(server.url + "/api/health", timeout=2) as r:  # noqa: S310
-                if r.status == 200:
-                    return
-        except OSError:  # refused while starting (URLError is an OSError)
-            pass
+        if listening(server) and healthy(server.url):
+            return
         time.sleep(0.2)
     pytest.fail(
         f"{server.url}/api/health did not answer 200 within {timeout:g}s; "

@@ -44,9 +44,9 @@ def test_start_moves_to_another_port_when_the_free_one_was_taken(
         assert url == f"http://127.0.0.1:{handed_out[1]}"
         assert "in use" in log.read_text()
         # The port answering is held by the process launched, not by the stand-in.
-        assert launch.holds(process.pid, launch.listener_inodes(handed_out[1]))
-        assert not launch.holds(process.pid, launch.listener_inodes(other))
-        assert launch.holds(os.getpid(), launch.listener_inodes(other))
+        assert launch.listens(process.pid, handed_out[1])
+        assert not launch.listens(process.pid, other)
+        assert launch.listens(os.getpid(), other)
     finally:
         process.terminate()
         process.wait(timeout=10)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.launch import free_port, holds, listener_inodes
+from bench.launch import free_port, listens
 
 START_TIMEOUT = 30.0
 
@@ -25,7 +25,7 @@ def _wait_port(port: int, process: subprocess.Popen[bytes], log: Path) -> None:
     while time.monotonic() < deadline:
         if process.poll() is not None:
             pytest.fail(f"{process.args[0]} exited: {log.read_text()[-2000:]}")
-        if holds(process.pid, listener_inodes(port)):
+        if listens(process.pid, port):
             return
         time.sleep(0.1)
     pytest.fail(
