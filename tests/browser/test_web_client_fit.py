@@ -50,24 +50,6 @@ def chatting_on_a_phone(
     return person, other
 
 
-def in_view(page: Any, locator: Any) -> bool:
-    """Whether the whole element is inside the window and inside every scrolling box
-    around it."""
-    return locator.evaluate(
-        """node => {
-          const box = node.getBoundingClientRect();
-          if (box.top < 0 || box.bottom > innerHeight) return false;
-          for (let up = node.parentElement; up; up = up.parentElement) {
-            const style = getComputedStyle(up);
-            if (!/(auto|scroll|hidden)/.test(style.overflowY)) continue;
-            const frame = up.getBoundingClientRect();
-            if (box.top < frame.top - 1 || box.bottom > frame.bottom + 1) return false;
-          }
-          return true;
-        }"""
-    )
-
-
 def test_a_refused_message_s_reason_comes_into_sight_on_a_phone(
     live_server: LiveServer, people: Any
 ) -> None:
@@ -88,7 +70,8 @@ def test_a_refused_message_s_reason_comes_into_sight_on_a_phone(
     expect(refused).to_have_attribute("data-status", "failed")
     dismiss = refused.get_by_role("button", name="Dismiss")
     expect(dismiss).to_be_visible()
-    assert in_view(jon.page, refused), "the refusal is below the screen"
+    # Wholly in sight: IntersectionObserver clips by the scrolling list too.
+    expect(refused).to_be_in_viewport(ratio=1)
     # The list does not show it as the conversation's last message: it was not sent.
     preview = jon.conversation(ivy_name)
     expect(preview).to_contain_text("Line 11 of the plan")
@@ -232,7 +215,7 @@ def test_a_flagged_message_shown_near_the_bottom_shows_all_its_buttons(
     flagged.get_by_role("button", name=re.compile("may be hurtful")).click()
     tools = flagged.locator(".hurtful-tools")
     expect(tools.get_by_role("button", name="Block")).to_be_visible()
-    assert in_view(quin.page, tools), "the shown message's buttons are cut off"
+    expect(tools).to_be_in_viewport(ratio=1)
 
 
 def test_the_warning_reads_across_a_phone_and_a_comment_box_grows(
