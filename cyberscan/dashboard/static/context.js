@@ -25,7 +25,9 @@ export function toggleContext(flag, row, columns) {
   return api("/api/admin/flagged/" + encodeURIComponent(flag.id) + "/context")
     .then(function (context) {
       const detail = el("tr", "context-row");
+      detail.setAttribute("role", "row");
       const cell = el("td");
+      cell.setAttribute("role", "cell");
       cell.colSpan = columns;
       cell.appendChild(el("div", "context-head", context.receiver ? "Sent to " + context.receiver : "No conversation to show."));
       const list = el("ol", "context-list");

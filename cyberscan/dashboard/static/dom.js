@@ -178,11 +178,30 @@ function carryOver(body, rows, details, empty) {
   };
 }
 
+// On a phone a table's rows stack into cards (dashboard.css) and its header row is
+// hidden: each cell that shows something carries its column's name to show above it,
+// which screen readers read too (an empty cell is left out of the card). The roles keep
+// the table a table for screen readers, whatever `display` the stacked layout sets.
+function labelCells(body, rows) {
+  const names = Array.from(body.closest("table").tHead.rows[0].cells).map(function (th) {
+    return th.textContent;
+  });
+  rows.forEach(function (row) {
+    row.setAttribute("role", "row");
+    Array.from(row.cells).forEach(function (cell, index) {
+      cell.setAttribute("role", "cell");
+      const shows = cell.textContent.trim() || cell.querySelector("button, input, select, a");
+      if (names[index] && shows) cell.dataset.label = names[index];
+    });
+  });
+}
+
 // One page of a paginated table (`<prefix>-body`, `-more`, `-empty`): replaces the rows,
 // or appends them for "Load more"; answers the cursor of the next page.
 export function showPage(prefix, page, rowOf, more) {
   const body = $(prefix + "-body");
   const rows = page.items.map(rowOf);
+  labelCells(body, rows);
   let refocus = null;
   if (more) rows.forEach(function (row) { body.appendChild(row); });
   else {
