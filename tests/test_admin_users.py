@@ -70,6 +70,34 @@ def test_block_closes_live_connections_and_stops_tokens(
     assert audit(app) == [("root_admin", "block", "bob", "spam", {"bullying_count": 0})]
 
 
+def test_blocking_again_without_a_reason_keeps_the_reason(
+    client, app, member, admin_headers
+):
+    member("bob")
+    client.post(
+        "/api/admin/users/bob/block", json={"reason": "spam"}, headers=admin_headers
+    )
+    again = client.post("/api/admin/users/bob/block", json={}, headers=admin_headers)
+    assert again.status_code == 200
+    assert again.get_json()["user"]["blocked_reason"] == "spam"
+    body = assert_error(
+        client.post("/api/login", json={"username": "bob", "password": PASSWORD}),
+        403,
+        "blocked",
+    )
+    assert body["reason"] == "spam"
+    # A new reason replaces it; both blocks are in the audit log with their reasons.
+    newer = client.post(
+        "/api/admin/users/bob/block", json={"reason": "threats"}, headers=admin_headers
+    )
+    assert newer.get_json()["user"]["blocked_reason"] == "threats"
+    assert [(row[1], row[3]) for row in audit(app)] == [
+        ("block", "spam"),
+        ("block", "spam"),
+        ("block", "threats"),
+    ]
+
+
 def test_blocked_user_cannot_reconnect(client, member, socket_client, admin_headers):
     bob = member("bob")
     client.post("/api/admin/users/bob/block", json={}, headers=admin_headers)

@@ -110,7 +110,21 @@ def test_refresh_gives_a_working_access_token(client, make_user, login):
 def test_refresh_with_an_access_token_is_401(client, make_user, login):
     tokens = login(make_user())
     response = client.post("/api/token/refresh", headers=bearer(tokens["access_token"]))
-    assert_error(response, 401, "unauthorized")
+    body = assert_error(response, 401, "unauthorized")
+    assert body["message"] == "This needs a refresh token, not an access token."
+
+
+def test_a_token_error_names_the_kind_of_token_the_endpoint_takes(
+    client, make_user, login
+):
+    tokens = login(make_user())
+    missing = assert_error(client.post("/api/token/refresh"), 401, "unauthorized")
+    assert missing["message"] == "A valid refresh token is required."
+    missing = assert_error(client.get("/api/me"), 401, "unauthorized")
+    assert missing["message"] == "A valid access token is required."
+    wrong = client.get("/api/me", headers=bearer(tokens["refresh_token"]))
+    body = assert_error(wrong, 401, "unauthorized")
+    assert body["message"] == "This needs an access token, not a refresh token."
 
 
 def test_logout_revokes_the_access_and_refresh_tokens_persistently(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, current_app, jsonify
+from flask import Flask, current_app, jsonify, request
 from flask.json.provider import DefaultJSONProvider
 from redis.exceptions import RedisError
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
@@ -124,14 +124,27 @@ def register_error_handlers(app: Flask) -> None:
     register_jwt_errors()
 
 
+# The one endpoint that takes a refresh token (`api.auth.refresh_token`).
+REFRESH_ENDPOINT = "auth.refresh_token"
+# Flask-JWT-Extended's words for a token of the other kind, and ours.
+WRONG_KIND = {
+    "Only refresh tokens are allowed": "This needs a refresh token, not an access token.",
+    "Only non-refresh tokens are allowed": (
+        "This needs an access token, not a refresh token."
+    ),
+}
+
+
 def register_jwt_errors() -> None:
     @jwt.unauthorized_loader
     def missing_token(reason: str):  # noqa: ANN202
-        return error_response(401, "unauthorized", "A valid access token is required.")
+        kind = "refresh" if request.endpoint == REFRESH_ENDPOINT else "access"
+        return error_response(401, "unauthorized", f"A valid {kind} token is required.")
 
     @jwt.invalid_token_loader
     def invalid_token(reason: str):  # noqa: ANN202
-        return error_response(401, "unauthorized", "The token is invalid.")
+        message = WRONG_KIND.get(reason, "The token is invalid.")
+        return error_response(401, "unauthorized", message)
 
     @jwt.expired_token_loader
     def expired_token(header: dict, payload: dict):  # noqa: ANN202

@@ -79,6 +79,14 @@ def error_body(status: int, message: str) -> bytes:
     ).encode()
 
 
+# The headers of every API answer (`api.no_store`), on the answers made below the app.
+ERROR_HEADERS = (
+    ("Content-Type", "application/json"),
+    ("Cache-Control", "no-store"),
+    ("X-Content-Type-Options", "nosniff"),
+)
+
+
 def error_response(
     start_response: StartResponse, status: int, message: str
 ) -> list[bytes]:
@@ -86,7 +94,7 @@ def error_response(
     body = error_body(status, message)
     start_response(
         f"{status} {HTTP_STATUS_CODES[status]}",
-        [("Content-Type", "application/json"), ("Content-Length", str(len(body)))],
+        [*ERROR_HEADERS, ("Content-Length", str(len(body)))],
     )
     return [body]
 
@@ -117,8 +125,8 @@ def raw_error_response(status: int, message: str) -> bytes:
     body = error_body(status, message)
     head = (
         f"HTTP/1.1 {status} {HTTP_STATUS_CODES[status]}\r\n"
-        "Content-Type: application/json\r\n"
-        f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n"
+        + "".join(f"{name}: {value}\r\n" for name, value in ERROR_HEADERS)
+        + f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n"
     )
     return head.encode("latin-1") + body
 

@@ -65,9 +65,10 @@ def _target(admin: User, username: str, action: str) -> User:
 
 
 def block_user(admin: User, username: str, reason: str | None = None) -> User:
-    """Block an account: its tokens stop working and its live connections are closed."""
+    """Block an account: its tokens stop working and its live connections are closed.
+    Blocking a blocked account again with no reason keeps the reason it has."""
     user = _target(admin, username, "block")
-    reason = reason or ADMIN_BLOCK_REASON
+    reason = reason or (user.is_blocked and user.blocked_reason) or ADMIN_BLOCK_REASON
     if not user.is_blocked:
         user.blocked_at = utcnow()
         # Every token it holds dies for good (an unblock does not revive them); a

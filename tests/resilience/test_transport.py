@@ -183,6 +183,9 @@ def test_an_overlong_request_line_gets_the_error_envelope(either_server):
     )
     head, _, body = answer.partition(b"\r\n\r\n")
     assert head.split(b" ")[1] == b"414", head
+    # The headers of every other API answer (docs/api.md): no cache keeps it.
+    assert b"\r\nCache-Control: no-store\r\n" in head, head
+    assert b"\r\nX-Content-Type-Options: nosniff\r\n" in head, head
     error = json.loads(body)
     assert error["code"] == 414 and error["error"] == "uri_too_long", error
     assert error["message"] == "The request line is too long."
@@ -198,6 +201,7 @@ def test_a_garbled_request_line_gets_the_error_envelope(either_server, request_l
     answer = raw_http(either_server, request_line + b"\r\nHost: x\r\n\r\n")
     head, _, body = answer.partition(b"\r\n\r\n")
     assert head.split(b" ")[1] == b"400", answer[:300]
+    assert b"\r\nCache-Control: no-store\r\n" in head, head
     error = json.loads(body)
     assert error["code"] == 400 and error["error"] == "bad_request", error
     assert_clean_log(either_server, since)
