@@ -127,6 +127,20 @@ SHORT_CLEAN = [
     "back at you",
 ]
 
+# The same miss alone and in two-word stock phrases, found by an outside audit in the
+# forty-third session ("first" 0.905 earned a strike): the router sends each to the
+# tweets expert, while "you go first" and "my first car" stay under the line
+# (docs/model.md, "After v43: one- and two-word texts past the router").
+FIRST_CLEAN = [
+    pytest.param("first", marks=KNOWN_MISS),
+    pytest.param("first!!", marks=KNOWN_MISS),
+    pytest.param("ladies first", marks=KNOWN_MISS),
+    pytest.param("safety first", marks=KNOWN_MISS),
+    "you go first",
+    "my first car",
+    "first time trying sushi",
+]
+
 SHORT_ABUSE = [
     "you idiot",
     "ur pathetic",
@@ -348,6 +362,7 @@ def test_clear_abuse_is_flagged(detector: Detector, text: str) -> None:
     "text",
     CLEAN_AND_HARD_NEGATIVE
     + SHORT_CLEAN
+    + FIRST_CLEAN
     + DISGUISED_GROUP_CLEAN
     + JOINED_CLEAN
     + FEELING_CLEAN
