@@ -98,6 +98,7 @@ def _fit(
     expert_borrow: dict[int, dict[int, float]] | None = None,
     raw_chars: float = 0.0,
     bare_to_chat: bool = True,
+    short_to_chat: int = 0,
 ) -> tuple[object, list[str]]:
     """A gated model on ``styles`` (chat first, then one corpus style each), fitted by
     ``train.train.fit_pipeline``, the fit training uses, with these expert settings."""
@@ -127,6 +128,7 @@ def _fit(
         expert_affine=expert_affine or {},
         expert_borrow=expert_borrow or {},
         bare_to_chat=bare_to_chat,
+        short_to_chat=short_to_chat,
     )
     return model, texts
 
@@ -207,6 +209,53 @@ def test_a_bare_reply_is_scored_by_the_chat_model_alone(tmp_path: Path) -> None:
     # An artifact from before v31 has no such attribute: no text is bare.
     del clf.function_columns_
     assert clf.bare(x) is None
+    assert np.array_equal(clf.decision_function(x), before)
+    _assert_scorer_exact(model, tmp_path / "old", probes)
+
+
+# Texts of few word terms: none ("", emoji, a word out of the vocabulary), one ("idiot",
+# "idiot idiot" too: a repeated word is one term and its bigram is not in the
+# vocabulary), two ("coffee class"), three ("coffee first", with its bigram) and more.
+FEW_TERMS = [
+    "",
+    "\U0001f602\U0001f602",
+    "zzqx",
+    "idiot",
+    "idiot idiot",
+    "coffee",
+    "first",
+    "coffee class",
+    "coffee first",
+    "ignorant fool",
+    "RT @user: fuck",
+    "you absolute idiot, nobody likes you",
+]
+
+
+def test_a_text_of_few_word_terms_is_scored_by_the_chat_model_alone(
+    tmp_path: Path,
+) -> None:
+    """v45: a text with at most `short_terms` word terms never reaches the experts, in
+    scikit-learn and in the scorer; every other text scores as without the rule, and
+    a model fitted before the rule existed scores as it always did."""
+    model, texts = _fit(-50.0, short_to_chat=3)  # every text past the router
+    plain, _ = _fit(-50.0)
+    probes = FEW_TERMS + texts + PROBES
+    clf = model.named_steps["clf"]
+    x = _clf_input(model, probes)
+    terms = sp.csr_matrix(x)[:, : clf.route_columns_].getnnz(axis=1)
+    assert sorted(set(terms[: len(FEW_TERMS)].tolist()))[:4] == [0, 1, 2, 3]
+    alone = clf.bare(x)
+    assert alone.tolist() == ((terms <= 3) | plain.named_steps["clf"].bare(x)).tolist()
+    chat = clf.decision_rows(x)[:, len(clf.intercept_) // 2] + clf.shift_
+    final = clf.decision_function(x)
+    assert np.allclose(final[alone], chat[alone])
+    before = plain.named_steps["clf"].decision_function(x)
+    assert np.array_equal(final[~alone], before[~alone])
+    assert not np.allclose(final[terms <= 3], before[terms <= 3])
+    _assert_scorer_exact(model, tmp_path / "rule", probes)
+    # An artifact from before v45 has no such attribute: it scores as it always did.
+    del clf.short_terms_
     assert np.array_equal(clf.decision_function(x), before)
     _assert_scorer_exact(model, tmp_path / "old", probes)
 

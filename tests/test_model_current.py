@@ -207,6 +207,8 @@ def test_a_default_training_run_follows_the_served_recipe(tmp_path: Path) -> Non
     )
     # cards before v31 do not record the rule for bare replies: there was none
     assert card["training"].get("bare_to_chat", False) == train.BARE_TO_CHAT
+    # cards before v45 do not record the rule for texts of few word terms: there was none
+    assert card["training"].get("short_to_chat", 0) == train.SHORT_TO_CHAT
     # cards before v36 do not record the splitting of words run together: none
     assert (
         card["training"].get("split_joined_at_prediction", False)

@@ -120,6 +120,12 @@ ROUTE_ANCHORS: dict[str, float] = {"toxigen_implicit": 0.2}
 # is scored by the chat model alone; the router sent such bare replies to the corpus
 # experts, which flagged them (docs/model.md, "v31"). Fitting is unchanged.
 BARE_TO_CHAT = True
+# v45: a text with at most this many word terms (one or two words: "first", "ladies
+# first") is scored by the chat model alone too; the router sent some to the tweets
+# expert, which flagged them ("first" 0.905 under v43), and on v43's weights the rule
+# moved no corpus AUC by more than 0.0005 (docs/model.md, "After v43: one- and two-word
+# texts past the router"). 0 turns it off. Fitting is unchanged.
+SHORT_TO_CHAT = 3
 # v36: words run together ("ihatemuslims", "#deportthemall") are read as the known
 # words they are made of when a fitted model scores (features.split_joined); fitting
 # is unchanged, so a text with no such word scores as without it (docs/model.md, "v36").
@@ -751,6 +757,7 @@ def fit_pipeline(
     expert_affine: dict[int, tuple[float, float]] | None = None,
     expert_borrow: dict[int, dict[int, float]] | None = None,
     bare_to_chat: bool | None = None,
+    short_to_chat: int | None = None,
     split_joined: bool | None = None,
 ):
     """Fit ``build_pipeline(**params)`` on already-normalised texts with sample weights.
@@ -761,9 +768,10 @@ def fit_pipeline(
     folded into one, so the artifact is an ordinary pipeline (see ``CHAT_COPY``).  With
     ``corpus_copy``, corpus rows get a corpus-only copy whose weights are dropped
     (``CORPUS_COPY``).  A gated model takes its expert settings from this module
-    (``EXPERTS_ON_TFIDF``, ``EXPERT_AFFINE``, ``EXPERT_BORROW``, ``BARE_TO_CHAT``)
-    unless ``on_tfidf``, ``expert_affine``, ``expert_borrow`` (by style number) or
-    ``bare_to_chat`` is given, as the tests' small models do.  With
+    (``EXPERTS_ON_TFIDF``, ``EXPERT_AFFINE``, ``EXPERT_BORROW``, ``BARE_TO_CHAT``,
+    ``SHORT_TO_CHAT``) unless ``on_tfidf``, ``expert_affine``, ``expert_borrow`` (by
+    style number), ``bare_to_chat`` or ``short_to_chat`` is given, as the tests' small
+    models do.  With
     ``SPLIT_JOINED_AT_PREDICTION`` (or ``split_joined``) the fitted model splits words
     run together when it scores (``pipeline.split_joined_at_prediction``; a pipeline
     with negation marking and no cues, as the default recipe's).
@@ -800,6 +808,7 @@ def fit_pipeline(
                 if bare
                 else None
             ),
+            short_terms=SHORT_TO_CHAT if short_to_chat is None else short_to_chat,
         )
         return _switched(model, split_joined)
     mixed = chat.any() and not chat.all()
@@ -1285,6 +1294,7 @@ def model_card(
             "expert_borrow": EXPERT_BORROW,
             "route_anchors": ROUTE_ANCHORS,
             "bare_to_chat": BARE_TO_CHAT,
+            "short_to_chat": SHORT_TO_CHAT,
             "split_joined_at_prediction": SPLIT_JOINED_AT_PREDICTION,
             # features.split_joined's word lists, which the model's scores depend on
             **(joined_word_digests() if SPLIT_JOINED_AT_PREDICTION else {}),

@@ -28,6 +28,8 @@ raw-character block) are read by the ``e_k`` alone: ``e_0`` and the routes weigh
 ``fit(function_columns=...)`` names the route columns whose terms are made of function
 words only ("you", "and you", "for"): a text with at least one such term and no other
 route column (a bare reply) is scored by the chat model alone, whatever ``a`` says.
+``fit(short_terms=s)``: a text with at most ``s`` route columns (one or two words: "first",
+"ladies first") is scored by the chat model alone too; too short to tell a style by.
 
 The coefficient rows are ``[a, b_1 .. b_m, e_0, e_1 .. e_m]``; with no style rows
 (m = 0) the model is the chat model alone (one row).
@@ -172,6 +174,7 @@ class GatedExperts(ClassifierMixin, BaseEstimator):
         expert_borrow=None,
         expert_columns=None,
         function_columns=None,
+        short_terms=0,
     ):
         """Fit the chat model on every row, then the routers and the style experts.
 
@@ -197,6 +200,9 @@ class GatedExperts(ClassifierMixin, BaseEstimator):
         ``function_columns``: the route columns whose terms are function words only
         (default none); a row with one of them and no other route column is scored
         by the chat model alone (:meth:`bare`).  Fitting is the same either way.
+        ``short_terms``: a row with at most this many route columns is scored by the
+        chat model alone as well (:meth:`bare`; default 0, none).  Fitting is the same
+        either way.
         """
         X = sp.csr_matrix(X)  # noqa: N806
         y = np.asarray(y)
@@ -263,6 +269,7 @@ class GatedExperts(ClassifierMixin, BaseEstimator):
             if function_columns is None
             else np.unique(np.asarray(function_columns, dtype=np.int64))
         )
+        self.short_terms_ = int(short_terms)
         self.shift_ = 0.0
         self.classes_ = np.array([0, 1])
         self.n_features_in_ = width
@@ -325,14 +332,19 @@ class GatedExperts(ClassifierMixin, BaseEstimator):
         return dense + self.intercept_
 
     def bare(self, X) -> np.ndarray | None:  # noqa: N803
-        """Which rows hold function-word route terms only, at least one (None when the
-        model was fitted without ``function_columns``)."""
+        """Which rows the chat model scores alone, whatever the router says: those that
+        hold function-word route terms only, at least one, and those with at most
+        ``short_terms_`` route terms (None when the model was fitted with neither)."""
         columns = getattr(self, "function_columns_", None)  # None before v31
-        if columns is None:
+        short = getattr(self, "short_terms_", 0)  # 0 before v45
+        if columns is None and not short:
             return None
         words = sp.csr_matrix(X)[:, : self.route_columns_]
         present = words.getnnz(axis=1)
-        return (present > 0) & (words[:, columns].getnnz(axis=1) == present)
+        alone = (present <= short) if short else np.zeros(len(present), dtype=bool)
+        if columns is not None:
+            alone |= (present > 0) & (words[:, columns].getnnz(axis=1) == present)
+        return alone
 
     def decision_function(self, X) -> np.ndarray:  # noqa: N803
         """The final logit of each row."""

@@ -264,8 +264,9 @@ class CompiledModel(_Analyzers):
         """Return the decision value and every candidate reason with its contribution."""
         tokens = self.tokens(text)
         if not tokens:
-            if self.slow is not None:
-                # No words, but the experts' raw characters may still count.
+            if self.slow is not None and not self.slow.short_terms:
+                # No words, but the experts' raw characters may still count (with
+                # `short_terms`, a text with no word term is the chat model's alone).
                 return self.slow.logit((), [], None, None, 0.0, 0.0, text), []
             return self.intercept, []
         # Per-token sums assume every term occurs once in the text; terms that occur
@@ -436,14 +437,21 @@ class CompiledMixture:
         self.tag = tag_weights(pipeline, rows)
         columns = getattr(clf, "function_columns_", None)  # None before v31
         self.function_columns = None if columns is None else frozenset(columns.tolist())
+        self.short_terms = int(getattr(clf, "short_terms_", 0))  # 0 before v45
         if self.raw is not None and self.raw.weights[:, [0, self.chat_row]].any():
             # The fast path sums the route and the chat model without this block.
             raise ValueError("the raw block must be read by the experts alone")
 
     def bare(self, unigrams: Sequence[int], hits: Sequence[str]) -> bool:
-        """Whether a text's word columns (its tokens', -1 for none, and its in-vocabulary
-        n-grams' and cues') are function words only, at least one: the chat model alone
-        scores it, past the router or not (``GatedExperts.bare``)."""
+        """Whether a text's word columns (its tokens', -1 for none, and its distinct
+        in-vocabulary n-grams' and cues') are function words only, at least one, or at
+        most ``short_terms`` in all: the chat model alone scores it, past the router or
+        not (``GatedExperts.bare``)."""
+        short = self.short_terms
+        if short and len(hits) <= short:
+            present = len({column for column in unigrams if column >= 0}) + len(hits)
+            if present <= short:
+                return True
         function_columns = self.function_columns
         if function_columns is None:
             return False
