@@ -14,6 +14,7 @@ import warnings
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from dotenv import load_dotenv
 from limits import parse as parse_limit
@@ -388,6 +389,41 @@ def check_database_url(url: str) -> None:
     )
 
 
+REDIS_URL_FORMS = (
+    "redis://host:6379/0, rediss://host:6380/0 or unix:///path/to/redis.sock"
+)
+
+
+def check_redis_url(url: str) -> None:
+    """A Redis URL that redis-py and Flask-Limiter both read, with a database number
+    (or none) after the host: refused by its scheme or part, never its password (a
+    wrong one was a traceback printing it, and `/abc` quietly meant database 0 for
+    presence while the queue used another)."""
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018  raises on a port that is not a number
+    except ValueError:
+        raise ConfigError(
+            f"REDIS_URL is not a Redis URL; expected {REDIS_URL_FORMS}"
+        ) from None
+    if parts.scheme not in {"redis", "rediss", "unix"}:
+        scheme = parts.scheme or "no scheme"
+        raise ConfigError(
+            f"REDIS_URL has {scheme}, not redis://, rediss:// or unix://; "
+            f"expected {REDIS_URL_FORMS}"
+        )
+    if parts.scheme == "unix":
+        if not parts.path:
+            raise ConfigError(f"REDIS_URL names no socket; expected {REDIS_URL_FORMS}")
+        return
+    if not parts.hostname:
+        raise ConfigError(f"REDIS_URL names no host; expected {REDIS_URL_FORMS}")
+    if not re.fullmatch(r"/?(\d+)?", parts.path):
+        raise ConfigError(
+            "REDIS_URL's database must be a number after the host (redis://host:6379/0)"
+        )
+
+
 def check_limit(key: str, value: Any) -> None:
     """A rate limit as Flask-Limiter writes it (`30 per minute`, `10/hour`)."""
     try:
@@ -411,6 +447,8 @@ def require_settings(settings: dict[str, Any]) -> None:
     if not url:
         raise ConfigError("DATABASE_URL must be set")
     check_database_url(url)
+    if settings.get("REDIS_URL"):
+        check_redis_url(settings["REDIS_URL"])
     for key in LIMIT_SETTINGS:
         if key in settings:
             check_limit(key, settings[key])

@@ -12,6 +12,7 @@ from config import (
     ConfigError,
     ProductionConfig,
     TestingConfig,
+    check_redis_url,
     load_config,
 )
 from cyberscan import create_app
@@ -80,6 +81,38 @@ def test_a_database_url_without_a_supported_driver_is_refused(url, message):
         create_app(TestingConfig, DATABASE_URL=url)
     assert "pw" not in str(refused.value)  # never the password
     assert "mysql+pymysql://" in str(refused.value)  # the form that works
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("http://:S3cret@127.0.0.1:6379/3", "REDIS_URL has http, not redis://"),
+        ("redis:/127.0.0.1:6379/3", "REDIS_URL names no host"),
+        ("127.0.0.1:6379", "REDIS_URL has no scheme, not redis://"),
+        ("redis://:S3cret@127.0.0.1:6379/abc", "REDIS_URL's database must be a number"),
+        ("redis://127.0.0.1:63x9/0", "REDIS_URL is not a Redis URL"),
+        ("unix://", "REDIS_URL names no socket"),
+    ],
+)
+def test_a_redis_url_redis_cannot_read_is_refused_at_start(url, message):
+    with pytest.raises(ConfigError, match=message) as refused:
+        create_app(TestingConfig, DATABASE_URL="sqlite://", REDIS_URL=url)
+    assert "S3cret" not in str(refused.value)  # never the password
+    assert "redis://host:6379/0" in str(refused.value)  # the form that works
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "redis://127.0.0.1:6379/0",
+        "redis://127.0.0.1:6379",
+        "redis://:pw@localhost/15",
+        "rediss://cache.example.org:6380/2",
+        "unix:///run/redis/redis.sock?db=1",
+    ],
+)
+def test_the_redis_url_forms_redis_reads_pass_the_check(url):
+    check_redis_url(url)
 
 
 @pytest.mark.parametrize(

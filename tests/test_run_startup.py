@@ -105,6 +105,7 @@ def refusal(env: dict[str, str], **settings: str) -> list[str]:
         ({"JWT_SECRET_KEY": "short"}, "JWT_SECRET_KEY must be set to at least 32"),
         ({"DATABASE_URL": "postgres://db/x"}, "DATABASE_URL names postgres"),
         ({"SEND_LIMIT_PER_USER": "lots"}, "SEND_LIMIT_PER_USER must be a rate limit"),
+        ({"REDIS_URL": "http://:pw@127.0.0.1:6379/3"}, "REDIS_URL has http, not"),
         # a dependency the server cannot use
         (
             {"DATABASE_URL": "sqlite:////nonexistent/dir/live.db"},

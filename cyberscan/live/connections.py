@@ -40,6 +40,11 @@ ACK_GRACE_SECONDS = 0.05
 PENDING_CONNECT_SECONDS = 60.0
 RETRY_SECONDS = 1.0
 GIVE_UP_SECONDS = 60.0
+# Seconds between a listener's attempts to subscribe again after Redis went away.
+# python-socketio doubles its wait up to 60 s, and pub/sub keeps nothing for a process
+# that has not subscribed again: what others published in the meantime (a message, a
+# typing notice) never reached its connections, with Redis up and health "ok".
+LISTEN_RETRY_SECONDS = 1.0
 
 
 class ClosingMixin(RoomIndexMixin):
@@ -171,11 +176,44 @@ class ClosingRedisManager(ClosingMixin, socketio.RedisManager):
             return
         super()._handle_emit(message)
 
+    def _listen_channels(self) -> tuple[str, ...]:
+        """The pub/sub channels this process listens to."""
+        return (self.channel,)
+
+    def _redis_listen_with_retries(self) -> Any:  # pragma: no cover (fault tests)
+        """python-socketio's loop, subscribing again every LISTEN_RETRY_SECONDS (not
+        after a wait that doubles up to 60 s), and saying once that it stopped and
+        once that it listens again."""
+        lost = False
+        while True:
+            try:
+                self._redis_connect()
+                self.pubsub.subscribe(*self._listen_channels())
+                if lost:
+                    lost = False
+                    log.warning("message queue listener subscribed again")
+                yield from self.pubsub.listen()
+            except Exception as exc:  # noqa: BLE001  as the stock loop: retry
+                if not lost:
+                    lost = True
+                    self._get_logger().error(
+                        "Cannot receive from redis... retrying every %g secs",
+                        LISTEN_RETRY_SECONDS,
+                        extra={"redis_exception": str(exc)},
+                    )
+                self.server.sleep(LISTEN_RETRY_SECONDS)
+
     def _publish(self, data: dict[str, Any]) -> Any:
         result = super()._publish(data)
+        durable = data.get("method") == "emit" and data.get("event") in DURABLE_EVENTS
         if result is None:
-            if data.get("method") == "emit" and data.get("event") in DURABLE_EVENTS:
+            if durable:
                 self._keep(data)
+        elif durable and int(result) < self._listeners:
+            # Published while some process had not subscribed again after Redis came
+            # back: pub/sub dropped it for them, so publish it again when they listen
+            # (a second close of a closed connection changes nothing).
+            self._keep(data, f"reached {int(result)} of {self._listeners} processes")
         else:
             self._listeners = max(self._listeners, int(result))
         return result
@@ -184,14 +222,16 @@ class ClosingRedisManager(ClosingMixin, socketio.RedisManager):
         """Durable emits waiting for the queue to come back."""
         return len(self._pending)
 
-    def _keep(self, data: dict[str, Any]) -> None:
+    def _keep(self, data: dict[str, Any], why: str = "message queue down") -> None:
         with self._pending_lock:
             self._pending.append(data)
             if self._retrying:
                 return
             self._retrying = True
         log.warning(
-            "message queue down: %s kept to publish when it is back", data.get("event")
+            "%s: %s kept to publish when every process listens",
+            why,
+            data.get("event"),
         )
         self.server.start_background_task(self._publish_pending)
 
@@ -224,6 +264,9 @@ class ClosingRedisManager(ClosingMixin, socketio.RedisManager):
                 self.connected = False
                 back_since = None
                 continue
+            # A process that did not come back within GIVE_UP_SECONDS is gone: wait
+            # for the ones that listen now from here on.
+            self._listeners = listening
             with self._pending_lock:
                 if not self._pending:
                     self._retrying = False

@@ -160,22 +160,9 @@ class RoutedRedisManager(connections.ClosingRedisManager):
             and USER_ROOM.match(room) is not None
         )
 
-    def _redis_listen_with_retries(self) -> Any:  # pragma: no cover (the stock loop)
-        """The stock loop, subscribed to the shared channel and this process's own."""
-        retry_sleep = 1
-        while True:
-            try:
-                self._redis_connect()
-                self.pubsub.subscribe(self.channel, self.own_channel)
-                retry_sleep = 1
-                yield from self.pubsub.listen()
-            except Exception as exc:  # noqa: BLE001
-                self._get_logger().error(
-                    f"Cannot receive from redis... retrying in {retry_sleep} secs",
-                    extra={"redis_exception": str(exc)},
-                )
-                self.server.sleep(retry_sleep)
-                retry_sleep = min(retry_sleep * 2, 60)
+    def _listen_channels(self) -> tuple[str, ...]:
+        """The shared channel and this process's own."""
+        return (self.channel, self.own_channel)
 
     def _listen(self) -> Any:
         channels = {self.channel.encode(), self.own_channel.encode()}

@@ -3,8 +3,9 @@
 While it is down: sends are refused with `unavailable` (socket and REST), REST answers
 503 (never 500), a new connection is refused with `connect_error` `unavailable`, and an
 admin block is committed and reported as such. When it is back: the block's kick
-reaches the user's connection on the other process, and presence is rebuilt from the
-connections each process holds. The Redis server is this test's own. What the outage
+reaches the user's connection on the other process, so does the kick of a block made
+the moment Redis is back (before the processes listen again), and presence is rebuilt
+from the connections each process holds. The Redis server is this test's own. What the outage
 logs is written once, one line a record (it was written twice, or three times for
 python-socketio's lines: Flask's handler, python-socketio's and alembic's root one).
 """
@@ -91,19 +92,20 @@ def test_redis_outage_refuses_cleanly_and_recovers(
         servers.append(a)
         b = start(env, tmp_path, "b.log")
         servers.append(b)
-        boss, alice, bob, carol, dave = (
-            unique(p) for p in ("boss", "al", "bo", "ca", "da")
+        boss, alice, bob, carol, dave, erin = (
+            unique(p) for p in ("boss", "al", "bo", "ca", "da", "er")
         )
         a.sign_up(boss)
         make_admin(live_database, boss)
         boss_token = a.login(boss)
-        alice_token, bob_token, carol_token, dave_token = (
-            a.register(name) for name in (alice, bob, carol, dave)
+        alice_token, bob_token, carol_token, dave_token, erin_token = (
+            a.register(name) for name in (alice, bob, carol, dave, erin)
         )
         alice_a = clients(a.url, alice_token)
         alice_b = clients(b.url, alice_token)
         bob_b = clients(b.url, bob_token)
         carol_a = clients(a.url, carol_token)
+        erin_b = clients(b.url, erin_token)
         # Contacts (private presence): bob has talked with alice and carol.
         for name in (alice, carol):
             assert bob_b.call("send_message", {"receiver": name, "message": "hi"})["ok"]
@@ -142,9 +144,18 @@ def test_redis_outage_refuses_cleanly_and_recovers(
         assert alice_a.closed.wait(15), "the local connection was not closed"
 
         redis.start()
+        # Redis answers again before the processes' listeners have subscribed again:
+        # a block published now reaches no process at first (pub/sub keeps nothing),
+        # and used to be lost, its connection on B open for good.
+        status, answer = a.request(
+            "POST", f"/api/admin/users/{erin}/block", {"reason": "after"}, boss_token
+        )
+        assert status == 200, answer
 
         assert alice_b.closed.wait(RECOVERY_SECONDS), alice_b.log
         assert alice_b.named("account_blocked") == [{"reason": "outage"}]
+        assert erin_b.closed.wait(RECOVERY_SECONDS), erin_b.log
+        assert erin_b.named("account_blocked") == [{"reason": "after"}]
         # Presence rebuilt: bob's connection predates the restart.
         assert eventually(lambda: online(a, carol_token).get(bob)), online(
             a, carol_token
