@@ -106,16 +106,18 @@ CLEAN_AND_HARD_NEGATIVE = [
 # 8.1%) but still ten of these. v31 scores a reply made of function words only by the
 # chat model alone ("v31"), which clears four. v32, trained on a second writer of short
 # messages, clears the four "again" replies ("v32"); v33, trained on a third, on the small
-# words around "you", clears "for you" ("v33"). One remains: "first" is a content word,
-# so the router still sends "you first" to the experts. It is a known miss, kept here
-# (strict: a model that passes it makes this file say so) rather than left out.
+# words around "you", clears "for you" ("v33"). One remained: "first" is a content
+# word, so the router still sent "you first" to the experts, a known miss up to v43;
+# v45 scores a text of three word terms or fewer by the chat model alone ("v45").
+# A known miss is kept in these lists (strict: a model that passes it makes this file
+# say so) rather than left out.
 KNOWN_MISS = pytest.mark.xfail(
-    strict=True, reason="a known miss of the served model (docs/model.md, v43)"
+    strict=True, reason="a known miss of the served model (docs/model.md, v45)"
 )
 SHORT_CLEAN = [
     "and you?",
     "what about you",
-    pytest.param("you first", marks=KNOWN_MISS),
+    "you first",
     "for you",
     "with you",
     "up to you",
@@ -128,14 +130,15 @@ SHORT_CLEAN = [
 ]
 
 # The same miss alone and in two-word stock phrases, found by an outside audit in the
-# forty-third session ("first" 0.905 earned a strike): the router sends each to the
-# tweets expert, while "you go first" and "my first car" stay under the line
-# (docs/model.md, "After v43: one- and two-word texts past the router").
+# forty-third session ("first" 0.905 under v43 earned a strike): the router sent each
+# to the tweets expert (docs/model.md, "After v43: one- and two-word texts past the
+# router"); v45 scores them by the chat model alone. "you go first" and "my first car"
+# were under the line before.
 FIRST_CLEAN = [
-    pytest.param("first", marks=KNOWN_MISS),
-    pytest.param("first!!", marks=KNOWN_MISS),
-    pytest.param("ladies first", marks=KNOWN_MISS),
-    pytest.param("safety first", marks=KNOWN_MISS),
+    "first",
+    "first!!",
+    "ladies first",
+    "safety first",
     "you go first",
     "my first car",
     "first time trying sushi",
@@ -329,18 +332,20 @@ def test_words_run_together_score_as_if_typed_with_spaces(
 
 def test_a_bare_reply_is_judged_by_the_chat_model_alone(detector: Detector) -> None:
     """v31: a text of function words only is the chat model's, even where the router
-    would send it to the corpus experts; one with a content word is not."""
+    would send it to the corpus experts; v45: so is one of three word terms or fewer
+    ("first", "you first": the word, "you" and the bigram); a longer one with a
+    content word is not."""
     pipeline = detector.pipeline
     clf = pipeline.named_steps["clf"]
-    texts = ["you", "and you?", "YOU!!!", "you first"]
+    texts = ["you", "and you?", "YOU!!!", "first", "you first", "the first one"]
     x = pipeline[:-1].transform(texts)
     rows = clf.decision_rows(x)
     assert (rows[:, 0] >= clf.margin).all()  # the router calls each a corpus text
-    assert clf.bare(x).tolist() == [True, True, True, False]
+    assert clf.bare(x).tolist() == [True, True, True, True, True, False]
     chat = 1 / (1 + np.exp(-(rows[:, len(clf.intercept_) // 2] + clf.shift_)))
     got = np.array([detector.probability(t) for t in texts])
-    assert np.allclose(got[:3], chat[:3])
-    assert not np.isclose(got[3], chat[3])
+    assert np.allclose(got[:5], chat[:5])
+    assert not np.isclose(got[5], chat[5])
 
 
 @pytest.mark.parametrize(
