@@ -26,6 +26,33 @@ def call(server: LiveServer, method: str, path: str, body: Any, token: str) -> A
     return answer
 
 
+def report_and_appeal(  # noqa: PLR0913
+    server: LiveServer,
+    message_id: str,
+    reader: str,
+    report_reason: str,
+    author: str,
+    appeal_reason: str,
+) -> None:
+    """The reader (a token) reports the message; its author (a token) appeals the
+    strike it earned (their first)."""
+    call(
+        server,
+        "POST",
+        "/api/reports",
+        {"message_id": message_id, "reason": report_reason},
+        reader,
+    )
+    strike = call(server, "GET", "/api/me/strikes", None, author)["strikes"][0]
+    call(
+        server,
+        "POST",
+        "/api/appeals",
+        {"strike_id": strike["id"], "reason": appeal_reason},
+        author,
+    )
+
+
 def test_admin_reads_reports_and_context_and_accepts_an_appeal(
     live_server: LiveServer, chromium: Any
 ) -> None:
@@ -39,20 +66,8 @@ def test_admin_reads_reports_and_context_and_accepts_an_appeal(
     message = send(live_server, amy, "ben_p", ABUSE)
     assert message["is_bullying"] is True, message
     flag = flag_of(live_server, token, message["id"])
-    call(
-        live_server,
-        "POST",
-        "/api/reports",
-        {"message_id": message["id"], "reason": "That hurt"},
-        ben,
-    )
-    strike = call(live_server, "GET", "/api/me/strikes", None, amy)["strikes"][0]
-    call(
-        live_server,
-        "POST",
-        "/api/appeals",
-        {"strike_id": strike["id"], "reason": "A quote from the film"},
-        amy,
+    report_and_appeal(
+        live_server, message["id"], ben, "That hurt", amy, "A quote from the film"
     )
 
     context = chromium.new_context(viewport={"width": 1440, "height": 900})

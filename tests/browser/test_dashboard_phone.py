@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from tests.browser.test_dashboard import ABUSE, send
-from tests.browser.test_dashboard_people import call
+from tests.browser.test_dashboard_people import report_and_appeal
 from tests.browser.test_dashboard_together import open_dashboard
 from tests.browser.test_web_client import OVERFLOWING
 from tests.live import LiveServer
@@ -39,20 +39,13 @@ def test_a_busy_dashboard_fits_a_phone_screen(
     reader = live_server.register("pocket_reader")
     message = send(live_server, writer, "pocket_reader", ABUSE + " " + "W" * 200)
     assert message["is_bullying"] is True, message
-    call(
+    report_and_appeal(
         live_server,
-        "POST",
-        "/api/reports",
-        {"message_id": message["id"], "reason": "Not the first time"},
+        message["id"],
         reader,
-    )
-    strike = call(live_server, "GET", "/api/me/strikes", None, writer)["strikes"][0]
-    call(
-        live_server,
-        "POST",
-        "/api/appeals",
-        {"strike_id": strike["id"], "reason": "We were joking"},
+        "Not the first time",
         writer,
+        "We were joking",
     )
 
     page, problems = open_dashboard(live_server, chromium, "pocket_admin", width=375)
