@@ -23,11 +23,16 @@ CONTENT_SECURITY_POLICY = "; ".join(
 )
 
 
+# Kept by no cache and read as nothing but its declared type: every page and API
+# answer (`api.no_store`), the CSV exports and the answers made below the app
+# (`realtime.transport`).
+NO_STORE = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
+
+
 def add_security_headers(response: Response) -> Response:
     """Strict CSP, no sniffing, framing, referrer or caching (an after_request hook)."""
     response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
-    response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["X-Frame-Options"] = "DENY"
     response.headers["Referrer-Policy"] = "no-referrer"
-    response.headers["Cache-Control"] = "no-store"
+    response.headers.update(NO_STORE)
     return response

@@ -11,6 +11,7 @@ from werkzeug.wrappers import Response
 
 from cyberscan.api.errors import http_error_body
 from cyberscan.errors import BadRequest
+from cyberscan.pages import NO_STORE
 from cyberscan.schemas.error import ErrorSchema
 
 BODY_METHODS = {"POST", "PUT", "PATCH"}
@@ -48,6 +49,6 @@ def no_store(response: Response) -> Response:
     exports: RFC 6749 §5.1 asks it of token answers) or read as anything but its
     declared type. An after_request hook; pages under /api (the docs) set theirs first."""
     if request.path.startswith("/api/"):
-        response.headers.setdefault("Cache-Control", "no-store")
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        for name, value in NO_STORE.items():
+            response.headers.setdefault(name, value)
     return response

@@ -12,6 +12,7 @@ from flask_smorest import Blueprint
 
 from cyberscan.errors import Forbidden
 from cyberscan.models import AuditLog, Flag, User, utcnow
+from cyberscan.pages import NO_STORE
 from cyberscan.schemas.admin import (
     AdminUserEnvelopeSchema,
     AdminUserSchema,
@@ -61,8 +62,7 @@ def csv_response(chunks: Any, name: str) -> Response:
         mimetype="text/csv",
         headers={
             "Content-Disposition": f'attachment; filename="{name}-{stamp}.csv"',
-            "Cache-Control": "no-store",
-            "X-Content-Type-Options": "nosniff",
+            **NO_STORE,
         },
     )
 

@@ -53,6 +53,8 @@ from werkzeug.exceptions import ClientDisconnected, RequestEntityTooLarge
 from werkzeug.http import HTTP_STATUS_CODES
 from werkzeug.wrappers import Request
 
+from cyberscan.pages import NO_STORE
+
 SOCKETIO_PATH = "/socket.io"
 # Engine.IO packet types a client sends: CLOSE, PING (upgrade probe), PONG, MESSAGE,
 # UPGRADE, NOOP; `b` starts a base64 binary message.
@@ -80,11 +82,7 @@ def error_body(status: int, message: str) -> bytes:
 
 
 # The headers of every API answer (`api.no_store`), on the answers made below the app.
-ERROR_HEADERS = (
-    ("Content-Type", "application/json"),
-    ("Cache-Control", "no-store"),
-    ("X-Content-Type-Options", "nosniff"),
-)
+ERROR_HEADERS = (("Content-Type", "application/json"), *NO_STORE.items())
 
 
 def error_response(
