@@ -1,7 +1,11 @@
-"""Domain errors: services raise them, the REST and socket edges shape them."""
+"""Domain errors: services raise them, the REST and socket edges shape them; and how
+the edges log a dependency being down."""
 
 from __future__ import annotations
 
+import logging
+import threading
+import time
 from datetime import datetime
 from typing import Any
 
@@ -78,3 +82,24 @@ class RateLimited(CyberscanError):
 class Unavailable(CyberscanError):
     status_code, code = 503, "unavailable"
     message = "A service this request needs is unavailable; nothing was changed."
+
+
+# While the database or Redis is down every request that needs it is refused: the log
+# says so at once, then at most once per OUTAGE_LOG_SECONDS with how many more were
+# refused, not once a request.
+OUTAGE_LOG_SECONDS = 30.0
+_outages: dict[tuple[str, str], tuple[float, int]] = {}
+_outages_lock = threading.Lock()
+
+
+def log_unavailable(logger: logging.Logger, what: str, detail: str) -> None:
+    """Log that a request was refused because `what` ("database", "Redis") is down."""
+    key, now = (logger.name, what), time.monotonic()
+    with _outages_lock:
+        last, skipped = _outages.get(key, (now - OUTAGE_LOG_SECONDS, 0))
+        if now - last < OUTAGE_LOG_SECONDS:
+            _outages[key] = (last, skipped + 1)
+            return
+        _outages[key] = (now, 0)
+    more = f" ({skipped} more refused since the last line)" if skipped else ""
+    logger.error("%s unavailable: %s%s", what, detail, more)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import logging
+
 import pytest
 
 from config import TestingConfig
-from cyberscan import create_app
+from cyberscan import create_app, errors
 from cyberscan.extensions import db
 from cyberscan.models import User
 from tests.helpers import PASSWORD, assert_error, bearer, listening
@@ -112,6 +114,27 @@ def test_database_down_is_503_on_login(down_app):
         "/api/login", json={"username": "x", "password": PASSWORD}
     )
     assert_error(response, 503, "unavailable")
+
+
+def test_an_outage_is_logged_once_then_counted(down_app, caplog, monkeypatch):
+    """Every request refused while the database is down is not a log line: the first
+    is, then one per OUTAGE_LOG_SECONDS that counts the others (a fake clock)."""
+    now = [1000.0]
+    monkeypatch.setattr(errors, "_outages", {})
+    monkeypatch.setattr(errors.time, "monotonic", lambda: now[0])
+    client = down_app.test_client()
+    with caplog.at_level(logging.ERROR, logger=down_app.logger.name):
+        for _ in range(5):
+            assert_error(
+                client.post("/api/register", json=REGISTER), 503, "unavailable"
+            )
+        now[0] += errors.OUTAGE_LOG_SECONDS
+        assert_error(client.post("/api/register", json=REGISTER), 503, "unavailable")
+    lines = [r.getMessage() for r in caplog.records if "unavailable" in r.getMessage()]
+    assert lines == [
+        "database unavailable: OperationalError",
+        "database unavailable: OperationalError (4 more refused since the last line)",
+    ]
 
 
 def test_database_down_is_503_with_a_token(down_app):

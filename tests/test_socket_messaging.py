@@ -441,6 +441,20 @@ def test_typing_reaches_only_the_receiver(app, trio, connect):
     assert stored(app) == []
 
 
+def test_typing_to_someone_offline_is_answered_as_to_someone_online(app, trio, connect):
+    """Nobody is told to an offline receiver (nobody could show it), and the sender
+    cannot tell: the ack is the same whether the receiver is online or not (§9)."""
+    alice, bob, _ = trio
+    a = connect(alice)
+    typing = {"receiver": "bob", "is_typing": True}
+    offline = a.emit("typing", typing, callback=True)
+    b = connect(bob)
+    events(b)
+    online = a.emit("typing", typing, callback=True)
+    assert offline == online == {"ok": True, "data": typing}
+    assert events(b, "user_typing") == [{"sender": "alice", "is_typing": True}]
+
+
 def test_typing_from_someone_the_receiver_muted_does_not_reach_them(
     client, trio, connect
 ):

@@ -11,7 +11,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError
 from werkzeug.http import HTTP_STATUS_CODES
 
-from cyberscan.errors import CyberscanError
+from cyberscan.errors import CyberscanError, log_unavailable
 from cyberscan.extensions import db, jwt
 from cyberscan.services.auth import APPEAL_ONLY
 
@@ -81,13 +81,13 @@ def handle_integrity_error(error: IntegrityError):  # noqa: ANN201
 
 def handle_database_down(error: DBAPIError):  # noqa: ANN201
     db.session.rollback()
-    current_app.logger.error("database unavailable: %s", error.__class__.__name__)
+    log_unavailable(current_app.logger, "database", error.__class__.__name__)
     return error_response(503, "unavailable", MESSAGES[503])
 
 
 def handle_queue_down(error: RedisError):  # noqa: ANN201
     db.session.rollback()
-    current_app.logger.error("message queue unavailable: %r", error)
+    log_unavailable(current_app.logger, "Redis", str(error))
     return error_response(503, "unavailable", MESSAGES[503])
 
 

@@ -145,8 +145,8 @@ def user_typing(receiver_id: int, sender_name: str, is_typing: bool) -> None:
 
 
 def online_users(sid: str, usernames: list[str]) -> None:
-    """`online_users` to a connection that just connected."""
-    socketio.emit("online_users", usernames, to=sid)
+    """`online_users` to a connection that just connected (on this process)."""
+    socketio.emit("online_users", usernames, to=sid, ignore_queue=True)
 
 
 def user_joined(username: str, contact_ids: Iterable[int]) -> None:
@@ -190,9 +190,10 @@ def mute_changed(user_id: int, username: str, muted: bool) -> None:
 
 
 def error(sid: str, code: str, message: str, event: str | None) -> None:
-    """`error` to the connection whose event failed."""
+    """`error` to the connection whose event failed: it is this process's own, so the
+    event is not published to the others (nor logged as lost while Redis is down)."""
     payload = {"error": code, "message": message, "event": event}
-    socketio.emit("error", payload, to=sid)
+    socketio.emit("error", payload, to=sid, ignore_queue=True)
 
 
 # -- moderation ------------------------------------------------------------------------

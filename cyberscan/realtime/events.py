@@ -15,7 +15,12 @@ from redis.exceptions import RedisError
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
-from cyberscan.errors import CyberscanError, RateLimited, ValidationFailed
+from cyberscan.errors import (
+    CyberscanError,
+    RateLimited,
+    ValidationFailed,
+    log_unavailable,
+)
 from cyberscan.extensions import db
 from cyberscan.live import connections, context, notify, presence, rooms
 from cyberscan.realtime.auth import (
@@ -121,9 +126,9 @@ def on_error(error: Exception) -> dict[str, Any]:
         return error_answer(error)
     if isinstance(error, IntegrityError):
         return failure("conflict", "That conflicts with existing data.")
-    # A pool timeout is the database being unavailable for this event, too.
-    if isinstance(error, DBAPIError | RedisError | PoolTimeout):
-        current_app.logger.error("dependency unavailable: %r", error)
+    down = outage(error)
+    if down:
+        log_unavailable(current_app.logger, *down)
         return failure(
             "unavailable", "A service this needs is unavailable; nothing changed."
         )
@@ -133,6 +138,16 @@ def on_error(error: Exception) -> dict[str, Any]:
         exc_info=error,
     )
     return failure("internal_error", INTERNAL_MESSAGE)
+
+
+def outage(error: Exception) -> tuple[str, str] | None:
+    """What is down when `error` is a dependency's (a pool timeout is the database
+    being unavailable too), and a line about it that holds no SQL or text."""
+    if isinstance(error, RedisError):
+        return "Redis", str(error)
+    if isinstance(error, DBAPIError | PoolTimeout):
+        return "database", error.__class__.__name__
+    return None
 
 
 def on_connect(auth: Any = None) -> None:
@@ -209,7 +224,7 @@ def check_connection_cap(
 
 def connect_failure(error: Exception) -> ConnectionRefusedError:
     """Refuse a connection that failed for a reason other than its token."""
-    if isinstance(error, DBAPIError | RedisError | PoolTimeout):
+    if outage(error):
         code, message = "unavailable", "The server cannot accept connections right now."
     else:
         current_app.logger.error("unhandled error at connect", exc_info=error)

@@ -33,6 +33,10 @@
   malformed request to stderr in its own format. `WSGI_ERRORS` makes each write one log
   record of `cyberscan.wsgi`, at DEBUG: a peer that went away, or a client's mistake
   (answered in the contract's shape), is routine.
+- python-engineio answers a request for a session it does not hold (a client back
+  after a restart, a proxy that is not sticky) with a plain-text 400 that echoes the
+  sid, logged at ERROR the first time. `TransportGuard` answers it in the contract's
+  shape, unlogged: a stale session is routine, the client connects again.
 - python-engineio keeps a session open for as long as its peer answers pings, whether
   or not a Socket.IO connect (the token) ever comes: anyone could hold connections
   without an account until the server's cap was full. `close_unconnected` closes one
@@ -47,6 +51,7 @@ import json
 import logging
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
+from urllib.parse import parse_qs
 
 from flask import Flask
 from werkzeug.exceptions import ClientDisconnected, RequestEntityTooLarge
@@ -96,6 +101,8 @@ def error_response(
     )
     return [body]
 
+
+UNKNOWN_SESSION = "That connection is unknown or has ended: open a new one."
 
 # What the HTTP server (eventlet.wsgi or gevent.pywsgi) answers on its own, before any
 # app sees the request.
@@ -155,11 +162,15 @@ def valid_polling_body(body: bytes) -> bool:
 
 
 class TransportGuard:
-    """WSGI middleware: the long-polling body check and the request-line limit."""
+    """WSGI middleware: the request-line limit, unknown sessions and the long-polling
+    body check."""
 
-    def __init__(self, app: Callable[..., Iterable[bytes]], max_body: int) -> None:
+    def __init__(
+        self, app: Callable[..., Iterable[bytes]], max_body: int, eio: Any
+    ) -> None:
         self.app = app
         self.max_body = max_body
+        self.eio = eio
 
     def __call__(
         self, environ: dict[str, Any], start_response: StartResponse
@@ -167,11 +178,14 @@ class TransportGuard:
         path = environ.get("RAW_PATH_INFO") or environ.get("PATH_INFO") or ""
         if len(path) + len(environ.get("QUERY_STRING") or "") > MAX_REQUEST_LINE:
             return error_response(start_response, 414, "The request line is too long.")
-        if (
-            environ.get("REQUEST_METHOD") == "POST"
-            and environ.get("PATH_INFO", "").startswith(SOCKETIO_PATH)
-            and "transport=polling" in environ.get("QUERY_STRING", "")
-        ):
+        if not environ.get("PATH_INFO", "").startswith(SOCKETIO_PATH):
+            return self.app(environ, start_response)
+        query = environ.get("QUERY_STRING", "")
+        post = environ.get("REQUEST_METHOD") == "POST"
+        sid = parse_qs(query).get("sid", [None])[0] if "sid=" in query else None
+        if (sid is not None or post) and sid not in self.eio.sockets:
+            return error_response(start_response, 400, UNKNOWN_SESSION)
+        if post and "transport=polling" in query:
             request = Request(environ, populate_request=False)
             request.max_content_length = self.max_body
             try:
@@ -273,7 +287,7 @@ def init_app(app: Flask, socketio: Any) -> None:
             **eio._async,
             "websocket": checked_websocket(eio._async["websocket"]),
         }
-    app.wsgi_app = TransportGuard(app.wsgi_app, int(eio.max_http_buffer_size))
+    app.wsgi_app = TransportGuard(app.wsgi_app, int(eio.max_http_buffer_size), eio)
 
 
 class RefusalWriter:

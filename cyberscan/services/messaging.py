@@ -513,11 +513,14 @@ def typing(sender: User, receiver: str, is_typing: bool) -> dict[str, Any]:
 
     A receiver who muted the sender gets none, as they get no `receive_message` from
     them (`quiet`): decided here, before anything is published, so no process relays
-    it; the sender is answered the same either way (a mute is not revealed)."""
+    it; nor does an offline one. The sender is answered the same either way (neither
+    a mute nor presence is revealed). Asking presence first also means that while
+    Redis is down a typing indicator is refused as a message is (`unavailable`),
+    never acknowledged when no other process can relay it."""
     target, quiet = contacts.recipient(sender.id, receiver)
     if target.id == sender.id:
         raise _validation("receiver", "You cannot type to yourself.")
-    if not quiet:
+    if not quiet and presence.is_online(target.id):
         notify.user_typing(target.id, sender.username, is_typing)
     return {"receiver": target.username, "is_typing": bool(is_typing)}
 

@@ -7,7 +7,8 @@ reaches the user's connection on the other process, so does the kick of a block 
 the moment Redis is back (before the processes listen again), and presence is rebuilt
 from the connections each process holds. The Redis server is this test's own. What the outage
 logs is written once, one line a record (it was written twice, or three times for
-python-socketio's lines: Flask's handler, python-socketio's and alembic's root one).
+python-socketio's lines: Flask's handler, python-socketio's and alembic's root one),
+and each process logs the first request or event it refused, not every one.
 """
 
 from __future__ import annotations
@@ -65,6 +66,15 @@ def assert_logged_once(server: Any) -> None:
     assert any("Cannot receive from redis" in line for line in noted), noted
     record = re.compile(r"^\[[0-9-]+ [0-9:,]+\] [A-Z]+ [a-z._]+: ")
     assert all(record.match(line) for line in noted), noted
+
+
+def assert_refusals_logged_once(server: Any) -> list[str]:
+    """The process logged the first request or event it refused in the outage, not
+    the others (they came within OUTAGE_LOG_SECONDS); answers its log's lines."""
+    lines = server.log.read_text(errors="replace").splitlines()
+    refused = [line for line in lines if "Redis unavailable:" in line]
+    assert len(refused) == 1, refused
+    return lines
 
 
 def eventually(check: Any, timeout: float = RECOVERY_SECONDS) -> Any:
@@ -127,6 +137,9 @@ def test_redis_outage_refuses_cleanly_and_recovers(
 
         ack = bob_b.call("send_message", {"receiver": carol, "message": "lost?"})
         assert (ack["ok"], ack["error"]) == (False, "unavailable"), ack
+        # No other process could relay it: refused as a message is, not acked ok.
+        ack = bob_b.call("typing", {"receiver": carol, "is_typing": True})
+        assert (ack["ok"], ack["error"]) == (False, "unavailable"), ack
         for method, path, body in (
             ("POST", f"/api/chat/messages/{carol}", {"message": "lost?"}),
             ("GET", "/api/chat/online-users", None),
@@ -167,8 +180,14 @@ def test_redis_outage_refuses_cleanly_and_recovers(
         )
         assert ack
         assert carol_a.wait("receive_message", lambda m: m["message"] == "back")
+        assert bob_b.call("typing", {"receiver": carol, "is_typing": True})["ok"]
+        assert carol_a.wait("user_typing", lambda m: m["sender"] == bob)
         for server in (a, b):
             assert_clean_log(server)
         assert_logged_once(a)
+        assert_refusals_logged_once(a)
+        # B only refused bob's two events: the `error` event to his socket is B's
+        # own, never published (each was logged twice as lost: retrying, giving up).
+        assert not [x for x in assert_refusals_logged_once(b) if "Cannot publish" in x]
     finally:
         redis.stop(kill=False)

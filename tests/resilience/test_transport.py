@@ -158,6 +158,40 @@ def test_hostile_polling_bodies_get_a_prompt_answer(server, body):
     assert_clean_log(server, since)
 
 
+@pytest.mark.parametrize(
+    ("method", "sid"),
+    [("GET", "gone0123456789ab"), ("POST", "gone0123456789ab"), ("POST", None)],
+)
+def test_an_unknown_session_gets_the_error_envelope(either_server, method, sid):
+    """A client back after a restart asks for a session this process does not hold:
+    the contract's 400, not python-engineio's plain text echoing the sid, and nothing
+    in the log (python-engineio wrote it at ERROR). (A polling GET without a sid is
+    the handshake of a new session.)"""
+    since = log_size(either_server)
+    path = "/socket.io/?EIO=4&transport=polling" + (f"&sid={sid}" if sid else "")
+    request = urllib.request.Request(  # noqa: S310
+        either_server.url + path,
+        data=b"40" if method == "POST" else None,
+        method=method,
+    )
+    with pytest.raises(urllib.error.HTTPError) as caught:
+        urllib.request.urlopen(request, timeout=WAIT)  # noqa: S310
+    answer = caught.value
+    assert answer.code == 400
+    assert answer.headers["Content-Type"] == "application/json"
+    assert answer.headers["Cache-Control"] == "no-store"
+    error = json.loads(answer.read())
+    assert (error["code"], error["error"]) == (400, "bad_request"), error
+    assert (
+        error["message"] == "That connection is unknown or has ended: open a new one."
+    )
+    time.sleep(0.2)  # a line written after the answer would land by now
+    assert_clean_log(either_server, since)
+    with either_server.log.open("rb") as log:
+        log.seek(since)
+        assert b"Invalid session" not in log.read()
+
+
 def raw_http(server: LiveServer, data: bytes) -> bytes:
     host, port = server.url.removeprefix("http://").split(":")
     with socket.create_connection((host, int(port)), timeout=WAIT) as sock:
