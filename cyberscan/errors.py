@@ -9,7 +9,39 @@ import time
 from datetime import datetime
 from typing import Any
 
+from werkzeug.http import HTTP_STATUS_CODES
+
 from cyberscan.models.base import isoformat
+
+# The contract's `error` code of each HTTP status (API.md §1).
+ERROR_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "payload_too_large",
+    414: "uri_too_long",
+    415: "bad_request",
+    422: "validation_error",
+    429: "rate_limited",
+    500: "internal_error",
+    503: "unavailable",
+}
+
+
+def error_body(status: int, code: str, message: str, **extra: Any) -> dict[str, Any]:
+    """The contract's error body (API.md §1): REST, the health check and the answers
+    made below the app all build it here."""
+    body = {
+        "code": status,
+        "status": HTTP_STATUS_CODES.get(status, "Error"),
+        "error": code,
+        "message": message,
+    }
+    body.update(extra)
+    return body
 
 
 class CyberscanError(Exception):

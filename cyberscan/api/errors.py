@@ -9,26 +9,11 @@ from flask.json.provider import DefaultJSONProvider
 from redis.exceptions import RedisError
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError
-from werkzeug.http import HTTP_STATUS_CODES
 
-from cyberscan.errors import CyberscanError, log_unavailable
+from cyberscan.errors import ERROR_CODES, CyberscanError, error_body, log_unavailable
 from cyberscan.extensions import db, jwt
 from cyberscan.services.auth import APPEAL_ONLY
 
-ERROR_CODES = {
-    400: "bad_request",
-    401: "unauthorized",
-    403: "forbidden",
-    404: "not_found",
-    405: "method_not_allowed",
-    409: "conflict",
-    413: "payload_too_large",
-    415: "bad_request",
-    422: "validation_error",
-    429: "rate_limited",
-    500: "internal_error",
-    503: "unavailable",
-}
 MESSAGES = {
     400: "The request body must be a JSON object.",
     404: "Not found.",
@@ -39,17 +24,6 @@ MESSAGES = {
     500: "Something went wrong on our side.",
     503: "A service this request needs is unavailable; nothing was changed.",
 }
-
-
-def error_body(status: int, code: str, message: str, **extra: Any) -> dict[str, Any]:
-    body = {
-        "code": status,
-        "status": HTTP_STATUS_CODES.get(status, "Error"),
-        "error": code,
-        "message": message,
-    }
-    body.update(extra)
-    return body
 
 
 def http_error_body(error: HTTPException, payload: dict[str, Any]) -> dict[str, Any]:

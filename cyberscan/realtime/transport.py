@@ -58,6 +58,7 @@ from werkzeug.exceptions import ClientDisconnected, RequestEntityTooLarge
 from werkzeug.http import HTTP_STATUS_CODES
 from werkzeug.wrappers import Request
 
+from cyberscan.errors import ERROR_CODES, error_body
 from cyberscan.pages import NO_STORE
 
 SOCKETIO_PATH = "/socket.io"
@@ -73,17 +74,9 @@ EVENTLET_LINE_LIMIT = 64 * 1024
 StartResponse = Callable[..., Any]
 
 
-def error_body(status: int, message: str) -> bytes:
-    """The contract's error body (API.md §1), from below the Flask app."""
-    code = {400: "bad_request", 413: "payload_too_large", 414: "uri_too_long"}[status]
-    return json.dumps(
-        {
-            "code": status,
-            "status": HTTP_STATUS_CODES[status],
-            "error": code,
-            "message": message,
-        }
-    ).encode()
+def error_bytes(status: int, message: str) -> bytes:
+    """The contract's error body (API.md §1), encoded, from below the Flask app."""
+    return json.dumps(error_body(status, ERROR_CODES[status], message)).encode()
 
 
 # The headers of every API answer (`api.no_store`), on the answers made below the app.
@@ -94,7 +87,7 @@ def error_response(
     start_response: StartResponse, status: int, message: str
 ) -> list[bytes]:
     """The contract's error response, as a WSGI app answers."""
-    body = error_body(status, message)
+    body = error_bytes(status, message)
     start_response(
         f"{status} {HTTP_STATUS_CODES[status]}",
         [*ERROR_HEADERS, ("Content-Length", str(len(body)))],
@@ -127,7 +120,7 @@ EVENTLET_REFUSALS = {
 
 def raw_error_response(status: int, message: str) -> bytes:
     """A whole HTTP/1.1 error response carrying the contract's body; closes."""
-    body = error_body(status, message)
+    body = error_bytes(status, message)
     head = (
         f"HTTP/1.1 {status} {HTTP_STATUS_CODES[status]}\r\n"
         + "".join(f"{name}: {value}\r\n" for name, value in ERROR_HEADERS)
