@@ -732,6 +732,8 @@ def test_phone_sized_screen_by_keyboard(live_server: LiveServer, people: Any) ->
     page.keyboard.press("Enter")
     expect(page.locator("#sidebar")).to_be_hidden()
     expect(page.locator("#composer-input")).to_be_focused()
+    # Enter sends here, so a phone's keyboard labels its Enter key "send".
+    expect(page.locator("#composer-input")).to_have_attribute("enterkeyhint", "send")
     page.keyboard.type("Sounds good")
     page.keyboard.press("Enter")
     expect(kim.bubbles("Sounds good")).to_have_count(1)

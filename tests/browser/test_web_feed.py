@@ -439,7 +439,14 @@ def test_the_feed_keeps_a_keyboard_user_s_focus(
     expect(quiz.locator("li.comment")).to_have_count(PAGE)
     press(page, quiz.get_by_role("button", name="Load more comments"))
     expect(quiz.locator("li.comment")).to_have_count(PAGE + 1)
-    expect(quiz.get_by_label("Write a comment")).to_be_focused()
+    box = quiz.get_by_label("Write a comment")
+    expect(box).to_be_focused()
+    # The box says how to send from the keyboard, and that way sends.
+    expect(box).to_have_accessible_description("Ctrl+Enter comments.")
+    box.fill("Me, I have two")
+    box.press("Control+Enter")
+    expect(quiz.locator("li.comment").last).to_contain_text("Me, I have two")
+    expect(box).to_have_value("")
 
 
 def lose_the_first_answer(person: Person, pattern: str) -> list[dict[str, Any]]:

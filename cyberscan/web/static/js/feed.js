@@ -295,8 +295,12 @@ function commentForm(thread) {
   const { form, input, error, submit } = parts;
   parts.caption.className = "visually-hidden";
   input.placeholder = "Write a comment";
+  // What the post box says in sight, said to a screen reader here (the box is small).
+  const hint = el("span", "visually-hidden", "Ctrl+Enter comments.");
+  hint.id = `comment-hint-${thread.post.id}`;
+  input.setAttribute("aria-describedby", hint.id);
   error.classList.add("small", "comment-error");
-  form.append(parts.caption, input, submit, error);
+  form.append(parts.caption, input, hint, submit, error);
   sendOnCtrlEnter(input, form);
   // A new line (Enter) makes the box taller, never hides the first one.
   input.addEventListener("input", () => fitHeight(input, COMMENT_MAX_PX));
