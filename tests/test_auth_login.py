@@ -157,6 +157,28 @@ class TestRateLimits:
         )
         assert other.status_code == 401  # another account is not affected
 
+    @pytest.mark.parametrize(
+        "door",
+        [
+            {"username": " heidi"},
+            {"username": "HEIDI  "},
+            {"email": "heidi@example.com"},
+            {"email": " Heidi@Example.com "},
+        ],
+        ids=["space-before", "case-and-spaces", "email", "email-spaced"],
+    )
+    def test_every_name_that_opens_an_account_spends_its_one_budget(
+        self, client, make_user, door
+    ):
+        """Login ignores case and the spaces around a name, and an email opens the
+        same account: none of those is a fresh budget for a guesser."""
+        make_user("heidi", email="heidi@example.com")
+        wrong = {"username": "heidi", "password": "wrong password"}
+        for _ in range(3):
+            assert client.post("/api/login", json=wrong).status_code == 401
+        response = client.post("/api/login", json={**door, "password": PASSWORD})
+        assert_error(response, 429, "rate_limited")
+
     def test_an_app_on_another_origin_may_read_retry_after(self, client, make_user):
         """A single-page app served from another origin reads only the response
         headers that CORS exposes: Retry-After must be one of them."""

@@ -12,7 +12,7 @@ from collections.abc import Callable, MutableMapping
 from dataclasses import dataclass
 from typing import Any
 
-from flask import Flask, current_app, request
+from flask import Flask, current_app, g, request
 from flask_jwt_extended import current_user
 from limits import RateLimitItem, parse
 from limits.storage import storage_from_string
@@ -20,8 +20,10 @@ from limits.strategies import MovingWindowRateLimiter
 
 from cyberscan.errors import RateLimited
 from cyberscan.extensions import limiter as login_limiter
+from cyberscan.services import users
 
 EXTENSION = "cyberscan.ratelimit"
+LOGIN_KEY = "cyberscan_login_account_key"
 
 
 @dataclass
@@ -108,23 +110,35 @@ def spend_event(connection: MutableMapping[str, Any]) -> None:
     connection[BUDGET_KEY] = (left - 1, now)
 
 
-def account_key(name: str) -> str:
-    """Rate-limit key for the account a name (as a login gives it) stands for."""
-    return f"login-account:{str(name).lower()[:254]}"
+def account_key(user_id: int) -> str:
+    """Rate-limit key of an account's failed password checks."""
+    return f"login-account:{user_id}"
 
 
 def login_account_key() -> str:
-    """Rate-limit key for the account a login names (failures only count)."""
-    body = request.get_json(silent=True)
-    name = ""
-    if isinstance(body, dict):
-        name = body.get("email") or body.get("username") or ""
-    return account_key(name)
+    """Rate-limit key for the account a login names (failures only count): the
+    account's own, whichever name opens it (its username or its email, in any case,
+    with the spaces around it that login ignores), so each spelling does not get a
+    budget of its own. A name no account has is keyed by itself, as login reads it.
+    Looked up once a request (the limits ask for it before and after the view)."""
+    key = g.get(LOGIN_KEY)
+    if key is None:
+        body = request.get_json(silent=True)
+        given = body if isinstance(body, dict) else {}
+        email, username = (
+            value.strip(" ")[:254] if isinstance(value, str) else None
+            for value in (given.get("email"), given.get("username"))
+        )
+        user = users.find_by_login(username=username, email=email)
+        name = (email or username or "").lower()
+        key = account_key(user.id) if user else f"login-name:{name}"
+        g.setdefault(LOGIN_KEY, key)
+    return key
 
 
 def current_account_key() -> str:
-    """Rate-limit key for the token's account: the one its username login spends."""
-    return account_key(current_user.username)
+    """Rate-limit key for the token's account: the one its logins spend."""
+    return account_key(current_user.id)
 
 
 def login_failed(response: Any) -> bool:
