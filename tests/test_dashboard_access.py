@@ -469,6 +469,30 @@ def test_renewing_the_session_slides_it_and_logout_still_ends_it(app, client, ad
         assert_error(client.get("/api/me", headers=bearer(token)), 401, "unauthorized")
 
 
+def test_an_api_token_renewed_here_ends_its_hours_after_it_was_issued(
+    app, client, admin, admin_headers
+):
+    """An admin's API access token (Bearer) may start a dashboard session, but that
+    session ends ADMIN_SESSION_HOURS after the token was issued: renewing it chained
+    fresh tokens without an end."""
+    with app.app_context():
+        issued = decode_token(admin_headers["Authorization"].split()[1])
+    hours = app.config["ADMIN_SESSION_HOURS"]
+    response = client.post("/admin/session", headers=admin_headers)
+    assert response.status_code == 200, response.get_json()
+    with app.app_context():
+        renewed = decode_token(client.get_cookie("access_token_cookie").value)
+    assert renewed["send"] == issued["iat"] + hours * 3600
+    assert renewed["exp"] <= renewed["send"]
+    again = client.post(
+        "/admin/session", headers=bearer(client.get_cookie("access_token_cookie").value)
+    )
+    assert again.status_code == 200, again.get_json()
+    with app.app_context():
+        last = decode_token(client.get_cookie("access_token_cookie").value)
+    assert last["send"] == renewed["send"]  # a renewal never moves the end
+
+
 def test_a_session_ends_its_hours_after_login_however_much_it_is_renewed(
     app, client, admin
 ):

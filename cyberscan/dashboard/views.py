@@ -156,7 +156,7 @@ def renew_session() -> Response:
     up to ADMIN_SESSION_HOURS after its login."""
     claims = get_jwt()
     token = auth.refresh(
-        g.admin, claims.get(auth.REFRESH_CLAIM), claims.get(auth.SESSION_END_CLAIM)
+        g.admin, claims.get(auth.REFRESH_CLAIM), auth.dashboard_session_end(claims)
     )
     response = jsonify({"message": "Session renewed."})
     set_access_cookies(response, token)

@@ -160,6 +160,17 @@ def refresh(user: User, refresh_jti: str, session_end: int | None = None) -> str
     )
 
 
+def dashboard_session_end(claims: dict[str, Any]) -> int:
+    """When the dashboard session a token belongs to ends: a dashboard login's token
+    says so; an API access token (an admin's, sent as Bearer) starts a session that
+    ends ADMIN_SESSION_HOURS after it was issued, so renewing never outlasts that."""
+    end = claims.get(SESSION_END_CLAIM)
+    if isinstance(end, int):
+        return end
+    hours = current_app.config["ADMIN_SESSION_HOURS"]
+    return int(claims["iat"]) + int(hours * 3600)
+
+
 def dashboard_login(
     password: str, username: str | None = None, email: str | None = None
 ) -> tuple[User, str]:
