@@ -326,14 +326,26 @@ CONFIGS: dict[str, type[Config]] = {
 }
 
 
+def instance_dir() -> Path:
+    """instance/ (git-ignored), open to its owner alone: it holds the development
+    secrets and the SQLite database, every message in it. One an earlier version made
+    readable by all is closed too."""
+    INSTANCE_DIR.mkdir(mode=0o700, exist_ok=True)
+    if INSTANCE_DIR.stat().st_mode & 0o077:
+        INSTANCE_DIR.chmod(0o700)
+    return INSTANCE_DIR
+
+
 def instance_secret(name: str) -> str:
-    """A development secret generated once and kept in instance/ (git-ignored)."""
-    INSTANCE_DIR.mkdir(exist_ok=True)
-    path = INSTANCE_DIR / "secrets.json"
+    """A development secret generated once and kept in instance/, its owner's alone."""
+    path = instance_dir() / "secrets.json"
     stored = json.loads(path.read_text()) if path.exists() else {}
     if name not in stored:
         stored[name] = secrets.token_urlsafe(48)
-        path.write_text(json.dumps(stored, indent=2))
+        # Created owner-only, never readable by others for a moment.
+        with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600), "w") as file:
+            file.truncate()
+            file.write(json.dumps(stored, indent=2))
         path.chmod(0o600)
     return stored[name]
 
@@ -351,8 +363,7 @@ def load_config(env: str | None = None) -> Config:
             if not getattr(config, key):
                 setattr(config, key, instance_secret(key))
         if not config.DATABASE_URL:
-            INSTANCE_DIR.mkdir(exist_ok=True)
-            config.DATABASE_URL = f"sqlite:///{INSTANCE_DIR / 'cyberscan.db'}"
+            config.DATABASE_URL = f"sqlite:///{instance_dir() / 'cyberscan.db'}"
     return config
 
 

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 
 import pytest
 
+import config as config_module
 from config import (
     INSTANCE_DIR,
     ConfigError,
@@ -142,3 +144,23 @@ def test_every_variable_the_server_reads_is_in_env_example():
     )
     assert read, source  # the pattern still finds them
     assert read - listed == set()
+
+
+@pytest.mark.parametrize("before", [None, 0o755], ids=["new", "made-open-before"])
+def test_the_development_instance_folder_is_its_owner_s_alone(
+    tmp_path, monkeypatch, before
+):
+    """instance/ holds the generated secrets and the SQLite database (every message):
+    nobody else on the machine may read them (it was made 0755, the database 0644)."""
+    folder = tmp_path / "instance"
+    if before is not None:
+        folder.mkdir(mode=before)
+        folder.chmod(before)
+    monkeypatch.setattr(config_module, "INSTANCE_DIR", folder)
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    monkeypatch.delenv("JWT_SECRET_KEY", raising=False)
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    loaded = load_config("development")
+    assert loaded.DATABASE_URL == f"sqlite:///{folder / 'cyberscan.db'}"
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o700
+    assert stat.S_IMODE((folder / "secrets.json").stat().st_mode) == 0o600
