@@ -32,6 +32,7 @@ from werkzeug.serving import make_server
 from cyberscan.detector.artifact import ArtifactError
 from cyberscan.extensions import socketio
 from cyberscan.live import presence
+from cyberscan.realtime import sessions
 from cyberscan.realtime.events import announce_gone
 from cyberscan.realtime.transport import (
     WSGI_ERRORS,
@@ -183,6 +184,8 @@ def startup_line(app: Flask, sock: socket.socket) -> str:
 def serve(app: Flask, sock: socket.socket) -> None:
     """Serve until Ctrl+C or SIGTERM (`close_everything`), then leave presence."""
     print(startup_line(app, sock), flush=True)
+    if not app.config.get("REDIS_URL"):
+        sessions.start_checking(app)  # no queue brings another process's closes
     try:
         run_server(app, sock)
     except KeyboardInterrupt:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from flask_jwt_extended import create_access_token, create_refresh_token
@@ -207,3 +207,43 @@ def test_an_authenticated_request_loads_the_tokens_user_once(
         response = client.get("/api/me", headers=headers)
     assert response.get_json()["user"]["username"] == "quinn"
     assert len([s for s in statements if "FROM users" in s]) == 1, statements
+
+
+def test_ended_sessions_are_those_a_connection_may_no_longer_hold(app, make_user):
+    """What a process without a message queue closes on its check (realtime/sessions):
+    a session logged out, one another session's password change ended, one of a
+    blocked or deleted account; never a live one, nor the session that changed it."""
+    from cyberscan.services import auth
+
+    ada, bob, cy = make_user("ada"), make_user("bob"), make_user("cy")
+    with app.app_context():
+        db.session.add(
+            RevokedToken(
+                jti="ada-gone",
+                token_type="refresh",
+                user_id=ada.id,
+                expires_at=datetime(2099, 1, 1),
+            )
+        )
+        user = db.session.get(User, bob.id)
+        user.revoke_tokens(keep_session="bob-kept")  # a password change by bob-kept
+        db.session.get(User, cy.id).is_blocked = True
+        db.session.commit()
+        held = {
+            (ada.id, None, "ada-live"),
+            (ada.id, None, "ada-gone"),
+            (bob.id, 0, "bob-old"),
+            (bob.id, None, "bob-older"),
+            (bob.id, 0, "bob-kept"),
+            (bob.id, 1, "bob-new"),
+            (cy.id, 0, "cy-any"),
+            (999_999, 0, "nobody"),
+        }
+        assert auth.ended_sessions(held) == {
+            (ada.id, None, "ada-gone"),
+            (bob.id, 0, "bob-old"),
+            (bob.id, None, "bob-older"),
+            (cy.id, 0, "cy-any"),
+            (999_999, 0, "nobody"),
+        }
+        assert auth.ended_sessions(set()) == set()

@@ -36,6 +36,7 @@ class SocketEventSessions(SecureCookieSessionInterface):
 SESSION_KEY = "user_id"
 NAME_KEY = "username"
 FAMILY_KEY = "token_family"
+EPOCH_KEY = "token_epoch"
 
 
 def _bearer(header: str | None) -> str | None:
@@ -99,7 +100,16 @@ def authenticate(auth_payload: Any) -> auth.SocketIdentity:
     session[SESSION_KEY] = identity.id
     session[NAME_KEY] = identity.username
     session[FAMILY_KEY] = identity.family
+    session[EPOCH_KEY] = identity.epoch
     return identity
+
+
+def held_session(saved: Any) -> auth.Held | None:
+    """The session a connection holds, from its saved session (None before connect)."""
+    user_id = saved.get(SESSION_KEY) if saved else None
+    if user_id is None or not saved.get(FAMILY_KEY):
+        return None
+    return user_id, saved.get(EPOCH_KEY), saved[FAMILY_KEY]
 
 
 def socket_token_family() -> str | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -319,6 +320,53 @@ class SocketIdentity:
     is_admin: bool
     family: str  # the login session (see `session_of`): logout and revocation end it
     contacts: dict[int, str]  # the user's contacts by id, with their names
+    epoch: int | None = None  # the token's password epoch (EPOCH_CLAIM)
+
+
+# A connection's hold: (user id, its token's password epoch, its login session).
+Held = tuple[int, int | None, str]
+# Ids per query when checking the sessions open connections hold.
+HELD_CHUNK = 500
+
+
+def ended_sessions(held: Iterable[Held]) -> set[Held]:
+    """Of the sessions open connections hold, those that no longer open anything:
+    the account is gone or blocked, the session logged out, or the password changed
+    since by another session. A process with no message queue checks its connections
+    with this, as a reset from the command line (another process) cannot tell it."""
+    held = set(held)
+    ids = sorted({user_id for user_id, _, _ in held})
+    families = sorted({family for _, _, family in held})
+    users = {}
+    revoked: set[str] = set()
+    for start in range(0, max(len(ids), len(families)), HELD_CHUNK):
+        users.update(
+            (row.id, row)
+            for row in db.session.execute(
+                select(
+                    User.id, User.token_epoch, User.kept_session, User.is_blocked
+                ).where(User.id.in_(ids[start : start + HELD_CHUNK]))
+            )
+        )
+        revoked.update(
+            db.session.scalars(
+                select(RevokedToken.jti).where(
+                    RevokedToken.jti.in_(families[start : start + HELD_CHUNK])
+                )
+            )
+        )
+    ended = set()
+    for user_id, epoch, family in held:
+        user = users.get(user_id)
+        claims = {EPOCH_CLAIM: epoch, REFRESH_CLAIM: family, "jti": family}
+        if (
+            user is None
+            or user.is_blocked
+            or family in revoked
+            or _before_password_change(claims, user)
+        ):
+            ended.add((user_id, epoch, family))
+    return ended
 
 
 def _decode_access(token: str) -> dict[str, Any]:
@@ -400,6 +448,7 @@ def connect_identity(token: object) -> SocketIdentity:
         raise AccountBlocked()
     if user.revoked or _before_password_change(claims, user):
         raise Unauthorized("The token has been revoked.")
+    epoch = claims.get(EPOCH_CLAIM)
     return SocketIdentity(
         user.id,
         user.username,
@@ -410,6 +459,7 @@ def connect_identity(token: object) -> SocketIdentity:
             for row in rows
             if row.contact_id is not None
         },
+        epoch if isinstance(epoch, int) else None,
     )
 
 

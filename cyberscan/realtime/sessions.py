@@ -1,0 +1,67 @@
+"""Sessions ended by another process, when no message queue tells this one.
+
+A logout, block or password change made through this process closes the sockets it
+concerns at once (`notify`); with Redis the other processes hear of it on the queue.
+A single process without Redis hears nothing from another process, and the one that
+ends sessions is `flask reset-password`, run beside the server when an account is taken
+over: its sockets stayed open, sending and receiving. So such a process checks, every
+SESSION_CHECK_SECONDS, the sessions its connections hold (one query per 500 of them)
+and closes the ones that ended (`auth.ended_sessions`).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Flask
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
+
+from cyberscan.errors import log_unavailable
+from cyberscan.extensions import socketio
+from cyberscan.live import notify
+from cyberscan.realtime.auth import held_session
+from cyberscan.services import auth
+
+log = logging.getLogger(__name__)
+
+SESSION_CHECK_SECONDS = 5.0
+NAMESPACE = "/"
+
+
+def held_sessions(server: Any) -> set[auth.Held]:
+    """The sessions this process's connections hold."""
+    held = set()
+    for sid, _ in list(server.manager.get_participants(NAMESPACE, None)):
+        environ = server.get_environ(sid, NAMESPACE) or {}
+        session = held_session(environ.get("saved_session"))
+        if session is not None:
+            held.add(session)
+    return held
+
+
+def close_ended(app: Flask) -> int:
+    """Close this process's connections whose session ended; answers how many
+    sessions that was."""
+    with app.app_context():
+        ended = auth.ended_sessions(held_sessions(socketio.server))
+        for _, _, family in ended:
+            notify.token_revoked(family)
+    return len(ended)
+
+
+def start_checking(app: Flask) -> None:
+    """Check every SESSION_CHECK_SECONDS in a background task, for good."""
+
+    def check() -> None:
+        while True:
+            socketio.sleep(SESSION_CHECK_SECONDS)
+            try:
+                close_ended(app)
+            except (DBAPIError, PoolTimeout) as error:
+                log_unavailable(log, "database", error.__class__.__name__)
+            except Exception:  # noqa: BLE001  a bug: say it, keep checking
+                log.exception("session check failed")
+
+    socketio.start_background_task(check)
