@@ -180,6 +180,9 @@ def test_redis_outage_refuses_cleanly_and_recovers(
         )
         assert ack
         assert carol_a.wait("receive_message", lambda m: m["message"] == "back")
+        # Typing goes to a receiver presence shows online: carol's connection, too,
+        # is back in presence (a message meanwhile is stored, and still delivered).
+        assert eventually(lambda: online(a, bob_token).get(carol)), online(a, bob_token)
         assert bob_b.call("typing", {"receiver": carol, "is_typing": True})["ok"]
         assert carol_a.wait("user_typing", lambda m: m["sender"] == bob)
         for server in (a, b):
