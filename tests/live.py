@@ -156,20 +156,12 @@ class LiveServer:
         self.sign_up(username)
         return self.login(username)
 
-    def create_admin(self, username: str) -> None:
-        """The documented way: `flask --app cyberscan create-admin`, password on stdin."""
+    def flask(self, *args: str, password: str = PASSWORD) -> str:
+        """Run `flask --app cyberscan ARGS` beside the server, on its settings, with a
+        password on stdin; answers what it printed (it must succeed)."""
         result = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "flask",
-                "--app",
-                "cyberscan",
-                "create-admin",
-                username,
-                f"{username}@example.com",
-            ],
-            input=PASSWORD + "\n",
+            [sys.executable, "-m", "flask", "--app", "cyberscan", *args],
+            input=password + "\n",
             capture_output=True,
             text=True,
             cwd=ROOT,
@@ -177,6 +169,11 @@ class LiveServer:
             timeout=60,
         )
         assert result.returncode == 0, result.stdout + result.stderr
+        return result.stdout
+
+    def create_admin(self, username: str) -> None:
+        """The documented way: `flask --app cyberscan create-admin`, password on stdin."""
+        self.flask("create-admin", username, f"{username}@example.com")
 
     def log_tail(self, lines: int = 60) -> str:
         try:

@@ -8,13 +8,10 @@ The server now checks the sessions its connections hold every SESSION_CHECK_SECO
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import pytest
 import socketio
 
-from tests.live import ROOT, server_env, start
+from tests.live import server_env, start
 from tests.resilience.conftest import unique
 
 pytestmark = pytest.mark.e2e
@@ -34,17 +31,8 @@ def test_a_reset_from_the_command_line_closes_the_accounts_open_sockets(
     ack = hank_socket.call("send_message", {"receiver": ivy, "message": "still me"})
     assert ack["ok"], ack
 
-    result = subprocess.run(
-        [sys.executable, "-m", "flask", "--app", "cyberscan", "reset-password", hank],
-        input="a brand new pass\n",
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        env=server.env,
-        timeout=60,
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert "every session it had is signed out" in result.stdout
+    said = server.flask("reset-password", hank, password="a brand new pass")
+    assert "every session it had is signed out" in said
 
     assert hank_socket.closed.wait(CLOSED_WITHIN), hank_socket.log
     # Only that account's: ivy's socket is open and answers.
