@@ -48,6 +48,11 @@ def test_train_writes_next_version_without_touching_earlier(
     before = sha256_file(first)
     out = capsys.readouterr().out
     assert "[1/8]" in out and "[8/8]" in out
+    # Not `train.promote v1`: that serves models/'s own v1, not this one.
+    assert f"serve it with `CLASSIFIER_PATH={first} scripts/run`" in out
+    assert train.serving_command(
+        train.DEFAULT_MODELS_DIR / "cyberscan-clf-v9.joblib"
+    ) == ("python -m train.promote v9")
 
     assert run_train("--data", f"{good_csv}=2", "--models-dir", str(models)) == 0
     assert sha256_file(first) == before
@@ -166,7 +171,8 @@ def test_a_report_that_cannot_be_written_ends_in_one_line_after_the_model(
     lines = err.splitlines()
     assert lines[-1].startswith(
         "error: cyberscan-clf-v1.joblib and its card are written and can be served "
-        "(`python -m train.promote v1`), but not their report: "
+        f"(`CLASSIFIER_PATH={models / 'cyberscan-clf-v1.joblib'} scripts/run`), "
+        "but not their report: "
     ), err
     assert str(models / "cyberscan-clf-v1-report") in lines[-1]
     assert "Traceback" not in err
@@ -694,7 +700,7 @@ def test_corpora_come_from_data_dir_or_environment(
     assert quick_train(tmp_path / "m", "--data-dir", str(corpora)) == 2
     err = capsys.readouterr().err
     assert f"{corpora / 'olid_offensive' / 'train.csv'}: file not found" in err
-    assert f"python -m train.fetch_data --dest {corpora}" in err
+    assert f"python -m train.fetch_data --dest {corpora} --only olid_offensive" in err
     assert quick_train(tmp_path / "m", "--data-dir", str(tmp_path / "nowhere")) == 2
     assert f"{tmp_path / 'nowhere'}: folder not found (from --data-dir)" in (
         capsys.readouterr().err
@@ -703,6 +709,29 @@ def test_corpora_come_from_data_dir_or_environment(
     assert f"{good_csv}: a file, not the corpora's folder (from --data-dir)" in (
         capsys.readouterr().err
     )
+
+
+def test_a_corpus_file_that_is_not_the_fetched_one_is_named_and_trained_on(
+    own_dir: Path, good_csv: Path, tmp_path: Path, capsys
+) -> None:
+    """A corpus file cut short at a line end, or with a label changed, is still a
+    valid CSV: the run names it, with the command that fetches it again, and goes on
+    (a student may change a corpus on purpose). The file fetch_data writes is not named."""
+    corpora = write_corpora(tmp_path / "corpora", good_csv)
+    assert quick_train(tmp_path / "m", "--data-dir", str(corpora)) == 0
+    out = capsys.readouterr().out
+    for name in CORPORA:
+        path = corpora / name / "train.csv"
+        assert (
+            f"warning: {path} is not the {name} file `train.fetch_data` writes" in out
+        )
+        assert (
+            f"fetch it again with `python -m train.fetch_data --dest {corpora} "
+            f"--only {name}`" in out
+        )
+    expected = {c.name: c.csv_sha256 for c in fetch_data.SOURCES}
+    assert fetch_data.changed_warning(path, expected[name]) is None
+    assert fetch_data.changed_warning(good_csv, "0" * 64) is None  # not a corpus
 
 
 def test_a_corrupt_corpus_file_is_named_with_the_command_that_fetches_it(
@@ -1175,3 +1204,22 @@ def test_paths_are_shown_from_the_repository_or_the_shared_corpora_folder(
     assert data.display_path(repo / "train" / "a.csv") == "train/a.csv"
     assert data.display_path(shared / "data" / "b.csv") == "../shared/data/b.csv"
     assert data.display_path(other / "c.csv") == str(other / "c.csv")
+
+
+def test_a_model_that_flags_far_more_clean_chat_than_the_served_one_is_said() -> None:
+    """A student's small, easy data: every threshold met the rule on its folds, the
+    lowest was kept, and the new model flagged 78% of the development set's clean
+    messages beside the served one's 4%, with nothing said."""
+    served = train.Measurement(dev={"clean_flagged": 0.0356})
+    line = train.flags_more_warning(
+        train.Measurement(dev={"clean_flagged": 0.7824}), ("cyberscan-clf-v45", served)
+    )
+    assert line == (
+        "warning: the new model flags 78.2% of the development set's clean messages, "
+        "cyberscan-clf-v45 3.6%: look at the report before serving it (too little or "
+        "too easy data? --max-fpr and --logit-shift move the threshold)"
+    )
+    near = train.Measurement(dev={"clean_flagged": 0.0356 + 0.04})
+    assert train.flags_more_warning(near, ("cyberscan-clf-v45", served)) is None
+    assert train.flags_more_warning(near, None) is None
+    assert train.flags_more_warning(train.Measurement(), ("v", served)) is None

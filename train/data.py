@@ -118,16 +118,15 @@ def corpus_files(data_dir: Path) -> list[Path]:
     """Return every corpus file under ``data_dir``; a missing one is a ``DataError``."""
     files = [corpus_path(data_dir, name) for name in CORPORA]
     missing = [f for f in files if not f.is_file()]
+    if len(missing) == 1:
+        raise DataError(
+            f"{missing[0]}: file not found; fetch it with `python -m train.fetch_data "
+            f"--dest {data_dir} --only {missing[0].parent.name}`"
+        )
     if missing:
         raise DataError(
-            f"{missing[0]}: file not found"
-            + (
-                f" (and {len(missing) - 1} more corpus file(s))"
-                if len(missing) > 1
-                else ""
-            )
-            + "; "
-            + FETCH_HINT.format(dir=data_dir)
+            f"{missing[0]}: file not found (and {len(missing) - 1} more corpus "
+            f"file(s)); " + FETCH_HINT.format(dir=data_dir)
         )
     return files
 

@@ -36,6 +36,7 @@ from train.data import (
     CORPORA,
     DEFAULT_SHARED_DATA,
     DataError,
+    corpus_name,
     corpus_path,
     refuse_file_on_path,
     run_cli,
@@ -194,6 +195,23 @@ SOURCES: tuple[Corpus, ...] = (
     ),
 )
 assert tuple(c.name for c in SOURCES) == CORPORA
+
+
+def changed_warning(path: Path, sha256: str) -> str | None:
+    """A warning line when ``path`` is a corpus file whose bytes are not those of the
+    file this command writes (cut short or edited, yet still a valid CSV), else None:
+    training goes on, as a student may change a corpus on purpose."""
+    name = corpus_name(path)
+    expected = next((c.csv_sha256 for c in SOURCES if c.name == name), None)
+    if expected is None or sha256 == expected:
+        return None
+    return (
+        f"warning: {path} is not the {name} file `train.fetch_data` writes (sha256 "
+        f"{sha256[:12]}…, not {expected[:12]}…): cut short or edited? If not on "
+        f"purpose, fetch it again with `python -m train.fetch_data --dest "
+        f"{path.parent.parent} --only {name}`"
+    )
+
 
 _SPACES = re.compile(r"\s+")
 

@@ -66,6 +66,7 @@ from train.data import (
     refuse_file_on_path,
     run_cli,
 )
+from train.fetch_data import changed_warning
 from train.metrics import address_rates, binary_metrics, chat_rates, rounded
 from train.promote import save_sealed
 
@@ -470,8 +471,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "--holdout",
         type=number_type(),
         default=0.2,
-        help="held-out share per file (0: fit on every row; nothing is then held out, "
-        "and `train.compare --corpora` refuses the model)",
+        help="held-out share per file (default: 0.2; 0: fit on every row, nothing is "
+        "then held out, and `train.compare --corpora` refuses the model)",
     )
     parser.add_argument(
         "--cv",
@@ -492,7 +493,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "--max-fpr",
         type=number_type(0, 1),
         default=0.05,
-        help="largest share of clean own chat flagged: mean per writer on "
+        help="largest share of clean own chat flagged (default: 0.05): mean per writer on "
         "writer-held-out scores when own chat comes from 2+ writers, else out of fold "
         "(per-file mean when no own chat files are trained on)",
     )
@@ -504,7 +505,10 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "(more abuse caught, more clean chat flagged; default %(default)s)",
     )
     parser.add_argument(
-        "--C", type=number_type(0), default=None, help="inverse regularisation (> 0)"
+        "--C",
+        type=number_type(0),
+        default=None,
+        help=f"inverse regularisation (> 0; default: {TRAIN_PARAMS['C']})",
     )
     parser.add_argument(
         "--dev-set",
@@ -598,6 +602,15 @@ def split_indices(
     return np.sort(tr), np.sort(te)
 
 
+def serving_command(model_path: Path) -> str:
+    """How to serve a model just written: `train.promote` for a version in models/
+    (the server's CURRENT is there), CLASSIFIER_PATH for one written elsewhere
+    (`--models-dir`), whose number may be one models/ has too."""
+    if model_path.parent.resolve() == DEFAULT_MODELS_DIR.resolve():
+        return f"python -m train.promote {model_path.stem.rsplit('-', 1)[1]}"
+    return f"CLASSIFIER_PATH={model_path} scripts/run"
+
+
 def load_sources(
     plan: list[tuple[Path, float]], holdout: float, seed: int, progress: Progress
 ) -> list[Source]:
@@ -615,6 +628,9 @@ def load_sources(
             f"{display_path(path)}: {len(data.labels)} rows, {sum(data.labels)} positive, "
             f"weight {weight:g}, {len(tr)} train / {len(te)} held out"
         )
+        changed = changed_warning(path, data.sha256)
+        if changed:
+            progress.info(changed)
     names = [s.name for s in sources]
     if len(set(names)) != len(names):
         for i, s in enumerate(sources):
@@ -1162,6 +1178,32 @@ def measure(
     return result
 
 
+# How many more points of the development set's clean messages the new model may
+# flag than the served one before the run says so.
+FLAGS_MORE_POINTS = 0.05
+
+
+def flags_more_warning(
+    new: Measurement, served: tuple[str, Measurement] | None
+) -> str | None:
+    """A warning line when the new model flags the development set's clean messages
+    far more often than the served one (data so easy to separate that every threshold
+    met the rule on the folds, and the lowest was kept), else None."""
+    if served is None:
+        return None
+    version, old = served
+    if new.dev is None or old.dev is None:
+        return None
+    mine, theirs = new.dev.get("clean_flagged"), old.dev.get("clean_flagged")
+    if mine is None or theirs is None or mine <= theirs + FLAGS_MORE_POINTS:
+        return None
+    return (
+        f"warning: the new model flags {mine:.1%} of the development set's clean "
+        f"messages, {version} {theirs:.1%}: look at the report before serving it "
+        "(too little or too easy data? --max-fpr and --logit-shift move the threshold)"
+    )
+
+
 def _fmt(v: float | None) -> str:
     return "–" if v is None else f"{v:.4f}"
 
@@ -1487,6 +1529,9 @@ def run(args: argparse.Namespace) -> int:
                 more_dev,
             ),
         )
+    flags_more = flags_more_warning(new, served)
+    if flags_more:
+        progress.info(flags_more)
     progress.done()
 
     progress.stage("writing the artifact and model card")
@@ -1503,9 +1548,8 @@ def run(args: argparse.Namespace) -> int:
         raise DataError(
             f"--models-dir {models_dir}: cannot write the model: {exc}"
         ) from None
-    promote = f"python -m train.promote {model_path.stem.rsplit('-', 1)[1]}"
     progress.info(f"wrote {model_path} ({model_path.stat().st_size / 1e6:.2f} MB)")
-    progress.info(f"wrote {card_path}; serve it with `{promote}`")
+    progress.info(f"wrote {card_path}; serve it with `{serving_command(model_path)}`")
     progress.done()
 
     progress.stage("drawing the report")
@@ -1522,7 +1566,7 @@ def run(args: argparse.Namespace) -> int:
         except OSError as exc:  # a full disk, a folder not writable
             raise DataError(
                 f"{model_path.name} and its card are written and can be served "
-                f"(`{promote}`), but not their report: {exc}"
+                f"(`{serving_command(model_path)}`), but not their report: {exc}"
             ) from None
         progress.info(f"wrote {out}/index.html")
     progress.done()
