@@ -171,7 +171,9 @@ function draw(btn, conv) {
   if (unread) bottom.append(el("span", "unread-badge", unread > 99 ? "99+" : unread));
   body.append(top, bottom);
   btn.replaceChildren(pic, body);
-  const parts = [name, online ? "online" : "offline"];
+  // The tags, which the eye reads beside the name, are heard with it.
+  const parts = [name, ...[...top.querySelectorAll(".tag")].map((tag) => tag.textContent)];
+  parts.push(online ? "online" : "offline");
   if (unread) parts.push(`${unread} unread`);
   parts.push(prefix + said);
   btn.setAttribute("aria-label", parts.join(", "));
@@ -236,13 +238,18 @@ function closeResults() {
   $("new-chat-name").setAttribute("aria-expanded", "false");
 }
 
-// The search box emptied (another person may use the page next).
-export function clearSearch() {
+// The results closed, and a search still waiting or out forgotten.
+function dropResults() {
   clearTimeout(searchTimer);
   searchSeq++;
+  closeResults();
+}
+
+// The search box emptied (another person may use the page next).
+export function clearSearch() {
+  dropResults();
   $("new-chat-name").value = "";
   $("search-error").hidden = true;
-  closeResults();
 }
 
 async function search(query) {
@@ -301,19 +308,36 @@ async function start(name) {
   }
 }
 
+// The results belong to the search form (the box and its list): they close when the
+// focus or a press goes elsewhere, rather than staying over the rows they cover. A
+// press is watched as well as the focus because Safari does not focus a button that
+// is clicked. Back in the box, what it holds is looked up again.
+function closeOutside(form, input) {
+  document.addEventListener("pointerdown", (event) => {
+    if (!form.contains(event.target)) dropResults();
+  });
+  form.addEventListener("focusout", (event) => {
+    if (event.relatedTarget && !form.contains(event.relatedTarget)) dropResults();
+  });
+  input.addEventListener("focus", () => {
+    const query = input.value.trim();
+    if (results().hidden && query.length >= 2) search(query);
+  });
+}
+
 export function setup() {
   const input = $("new-chat-name");
   input.addEventListener("input", () => {
-    clearTimeout(searchTimer);
     const query = input.value.trim();
     $("search-error").hidden = true;
     if (query.length < 2) {
-      searchSeq++;
-      closeResults();
+      dropResults();
       return;
     }
+    clearTimeout(searchTimer);
     searchTimer = setTimeout(() => search(query), SEARCH_DELAY_MS);
   });
+  closeOutside($("new-chat"), input);
   input.addEventListener("keydown", (event) => {
     if (event.key === "ArrowDown") {
       const first = results().querySelector("button");
@@ -321,7 +345,7 @@ export function setup() {
         event.preventDefault();
         first.focus();
       }
-    } else if (event.key === "Escape") closeResults();
+    } else if (event.key === "Escape") dropResults();
   });
   // Enter opens the conversation with exactly the name typed.
   $("new-chat").addEventListener("submit", (event) => {

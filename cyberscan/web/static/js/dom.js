@@ -50,12 +50,13 @@ export function textForm(className, { id, label, rows, submit }) {
 // reader user is lost. Taken while `control` has the focus, before disabling it: answers
 // `restore(fallback)`, which gives the focus back to the control once it is usable again,
 // or to `fallback` if it went away meanwhile (hidden: nothing more to load), unless
-// something else took the focus in between (a new screen, a dialog).
+// something else took the focus in between (a new screen, a dialog). A control just
+// hidden may still hold the focus: the browser moves it to the page only later.
 export function keepFocus(control) {
   const focused = document.activeElement === control;
   return (fallback = null) => {
     const now = document.activeElement;
-    if (!focused || (now && now !== document.body)) return;
+    if (!focused || (now && now !== document.body && now !== control)) return;
     const usable = !control.disabled && control.getClientRects().length > 0;
     const target = usable ? control : fallback;
     if (target) target.focus();

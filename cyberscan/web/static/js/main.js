@@ -5,7 +5,7 @@ import * as auth from "./api.js";
 import { ApiError, api, fieldErrors, onSessionTrouble, session } from "./api.js";
 import * as chat from "./chat.js";
 import * as conversations from "./conversations.js";
-import { $, avatar, hide, showError, toast, whileBusy } from "./dom.js";
+import { $, avatar, hide, keepFocus, showError, toast, whileBusy } from "./dom.js";
 import * as feed from "./feed.js";
 import * as live from "./live.js";
 import * as moderation from "./moderation.js";
@@ -38,13 +38,14 @@ function selectTab(which) {
   hide($("login-error"), $("register-error"));
 }
 
+// The login form, with `name` filled in (the same person, back), or empty for anyone.
 function showAuth(notice, name) {
   endSession();
   showScreen("auth");
   selectTab("login");
   $("auth-notice").textContent = notice || "";
   $("auth-notice").hidden = !notice;
-  if (name) $("login-name").value = name;
+  $("login-name").value = name || "";
   $("login-password").value = "";
   (name ? $("login-password") : $("login-name")).focus();
 }
@@ -153,7 +154,7 @@ async function startSession(tokens) {
     block_changed: safety.blockChanged,
     mute_changed: safety.muteChanged,
     account_blocked: (payload) => blockedFrom(payload, me.username),
-    kicked: (payload) => showAuth(payload.reason || "You were signed out."),
+    kicked: (payload) => showAuth(payload.reason || "You were signed out.", me.username),
     error: (payload) => {
       // send_message failures show on the message; typing failures are not news.
       if (payload && !["send_message", "typing"].includes(payload.event)) toast(payload.message);
@@ -222,9 +223,8 @@ async function logout() {
   } catch (error) {
     if (error.code !== "unauthorized") toast(error.message);
   }
-  const name = state.me && state.me.username;
-  showAuth("You are logged out.", name);
-  forgetPerson(); // whoever uses this page next sees nothing of what was typed
+  showAuth("You are logged out.");
+  forgetPerson(); // whoever uses this page next sees nothing of what was typed, nor who
 }
 
 // The person whose drafts and search the page holds (kept while the same person's
@@ -321,7 +321,12 @@ function setup() {
     closeMenu();
     (state.blocked.has(state.peer) ? safety.unblock : safety.block)(state.peer);
   });
-  $("peer-unblock").addEventListener("click", () => safety.unblock(state.peer));
+  // Unblocked, the banner and its button go away: the focus goes where one writes again.
+  $("peer-unblock").addEventListener("click", async () => {
+    const restore = keepFocus($("peer-unblock"));
+    await safety.unblock(state.peer);
+    restore($("composer-input"));
+  });
   $("action-mute").addEventListener("click", () => {
     closeMenu();
     safety.toggleMute(state.peer);
@@ -341,17 +346,17 @@ function setup() {
   $("view-chats").addEventListener("click", () => showView("chats"));
   $("view-posts").addEventListener("click", () => showView("posts"));
   moderation.setup({
-    loggedIn: (tokens) => startSession(tokens).catch((error) => showAuth(error.message)),
+    loggedIn: (tokens) =>
+      startSession(tokens).catch((error) => showAuth(error.message, tokens.username)),
     leave: (name, notice) => showAuth(notice, name),
   });
   onSessionTrouble({
     ended: () => showAuth("Your session has ended. Log in again.", session.username),
     elsewhere: (loggedOut) => {
-      const name = state.me && state.me.username;
       if (loggedOut) {
-        showAuth("You logged out in another tab.", name);
+        showAuth("You logged out in another tab.");
         forgetPerson();
-      } else showAuth("Your session has ended. Log in again.", name);
+      } else showAuth("Your session has ended. Log in again.", state.me && state.me.username);
     },
     blocked: (error) => blockedFrom(error),
   });

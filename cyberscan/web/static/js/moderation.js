@@ -2,7 +2,7 @@
 // strikes a person can read and contest, the blocked screen with its appeal form, and
 // the appeal's outcome.
 
-import { ApiError, api, login, request } from "./api.js";
+import { ApiError, api, fieldErrors, login, request } from "./api.js";
 import {
   $,
   button,
@@ -48,6 +48,9 @@ function strikesText(count, max, remaining) {
 function standingText(data) {
   const count = `${data.bullying_count} of ${data.max_bullying_count} strikes`;
   if (!data.is_blocked) return `Your account is unblocked (${count}).`;
+  if (data.bullying_count === 0) {
+    return "Your account is blocked by a moderator. You have no strikes: there is none to contest.";
+  }
   if (data.remaining <= 0) return `Your account is blocked: ${count}, the limit is reached.`;
   return `Your account is blocked (${count}).`;
 }
@@ -231,7 +234,7 @@ function appealForm(list, strike, appeal) {
         try {
           await appeal(strike.id, reason);
         } catch (err) {
-          showError(error, err);
+          showError(error, fieldErrors(err));
         }
       },
       () => {
@@ -279,7 +282,20 @@ export function appealDecided(payload) {
       : "Your appeal was rejected: the strike stays.") + left + note,
     accepted ? "ok" : "info",
   );
+  followStrikes(payload);
   if ($("settings-dialog").open) loadMyStrikes();
+}
+
+// The warning banner, when it shows, says the standing after the decision: fewer
+// strikes after an accepted appeal, or none, and then nothing to warn of.
+function followStrikes(payload) {
+  const { bullying_count: count, remaining } = payload;
+  if ($("moderation-banner").hidden || typeof count !== "number") return;
+  if (count <= 0) {
+    $("moderation-banner").hidden = true;
+    return;
+  }
+  $("moderation-banner-text").textContent = strikesText(count, count + remaining, remaining);
 }
 
 // ------------------------------------------------------------------ blocked screen
@@ -309,7 +325,13 @@ function showStanding(isBlocked) {
     ? "Your account is blocked"
     : "Your account is unblocked";
   $("blocked-reason").hidden = !isBlocked;
-  $("blocked-hint").hidden = !isBlocked;
+  $("blocked-hint").hidden = true; // until strikes are known to be there (showStrikeHint)
+}
+
+// The filter's mistakes are worth a word only when it counted strikes: a moderator may
+// block an account the filter never flagged.
+function showStrikeHint(data) {
+  $("blocked-hint").hidden = !(data.is_blocked && data.bullying_count > 0);
 }
 
 function stopPolling() {
@@ -337,7 +359,8 @@ async function loadBlockedStrikes() {
   if (data.block_reason) $("blocked-reason").textContent = data.block_reason;
   $("blocked-count").textContent = standingText(data);
   $("blocked-count").hidden = false;
-  $("blocked-strikes-section").hidden = false;
+  showStrikeHint(data);
+  $("blocked-strikes-section").hidden = !(data.strikes || []).length;
   renderStrikes($("blocked-strikes"), data, async (strikeId, reason) => {
     if (!blocked.token) {
       // The appeal token ran out: the password form above gets a new one; the text stays.

@@ -1,7 +1,7 @@
 // A person's own controls (API.md §9): block, mute and report, from a conversation or
 // from a single message.
 
-import { api, enc } from "./api.js";
+import { api, enc, fieldErrors } from "./api.js";
 import { $, showError, toast, whileBusy } from "./dom.js";
 import { state } from "./state.js";
 
@@ -136,7 +136,7 @@ async function submitReport() {
       $("report-dialog").close(); // the dialog gives the focus back to what opened it
       toast("Thank you. A moderator will look at your report.", "ok");
     } catch (error) {
-      showError($("report-error"), error);
+      showError($("report-error"), fieldErrors(error));
     }
   });
 }
