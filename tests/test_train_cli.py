@@ -223,6 +223,17 @@ def test_train_missing_and_undecodable_files(tmp_path: Path, capsys) -> None:
     missing = tmp_path / "nope.csv"
     assert run_train("--data", str(missing), "--models-dir", str(tmp_path / "m")) != 0
     assert f"{missing}: file not found" in capsys.readouterr().err
+    # A weight that is no number is said to be one, not a file not found.
+    assert (
+        run_train("--data", f"{missing}=abc", "--models-dir", str(tmp_path / "m")) != 0
+    )
+    assert f"{missing}=abc: file not found" in capsys.readouterr().err
+    named = write_csv(tmp_path / "mine.csv", "text,label\nhello,0\n")
+    argv = ["--data", f"{named}=abc", "--models-dir", str(tmp_path / "m")]
+    assert run_train(*argv) != 0
+    assert f"{named}: weight must be a positive number, got 'abc'" in (
+        capsys.readouterr().err
+    )
     latin = tmp_path / "latin.csv"
     latin.write_bytes(b"text,label\nhello,0\ncaf\xe9,1\n")
     assert run_train("--data", str(latin), "--models-dir", str(tmp_path / "m")) != 0

@@ -535,12 +535,20 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 
 
 def parse_data_arg(value: str) -> tuple[str, float]:
-    """Split ``PATH[=WEIGHT]``; a trailing ``=number`` is the file's relative weight."""
+    """Split ``PATH[=WEIGHT]``; a trailing ``=number`` is the file's relative weight
+    (a file whose own name holds ``=`` is read as named)."""
     if "=" in value:
         path, _, weight = value.rpartition("=")
         try:
             parsed = float(weight)
         except ValueError:
+            if (
+                Path(from_caller(path)).is_file()
+                and not Path(from_caller(value)).exists()
+            ):
+                raise DataError(
+                    f"{path}: weight must be a positive number, got {weight!r}"
+                ) from None
             return value, 1.0
         if not math.isfinite(parsed) or parsed <= 0:
             raise DataError(f"{path}: weight must be a positive number, got {weight!r}")
