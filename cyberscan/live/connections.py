@@ -203,7 +203,19 @@ class ClosingRedisManager(ClosingMixin, socketio.RedisManager):
                     )
                 self.server.sleep(LISTEN_RETRY_SECONDS)
 
+    def _local_sid(self, data: dict[str, Any]) -> bool:
+        """An emit to one connection (its sid) that this process holds: delivered
+        here already, and a sid lives on one process only."""
+        room = data.get("room")
+        return (
+            data.get("method") == "emit"
+            and isinstance(room, str)
+            and room in self.rooms.get(data.get("namespace") or "/", {}).get(None, {})
+        )
+
     def _publish(self, data: dict[str, Any]) -> Any:
+        if self._local_sid(data):
+            return 0  # not published (nor logged as lost while Redis is down)
         result = super()._publish(data)
         durable = data.get("method") == "emit" and data.get("event") in DURABLE_EVENTS
         if result is None:

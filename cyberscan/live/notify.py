@@ -145,8 +145,8 @@ def user_typing(receiver_id: int, sender_name: str, is_typing: bool) -> None:
 
 
 def online_users(sid: str, usernames: list[str]) -> None:
-    """`online_users` to a connection that just connected (on this process)."""
-    socketio.emit("online_users", usernames, to=sid, ignore_queue=True)
+    """`online_users` to a connection that just connected."""
+    socketio.emit("online_users", usernames, to=sid)
 
 
 def user_joined(username: str, contact_ids: Iterable[int]) -> None:
@@ -190,10 +190,10 @@ def mute_changed(user_id: int, username: str, muted: bool) -> None:
 
 
 def error(sid: str, code: str, message: str, event: str | None) -> None:
-    """`error` to the connection whose event failed: it is this process's own, so the
-    event is not published to the others (nor logged as lost while Redis is down)."""
+    """`error` to the connection whose event failed (this process's own: the queue
+    does not publish it, `connections.ClosingRedisManager._local_sid`)."""
     payload = {"error": code, "message": message, "event": event}
-    socketio.emit("error", payload, to=sid, ignore_queue=True)
+    socketio.emit("error", payload, to=sid)
 
 
 # -- moderation ------------------------------------------------------------------------

@@ -12,7 +12,8 @@ offline. Lookup and publish are one atomic step in Redis, ordered with presence'
 scripts, so a connection registered before the script runs gets the emit and one
 registered after it connected after the message was committed (its history has it).
 
-An emit to one connection (its sid) held by this process is not published at all.
+An emit to one connection (its sid) held by this process is not published at all
+(`connections.ClosingRedisManager`, on either route).
 Everything else keeps the stock shared channel: broadcasts, the admins' room, token
 rooms, the durable decisions (`CLOSE`, `account_blocked`, `kicked`: a block must close
 connections presence may miss, and survives an outage), disconnects, room changes and
@@ -115,9 +116,7 @@ class RoutedRedisManager(connections.ClosingRedisManager):
         return process_channel(self.channel, self.registry().process_id)
 
     def _publish(self, data: dict[str, Any]) -> Any:
-        if self._local_sid(data):
-            return 0  # delivered already: a sid lives on one process only
-        if not self._routable(data):
+        if not self._routable(data):  # an emit to a sid held here: not published
             return super()._publish(data)
         registry = self.registry()
         keys = [
@@ -139,15 +138,6 @@ class RoutedRedisManager(connections.ClosingRedisManager):
                 if not retries_left:
                     log.error("cannot publish to redis, giving up: %r", error)
         return None
-
-    def _local_sid(self, data: dict[str, Any]) -> bool:
-        """An emit to one connection (its sid) that this process holds."""
-        room = data.get("room")
-        return (
-            data.get("method") == "emit"
-            and isinstance(room, str)
-            and room in self.rooms.get(data.get("namespace") or "/", {}).get(None, {})
-        )
 
     @staticmethod
     def _routable(data: dict[str, Any]) -> bool:

@@ -15,13 +15,12 @@ import logging
 from typing import Any
 
 from flask import Flask
-from sqlalchemy.exc import DBAPIError
-from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from cyberscan.errors import log_unavailable
 from cyberscan.extensions import socketio
 from cyberscan.live import notify
 from cyberscan.realtime.auth import held_session
+from cyberscan.realtime.events import outage
 from cyberscan.services import auth
 
 log = logging.getLogger(__name__)
@@ -59,9 +58,11 @@ def start_checking(app: Flask) -> None:
             socketio.sleep(SESSION_CHECK_SECONDS)
             try:
                 close_ended(app)
-            except (DBAPIError, PoolTimeout) as error:
-                log_unavailable(log, "database", error.__class__.__name__)
-            except Exception:  # noqa: BLE001  a bug: say it, keep checking
-                log.exception("session check failed")
+            except Exception as error:  # noqa: BLE001  keep checking, whatever failed
+                down = outage(error)
+                if down:
+                    log_unavailable(log, *down)
+                else:
+                    log.exception("session check failed")
 
     socketio.start_background_task(check)

@@ -329,32 +329,34 @@ Held = tuple[int, int | None, str]
 HELD_CHUNK = 500
 
 
+def _in_parts(values: set[Any]) -> list[list[Any]]:
+    """`values`, sorted, in lists of at most HELD_CHUNK (one IN query each)."""
+    ordered = sorted(values)
+    return [ordered[i : i + HELD_CHUNK] for i in range(0, len(ordered), HELD_CHUNK)]
+
+
 def ended_sessions(held: Iterable[Held]) -> set[Held]:
     """Of the sessions open connections hold, those that no longer open anything:
     the account is gone or blocked, the session logged out, or the password changed
     since by another session. A process with no message queue checks its connections
     with this, as a reset from the command line (another process) cannot tell it."""
     held = set(held)
-    ids = sorted({user_id for user_id, _, _ in held})
-    families = sorted({family for _, _, family in held})
-    users = {}
-    revoked: set[str] = set()
-    for start in range(0, max(len(ids), len(families)), HELD_CHUNK):
-        users.update(
-            (row.id, row)
-            for row in db.session.execute(
-                select(
-                    User.id, User.token_epoch, User.kept_session, User.is_blocked
-                ).where(User.id.in_(ids[start : start + HELD_CHUNK]))
+    users = {
+        row.id: row
+        for part in _in_parts({user_id for user_id, _, _ in held})
+        for row in db.session.execute(
+            select(User.id, User.token_epoch, User.kept_session, User.is_blocked).where(
+                User.id.in_(part)
             )
         )
-        revoked.update(
-            db.session.scalars(
-                select(RevokedToken.jti).where(
-                    RevokedToken.jti.in_(families[start : start + HELD_CHUNK])
-                )
-            )
+    }
+    revoked = {
+        jti
+        for part in _in_parts({family for _, _, family in held})
+        for jti in db.session.scalars(
+            select(RevokedToken.jti).where(RevokedToken.jti.in_(part))
         )
+    }
     ended = set()
     for user_id, epoch, family in held:
         user = users.get(user_id)
