@@ -559,6 +559,37 @@ def test_evaluate_prints_metrics_json(good_csv: Path, tiny_model: Path, capsys) 
     assert "sweep" not in result
 
 
+def test_evaluate_leaves_undefined_figures_empty(
+    good_csv: Path, tiny_model: Path, tmp_path: Path, capsys
+) -> None:
+    """On a file of clean rows alone recall is undefined and, with nothing flagged,
+    so is precision: they print null, not a 0.0 that reads as a measured failure.
+    The clean share flagged is still measured."""
+    clean = [t for t, y in GOOD_ROWS if y == 0]
+    flagged = [
+        v.probability >= 0.6 for v in Detector.from_path(tiny_model).score_batch(clean)
+    ]
+    assert not any(flagged)
+    only_clean = write_csv(
+        tmp_path / "clean.csv",
+        "text,label\n" + "".join(f'"{t}",0\n' for t in clean),
+    )
+    assert evaluate.main(["--data", str(only_clean), "--model", str(tiny_model)]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert (result["precision"], result["recall"], result["f1"]) == (None, None, None)
+    assert result["false_positive_rate"] == 0.0 and result["accuracy"] == 1.0
+    # Flagging one clean row makes precision and F1 measured failures.
+    assert (
+        evaluate.main(
+            ["--data", str(only_clean), "--model", str(tiny_model), "--threshold", "0"]
+        )
+        == 0
+    )
+    result = json.loads(capsys.readouterr().out)
+    assert (result["precision"], result["recall"], result["f1"]) == (0.0, None, 0.0)
+    assert result["false_positive_rate"] == 1.0
+
+
 def test_evaluate_sweeps_thresholds_for_choosing_one(
     good_csv: Path, tiny_model: Path, tmp_path: Path, capsys
 ) -> None:

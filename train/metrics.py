@@ -14,7 +14,9 @@ from cyberscan.detector.features import addresses_reader
 def binary_metrics(
     y_true: Sequence[int], scores: Sequence[float], threshold: float
 ) -> dict[str, Any]:
-    """Return ranking metrics and thresholded metrics (predict 1 when score >= threshold)."""
+    """Return ranking metrics and thresholded metrics (predict 1 when score >= threshold);
+    a figure that is undefined on these rows (precision with nothing flagged, recall
+    with no abusive row, the false-positive rate with no clean row) is None."""
     y = np.asarray(y_true, dtype=int)
     s = np.asarray(scores, dtype=float)
     pred = s >= threshold
@@ -23,9 +25,14 @@ def binary_metrics(
     fn = int(np.sum(~pred & (y == 1)))
     tn = int(np.sum(~pred & (y == 0)))
     both = 0 < y.sum() < len(y)
-    precision = tp / (tp + fp) if tp + fp else 0.0
-    recall = tp / (tp + fn) if tp + fn else 0.0
-    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    # None where a figure is undefined (no row flagged, no abusive or no clean row):
+    # a 0.0 there would read as a measured failure.
+    precision = tp / (tp + fp) if tp + fp else None
+    recall = tp / (tp + fn) if tp + fn else None
+    if tp:
+        f1 = 2 * precision * recall / (precision + recall)
+    else:
+        f1 = 0.0 if fp + fn else None
     return {
         "n": int(len(y)),
         "positives": int(y.sum()),
@@ -35,8 +42,8 @@ def binary_metrics(
         "precision": precision,
         "recall": recall,
         "f1": f1,
-        "false_positive_rate": fp / (fp + tn) if fp + tn else 0.0,
-        "accuracy": (tp + tn) / len(y) if len(y) else 0.0,
+        "false_positive_rate": fp / (fp + tn) if fp + tn else None,
+        "accuracy": (tp + tn) / len(y) if len(y) else None,
         "confusion": {"tn": tn, "fp": fp, "fn": fn, "tp": tp},
     }
 

@@ -1073,7 +1073,7 @@ def choose_threshold(
         for g in np.unique(groups):
             m = groups == g
             res = binary_metrics(labels[m], scores[m], float(t))
-            f1s.append(res["f1"])
+            f1s.append(res["f1"] or 0.0)
             if (labels[m] == 0).any():
                 fprs.append(res["false_positive_rate"])
         mean_f1 = float(np.mean(f1s))
@@ -1166,7 +1166,8 @@ def measure(
         result.curves[s.name] = (y, p)
         progress.info(
             f"{detector.version} {s.name}: n={r['n']} ROC AUC {_fmt(r['roc_auc'])} "
-            f"P {r['precision']:.3f} R {r['recall']:.3f} FPR {r['false_positive_rate']:.3f}"
+            f"P {_fmt(r['precision'])} R {_fmt(r['recall'])} "
+            f"FPR {_fmt(r['false_positive_rate'])}"
         )
     if dev is not None:
         result.dev, p = dev_figures(detector, dev, threshold)
