@@ -63,6 +63,13 @@ CONTRAST = r"""node => {
   return Math.min(...ratios);
 }"""
 
+# How opaque a node is drawn: its own opacity times its ancestors'.
+OPACITY = """node => {
+  let opacity = 1;
+  for (let el = node; el; el = el.parentElement) opacity *= Number(getComputedStyle(el).opacity);
+  return opacity;
+}"""
+
 
 def converse(server: LiveServer, token: str, other: str, text: str) -> dict[str, Any]:
     """A message sent over REST; answers it."""
@@ -293,6 +300,20 @@ def test_small_text_reads_at_aa_contrast_and_message_actions_are_tappable(
         for what, selector in TEXTS.items()
     }
     assert {what: ratio for what, ratio in contrast.items() if ratio < 4.5} == {}
+
+    # A message waiting for the network was faded to 3.3:1; it reads as a sent one.
+    tia.context.set_offline(True)
+    expect(page.locator("#conn-status")).to_have_attribute("data-state", "offline")
+    tia.send("written with no signal")
+    waiting = tia.bubbles("written with no signal")
+    expect(waiting).to_have_attribute("data-status", "pending")
+    for part in (".text", ".time"):
+        text = waiting.locator(part)
+        assert (text.evaluate(OPACITY), text.evaluate(CONTRAST) >= 4.5) == (1, True), (
+            part
+        )
+    tia.context.set_offline(False)
+    expect(waiting).to_have_attribute("data-status", "sent")
 
     page.set_viewport_size(PHONE)
     tia.bubbles("hi Tia").locator(".bubble").click()  # a tap shows its Report

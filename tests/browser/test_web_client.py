@@ -1647,6 +1647,79 @@ def test_a_draft_stays_with_its_conversation_and_leaves_with_its_writer(
     expect(page.locator("#composer-input")).to_have_value("")
 
 
+def test_a_reload_finds_the_open_conversation_and_the_drafts_of_its_writer(
+    live_server: LiveServer, people: Any
+) -> None:
+    """A reload (a tab put to sleep, a pull to refresh) lost what was typed and which
+    conversation was open. Now they come back for the same person; a line sent does
+    not; and after a logout, or for another person, nothing of them is kept."""
+    from playwright.sync_api import expect
+
+    ava_name, bo_name, cy_name = name("ava"), name("bo"), name("cy")
+    for each in (ava_name, bo_name, cy_name):
+        live_server.sign_up(each)
+    ava = people()
+    ava.log_in(ava_name)
+    ava.start_chat(cy_name)
+    ava.send("hi Cy")
+    ava.start_chat(bo_name)
+    ava.send("hi Bo")
+    page = ava.page
+    expect(ava.bubbles("hi Bo")).to_have_attribute("data-status", "sent")
+    ava.open_chat(cy_name)
+    page.fill("#composer-input", "Cy, the surprise party is on Friday")
+    ava.open_chat(bo_name)
+    page.type("#composer-input", "Bo, keep Friday")  # typed, never left
+
+    page.reload()
+    expect(page.locator("#peer-name")).to_have_text(bo_name)
+    expect(ava.bubbles("hi Bo")).to_have_count(1)
+    expect(page.locator("#composer-input")).to_have_value("Bo, keep Friday")
+    expect(page.locator("#composer-input")).to_be_focused()
+    ava.open_chat(cy_name)
+    expect(page.locator("#composer-input")).to_have_value(
+        "Cy, the surprise party is on Friday"
+    )
+    page.press("#composer-input", "Enter")  # sent: it does not come back
+    expect(ava.bubbles("the surprise party")).to_have_attribute("data-status", "sent")
+    page.reload()
+    expect(page.locator("#peer-name")).to_have_text(cy_name)
+    expect(ava.bubbles("the surprise party")).to_have_count(1)
+    expect(page.locator("#composer-input")).to_have_value("")
+
+    # Her session ends elsewhere and the tab is reloaded: Bo logs in at it.
+    status, body = live_server.request(
+        "POST",
+        "/api/me/password",
+        {"current_password": PASSWORD, "new_password": "a brand new passphrase"},
+        live_server.login(ava_name),
+    )
+    assert status == 200, body
+    expect(page.locator("#login-form")).to_be_visible()
+    page.reload()
+    page.fill("#login-name", bo_name)
+    page.fill("#login-password", PASSWORD)
+    page.click("#login-submit")
+    expect(page.locator("#me-name")).to_have_text(bo_name)
+    expect(page.locator("#no-conversation")).to_be_visible()
+    ava.username = bo_name
+    ava.open_chat(ava_name)
+    expect(page.locator("#composer-input")).to_have_value("")
+    assert "Friday" not in (page.evaluate("JSON.stringify(sessionStorage)") or "")
+
+    # Bo logs out: the next login at this tab, after a reload, opens nothing of his.
+    page.fill("#composer-input", "Ava, a secret")
+    page.click("#logout")
+    expect(page.locator("#login-form")).to_be_visible()
+    assert "secret" not in page.evaluate("JSON.stringify(sessionStorage)")
+    page.reload()
+    ava.log_in(bo_name)
+    expect(page.locator("#no-conversation")).to_be_visible()
+    ava.open_chat(ava_name)
+    expect(page.locator("#composer-input")).to_have_value("")
+    assert ava.problems == []
+
+
 def test_tabs_of_one_browser_share_the_session_a_password_change_and_a_logout(
     live_server: LiveServer, people: Any
 ) -> None:

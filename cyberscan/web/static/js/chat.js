@@ -63,11 +63,55 @@ let typingIdle = null;
 // in the box of another, and comes back when its conversation opens again.
 const drafts = new Map(); // lowercased username -> text
 
+// The drafts and the open conversation are kept in this tab's sessionStorage, so a
+// reload finds them again for the same person; logging out or another person logging
+// in forgets them (forgetDrafts).
+const SAVED_KEY = "cyberscan.chat";
+let saved = readSaved(); // what this tab held before it was loaded, until a session takes it
+
+function readSaved() {
+  try {
+    const held = JSON.parse(sessionStorage.getItem(SAVED_KEY));
+    return held && typeof held.user === "string" && Array.isArray(held.drafts) ? held : null;
+  } catch {
+    return null; // storage refused (a private window's quota) or not ours
+  }
+}
+
+function save() {
+  if (!state.me) return;
+  const held = { user: state.me.username, peer: state.peer, drafts: [...drafts] };
+  try {
+    sessionStorage.setItem(SAVED_KEY, JSON.stringify(held));
+  } catch {
+    // a full or refused storage loses only what a reload would have restored
+  }
+}
+
+// The person whose drafts this tab held before it was loaded (null when none).
+export function savedUser() {
+  return saved && saved.user;
+}
+
+// At the start of that person's session: their drafts back, and the conversation
+// they had open (its name, for the caller to open once the list is loaded).
+export function restore() {
+  const held = saved;
+  saved = null;
+  if (!held || !sameName(held.user, state.me.username)) return null;
+  for (const [peer, text] of held.drafts) {
+    if (typeof peer === "string" && typeof text === "string") drafts.set(peer, text);
+  }
+  save();
+  return typeof held.peer === "string" ? held.peer : null;
+}
+
 function keepDraft() {
   if (!state.peer) return;
   const text = $("composer-input").value;
   if (text.trim()) drafts.set(state.peer.toLowerCase(), text);
   else drafts.delete(state.peer.toLowerCase());
+  save();
 }
 
 function showDraft() {
@@ -78,6 +122,12 @@ function showDraft() {
 // Someone else may use this page next (logging out, another person logging in).
 export function forgetDrafts() {
   drafts.clear();
+  saved = null;
+  try {
+    sessionStorage.removeItem(SAVED_KEY);
+  } catch {
+    // nothing was kept
+  }
   showDraft();
 }
 
@@ -319,6 +369,7 @@ export async function open(username) {
   keepDraft();
   state.peer = canonical || conversations.canonicalName(username);
   showDraft();
+  save();
   view.nodes.clear();
   view.readEarly.clear();
   view.pending.clear();
@@ -364,6 +415,7 @@ export function close() {
   keepDraft();
   state.peer = null;
   showDraft();
+  save();
   $("conversation-view").hidden = true;
   $("no-conversation").hidden = false;
   document.body.classList.remove("in-conversation");
@@ -654,6 +706,7 @@ function fitComposer() {
 function onInput() {
   const input = $("composer-input");
   fitComposer();
+  keepDraft();
   if (!state.peer || !input.value.trim()) {
     stopTyping();
     return;
@@ -675,6 +728,7 @@ export function setup() {
     if (!text || !state.peer) return;
     sendText(text);
     input.value = "";
+    keepDraft();
     input.style.height = "auto";
     input.focus();
   });

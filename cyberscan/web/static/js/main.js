@@ -120,6 +120,7 @@ async function startSession(tokens) {
   showScreen("chat");
   await safety.load();
   await conversations.load();
+  const reopen = chat.restore(); // after a reload: the conversation that was open
   live.connect({
     status: setConnection,
     reconnected: catchUp,
@@ -160,7 +161,7 @@ async function startSession(tokens) {
       if (payload && !["send_message", "typing"].includes(payload.event)) toast(payload.message);
     },
   });
-  $("new-chat-name").focus();
+  if (!reopen || !(await openConversation(reopen))) $("new-chat-name").focus();
 }
 
 // The server's answer to a message of ours (the acknowledgement or `message_sent`).
@@ -228,8 +229,9 @@ async function logout() {
 }
 
 // The person whose drafts and search the page holds (kept while the same person's
-// session ends and starts again: an expired session loses no typed text).
-let pageUser = null;
+// session ends and starts again: an expired session loses no typed text; and over a
+// reload of this tab, chat.js's sessionStorage).
+let pageUser = chat.savedUser();
 
 function forgetPerson() {
   pageUser = null;
