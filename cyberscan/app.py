@@ -28,7 +28,7 @@ from cyberscan.cli import register_commands
 from cyberscan.extensions import cors, db, jwt, limiter, migrate, socketio
 from cyberscan.live import route
 from cyberscan.realtime.packets import CheckedPacket
-from cyberscan.realtime.transport import read_whole_body
+from cyberscan.realtime.transport import read_whole_body, refuse_long_request_line
 from cyberscan.services import auth as auth_service
 
 REST_BLUEPRINTS = (auth, health, chat, people, posts, comments, admin, moderation)
@@ -94,6 +94,7 @@ def register_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     """Every blueprint: the REST API's, the dashboard, the API docs, the web client."""
+    app.before_request(refuse_long_request_line)
     app.before_request(read_body)
     app.before_request(require_json_object)
     app.before_request(canonical_bearer)

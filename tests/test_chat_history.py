@@ -118,6 +118,18 @@ def test_after_takes_an_id_in_upper_case(client, trio, conversation):
     assert [m["message"] for m in page["items"]] == ["a4", "b4"]
 
 
+def test_after_a_malformed_id_is_a_422(client, trio, conversation):
+    """A bad format is a validation error (API.md §1), not "no such message"."""
+    for bad in ("not-a-uuid", conversation[0]["id"] + "0", conversation[0]["id"][:-1]):
+        response = client.get(
+            "/api/chat/messages/alice",
+            query_string={"after": bad},
+            headers=trio[1].headers,
+        )
+        body = assert_error(response, 422, "validation_error")
+        assert list(body["errors"]["query"]) == ["after"], bad
+
+
 def test_after_an_id_from_another_conversation_is_404(client, trio, conversation):
     alice, bob, carol = trio
     foreign = send(client, carol, "alice", "elsewhere")["id"]

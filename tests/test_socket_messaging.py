@@ -284,6 +284,28 @@ def test_muted_sender_is_refused(app, trio, connect):
     assert stored(app) == []
 
 
+def test_a_muted_sender_s_typing_is_refused_and_relayed_to_no_one(app, trio, connect):
+    """A mute stops sending; "… is typing" is part of it (it was relayed, and a muted
+    harasser could keep it showing in the receiver's conversation)."""
+    from datetime import timedelta
+
+    alice = trio[0]
+    sender, receiver = connect(alice), connect(trio[1])
+    with app.app_context():
+        db.session.get(User, alice.id).muted_until = utcnow() + timedelta(minutes=5)
+        db.session.commit()
+    events(sender), events(receiver)
+    ack = sender.emit("typing", {"receiver": "bob", "is_typing": True}, callback=True)
+    assert ack["ok"] is False and ack["error"] == "muted", ack
+    assert events(receiver, "user_typing") == []
+    with app.app_context():
+        db.session.get(User, alice.id).muted_until = None
+        db.session.commit()
+    ack = sender.emit("typing", {"receiver": "bob", "is_typing": True}, callback=True)
+    assert ack["ok"] is True, ack
+    assert events(receiver, "user_typing") == [{"sender": "alice", "is_typing": True}]
+
+
 @pytest.mark.parametrize(
     "app_settings",
     [{"RATELIMIT_ENABLED": True, "SEND_LIMIT_PER_USER": "3 per minute"}],

@@ -40,7 +40,11 @@ def require_json_object() -> None:
         raise BadRequest(
             "The request body must be JSON (Content-Type: application/json)."
         )
-    if not isinstance(request.get_json(silent=True), dict):
+    # Flask's parser skips a UTF-8 byte order mark and webargs' does not; JSON sent
+    # over a network carries none (RFC 8259 §8.1), so it is refused here, as non-JSON.
+    if request.get_data(cache=True).startswith(b"\xef\xbb\xbf") or not isinstance(
+        request.get_json(silent=True), dict
+    ):
         raise BadRequest("The request body must be a JSON object in UTF-8.")
 
 

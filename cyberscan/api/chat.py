@@ -8,6 +8,7 @@ from flask import jsonify
 from flask_jwt_extended import current_user, jwt_required
 from flask_smorest import Blueprint
 
+from cyberscan.errors import ValidationFailed
 from cyberscan.models import Message
 from cyberscan.schemas.common import message_id_key, page_of
 from cyberscan.schemas.message import (
@@ -44,7 +45,14 @@ def list_messages(query: dict[str, Any], username: str) -> Page[Any]:
 @bp.response(201, MessageSchema)
 def send_message(payload: dict[str, Any], username: str) -> Message:
     """Send a message over REST: the same pipeline, rules and events as the socket."""
-    return messaging.send_message(current_user, username, **payload)
+    try:
+        return messaging.send_message(current_user, username, **payload)
+    except ValidationFailed as error:
+        # The socket's payload names the `receiver`; here it is the path's username.
+        errors = error.details.get("errors") or {}
+        if "receiver" in errors:
+            error.details["errors"] = {"path": {"username": errors["receiver"]}}
+        raise
 
 
 @bp.get("/conversations")

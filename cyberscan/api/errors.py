@@ -19,6 +19,7 @@ MESSAGES = {
     404: "Not found.",
     405: "That method is not allowed here.",
     413: "The request body is too large.",
+    414: "The request line is too long.",
     422: "The request is not valid.",
     429: "Too many requests; slow down.",
     500: "Something went wrong on our side.",

@@ -54,7 +54,12 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from flask import Flask
-from werkzeug.exceptions import ClientDisconnected, RequestEntityTooLarge
+from flask import request as flask_request
+from werkzeug.exceptions import (
+    ClientDisconnected,
+    RequestEntityTooLarge,
+    RequestURITooLarge,
+)
 from werkzeug.http import HTTP_STATUS_CODES
 from werkzeug.wrappers import Request
 
@@ -154,6 +159,19 @@ def valid_polling_body(body: bytes) -> bool:
     )
 
 
+def request_line_too_long(environ: dict[str, Any]) -> bool:
+    path = environ.get("RAW_PATH_INFO") or environ.get("PATH_INFO") or ""
+    return len(path) + len(environ.get("QUERY_STRING") or "") > MAX_REQUEST_LINE
+
+
+def refuse_long_request_line() -> None:
+    """A before_request hook: a request line over MAX_REQUEST_LINE gets 414 from the
+    app, so its answer carries the CORS headers a page on another origin needs to
+    read it. (gevent answers one over 8 KB itself, before the headers are read.)"""
+    if request_line_too_long(flask_request.environ):
+        raise RequestURITooLarge(RAW_ERRORS[414])
+
+
 class TransportGuard:
     """WSGI middleware: the request-line limit, unknown sessions and the long-polling
     body check."""
@@ -168,11 +186,10 @@ class TransportGuard:
     def __call__(
         self, environ: dict[str, Any], start_response: StartResponse
     ) -> Iterable[bytes]:
-        path = environ.get("RAW_PATH_INFO") or environ.get("PATH_INFO") or ""
-        if len(path) + len(environ.get("QUERY_STRING") or "") > MAX_REQUEST_LINE:
-            return error_response(start_response, 414, "The request line is too long.")
         if not environ.get("PATH_INFO", "").startswith(SOCKETIO_PATH):
-            return self.app(environ, start_response)
+            return self.app(environ, start_response)  # the app answers 414 itself
+        if request_line_too_long(environ):
+            return error_response(start_response, 414, RAW_ERRORS[414])
         query = environ.get("QUERY_STRING", "")
         post = environ.get("REQUEST_METHOD") == "POST"
         sid = parse_qs(query).get("sid", [None])[0] if "sid=" in query else None

@@ -153,6 +153,13 @@ class MessageId(fields.String):
         return message_id_key(super()._deserialize(value, attr, data, **kwargs))
 
 
+# A message id's format (a UUID, in either case): what `?after=` must look like.
+MESSAGE_ID_FORMAT = validate.Regexp(
+    r"\A[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}\Z",
+    error="Not a valid message id (a UUID).",
+)
+
+
 class StrictBoolean(fields.Boolean):
     """JSON true or false only: "no", "true" or 0 is a 422, not read as a boolean
     (marshmallow's Boolean has no strict mode, and 0 == False in its sets)."""

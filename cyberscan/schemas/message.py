@@ -10,6 +10,7 @@ from marshmallow import fields, validate, validates
 from cyberscan.schemas.common import (
     CLIENT_ID_MAX,
     CONTROL,
+    MESSAGE_ID_FORMAT,
     SURROGATE,
     ClientIdSchema,
     MessageId,
@@ -153,7 +154,8 @@ class MessageSentSchema(StrictSchema):
 
 
 class HistoryQuerySchema(PageQuerySchema):
-    after = MessageId(load_default=None)
+    # A malformed id is a 422; a well-formed one of no message here, a 404.
+    after = MessageId(load_default=None, validate=MESSAGE_ID_FORMAT)
 
 
 class ConversationSchema(StrictSchema):

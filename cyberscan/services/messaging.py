@@ -516,7 +516,9 @@ def typing(sender: User, receiver: str, is_typing: bool) -> dict[str, Any]:
     it; nor does an offline one. The sender is answered the same either way (neither
     a mute nor presence is revealed). Asking presence first also means that while
     Redis is down a typing indicator is refused as a message is (`unavailable`),
-    never acknowledged when no other process can relay it."""
+    never acknowledged when no other process can relay it. A sender muted by the
+    moderators is refused (`muted`), as their messages are."""
+    moderation.ensure_can_post(sender)
     target, quiet = contacts.recipient(sender.id, receiver)
     if target.id == sender.id:
         raise _validation("receiver", "You cannot type to yourself.")

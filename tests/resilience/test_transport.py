@@ -226,6 +226,32 @@ def test_an_overlong_request_line_gets_the_error_envelope(either_server):
     assert_clean_log(either_server, since)
 
 
+def test_a_page_on_another_origin_can_read_the_414(shared_server):
+    """The 414 was written below the app, without the CORS headers every other API
+    answer carries: a single-page app saw a network failure, not the error. (gevent
+    answers a request line over 8 KB itself, before it has read any header.)"""
+    answer = raw_http(
+        shared_server,
+        b"GET /api/health?"
+        + b"a" * 9000
+        + b" HTTP/1.1\r\nHost: x\r\nOrigin: https://app.example\r\n\r\n",
+    )
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.split(b" ")[1] == b"414", head
+    assert b"\r\nAccess-Control-Allow-Origin: https://app.example\r\n" in head, head
+    assert json.loads(body)["error"] == "uri_too_long"
+    # The socket's own path is answered below the app, as before.
+    answer = raw_http(
+        shared_server,
+        b"GET /socket.io/?EIO=4&transport=polling&"
+        + b"a" * 9000
+        + b" HTTP/1.1\r\nHost: x\r\n\r\n",
+    )
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.split(b" ")[1] == b"414", head
+    assert json.loads(body)["message"] == "The request line is too long."
+
+
 @pytest.mark.parametrize(
     "request_line", [b"GARBAGE", b"GET /api/health HTTP/x.y", b"GET / HTTP/1.1 extra"]
 )
