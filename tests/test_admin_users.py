@@ -98,6 +98,24 @@ def test_blocking_again_without_a_reason_keeps_the_reason(
     ]
 
 
+def test_a_block_s_whole_reason_reaches_the_person(client, member, admin_headers):
+    """The API takes a reason of 500 characters; the account kept 255 of it, so the
+    person's blocked screen showed a reason cut mid-word."""
+    member("bob")
+    reason = ("Threats to several people in the group chat, see reports. " * 9)[:500]
+    response = client.post(
+        "/api/admin/users/bob/block", json={"reason": reason}, headers=admin_headers
+    )
+    assert response.status_code == 200, response.get_json()
+    assert response.get_json()["user"]["blocked_reason"] == reason
+    body = assert_error(
+        client.post("/api/login", json={"username": "bob", "password": PASSWORD}),
+        403,
+        "blocked",
+    )
+    assert body["reason"] == reason
+
+
 def test_blocked_user_cannot_reconnect(client, member, socket_client, admin_headers):
     bob = member("bob")
     client.post("/api/admin/users/bob/block", json={}, headers=admin_headers)

@@ -24,7 +24,7 @@ class User(db.Model):
     password_hash: Mapped[str] = mapped_column(String(255))
     is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
     is_blocked: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
-    blocked_reason: Mapped[str | None] = mapped_column(String(255))
+    blocked_reason: Mapped[str | None] = mapped_column(String(500))
     blocked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     bullying_count: Mapped[int] = mapped_column(Integer, default=0, index=True)
     muted_until: Mapped[datetime | None] = mapped_column(UTCDateTime)

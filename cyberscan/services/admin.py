@@ -75,7 +75,7 @@ def block_user(admin: User, username: str, reason: str | None = None) -> User:
         # re-block keeps the appeal token of a blocked login.
         user.revoke_tokens()
     user.is_blocked = True
-    user.blocked_reason = reason[:255]
+    user.blocked_reason = reason
     audit.record(admin, "block", user, reason, bullying_count=user.bullying_count)
     db.session.commit()
     notify.account_blocked(user.id, reason)
