@@ -420,6 +420,21 @@ def test_adding_an_insult_raises_the_score(
 
 
 @pytest.mark.parametrize(
+    "face",
+    ["😊", "😀", "😂", "👍", "❤️", pytest.param("🙂", marks=KNOWN_MISS)],
+)
+@pytest.mark.parametrize(
+    "friendly", ["see you tomorrow", "thanks for the help", "good morning"]
+)
+def test_a_friendly_face_keeps_a_clean_message_clean(
+    detector: Detector, friendly: str, face: str
+) -> None:
+    """An emoji at the end of a friendly message. 🙂 is a known miss: our writers used
+    it only for passive-aggressive abuse (docs/model.md, "Limitations and bias")."""
+    assert not detector.score(f"{friendly} {face}").is_bullying(THRESHOLD)
+
+
+@pytest.mark.parametrize(
     ("text", "expected_term"),
     [("go kill yourself loser", "kill"), ("you are a stupid idiot", "idiot")],
 )
