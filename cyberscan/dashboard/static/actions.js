@@ -1,8 +1,14 @@
 // Admin actions behind the buttons: confirm in the dialog, call the API, say what
 // happened, and reload what it changed.
-import { api, userPath } from "./api.js";
+import { api, PENDING_ACTION, query, userPath } from "./api.js";
 import { $, sameOnPage, toast } from "./dom.js";
 import { refresh } from "./state.js";
+
+// The check the open dialog's fields must pass before it closes with "ok": answers the
+// words that say what is wrong, or "" when all is well.
+let validate = null;
+// What the open dialog is for ({kind, username, verb}), to keep if the session ends.
+let opened = null;
 
 function confirmAction(options) {
   const dialog = $("confirm");
@@ -11,11 +17,17 @@ function confirmAction(options) {
   $("confirm-ok").textContent = options.ok || "Confirm";
   $("confirm-ok").className = "btn " + (options.danger === false ? "btn-primary" : "btn-danger");
   $("confirm-reason-row").hidden = !options.reason;
-  $("confirm-reason").value = "";
+  const prefill = options.prefill || {};
+  $("confirm-reason").value = prefill.reason || "";
   $("confirm-minutes-row").hidden = !options.minutes;
-  $("confirm-minutes").value = options.minutes || 60;
+  $("confirm-minutes").value = prefill.minutes || options.minutes || 60;
   $("confirm-reset-row").hidden = !options.reset;
-  $("confirm-reset").checked = true;
+  $("confirm-reset").checked = prefill.reset === undefined ? true : prefill.reset;
+  opened = options.pending || null;
+  $("confirm-error").hidden = true;
+  $("confirm-error").textContent = "";
+  $("confirm-minutes").removeAttribute("aria-invalid");
+  validate = options.validate || null;
   dialog.returnValue = "";
   // The browser gives focus back to the button that opened the dialog; when a live
   // reload rebuilt its row meanwhile, that button is gone, so its new twin gets it.
@@ -25,12 +37,13 @@ function confirmAction(options) {
     dialog.addEventListener(
       "close",
       function () {
+        opened = null;
         const back = sameOnPage(opener, rows);
         if (back && back !== opener) back.focus();
         if (dialog.returnValue !== "ok") return resolve(null);
         resolve({
           reason: $("confirm-reason").value.trim(),
-          minutes: parseInt($("confirm-minutes").value, 10),
+          minutes: Number($("confirm-minutes").value),
           reset: $("confirm-reset").checked,
         });
       },
@@ -54,8 +67,39 @@ function act(description, path, body) {
     });
 }
 
-export function blockUser(username) {
+// The user as the server sees them now (GET /api/admin/users filtered to the name), or
+// null when no account has that name any more.
+function currentUser(username) {
+  const wanted = username.toLowerCase();
+  return api("/api/admin/users" + query({ q: username, limit: 100 })).then(function (page) {
+    return (page.items || []).find(function (user) { return user.username.toLowerCase() === wanted; }) || null;
+  });
+}
+
+function mutedNow(user) {
+  return Boolean(user.muted_until && new Date(user.muted_until) > new Date());
+}
+
+// A dialog may stay open while another moderator acts on the same person. On confirm the
+// user's state is read again; when what the dialog was opened for no longer holds
+// (`stale` answers why), nothing is sent: the page says so and shows what is true now.
+function actIfStill(username, stale, description, path, body) {
+  return currentUser(username).then(
+    function (user) {
+      const why = user ? stale(user) : username + " no longer exists; nothing was changed.";
+      if (!why) return act(description, path, body);
+      toast(why, "info");
+      refresh({ summary: true, queue: true, users: true, audit: true, stats: true, appeals: true, reports: true });
+      return null;
+    },
+    function (error) { toast(error.message, "error"); }
+  );
+}
+
+export function blockUser(username, prefill) {
   return confirmAction({
+    pending: { kind: "block", username: username, verb: "block" },
+    prefill: prefill,
     title: "Block " + username + "?",
     text: "They will be logged out everywhere and can no longer log in, send, post or comment.",
     ok: "Block",
@@ -63,12 +107,20 @@ export function blockUser(username) {
   }).then(function (answer) {
     if (!answer) return null;
     const body = answer.reason ? { reason: answer.reason } : {};
-    return act(username + " is blocked.", userPath(username, "block"), body);
+    return actIfStill(
+      username,
+      function (user) { return user.is_blocked ? username + " was already blocked by another moderator; nothing was changed." : ""; },
+      username + " is blocked.",
+      userPath(username, "block"),
+      body
+    );
   });
 }
 
-export function unblockUser(username) {
+export function unblockUser(username, prefill) {
   return confirmAction({
+    pending: { kind: "unblock", username: username, verb: "unblock" },
+    prefill: prefill,
     title: "Unblock " + username + "?",
     text: "They will be able to log in and write again.",
     ok: "Unblock",
@@ -76,30 +128,64 @@ export function unblockUser(username) {
     reset: true,
   }).then(function (answer) {
     if (!answer) return null;
-    return act(username + " is unblocked.", userPath(username, "unblock"), { reset_count: answer.reset });
+    return actIfStill(
+      username,
+      function (user) { return user.is_blocked ? "" : username + " was already unblocked by another moderator; nothing was changed."; },
+      username + " is unblocked.",
+      userPath(username, "unblock"),
+      { reset_count: answer.reset }
+    );
   });
 }
 
-export function muteUser(username, minutes) {
+export const MAX_MUTE_MINUTES = 10080;
+
+// The minutes field as a number (Number, not parseInt: "1e3" is 1000, not 1): a whole
+// number from 1 to 10080 (a week), or the words that say what is wrong.
+function minutesProblem() {
+  const text = $("confirm-minutes").value.trim();
+  const minutes = Number(text);
+  if (text === "" || !Number.isInteger(minutes) || minutes < 1 || minutes > MAX_MUTE_MINUTES) {
+    return "Give the minutes as a whole number from 1 to " + MAX_MUTE_MINUTES + " (a week).";
+  }
+  return "";
+}
+
+// `wasMuted`: whether the row the dialog was opened from showed them muted (unknown in
+// the queue, which does not show mutes).
+export function muteUser(username, minutes, wasMuted, prefill) {
   return confirmAction({
+    pending: { kind: "mute", username: username, verb: "mute" },
+    prefill: prefill,
     title: "Mute " + username + "?",
     text: "They cannot send, post or comment until the time is up.",
     ok: "Mute",
     minutes: minutes || 60,
+    validate: minutesProblem,
   }).then(function (answer) {
     if (!answer) return null;
-    if (!(answer.minutes > 0)) {
-      toast("Give a number of minutes.", "error");
-      return null;
-    }
-    return act(username + " is muted for " + answer.minutes + " min.", userPath(username, "mute"), {
-      minutes: answer.minutes,
-    });
+    return actIfStill(
+      username,
+      function (user) {
+        if (user.is_blocked) return username + " was blocked by another moderator meanwhile; nothing was changed.";
+        if (wasMuted === false && mutedNow(user)) return username + " was already muted by another moderator; nothing was changed.";
+        return "";
+      },
+      username + " is muted for " + answer.minutes + " min.",
+      userPath(username, "mute"),
+      { minutes: answer.minutes }
+    );
   });
 }
 
 export function unmuteUser(username) {
-  return act(username + " is unmuted.", userPath(username, "unmute"), {});
+  return actIfStill(
+    username,
+    function (user) { return mutedNow(user) ? "" : username + " was already unmuted by another moderator; nothing was changed."; },
+    username + " is unmuted.",
+    userPath(username, "unmute"),
+    {}
+  );
 }
 
 const MESSAGE_REMOVED = "The receiver no longer sees it; its sender still does.";
@@ -111,9 +197,18 @@ function reviewItem(path, action, done, kind, text) {
     return act(done, path, { action: action });
   };
   if (action !== "remove") return run();
-  return confirmAction({ title: "Remove this " + kind + "?", text: text, ok: "Remove" }).then(function (answer) {
+  const pending = { kind: "remove", verb: "remove a " + kind };
+  return confirmAction({ title: "Remove this " + kind + "?", text: text, ok: "Remove", pending: pending }).then(function (answer) {
     return answer ? run() : null;
   });
+}
+
+// What removing does to the flag's strike, by its status (an unblock with a reset, an
+// accepted appeal or a dismissal may already have given it back).
+function strikeNote(status) {
+  if (status === "dismissed") return "Its strike was already dismissed; removing does not count it again.";
+  if (status === "expired") return "Its strike has expired; removing does not count it again.";
+  return "The author's strike stays.";
 }
 
 export function review(flag, action) {
@@ -122,7 +217,7 @@ export function review(flag, action) {
     action,
     action === "remove" ? "The " + flag.item_type + " was removed." : "The flag was dismissed.",
     flag.item_type,
-    (flag.item_type === "message" ? MESSAGE_REMOVED : "It is deleted for everyone.") + " The author's strike stays."
+    (flag.item_type === "message" ? MESSAGE_REMOVED : "It is deleted for everyone.") + " " + strikeNote(flag.strike_status)
   );
 }
 
@@ -142,4 +237,65 @@ export function wireDialog() {
   $("confirm-cancel").addEventListener("click", function () {
     $("confirm").close("cancel");
   });
+  // A field the dialog checks (the minutes) keeps it open, saying what is wrong.
+  $("confirm-form").addEventListener("submit", function (event) {
+    const problem = validate ? validate() : "";
+    $("confirm-error").textContent = problem;
+    $("confirm-error").hidden = !problem;
+    if (!problem) return;
+    event.preventDefault();
+    $("confirm-minutes").setAttribute("aria-invalid", "true");
+    $("confirm-minutes").focus();
+  });
+  $("confirm-minutes").addEventListener("input", function () {
+    $("confirm-minutes").removeAttribute("aria-invalid");
+  });
 }
+
+// The session ended with a dialog open: keep what it was for and what was typed in it
+// (this tab only), for login.js to say and restorePending() to reopen.
+function keepPending() {
+  if (!opened || !$("confirm").open) return;
+  const kept = Object.assign({}, opened, {
+    admin: $("admin-name").textContent,
+    reason: $("confirm-reason").value,
+    minutes: $("confirm-minutes").value,
+    reset: $("confirm-reset").checked,
+  });
+  try {
+    sessionStorage.setItem(PENDING_ACTION, JSON.stringify(kept));
+  } catch (error) {
+    // Storage refused: the login form still says the session ended.
+  }
+}
+
+function takePending() {
+  try {
+    const text = sessionStorage.getItem(PENDING_ACTION);
+    sessionStorage.removeItem(PENDING_ACTION);
+    return text ? JSON.parse(text) : null;
+  } catch (error) {
+    return null;
+  }
+}
+
+const REOPEN = { block: blockUser, unblock: unblockUser, mute: muteUser };
+
+// After logging in again: the action the session's end interrupted, for the same admin
+// only. A block, unblock or mute reopens its dialog as it was; a removal is said (its row
+// is in the queue to click again).
+export function restorePending(admin) {
+  const kept = takePending();
+  if (!kept || kept.admin !== admin) return;
+  const reason = kept.reason ? "; your reason is kept." : ".";
+  if (!REOPEN[kept.kind] || !kept.username) {
+    toast("You were about to " + kept.verb + " when your session ended; it was not done. Its row is still in the list.", "info");
+    return;
+  }
+  toast("You were about to " + kept.verb + " " + kept.username + reason, "info");
+  const prefill = { reason: kept.reason, minutes: kept.minutes, reset: kept.reset };
+  if (kept.kind === "mute") muteUser(kept.username, 60, undefined, prefill);
+  else REOPEN[kept.kind](kept.username, prefill);
+}
+
+window.addEventListener("cyberscan:session-ended", keepPending);

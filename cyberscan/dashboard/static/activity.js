@@ -53,20 +53,24 @@ export function drawCharts(stats) {
       { name: "Flagged", className: "bar-flagged", values: hours.map(function (h) { return h.flagged || 0; }) },
     ],
   });
+  // The API's order (most flagged items first): the bar is the flagged items, the label
+  // adds the strikes that count now (0 after a reset or accepted appeals).
   var offenders = stats.top_offenders || [];
   hbars($("chart-offenders"), {
-    title: "Strikes per user",
-    subtitle: offenders.length ? "Users with the most flagged items" : "",
+    title: "Flagged items per user",
+    subtitle: offenders.length ? "Users with the most flagged items, " + period + "; their current strikes beside" : "",
     legend: [
       { name: "Active", className: "bar-main" },
       { name: "Blocked", className: "bar-blocked" },
     ],
     emptyText: "No one has been flagged yet",
     items: offenders.map(function (o) {
+      var flaggedItems = typeof o.flagged_items === "number" ? o.flagged_items : o.bullying_count || 0;
+      var strikes = o.bullying_count || 0;
       return {
         label: o.username,
-        value: o.bullying_count || 0,
-        note: o.is_blocked ? "blocked" : "",
+        value: flaggedItems,
+        text: flaggedItems + " flagged · " + strikes + (strikes === 1 ? " strike" : " strikes") + (o.is_blocked ? " · blocked" : ""),
         className: o.is_blocked ? "bar-blocked" : "bar-main",
       };
     }),

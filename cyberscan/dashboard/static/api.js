@@ -3,6 +3,10 @@
 // While the admin is active the session slides (keepAlive), so it ends only when idle.
 
 export const LOGIN_URL = "/admin/login";
+// sessionStorage keys: the session ended (read by login.js), and the action a dialog was
+// open for at that moment (kept by actions.js, said by login.js, reopened after login).
+export const SESSION_ENDED = "cyberscan-admin:session-ended";
+export const PENDING_ACTION = "cyberscan-admin:pending-action";
 
 function csrfToken() {
   const match = document.cookie.match(/(?:^|;\s*)csrf_access_token=([^;]*)/);
@@ -28,6 +32,14 @@ export function api(path, options) {
   });
   return sent.then(function (response) {
     if (response.status === 401) {
+      // Before the page goes: the login form says why, and an unfinished action is kept
+      // (actions.js listens), so nothing typed is lost without a word.
+      try {
+        sessionStorage.setItem(SESSION_ENDED, "1");
+      } catch (error) {
+        // Storage refused: the login form just asks to log in.
+      }
+      window.dispatchEvent(new Event("cyberscan:session-ended"));
       window.location.assign(LOGIN_URL);
       throw new Error("Your session has ended; log in again.");
     }

@@ -92,6 +92,8 @@ function appealRow(appeal) {
   } else {
     const by = name(appeal.decided_by);
     actions.appendChild(el("span", "reviewed", (appeal.status === "accepted" ? "Accepted" : "Rejected") + (by ? " by " + by : "")));
+    // The moderator's note, as text (written: it may be in any script).
+    if (appeal.note) actions.appendChild(written("span", "decision-note", "Note: " + appeal.note));
   }
   row.appendChild(cell);
   return row;

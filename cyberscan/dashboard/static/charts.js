@@ -208,7 +208,7 @@ export function stackedBars(container, options) {
   });
 }
 
-// options: {title, subtitle, items: [{label, value, note, className}], emptyText}
+// options: {title, subtitle, items: [{label, value, note or text, className}], emptyText}
 export function hbars(container, options) {
   var items = options.items || [];
   var rowH = 30;
@@ -216,7 +216,7 @@ export function hbars(container, options) {
   var f = frame(container, { title: options.title, subtitle: options.subtitle, legend: options.legend, height: height });
   if (!items.length) return empty(f, options.emptyText || "No data yet");
   var left = Math.min(130, Math.round(f.width * 0.3));
-  var right = 80;
+  var right = items.some(function (it) { return it.text; }) ? Math.min(190, Math.round(f.width * 0.4)) : 80;
   var max = Math.max.apply(null, items.map(function (it) { return it.value; }));
   var s = scale(max, true, 4);
   var plotW = f.width - left - right;
@@ -232,10 +232,10 @@ export function hbars(container, options) {
     var label = item.label.length > fits ? item.label.slice(0, fits - 1) + "…" : item.label;
     f.svg.appendChild(svgEl("text", { x: left - 10, y: y + rowH / 2 + 4, class: "bar-label", "text-anchor": "end" }, label));
     var rect = svgEl("rect", { x: left, y: y + 5, width: w, height: rowH - 10, rx: 3, class: item.className || "bar-main" });
-    rect.appendChild(svgEl("title", {}, item.label + ": " + item.value + (item.note ? " (" + item.note + ")" : "")));
+    // `text`, when given, is the whole value label ("7 flagged · 2 strikes").
+    var said = item.text || item.value + (item.note ? " · " + item.note : "");
+    rect.appendChild(svgEl("title", {}, item.label + ": " + said));
     f.svg.appendChild(rect);
-    f.svg.appendChild(
-      svgEl("text", { x: left + w + 6, y: y + rowH / 2 + 4, class: "bar-value" }, item.value + (item.note ? " · " + item.note : ""))
-    );
+    f.svg.appendChild(svgEl("text", { x: left + w + 6, y: y + rowH / 2 + 4, class: "bar-value" }, said));
   });
 }

@@ -1,7 +1,7 @@
 // The moderation dashboard's entry module: reads the admin REST API with the HttpOnly
 // session cookie, listens on Socket.IO for new flags, and polls the summary as a fallback.
-import { keepAlive, api, LOGIN_URL } from "./api.js";
-import { wireDialog } from "./actions.js";
+import { keepAlive, api, LOGIN_URL, SESSION_ENDED } from "./api.js";
+import { restorePending, wireDialog } from "./actions.js";
 import { drawCharts, loadStats } from "./activity.js";
 import { loadAppeals } from "./appeals.js";
 import { loadAudit } from "./audit.js";
@@ -94,6 +94,16 @@ window.addEventListener("resize", function () {
   }, 150);
 });
 wireDialog();
+// A skip link moves the keyboard focus to its panel's heading (not just the scroll).
+document.querySelectorAll(".skip-link").forEach(function (link) {
+  link.addEventListener("click", function (event) {
+    const target = $(link.getAttribute("href").slice(1));
+    if (!target) return;
+    event.preventDefault();
+    target.focus();
+    target.scrollIntoView({ block: "start" });
+  });
+});
 $("logout").addEventListener("click", function () {
   api("/admin/logout", { method: "POST" })
     .catch(function () { return null; })
@@ -109,3 +119,9 @@ loadSummary()
   .then(function () { refresh({ queue: true, users: true, audit: true, stats: true, appeals: true, reports: true }); });
 connectSocket();
 setInterval(poll, POLL_MS);
+try {
+  sessionStorage.removeItem(SESSION_ENDED);
+} catch (error) {
+  // nothing kept
+}
+restorePending(state.admin);

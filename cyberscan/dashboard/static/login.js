@@ -4,6 +4,27 @@ var form = document.getElementById("login-form");
 var error = document.getElementById("login-error");
 var submit = document.getElementById("login-submit");
 
+// Sent here because the session ended (api.js left a word in sessionStorage): say so,
+// and what was left unfinished (kept until the same admin is back on the dashboard).
+function sessionNotice() {
+  var kept = null;
+  try {
+    if (!sessionStorage.getItem("cyberscan-admin:session-ended")) return;
+    kept = JSON.parse(sessionStorage.getItem("cyberscan-admin:pending-action") || "null");
+  } catch (err) {
+    return;
+  }
+  var text = "Your session ended; log in again.";
+  if (kept && kept.verb) {
+    text += " You were about to " + kept.verb + (kept.username ? " " + kept.username : "") +
+      (kept.reason ? "; your reason is kept" : "") + ": it was not done, and it is back after you log in as " + kept.admin + ".";
+  }
+  var notice = document.getElementById("login-notice");
+  notice.textContent = text;
+  notice.hidden = false;
+}
+sessionNotice();
+
 function showError(text) {
   error.textContent = text;
   error.hidden = false;

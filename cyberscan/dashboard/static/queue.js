@@ -117,7 +117,10 @@ function queueRow(flag) {
       .setAttribute("aria-expanded", "false");
   }
   var who = name(flag.author);
-  if (flag.author_is_blocked) {
+  // A moderator's own flagged item: no one blocks or mutes themself (as in the users table).
+  if (who === state.admin) {
+    // nothing to offer
+  } else if (flag.author_is_blocked) {
     rowButton("Unblock", "btn-ghost", function () { unblockUser(who); });
   } else {
     rowButton("Block author", "btn-danger", function () { blockUser(who); });

@@ -38,7 +38,7 @@ function userRow(user) {
     if (muted) {
       actions.appendChild(button("Unmute", "btn-ghost", function () { unmuteUser(user.username); }, "Unmute " + user.username));
     } else if (!user.is_blocked) {
-      actions.appendChild(button("Mute", "btn-ghost", function () { muteUser(user.username, 60); }, "Mute " + user.username));
+      actions.appendChild(button("Mute", "btn-ghost", function () { muteUser(user.username, 60, false); }, "Mute " + user.username));
     }
   }
   row.appendChild(cell);
