@@ -124,6 +124,14 @@ _outages: dict[tuple[str, str], tuple[float, int]] = {}
 _outages_lock = threading.Lock()
 
 
+def database_detail(exc: BaseException) -> str:
+    """One log line for a database failure: the class and the driver's own message
+    with its error code (the DBAPI error SQLAlchemy wraps, never the statement), e.g.
+    ``OperationalError (2003, "Can't connect ...")``."""
+    cause = getattr(exc, "orig", None) or exc
+    return " ".join(f"{type(exc).__name__} {cause}".split())
+
+
 def log_unavailable(logger: logging.Logger, what: str, detail: str) -> None:
     """Log that a request was refused because `what` ("database", "Redis") is down."""
     key, now = (logger.name, what), time.monotonic()

@@ -137,10 +137,30 @@ def test_an_outage_is_logged_once_then_counted(down_app, caplog, monkeypatch):
         now[0] += errors.OUTAGE_LOG_SECONDS
         assert_error(client.post("/api/register", json=REGISTER), 503, "unavailable")
     lines = [r.getMessage() for r in caplog.records if "unavailable" in r.getMessage()]
-    assert lines == [
-        "database unavailable: OperationalError",
-        "database unavailable: OperationalError (4 more refused since the last line)",
-    ]
+    # The driver's own error (docs/reliability.md), never the statement.
+    down = "database unavailable: OperationalError unable to open database file"
+    assert lines == [down, f"{down} (4 more refused since the last line)"]
+
+
+def test_a_login_while_the_database_is_down_blames_the_database(
+    tmp_path, caplog, monkeypatch
+):
+    """The login limits look the account up; that failing was taken by flask-limiter
+    for its own storage failing ("Rate limit storage unreachable"), while the limits
+    live in memory. The login is a 503 and the log names the database alone."""
+    monkeypatch.setattr(errors, "_outages", {})  # no earlier outage's throttle
+    url = f"sqlite:///{tmp_path / 'missing-dir' / 'db.sqlite'}"
+    app = create_app(
+        TestingConfig, DATABASE_URL=url, TESTING=False, RATELIMIT_ENABLED=True
+    )
+    with caplog.at_level(logging.WARNING):
+        response = app.test_client().post(
+            "/api/login", json={"username": "x", "password": PASSWORD}
+        )
+    assert_error(response, 503, "unavailable")
+    messages = [r.getMessage() for r in caplog.records]
+    assert not [m for m in messages if "storage" in m], messages
+    assert [m for m in messages if m.startswith("database unavailable")], messages
 
 
 def test_database_down_is_503_with_a_token(down_app):

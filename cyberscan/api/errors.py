@@ -10,7 +10,13 @@ from redis.exceptions import RedisError
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
-from cyberscan.errors import ERROR_CODES, CyberscanError, error_body, log_unavailable
+from cyberscan.errors import (
+    ERROR_CODES,
+    CyberscanError,
+    database_detail,
+    error_body,
+    log_unavailable,
+)
 from cyberscan.extensions import db, jwt
 from cyberscan.services.auth import APPEAL_ONLY
 
@@ -56,7 +62,7 @@ def handle_integrity_error(error: IntegrityError):  # noqa: ANN201
 
 def handle_database_down(error: DBAPIError):  # noqa: ANN201
     db.session.rollback()
-    log_unavailable(current_app.logger, "database", error.__class__.__name__)
+    log_unavailable(current_app.logger, "database", database_detail(error))
     return error_response(503, "unavailable", MESSAGES[503])
 
 

@@ -19,6 +19,7 @@ from cyberscan.errors import (
     CyberscanError,
     RateLimited,
     ValidationFailed,
+    database_detail,
     log_unavailable,
 )
 from cyberscan.extensions import db
@@ -146,7 +147,7 @@ def outage(error: Exception) -> tuple[str, str] | None:
     if isinstance(error, RedisError):
         return "Redis", str(error)
     if isinstance(error, DBAPIError | PoolTimeout):
-        return "database", error.__class__.__name__
+        return "database", database_detail(error)
     return None
 
 

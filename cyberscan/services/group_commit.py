@@ -40,6 +40,8 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
+from cyberscan.errors import database_detail
+
 MAX_BATCH = 500
 # Attempts of one transaction that keeps losing lock conflicts, and the longest pause
 # (seconds, doubled each time, jittered) before the next attempt.
@@ -71,11 +73,7 @@ def lock_conflict(exc: BaseException) -> bool:
     return "database is locked" in str(exc.orig)
 
 
-def describe(exc: BaseException) -> str:
-    """One log line for a database failure: the class and the driver's own message
-    (with its error code), e.g. ``OperationalError (2003, "Can't connect ...")``."""
-    cause = getattr(exc, "orig", None) or exc
-    return " ".join(f"{type(exc).__name__} {cause}".split())
+describe = database_detail  # one log line for a database failure
 
 
 def pause(attempt: int) -> None:

@@ -45,6 +45,7 @@ from cyberscan.errors import (
     Unauthorized,
     Unavailable,
     ValidationFailed,
+    log_unavailable,
 )
 from cyberscan.extensions import db
 from cyberscan.live import connections, notify, presence
@@ -323,7 +324,8 @@ def _send(
     try:
         stored, quiet = message_writer().store(row)
     except (DBAPIError, PoolTimeout) as exc:
-        current_app.logger.error("message not stored: %s", group_commit.describe(exc))
+        # Once, then a counting line per OUTAGE_LOG_SECONDS, as REST's refusals.
+        log_unavailable(current_app.logger, "database", group_commit.describe(exc))
         raise Unavailable("The message could not be stored; it was not sent.") from exc
     if not stored:
         # The unique constraint refused a retry: answer with the first copy.

@@ -41,7 +41,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from cyberscan.detector import Verdict, get_detector
-from cyberscan.errors import AccountBlocked, Muted, Unavailable
+from cyberscan.errors import AccountBlocked, Muted, Unavailable, log_unavailable
 from cyberscan.extensions import db
 from cyberscan.live import notify
 from cyberscan.models import Comment, Flag, Message, Post, User, isoformat, utcnow
@@ -195,7 +195,7 @@ def publish(
                 pause(attempt)
                 attempt += 1
                 continue
-            current_app.logger.error("%s not stored: %s", item_type, describe(exc))
+            log_unavailable(current_app.logger, "database", describe(exc))
             raise Unavailable(
                 f"The {item_type} could not be stored; it was not sent."
             ) from exc

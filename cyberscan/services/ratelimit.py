@@ -17,8 +17,10 @@ from flask_jwt_extended import current_user
 from limits import RateLimitItem, parse
 from limits.storage import storage_from_string
 from limits.strategies import MovingWindowRateLimiter
+from sqlalchemy.exc import DBAPIError
 
 from cyberscan.errors import RateLimited
+from cyberscan.extensions import db
 from cyberscan.extensions import limiter as login_limiter
 from cyberscan.services import users
 
@@ -129,7 +131,13 @@ def login_account_key() -> str:
             value.strip(" ")[:254] if isinstance(value, str) else None
             for value in (given.get("email"), given.get("username"))
         )
-        user = users.find_by_login(username=username, email=email)
+        try:
+            user = users.find_by_login(username=username, email=email)
+        except DBAPIError:
+            # The view meets the same failure and answers 503; flask-limiter would
+            # take an error here for its own storage failing, and log so.
+            db.session.rollback()
+            user = None
         name = (email or username or "").lower()
         key = account_key(user.id) if user else f"login-name:{name}"
         g.setdefault(LOGIN_KEY, key)

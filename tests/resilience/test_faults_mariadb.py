@@ -6,6 +6,7 @@ machine's shared MariaDB is never touched.
 
 from __future__ import annotations
 
+import re
 import time
 from typing import Any
 
@@ -93,5 +94,16 @@ def test_mariadb_down_answers_unavailable_then_recovers(tmp_path, servers, clien
         # A refused send had no effect: only acknowledged messages exist.
         assert {item["client_id"] for item in stored} == set(acked)
         assert_clean_log(server)
+        # An outage is logged once (then a counting line per 30 s), on the socket as
+        # on REST, naming the driver's error and its code: not a line per refusal.
+        with server.log.open("rb") as log:
+            errors = [
+                line
+                for line in log.read().decode(errors="replace").splitlines()
+                if " ERROR " in f" {line} "
+            ]
+        assert 1 <= len(errors) <= 3, errors
+        assert all("database unavailable: " in line for line in errors), errors
+        assert any(re.search(r"Error \(\d{4}", line) for line in errors), errors
     finally:
         mariadb.stop(kill=False)
