@@ -181,15 +181,25 @@ def startup_line(app: Flask, sock: socket.socket) -> str:
     )
 
 
+# How long a stopping process waits for its connections' disconnect handlers (their
+# presence and `user_left`) before it leaves presence and exits.
+CLOSE_WAIT_SECONDS = 10.0
+CLOSED = "cyberscan.closed"
+
+
 def serve(app: Flask, sock: socket.socket) -> None:
     """Serve until Ctrl+C or SIGTERM (`close_everything`), then leave presence."""
     print(startup_line(app, sock), flush=True)
     if not app.config.get("REDIS_URL"):
         sessions.start_checking(app)  # no queue brings another process's closes
+    closed = app.extensions[CLOSED] = socketio.server.eio.create_event()
     try:
         run_server(app, sock)
     except KeyboardInterrupt:
         pass
+    # Under eventlet and threads the closes run beside the main loop, which has just
+    # stopped: the process must not exit before their `user_left` is published.
+    closed.wait(CLOSE_WAIT_SECONDS)
     leave_presence(app)
 
 
@@ -201,11 +211,17 @@ def close_everything(app: Flask) -> None:
     # A client's request on a session closed here is no error of the server's.
     logging.getLogger("engineio.server").setLevel(logging.CRITICAL)
     engine = socketio.server.eio
-    for connection in list(engine.sockets.values()):
-        # Not eio.disconnect(): it waits for a long-polling client to fetch the
-        # close packet, for ever if none is waiting.
-        connection.close(wait=False, reason=engine.reason.SERVER_DISCONNECT)
-    engine.sockets = {}
+    try:
+        for connection in list(engine.sockets.values()):
+            # Not eio.disconnect(): it waits for a long-polling client to fetch the
+            # close packet, for ever if none is waiting. The disconnect handler runs
+            # here, before close() returns.
+            connection.close(wait=False, reason=engine.reason.SERVER_DISCONNECT)
+        engine.sockets = {}
+    finally:
+        closed = app.extensions.get(CLOSED)
+        if closed is not None:
+            closed.set()
 
 
 def leave_presence(app: Flask) -> None:

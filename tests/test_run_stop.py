@@ -66,8 +66,19 @@ def pair(
         client.close()
 
 
-@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
-def test_a_stopped_process_leaves_presence_and_says_so(pair, clients, signum):
+@pytest.mark.parametrize(
+    ("signum", "transport"),
+    [
+        (signal.SIGTERM, "polling"),
+        (signal.SIGINT, "polling"),
+        # Over WebSocket under eventlet the process exited before the closes' user_left
+        # was published (an outside audit: lost 10 times in 13).
+        (signal.SIGTERM, "websocket"),
+    ],
+)
+def test_a_stopped_process_leaves_presence_and_says_so(
+    pair, clients, signum, transport
+):
     a, b = pair
     alice, bob, admin = (f"{who}{uuid.uuid4().hex[:6]}" for who in "abr")
     alice_token, bob_token = a.register(alice), b.register(bob)
@@ -75,7 +86,7 @@ def test_a_stopped_process_leaves_presence_and_says_so(pair, clients, signum):
     make_admin(a.env["DATABASE_URL"], admin)
     admin_token = a.login(admin)
     on_a = clients(a.url, alice_token)
-    on_b = clients(b.url, bob_token, transports=("polling",))
+    on_b = clients(b.url, bob_token, transports=(transport,))
     sent = on_a.call(
         "send_message",
         {"receiver": bob, "message": "see you", "client_id": str(uuid.uuid4())},
