@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 import gc
 import hashlib
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -15,7 +16,9 @@ from flask.cli import with_appcontext
 from flask_migrate import upgrade
 from marshmallow import ValidationError
 from sqlalchemy import Connection
+from sqlalchemy.exc import OperationalError, ProgrammingError
 
+from config import database_kind
 from cyberscan.errors import CyberscanError
 from cyberscan.schemas.user import RegisterSchema
 from cyberscan.services import accounts, auth, users
@@ -40,10 +43,46 @@ def click_error(exc: ValidationError | CyberscanError) -> click.ClickException:
     )
 
 
+NO_TABLES = (
+    "The database has no CyberScan tables yet: run flask --app cyberscan db upgrade "
+    "(or start the server once)."
+)
+# MySQL/MariaDB: ER_NO_SUCH_TABLE; SQLite says "no such table" (an OperationalError).
+MYSQL_NO_SUCH_TABLE = 1146
+
+
+def database_error(exc: OperationalError | ProgrammingError) -> click.ClickException:
+    """One line for a database the command cannot use: down, refusing the user, or
+    not migrated yet; never the traceback (nor the URL's password)."""
+    orig = exc.orig
+    code = orig.args[0] if orig is not None and orig.args else None
+    if code == MYSQL_NO_SUCH_TABLE or "no such table" in str(orig):
+        return click.ClickException(NO_TABLES)
+    where = database_kind(current_app.config["SQLALCHEMY_DATABASE_URI"])
+    why = " ".join(str(orig).split())
+    return click.ClickException(
+        f"Cannot use the database {where}: {why} — is it running?"
+    )
+
+
+def database_errors(command: Callable[..., None]) -> Callable[..., None]:
+    """Every command: a database it cannot use is one line and status 1."""
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> None:
+        try:
+            command(*args, **kwargs)
+        except (OperationalError, ProgrammingError) as exc:
+            raise database_error(exc) from None
+
+    return wrapper
+
+
 @click.command("create-admin")
 @click.argument("username")
 @click.argument("email")
 @with_appcontext
+@database_errors
 def create_admin(username: str, email: str) -> None:
     """Create an admin account; the password is prompted for or read from standard input."""
     try:
@@ -59,6 +98,7 @@ def create_admin(username: str, email: str) -> None:
 @click.command("promote-admin")
 @click.argument("username")
 @with_appcontext
+@database_errors
 def promote_admin(username: str) -> None:
     """Give an existing account admin rights (it can then log in to /admin)."""
     try:
@@ -75,6 +115,7 @@ def promote_admin(username: str) -> None:
 @click.command("reset-password")
 @click.argument("username")
 @with_appcontext
+@database_errors
 def reset_password(username: str) -> None:
     """Set a new password for an account; prompted for or read from standard input."""
     try:
@@ -91,6 +132,7 @@ def reset_password(username: str) -> None:
 
 @click.command("list-admins")
 @with_appcontext
+@database_errors
 def list_admins() -> None:
     """Print every admin account: name, email, and whether it is blocked."""
     admins = accounts.list_admins()
@@ -107,6 +149,7 @@ def list_admins() -> None:
 
 @click.command("purge-revoked-tokens")
 @with_appcontext
+@database_errors
 def purge_revoked_tokens() -> None:
     """Delete revocation records of tokens that have expired anyway (run from cron)."""
     click.echo(f"Purged {auth.purge_expired_revocations()} expired revocations.")

@@ -25,10 +25,10 @@ from urllib.parse import urlsplit
 import greenlet
 from flask import Flask
 from redis.exceptions import RedisError
-from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 from werkzeug.serving import make_server
 
+from config import database_kind
 from cyberscan.detector.artifact import ArtifactError
 from cyberscan.extensions import socketio
 from cyberscan.live import presence
@@ -136,16 +136,6 @@ def port_message(host: str, port: int, exc: OSError) -> str:
         f"Port {port} on {host} {why}: stop that, or choose another port, "
         f"e.g. PORT={port + 1 if port < 65535 else 8000} scripts/run"
     )
-
-
-def database_kind(url: str) -> str:
-    """`SQLite /path/file.db` or `mysql 127.0.0.1:3306/cyberscan` (never a password)."""
-    parsed = make_url(url)
-    backend = parsed.get_backend_name()
-    if backend == "sqlite":
-        return f"SQLite {parsed.database or ':memory:'}"
-    where = f"{parsed.host or 'localhost'}:{parsed.port or 3306}/{parsed.database}"
-    return f"{'MariaDB/MySQL' if backend == 'mysql' else backend} {where}"
 
 
 def queue_kind(config: Any) -> str:

@@ -3,7 +3,10 @@ from logging.config import fileConfig
 
 from alembic import context
 from flask import current_app
+from sqlalchemy import create_engine
+from sqlalchemy.pool import NullPool
 
+from config import sqlalchemy_engine_options
 from cyberscan.cli import migration_lock
 
 # this is the Alembic Config object, which provides
@@ -93,6 +96,18 @@ def run_migrations_online():
         conf_args["process_revision_directives"] = process_revision_directives
 
     connectable = get_engine()
+    if connectable.dialect.name == "mysql":
+        # The app's connections time out reads (DATABASE_READ_TIMEOUT); a migration's
+        # must not: one ALTER TABLE on a large table may take minutes, and waiting for
+        # the migration lock takes up to MIGRATION_LOCK_SECONDS.
+        options = sqlalchemy_engine_options(
+            connectable.url.render_as_string(hide_password=False),
+            connect_timeout=current_app.config["DATABASE_CONNECT_TIMEOUT"],
+            read_timeout=None,
+        )
+        connectable = create_engine(
+            connectable.url, poolclass=NullPool, connect_args=options["connect_args"]
+        )
 
     with connectable.connect() as connection, migration_lock(connection):
         context.configure(

@@ -264,3 +264,53 @@ def test_list_admins_names_admins_only(app, make_user):
     make_user("bob")
     result = app.test_cli_runner().invoke(list_admins)
     assert result.output == "amy\tamy@example.com\nzed\tzed@example.com\n"
+
+
+COMMANDS = [
+    ["create-admin", "boss", "boss@example.com"],
+    ["promote-admin", "carol"],
+    ["reset-password", "carol"],
+    ["list-admins"],
+    ["purge-revoked-tokens"],
+]
+
+
+def run_command(args, database_url):
+    env = {
+        **os.environ,
+        "CYBERSCAN_ENV": "production",
+        "DATABASE_URL": database_url,
+        "SECRET_KEY": "s" * 40,
+        "JWT_SECRET_KEY": "j" * 40,
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "cyberscan", *args],
+        cwd=ROOT,
+        env=env,
+        input=PASSWORD + "\n",
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+@pytest.mark.parametrize("args", COMMANDS, ids=lambda args: args[0])
+def test_every_command_says_a_database_that_is_down_in_one_line(args):
+    result = run_command(args, "mysql+pymysql://root@127.0.0.1:1/x")
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert result.stderr.startswith(
+        "Error: Cannot use the database MariaDB/MySQL 127.0.0.1:1/x: (2003, "
+    ), result.stderr
+    assert result.stderr.endswith("— is it running?\n")
+    assert len(result.stderr.splitlines()) == 1, result.stderr
+
+
+@pytest.mark.parametrize("args", COMMANDS, ids=lambda args: args[0])
+def test_every_command_says_a_database_without_tables_in_one_line(args, tmp_path):
+    result = run_command(args, f"sqlite:///{tmp_path / 'empty.db'}")
+    assert result.returncode == 1
+    assert result.stderr == (
+        "Error: The database has no CyberScan tables yet: run flask --app cyberscan "
+        "db upgrade (or start the server once).\n"
+    )

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import os
 import re
+import socket
 import stat
+import subprocess
+import sys
+import time
+from datetime import timedelta
 
 import pytest
 
@@ -16,6 +21,7 @@ from config import (
     TestingConfig,
     check_redis_url,
     load_config,
+    sqlalchemy_engine_options,
 )
 from cyberscan import create_app
 
@@ -164,3 +170,171 @@ def test_the_development_instance_folder_is_its_owner_s_alone(
     assert loaded.DATABASE_URL == f"sqlite:///{folder / 'cyberscan.db'}"
     assert stat.S_IMODE(folder.stat().st_mode) == 0o700
     assert stat.S_IMODE((folder / "secrets.json").stat().st_mode) == 0o600
+
+
+FLASK = [sys.executable, "-m", "flask", "--app", "cyberscan", "list-admins"]
+
+
+def run_flask_command(tmp_path, **env):
+    """`flask --app cyberscan list-admins` with these variables (None: unset)."""
+    full = {
+        **os.environ,
+        "CYBERSCAN_ENV": "production",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}",
+        "SECRET_KEY": "s" * 40,
+        "JWT_SECRET_KEY": "j" * 40,
+    }
+    for name, value in env.items():
+        if value is None:
+            full.pop(name, None)
+        else:
+            full[name] = value
+    return subprocess.run(
+        FLASK,
+        cwd=INSTANCE_DIR.parent,
+        env=full,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "says"),
+    [
+        ("JWT_ACCESS_TOKEN_MINUTES", "0", "must be from 1 to 10080, got '0'"),
+        ("JWT_REFRESH_TOKEN_DAYS", "0", "must be from 1 to 3650, got '0'"),
+        ("SOCKETIO_MAX_CONNECTIONS", "0", "must be from 16 to 1000000, got '0'"),
+        ("HEADER_TIMEOUT", "-1", "must be from 1 to 3600, got '-1'"),
+        ("HEADER_TIMEOUT", "nan", "must be from 1 to 3600, got 'nan'"),
+        ("MAX_CONTENT_LENGTH", "-5", "must be from 1024 to 104857600, got '-5'"),
+        ("MAX_MESSAGE_LENGTH", "0", "must be from 1 to 16000, got '0'"),
+        ("MAX_BULLYING_COUNT", "-1", "must be at least 1, got '-1'"),
+        ("MAX_CONNECTIONS_PER_USER", "0", "must be at least 1, got '0'"),
+        ("STRIKE_TTL_DAYS", "-1", "must be from 0 (never) to 3650, got '-1'"),
+        ("DATABASE_READ_TIMEOUT", "0", "must be from 1 to 3600, got '0'"),
+    ],
+)
+def test_a_numeric_setting_the_server_cannot_use_stops_a_command_in_one_line(
+    tmp_path, name, value, says
+):
+    """What the operator sees: the variable, its range, status 1, no traceback."""
+    result = run_flask_command(tmp_path, **{name: value})
+    assert result.returncode == 1
+    assert result.stdout == ""
+    assert result.stderr == f"{name} {says}\n"
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "says"),
+    [
+        ("JWT_ACCESS_TOKEN_EXPIRES", timedelta(0), "JWT_ACCESS_TOKEN_MINUTES must be"),
+        ("JWT_REFRESH_TOKEN_EXPIRES", timedelta(0), "JWT_REFRESH_TOKEN_DAYS must be"),
+        ("APPEAL_TOKEN_MINUTES", 0, "APPEAL_TOKEN_MINUTES must be from 1"),
+        ("ADMIN_SESSION_HOURS", 0, "ADMIN_SESSION_HOURS must be from 1"),
+        ("SOCKETIO_MAX_CONNECTIONS", 0, "SOCKETIO_MAX_CONNECTIONS must be from 16"),
+        ("HEADER_TIMEOUT", -1.0, "HEADER_TIMEOUT must be from 1"),
+        ("SOCKET_CONNECT_TIMEOUT", 0, "SOCKET_CONNECT_TIMEOUT must be from 1"),
+        ("MAX_CONTENT_LENGTH", -5, "MAX_CONTENT_LENGTH must be from 1024"),
+        ("MAX_POST_LENGTH", 0, "MAX_POST_LENGTH must be from 1"),
+        ("MAX_COMMENT_LENGTH", 0, "MAX_COMMENT_LENGTH must be from 1"),
+        ("PROXY_FIX_X_FOR", -1, "PROXY_FIX_X_FOR must be from 0 to 10"),
+    ],
+)
+def test_values_given_to_create_app_are_bounded_too(name, value, says):
+    with pytest.raises(ConfigError, match=f"^{re.escape(says)}"):
+        create_app(TestingConfig, DATABASE_URL="sqlite://", **{name: value})
+
+
+def test_strike_ttl_zero_still_means_never():
+    app = create_app(TestingConfig, DATABASE_URL="sqlite://", STRIKE_TTL_DAYS=0)
+    assert app.config["STRIKE_TTL_DAYS"] == 0
+
+
+def test_every_access_token_expires(app):
+    """The default lifetime issues tokens with an `exp` claim."""
+    from flask_jwt_extended import create_access_token, decode_token
+
+    with app.app_context():
+        claims = decode_token(create_access_token(identity="1"))
+    assert claims["exp"] - claims["iat"] == 30 * 60
+
+
+@pytest.mark.parametrize("value", ["production", "development"])
+def test_flask_env_without_cyberscan_env_stops_in_one_line(tmp_path, value):
+    """Flask's old variable: FLASK_ENV=production quietly ran the development setup
+    (generated secrets, SQLite under instance/)."""
+    result = run_flask_command(tmp_path, CYBERSCAN_ENV=None, FLASK_ENV=value)
+    assert result.returncode == 1
+    assert result.stderr == (
+        f"FLASK_ENV is not read: set CYBERSCAN_ENV={value} (or development) instead\n"
+    )
+
+
+def test_flask_env_beside_cyberscan_env_is_ignored(monkeypatch):
+    monkeypatch.setenv("FLASK_ENV", "development")
+    monkeypatch.setenv("CYBERSCAN_ENV", "testing")
+    assert load_config().ENV_NAME == "testing"
+
+
+def test_mysql_connections_time_out_and_keep_tls_off_on_loopback():
+    options = sqlalchemy_engine_options(
+        "mysql+pymysql://u:p@127.0.0.1/cyberscan", connect_timeout=7, read_timeout=9
+    )
+    assert options["connect_args"] == {
+        "connect_timeout": 7,
+        "read_timeout": 9,
+        "write_timeout": 9,
+        "ssl_disabled": True,
+    }
+    remote = sqlalchemy_engine_options("mysql+pymysql://u:p@db.example.org/cyberscan")
+    assert remote["connect_args"] == {
+        "connect_timeout": 10,
+        "read_timeout": 30,
+        "write_timeout": 30,
+    }
+    assert "read_timeout" not in str(sqlalchemy_engine_options("sqlite://"))
+
+
+def test_the_app_passes_the_database_timeouts_to_the_engine():
+    app = create_app(
+        TestingConfig,
+        DATABASE_URL="mysql+pymysql://u:p@127.0.0.1:1/x",
+        DATABASE_CONNECT_TIMEOUT=3,
+        DATABASE_READ_TIMEOUT=4,
+    )
+    args = app.config["SQLALCHEMY_ENGINE_OPTIONS"]["connect_args"]
+    assert (args["connect_timeout"], args["read_timeout"]) == (3, 4)
+
+
+def test_a_database_that_never_answers_fails_instead_of_hanging():
+    """A server that accepts the connection and then says nothing (SIGSTOP, a
+    partition): OperationalError after DATABASE_READ_TIMEOUT, not a hang."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.exc import OperationalError
+
+    listener = None
+    for port in range(5400, 5500):
+        candidate = socket.socket()
+        try:
+            candidate.bind(("127.0.0.1", port))
+        except OSError:
+            candidate.close()
+            continue
+        listener = candidate
+        break
+    assert listener is not None
+    listener.listen(4)
+    try:
+        url = f"mysql+pymysql://root@127.0.0.1:{port}/x"
+        engine = create_engine(
+            url, **sqlalchemy_engine_options(url, connect_timeout=1, read_timeout=1)
+        )
+        started = time.monotonic()
+        with pytest.raises(OperationalError, match="2013|timed out"):
+            with engine.connect() as connection:
+                connection.execute(text("SELECT 1"))
+        assert time.monotonic() - started < 10
+        engine.dispose()
+    finally:
+        listener.close()

@@ -101,6 +101,10 @@ def error_response(
 
 
 UNKNOWN_SESSION = "That connection is unknown or has ended: open a new one."
+UNSUPPORTED_CLIENT = (
+    "Engine.IO protocol 4 over polling or websocket is spoken here "
+    "(socket.io-client 3.x or 4.x; python-socketio 5.x)."
+)
 
 # What the HTTP server (eventlet.wsgi or gevent.pywsgi) answers on its own, before any
 # app sees the request.
@@ -192,9 +196,17 @@ class TransportGuard:
             return error_response(start_response, 414, RAW_ERRORS[414])
         query = environ.get("QUERY_STRING", "")
         post = environ.get("REQUEST_METHOD") == "POST"
-        sid = parse_qs(query).get("sid", [None])[0] if "sid=" in query else None
+        fields = parse_qs(query)
+        sid = fields.get("sid", [None])[0] if "sid=" in query else None
         if (sid is not None or post) and sid not in self.eio.sockets:
             return error_response(start_response, 400, UNKNOWN_SESSION)
+        if sid is None and (
+            fields.get("EIO") != ["4"]
+            or fields.get("transport", ["polling"])[0] not in self.eio.transports
+        ):
+            # python-engineio answers these in plain text and logs them at ERROR: a
+            # client's mistake, so the contract's 400 and no log line.
+            return error_response(start_response, 400, UNSUPPORTED_CLIENT)
         if post and "transport=polling" in query:
             request = Request(environ, populate_request=False)
             request.max_content_length = self.max_body

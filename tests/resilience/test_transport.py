@@ -159,6 +159,28 @@ def test_hostile_polling_bodies_get_a_prompt_answer(server, body):
 
 
 @pytest.mark.parametrize(
+    "query", ["EIO=99&transport=polling", "transport=polling", "EIO=4&transport=smoke"]
+)
+def test_an_unsupported_client_gets_the_error_envelope(either_server, query):
+    """An old or foreign client: python-engineio answered in plain text and logged
+    it at ERROR, a client's mistake filling the log."""
+    since = log_size(either_server)
+    with pytest.raises(urllib.error.HTTPError) as caught:
+        urllib.request.urlopen(  # noqa: S310
+            either_server.url + "/socket.io/?" + query, timeout=WAIT
+        )
+    answer = caught.value
+    assert (answer.code, answer.headers["Content-Type"]) == (400, "application/json")
+    error = json.loads(answer.read())
+    assert (error["code"], error["error"]) == (400, "bad_request"), error
+    assert "Engine.IO protocol 4" in error["message"]
+    time.sleep(0.2)  # a line written after the answer would land by now
+    with either_server.log.open("rb") as log:
+        log.seek(since)
+        assert b"ERROR" not in log.read()
+
+
+@pytest.mark.parametrize(
     ("method", "sid"),
     [("GET", "gone0123456789ab"), ("POST", "gone0123456789ab"), ("POST", None)],
 )
