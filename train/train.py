@@ -297,7 +297,10 @@ EXPERTS_ON_TFIDF = True
 # chat_v38, chat_v40, chat_v41 and chat_v42 were held back here while v38 ... v42,
 # which trained them, failed their rules; v43, served, trains them with chat_v43 as
 # BACKGROUND files (below; docs/model.md, "v38" ... "v43").
-HELD_BACK: frozenset[str] = frozenset({"chat_v31", "chat_v35", "chat_v36"})
+# v46 trained on chat_v44 (chat carrying emoji in both labels) and failed its rule on
+# the suite alone (a clear-abuse test text at the line, "r3fugees are parasites" 0.6012
+# -> 0.5967), so v45, served, is the recipe without it (docs/model.md, "v46").
+HELD_BACK: frozenset[str] = frozenset({"chat_v31", "chat_v35", "chat_v36", "chat_v44"})
 # Raised on the final logit after the writer-held-out rule has chosen the operating point
 # (``--logit-shift``): that rule's clean-flagged estimate has run above every blind chat
 # set's, and a shift trades some of that room for abuse caught.  v28 (+0.1) failed its
