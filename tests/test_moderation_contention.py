@@ -21,7 +21,7 @@ from sqlalchemy import create_engine, func, select
 from sqlalchemy.exc import OperationalError
 
 from cyberscan.detector import Verdict
-from cyberscan.errors import AccountBlocked
+from cyberscan.errors import AccountBlocked, database_detail
 from cyberscan.extensions import db
 from cyberscan.models import AuditLog, Flag, Message, User
 from cyberscan.services import group_commit, messaging
@@ -181,7 +181,7 @@ def test_a_database_failure_is_described_on_one_line_with_its_code(database_url)
     with pytest.raises(OperationalError) as caught:
         engine.connect()
     engine.dispose()
-    text = group_commit.describe(caught.value)
+    text = database_detail(caught.value)
     assert text.startswith("OperationalError ")
     assert "\n" not in text
     if not database_url.startswith("sqlite"):

@@ -34,7 +34,8 @@ def require_json_object() -> None:
     """A request body, when there is one, must be a UTF-8 JSON object (400 otherwise)."""
     if request.method not in BODY_METHODS or not request.path.startswith("/api/"):
         return
-    if not request.get_data(cache=True):  # read and cached by app.read_body
+    body = request.get_data(cache=True)  # read and cached by app.read_body
+    if not body:
         return
     if not request.is_json:
         raise BadRequest(
@@ -42,7 +43,7 @@ def require_json_object() -> None:
         )
     # Flask's parser skips a UTF-8 byte order mark and webargs' does not; JSON sent
     # over a network carries none (RFC 8259 §8.1), so it is refused here, as non-JSON.
-    if request.get_data(cache=True).startswith(b"\xef\xbb\xbf") or not isinstance(
+    if body.startswith(b"\xef\xbb\xbf") or not isinstance(
         request.get_json(silent=True), dict
     ):
         raise BadRequest("The request body must be a JSON object in UTF-8.")

@@ -14,8 +14,8 @@ only after the COMMIT returned, so nothing is acknowledged before it is durable.
 
 A batch that lost a lock conflict (an InnoDB deadlock or lock wait timeout, SQLite's
 "database is locked") was rolled back whole, and is redone a bounded number of times;
-so is one whose connection died in the pool. `lock_conflict` and `describe` are the
-rules the strike path (`services/moderation.py`) applies to its own transaction.
+so is one whose connection died in the pool. `lock_conflict` is the rule the strike
+path (`services/moderation.py`) applies to its own transaction too.
 
 The writer keeps one connection of its own between batches (detached from the pool:
 only one leader at a time uses it). Checking a pooled connection out and back in for
@@ -39,8 +39,6 @@ from sqlalchemy import Connection, Table, bindparam, event, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
-
-from cyberscan.errors import database_detail
 
 MAX_BATCH = 500
 # Attempts of one transaction that keeps losing lock conflicts, and the longest pause
@@ -71,9 +69,6 @@ def lock_conflict(exc: BaseException) -> bool:
     if error_code(exc) in (DEADLOCK, LOCK_WAIT_TIMEOUT):
         return True
     return "database is locked" in str(exc.orig)
-
-
-describe = database_detail  # one log line for a database failure
 
 
 def pause(attempt: int) -> None:

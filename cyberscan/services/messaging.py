@@ -45,6 +45,7 @@ from cyberscan.errors import (
     Unauthorized,
     Unavailable,
     ValidationFailed,
+    database_detail,
     log_unavailable,
 )
 from cyberscan.extensions import db
@@ -325,7 +326,7 @@ def _send(
         stored, quiet = message_writer().store(row)
     except (DBAPIError, PoolTimeout) as exc:
         # Once, then a counting line per OUTAGE_LOG_SECONDS, as REST's refusals.
-        log_unavailable(current_app.logger, "database", group_commit.describe(exc))
+        log_unavailable(current_app.logger, "database", database_detail(exc))
         raise Unavailable("The message could not be stored; it was not sent.") from exc
     if not stored:
         # The unique constraint refused a retry: answer with the first copy.

@@ -41,12 +41,18 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from cyberscan.detector import Verdict, get_detector
-from cyberscan.errors import AccountBlocked, Muted, Unavailable, log_unavailable
+from cyberscan.errors import (
+    AccountBlocked,
+    Muted,
+    Unavailable,
+    database_detail,
+    log_unavailable,
+)
 from cyberscan.extensions import db
 from cyberscan.live import notify
 from cyberscan.models import Comment, Flag, Message, Post, User, isoformat, utcnow
 from cyberscan.services import audit, ratelimit, strikes
-from cyberscan.services.group_commit import ATTEMPTS, describe, lock_conflict, pause
+from cyberscan.services.group_commit import ATTEMPTS, lock_conflict, pause
 
 AUTO_BLOCK_REASON = "Too many messages, posts or comments were flagged as bullying."
 FLAG_EXCERPT = 2000
@@ -190,12 +196,12 @@ def publish(
                     "%s transaction redone (attempt %d): %s",
                     item_type,
                     attempt + 1,
-                    describe(exc),
+                    database_detail(exc),
                 )
                 pause(attempt)
                 attempt += 1
                 continue
-            log_unavailable(current_app.logger, "database", describe(exc))
+            log_unavailable(current_app.logger, "database", database_detail(exc))
             raise Unavailable(
                 f"The {item_type} could not be stored; it was not sent."
             ) from exc

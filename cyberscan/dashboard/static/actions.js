@@ -279,7 +279,11 @@ function takePending() {
   }
 }
 
-const REOPEN = { block: blockUser, unblock: unblockUser, mute: muteUser };
+const REOPEN = {
+  block: blockUser,
+  unblock: unblockUser,
+  mute: function (username, prefill) { return muteUser(username, 60, undefined, prefill); },
+};
 
 // After logging in again: the action the session's end interrupted, for the same admin
 // only. A block, unblock or mute reopens its dialog as it was; a removal is said (its row
@@ -294,8 +298,7 @@ export function restorePending(admin) {
   }
   toast("You were about to " + kept.verb + " " + kept.username + reason, "info");
   const prefill = { reason: kept.reason, minutes: kept.minutes, reset: kept.reset };
-  if (kept.kind === "mute") muteUser(kept.username, 60, undefined, prefill);
-  else REOPEN[kept.kind](kept.username, prefill);
+  REOPEN[kept.kind](kept.username, prefill);
 }
 
 window.addEventListener("cyberscan:session-ended", keepPending);
