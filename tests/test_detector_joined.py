@@ -182,6 +182,8 @@ def test_training_switches_a_negation_model_and_leaves_the_others() -> None:
 
     neg = {"word_max_n": 3, "negation": True, "word_min_df": 1, "char_min_df": 1}
     assert train.SPLIT_JOINED_AT_PREDICTION  # the default recipe splits (v36)
-    assert word_analyzer(neg) == "word_ngrams_neg_split"
+    assert train.READ_LEET_AT_PREDICTION  # and reads digits inside words (v47)
+    assert word_analyzer(neg) == "word_ngrams_neg_split_leet"
+    assert word_analyzer(neg, read_leet=False) == "word_ngrams_neg_split"
     assert word_analyzer(neg, split_joined=False) == "word_ngrams_neg"
     assert word_analyzer({"word_min_df": 1, "char_min_df": 1}) == "word_ngrams"

@@ -214,6 +214,11 @@ def test_a_default_training_run_follows_the_served_recipe(tmp_path: Path) -> Non
         card["training"].get("split_joined_at_prediction", False)
         == train.SPLIT_JOINED_AT_PREDICTION
     )
+    # cards before v47 do not record the reading of digits inside words: none
+    assert (
+        card["training"].get("read_leet_at_prediction", False)
+        == train.READ_LEET_AT_PREDICTION
+    )
     # The same estimators, step by step: a served model fitted before a change to the
     # classes build_pipeline makes (v23: the vocabulary cut that is the same on every
     # CPU) fails here.

@@ -45,6 +45,7 @@ from cyberscan.detector.pipeline import (
     DEFAULT_PARAMS,
     build_pipeline,
     can_split_joined,
+    read_leet_at_prediction,
     split_joined_at_prediction,
     trailing_widths,
 )
@@ -131,6 +132,11 @@ SHORT_TO_CHAT = 3
 # words they are made of when a fitted model scores (features.split_joined); fitting
 # is unchanged, so a text with no such word scores as without it (docs/model.md, "v36").
 SPLIT_JOINED_AT_PREDICTION = True
+# v47: a word with digits inside ("r3fugees", "w0men") is read as the known word it
+# spells when a fitted model scores (features.read_leet), before words run together are
+# split; fitting is unchanged, so a text with no such word scores as without it
+# (docs/model.md, "v47"). Needs SPLIT_JOINED_AT_PREDICTION.
+READ_LEET_AT_PREDICTION = True
 # Relative total weight of each file (each file's weight is split evenly between its
 # two classes, so a large or skewed corpus cannot dominate).
 # v4: tweets and OLID 1.5 -> 2 and ToxiGen 0.5 -> 1.5 (inner split, docs/model.md).
@@ -299,8 +305,9 @@ EXPERTS_ON_TFIDF = True
 # BACKGROUND files (below; docs/model.md, "v38" ... "v43").
 # v46 trained on chat_v44 (chat carrying emoji in both labels) and failed its rule on
 # the suite alone (a clear-abuse test text at the line, "r3fugees are parasites" 0.6012
-# -> 0.5967), so v45, served, is the recipe without it (docs/model.md, "v46").
-HELD_BACK: frozenset[str] = frozenset({"chat_v31", "chat_v35", "chat_v36", "chat_v44"})
+# -> 0.5967); v47 trains it again, reading digits inside words at prediction
+# (READ_LEET_AT_PREDICTION; docs/model.md, "v46", "v47").
+HELD_BACK: frozenset[str] = frozenset({"chat_v31", "chat_v35", "chat_v36"})
 # Raised on the final logit after the writer-held-out rule has chosen the operating point
 # (``--logit-shift``): that rule's clean-flagged estimate has run above every blind chat
 # set's, and a shift trades some of that room for abuse caught.  v28 (+0.1) failed its
@@ -791,6 +798,7 @@ def fit_pipeline(
     bare_to_chat: bool | None = None,
     short_to_chat: int | None = None,
     split_joined: bool | None = None,
+    read_leet: bool | None = None,
 ):
     """Fit ``build_pipeline(**params)`` on already-normalised texts with sample weights.
 
@@ -806,7 +814,9 @@ def fit_pipeline(
     models do.  With
     ``SPLIT_JOINED_AT_PREDICTION`` (or ``split_joined``) the fitted model splits words
     run together when it scores (``pipeline.split_joined_at_prediction``; a pipeline
-    with negation marking and no cues, as the default recipe's).
+    with negation marking and no cues, as the default recipe's), and with
+    ``READ_LEET_AT_PREDICTION`` (or ``read_leet``) also reads words with digits inside
+    first (``pipeline.read_leet_at_prediction``).
     """
     affine, borrow = expert_settings()  # before any fitting
     affine = affine if expert_affine is None else expert_affine
@@ -842,13 +852,13 @@ def fit_pipeline(
             ),
             short_terms=SHORT_TO_CHAT if short_to_chat is None else short_to_chat,
         )
-        return _switched(model, split_joined)
+        return _switched(model, split_joined, read_leet)
     mixed = chat.any() and not chat.all()
     chat_copy = chat_copy if mixed else 0.0
     corpus_copy = corpus_copy if mixed else 0.0
     if not chat_copy and not corpus_copy:
         steps["clf"].fit(z, y, sample_weight=w)
-        return _switched(model, split_joined)
+        return _switched(model, split_joined, read_leet)
     blocks = [z]
     if chat_copy:
         blocks.append(sp.diags(chat * chat_copy) @ z)
@@ -861,19 +871,19 @@ def fit_pipeline(
         coef = coef + chat_copy * clf.coef_[:, n : 2 * n]
     clf.coef_ = np.ascontiguousarray(coef)
     clf.n_features_in_ = n
-    return _switched(model, split_joined)
+    return _switched(model, split_joined, read_leet)
 
 
-def _switched(model: Any, split_joined: bool | None) -> Any:
+def _switched(model: Any, split_joined: bool | None, read_leet: bool | None) -> Any:
     """``model`` switched to split words run together when it scores, with
     ``SPLIT_JOINED_AT_PREDICTION`` (or ``split_joined``) and a pipeline that has a
-    splitting pair (``pipeline.can_split_joined``)."""
+    splitting pair (``pipeline.can_split_joined``), and to read words with digits
+    inside first as well with ``READ_LEET_AT_PREDICTION`` (or ``read_leet``)."""
     split = SPLIT_JOINED_AT_PREDICTION if split_joined is None else split_joined
-    return (
-        split_joined_at_prediction(model)
-        if split and can_split_joined(model)
-        else model
-    )
+    leet = READ_LEET_AT_PREDICTION if read_leet is None else read_leet
+    if not split or not can_split_joined(model):
+        return model
+    return (read_leet_at_prediction if leet else split_joined_at_prediction)(model)
 
 
 def predict_normalized(model: Any, normalized: list[str]) -> np.ndarray:
@@ -1355,6 +1365,7 @@ def model_card(
             "bare_to_chat": BARE_TO_CHAT,
             "short_to_chat": SHORT_TO_CHAT,
             "split_joined_at_prediction": SPLIT_JOINED_AT_PREDICTION,
+            "read_leet_at_prediction": READ_LEET_AT_PREDICTION,
             # features.split_joined's word lists, which the model's scores depend on
             **(joined_word_digests() if SPLIT_JOINED_AT_PREDICTION else {}),
             "held_back": sorted(HELD_BACK),

@@ -602,12 +602,96 @@ def word_ngrams_neg_split(normalized: str) -> list[str]:
     return _ngrams_1_3(mark_negation(joined_tokens(normalized)))
 
 
+# Digits inside a word ("r3fugees", "w0men", "p1cs"): a token that holds a digit
+# between two letters and only digits the leet rules read as letters is read as the
+# word its letters spell (each digit as each letter it may stand for, "1" as "i" then
+# "l"), when one is: a word of the de-obfuscation lexicon first, also with a doubled
+# letter made single ("l00ser" is "loser"), else the first known word.  Known words are
+# split_joined's common pieces of LEET_MIN_LENGTH letters or more and its own list
+# (``joined_words.txt``).  A digit only at a word's edge is ordinary use and stays as
+# written ("10th", "11am", "sum1", "mp3", "4ever"), and so does a token of more than
+# LEET_MAX_READINGS readings.  The de-obfuscation of ``normalize_text`` reads only the
+# words of its small lexicon; this reads any common word.  docs/model.md, "v47".
+LEET_DIGITS: dict[str, str] = {
+    "0": "o",
+    "1": "il",
+    "3": "e",
+    "4": "a",
+    "5": "s",
+    "7": "t",
+    "8": "b",
+    "9": "g",
+}
+LEET_MIN_LENGTH = 4
+LEET_MAX_READINGS = 16
+_DIGIT_INSIDE = re.compile(r"[a-z][0-9]+[a-z]").search
+_ANY_DIGIT = re.compile(r"[0-9]").search
+_UNREAD_DIGITS = frozenset("26")
+_DOUBLE = re.compile(r"([a-z])\1")
+
+
+@cache
+def leet_words() -> frozenset[str]:
+    """The words a token with digits inside may be read as (:func:`read_leet_token`)."""
+    _, costs = joined_word_costs()
+    extra = JOINED_KNOWN_FILE.read_text(encoding="utf-8").split()
+    return frozenset(
+        w for w in chain(costs, extra) if len(w) >= LEET_MIN_LENGTH and w.isalpha()
+    )
+
+
+@bounded_cache(16384)
+def read_leet_token(token: str) -> str:
+    """The known word ``token`` spells with its digits read as letters, or ``token``."""
+    if (
+        len(token) < LEET_MIN_LENGTH
+        or not token.isascii()
+        or not token.isalnum()
+        or _DIGIT_INSIDE(token) is None
+        or not _UNREAD_DIGITS.isdisjoint(token)
+    ):
+        return token
+    options = [LEET_DIGITS.get(c, c) for c in token]
+    if math.prod(map(len, options)) > LEET_MAX_READINGS:
+        return token
+    readings = ["".join(letters) for letters in product(*options)]
+    for word in readings:  # a word of the de-obfuscation lexicon first, "l00ser"
+        if word in LEXICON:
+            return word
+        if _DOUBLE.search(word) and (single := _DOUBLE.sub(r"\1", word)) in LEXICON:
+            return single
+    words = leet_words()
+    return next((word for word in readings if word in words), token)
+
+
+def read_leet(tokens: list[str]) -> list[str]:
+    """``tokens`` with every token that has digits inside read as the word it spells
+    (:func:`read_leet_token`; ``tokens`` itself when none is)."""
+    if _ANY_DIGIT(" ".join(tokens)) is None:
+        return tokens
+    out = [read_leet_token(t) for t in tokens]
+    return tokens if out == tokens else out
+
+
+def leet_tokens(normalized: str) -> list[str]:
+    """``word_tokens`` with digits inside words read (:func:`read_leet`), then words
+    run together split (:func:`split_joined`)."""
+    return split_joined(read_leet(word_tokens(normalized)))
+
+
+def word_ngrams_neg_split_leet(normalized: str) -> list[str]:
+    """``word_ngrams_neg_split`` on tokens with digits inside words read first (an
+    analyzer)."""
+    return _ngrams_1_3(mark_negation(leet_tokens(normalized)))
+
+
 # The word analyzers the fast scorer understands, with their longest n-gram.
 WORD_ANALYZERS = {
     word_ngrams: 2,
     word_ngrams_1_3: 3,
     word_ngrams_neg: 3,
     word_ngrams_neg_split: 3,
+    word_ngrams_neg_split_leet: 3,
 }
 # Analyzers whose tokens go through mark_negation first.
 NEGATION_ANALYZERS = frozenset(
@@ -616,10 +700,21 @@ NEGATION_ANALYZERS = frozenset(
         "char_ngrams_neg",
         "word_ngrams_neg_split",
         "char_ngrams_neg_split",
+        "word_ngrams_neg_split_leet",
+        "char_ngrams_neg_split_leet",
     }
 )
 # Analyzers whose tokens go through split_joined first (before negation marking).
-SPLIT_ANALYZERS = frozenset({"word_ngrams_neg_split", "char_ngrams_neg_split"})
+SPLIT_ANALYZERS = frozenset(
+    {
+        "word_ngrams_neg_split",
+        "char_ngrams_neg_split",
+        "word_ngrams_neg_split_leet",
+        "char_ngrams_neg_split_leet",
+    }
+)
+# Analyzers whose tokens go through read_leet first (before split_joined).
+LEET_ANALYZERS = frozenset({"word_ngrams_neg_split_leet", "char_ngrams_neg_split_leet"})
 
 
 @bounded_cache(65536)
@@ -657,6 +752,15 @@ def char_ngrams_neg_split(normalized: str) -> list[str]:
     """``char_ngrams_neg`` on tokens with words run together split (an analyzer)."""
     grams: list[str] = []
     for word in mark_negation(joined_tokens(normalized)):
+        grams.extend(word_char_grams(word))
+    return grams
+
+
+def char_ngrams_neg_split_leet(normalized: str) -> list[str]:
+    """``char_ngrams_neg_split`` on tokens with digits inside words read first (an
+    analyzer)."""
+    grams: list[str] = []
+    for word in mark_negation(leet_tokens(normalized)):
         grams.extend(word_char_grams(word))
     return grams
 

@@ -17,12 +17,14 @@ from cyberscan.detector.features import (
     char_ngrams,
     char_ngrams_neg,
     char_ngrams_neg_split,
+    char_ngrams_neg_split_leet,
     raw_char_ngrams,
     word_ngrams,
     word_ngrams_1_3,
     word_ngrams_neg,
     word_ngrams_neg_cues,
     word_ngrams_neg_split,
+    word_ngrams_neg_split_leet,
 )
 from cyberscan.detector.mixture import GatedExperts
 
@@ -34,12 +36,15 @@ ANALYZERS = {
 }
 # The same with words run together split first (``split_joined=True``, v36).
 SPLIT_ANALYZER_PAIR = (word_ngrams_neg_split, char_ngrams_neg_split)
+# The same with digits inside words read first (``read_leet=True``, v47).
+LEET_ANALYZER_PAIR = (word_ngrams_neg_split_leet, char_ngrams_neg_split_leet)
 
 DEFAULT_PARAMS: dict[str, Any] = {
     "word_max_n": 2,
     "negation": False,
     "cues": False,
     "split_joined": False,
+    "read_leet": False,
     "word_min_df": 2,
     "word_max_features": 60000,
     "char_min_df": 3,
@@ -69,7 +74,10 @@ def build_pipeline(**params: Any) -> Pipeline:
     block.  ``split_joined=True`` (needs ``word_max_n=3`` and ``negation=True``, no
     cues) reads words run together as the words they are made of
     (``features.split_joined``) in both blocks; :func:`split_joined_at_prediction`
-    switches a pipeline fitted without it to it.  ``experts=True`` replaces the logistic regression with
+    switches a pipeline fitted without it to it.  ``read_leet=True`` (needs
+    ``split_joined``) reads a word with digits inside as the word it spells first
+    (``features.read_leet``); :func:`read_leet_at_prediction` switches a fitted pipeline
+    to it.  ``experts=True`` replaces the logistic regression with
     ``mixture.GatedExperts`` (fit it with ``clf__domain=``; ``expert_C``, ``route_C``,
     ``chat_prior`` and ``margin`` are its settings).  ``gate_tags=True`` (needs
     ``experts``) adds a third block, ``tag`` (``features.UserTag``: one column, OLID's
@@ -106,6 +114,10 @@ def build_pipeline(**params: Any) -> Pipeline:
                 "split_joined=True needs word_max_n=3, negation=True, no cues"
             )
         word_analyzer, char_analyzer = SPLIT_ANALYZER_PAIR
+    if p["read_leet"]:
+        if not p["split_joined"]:
+            raise ValueError("read_leet=True needs split_joined=True")
+        word_analyzer, char_analyzer = LEET_ANALYZER_PAIR
     if p["gate_tags"] and not p["experts"]:
         raise ValueError("gate_tags=True needs experts=True")
     if p["raw_chars"] and not p["experts"]:
@@ -186,7 +198,7 @@ def can_split_joined(pipeline: Pipeline) -> bool:
     n-grams with negation marking and no cues (or that pair already)."""
     blocks = dict(pipeline.named_steps["features"].transformer_list)
     pair = (blocks["word"].analyzer, blocks["char"].analyzer)
-    return pair in (ANALYZERS[(3, True)], SPLIT_ANALYZER_PAIR)
+    return pair in (ANALYZERS[(3, True)], SPLIT_ANALYZER_PAIR, LEET_ANALYZER_PAIR)
 
 
 def split_joined_at_prediction(pipeline: Pipeline) -> Pipeline:
@@ -197,4 +209,16 @@ def split_joined_at_prediction(pipeline: Pipeline) -> Pipeline:
         raise ValueError("only a pipeline with word_ngrams_neg and char_ngrams_neg")
     blocks = dict(pipeline.named_steps["features"].transformer_list)
     blocks["word"].analyzer, blocks["char"].analyzer = SPLIT_ANALYZER_PAIR
+    return pipeline
+
+
+def read_leet_at_prediction(pipeline: Pipeline) -> Pipeline:
+    """Make a fitted pipeline that splits words run together (or can) also read words
+    with digits inside as the words they spell when it scores (``features.read_leet``),
+    keeping every fitted weight and vocabulary: a text with no such word scores as
+    with :func:`split_joined_at_prediction` ("v47")."""
+    if not can_split_joined(pipeline):
+        raise ValueError("only a pipeline with word_ngrams_neg and char_ngrams_neg")
+    blocks = dict(pipeline.named_steps["features"].transformer_list)
+    blocks["word"].analyzer, blocks["char"].analyzer = LEET_ANALYZER_PAIR
     return pipeline

@@ -26,6 +26,7 @@ import numpy as np
 
 from cyberscan.detector.features import (
     CUE_ANALYZERS,
+    LEET_ANALYZERS,
     NEGATION_ANALYZERS,
     SPLIT_ANALYZERS,
     WORD_ANALYZERS,
@@ -33,11 +34,14 @@ from cyberscan.detector.features import (
     char_ngrams,
     char_ngrams_neg,
     char_ngrams_neg_split,
+    char_ngrams_neg_split_leet,
     cue_terms,
     joined_word_costs,
+    leet_words,
     mark_negation,
     raw_char_ngrams,
     raw_view,
+    read_leet,
     split_joined,
     text_has_user_tag,
     text_tokens,
@@ -76,6 +80,12 @@ def split_negation_tokens(text: str) -> list[str]:
     """The tokens a pipeline that splits joined words sees: normalised, split into
     tokens, words run together split (``features.split_joined``), negation marked."""
     return mark_negation(split_joined(text_tokens(text)))
+
+
+def leet_negation_tokens(text: str) -> list[str]:
+    """The tokens a pipeline that reads digits inside words sees: as
+    :func:`split_negation_tokens`, with those words read first (``features.read_leet``)."""
+    return mark_negation(split_joined(read_leet(text_tokens(text))))
 
 
 @dataclass
@@ -144,6 +154,7 @@ class _Analyzers:
             char_ngrams,
             char_ngrams_neg,
             char_ngrams_neg_split,
+            char_ngrams_neg_split_leet,
         ):
             raise ValueError("the char block must use a features.char_ngrams* analyzer")
         if analyzers.get("word") not in WORD_ANALYZERS:
@@ -160,8 +171,18 @@ class _Analyzers:
         self.split = split.pop()
         if self.split:
             joined_word_costs()  # read the word list now, not on the first message
+        leet = {a.__name__ in LEET_ANALYZERS for a in analyzers.values()}
+        if len(leet) != 1:
+            raise ValueError(
+                "the word and char blocks must agree on reading digits inside words"
+            )
+        self.leet = leet.pop()
+        if self.leet:
+            leet_words()  # the same
         self.tokens: Callable[[str], list[str]] = (
-            split_negation_tokens
+            leet_negation_tokens
+            if self.leet
+            else split_negation_tokens
             if self.split
             else negation_tokens
             if self.negation
