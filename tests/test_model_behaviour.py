@@ -298,6 +298,25 @@ SLUR_CLEAN = [
     "teachers need to stop letting kids say 'that's so gay' in class",
     "dyke march starts at noon, bring water and sunscreen",
 ]
+# Digits inside words (docs/model.md, "v47"), written after v47's plan was committed and
+# before any model scored them, to be reported, not to decide: a text the served model
+# gets wrong is a strict known miss.
+LEET_HATE = [
+    "ur such a l00ser, n0body likes u",
+    "w0men like u should keep quiet in class",
+    "1mm1gr4nts are ruining this town",
+    "everyone at sch00l thinks ur a freak",
+    "p0st those p1cs and ur done",
+    "w4tch ur back after class",
+]
+LEET_CLEAN = [
+    "h4ppy b1rthd4y m8, see u at 7pm",
+    "sch00l trip leaves at 10am tomorrow",
+    "the w0men's team won 3-1 on saturday",
+    "r3fugee support group meets in room 12",
+    "ur not a l00ser, the test was just hard",
+    "gr8 game, gg, rematch at 9?",
+]
 JOINED_CLEAN = [
     "seeyoutomorrow at practice",
     "happybirthday jess!!",
@@ -330,6 +349,25 @@ def test_words_run_together_score_as_if_typed_with_spaces(
     assert got.probability == pytest.approx(want.probability, abs=0.02)
 
 
+@pytest.mark.parametrize(
+    ("leet", "plain"),
+    [
+        ("r3fugees are parasites", "refugees are parasites"),
+        ("1mm1gr4nts are ruining this town", "immigrants are ruining this town"),
+        ("sch00l trip leaves at 10am tomorrow", "school trip leaves at 10am tomorrow"),
+    ],
+)
+def test_digits_inside_words_score_as_the_words_they_spell(
+    detector: Detector, leet: str, plain: str
+) -> None:
+    """v47 reads a word with digits inside as the word they spell (features.read_leet):
+    the same terms, and the same score but for the corpus experts' raw characters,
+    which see the text as written."""
+    got, want = detector.score(leet), detector.score(plain)
+    assert got.terms == want.terms
+    assert got.probability == pytest.approx(want.probability, abs=0.02)
+
+
 def test_a_bare_reply_is_judged_by_the_chat_model_alone(detector: Detector) -> None:
     """v31: a text of function words only is the chat model's, even where the router
     would send it to the corpus experts; v45: so is one of three word terms or fewer
@@ -357,7 +395,8 @@ def test_a_bare_reply_is_judged_by_the_chat_model_alone(detector: Detector) -> N
     + FEELING_HATE
     + LOOKALIKE_HATE
     + GROUP_IMPLICIT_HATE
-    + SLUR_HATE,
+    + SLUR_HATE
+    + LEET_HATE,
 )
 def test_clear_abuse_is_flagged(detector: Detector, text: str) -> None:
     assert detector.score(text).probability >= THRESHOLD
@@ -373,7 +412,8 @@ def test_clear_abuse_is_flagged(detector: Detector, text: str) -> None:
     + FEELING_CLEAN
     + LOOKALIKE_CLEAN
     + GROUP_IMPLICIT_CLEAN
-    + SLUR_CLEAN,
+    + SLUR_CLEAN
+    + LEET_CLEAN,
 )
 def test_clean_and_hard_negatives_are_not_flagged(
     detector: Detector, text: str
