@@ -35,7 +35,7 @@ ADMIN_ONLY = [
     ("POST", "/admin/anything", 404),
     ("DELETE", "/admin/static/dashboard.js", 404),
 ]
-# The public URLs, with what each must hold: the form, and the two files it loads.
+# The public URLs, with what each must hold: the form, and the files it loads.
 PUBLIC = {
     "/admin/login": (
         "text/html",
@@ -51,6 +51,10 @@ PUBLIC = {
     "/admin/static/login.js": (
         "text/javascript",
         ['document.getElementById("login-form")', 'fetch("/admin/login"'],
+    ),
+    "/admin/static/session-keys.js": (
+        "text/javascript",
+        ['export const SESSION_ENDED = "cyberscan-admin:session-ended"'],
     ),
     "/admin/static/dashboard.css": ("text/css", [".login-card {"]),
 }
@@ -171,8 +175,11 @@ def test_login_page_and_its_assets_are_public(client, url):
 
 def test_public_assets_hold_no_data(client):
     css = call(client, "GET", "/admin/static/dashboard.css").get_data(as_text=True)
-    login_js = call(client, "GET", "/admin/static/login.js").get_data(as_text=True)
-    assert "/api/admin" not in css + login_js
+    scripts = "".join(
+        call(client, "GET", f"/admin/static/{name}").get_data(as_text=True)
+        for name in ("login.js", "session-keys.js")
+    )
+    assert "/api/admin" not in css + scripts
 
 
 def test_a_browser_without_a_session_is_sent_to_the_login_page(client):

@@ -48,7 +48,7 @@ bp = Blueprint("dashboard", __name__, url_prefix="/admin", template_folder="temp
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 # What the login page itself loads; everything else under /admin/static is admin-only
 # so that nothing under /admin answers a non-admin (the assets hold no data either way).
-PUBLIC_ASSETS = frozenset({"dashboard.css", "login.js"})
+PUBLIC_ASSETS = frozenset({"dashboard.css", "login.js", "session-keys.js"})
 PUBLIC_ENDPOINTS = frozenset(
     {"dashboard.login_page", "dashboard.login", "dashboard.logout"}
 )

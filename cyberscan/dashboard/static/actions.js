@@ -1,6 +1,7 @@
 // Admin actions behind the buttons: confirm in the dialog, call the API, say what
 // happened, and reload what it changed.
-import { api, PENDING_ACTION, query, userPath } from "./api.js";
+import { api, query, userPath } from "./api.js";
+import { PENDING_ACTION } from "./session-keys.js";
 import { $, sameOnPage, toast } from "./dom.js";
 import { refresh } from "./state.js";
 

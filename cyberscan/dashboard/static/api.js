@@ -2,11 +2,9 @@
 // state-changing calls carry the CSRF header of flask-jwt-extended's double submit.
 // While the admin is active the session slides (keepAlive), so it ends only when idle.
 
+import { SESSION_ENDED } from "./session-keys.js";
+
 export const LOGIN_URL = "/admin/login";
-// sessionStorage keys: the session ended (read by login.js), and the action a dialog was
-// open for at that moment (kept by actions.js, said by login.js, reopened after login).
-export const SESSION_ENDED = "cyberscan-admin:session-ended";
-export const PENDING_ACTION = "cyberscan-admin:pending-action";
 
 function csrfToken() {
   const match = document.cookie.match(/(?:^|;\s*)csrf_access_token=([^;]*)/);

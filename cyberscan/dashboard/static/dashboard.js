@@ -1,6 +1,7 @@
 // The moderation dashboard's entry module: reads the admin REST API with the HttpOnly
 // session cookie, listens on Socket.IO for new flags, and polls the summary as a fallback.
-import { keepAlive, api, LOGIN_URL, SESSION_ENDED } from "./api.js";
+import { keepAlive, api, LOGIN_URL } from "./api.js";
+import { SESSION_ENDED } from "./session-keys.js";
 import { restorePending, wireDialog } from "./actions.js";
 import { drawCharts, loadStats } from "./activity.js";
 import { loadAppeals } from "./appeals.js";

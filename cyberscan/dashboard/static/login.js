@@ -1,5 +1,7 @@
 // ES module: the login form posts /admin/login as JSON; the server answers with an
 // HttpOnly cookie.
+import { PENDING_ACTION, SESSION_ENDED } from "./session-keys.js";
+
 var form = document.getElementById("login-form");
 var error = document.getElementById("login-error");
 var submit = document.getElementById("login-submit");
@@ -9,8 +11,8 @@ var submit = document.getElementById("login-submit");
 function sessionNotice() {
   var kept = null;
   try {
-    if (!sessionStorage.getItem("cyberscan-admin:session-ended")) return;
-    kept = JSON.parse(sessionStorage.getItem("cyberscan-admin:pending-action") || "null");
+    if (!sessionStorage.getItem(SESSION_ENDED)) return;
+    kept = JSON.parse(sessionStorage.getItem(PENDING_ACTION) || "null");
   } catch (err) {
     return;
   }
