@@ -1,6 +1,7 @@
 """Fixes for an outside audit of the moderation dashboard, in headless Chromium against
 a live server: a stale dialog changes nothing another moderator already changed, the
-mute minutes are read as written, buttons read at AA contrast, the Remove dialog and
+mute minutes are read as written, a mute from the queue says when the one in force
+ends, buttons read at AA contrast, the Remove dialog and
 the top offenders chart say what is true, a moderator is not offered to block
 themself, decided appeals show their note, skip links reach each panel, and a session
 that ends with a dialog open says so and keeps the unfinished action."""
@@ -250,6 +251,49 @@ def test_a_moderator_is_not_offered_to_block_or_mute_themself_in_the_queue(
     expect(mine.get_by_role("button", name="Block author")).to_have_count(0)
     expect(mine.get_by_role("button", name="Mute 60 min")).to_have_count(0)
     expect(mine.get_by_role("button", name="Unblock")).to_have_count(0)
+    assert problems == []
+    page.context.close()
+
+
+def test_a_mute_from_the_queue_says_when_the_one_in_force_ends_before_replacing_it(
+    live_server: LiveServer, chromium: Any
+) -> None:
+    """The queue does not show mutes, and a new mute replaces the end of one in force:
+    its dialog reads the author first and says so, so an hour's mute does not silently
+    cut short a week's."""
+    from playwright.sync_api import expect
+
+    live_server.create_admin("qm_mod")
+    token = admin_token(live_server, "qm_mod")
+    writer = live_server.register("qm_user")
+    live_server.register("qm_reader")
+    flag = flagged(live_server, token, writer, "qm_reader", ABUSE)
+    week = act(live_server, token, "qm_user", "mute", {"minutes": 10080})["muted_until"]
+
+    page, problems = open_dashboard(live_server, chromium, "qm_mod")
+    row = page.locator(f'#queue-body tr[data-flag-id="{flag["id"]}"]')
+    row.get_by_role("button", name="Mute 60 min").click()
+    expect(page.locator("#confirm-title")).to_have_text("Mute qm_user again?")
+    expect(page.locator("#confirm-text")).to_contain_text("qm_user is muted until ")
+    expect(page.locator("#confirm-text")).to_contain_text(
+        "A new mute replaces that end"
+    )
+    page.click("#confirm-cancel")
+    expect(page.locator("#confirm")).to_be_hidden()
+    assert user_of(live_server, token, "qm_user")["muted_until"] == week
+
+    # Once the mute is lifted, the same button asks plainly, and mutes for an hour.
+    act(live_server, token, "qm_user", "unmute", {})
+    row.get_by_role("button", name="Mute 60 min").click()
+    expect(page.locator("#confirm-title")).to_have_text("Mute qm_user?")
+    expect(page.locator("#confirm-text")).to_have_text(
+        "They cannot send, post or comment until the time is up."
+    )
+    page.click("#confirm-ok")
+    expect(page.locator("#toasts")).to_contain_text("qm_user is muted for 60 min.")
+    until = user_of(live_server, token, "qm_user")["muted_until"]
+    left = datetime.fromisoformat(until.replace("Z", "+00:00")) - datetime.now(UTC)
+    assert timedelta(minutes=55) < left <= timedelta(minutes=60), until
     assert problems == []
     page.context.close()
 

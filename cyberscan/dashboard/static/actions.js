@@ -2,7 +2,7 @@
 // happened, and reload what it changed.
 import { api, query, userPath } from "./api.js";
 import { PENDING_ACTION } from "./session-keys.js";
-import { $, sameOnPage, toast } from "./dom.js";
+import { $, formatTime, sameOnPage, toast } from "./dom.js";
 import { refresh } from "./state.js";
 
 // The check the open dialog's fields must pass before it closes with "ok": answers the
@@ -152,14 +152,28 @@ function minutesProblem() {
   return "";
 }
 
-// `wasMuted`: whether the row the dialog was opened from showed them muted (unknown in
-// the queue, which does not show mutes).
-export function muteUser(username, minutes, wasMuted, prefill) {
+// `wasMuted`: whether the row the dialog was opened from showed them muted. Unknown in
+// the queue, which does not show mutes (and after a login brings a dialog back): the
+// user is read first, because a new mute replaces the end of one in force, and a
+// moderator must see that before a week's mute becomes an hour's.
+export function muteUser(username, minutes, wasMuted, prefill, mutedUntil) {
+  if (wasMuted === undefined) {
+    return currentUser(username).then(
+      function (user) {
+        const muted = Boolean(user && mutedNow(user));
+        return muteUser(username, minutes, muted, prefill, muted ? user.muted_until : null);
+      },
+      function (error) { toast(error.message, "error"); return null; }
+    );
+  }
   return confirmAction({
     pending: { kind: "mute", username: username, verb: "mute" },
     prefill: prefill,
-    title: "Mute " + username + "?",
-    text: "They cannot send, post or comment until the time is up.",
+    title: "Mute " + username + (mutedUntil ? " again?" : "?"),
+    text: mutedUntil
+      ? username + " is muted until " + formatTime(mutedUntil) + ". A new mute replaces that end: " +
+        "they cannot send, post or comment until the new time is up."
+      : "They cannot send, post or comment until the time is up.",
     ok: "Mute",
     minutes: minutes || 60,
     validate: minutesProblem,
