@@ -1720,6 +1720,34 @@ def test_a_reload_finds_the_open_conversation_and_the_drafts_of_its_writer(
     assert ava.problems == []
 
 
+def test_a_reload_shows_posts_again_when_posts_was_showing(
+    live_server: LiveServer, people: Any
+) -> None:
+    """A reload on Posts came back on Chats. Now the view is kept with the open
+    conversation (this tab's sessionStorage) and comes back for the same person."""
+    from playwright.sync_api import expect
+
+    dee_name = name("dee")
+    live_server.sign_up(dee_name)
+    dee = people()
+    dee.log_in(dee_name)
+    page = dee.page
+    page.click("#view-posts")
+    expect(page.locator("#feed-view")).to_be_visible()
+    page.reload()
+    expect(page.locator("#me-name")).to_have_text(dee_name)
+    expect(page.locator("#feed-view")).to_be_visible()
+    expect(page.locator("#view-posts")).to_have_attribute("aria-current", "page")
+
+    page.click("#view-chats")
+    expect(page.locator("#feed-view")).to_be_hidden()
+    page.reload()
+    expect(page.locator("#me-name")).to_have_text(dee_name)
+    expect(page.locator("#view-chats")).to_have_attribute("aria-current", "page")
+    expect(page.locator("#feed-view")).to_be_hidden()
+    assert dee.problems == []
+
+
 def test_tabs_of_one_browser_share_the_session_a_password_change_and_a_logout(
     live_server: LiveServer, people: Any
 ) -> None:

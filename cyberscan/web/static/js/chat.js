@@ -63,11 +63,12 @@ let typingIdle = null;
 // in the box of another, and comes back when its conversation opens again.
 const drafts = new Map(); // lowercased username -> text
 
-// The drafts and the open conversation are kept in this tab's sessionStorage, so a
-// reload finds them again for the same person; logging out or another person logging
-// in forgets them (forgetDrafts).
+// The drafts, the open conversation and whether Posts was showing are kept in this
+// tab's sessionStorage, so a reload finds them again for the same person; logging out
+// or another person logging in forgets them (forgetDrafts).
 const SAVED_KEY = "cyberscan.chat";
 let saved = readSaved(); // what this tab held before it was loaded, until a session takes it
+let inPosts = false;
 
 function readSaved() {
   try {
@@ -80,7 +81,7 @@ function readSaved() {
 
 function save() {
   if (!state.me) return;
-  const held = { user: state.me.username, peer: state.peer, drafts: [...drafts] };
+  const held = { user: state.me.username, peer: state.peer, drafts: [...drafts], posts: inPosts };
   try {
     sessionStorage.setItem(SAVED_KEY, JSON.stringify(held));
   } catch {
@@ -93,17 +94,24 @@ export function savedUser() {
   return saved && saved.user;
 }
 
-// At the start of that person's session: their drafts back, and the conversation
-// they had open (its name, for the caller to open once the list is loaded).
+// At the start of that person's session: their drafts back, and what they had open:
+// `{ peer, posts }`, the conversation's name (for the caller to open once the list is
+// loaded) or null, and whether Posts was showing.
 export function restore() {
   const held = saved;
   saved = null;
-  if (!held || !sameName(held.user, state.me.username)) return null;
+  if (!held || !sameName(held.user, state.me.username)) return { peer: null, posts: false };
   for (const [peer, text] of held.drafts) {
     if (typeof peer === "string" && typeof text === "string") drafts.set(peer, text);
   }
   save();
-  return typeof held.peer === "string" ? held.peer : null;
+  return { peer: typeof held.peer === "string" ? held.peer : null, posts: held.posts === true };
+}
+
+// Chats or Posts is showing (main.js's showView), kept for a reload.
+export function keepView(posts) {
+  inPosts = posts;
+  save();
 }
 
 function keepDraft() {
@@ -123,6 +131,7 @@ function showDraft() {
 export function forgetDrafts() {
   drafts.clear();
   saved = null;
+  inPosts = false;
   try {
     sessionStorage.removeItem(SAVED_KEY);
   } catch {

@@ -120,7 +120,7 @@ async function startSession(tokens) {
   showScreen("chat");
   await safety.load();
   await conversations.load();
-  const reopen = chat.restore(); // after a reload: the conversation that was open
+  const reopen = chat.restore(); // after a reload: the conversation or Posts, as they were
   live.connect({
     status: setConnection,
     reconnected: catchUp,
@@ -161,7 +161,8 @@ async function startSession(tokens) {
       if (payload && !["send_message", "typing"].includes(payload.event)) toast(payload.message);
     },
   });
-  if (!reopen || !(await openConversation(reopen))) $("new-chat-name").focus();
+  if (reopen.posts) showView("posts");
+  else if (!reopen.peer || !(await openConversation(reopen.peer))) $("new-chat-name").focus();
 }
 
 // The server's answer to a message of ours (the acknowledgement or `message_sent`).
@@ -198,6 +199,7 @@ function showView(name) {
   }
   $("feed-view").hidden = !posts;
   $("conversation").setAttribute("aria-label", posts ? "Posts" : "Conversation");
+  chat.keepView(posts);
   if (posts) {
     chat.close();
     feed.show();
