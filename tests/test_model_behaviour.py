@@ -112,7 +112,7 @@ CLEAN_AND_HARD_NEGATIVE = [
 # A known miss is kept in these lists (strict: a model that passes it makes this file
 # say so) rather than left out.
 KNOWN_MISS = pytest.mark.xfail(
-    strict=True, reason="a known miss of the served model (docs/model.md, v45)"
+    strict=True, reason="a known miss of the served model (docs/model.md, v47)"
 )
 SHORT_CLEAN = [
     "and you?",
@@ -461,7 +461,7 @@ def test_adding_an_insult_raises_the_score(
 
 @pytest.mark.parametrize(
     "face",
-    ["😊", "😀", "😂", "👍", "❤️", pytest.param("🙂", marks=KNOWN_MISS)],
+    ["😊", "😀", "😂", "👍", "❤️", "🙂"],
 )
 @pytest.mark.parametrize(
     "friendly", ["see you tomorrow", "thanks for the help", "good morning"]
@@ -469,8 +469,9 @@ def test_adding_an_insult_raises_the_score(
 def test_a_friendly_face_keeps_a_clean_message_clean(
     detector: Detector, friendly: str, face: str
 ) -> None:
-    """An emoji at the end of a friendly message. 🙂 is a known miss: our writers used
-    it only for passive-aggressive abuse (docs/model.md, "Limitations and bias")."""
+    """An emoji at the end of a friendly message. 🙂 was a known miss up to v45: our
+    writers had used it only for passive-aggressive abuse; v47 trains a writer of
+    emoji in both labels (docs/model.md, "v46", "v47")."""
     assert not detector.score(f"{friendly} {face}").is_bullying(THRESHOLD)
 
 
