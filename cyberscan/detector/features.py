@@ -612,21 +612,12 @@ def word_ngrams_neg_split(normalized: str) -> list[str]:
 # written ("10th", "11am", "sum1", "mp3", "4ever"), and so does a token of more than
 # LEET_MAX_READINGS readings.  The de-obfuscation of ``normalize_text`` reads only the
 # words of its small lexicon; this reads any common word.  docs/model.md, "v47".
-LEET_DIGITS: dict[str, str] = {
-    "0": "o",
-    "1": "il",
-    "3": "e",
-    "4": "a",
-    "5": "s",
-    "7": "t",
-    "8": "b",
-    "9": "g",
-}
+LEET_DIGITS: dict[str, str] = {c: v for c, v in _LEET.items() if c.isdigit()}
 LEET_MIN_LENGTH = 4
 LEET_MAX_READINGS = 16
 _DIGIT_INSIDE = re.compile(r"[a-z][0-9]+[a-z]").search
 _ANY_DIGIT = re.compile(r"[0-9]").search
-_UNREAD_DIGITS = frozenset("26")
+_UNREAD_DIGITS = frozenset("0123456789") - LEET_DIGITS.keys()
 _DOUBLE = re.compile(r"([a-z])\1")
 
 

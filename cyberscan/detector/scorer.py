@@ -139,6 +139,14 @@ def tag_weights(pipeline: Any, coef: np.ndarray) -> np.ndarray | None:
     return coef[:, -1] * scale * float(pipeline.named_steps["nb"].r_[-1])
 
 
+def _agreed(analyzers: dict[str, Any], names: frozenset[str], what: str) -> bool:
+    """Whether the blocks' analyzers are among ``names``; all of them or none."""
+    found = {a.__name__ in names for a in analyzers.values()}
+    if len(found) != 1:
+        raise ValueError(f"the word and char blocks must agree on {what}")
+    return found.pop()
+
+
 class _Analyzers:
     """What a word|char union's analyzers imply for the scorers: the tokeniser, the
     longest word n-gram and whether cue terms are in the word block."""
@@ -159,24 +167,11 @@ class _Analyzers:
             raise ValueError("the char block must use a features.char_ngrams* analyzer")
         if analyzers.get("word") not in WORD_ANALYZERS:
             raise ValueError("the word block must use a features.word_ngrams* analyzer")
-        negation = {a.__name__ in NEGATION_ANALYZERS for a in analyzers.values()}
-        if len(negation) != 1:
-            raise ValueError("the word and char blocks must agree on negation marking")
-        self.negation = negation.pop()
-        split = {a.__name__ in SPLIT_ANALYZERS for a in analyzers.values()}
-        if len(split) != 1:
-            raise ValueError(
-                "the word and char blocks must agree on splitting joined words"
-            )
-        self.split = split.pop()
+        self.negation = _agreed(analyzers, NEGATION_ANALYZERS, "negation marking")
+        self.split = _agreed(analyzers, SPLIT_ANALYZERS, "splitting joined words")
         if self.split:
             joined_word_costs()  # read the word list now, not on the first message
-        leet = {a.__name__ in LEET_ANALYZERS for a in analyzers.values()}
-        if len(leet) != 1:
-            raise ValueError(
-                "the word and char blocks must agree on reading digits inside words"
-            )
-        self.leet = leet.pop()
+        self.leet = _agreed(analyzers, LEET_ANALYZERS, "reading digits inside words")
         if self.leet:
             leet_words()  # the same
         self.tokens: Callable[[str], list[str]] = (
