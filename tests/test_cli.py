@@ -61,43 +61,14 @@ def test_create_admin_refuses_a_taken_name(app, make_user):
 
 def test_flask_command_line_creates_an_admin_on_a_fresh_database(tmp_path):
     """The real `flask --app cyberscan` entry point, as the README shows it."""
-    env = {
-        **os.environ,
-        "CYBERSCAN_ENV": "production",
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}",
-        "SECRET_KEY": "s" * 40,
-        "JWT_SECRET_KEY": "j" * 40,
-        "SOCKETIO_ASYNC_MODE": "eventlet",
-    }
-    flask = [sys.executable, "-m", "flask", "--app", "cyberscan"]
-    upgrade = subprocess.run(
-        [*flask, "db", "upgrade"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    eventlet = {"SOCKETIO_ASYNC_MODE": "eventlet"}
+    upgrade = run_command(["db", "upgrade"], url, **eventlet)
     assert upgrade.returncode == 0, upgrade.stderr
-    created = subprocess.run(
-        [*flask, "create-admin", "boss", "boss@example.com"],
-        cwd=ROOT,
-        env=env,
-        input=PASSWORD + "\n",
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    created = run_command(["create-admin", "boss", "boss@example.com"], url, **eventlet)
     assert created.returncode == 0, created.stderr
     assert "Created admin boss" in created.stdout
-    listed = subprocess.run(
-        [*flask, "list-admins"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    listed = run_command(["list-admins"], url, **eventlet)
     assert listed.stdout == "boss\tboss@example.com\n"
     # eventlet's deprecation notice is said once by run.py, never before a command.
     for step in (upgrade, created, listed):
@@ -275,13 +246,16 @@ COMMANDS = [
 ]
 
 
-def run_command(args, database_url):
+def run_command(args, database_url, **extra_env):
+    """`flask --app cyberscan ARGS` in a process of its own with production settings
+    (and ``extra_env``), the password typed at any prompt."""
     env = {
         **os.environ,
         "CYBERSCAN_ENV": "production",
         "DATABASE_URL": database_url,
         "SECRET_KEY": "s" * 40,
         "JWT_SECRET_KEY": "j" * 40,
+        **extra_env,
     }
     return subprocess.run(
         [sys.executable, "-m", "flask", "--app", "cyberscan", *args],

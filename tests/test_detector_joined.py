@@ -100,16 +100,21 @@ def fitted():
     return plain, split
 
 
-def test_fast_scorer_equals_sklearn_on_a_splitting_pipeline(fitted) -> None:
-    _, model = fitted
-    detector = Detector(model, {"version": "split", "threshold": 0.6})
-    expected = model.predict_proba(PROBE)[:, 1]
-    single = [detector.score(t) for t in PROBE]
+def assert_scorer_equals_sklearn(model, probes: list[str]) -> None:
+    """Both scorer paths give ``model``'s probabilities to 1e-9, with the same terms."""
+    detector = Detector(model, {"version": "tiny", "threshold": 0.6})
+    expected = model.predict_proba(probes)[:, 1]
+    single = [detector.score(t) for t in probes]
     got = np.array([v.probability for v in single])
     assert np.max(np.abs(got - expected)) < 1e-9
-    batch = detector.score_batch(PROBE)
+    batch = detector.score_batch(probes)
     assert [v.terms for v in batch] == [v.terms for v in single]
     assert np.max(np.abs([v.probability for v in batch] - expected)) < 1e-9
+
+
+def test_fast_scorer_equals_sklearn_on_a_splitting_pipeline(fitted) -> None:
+    _, model = fitted
+    assert_scorer_equals_sklearn(model, PROBE)
 
 
 def test_switching_at_prediction_keeps_every_other_text_and_reads_runs_spaced(

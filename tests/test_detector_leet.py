@@ -13,6 +13,7 @@ from cyberscan.detector.pipeline import (
     read_leet_at_prediction,
     split_joined_at_prediction,
 )
+from tests.test_detector_joined import assert_scorer_equals_sklearn
 
 
 @pytest.mark.parametrize(
@@ -105,14 +106,7 @@ def fitted():
 
 def test_fast_scorer_equals_sklearn_on_a_reading_pipeline(fitted) -> None:
     _, model = fitted
-    detector = Detector(model, {"version": "leet", "threshold": 0.6})
-    expected = model.predict_proba(PROBE)[:, 1]
-    single = [detector.score(t) for t in PROBE]
-    got = np.array([v.probability for v in single])
-    assert np.max(np.abs(got - expected)) < 1e-9
-    batch = detector.score_batch(PROBE)
-    assert [v.terms for v in batch] == [v.terms for v in single]
-    assert np.max(np.abs([v.probability for v in batch] - expected)) < 1e-9
+    assert_scorer_equals_sklearn(model, PROBE)
 
 
 def test_switching_at_prediction_keeps_every_other_text_and_reads_the_words(

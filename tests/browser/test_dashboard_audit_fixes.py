@@ -38,6 +38,14 @@ def user_of(server: LiveServer, token: str, username: str) -> Any:
     return next(user for user in items if user["username"] == username)
 
 
+def mute_left(server: LiveServer, token: str, username: str) -> tuple[timedelta, str]:
+    """How long `username`'s mute has left, and its end as the API answers it."""
+    until = user_of(server, token, username)["muted_until"]
+    return datetime.fromisoformat(until.replace("Z", "+00:00")) - datetime.now(
+        UTC
+    ), until
+
+
 def users_row(page: Any, username: str) -> Any:
     """The users table searched down to `username`; answers its row."""
     from playwright.sync_api import expect
@@ -127,8 +135,7 @@ def test_mute_minutes_are_read_as_written_and_refused_unless_whole_and_in_range(
     page.click("#confirm-ok")
     expect(page.locator("#confirm")).to_be_hidden()
     expect(page.locator("#toasts")).to_contain_text("mm_user is muted for 1000 min.")
-    until = user_of(live_server, token, "mm_user")["muted_until"]
-    left = datetime.fromisoformat(until.replace("Z", "+00:00")) - datetime.now(UTC)
+    left, until = mute_left(live_server, token, "mm_user")
     assert timedelta(minutes=990) < left <= timedelta(minutes=1000), until
     assert problems == []
     page.context.close()
@@ -291,8 +298,7 @@ def test_a_mute_from_the_queue_says_when_the_one_in_force_ends_before_replacing_
     )
     page.click("#confirm-ok")
     expect(page.locator("#toasts")).to_contain_text("qm_user is muted for 60 min.")
-    until = user_of(live_server, token, "qm_user")["muted_until"]
-    left = datetime.fromisoformat(until.replace("Z", "+00:00")) - datetime.now(UTC)
+    left, until = mute_left(live_server, token, "qm_user")
     assert timedelta(minutes=55) < left <= timedelta(minutes=60), until
     assert problems == []
     page.context.close()
