@@ -76,6 +76,10 @@ DEFAULT_MODELS_DIR = REPO_ROOT / "models"
 TRAIN_PARAMS: dict[str, Any] = {
     "word_max_n": 3,
     "negation": True,
+    # v48: wide negation marking (features.mark_negation_wide): "nobody", "nobodys",
+    # "noone", "none", "no one" and "far from" are cues too, each marking four tokens
+    # (docs/model.md, "v48").
+    "wide_negation": True,
     "word_max_features": 200_000,
     "C": 0.5,
     # v8: gated experts (cyberscan/detector/mixture.py), settings chosen on the inner

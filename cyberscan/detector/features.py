@@ -464,12 +464,45 @@ def mark_negation(tokens: list[str]) -> list[str]:
     """Prefix the tokens in the scope of a negation cue with ``~``."""
     if NEGATION_CUES.isdisjoint(tokens):
         return tokens
+    return _mark(tokens)
+
+
+# Wide negation (v48): the pronouns of denial are cues too ("nobody called you a
+# snitch", "none of us think ur weird"), and so are "no one" and "far from" (their
+# second word is the cue), each with a scope one token longer, so that the denied
+# insult a few words on is marked ("no one called you stupid", "nobody here thinks
+# you're pathetic").  The older cues keep their scope.  An insult under a cue is a
+# different feature from the insult itself, as with ``mark_negation``; abuse made of
+# these words ("nobody likes you") keeps marked features of its own, learnt from the
+# rows that hold them.  docs/model.md, "v48".
+WIDE_NEGATION_CUES = frozenset("nobody nobodys noone none".split())
+WIDE_NEGATION_PAIRS = frozenset({("no", "one"), ("far", "from")})
+WIDE_NEGATION_SCOPE = NEGATION_SCOPE + 1
+_WIDE_ANY = NEGATION_CUES | WIDE_NEGATION_CUES | {"far"}
+
+
+def mark_negation_wide(tokens: list[str]) -> list[str]:
+    """``mark_negation`` with the wide cues too (``WIDE_NEGATION_CUES``, ``_PAIRS``)."""
+    if _WIDE_ANY.isdisjoint(tokens):
+        return tokens
+    return _mark(tokens, wide=True)
+
+
+def _mark(tokens: list[str], wide: bool = False) -> list[str]:
     out: list[str] = []
     left = 0
+    previous = ""
     for token in tokens:
-        if token in NEGATION_CUES:
+        if wide and (
+            token in WIDE_NEGATION_CUES or (previous, token) in WIDE_NEGATION_PAIRS
+        ):
+            cue = WIDE_NEGATION_SCOPE
+        else:
+            cue = NEGATION_SCOPE if token in NEGATION_CUES else 0
+        previous = token
+        if cue:
             out.append(token)
-            left = NEGATION_SCOPE
+            left = cue
         elif left and token not in SCOPE_BREAKERS:
             out.append(NEGATED + token)
             left -= 1
@@ -676,6 +709,22 @@ def word_ngrams_neg_split_leet(normalized: str) -> list[str]:
     return _ngrams_1_3(mark_negation(leet_tokens(normalized)))
 
 
+# The same three word analyzers with wide negation (``mark_negation_wide``, v48).
+def word_ngrams_wneg(normalized: str) -> list[str]:
+    """``word_ngrams_neg`` with wide negation marking (an analyzer)."""
+    return _ngrams_1_3(mark_negation_wide(word_tokens(normalized)))
+
+
+def word_ngrams_wneg_split(normalized: str) -> list[str]:
+    """``word_ngrams_neg_split`` with wide negation marking (an analyzer)."""
+    return _ngrams_1_3(mark_negation_wide(joined_tokens(normalized)))
+
+
+def word_ngrams_wneg_split_leet(normalized: str) -> list[str]:
+    """``word_ngrams_neg_split_leet`` with wide negation marking (an analyzer)."""
+    return _ngrams_1_3(mark_negation_wide(leet_tokens(normalized)))
+
+
 # The word analyzers the fast scorer understands, with their longest n-gram.
 WORD_ANALYZERS = {
     word_ngrams: 2,
@@ -683,6 +732,9 @@ WORD_ANALYZERS = {
     word_ngrams_neg: 3,
     word_ngrams_neg_split: 3,
     word_ngrams_neg_split_leet: 3,
+    word_ngrams_wneg: 3,
+    word_ngrams_wneg_split: 3,
+    word_ngrams_wneg_split_leet: 3,
 }
 # Analyzers whose tokens go through mark_negation first.
 NEGATION_ANALYZERS = frozenset(
@@ -693,6 +745,12 @@ NEGATION_ANALYZERS = frozenset(
         "char_ngrams_neg_split",
         "word_ngrams_neg_split_leet",
         "char_ngrams_neg_split_leet",
+        "word_ngrams_wneg",
+        "char_ngrams_wneg",
+        "word_ngrams_wneg_split",
+        "char_ngrams_wneg_split",
+        "word_ngrams_wneg_split_leet",
+        "char_ngrams_wneg_split_leet",
     }
 )
 # Analyzers whose tokens go through split_joined first (before negation marking).
@@ -702,10 +760,32 @@ SPLIT_ANALYZERS = frozenset(
         "char_ngrams_neg_split",
         "word_ngrams_neg_split_leet",
         "char_ngrams_neg_split_leet",
+        "word_ngrams_wneg_split",
+        "char_ngrams_wneg_split",
+        "word_ngrams_wneg_split_leet",
+        "char_ngrams_wneg_split_leet",
     }
 )
 # Analyzers whose tokens go through read_leet first (before split_joined).
-LEET_ANALYZERS = frozenset({"word_ngrams_neg_split_leet", "char_ngrams_neg_split_leet"})
+LEET_ANALYZERS = frozenset(
+    {
+        "word_ngrams_neg_split_leet",
+        "char_ngrams_neg_split_leet",
+        "word_ngrams_wneg_split_leet",
+        "char_ngrams_wneg_split_leet",
+    }
+)
+# Analyzers whose negation marking is the wide one (mark_negation_wide).
+WIDE_NEGATION_ANALYZERS = frozenset(
+    {
+        "word_ngrams_wneg",
+        "char_ngrams_wneg",
+        "word_ngrams_wneg_split",
+        "char_ngrams_wneg_split",
+        "word_ngrams_wneg_split_leet",
+        "char_ngrams_wneg_split_leet",
+    }
+)
 
 
 @bounded_cache(65536)
@@ -752,6 +832,28 @@ def char_ngrams_neg_split_leet(normalized: str) -> list[str]:
     analyzer)."""
     grams: list[str] = []
     for word in mark_negation(leet_tokens(normalized)):
+        grams.extend(word_char_grams(word))
+    return grams
+
+
+def char_ngrams_wneg(normalized: str) -> list[str]:
+    """``char_ngrams_neg`` with wide negation marking (an analyzer)."""
+    return _word_char_grams_of(mark_negation_wide(word_tokens(normalized)))
+
+
+def char_ngrams_wneg_split(normalized: str) -> list[str]:
+    """``char_ngrams_neg_split`` with wide negation marking (an analyzer)."""
+    return _word_char_grams_of(mark_negation_wide(joined_tokens(normalized)))
+
+
+def char_ngrams_wneg_split_leet(normalized: str) -> list[str]:
+    """``char_ngrams_neg_split_leet`` with wide negation marking (an analyzer)."""
+    return _word_char_grams_of(mark_negation_wide(leet_tokens(normalized)))
+
+
+def _word_char_grams_of(tokens: list[str]) -> list[str]:
+    grams: list[str] = []
+    for word in tokens:
         grams.extend(word_char_grams(word))
     return grams
 

@@ -18,6 +18,9 @@ from cyberscan.detector.features import (
     char_ngrams_neg,
     char_ngrams_neg_split,
     char_ngrams_neg_split_leet,
+    char_ngrams_wneg,
+    char_ngrams_wneg_split,
+    char_ngrams_wneg_split_leet,
     raw_char_ngrams,
     word_ngrams,
     word_ngrams_1_3,
@@ -25,6 +28,9 @@ from cyberscan.detector.features import (
     word_ngrams_neg_cues,
     word_ngrams_neg_split,
     word_ngrams_neg_split_leet,
+    word_ngrams_wneg,
+    word_ngrams_wneg_split,
+    word_ngrams_wneg_split_leet,
 )
 from cyberscan.detector.mixture import GatedExperts
 
@@ -38,10 +44,21 @@ ANALYZERS = {
 SPLIT_ANALYZER_PAIR = (word_ngrams_neg_split, char_ngrams_neg_split)
 # The same with digits inside words read first (``read_leet=True``, v47).
 LEET_ANALYZER_PAIR = (word_ngrams_neg_split_leet, char_ngrams_neg_split_leet)
+# The three pairs with wide negation marking (``wide_negation=True``, v48).
+WIDE_ANALYZER_PAIR = (word_ngrams_wneg, char_ngrams_wneg)
+WIDE_SPLIT_ANALYZER_PAIR = (word_ngrams_wneg_split, char_ngrams_wneg_split)
+WIDE_LEET_ANALYZER_PAIR = (word_ngrams_wneg_split_leet, char_ngrams_wneg_split_leet)
+# A fitted pair -> (its splitting pair, its splitting and digit-reading pair).
+_FAMILIES = (
+    (ANALYZERS[(3, True)], SPLIT_ANALYZER_PAIR, LEET_ANALYZER_PAIR),
+    (WIDE_ANALYZER_PAIR, WIDE_SPLIT_ANALYZER_PAIR, WIDE_LEET_ANALYZER_PAIR),
+)
+AT_PREDICTION = {pair: family[1:] for family in _FAMILIES for pair in family}
 
 DEFAULT_PARAMS: dict[str, Any] = {
     "word_max_n": 2,
     "negation": False,
+    "wide_negation": False,
     "cues": False,
     "split_joined": False,
     "read_leet": False,
@@ -69,7 +86,9 @@ def build_pipeline(**params: Any) -> Pipeline:
     """Return an unfitted pipeline: normalise -> word 1-n | char 3-4-grams -> NB -> LR.
 
     ``negation=True`` (needs ``word_max_n=3``) marks the tokens after a negation cue
-    (``features.mark_negation``) in both blocks.  ``cues=True`` (needs both) adds the
+    (``features.mark_negation``) in both blocks; ``wide_negation=True`` (needs it, no
+    cues) marks with ``features.mark_negation_wide`` instead, in every pair below.
+    ``cues=True`` (needs both) adds the
     second-person targeting and abuse-frame terms of ``features.cue_terms`` to the word
     block.  ``split_joined=True`` (needs ``word_max_n=3`` and ``negation=True``, no
     cues) reads words run together as the words they are made of
@@ -108,16 +127,22 @@ def build_pipeline(**params: Any) -> Pipeline:
         if key != (3, True):
             raise ValueError("cues=True needs word_max_n=3 and negation=True")
         word_analyzer = word_ngrams_neg_cues
+    if p["wide_negation"]:
+        if key != (3, True) or p["cues"]:
+            raise ValueError(
+                "wide_negation=True needs word_max_n=3, negation=True, no cues"
+            )
+        word_analyzer, char_analyzer = WIDE_ANALYZER_PAIR
     if p["split_joined"]:
         if key != (3, True) or p["cues"]:
             raise ValueError(
                 "split_joined=True needs word_max_n=3, negation=True, no cues"
             )
-        word_analyzer, char_analyzer = SPLIT_ANALYZER_PAIR
+        word_analyzer, char_analyzer = AT_PREDICTION[word_analyzer, char_analyzer][0]
     if p["read_leet"]:
         if not p["split_joined"]:
             raise ValueError("read_leet=True needs split_joined=True")
-        word_analyzer, char_analyzer = LEET_ANALYZER_PAIR
+        word_analyzer, char_analyzer = AT_PREDICTION[word_analyzer, char_analyzer][1]
     if p["gate_tags"] and not p["experts"]:
         raise ValueError("gate_tags=True needs experts=True")
     if p["raw_chars"] and not p["experts"]:
@@ -195,21 +220,25 @@ def trailing_widths(features: FeatureUnion) -> tuple[int, int]:
 
 def can_split_joined(pipeline: Pipeline) -> bool:
     """Whether a pipeline's analyzers have a splitting pair: word 1-3-grams and char
-    n-grams with negation marking and no cues (or that pair already)."""
+    n-grams with negation marking (either kind) and no cues (or that pair already)."""
+    blocks = dict(pipeline.named_steps["features"].transformer_list)
+    return (blocks["word"].analyzer, blocks["char"].analyzer) in AT_PREDICTION
+
+
+def _switch(pipeline: Pipeline, which: int) -> Pipeline:
+    if not can_split_joined(pipeline):
+        raise ValueError("only a pipeline with word_ngrams_neg and char_ngrams_neg")
     blocks = dict(pipeline.named_steps["features"].transformer_list)
     pair = (blocks["word"].analyzer, blocks["char"].analyzer)
-    return pair in (ANALYZERS[(3, True)], SPLIT_ANALYZER_PAIR, LEET_ANALYZER_PAIR)
+    blocks["word"].analyzer, blocks["char"].analyzer = AT_PREDICTION[pair][which]
+    return pipeline
 
 
 def split_joined_at_prediction(pipeline: Pipeline) -> Pipeline:
     """Make a fitted pipeline with negation marking (and no cues) split words run
     together when it scores (``features.split_joined``), keeping every fitted weight
     and vocabulary: a text with no such word scores exactly as before ("v36")."""
-    if not can_split_joined(pipeline):
-        raise ValueError("only a pipeline with word_ngrams_neg and char_ngrams_neg")
-    blocks = dict(pipeline.named_steps["features"].transformer_list)
-    blocks["word"].analyzer, blocks["char"].analyzer = SPLIT_ANALYZER_PAIR
-    return pipeline
+    return _switch(pipeline, 0)
 
 
 def read_leet_at_prediction(pipeline: Pipeline) -> Pipeline:
@@ -217,8 +246,4 @@ def read_leet_at_prediction(pipeline: Pipeline) -> Pipeline:
     with digits inside as the words they spell when it scores (``features.read_leet``),
     keeping every fitted weight and vocabulary: a text with no such word scores as
     with :func:`split_joined_at_prediction` ("v47")."""
-    if not can_split_joined(pipeline):
-        raise ValueError("only a pipeline with word_ngrams_neg and char_ngrams_neg")
-    blocks = dict(pipeline.named_steps["features"].transformer_list)
-    blocks["word"].analyzer, blocks["char"].analyzer = LEET_ANALYZER_PAIR
-    return pipeline
+    return _switch(pipeline, 1)

@@ -29,16 +29,21 @@ from cyberscan.detector.features import (
     LEET_ANALYZERS,
     NEGATION_ANALYZERS,
     SPLIT_ANALYZERS,
+    WIDE_NEGATION_ANALYZERS,
     WORD_ANALYZERS,
     bounded_cache,
     char_ngrams,
     char_ngrams_neg,
     char_ngrams_neg_split,
     char_ngrams_neg_split_leet,
+    char_ngrams_wneg,
+    char_ngrams_wneg_split,
+    char_ngrams_wneg_split_leet,
     cue_terms,
     joined_word_costs,
     leet_words,
     mark_negation,
+    mark_negation_wide,
     raw_char_ngrams,
     raw_view,
     read_leet,
@@ -86,6 +91,34 @@ def leet_negation_tokens(text: str) -> list[str]:
     """The tokens a pipeline that reads digits inside words sees: as
     :func:`split_negation_tokens`, with those words read first (``features.read_leet``)."""
     return mark_negation(split_joined(read_leet(text_tokens(text))))
+
+
+# The same three with wide negation marking (``features.mark_negation_wide``, v48).
+def wide_negation_tokens(text: str) -> list[str]:
+    """:func:`negation_tokens` with wide negation marking."""
+    return mark_negation_wide(text_tokens(text))
+
+
+def wide_split_negation_tokens(text: str) -> list[str]:
+    """:func:`split_negation_tokens` with wide negation marking."""
+    return mark_negation_wide(split_joined(text_tokens(text)))
+
+
+def wide_leet_negation_tokens(text: str) -> list[str]:
+    """:func:`leet_negation_tokens` with wide negation marking."""
+    return mark_negation_wide(split_joined(read_leet(text_tokens(text))))
+
+
+# (negation marking, splitting, reading digits, wide) -> the tokeniser of the scorers.
+_TOKENISERS: dict[tuple[bool, bool, bool, bool], Callable[[str], list[str]]] = {
+    (False, False, False, False): text_tokens,
+    (True, False, False, False): negation_tokens,
+    (True, True, False, False): split_negation_tokens,
+    (True, True, True, False): leet_negation_tokens,
+    (True, False, False, True): wide_negation_tokens,
+    (True, True, False, True): wide_split_negation_tokens,
+    (True, True, True, True): wide_leet_negation_tokens,
+}
 
 
 @dataclass
@@ -163,6 +196,9 @@ class _Analyzers:
             char_ngrams_neg,
             char_ngrams_neg_split,
             char_ngrams_neg_split_leet,
+            char_ngrams_wneg,
+            char_ngrams_wneg_split,
+            char_ngrams_wneg_split_leet,
         ):
             raise ValueError("the char block must use a features.char_ngrams* analyzer")
         if analyzers.get("word") not in WORD_ANALYZERS:
@@ -174,15 +210,8 @@ class _Analyzers:
         self.leet = _agreed(analyzers, LEET_ANALYZERS, "reading digits inside words")
         if self.leet:
             leet_words()  # the same
-        self.tokens: Callable[[str], list[str]] = (
-            leet_negation_tokens
-            if self.leet
-            else split_negation_tokens
-            if self.split
-            else negation_tokens
-            if self.negation
-            else text_tokens
-        )
+        wide = _agreed(analyzers, WIDE_NEGATION_ANALYZERS, "wide negation marking")
+        self.tokens = _TOKENISERS[self.negation, self.split, self.leet, wide]
         self.max_n = WORD_ANALYZERS[analyzers["word"]]
         # Targeting and frame terms (features.cue_terms) in the word block.
         self.cues = analyzers["word"].__name__ in CUE_ANALYZERS
