@@ -317,6 +317,26 @@ LEET_CLEAN = [
     "ur not a l00ser, the test was just hard",
     "gr8 game, gg, rematch at 9?",
 ]
+# Denials with the cues of v48's wide negation marking ("nobody", "none", "no one", "far
+# from"), and abuse made of the same words (docs/model.md, "v48"), written after v48's
+# plan was committed and before any model scored them, to be reported, not to decide: a
+# text the served model gets wrong is a strict known miss.
+NEGATION_HATE = [
+    "nobody wants you in this group, just leave",
+    "no one would care if you stopped coming to school",
+    "none of us ever liked you, we just felt sorry for you",
+    "noone is gonna sit with you at lunch, loser",
+    "far from pretty, more like a melted candle",
+    "you'll never be anything but a joke to us",
+]
+NEGATION_CLEAN = [
+    "nobody in our group thinks you're annoying, we just got busy",
+    "no one called you a liar, we just mixed up the dates",
+    "you're far from useless, you carried the whole lab",
+    "none of us think you're a creep for asking her out",
+    "noone thinks ur fat, stop reading those comments",
+    "nobody's laughing at you, the video was about the dog",
+]
 JOINED_CLEAN = [
     "seeyoutomorrow at practice",
     "happybirthday jess!!",
@@ -396,7 +416,8 @@ def test_a_bare_reply_is_judged_by_the_chat_model_alone(detector: Detector) -> N
     + LOOKALIKE_HATE
     + GROUP_IMPLICIT_HATE
     + SLUR_HATE
-    + LEET_HATE,
+    + LEET_HATE
+    + NEGATION_HATE,
 )
 def test_clear_abuse_is_flagged(detector: Detector, text: str) -> None:
     assert detector.score(text).probability >= THRESHOLD
@@ -413,7 +434,8 @@ def test_clear_abuse_is_flagged(detector: Detector, text: str) -> None:
     + LOOKALIKE_CLEAN
     + GROUP_IMPLICIT_CLEAN
     + SLUR_CLEAN
-    + LEET_CLEAN,
+    + LEET_CLEAN
+    + NEGATION_CLEAN,
 )
 def test_clean_and_hard_negatives_are_not_flagged(
     detector: Detector, text: str
