@@ -805,35 +805,23 @@ def word_char_grams(word: str) -> tuple[str, ...]:
 
 def char_ngrams(normalized: str) -> list[str]:
     """Character 3-4-grams within each word token (a TfidfVectorizer analyzer)."""
-    grams: list[str] = []
-    for word in word_tokens(normalized):
-        grams.extend(word_char_grams(word))
-    return grams
+    return _word_char_grams_of(word_tokens(normalized))
 
 
 def char_ngrams_neg(normalized: str) -> list[str]:
     """Character 3-4-grams within each negation-marked word token (an analyzer)."""
-    grams: list[str] = []
-    for word in mark_negation(word_tokens(normalized)):
-        grams.extend(word_char_grams(word))
-    return grams
+    return _word_char_grams_of(mark_negation(word_tokens(normalized)))
 
 
 def char_ngrams_neg_split(normalized: str) -> list[str]:
     """``char_ngrams_neg`` on tokens with words run together split (an analyzer)."""
-    grams: list[str] = []
-    for word in mark_negation(joined_tokens(normalized)):
-        grams.extend(word_char_grams(word))
-    return grams
+    return _word_char_grams_of(mark_negation(joined_tokens(normalized)))
 
 
 def char_ngrams_neg_split_leet(normalized: str) -> list[str]:
     """``char_ngrams_neg_split`` on tokens with digits inside words read first (an
     analyzer)."""
-    grams: list[str] = []
-    for word in mark_negation(leet_tokens(normalized)):
-        grams.extend(word_char_grams(word))
-    return grams
+    return _word_char_grams_of(mark_negation(leet_tokens(normalized)))
 
 
 def char_ngrams_wneg(normalized: str) -> list[str]:
