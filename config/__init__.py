@@ -310,6 +310,17 @@ def database_kind(url: str) -> str:
     return f"{'MariaDB/MySQL' if backend == 'mysql' else backend} {where}"
 
 
+def database_unusable(url: str, why: object) -> str:
+    """One line for a database the server or a command cannot use (down, refusing
+    the user, missing): where it is, the driver's reason, and what to check."""
+    reason = " ".join(str(why).split())
+    return (
+        f"Cannot use the database {database_kind(url)}: {reason}; check that its "
+        "server runs, that the database exists (utf8mb4 on MySQL/MariaDB) and that "
+        "DATABASE_URL's user may use it"
+    )
+
+
 def redis_queue_url(url: str | None) -> str | None:
     """redis-py's default pool of 100 raises under load and the queued emit is lost."""
     if not url or "max_connections" in url:

@@ -18,7 +18,7 @@ from marshmallow import ValidationError
 from sqlalchemy import Connection
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
-from config import database_kind
+from config import database_unusable
 from cyberscan.errors import CyberscanError
 from cyberscan.schemas.user import RegisterSchema
 from cyberscan.services import accounts, auth, users
@@ -58,11 +58,8 @@ def database_error(exc: OperationalError | ProgrammingError) -> click.ClickExcep
     code = orig.args[0] if orig is not None and orig.args else None
     if code == MYSQL_NO_SUCH_TABLE or "no such table" in str(orig):
         return click.ClickException(NO_TABLES)
-    where = database_kind(current_app.config["SQLALCHEMY_DATABASE_URI"])
-    why = " ".join(str(orig).split())
-    return click.ClickException(
-        f"Cannot use the database {where}: {why} — is it running?"
-    )
+    url = current_app.config["SQLALCHEMY_DATABASE_URI"]
+    return click.ClickException(database_unusable(url, orig))
 
 
 def database_errors(command: Callable[..., None]) -> Callable[..., None]:

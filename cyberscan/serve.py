@@ -28,7 +28,7 @@ from redis.exceptions import RedisError
 from sqlalchemy.exc import OperationalError
 from werkzeug.serving import make_server
 
-from config import database_kind
+from config import database_kind, database_unusable
 from cyberscan.detector.artifact import ArtifactError
 from cyberscan.extensions import socketio
 from cyberscan.live import presence
@@ -86,12 +86,7 @@ def start_failures(config: Any) -> Iterator[None]:
     except ArtifactError as exc:
         raise StartFailed(str(exc)) from None
     except OperationalError as exc:
-        where = database_kind(config.DATABASE_URL)
-        raise StartFailed(
-            f"Cannot use the database {where}: {exc.orig}; check that its server "
-            "runs, that the database exists (utf8mb4 on MySQL/MariaDB) and that "
-            "DATABASE_URL's user may use it"
-        ) from None
+        raise StartFailed(database_unusable(config.DATABASE_URL, exc.orig)) from None
     except TimeoutError as exc:  # migrations/env.py: another process's migration
         raise StartFailed(str(exc)) from None
     except RedisError as exc:

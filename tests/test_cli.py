@@ -276,7 +276,10 @@ def test_every_command_says_a_database_that_is_down_in_one_line(args):
     assert result.stderr.startswith(
         "Error: Cannot use the database MariaDB/MySQL 127.0.0.1:1/x: (2003, "
     ), result.stderr
-    assert result.stderr.endswith("— is it running?\n")
+    assert result.stderr.endswith(
+        "; check that its server runs, that the database exists (utf8mb4 on "
+        "MySQL/MariaDB) and that DATABASE_URL's user may use it\n"
+    )
     assert len(result.stderr.splitlines()) == 1, result.stderr
 
 
