@@ -112,7 +112,7 @@ CLEAN_AND_HARD_NEGATIVE = [
 # A known miss is kept in these lists (strict: a model that passes it makes this file
 # say so) rather than left out.
 KNOWN_MISS = pytest.mark.xfail(
-    strict=True, reason="a known miss of the served model (docs/model.md, v47)"
+    strict=True, reason="a known miss of the served model (docs/model.md, v48)"
 )
 SHORT_CLEAN = [
     "and you?",
@@ -326,13 +326,15 @@ NEGATION_HATE = [
     "no one would care if you stopped coming to school",
     "none of us ever liked you, we just felt sorry for you",
     "noone is gonna sit with you at lunch, loser",
-    "far from pretty, more like a melted candle",
+    pytest.param("far from pretty, more like a melted candle", marks=KNOWN_MISS),
     "you'll never be anything but a joke to us",
 ]
 NEGATION_CLEAN = [
     "nobody in our group thinks you're annoying, we just got busy",
     "no one called you a liar, we just mixed up the dates",
-    "you're far from useless, you carried the whole lab",
+    pytest.param(
+        "you're far from useless, you carried the whole lab", marks=KNOWN_MISS
+    ),
     "none of us think you're a creep for asking her out",
     "noone thinks ur fat, stop reading those comments",
     "nobody's laughing at you, the video was about the dog",
