@@ -88,9 +88,8 @@ def build_pipeline(**params: Any) -> Pipeline:
     ``negation=True`` (needs ``word_max_n=3``) marks the tokens after a negation cue
     (``features.mark_negation``) in both blocks; ``wide_negation=True`` (needs it, no
     cues) marks with ``features.mark_negation_wide`` instead, in every pair below.
-    ``cues=True`` (needs both) adds the
-    second-person targeting and abuse-frame terms of ``features.cue_terms`` to the word
-    block.  ``split_joined=True`` (needs ``word_max_n=3`` and ``negation=True``, no
+    ``cues=True`` (needs both) adds the second-person targeting and abuse-frame terms
+    of ``features.cue_terms`` to the word block.  ``split_joined=True`` (needs ``word_max_n=3`` and ``negation=True``, no
     cues) reads words run together as the words they are made of
     (``features.split_joined``) in both blocks; :func:`split_joined_at_prediction`
     switches a pipeline fitted without it to it.  ``read_leet=True`` (needs
@@ -227,7 +226,9 @@ def can_split_joined(pipeline: Pipeline) -> bool:
 
 def _switch(pipeline: Pipeline, which: int) -> Pipeline:
     if not can_split_joined(pipeline):
-        raise ValueError("only a pipeline with word_ngrams_neg and char_ngrams_neg")
+        raise ValueError(
+            "only a pipeline with word_ngrams_neg and char_ngrams_neg (or _wneg)"
+        )
     blocks = dict(pipeline.named_steps["features"].transformer_list)
     pair = (blocks["word"].analyzer, blocks["char"].analyzer)
     blocks["word"].analyzer, blocks["char"].analyzer = AT_PREDICTION[pair][which]
