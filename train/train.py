@@ -314,8 +314,11 @@ EXPERTS_ON_TFIDF = True
 # v46 trained on chat_v44 (chat carrying emoji in both labels) and failed its rule on
 # the suite alone (a clear-abuse test text at the line, "r3fugees are parasites" 0.6012
 # -> 0.5967); v47 trains it again, reading digits inside words at prediction
-# (READ_LEET_AT_PREDICTION; docs/model.md, "v46", "v47").
-HELD_BACK: frozenset[str] = frozenset({"chat_v31", "chat_v35", "chat_v36"})
+# (READ_LEET_AT_PREDICTION; docs/model.md, "v46", "v47"). v49 trained on chat_v45
+# (denials of an insult beside abuse made of negation words), halved the denials
+# flagged on a fresh blind set, and failed its rule on the suite alone (a bare reply at
+# the line, "for you" 0.5865 -> 0.6001; docs/model.md, "v49").
+HELD_BACK: frozenset[str] = frozenset({"chat_v31", "chat_v35", "chat_v36", "chat_v45"})
 # Raised on the final logit after the writer-held-out rule has chosen the operating point
 # (``--logit-shift``): that rule's clean-flagged estimate has run above every blind chat
 # set's, and a shift trades some of that room for abuse caught.  v28 (+0.1) failed its
