@@ -119,8 +119,8 @@ def test_a_denied_insult_is_another_feature() -> None:
             word_min_df=1,
             char_min_df=1,
         )
-        vocabulary = model.fit(texts, [1, 0]).named_steps["features"].transformer_list
-        words = vocabulary[0][1].vocabulary_
+        blocks = dict(model.fit(texts, [1, 0]).named_steps["features"].transformer_list)
+        words = blocks["word"].vocabulary_
         assert ("~loser" in words) is not shared
         assert "loser" in words
 
