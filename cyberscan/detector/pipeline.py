@@ -89,10 +89,10 @@ def build_pipeline(**params: Any) -> Pipeline:
     (``features.mark_negation``) in both blocks; ``wide_negation=True`` (needs it, no
     cues) marks with ``features.mark_negation_wide`` instead, in every pair below.
     ``cues=True`` (needs both) adds the second-person targeting and abuse-frame terms
-    of ``features.cue_terms`` to the word block.  ``split_joined=True`` (needs ``word_max_n=3`` and ``negation=True``, no
-    cues) reads words run together as the words they are made of
-    (``features.split_joined``) in both blocks; :func:`split_joined_at_prediction`
-    switches a pipeline fitted without it to it.  ``read_leet=True`` (needs
+    of ``features.cue_terms`` to the word block.  ``split_joined=True`` (needs
+    ``word_max_n=3`` and ``negation=True``, no cues) reads words run together as the
+    words they are made of (``features.split_joined``) in both blocks;
+    :func:`split_joined_at_prediction` switches a pipeline fitted without it to it.  ``read_leet=True`` (needs
     ``split_joined``) reads a word with digits inside as the word it spells first
     (``features.read_leet``); :func:`read_leet_at_prediction` switches a fitted pipeline
     to it.  ``experts=True`` replaces the logistic regression with
@@ -225,13 +225,13 @@ def can_split_joined(pipeline: Pipeline) -> bool:
 
 
 def _switch(pipeline: Pipeline, which: int) -> Pipeline:
-    if not can_split_joined(pipeline):
+    blocks = dict(pipeline.named_steps["features"].transformer_list)
+    pairs = AT_PREDICTION.get((blocks["word"].analyzer, blocks["char"].analyzer))
+    if pairs is None:
         raise ValueError(
             "only a pipeline with word_ngrams_neg and char_ngrams_neg (or _wneg)"
         )
-    blocks = dict(pipeline.named_steps["features"].transformer_list)
-    pair = (blocks["word"].analyzer, blocks["char"].analyzer)
-    blocks["word"].analyzer, blocks["char"].analyzer = AT_PREDICTION[pair][which]
+    blocks["word"].analyzer, blocks["char"].analyzer = pairs[which]
     return pipeline
 
 
