@@ -553,6 +553,12 @@ def _piece_ok(word: str, count: float) -> bool:
 
 
 @cache
+def joined_known_words() -> tuple[str, ...]:
+    """The project's own words never split (``joined_words.txt``), read once."""
+    return tuple(JOINED_KNOWN_FILE.read_text(encoding="utf-8").split())
+
+
+@cache
 def joined_word_costs() -> tuple[frozenset[str], dict[str, float]]:
     """The words never split (those of JOINED_MIN_LENGTH letters or more: a shorter
     token is never split anyway) and the cost of each word that may be a piece."""
@@ -568,7 +574,7 @@ def joined_word_costs() -> tuple[frozenset[str], dict[str, float]]:
                 known.add(word)
             if _piece_ok(word, n):
                 pieces[word] = n
-    known.update(JOINED_KNOWN_FILE.read_text(encoding="utf-8").split())
+    known.update(joined_known_words())
     costs = {w: math.log(total / n) + JOINED_PIECE_PENALTY for w, n in pieces.items()}
     return frozenset(known), costs
 
@@ -658,9 +664,10 @@ _DOUBLE = re.compile(r"([a-z])\1")
 def leet_words() -> frozenset[str]:
     """The words a token with digits inside may be read as (:func:`read_leet_token`)."""
     _, costs = joined_word_costs()
-    extra = JOINED_KNOWN_FILE.read_text(encoding="utf-8").split()
     return frozenset(
-        w for w in chain(costs, extra) if len(w) >= LEET_MIN_LENGTH and w.isalpha()
+        w
+        for w in chain(costs, joined_known_words())
+        if len(w) >= LEET_MIN_LENGTH and w.isalpha()
     )
 
 
