@@ -112,7 +112,7 @@ CLEAN_AND_HARD_NEGATIVE = [
 # A known miss is kept in these lists (strict: a model that passes it makes this file
 # say so) rather than left out.
 KNOWN_MISS = pytest.mark.xfail(
-    strict=True, reason="a known miss of the served model (docs/model.md, v48)"
+    strict=True, reason="a known miss of the served model (docs/model.md, v51)"
 )
 SHORT_CLEAN = [
     "and you?",
@@ -320,21 +320,20 @@ LEET_CLEAN = [
 # Denials with the cues of v48's wide negation marking ("nobody", "none", "no one", "far
 # from"), and abuse made of the same words (docs/model.md, "v48"), written after v48's
 # plan was committed and before any model scored them, to be reported, not to decide: a
-# text the served model gets wrong is a strict known miss.
+# text the served model gets wrong is a strict known miss: v48 missed both "far from"
+# lines, v51 (trained on denials, "v51") gets them right.
 NEGATION_HATE = [
     "nobody wants you in this group, just leave",
     "no one would care if you stopped coming to school",
     "none of us ever liked you, we just felt sorry for you",
     "noone is gonna sit with you at lunch, loser",
-    pytest.param("far from pretty, more like a melted candle", marks=KNOWN_MISS),
+    "far from pretty, more like a melted candle",
     "you'll never be anything but a joke to us",
 ]
 NEGATION_CLEAN = [
     "nobody in our group thinks you're annoying, we just got busy",
     "no one called you a liar, we just mixed up the dates",
-    pytest.param(
-        "you're far from useless, you carried the whole lab", marks=KNOWN_MISS
-    ),
+    "you're far from useless, you carried the whole lab",
     "none of us think you're a creep for asking her out",
     "noone thinks ur fat, stop reading those comments",
     "nobody's laughing at you, the video was about the dog",
