@@ -92,10 +92,10 @@ def build_pipeline(**params: Any) -> Pipeline:
     of ``features.cue_terms`` to the word block.  ``split_joined=True`` (needs
     ``word_max_n=3`` and ``negation=True``, no cues) reads words run together as the
     words they are made of (``features.split_joined``) in both blocks;
-    :func:`split_joined_at_prediction` switches a pipeline fitted without it to it.  ``read_leet=True`` (needs
-    ``split_joined``) reads a word with digits inside as the word it spells first
-    (``features.read_leet``); :func:`read_leet_at_prediction` switches a fitted pipeline
-    to it.  ``experts=True`` replaces the logistic regression with
+    :func:`split_joined_at_prediction` switches a pipeline fitted without it to it.
+    ``read_leet=True`` (needs ``split_joined``) reads a word with digits inside as the
+    word it spells first (``features.read_leet``); :func:`read_leet_at_prediction`
+    switches a fitted pipeline to it.  ``experts=True`` replaces the logistic regression with
     ``mixture.GatedExperts`` (fit it with ``clf__domain=``; ``expert_C``, ``route_C``,
     ``chat_prior`` and ``margin`` are its settings).  ``gate_tags=True`` (needs
     ``experts``) adds a third block, ``tag`` (``features.UserTag``: one column, OLID's
@@ -217,16 +217,23 @@ def trailing_widths(features: FeatureUnion) -> tuple[int, int]:
     return raw, 1 if "tag" in blocks else 0
 
 
+def _at_prediction(
+    pipeline: Pipeline,
+) -> tuple[dict[str, Any], tuple[tuple[Any, Any], ...] | None]:
+    """A pipeline's feature blocks by name, and the (split, leet) analyzer pairs its
+    word and char pair may switch to (``AT_PREDICTION``; None when it has none)."""
+    blocks = dict(pipeline.named_steps["features"].transformer_list)
+    return blocks, AT_PREDICTION.get((blocks["word"].analyzer, blocks["char"].analyzer))
+
+
 def can_split_joined(pipeline: Pipeline) -> bool:
     """Whether a pipeline's analyzers have a splitting pair: word 1-3-grams and char
     n-grams with negation marking (either kind) and no cues (or that pair already)."""
-    blocks = dict(pipeline.named_steps["features"].transformer_list)
-    return (blocks["word"].analyzer, blocks["char"].analyzer) in AT_PREDICTION
+    return _at_prediction(pipeline)[1] is not None
 
 
 def _switch(pipeline: Pipeline, which: int) -> Pipeline:
-    blocks = dict(pipeline.named_steps["features"].transformer_list)
-    pairs = AT_PREDICTION.get((blocks["word"].analyzer, blocks["char"].analyzer))
+    blocks, pairs = _at_prediction(pipeline)
     if pairs is None:
         raise ValueError(
             "only a pipeline with word_ngrams_neg and char_ngrams_neg (or _wneg)"
