@@ -19,7 +19,7 @@ elif CONFIG.SOCKETIO_ASYNC_MODE == "gevent":
 
     monkey.patch_all()
 
-from cyberscan import create_app  # noqa: E402
+from cyberscan import create_app, detector  # noqa: E402
 from cyberscan.cli import settle_garbage_collector, upgrade_database  # noqa: E402
 from cyberscan.serve import bind, configure_logging, serve, start_failures  # noqa: E402
 
@@ -29,6 +29,7 @@ if __name__ == "__main__":
     configure_logging(CONFIG.LOG_LEVEL)
     with start_failures(CONFIG):
         app = create_app(CONFIG)
+        detector.load(app)  # before listening: a model it cannot use stops it here
         upgrade_database(app)
     settle_garbage_collector(CONFIG)
     serve(app, listener)

@@ -2,8 +2,10 @@
 
 `create_app` lives in `cyberscan.app`. It is re-exported lazily (PEP 562) because
 `train/` imports `cyberscan.detector`, which runs this file first, and training must not
-pull in the web stack. This is the package's one deferred import, and no cycle is
-behind it: `cyberscan.app` imports nothing that imports this package's attributes.
+pull in the web stack. No cycle is behind it: `cyberscan.app` imports nothing that
+imports this package's attributes. The package has one other deferred import, for
+speed: `cyberscan.detector` loads scikit-learn and the scorer on first use, so a
+`flask` command that never scores does not wait for them.
 """
 
 from __future__ import annotations

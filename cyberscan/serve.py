@@ -29,7 +29,7 @@ from sqlalchemy.exc import OperationalError
 from werkzeug.serving import make_server
 
 from config import database_kind, database_unusable
-from cyberscan.detector.artifact import ArtifactError
+from cyberscan.detector.errors import ArtifactError
 from cyberscan.extensions import socketio
 from cyberscan.live import presence
 from cyberscan.realtime import sessions

@@ -75,6 +75,19 @@ def test_flask_command_line_creates_an_admin_on_a_fresh_database(tmp_path):
         assert "deprecated" not in step.stderr, step.stderr
 
 
+def test_flask_commands_never_load_the_model(tmp_path):
+    """An operator can migrate and manage admins while the model is unusable: here a
+    file that is no model at all, which the server refuses at start
+    (test_run_startup). The commands never score, so they never load it."""
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    no_model = {"CLASSIFIER_PATH": str(ROOT / "README.md")}
+    upgrade = run_command(["db", "upgrade"], url, **no_model)
+    assert upgrade.returncode == 0, upgrade.stderr
+    created = run_command(["create-admin", "boss", "boss@example.com"], url, **no_model)
+    assert created.returncode == 0, created.stderr
+    assert "Created admin boss" in created.stdout
+
+
 def test_a_flask_command_without_the_production_settings_says_so_in_one_line(
     tmp_path,
 ):

@@ -8,10 +8,19 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from flask import Flask
 from sklearn.feature_extraction.text import TfidfVectorizer
 
 from config import current_classifier
-from cyberscan.detector import ArtifactError, Detector, Verdict, init_app, load_detector
+from cyberscan.detector import (
+    ArtifactError,
+    Detector,
+    Verdict,
+    get_detector,
+    init_app,
+    load,
+    load_detector,
+)
 from cyberscan.detector.artifact import (
     load_artifact,
     next_version,
@@ -462,12 +471,41 @@ class _FakeApp:
         self.extensions: dict[str, object] = {}
 
 
-def test_init_app_loads_once_and_caches(tiny_artifact: Path) -> None:
+def test_init_app_loads_nothing_and_load_loads_once_for_every_app(
+    tiny_artifact: Path,
+) -> None:
     first, second = _FakeApp(tiny_artifact), _FakeApp(tiny_artifact)
     init_app(first)
     init_app(second)
-    assert isinstance(first.extensions["detector"], Detector)
-    assert first.extensions["detector"] is second.extensions["detector"]
+    assert first.extensions["detector"] is None  # a command that never scores
+    loaded = load(first)
+    assert isinstance(loaded, Detector)
+    assert first.extensions["detector"] is loaded
+    assert load(first) is loaded
+    assert load(second) is loaded  # one verified copy per file version and process
+
+
+def test_a_model_that_is_no_artifact_is_refused_when_loaded(tmp_path: Path) -> None:
+    """init_app only checks that the file is there; load verifies it (run.py calls it
+    before listening, so the server still refuses it at start)."""
+    not_a_model = tmp_path / "cyberscan-clf-v1.joblib"
+    not_a_model.write_bytes(b"not a model")
+    app = _FakeApp(not_a_model)
+    init_app(app)
+    with pytest.raises(ArtifactError, match="sidecar"):
+        load(app)
+    assert app.extensions["detector"] is None
+
+
+def test_get_detector_loads_on_first_use(tiny_artifact: Path) -> None:
+    app = Flask(__name__)
+    app.config["CLASSIFIER_PATH"] = str(tiny_artifact)
+    init_app(app)
+    with app.app_context():
+        detector = get_detector()
+        assert app.extensions["detector"] is detector
+        assert get_detector() is detector
+        assert 0.0 <= detector.score("you are kind").probability <= 1.0
 
 
 def test_init_app_refuses_missing_artifact(tmp_path: Path) -> None:

@@ -252,3 +252,22 @@ def test_training_imports_the_detector_without_flask():
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"
+
+
+def test_an_app_that_never_scores_never_imports_scikit_learn():
+    """What a `flask` command builds: the app, without the scorer's libraries; the
+    model and scikit-learn load on the first score (or before run.py listens)."""
+    script = (
+        "import sys; from cyberscan import create_app; app = create_app(); "
+        "print(sorted({m.split('.')[0] for m in sys.modules} & "
+        "{'sklearn', 'scipy', 'numpy', 'joblib'}), app.extensions['detector'])"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[] None"

@@ -116,6 +116,12 @@ def refusal(env: dict[str, str], **settings: str) -> list[str]:
             {"CLASSIFIER_PATH": "/nonexistent/model.joblib"},
             "Model artifact /nonexistent/model.joblib does not exist",
         ),
+        # a file that is there but no model: refused at start, not at the first message
+        # (the detector is loaded before the server listens, not on first use)
+        (
+            {"CLASSIFIER_PATH": str(ROOT / "README.md")},
+            f"Model card {ROOT / 'README.json'} is missing",
+        ),
     ],
 )
 def test_a_setting_or_service_it_cannot_use_stops_it_in_one_line(

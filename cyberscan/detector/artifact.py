@@ -23,12 +23,10 @@ import joblib
 import sklearn
 from sklearn.exceptions import InconsistentVersionWarning
 
+from cyberscan.detector.errors import ArtifactError
+
 MODEL_NAME = "cyberscan-clf"
 _VERSION_RE = re.compile(rf"^{MODEL_NAME}-v(\d+)\.joblib\Z")
-
-
-class ArtifactError(Exception):
-    """The model artifact is missing, corrupt or incompatible with this installation."""
 
 
 def sha256_file(path: str | Path) -> str:

@@ -33,14 +33,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from flask import current_app
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
-from cyberscan.detector import Verdict, get_detector
+from cyberscan.detector import get_detector
 from cyberscan.errors import (
     AccountBlocked,
     Muted,
@@ -53,6 +53,9 @@ from cyberscan.live import notify
 from cyberscan.models import Comment, Flag, Message, Post, User, isoformat, utcnow
 from cyberscan.services import audit, ratelimit, strikes
 from cyberscan.services.group_commit import ATTEMPTS, lock_conflict, pause
+
+if TYPE_CHECKING:
+    from cyberscan.detector import Verdict
 
 AUTO_BLOCK_REASON = "Too many messages, posts or comments were flagged as bullying."
 FLAG_EXCERPT = 2000
