@@ -237,12 +237,8 @@ def test_every_module_imports_alone_in_a_fresh_interpreter():
     assert f"{len(modules)} of {len(modules)} modules import alone" in result.stdout
 
 
-def test_training_imports_the_detector_without_flask():
-    script = (
-        "import sys, cyberscan.detector, cyberscan.detector.classifier; "
-        "print(sorted(m for m in sys.modules if m.split('.')[0] in "
-        "('flask', 'flask_socketio', 'flask_sqlalchemy')))"
-    )
+def printed_by(script: str) -> str:
+    """What a fresh interpreter running ``script`` prints (it must succeed)."""
     result = subprocess.run(
         [sys.executable, "-c", script],
         cwd=ROOT,
@@ -251,7 +247,16 @@ def test_training_imports_the_detector_without_flask():
         timeout=60,
     )
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == "[]"
+    return result.stdout.strip()
+
+
+def test_training_imports_the_detector_without_flask():
+    script = (
+        "import sys, cyberscan.detector, cyberscan.detector.classifier; "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in "
+        "('flask', 'flask_socketio', 'flask_sqlalchemy')))"
+    )
+    assert printed_by(script) == "[]"
 
 
 def test_an_app_that_never_scores_never_imports_scikit_learn():
@@ -262,12 +267,4 @@ def test_an_app_that_never_scores_never_imports_scikit_learn():
         "print(sorted({m.split('.')[0] for m in sys.modules} & "
         "{'sklearn', 'scipy', 'numpy', 'joblib'}), app.extensions['detector'])"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", script],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == "[] None"
+    assert printed_by(script) == "[] None"
