@@ -103,5 +103,4 @@ def get_detector() -> Detector:
     """Return the Detector of the current Flask app, loading it on first use."""
     from flask import current_app
 
-    detector = current_app.extensions.get("detector")
-    return detector if detector is not None else load(current_app)
+    return load(current_app)
