@@ -11,6 +11,7 @@ import uuid
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from flask_migrate import downgrade, upgrade
 from sqlalchemy import create_engine, inspect, text
 
@@ -49,13 +50,18 @@ def test_every_revision_downgrades_to_empty_and_upgrades_again(empty_database_ur
     (error 1553) and stopped halfway, with columns gone under the old revision."""
     app = create_app(TestingConfig, DATABASE_URL=empty_database_url)
     directory = app.config["MIGRATIONS_DIR"]
+    # From head down: each revision's parent, and None (base) below the first.
+    parents = [
+        script.down_revision for script in ScriptDirectory(directory).walk_revisions()
+    ]
+    assert parents[-1] is None and len(parents) >= 4
     with app.app_context():
         upgrade(directory=directory)
-        for revision in ("0003", "0002", "0001", "base"):
-            downgrade(directory=directory, revision=revision)
+        for parent in parents:
+            downgrade(directory=directory, revision=parent or "base")
             with db.engine.connect() as conn:
                 current = MigrationContext.configure(conn).get_current_revision()
-            assert current == (None if revision == "base" else revision)
+            assert current == parent
         tables = set(inspect(db.engine).get_table_names()) - {"alembic_version"}
         assert tables == set()
         upgrade(directory=directory)
