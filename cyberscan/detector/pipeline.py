@@ -95,12 +95,13 @@ def build_pipeline(**params: Any) -> Pipeline:
     :func:`split_joined_at_prediction` switches a pipeline fitted without it to it.
     ``read_leet=True`` (needs ``split_joined``) reads a word with digits inside as the
     word it spells first (``features.read_leet``); :func:`read_leet_at_prediction`
-    switches a fitted pipeline to it.  ``experts=True`` replaces the logistic regression with
-    ``mixture.GatedExperts`` (fit it with ``clf__domain=``; ``expert_C``, ``route_C``,
-    ``chat_prior`` and ``margin`` are its settings).  ``gate_tags=True`` (needs
-    ``experts``) adds a third block, ``tag`` (``features.UserTag``: one column, OLID's
-    masked mention), which the naive-Bayes step passes through unscaled and only the
-    experts' style gate reads (fit it with ``clf__gate_columns=1``).
+    switches a fitted pipeline to it.  ``experts=True`` replaces the logistic regression
+    with ``mixture.GatedExperts`` (fit it with ``clf__domain=``; ``expert_C``,
+    ``route_C``, ``chat_prior`` and ``margin`` are its settings).
+    ``gate_tags=True`` (needs ``experts``) adds a third block, ``tag``
+    (``features.UserTag``: one column, OLID's masked mention), which the naive-Bayes
+    step passes through unscaled and only the experts' style gate reads (fit it with
+    ``clf__gate_columns=1``).
     ``raw_chars=w`` (needs ``experts``) adds a block ``raw`` before it, weighing ``w``:
     character 1-2-grams of each text as written (``features.raw_char_ngrams``: case,
     punctuation, symbols and emoji, which normalisation removes), which only the
