@@ -2,14 +2,21 @@
 // is stored), then `account_blocked`, then the server closes the connection; a
 // reconnection is refused as blocked.
 // Input: {alice: {url, token, name}, bob: {...}}
-import { ack, connect, finish, readInput, waitFor } from "./lib.mjs";
+import { connect, finish, readInput, waitFor } from "./lib.mjs";
 
 const { alice: A, bob: B } = readInput();
 const bob = await connect(B.url, B.token);
 const alice = await connect(A.url, A.token);
 const closed = new Promise((resolve) => alice.once("disconnect", resolve));
 const result = {};
-result.ack = await ack(alice, "send_message", { receiver: B.name, message: "anything" });
+// The callback runs as the acknowledgement arrives, so its place in the log is its
+// place among the events.
+result.ack = await new Promise((resolve) =>
+  alice.timeout(15000).emit("send_message", { receiver: B.name, message: "anything" }, (err, res) => {
+    alice.log.push(["ack"]);
+    resolve(err ? { ok: false, error: String(err) } : res);
+  }),
+);
 result.account_blocked = await waitFor(alice, "account_blocked");
 result.disconnect_reason = await closed;
 result.order = alice.log.map(([name]) => name).filter((name) => name !== "online_users");

@@ -33,6 +33,9 @@ CLOSE = "cyberscan.close"
 FORGET = "cyberscan.forget"
 # Emits that must reach every process even if the queue is down when they are made.
 DURABLE_EVENTS = frozenset({CLOSE, "account_blocked", "kicked"})
+# The events that announce a close: the connection whose event led to it (the send
+# that reached the block limit) gets them after that event's acknowledgement.
+CLOSING_EVENTS = frozenset({"account_blocked", "kicked"})
 ACK_GRACE_SECONDS = 0.05
 # How long a close is remembered for the connects that were checking their token
 # when it came, and how long a close waits for a connect handler to end: longer than
@@ -56,7 +59,12 @@ class ClosingMixin(RoomIndexMixin):
     a connect takes `close_mark()` before its check and asks `closed_since()` once it
     is in its rooms. A close that comes later finds it in its rooms; python-socketio
     ignores a disconnect while the connect handler runs, so that one is made when the
-    handler has ended."""
+    handler has ended.
+
+    The connection whose event is being handled gets its acknowledgement first: a
+    `CLOSING_EVENTS` emit and a close that reach it wait, in the order they were made,
+    until its handler has returned (`_after_ack`); every other connection gets them at
+    once."""
 
     server: Any
 
@@ -69,6 +77,31 @@ class ClosingMixin(RoomIndexMixin):
         self._close_count = 0
         self._closes_lock = threading.Lock()
         self._forgetters: list[Callable[[str], Any]] = []
+        # (sid, namespace) -> what waits for its acknowledgement: (event, data), or
+        # None for the close, in order.
+        self._after: dict[tuple[str, str], list[tuple[str, Any] | None]] = {}
+        self._after_lock = threading.Lock()
+
+    def emit(
+        self, event: Any, data: Any, namespace: Any, room: Any = None, **kwargs: Any
+    ) -> Any:
+        if event in CLOSING_EVENTS and not kwargs.get("ignore_queue"):
+            self._hold_for_ack(event, data, namespace or "/", room, kwargs)
+        return super().emit(event, data, namespace, room=room, **kwargs)
+
+    def _hold_for_ack(
+        self, event: str, data: Any, namespace: str, room: Any, kwargs: dict[str, Any]
+    ) -> None:
+        """When the room holds the connection whose event is being handled, that
+        connection gets the event after its acknowledgement: kept here, and skipped
+        in `kwargs` (the emit, on every process, is for the others)."""
+        sid, to, skip = current_sid(), kwargs.get("to") or room, kwargs.get("skip_sid")
+        skips = [] if skip is None else [skip] if isinstance(skip, str) else list(skip)
+        if sid is None or sid in skips or not isinstance(to, str):
+            return
+        if to in self.joined.get((namespace, sid), ()):
+            self._after_ack(sid, namespace, (event, data))
+            kwargs["skip_sid"] = [*skips, sid]
 
     def on_forget(self, forget: Callable[[str], Any]) -> None:
         """Call `forget(key)` for every FORGET emitted, on any process."""
@@ -120,22 +153,51 @@ class ClosingMixin(RoomIndexMixin):
         ]
         current = current_sid()
         for sid in sids:
-            if sid == current or self.is_pre_connected(sid, namespace):  # type: ignore[attr-defined]
+            if (
+                sid == current
+                or self.is_pre_connected(sid, namespace)  # type: ignore[attr-defined]
+                or (sid, namespace) in self._after
+            ):
                 # The event's acknowledgement (say, the send that reached the block
                 # limit, already committed) goes out when the handler returns, and
-                # must reach the client before the DISCONNECT packet; a connection
-                # whose connect handler still runs cannot be closed before it ends.
-                self.server.start_background_task(self._close_after_ack, sid, namespace)
+                # must reach the client before the DISCONNECT packet, after what
+                # waits for it already (`account_blocked`; with a queue the close
+                # comes back from Redis, outside the handler); a connection whose
+                # connect handler still runs cannot be closed before it ends.
+                self._after_ack(sid, namespace, None)
             else:
                 self.server.disconnect(sid, namespace=namespace, ignore_queue=True)
         return len(sids)
 
-    def _close_after_ack(self, sid: str, namespace: str) -> None:
+    def _after_ack(
+        self, sid: str, namespace: str, item: tuple[str, Any] | None
+    ) -> None:
+        """Send `item` (an event and its data; None: close) to `sid` once the event
+        being handled there is acknowledged, after what waits already."""
+        key = (sid, namespace)
+        with self._after_lock:
+            waiting = self._after.setdefault(key, [])
+            waiting.append(item)
+            if len(waiting) > 1:
+                return
+        self.server.start_background_task(self._send_after_ack, key)
+
+    def _send_after_ack(self, key: tuple[str, str]) -> None:
+        sid, namespace = key
         deadline = time.monotonic() + PENDING_CONNECT_SECONDS
         self.server.sleep(ACK_GRACE_SECONDS)
         while self.is_pre_connected(sid, namespace) and time.monotonic() < deadline:  # type: ignore[attr-defined]
             self.server.sleep(ACK_GRACE_SECONDS)
-        self.server.disconnect(sid, namespace=namespace, ignore_queue=True)
+        with self._after_lock:
+            waiting = self._after.pop(key, [])
+        for item in waiting:
+            if item is None:
+                self.server.disconnect(sid, namespace=namespace, ignore_queue=True)
+                return
+            event, data = item
+            self.server.emit(
+                event, data, to=sid, namespace=namespace, ignore_queue=True
+            )
 
 
 class ClosingManager(ClosingMixin, socketio.Manager):
