@@ -371,22 +371,28 @@ def test_block_of_unknown_user_or_self_changes_nothing(app, client, trio):
     assert count_rows(app, UserBlock) == 0
 
 
-def test_what_refuses_oneself_is_keyed_by_the_path(app, client, trio):
+def test_what_refuses_oneself_is_keyed_by_the_path(app, client, trio, connect):
     """A message, block or mute aimed at oneself names the path's username, keyed by
-    location as every REST validation failure is (API.md §1); the socket's payload
-    has a `receiver`, and its answer names that."""
+    location as every REST validation failure is (API.md §1), lifting one too, and
+    announces nothing to one's devices; the socket's payload has a `receiver`, and
+    its answer names that."""
     alice = trio[0]
+    sio = connect(alice)
+    events(sio)
     for response in (
         client.post(
             "/api/chat/messages/ALICE", json={"message": "hi me"}, headers=alice.headers
         ),
         block(client, alice, "alice"),
+        block(client, alice, "Alice", "DELETE"),
         client.put("/api/me/mutes/alice", headers=alice.headers),
+        client.delete("/api/me/mutes/ALICE", headers=alice.headers),
     ):
         body = assert_error(response, 422, "validation_error")
         assert list(body["errors"]) == ["path"], body
         assert list(body["errors"]["path"]) == ["username"], body
     assert count_rows(app, Message) == 0
+    assert events(sio) == []
 
 
 def test_a_name_no_account_can_have_is_not_echoed_back(client, trio):

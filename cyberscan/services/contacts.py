@@ -262,7 +262,7 @@ def block(reader: User, username: str) -> User:
 def unblock(reader: User, username: str) -> User:
     """Lift the reader's block of a user (a block the other made stays); the reader's
     devices are told, as by `block`."""
-    other = users.get_by_username(username)
+    other = _other(reader, username, "unblock")
     reader_id, other_id = reader.id, other.id
     removed = db.session.execute(
         delete(UserBlock).where(
@@ -328,7 +328,7 @@ def mute(reader: User, username: str) -> User:
 
 def unmute(reader: User, username: str) -> User:
     """Lift a mute; the reader's devices are told, as by `mute`."""
-    other = users.get_by_username(username)
+    other = _other(reader, username, "unmute")
     db.session.execute(
         delete(UserMute).where(
             UserMute.muter_id == reader.id, UserMute.muted_id == other.id
