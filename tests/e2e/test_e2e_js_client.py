@@ -196,7 +196,9 @@ def strict(launch):
 @pytest.fixture(scope="module")
 def strict_pair(launch):
     """The same, on two processes sharing Redis: the close travels the queue."""
-    cluster = launch(2, redis=True, BULLYING_THRESHOLD="0.000001", MAX_BULLYING_COUNT="1")
+    cluster = launch(
+        2, redis=True, BULLYING_THRESHOLD="0.000001", MAX_BULLYING_COUNT="1"
+    )
     yield cluster
     cluster.stop()
 
@@ -213,8 +215,10 @@ def test_send_that_blocks_is_acknowledged_then_closed(cluster_name, request, nod
     # docs/realtime.md: the message that reaches the limit is stored and acknowledged
     # first, then `account_blocked` arrives, then the server closes the connection.
     order = result["order"]
-    assert order.index("message_sent") < order.index("ack") < order.index(
-        "account_blocked"
+    assert (
+        order.index("message_sent")
+        < order.index("ack")
+        < order.index("account_blocked")
     ), order
     assert result["received"]["id"] == result["ack"]["data"]["id"]
     assert result["reconnect"]["connected"] is False
