@@ -637,6 +637,8 @@ BAD_REPORTS = [
     {"username": 7, "reason": "x"},
     {"username": "bob", "reason": "x", "extra": True},
     {"message_id": None, "username": None, "reason": "nothing named"},
+    {"message_id": "not-a-uuid", "reason": "x"},
+    {"message_id": 12, "reason": "x"},
 ]
 
 

@@ -15,6 +15,7 @@ from marshmallow import (
 )
 
 from cyberscan.schemas.common import (
+    MESSAGE_ID_FORMAT,
     MessageId,
     PageQuerySchema,
     StrictSchema,
@@ -110,7 +111,8 @@ class MuteStateSchema(StrictSchema):
 
 
 class ReportCreateSchema(StrictSchema):
-    message_id = MessageId()
+    # A message id is a UUID: anything else is a 422, as for `?after=`, not a 404.
+    message_id = MessageId(validate=MESSAGE_ID_FORMAT)
     username = fields.String(validate=validate.Length(min=1, max=USERNAME_MAX))
     reason = TrimmedString(
         required=True, validate=[validate.Length(max=REPORT_REASON_MAX), non_blank]
