@@ -1,8 +1,11 @@
-"""What an outside audit of the web client found, as a person using it: the search
+"""What outside audits of the web client found, as a person using it: the search
 results left open over the list, refusals of a report or appeal said without their
 reason, a moderator's block told as a matter of strikes, a warning banner that missed
 an accepted appeal, faint small text and small buttons, tags a screen reader did not
-hear, the focus lost after *Unblock*, and a login form that kept the last name.
+hear, the focus lost after *Unblock*, and a login form that kept the last name; then
+(the fiftieth session's audit) Escape on a search result that the results came back
+from, a result focused by the arrow keys with no ring, the flagged message pushed out
+of view by its own warning banner, and a logout that left the name in the browser.
 """
 
 from __future__ import annotations
@@ -371,3 +374,74 @@ def test_log_out_leaves_the_login_form_empty_for_the_next_person(
     expect(yul.page.locator("#login-name")).to_have_value("")
     expect(yul.page.locator("#login-password")).to_have_value("")
     expect(yul.page.locator("#login-name")).to_be_focused()
+    # Nor does the browser keep it for the next screens (a blocked login's fallback).
+    stored = yul.page.evaluate("() => localStorage.getItem('cyberscan.username')")
+    assert stored is None
+
+
+def test_escape_on_a_search_result_closes_the_results_and_the_result_shows_focus(
+    live_server: LiveServer, people: Any
+) -> None:
+    """Escape from a result focused the box with the list closed, and the box's focus
+    searched again: the list came back. The focused result had no ring."""
+    from playwright.sync_api import expect
+
+    zed_name, zoe_name = name("zed"), name("zoe")
+    live_server.sign_up(zed_name)
+    live_server.sign_up(zoe_name)
+    zed = people()
+    zed.log_in(zed_name)
+    page = zed.page
+    searches: list[str] = []
+    page.on(
+        "request",
+        lambda request: (
+            searches.append(request.url) if "/api/users/search" in request.url else None
+        ),
+    )
+    results, field = page.locator("#search-results"), page.locator("#new-chat-name")
+    result = results.locator(f'button[data-username="{zoe_name}"]')
+    field.fill(zoe_name)
+    expect(result).to_be_visible()
+    field.press("ArrowDown")
+    expect(result).to_be_focused()
+    ring = result.evaluate(
+        "b => { const s = getComputedStyle(b); return [s.outlineStyle, s.outlineWidth]; }"
+    )
+    assert ring[0] != "none" and float(ring[1].removesuffix("px")) >= 2, ring
+    asked = len(searches)
+    page.keyboard.press("Escape")
+    expect(field).to_be_focused()
+    expect(results).to_be_hidden()
+    page.wait_for_timeout(
+        1000
+    )  # longer than a search takes here, to see none come back
+    expect(results).to_be_hidden()
+    assert len(searches) == asked, searches[asked:]
+
+
+def test_the_flagged_message_stays_in_view_under_its_warning_banner(
+    live_server: LiveServer, people: Any
+) -> None:
+    """The banner made the conversation shorter and left the message it is about
+    below the fold."""
+    from playwright.sync_api import expect
+
+    ada_name, bea_name = name("ada"), name("bea")
+    bea_token = live_server.register(bea_name)
+    live_server.sign_up(ada_name)
+    for i in range(30):  # more than the conversation shows at once
+        converse(live_server, bea_token, ada_name, f"line {i} of the lab notes")
+    ada = people(DESKTOP)
+    ada.log_in(ada_name)
+    ada.open_chat(bea_name)
+    expect(ada.bubbles("line 29 of the lab notes")).to_have_count(1)
+    ada.send(ABUSE[0])
+    expect(ada.page.locator("#moderation-banner")).to_be_visible()
+    flagged = ada.bubbles(ABUSE[0])
+    expect(flagged).to_have_class(re.compile(r"\bflagged\b"))
+    expect(flagged).to_be_in_viewport(ratio=1)
+    box = flagged.bounding_box()
+    pane = ada.page.locator("#messages-scroll").bounding_box()
+    assert box is not None and pane is not None
+    assert box["y"] + box["height"] <= pane["y"] + pane["height"] + 1, (box, pane)

@@ -41,11 +41,17 @@ export const session = {
     }
   },
 
+  // An ended session keeps the name (the login form offers it again); a logout
+  // forgets it, so the next person at this browser is not offered it.
   clear(why = "ended") {
     this.access = null;
     this.refresh = null;
     localStorage.setItem(ENDED_KEY, why);
     localStorage.removeItem(REFRESH_KEY);
+    if (why === "logout") {
+      this.username = null;
+      localStorage.removeItem(USER_KEY);
+    }
   },
 };
 

@@ -748,9 +748,17 @@ export function setup() {
     }
   });
   input.addEventListener("input", onInput);
+  // A banner above the messages (a warning, a mute, a block) makes the list shorter:
+  // read at the bottom before, it stays at the bottom, so the message the banner is
+  // about stays in view.
+  let atBottom = true;
   scroller().addEventListener("scroll", () => {
+    atBottom = nearBottom();
     if (scroller().scrollTop < NEAR_TOP_PX) loadOlder();
   }, { passive: true });
+  new ResizeObserver(() => {
+    if (atBottom) scrollToBottom();
+  }).observe(scroller());
   // After the first message, the focus goes to the line that says so.
   $("load-older").addEventListener("click", () =>
     whileBusy($("load-older"), loadOlder, () => $("history-start")),

@@ -293,8 +293,9 @@ function moveInResults(event, btn) {
   if (event.key === "ArrowDown" && index < buttons.length - 1) buttons[index + 1].focus();
   else if (event.key === "ArrowUp") (index > 0 ? buttons[index - 1] : $("new-chat-name")).focus();
   else if (event.key === "Escape") {
-    closeResults();
+    // Focused first: back in the box with the list closed, the box would search again.
     $("new-chat-name").focus();
+    dropResults();
   } else return;
   event.preventDefault();
 }
