@@ -12,7 +12,7 @@ from typing import Any
 
 import click
 from flask import Flask, current_app
-from flask.cli import with_appcontext
+from flask.cli import ScriptInfo, with_appcontext
 from flask_migrate import upgrade
 from marshmallow import ValidationError
 from sqlalchemy import Connection
@@ -47,19 +47,35 @@ NO_TABLES = (
     "The database has no CyberScan tables yet: run flask --app cyberscan db upgrade "
     "(or start the server once)."
 )
-# MySQL/MariaDB: ER_NO_SUCH_TABLE; SQLite says "no such table" (an OperationalError).
+OLD_SCHEMA = (
+    "The database's tables are older than this version: run flask --app cyberscan "
+    "db upgrade (or start the server once)."
+)
+# MySQL/MariaDB: ER_NO_SUCH_TABLE and ER_BAD_FIELD_ERROR; SQLite says "no such table"
+# and "no such column" (OperationalErrors).
 MYSQL_NO_SUCH_TABLE = 1146
+MYSQL_NO_SUCH_COLUMN = 1054
 
 
 def database_error(exc: OperationalError | ProgrammingError) -> click.ClickException:
     """One line for a database the command cannot use: down, refusing the user, or
-    not migrated yet; never the traceback (nor the URL's password)."""
+    not migrated (or not to this version) yet; never the traceback (nor the URL's
+    password)."""
     orig = exc.orig
     code = orig.args[0] if orig is not None and orig.args else None
     if code == MYSQL_NO_SUCH_TABLE or "no such table" in str(orig):
         return click.ClickException(NO_TABLES)
-    url = current_app.config["SQLALCHEMY_DATABASE_URI"]
-    return click.ClickException(database_unusable(url, orig))
+    if code == MYSQL_NO_SUCH_COLUMN or "no such column" in str(orig):
+        return click.ClickException(OLD_SCHEMA)
+    return click.ClickException(database_unusable(database_url(), orig))
+
+
+def database_url() -> str:
+    """The database the command was given (with or without an app context)."""
+    if current_app:
+        return current_app.config["SQLALCHEMY_DATABASE_URI"]
+    info = click.get_current_context().ensure_object(ScriptInfo)
+    return info.load_app().config["SQLALCHEMY_DATABASE_URI"]
 
 
 def database_errors(command: Callable[..., None]) -> Callable[..., None]:
@@ -156,6 +172,29 @@ def register_commands(app: Flask) -> None:
     for command in (create_admin, promote_admin, reset_password, list_admins):
         app.cli.add_command(command)
     app.cli.add_command(purge_revoked_tokens)
+    unreachable_in_one_line(app.cli.commands.get("db"))
+
+
+def unreachable_in_one_line(group: click.Command | None) -> None:
+    """Flask-Migrate's `db` commands: a database they cannot reach (down, missing,
+    refusing the user) is one line and status 1, as for the commands above; an error
+    of a migration itself keeps its traceback. Its group is shared by every app, so
+    each command is wrapped once."""
+    for command in getattr(group, "commands", {}).values():
+        callback = command.callback
+        if callback is None or getattr(callback, "one_line", False):
+            continue
+
+        @functools.wraps(callback)
+        def wrapper(*args: Any, _callback: Any = callback, **kwargs: Any) -> Any:
+            try:
+                return _callback(*args, **kwargs)
+            except OperationalError as exc:
+                url = database_url()
+                raise click.ClickException(database_unusable(url, exc.orig)) from None
+
+        wrapper.one_line = True  # type: ignore[attr-defined]
+        command.callback = wrapper
 
 
 def settle_garbage_collector(config: Any) -> None:

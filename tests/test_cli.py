@@ -281,7 +281,11 @@ def run_command(args, database_url, **extra_env):
     )
 
 
-@pytest.mark.parametrize("args", COMMANDS, ids=lambda args: args[0])
+# Flask-Migrate's commands, which every deployment runs: the same one line.
+DB_COMMANDS = [["db", "upgrade"], ["db", "current"], ["db", "downgrade", "0001"]]
+
+
+@pytest.mark.parametrize("args", COMMANDS + DB_COMMANDS, ids=" ".join)
 def test_every_command_says_a_database_that_is_down_in_one_line(args):
     result = run_command(args, "mysql+pymysql://root@127.0.0.1:1/x")
     assert result.returncode == 1
@@ -294,6 +298,17 @@ def test_every_command_says_a_database_that_is_down_in_one_line(args):
         "MySQL/MariaDB) and that DATABASE_URL's user may use it\n"
     )
     assert len(result.stderr.splitlines()) == 1, result.stderr
+
+
+def test_a_database_behind_this_version_is_said_to_need_an_upgrade(tmp_path):
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    assert run_command(["db", "upgrade", "0001"], url).returncode == 0
+    result = run_command(["list-admins"], url)
+    assert result.returncode == 1
+    assert result.stderr == (
+        "Error: The database's tables are older than this version: run flask --app "
+        "cyberscan db upgrade (or start the server once).\n"
+    )
 
 
 @pytest.mark.parametrize("args", COMMANDS, ids=lambda args: args[0])
