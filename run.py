@@ -2,11 +2,23 @@
 
 A setting, port, database, Redis or model the server cannot use stops it with one line
 on stderr and status 1 (`config.ConfigError`, `serve.PortUnavailable`,
-`serve.StartFailed`); Ctrl+C and SIGTERM stop it with status 0.
+`serve.StartFailed`); Ctrl+C and SIGTERM stop it with status 0, while it starts too.
 """
+
+import os
+import signal
 
 from config import load_config
 
+
+def stop_while_starting(signum: int, frame: object) -> None:
+    """Ctrl+C or SIGTERM before the server serves: nothing is open to close yet (the
+    server replaces this handler when it starts serving)."""
+    os._exit(0)
+
+
+signal.signal(signal.SIGINT, stop_while_starting)
+signal.signal(signal.SIGTERM, stop_while_starting)
 CONFIG = load_config()
 
 # Monkey-patch before anything else imports socket or threading.

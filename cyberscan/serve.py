@@ -121,6 +121,13 @@ def bind(host: str, port: int) -> socket.socket:
 
 def port_message(host: str, port: int, exc: OSError) -> str:
     """The one line that says why host:port is unusable and how to pick another."""
+    if exc.errno == errno.EADDRNOTAVAIL:
+        # No port would do: the address is not one of this machine's.
+        return (
+            f"Cannot listen on {host}:{port}: {host} is not an address of this "
+            f"machine ({exc.strerror}); set HOST to one of its addresses, e.g. "
+            "HOST=127.0.0.1, or HOST=0.0.0.0 for all of them"
+        )
     if exc.errno == errno.EADDRINUSE:
         why = "is already in use (by another CyberScan server or another program)"
     elif exc.errno == errno.EACCES:

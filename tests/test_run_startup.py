@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import signal
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -14,6 +16,7 @@ from tests.live import ROOT, LiveServer, free_port, server_env, start
 pytestmark = pytest.mark.e2e
 
 BUSY_TIMEOUT = 60
+STARTING_SECONDS = 0.8
 
 
 @pytest.fixture(scope="module")
@@ -100,6 +103,8 @@ def refusal(env: dict[str, str], **settings: str) -> list[str]:
         # read while the configuration is imported
         ({"RATELIMIT_ENABLED": "maybe"}, "RATELIMIT_ENABLED must be true or false"),
         ({"PORT": "70000"}, "PORT must be from 1 to 65535, got '70000'"),
+        # an address this machine does not have: no other port would do
+        ({"HOST": "10.255.255.1"}, "Cannot listen on 10.255.255.1:"),
         ({"LOG_LEVEL": "verbose"}, "LOG_LEVEL must be one of DEBUG, INFO, WARNING"),
         # checked when the app is built
         ({"JWT_SECRET_KEY": "short"}, "JWT_SECRET_KEY must be set to at least 32"),
@@ -136,3 +141,23 @@ def test_a_lower_case_log_level_is_taken(server):
     """`LOG_LEVEL=debug` is DEBUG (logging itself knows only the upper-case names)."""
     lines = refusal(server.env, LOG_LEVEL="debug", JWT_SECRET_KEY="short")
     assert lines[0].startswith("JWT_SECRET_KEY must be set"), lines
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["INT", "TERM"])
+def test_ctrl_c_or_sigterm_while_starting_stops_it_quietly(server, signum):
+    """Stopped before it serves (importing, loading the model, migrating): status 0,
+    no traceback, as once it serves."""
+    process = subprocess.Popen(
+        [sys.executable, "run.py"],
+        cwd=ROOT,
+        env={**server.env, "PORT": str(free_port())},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    time.sleep(STARTING_SECONDS)  # well inside the start (the model alone takes more)
+    process.send_signal(signum)
+    out, err = process.communicate(timeout=BUSY_TIMEOUT)
+    assert "CyberScan Messenger on" not in out, "it had started: not a test of a start"
+    assert process.returncode == 0, err
+    assert "Traceback" not in err, err
