@@ -182,8 +182,9 @@ CLOSED = "cyberscan.closed"
 def serve(app: Flask, sock: socket.socket) -> None:
     """Serve until Ctrl+C or SIGTERM (`close_everything`), then leave presence."""
     print(startup_line(app, sock), flush=True)
-    if not app.config.get("REDIS_URL"):
-        sessions.start_checking(app)  # no queue brings another process's closes
+    # Another process's closes come on the queue, when there is one and the process
+    # that closed published on it (a `flask` command may run without REDIS_URL).
+    sessions.start_checking(app)
     closed = app.extensions[CLOSED] = socketio.server.eio.create_event()
     try:
         run_server(app, sock)

@@ -210,7 +210,7 @@ def test_an_authenticated_request_loads_the_tokens_user_once(
 
 
 def test_ended_sessions_are_those_a_connection_may_no_longer_hold(app, make_user):
-    """What a process without a message queue closes on its check (realtime/sessions):
+    """What a serving process closes on its check (realtime/sessions):
     a session logged out, one another session's password change ended, one of a
     blocked or deleted account; never a live one, nor the session that changed it."""
     from cyberscan.services import auth
@@ -244,6 +244,13 @@ def test_ended_sessions_are_those_a_connection_may_no_longer_hold(app, make_user
             (bob.id, 0, "bob-old"),
             (bob.id, None, "bob-older"),
             (cy.id, 0, "cy-any"),
+            (999_999, 0, "nobody"),
+        }
+        # With a queue a block closes its sockets itself, saying why: left to it.
+        assert auth.ended_sessions(held, blocked=False) == {
+            (ada.id, None, "ada-gone"),
+            (bob.id, 0, "bob-old"),
+            (bob.id, None, "bob-older"),
             (999_999, 0, "nobody"),
         }
         assert auth.ended_sessions(set()) == set()

@@ -300,6 +300,20 @@ def test_every_command_says_a_database_that_is_down_in_one_line(args):
     assert len(result.stderr.splitlines()) == 1, result.stderr
 
 
+def test_commands_need_no_redis_and_join_no_presence(tmp_path):
+    """A command serves nobody: building its app started the presence heartbeat,
+    which wrote to Redis and, with Redis down, ended every command in a traceback."""
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    down = {"REDIS_URL": "redis://127.0.0.1:1/0"}
+    for args in (["db", "upgrade"], ["create-admin", "root", "root@example.com"]):
+        result = run_command(args, url, **down)
+        assert result.returncode == 0, result.stderr
+        assert "Traceback" not in result.stderr
+    result = run_command(["list-admins"], url, **down)
+    assert (result.returncode, result.stdout) == (0, "root\troot@example.com\n")
+    assert result.stderr == ""
+
+
 def test_a_database_behind_this_version_is_said_to_need_an_upgrade(tmp_path):
     url = f"sqlite:///{tmp_path / 'old.db'}"
     assert run_command(["db", "upgrade", "0001"], url).returncode == 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import click
 from flask import Flask
 
 from cyberscan.extensions import socketio
@@ -22,7 +23,9 @@ HANDLERS = {
 
 
 def init_app(app: Flask) -> None:
-    """Register the event handlers on the app's server and start the presence heartbeat.
+    """Register the event handlers on the app's server and start the presence heartbeat
+    (not for a `flask` command: it serves nobody, so it joins no presence and needs no
+    Redis unless it publishes).
 
     Call after `socketio.init_app(app)`: handlers registered then go to this app's
     server only, so building many apps (the test-suite) piles nothing up.
@@ -33,6 +36,8 @@ def init_app(app: Flask) -> None:
     socketio.on_error_default(events.on_error)
     transport.init_app(app, socketio)
     registry = presence.init_app(app)
+    if click.get_current_context(silent=True) is not None:
+        return  # built by the `flask` command line (FlaskGroup loads the app)
     presence.start_heartbeat(
         registry,
         socketio.start_background_task,

@@ -2,11 +2,13 @@
 
 A logout, block or password change made through this process closes the sockets it
 concerns at once (`notify`); with Redis the other processes hear of it on the queue.
-A single process without Redis hears nothing from another process, and the one that
-ends sessions is `flask reset-password`, run beside the server when an account is taken
-over: its sockets stayed open, sending and receiving. So such a process checks, every
-SESSION_CHECK_SECONDS, the sessions its connections hold (one query per 500 of them)
-and closes the ones that ended (`auth.ended_sessions`).
+A process hears nothing when the one that ended the sessions did not publish on its
+queue: a single process without Redis, or `flask reset-password` (run beside the
+servers when an account is taken over) without the servers' REDIS_URL and
+SOCKETIO_CHANNEL, or while Redis was down. The account's sockets stayed open, sending
+and receiving. So every serving process checks, every SESSION_CHECK_SECONDS, the
+sessions its connections hold (one query per 500 of them) and closes the ones that
+ended (`auth.ended_sessions`).
 """
 
 from __future__ import annotations
@@ -44,7 +46,9 @@ def close_ended(app: Flask) -> int:
     """Close this process's connections whose session ended; answers how many
     sessions that was."""
     with app.app_context():
-        ended = auth.ended_sessions(held_sessions(socketio.server))
+        ended = auth.ended_sessions(
+            held_sessions(socketio.server), blocked=not app.config.get("REDIS_URL")
+        )
         for _, _, family in ended:
             notify.token_revoked(family)
     return len(ended)

@@ -335,11 +335,13 @@ def _in_parts(values: set[Any]) -> list[list[Any]]:
     return [ordered[i : i + HELD_CHUNK] for i in range(0, len(ordered), HELD_CHUNK)]
 
 
-def ended_sessions(held: Iterable[Held]) -> set[Held]:
+def ended_sessions(held: Iterable[Held], blocked: bool = True) -> set[Held]:
     """Of the sessions open connections hold, those that no longer open anything:
-    the account is gone or blocked, the session logged out, or the password changed
-    since by another session. A process with no message queue checks its connections
-    with this, as a reset from the command line (another process) cannot tell it."""
+    the account is gone or blocked (unless not `blocked`), the session logged out, or
+    the password changed since by another session. A serving process checks its
+    connections with this, as a reset from the command line (another process) may not
+    tell it; with a queue a block always does (`account_blocked`, kept through an
+    outage), with its reason, so there blocks are left to it."""
     held = set(held)
     users = {
         row.id: row
@@ -363,7 +365,7 @@ def ended_sessions(held: Iterable[Held]) -> set[Held]:
         claims = {EPOCH_CLAIM: epoch, REFRESH_CLAIM: family, "jti": family}
         if (
             user is None
-            or user.is_blocked
+            or (blocked and user.is_blocked)
             or family in revoked
             or _before_password_change(claims, user)
         ):

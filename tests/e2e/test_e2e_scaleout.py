@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import pytest
 
+from cyberscan.realtime.sessions import SESSION_CHECK_SECONDS
 from tests.e2e.pyclient import block_closes_tabs
 from tests.e2e.test_e2e_js_client import chat
+from tests.live import ROOT
 
 pytestmark = pytest.mark.e2e
 
@@ -74,6 +79,30 @@ def test_block_on_one_process_closes_connections_on_the_other(pair, clients):
         clients(one.url, bob.token, transports=("websocket",)),
     ]
     block_closes_tabs(one, admin.token, bob.username, "scale-out", tabs)
+
+
+def test_a_password_reset_run_without_the_queue_still_closes_every_socket(
+    pair, clients
+):
+    """`flask reset-password` run without the servers' REDIS_URL (an operator's shell
+    missing it) publishes no close; each process's session check closes the account's
+    sockets all the same, and a socket closed so can send nothing more."""
+    dave = pair.account("d")
+    one, two = pair.servers
+    tabs = [clients(one.url, dave.token), clients(two.url, dave.token)]
+    result = subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "cyberscan", "reset-password"]
+        + [dave.username],
+        cwd=ROOT,
+        env={**one.env, "REDIS_URL": ""},
+        input="a brand new passphrase\n",
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    for tab in tabs:
+        assert tab.closed.wait(SESSION_CHECK_SECONDS * 3), "the socket stayed open"
 
 
 def test_saturation_every_acknowledged_message_is_delivered_or_in_history(pair, node):
