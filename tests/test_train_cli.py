@@ -1174,6 +1174,18 @@ def test_report_plots_mark_the_threshold_and_label_every_axis() -> None:
         dots = [line for line in ax.get_lines() if line.get_marker() == "o"]
         styles = (report.NEW_STYLE, report.SERVED_STYLE)
         assert [d.get_color() for d in dots] == [s["color"] for s in styles], kind
+        # Where the two coincide, the new model still shows: its line and its filled
+        # dot are drawn over the served model's dashes and ring.
+        new_dot, served_dot = dots
+        assert new_dot.get_zorder() > served_dot.get_zorder()
+        assert served_dot.get_markerfacecolor() == "none"
+        assert served_dot.get_markersize() > new_dot.get_markersize()
+        new_line, served_line = (
+            line
+            for line in ax.get_lines()
+            if line.get_marker() != "o" and line.get_color() != "grey"
+        )
+        assert new_line.get_zorder() > served_line.get_zorder()
         for dot, (yy, p) in zip(dots, (new["dev_set"], old["dev_set"]), strict=True):
             flagged = p >= 0.6
             caught = np.mean(flagged[yy == 1])

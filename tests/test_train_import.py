@@ -159,7 +159,19 @@ def test_bad_input_names_the_file_and_writes_nothing(
         )
         == 2
     )
-    assert "nothing to import" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    # Said as what it is: each row is already in a set, not repeated in the file.
+    assert "every row equals a row of a training file, a development set" in err
+    assert "nothing to import" in err
+    # A development set already in the folder is no new set (its own rows were left
+    # out of the comparison, so it came in again under another name).
+    code = import_set.main(
+        [str(places["eval"] / "dev_set_old.csv"), "dev_set_copy"]
+        + ["--eval-dir", str(places["eval"]), "--data-dir", str(places["corpora"])]
+    )
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "already a development set" in err and err.count("\n") == 1
     assert sorted(p.name for p in places["eval"].iterdir()) == ["dev_set_old.csv"]
 
 

@@ -119,12 +119,15 @@ def run(args: argparse.Namespace) -> dict:
     if dest.exists():
         raise DataError(f"{dest}: already exists; a development set is never replaced")
     source = Path(from_caller(args.file))
+    if source.resolve().parent == eval_dir.resolve():
+        raise DataError(
+            f"{source}: already a development set in {eval_dir}; import a set written "
+            "elsewhere"
+        )
     data = read_labelled_csv(source, require_both_classes=False)
     data_dir, origin = find_data_dir(from_caller(args.data_dir or "") or None)
     corpora = corpus_files(data_dir) if data_dir is not None else []
-    others = [
-        p for p in sorted(eval_dir.glob("*.csv")) if p.resolve() != source.resolve()
-    ]
+    others = sorted(eval_dir.glob("*.csv"))
     own = own_files()
     known = known_texts([*own, *others, *corpora])
     keep, dropped, matched = [], Counter(), Counter()
@@ -138,7 +141,10 @@ def run(args: argparse.Namespace) -> dict:
             keep.append(i)
             known[key] = [f"{display_path(source)} (an earlier row of it)"]
     if not keep:
-        raise DataError(f"{source}: every row equals an earlier row; nothing to import")
+        raise DataError(
+            f"{source}: every row equals a row of a training file, a development set, "
+            "a corpus or an earlier row of it; nothing to import"
+        )
     raw = write_rows(data, keep, dest)
     kept = Counter(data.labels[i] for i in keep)
     return {

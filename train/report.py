@@ -16,8 +16,15 @@ from typing import Any
 import numpy as np
 
 DPI = 110
-NEW_STYLE = {"color": "#1f5fbf", "ls": "-", "lw": 1.8}
-SERVED_STYLE = {"color": "#e07b00", "ls": "--", "lw": 1.6}
+# The new model is drawn over the served one (zorder): where the curves coincide, the
+# blue line shows through the orange dashes, and its filled dot inside the served
+# model's ring.
+NEW_STYLE = {"color": "#1f5fbf", "ls": "-", "lw": 1.8, "zorder": 3}
+SERVED_STYLE = {"color": "#e07b00", "ls": "--", "lw": 1.6, "zorder": 2}
+DOTS = {
+    id(NEW_STYLE): {"ms": 5, "zorder": 5},
+    id(SERVED_STYLE): {"ms": 10, "mfc": "none", "mew": 1.6, "zorder": 4},
+}
 Curves = dict[str, tuple[np.ndarray, np.ndarray]]
 
 
@@ -103,7 +110,7 @@ def _draw_curves(
                 ax.plot(rec, prec, label=label, **style)
             at = _at_threshold(y, p, threshold, kind)
             if at is not None:
-                ax.plot(*at, "o", color=style["color"], ms=5)
+                ax.plot(*at, "o", color=style["color"], **DOTS[id(style)])
         if kind == "roc":
             ax.plot([0, 1], [0, 1], ls=":", color="grey", lw=1)
             ax.set(xlabel="clean flagged (FPR)", ylabel="abuse caught (TPR)")
