@@ -67,7 +67,13 @@ def database_error(exc: OperationalError | ProgrammingError) -> click.ClickExcep
         return click.ClickException(NO_TABLES)
     if code == MYSQL_NO_SUCH_COLUMN or "no such column" in str(orig):
         return click.ClickException(OLD_SCHEMA)
-    return click.ClickException(database_unusable(database_url(), orig))
+    return unreachable(exc)
+
+
+def unreachable(exc: OperationalError | ProgrammingError) -> click.ClickException:
+    """One line for a database the command cannot reach (down, missing, refusing the
+    user)."""
+    return click.ClickException(database_unusable(database_url(), exc.orig))
 
 
 def database_url() -> str:
@@ -78,15 +84,19 @@ def database_url() -> str:
     return info.load_app().config["SQLALCHEMY_DATABASE_URI"]
 
 
-def database_errors(command: Callable[..., None]) -> Callable[..., None]:
+def database_errors(
+    command: Callable[..., Any],
+    catch: tuple[type[Exception], ...] = (OperationalError, ProgrammingError),
+    describe: Callable[[Any], click.ClickException] = database_error,
+) -> Callable[..., Any]:
     """Every command: a database it cannot use is one line and status 1."""
 
     @functools.wraps(command)
-    def wrapper(*args: Any, **kwargs: Any) -> None:
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
-            command(*args, **kwargs)
-        except (OperationalError, ProgrammingError) as exc:
-            raise database_error(exc) from None
+            return command(*args, **kwargs)
+        except catch as exc:
+            raise describe(exc) from None
 
     return wrapper
 
@@ -184,15 +194,7 @@ def unreachable_in_one_line(group: click.Command | None) -> None:
         callback = command.callback
         if callback is None or getattr(callback, "one_line", False):
             continue
-
-        @functools.wraps(callback)
-        def wrapper(*args: Any, _callback: Any = callback, **kwargs: Any) -> Any:
-            try:
-                return _callback(*args, **kwargs)
-            except OperationalError as exc:
-                url = database_url()
-                raise click.ClickException(database_unusable(url, exc.orig)) from None
-
+        wrapper = database_errors(callback, (OperationalError,), unreachable)
         wrapper.one_line = True  # type: ignore[attr-defined]
         command.callback = wrapper
 

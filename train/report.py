@@ -21,10 +21,8 @@ DPI = 110
 # model's ring.
 NEW_STYLE = {"color": "#1f5fbf", "ls": "-", "lw": 1.8, "zorder": 3}
 SERVED_STYLE = {"color": "#e07b00", "ls": "--", "lw": 1.6, "zorder": 2}
-DOTS = {
-    id(NEW_STYLE): {"ms": 5, "zorder": 5},
-    id(SERVED_STYLE): {"ms": 10, "mfc": "none", "mew": 1.6, "zorder": 4},
-}
+NEW_DOT = {"ms": 5, "zorder": 5}
+SERVED_DOT = {"ms": 10, "mfc": "none", "mew": 1.6, "zorder": 4}
 Curves = dict[str, tuple[np.ndarray, np.ndarray]]
 
 
@@ -94,11 +92,11 @@ def _draw_curves(
     from sklearn.metrics import auc, precision_recall_curve, roc_curve
 
     fig, axes = _grid(len(names))
-    models = [(new_name, curves, NEW_STYLE)]
+    models = [(new_name, curves, NEW_STYLE, NEW_DOT)]
     if served is not None:
-        models.append((served[0], served[1], SERVED_STYLE))
+        models.append((served[0], served[1], SERVED_STYLE, SERVED_DOT))
     for ax, name in zip(axes.flat, names, strict=False):
-        for label, data, style in models:
+        for label, data, style, dot in models:
             if name not in data:
                 continue
             y, p = data[name]
@@ -110,7 +108,7 @@ def _draw_curves(
                 ax.plot(rec, prec, label=label, **style)
             at = _at_threshold(y, p, threshold, kind)
             if at is not None:
-                ax.plot(*at, "o", color=style["color"], **DOTS[id(style)])
+                ax.plot(*at, "o", color=style["color"], **dot)
         if kind == "roc":
             ax.plot([0, 1], [0, 1], ls=":", color="grey", lw=1)
             ax.set(xlabel="clean flagged (FPR)", ylabel="abuse caught (TPR)")
