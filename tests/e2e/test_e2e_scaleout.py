@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import pytest
 
 from cyberscan.realtime.sessions import SESSION_CHECK_SECONDS
 from tests.e2e.pyclient import block_closes_tabs
 from tests.e2e.test_e2e_js_client import chat
-from tests.live import ROOT
+from tests.test_cli import run_command
 
 pytestmark = pytest.mark.e2e
 
@@ -86,19 +83,12 @@ def test_a_password_reset_run_without_the_queue_still_closes_every_socket(
 ):
     """`flask reset-password` run without the servers' REDIS_URL (an operator's shell
     missing it) publishes no close; each process's session check closes the account's
-    sockets all the same, and a socket closed so can send nothing more."""
+    sockets all the same."""
     dave = pair.account("d")
     one, two = pair.servers
     tabs = [clients(one.url, dave.token), clients(two.url, dave.token)]
-    result = subprocess.run(
-        [sys.executable, "-m", "flask", "--app", "cyberscan", "reset-password"]
-        + [dave.username],
-        cwd=ROOT,
-        env={**one.env, "REDIS_URL": ""},
-        input="a brand new passphrase\n",
-        capture_output=True,
-        text=True,
-        timeout=120,
+    result = run_command(
+        ["reset-password", dave.username], one.env["DATABASE_URL"], REDIS_URL=""
     )
     assert result.returncode == 0, result.stderr
     for tab in tabs:
