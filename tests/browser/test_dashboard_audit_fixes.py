@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from tests.browser.live import watched_page
 from tests.browser.test_dashboard import ABUSE, admin_token
 from tests.browser.test_dashboard_people import call
 from tests.browser.test_dashboard_together import (
@@ -343,13 +344,42 @@ SKIPS = {
 }
 
 
+def appeals(server: LiveServer, prefix: str, count: int = 6) -> None:
+    """`<prefix>_amy0`.. are each flagged once and appeal it: `count` rows in the queue
+    and in the appeals."""
+    server.register(f"{prefix}_reader")
+    for n in range(count):
+        strike_and_appeal(
+            server, f"{prefix}_amy{n}", f"{prefix}_reader", "I was joking"
+        )
+
+
+def wait_shown(page: Any, heading: str) -> None:
+    """Waits until `heading` is in the viewport and is what shows at its own top left:
+    not under the sticky top bar nor scrolled away (a focused, "in viewport" heading
+    can be both, hidden)."""
+    page.wait_for_function(
+        """heading => {
+          const element = document.querySelector(heading);
+          const box = element.getBoundingClientRect();
+          if (box.top < 0 || box.bottom > innerHeight) return false;
+          const seen = document.elementFromPoint(box.left + 4, box.top + 4);
+          return seen !== null && element.contains(seen);
+        }""",
+        arg=heading,
+    )
+
+
 def test_skip_links_lead_the_keyboard_to_each_panel(
     live_server: LiveServer, chromium: Any
 ) -> None:
     from playwright.sync_api import expect
 
     live_server.create_admin("sk_mod")
+    appeals(live_server, "sk")  # rows in the panels: the page is longer than the window
     page, problems = open_dashboard(live_server, chromium, "sk_mod")
+    # Loaded: the page is longer than the window (a jump made while loading: below).
+    expect(page.locator('#appeals-body tr[data-author^="sk_amy"]')).to_have_count(6)
     page.locator("body").focus()
     page.keyboard.press("Tab")  # the first tab stop is the first skip link, shown
     first = page.get_by_role("link", name="Skip to the moderation queue")
@@ -364,12 +394,59 @@ def test_skip_links_lead_the_keyboard_to_each_panel(
         expect(link).to_be_focused()
         page.keyboard.press("Enter")
         expect(page.locator(heading)).to_be_focused()
-        expect(page.locator(heading)).to_be_in_viewport()
+        wait_shown(page, heading)
     # From the appeals heading, the next Tab is inside the appeals panel.
     page.get_by_role("link", name="Skip to appeals").focus()
     page.keyboard.press("Enter")
     page.keyboard.press("Tab")
     expect(page.locator("#appeal-status")).to_be_focused()
+    assert problems == []
+    page.context.close()
+
+
+def test_a_skip_made_while_the_tables_load_stays_on_its_panel(
+    live_server: LiveServer, chromium: Any
+) -> None:
+    """The keyboard jumps to Appeals before the queue and the reports above it have
+    loaded; when they load, the Appeals heading is still the one shown, and a wheel
+    scroll afterwards is the person's own."""
+    from playwright.sync_api import expect
+
+    live_server.create_admin("sl_mod")
+    appeals(live_server, "sl")
+    page, problems = watched_page(chromium, 1440)
+    held: list[Any] = []  # the tables' first answers, held back until the jump
+
+    def hold(route: Any) -> None:
+        held.append(route) if held is not None else route.continue_()
+
+    for path in ("flagged", "reports", "appeals", "users", "audit-log", "stats"):
+        page.route(f"**/api/admin/{path}?*", hold)
+    page.goto(live_server.url + "/admin/login")
+    page.fill("#login-name", "sl_mod")
+    page.fill("#login-password", PASSWORD)
+    page.click("#login-submit")
+    expect(page.locator("#live-status")).to_have_attribute("data-state", "live")
+    page.get_by_role("link", name="Skip to appeals").focus()
+    page.keyboard.press("Enter")
+    expect(page.locator("#appeals-title")).to_be_focused()
+    wait_shown(page, "#appeals-title")
+    waiting, held = held, None
+    for route in waiting:
+        route.continue_()
+    expect(page.locator('#queue-body tr[data-author^="sl_amy"]')).to_have_count(6)
+    expect(page.locator('#appeals-body tr[data-author^="sl_amy"]')).to_have_count(6)
+    wait_shown(page, "#appeals-title")
+    # The person scrolls on: the page no longer pulls the heading back.
+    page.mouse.move(700, 500)
+    at = page.evaluate("scrollY") + 400
+    page.mouse.wheel(0, 400)
+    page.wait_for_function("at => scrollY === at", arg=at)
+    page.evaluate(
+        "document.body.append(Object.assign(document.createElement('p'), {textContent: 'x'}))"
+    )
+    page.wait_for_timeout(300)
+    assert page.evaluate("scrollY") == at
     assert problems == []
     page.context.close()
 

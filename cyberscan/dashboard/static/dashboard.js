@@ -95,16 +95,32 @@ window.addEventListener("resize", function () {
   }, 150);
 });
 wireDialog();
-// A skip link moves the keyboard focus to its panel's heading (not just the scroll).
+// A skip link moves the keyboard focus to its panel's heading and shows it just below
+// the sticky top bar. While that heading keeps the focus and the person has not scrolled,
+// tables filling above it do not push it away (the browser's scroll anchoring holds the
+// first node in view, not the focused one).
+let skippedTo = null;
+function showBelowTopbar(heading) {
+  const bar = document.querySelector(".topbar").getBoundingClientRect().bottom;
+  window.scrollBy(0, heading.getBoundingClientRect().top - bar - 12);
+}
 document.querySelectorAll(".skip-link").forEach(function (link) {
   link.addEventListener("click", function (event) {
     const target = $(link.getAttribute("href").slice(1));
     if (!target) return;
     event.preventDefault();
-    target.focus();
-    target.scrollIntoView({ block: "start" });
+    target.focus({ preventScroll: true });
+    showBelowTopbar(target);
+    skippedTo = target;
   });
 });
+["wheel", "touchstart", "mousedown", "keydown"].forEach(function (type) {
+  window.addEventListener(type, function () { skippedTo = null; }, { passive: true, capture: true });
+});
+new ResizeObserver(function () {
+  if (skippedTo && document.activeElement === skippedTo) showBelowTopbar(skippedTo);
+  else skippedTo = null;
+}).observe(document.body);
 $("logout").addEventListener("click", function () {
   api("/admin/logout", { method: "POST" })
     .catch(function () { return null; })
