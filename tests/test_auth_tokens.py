@@ -9,7 +9,7 @@ import pytest
 from flask_jwt_extended import create_access_token, create_refresh_token
 
 from cyberscan.extensions import db
-from cyberscan.models import RevokedToken, User
+from cyberscan.models import RevokedToken, User, utcnow
 from tests.helpers import assert_error, bearer, recorded_statements
 
 
@@ -212,10 +212,14 @@ def test_an_authenticated_request_loads_the_tokens_user_once(
 def test_ended_sessions_are_those_a_connection_may_no_longer_hold(app, make_user):
     """What a serving process closes on its check (realtime/sessions):
     a session logged out, one another session's password change ended, one of a
-    blocked or deleted account; never a live one, nor the session that changed it."""
+    blocked or deleted account; never a live one, nor the session that changed it. A
+    blocked account's sessions come with the block's reason (its `account_blocked`),
+    also after the block revoked their tokens, as every block does."""
     from cyberscan.services import auth
 
-    ada, bob, cy = make_user("ada"), make_user("bob"), make_user("cy")
+    ada, bob, cy, di, eve = (
+        make_user(name) for name in ("ada", "bob", "cy", "di", "eve")
+    )
     with app.app_context():
         db.session.add(
             RevokedToken(
@@ -227,7 +231,14 @@ def test_ended_sessions_are_those_a_connection_may_no_longer_hold(app, make_user
         )
         user = db.session.get(User, bob.id)
         user.revoke_tokens(keep_session="bob-kept")  # a password change by bob-kept
-        db.session.get(User, cy.id).is_blocked = True
+        blocked = db.session.get(User, cy.id)
+        blocked.revoke_tokens()  # blocked as the dashboard blocks: tokens revoked
+        blocked.is_blocked, blocked.blocked_reason = True, "threats"
+        db.session.get(User, di.id).is_blocked = True  # an old row without a reason
+        fresh = db.session.get(User, eve.id)
+        fresh.revoke_tokens()  # blocked a moment ago: its own event is on its way
+        fresh.is_blocked, fresh.blocked_reason = True, "spam"
+        fresh.blocked_at = utcnow()
         db.session.commit()
         held = {
             (ada.id, None, "ada-live"),
@@ -237,20 +248,24 @@ def test_ended_sessions_are_those_a_connection_may_no_longer_hold(app, make_user
             (bob.id, 0, "bob-kept"),
             (bob.id, 1, "bob-new"),
             (cy.id, 0, "cy-any"),
+            (cy.id, None, "cy-older"),
+            (di.id, 0, "di-any"),
+            (eve.id, 0, "eve-any"),
             (999_999, 0, "nobody"),
         }
-        assert auth.ended_sessions(held) == {
-            (ada.id, None, "ada-gone"),
-            (bob.id, 0, "bob-old"),
-            (bob.id, None, "bob-older"),
-            (cy.id, 0, "cy-any"),
-            (999_999, 0, "nobody"),
+        ended = {
+            (ada.id, None, "ada-gone"): None,
+            (bob.id, 0, "bob-old"): None,
+            (bob.id, None, "bob-older"): None,
+            (cy.id, 0, "cy-any"): "threats",
+            (cy.id, None, "cy-older"): "threats",
+            (di.id, 0, "di-any"): "This account is blocked.",
+            (999_999, 0, "nobody"): None,
         }
-        # With a queue a block closes its sockets itself, saying why: left to it.
-        assert auth.ended_sessions(held, blocked=False) == {
-            (ada.id, None, "ada-gone"),
-            (bob.id, 0, "bob-old"),
-            (bob.id, None, "bob-older"),
-            (999_999, 0, "nobody"),
+        assert auth.ended_sessions(held) == ended
+        later = utcnow() + auth.FRESH_BLOCK + timedelta(seconds=1)
+        assert auth.ended_sessions(held, now=later) == {
+            **ended,
+            (eve.id, 0, "eve-any"): "spam",
         }
-        assert auth.ended_sessions(set()) == set()
+        assert auth.ended_sessions(set()) == {}

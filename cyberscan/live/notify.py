@@ -250,6 +250,13 @@ def token_revoked(family: str) -> None:
     _close_room(rooms.token(family))
 
 
+def session_blocked(family: str, reason: str) -> None:
+    """`account_blocked` {reason} to the connections of one login session of a blocked
+    account, then close them (a session check found it: `realtime/sessions.py`)."""
+    socketio.emit("account_blocked", {"reason": reason}, to=rooms.token(family))
+    _close_room(rooms.token(family))
+
+
 def sessions_ended(user_id: int, keep_family: str | None = None) -> None:
     """Close the user's connections except those of one login session (a password
     change keeps the session that made it)."""

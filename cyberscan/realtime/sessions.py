@@ -8,7 +8,10 @@ servers when an account is taken over) without the servers' REDIS_URL and
 SOCKETIO_CHANNEL, or while Redis was down. The account's sockets stayed open, sending
 and receiving. So every serving process checks, every SESSION_CHECK_SECONDS, the
 sessions its connections hold (one query per 500 of them) and closes the ones that
-ended (`auth.ended_sessions`).
+ended (`auth.ended_sessions`). A blocked account's get `account_blocked` {reason}
+first, as the block's own event says, once the block is `auth.FRESH_BLOCK` old: that
+event, kept through a Redis outage, may come later than this check, or never if the
+process that kept it stopped.
 """
 
 from __future__ import annotations
@@ -46,11 +49,12 @@ def close_ended(app: Flask) -> int:
     """Close this process's connections whose session ended; answers how many
     sessions that was."""
     with app.app_context():
-        ended = auth.ended_sessions(
-            held_sessions(socketio.server), blocked=not app.config.get("REDIS_URL")
-        )
-        for _, _, family in ended:
-            notify.token_revoked(family)
+        ended = auth.ended_sessions(held_sessions(socketio.server))
+        for (_, _, family), block_reason in ended.items():
+            if block_reason is None:
+                notify.token_revoked(family)
+            else:
+                notify.session_blocked(family, block_reason)
     return len(ended)
 
 

@@ -327,6 +327,8 @@ class SocketIdentity:
 Held = tuple[int, int | None, str]
 # Ids per query when checking the sessions open connections hold.
 HELD_CHUNK = 500
+# How long a session check leaves a new block to its own event.
+FRESH_BLOCK = timedelta(seconds=10)
 
 
 def _in_parts(values: set[Any]) -> list[list[Any]]:
@@ -335,21 +337,32 @@ def _in_parts(values: set[Any]) -> list[list[Any]]:
     return [ordered[i : i + HELD_CHUNK] for i in range(0, len(ordered), HELD_CHUNK)]
 
 
-def ended_sessions(held: Iterable[Held], blocked: bool = True) -> set[Held]:
-    """Of the sessions open connections hold, those that no longer open anything:
-    the account is gone or blocked (unless not `blocked`), the session logged out, or
-    the password changed since by another session. A serving process checks its
-    connections with this, as a reset from the command line (another process) may not
-    tell it; with a queue a block always does (`account_blocked`, kept through an
-    outage), with its reason, so there blocks are left to it."""
+def ended_sessions(
+    held: Iterable[Held], now: datetime | None = None
+) -> dict[Held, str | None]:
+    """Of the sessions open connections hold, those that no longer open anything, each
+    with the block's reason when its account is blocked (None otherwise): the account
+    is gone or blocked, the session logged out, or the password changed since by
+    another session. A serving process checks its connections with this, as a reset
+    from the command line or a block while Redis was down may not have told it.
+
+    A block younger than FRESH_BLOCK is left out: its own `account_blocked` is on its
+    way, after the acknowledgement of the send that made it (a check in between would
+    say it first, or twice)."""
+    settled = (now or utcnow()) - FRESH_BLOCK
     held = set(held)
     users = {
         row.id: row
         for part in _in_parts({user_id for user_id, _, _ in held})
         for row in db.session.execute(
-            select(User.id, User.token_epoch, User.kept_session, User.is_blocked).where(
-                User.id.in_(part)
-            )
+            select(
+                User.id,
+                User.token_epoch,
+                User.kept_session,
+                User.is_blocked,
+                User.blocked_reason,
+                User.blocked_at,
+            ).where(User.id.in_(part))
         )
     }
     revoked = {
@@ -359,17 +372,17 @@ def ended_sessions(held: Iterable[Held], blocked: bool = True) -> set[Held]:
             select(RevokedToken.jti).where(RevokedToken.jti.in_(part))
         )
     }
-    ended = set()
+    ended: dict[Held, str | None] = {}
     for user_id, epoch, family in held:
         user = users.get(user_id)
         claims = {EPOCH_CLAIM: epoch, REFRESH_CLAIM: family, "jti": family}
-        if (
-            user is None
-            or (blocked and user.is_blocked)
-            or family in revoked
-            or _before_password_change(claims, user)
-        ):
-            ended.add((user_id, epoch, family))
+        if user is not None and user.is_blocked:
+            # A block also revokes every token: said as the block, with its reason.
+            if user.blocked_at is None or user.blocked_at <= settled:
+                reason = user.blocked_reason or AccountBlocked.message
+                ended[user_id, epoch, family] = reason
+        elif user is None or family in revoked or _before_password_change(claims, user):
+            ended[user_id, epoch, family] = None
     return ended
 
 

@@ -5,7 +5,9 @@ While it is down: sends are refused with `unavailable` (socket and REST), REST a
 admin block is committed and reported as such. When it is back: the block's kick
 reaches the user's connection on the other process, so does the kick of a block made
 the moment Redis is back (before the processes listen again), and presence is rebuilt
-from the connections each process holds. The Redis server is this test's own. What the outage
+from the connections each process holds. A block whose kept event died with its
+process still reaches the user's connection on another process, with its reason (that
+process's session check). The Redis server is this test's own. What the outage
 logs is written once, one line a record (it was written twice, or three times for
 python-socketio's lines: Flask's handler, python-socketio's and alembic's root one),
 and each process logs the first request or event it refused, not every one.
@@ -192,5 +194,44 @@ def test_redis_outage_refuses_cleanly_and_recovers(
         # B only refused bob's two events: the `error` event to his socket is B's
         # own, never published (each was logged twice as lost: retrying, giving up).
         assert not [x for x in assert_refusals_logged_once(b) if "Cannot publish" in x]
+    finally:
+        redis.stop(kill=False)
+
+
+def test_a_block_whose_publication_died_with_its_process_still_says_why(
+    tmp_path, live_database, servers, clients
+):
+    """Redis is down when an admin blocks alice through A: A keeps `account_blocked`
+    to publish later, and then stops, so it never does. B's session check closes
+    alice's connection there with `account_blocked` and the block's reason. The check
+    used to close it as a revoked token, saying nothing (a block revokes every
+    token); on a loaded machine it did so after an outage too, before A's kept
+    publication reached B."""
+    from cyberscan.realtime.sessions import SESSION_CHECK_SECONDS
+    from cyberscan.services import auth
+
+    redis = OwnedRedis(tmp_path).start()
+    try:
+        env = server_env(live_database, redis_url=redis.url, channel=unique("cs-"))
+        a = start(env, tmp_path, "a.log")
+        servers.append(a)
+        b = start(env, tmp_path, "b.log")
+        servers.append(b)
+        boss, alice = unique("boss"), unique("al")
+        a.sign_up(boss)
+        make_admin(live_database, boss)
+        boss_token = a.login(boss)
+        alice_b = clients(b.url, a.register(alice))
+        redis.stop(kill=True)
+        status, answer = a.request(
+            "POST", f"/api/admin/users/{alice}/block", {"reason": "threats"}, boss_token
+        )
+        assert (status, answer["user"]["is_blocked"]) == (200, True), answer
+        a.stop()
+        # The check leaves a block FRESH_BLOCK to its own event, then closes it.
+        wait = auth.FRESH_BLOCK.total_seconds() + SESSION_CHECK_SECONDS * 3
+        assert alice_b.closed.wait(wait), alice_b.log
+        assert alice_b.named("account_blocked") == [{"reason": "threats"}]
+        assert_clean_log(b)
     finally:
         redis.stop(kill=False)
