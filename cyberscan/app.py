@@ -85,6 +85,9 @@ def register_extensions(app: Flask) -> None:
         client_manager=route.client_manager(app),
         # Refuses reserved and malformed event names before dispatch.
         serializer=CheckedPacket,
+        # One connection's events are handled one at a time, in the order they came:
+        # messages sent back to back are stored and delivered in that order.
+        async_handlers=False,
         cors_allowed_origins=app.config["CORS_ORIGINS"],
         logger=False,
         engineio_logger=False,

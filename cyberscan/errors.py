@@ -81,6 +81,16 @@ class AccountBlocked(CyberscanError):
     status_code, code = 403, "blocked"
     message = "This account is blocked."
 
+    @classmethod
+    def because(cls, reason: str | None) -> AccountBlocked:
+        """The refusal with ``{reason}``, as `account_blocked` says it."""
+        return cls(reason=block_reason(reason))
+
+
+def block_reason(reason: str | None) -> str:
+    """What a blocked account is told: its ``blocked_reason``, or that it is blocked."""
+    return reason or AccountBlocked.message
+
 
 class Muted(CyberscanError):
     status_code, code = 403, "muted"

@@ -116,6 +116,24 @@ def test_a_block_s_whole_reason_reaches_the_person(client, member, admin_headers
     assert body["reason"] == reason
 
 
+def test_a_blocked_account_s_tokens_are_refused_with_the_block_s_reason(
+    client, make_user, login, admin_headers
+):
+    """A page reloaded after a block renews its token and shows why from the refusal:
+    the refresh answered `blocked` without the reason, so the web client's blocked
+    screen lost it until the person typed their password again."""
+    bob = make_user("bob")
+    tokens = login(bob)
+    client.post(
+        "/api/admin/users/bob/block", json={"reason": "spam"}, headers=admin_headers
+    )
+    for response in (
+        client.get("/api/me", headers=bearer(tokens["access_token"])),
+        client.post("/api/token/refresh", headers=bearer(tokens["refresh_token"])),
+    ):
+        assert assert_error(response, 403, "blocked")["reason"] == "spam"
+
+
 def test_blocked_user_cannot_reconnect(client, member, socket_client, admin_headers):
     bob = member("bob")
     client.post("/api/admin/users/bob/block", json={}, headers=admin_headers)

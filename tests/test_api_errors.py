@@ -28,6 +28,9 @@ REGISTER = {"username": "mallory", "email": "m@example.com", "password": "longen
         # A byte order mark (RFC 8259 §8.1: not to be sent): refused as every other
         # body that is not UTF-8 JSON, in the same shape (it had webargs' own).
         (b'\xef\xbb\xbf{"username": "mallory"}', "application/json"),
+        # NaN and Infinity: Python's parser takes them, JSON has no such values.
+        (b'{"username": NaN, "email": "m@example.com"}', "application/json"),
+        (b'{"username": "mallory", "age": -Infinity}', "application/json"),
         (b"username=mallory&password=x", "application/x-www-form-urlencoded"),
         (b'{"username": "mallory"}', "text/plain"),
     ],

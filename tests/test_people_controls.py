@@ -635,6 +635,7 @@ BAD_REPORTS = [
     {"username": "bob", "reason": "   "},
     {"username": "bob", "reason": "x" * 501},
     {"username": 7, "reason": "x"},
+    {"username": "   ", "reason": "only spaces"},
     {"username": "bob", "reason": "x", "extra": True},
     {"message_id": None, "username": None, "reason": "nothing named"},
     {"message_id": "not-a-uuid", "reason": "x"},
@@ -661,6 +662,19 @@ def test_report_reads_a_null_target_as_absent(client, trio):
         response = client.post("/api/reports", json=body, headers=alice.headers)
         assert response.status_code == 201, response.get_json()
         assert response.get_json()["username"] == "bob"
+
+
+def test_report_reads_a_username_as_login_does(client, trio):
+    """Spaces around a name are dropped, as at login; they made "No user by that
+    name." (404)."""
+    alice, _, _ = trio
+    response = client.post(
+        "/api/reports",
+        json={"username": " bob\t", "reason": "Fake profile"},
+        headers=alice.headers,
+    )
+    assert response.status_code == 201, response.get_json()
+    assert response.get_json()["username"] == "bob"
 
 
 def test_report_spoofs_change_nothing(app, client, trio):

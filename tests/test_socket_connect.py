@@ -129,6 +129,13 @@ def test_refusal_data_is_error_and_message(app, trio, auth, code):
     data = refused.value.error_args["data"]
     assert data["error"] == code
     assert isinstance(data["message"], str) and data["message"]
+    # A block also says why (a block made without a reason says it is blocked).
+    expected = (
+        {"error", "message", "reason"} if code == "blocked" else {"error", "message"}
+    )
+    assert set(data) == expected
+    if code == "blocked":
+        assert data["reason"] == "This account is blocked."
 
 
 def test_username_in_auth_or_query_does_not_change_identity(
@@ -188,13 +195,16 @@ def test_block_holds_on_next_event_even_without_a_kick(app, trio, connect):
     sio = connect(alice)
     with app.app_context():
         db.session.execute(
-            update(User).where(User.id == alice.id).values(is_blocked=True)
+            update(User)
+            .where(User.id == alice.id)
+            .values(is_blocked=True, blocked_reason="threats")
         )
         db.session.commit()
     ack = sio.emit("send_message", {"receiver": "bob", "message": "hi"}, callback=True)
     assert ack["ok"] is False and ack["error"] == "blocked"
     ack = sio.emit("typing", {"receiver": "bob", "is_typing": True}, callback=True)
     assert ack["ok"] is False and ack["error"] == "blocked"
+    assert ack["reason"] == "threats"
 
 
 def test_token_whose_refresh_token_was_revoked_is_refused(app, trio, socket_client):

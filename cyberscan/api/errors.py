@@ -85,13 +85,20 @@ def handle_internal_error(error: HTTPException):  # noqa: ANN201
 
 class DepthSafeJSONProvider(DefaultJSONProvider):
     """JSON nested too deeply for the parser is a client's bad JSON (400), not a
-    RecursionError (500 and a traceback); Flask turns the ValueError into 400."""
+    RecursionError (500 and a traceback); Flask turns the ValueError into 400. So are
+    NaN and Infinity, which Python's parser takes and JSON (RFC 8259) has not."""
 
     def loads(self, s: str | bytes, **kwargs: Any) -> Any:
+        kwargs.setdefault("parse_constant", not_json)
         try:
             return super().loads(s, **kwargs)
         except RecursionError:
             raise ValueError("The JSON is nested too deeply.") from None
+
+
+def not_json(constant: str) -> Any:
+    """The `parse_constant` of the API's parser: NaN and ±Infinity are not JSON."""
+    raise ValueError(f"{constant} is not JSON.")
 
 
 def register_error_handlers(app: Flask) -> None:

@@ -80,9 +80,12 @@ def token_from_handshake(auth_payload: Any) -> str | None:
 
 
 def refuse(error: CyberscanError) -> ConnectionRefusedError:
-    """The refusal a client sees as `connect_error` with data `{error, message}`."""
-    code = error.code if error.code == "blocked" else "unauthorized"
-    return ConnectionRefusedError(code, {"error": code, "message": error.message})
+    """The refusal a client sees as `connect_error` with data `{error, message}`, and
+    a blocked account's `reason`."""
+    if error.code != "blocked":
+        message = {"error": "unauthorized", "message": error.message}
+        return ConnectionRefusedError("unauthorized", message)
+    return ConnectionRefusedError("blocked", {**error.to_dict()})
 
 
 def authenticate(auth_payload: Any) -> auth.SocketIdentity:
@@ -139,7 +142,7 @@ def current_socket_user() -> User:
     if user is None:
         raise Unauthorized("The connection is not authenticated.")
     if user.is_blocked:
-        raise AccountBlocked()
+        raise AccountBlocked.because(user.blocked_reason)
     return user
 
 

@@ -113,7 +113,7 @@ class MuteStateSchema(StrictSchema):
 class ReportCreateSchema(StrictSchema):
     # A message id is a UUID: anything else is a 422, as for `?after=`, not a 404.
     message_id = MessageId(validate=MESSAGE_ID_FORMAT)
-    username = fields.String(validate=validate.Length(min=1, max=USERNAME_MAX))
+    username = TrimmedString(validate=validate.Length(min=1, max=USERNAME_MAX))
     reason = TrimmedString(
         required=True, validate=[validate.Length(max=REPORT_REASON_MAX), non_blank]
     )

@@ -26,6 +26,7 @@ from cyberscan.errors import (
     Forbidden,
     Unauthorized,
     ValidationFailed,
+    block_reason,
 )
 from cyberscan.extensions import db
 from cyberscan.live import notify
@@ -307,7 +308,7 @@ def load_user(claims: dict[str, Any]) -> User | None:
         return None
     user = db.session.get(User, user_id)
     if user is not None and user.is_blocked and not is_appeal_token(claims):
-        raise AccountBlocked()
+        raise AccountBlocked.because(user.blocked_reason)
     return user
 
 
@@ -379,8 +380,7 @@ def ended_sessions(
         if user is not None and user.is_blocked:
             # A block also revokes every token: said as the block, with its reason.
             if user.blocked_at is None or user.blocked_at <= settled:
-                reason = user.blocked_reason or AccountBlocked.message
-                ended[user_id, epoch, family] = reason
+                ended[user_id, epoch, family] = block_reason(user.blocked_reason)
         elif user is None or family in revoked or _before_password_change(claims, user):
             ended[user_id, epoch, family] = None
     return ended
@@ -423,6 +423,7 @@ CONNECT = (
         _USERS.username,
         _USERS.is_admin,
         _USERS.is_blocked,
+        _USERS.blocked_reason,
         _USERS.token_epoch,
         _USERS.kept_session,
         REVOKED.label("revoked"),
@@ -462,7 +463,7 @@ def connect_identity(token: object) -> SocketIdentity:
         raise Unauthorized("The token's account no longer exists.")
     user = rows[0]
     if user.is_blocked:  # its tokens were revoked too (see `is_revoked`)
-        raise AccountBlocked()
+        raise AccountBlocked.because(user.blocked_reason)
     if user.revoked or _before_password_change(claims, user):
         raise Unauthorized("The token has been revoked.")
     epoch = claims.get(EPOCH_CLAIM)

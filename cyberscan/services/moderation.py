@@ -89,7 +89,7 @@ class Strike:
 def ensure_can_post(user: User) -> None:
     """Blocked and muted users can neither send, post nor comment."""
     if user.is_blocked:
-        raise AccountBlocked()
+        raise AccountBlocked.because(user.blocked_reason)
     if user.is_muted():
         raise Muted(user.muted_until)
 

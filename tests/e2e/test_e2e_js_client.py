@@ -102,6 +102,28 @@ def test_a_retry_without_callbacks_gets_message_sent_and_ids_ignore_case(single,
     assert [m["id"] for m in history["items"]] == [first["id"]]
 
 
+def in_order(node, cluster, count: int = 20) -> None:
+    """order.mjs: `count` messages sent back to back on one connection, without
+    waiting for acks (an app flushing its outbox), are stored and delivered in the
+    order they were sent; they were scrambled while each event ran on its own."""
+    alice, bob = cluster.account("a"), cluster.account("b")
+    result = node(
+        "order.mjs",
+        {"alice": cluster.who(alice), "bob": cluster.who(bob), "count": count},
+    )
+    sent = [f"good morning number {k}" for k in range(count)]
+    assert result["acked"] == [f"order-{k}" for k in range(count)]
+    assert result["received"] == sent
+    history = cluster.first.get(
+        f"/api/chat/messages/{alice.username}?limit={count}", bob.token
+    )
+    assert [m["message"] for m in history["items"]] == sent
+
+
+def test_messages_sent_back_to_back_keep_their_order(single, node):
+    in_order(node, single)
+
+
 def refused(node, cluster, **payload) -> dict:
     return node("refused.mjs", {"url": cluster.first.url, **payload})
 
@@ -163,13 +185,21 @@ def test_expired_and_revoked_tokens_are_refused(single, node):
 def test_blocked_account_is_refused_as_blocked(single, node):
     alice = single.account("a")
     single.sql(
-        "UPDATE users SET is_blocked = :yes WHERE id = :id", yes=True, id=alice.id
+        "UPDATE users SET is_blocked = :yes, blocked_reason = :why WHERE id = :id",
+        yes=True,
+        why="Threats in the group chat",
+        id=alice.id,
     )
     answer = refused(node, single, auth={"token": alice.token})
+    # With the block's reason, so a client shows why without logging in again.
     assert answer == {
         "connected": False,
         "message": "blocked",
-        "data": {"error": "blocked", "message": answer["data"]["message"]},
+        "data": {
+            "error": "blocked",
+            "message": answer["data"]["message"],
+            "reason": "Threats in the group chat",
+        },
     }
 
 
@@ -183,6 +213,10 @@ def threaded(launch):
 
 def test_chat_under_threading_mode(threaded, node):
     chat(node, threaded)
+
+
+def test_messages_keep_their_order_under_threading_mode(threaded, node):
+    in_order(node, threaded)
 
 
 @pytest.fixture(scope="module")
