@@ -5,7 +5,10 @@ an accepted appeal, faint small text and small buttons, tags a screen reader did
 hear, the focus lost after *Unblock*, and a login form that kept the last name; then
 (the fiftieth session's audit) Escape on a search result that the results came back
 from, a result focused by the arrow keys with no ring, the flagged message pushed out
-of view by its own warning banner, and a logout that left the name in the browser.
+of view by its own warning banner, and a logout that left the name in the browser;
+then (the fifty-second session's) *Block* still offered on a flagged message of someone
+blocked, a reload while blocked that lost the block's reason, and no word of being
+offline where one writes on a phone.
 """
 
 from __future__ import annotations
@@ -445,3 +448,96 @@ def test_the_flagged_message_stays_in_view_under_its_warning_banner(
     pane = ada.page.locator("#messages-scroll").bounding_box()
     assert box is not None and pane is not None
     assert box["y"] + box["height"] <= pane["y"] + pane["height"] + 1, (box, pane)
+
+
+def test_a_flagged_message_offers_block_only_while_its_sender_is_not_blocked(
+    live_server: LiveServer, people: Any
+) -> None:
+    """The cover of a flagged message offered *Block* again after its sender was
+    blocked, and said "You blocked …" as if it were new."""
+    from playwright.sync_api import expect
+
+    gia_name, hal_name = name("gia"), name("hal")
+    hal_token = live_server.register(hal_name)
+    live_server.sign_up(gia_name)
+    converse(live_server, hal_token, gia_name, ABUSE[0])
+    gia = people()
+    gia.log_in(gia_name)
+    gia.open_chat(hal_name)
+    flagged = gia.bubbles(ABUSE[0])
+    offer = flagged.get_by_role("button", name=f"Block {hal_name}")
+
+    def reveal() -> None:
+        flagged.get_by_role("button", name=re.compile("may be hurtful")).click()
+
+    reveal()
+    expect(offer).to_be_visible()
+    press(gia.page, offer)
+    expect(gia.page.locator("#peer-blocked-banner")).to_be_visible()
+    expect(offer).to_be_hidden()
+    # The focus went with the button to the banner's Unblock, not to the page.
+    expect(gia.page.locator("#peer-unblock")).to_be_focused()
+
+    # After a reload the block is known from the start; unblocking offers it again.
+    gia.page.reload()
+    expect(gia.page.locator("#conn-status")).to_have_attribute("data-state", "online")
+    gia.open_chat(hal_name)
+    reveal()
+    expect(flagged.get_by_role("button", name="Hide")).to_be_visible()
+    expect(offer).to_be_hidden()
+    gia.page.click("#peer-unblock")
+    expect(offer).to_be_visible()
+
+
+def test_a_reload_while_blocked_still_says_why(
+    live_server: LiveServer, people: Any, admin: str
+) -> None:
+    """The blocked screen said the block's reason live, but after a reload only
+    "This account is blocked.": the token's refusal carried no reason."""
+    from playwright.sync_api import expect
+
+    ivo_name = name("ivo")
+    live_server.sign_up(ivo_name)
+    ivo = people()
+    ivo.log_in(ivo_name)
+    path = f"/api/admin/users/{ivo_name}/block"
+    call(live_server, "POST", path, {"reason": "Spamming the whole school"}, admin)
+    reason = ivo.page.locator("#blocked-reason")
+    expect(reason).to_have_text("Spamming the whole school")
+    ivo.page.reload()
+    expect(ivo.page.locator("#screen-blocked")).to_be_visible()
+    expect(reason).to_have_text("Spamming the whole school")
+
+
+def test_offline_is_said_where_one_writes_on_a_phone(
+    live_server: LiveServer, people: Any
+) -> None:
+    """On a phone the conversation hides the sidebar and its connection pill: going
+    offline showed only clocks on the bubbles, and "Offline" in the header, which is
+    the other person's."""
+    from playwright.sync_api import expect
+
+    jo_name, kai_name = name("jo"), name("kai")
+    live_server.sign_up(kai_name)
+    converse(live_server, live_server.register(jo_name), kai_name, "see you at lunch")
+    kai = people(PHONE)
+    kai.log_in(kai_name)
+    kai.open_chat(jo_name)
+    notice = kai.page.locator("#composer-offline")
+    expect(kai.page.locator("#conn-status")).to_be_hidden()  # with the sidebar
+    expect(notice).to_be_hidden()
+    kai.context.set_offline(True)
+    expect(notice).to_be_visible()
+    expect(notice).to_have_text("Offline: messages wait to be sent")
+    expect(notice).to_be_in_viewport()
+    kai.context.set_offline(False)
+    expect(notice).to_be_hidden()
+
+    # On a wide screen the sidebar's pill says it; the notice stays out of the way.
+    lea = people(DESKTOP)
+    lea.log_in(kai_name)
+    lea.open_chat(jo_name)
+    lea.context.set_offline(True)
+    expect(lea.page.locator("#conn-status")).to_have_attribute("data-state", "offline")
+    expect(lea.page.locator("#composer-offline")).to_be_hidden()
+    lea.context.set_offline(False)

@@ -199,9 +199,14 @@ function messageNode(message, status) {
     if (message.id) addUnsend(node);
   } else if (message.is_bullying) {
     node.classList.add("flagged");
+    // Offered only while the sender is not blocked (refreshHeader keeps it so).
+    const blockSender = button("Block " + message.sender, "chip chip-danger block-sender", () =>
+      block(message.sender),
+    );
+    blockSender.hidden = state.blocked.has(message.sender);
     hurtfulCover(node.querySelector(".bubble"), node.querySelector(".text"), "message", [
       button("Report", "chip chip-danger", () => openReport({ message })),
-      button("Block " + message.sender, "chip chip-danger", () => block(message.sender)),
+      blockSender,
     ]);
   } else if (message.id) {
     sideAction(node, "Report", "report", () => openReport({ message }), "Report this message");
@@ -550,6 +555,11 @@ export function refreshHeader() {
   $("peer-blocked-text").textContent = `You blocked ${peer}. Neither of you can message the other.`;
   $("composer-input").disabled = blocked;
   $("send").disabled = blocked;
+  for (const offer of list().querySelectorAll(".block-sender")) {
+    // Blocked from the message itself: the focus goes to the banner's Unblock.
+    if (blocked && offer === document.activeElement) $("peer-unblock").focus();
+    offer.hidden = blocked;
+  }
 }
 
 // ------------------------------------------------------------------ reading

@@ -210,6 +210,7 @@ function setConnection(status) {
   const pill = $("conn-status");
   pill.dataset.state = status;
   pill.textContent = CONNECTION_TEXT[status];
+  $("composer-offline").hidden = status !== "offline";
   if (status !== "online") chat.disconnected();
 }
 
