@@ -22,6 +22,8 @@ from typing import Any
 import pytest
 import socketio
 
+from cyberscan.realtime.sessions import SESSION_CHECK_SECONDS
+from cyberscan.services import auth
 from tests.live import server_env, start
 from tests.resilience.conftest import assert_clean_log, make_admin, unique
 from tests.resilience.owned import OwnedRedis
@@ -207,8 +209,6 @@ def test_a_block_whose_publication_died_with_its_process_still_says_why(
     used to close it as a revoked token, saying nothing (a block revokes every
     token); on a loaded machine it did so after an outage too, before A's kept
     publication reached B."""
-    from cyberscan.realtime.sessions import SESSION_CHECK_SECONDS
-    from cyberscan.services import auth
 
     redis = OwnedRedis(tmp_path).start()
     try:
