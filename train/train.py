@@ -273,6 +273,10 @@ OWN_WEIGHTS: dict[str, float] = {
     # around "you" in both labels, at chat_v32's per-row weight, chosen before
     # training: 1.43 x 507 / 1,400 (docs/model.md, "v50").
     "chat_v46": 0.52,
+    # v52: a forty-seventh writer, chat carrying numbers (times, ages, scores, prices,
+    # counts, codes) in both labels written alike, at chat_v21's per-row weight, chosen
+    # before training: 1.43 x 899 / 1,400 (docs/model.md, "v52").
+    "chat_v47": 0.92,
 }
 OWN_DEFAULT_WEIGHT = 1.0
 # Label alignment: inside a corpus, rows of these source categories get this share of
@@ -368,6 +372,7 @@ BACKGROUND: frozenset[str] = frozenset(
         "chat_v44",
         "chat_v45",
         "chat_v46",
+        "chat_v47",
     }
 )
 
