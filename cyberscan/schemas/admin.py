@@ -18,6 +18,8 @@ from cyberscan.schemas.user import UserPrivateSchema
 REVIEW_ACTIONS = ("dismiss", "remove")
 FLAG_STATUSES = ("pending", "reviewed", "all")
 MAX_MUTE_MINUTES = 7 * 24 * 60
+# The longest user search (an email's length); the dashboard's box holds no more.
+USER_QUERY_MAX = 254
 
 
 def _username(attribute: str) -> fields.Function:
@@ -73,7 +75,7 @@ class FlagQuerySchema(PageQuerySchema):
 
 
 class UserQuerySchema(PageQuerySchema):
-    q = TrimmedString(load_default=None, validate=validate.Length(max=254))
+    q = TrimmedString(load_default=None, validate=validate.Length(max=USER_QUERY_MAX))
 
 
 class StatsQuerySchema(StrictSchema):

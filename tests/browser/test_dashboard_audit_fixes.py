@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from cyberscan.schemas.admin import USER_QUERY_MAX
 from tests.browser.live import watched_page
 from tests.browser.test_dashboard import ABUSE, admin_token
 from tests.browser.test_dashboard_people import call
@@ -507,4 +508,27 @@ def test_a_session_ending_with_a_dialog_open_says_so_and_keeps_the_action(
     assert blocked["blocked_reason"] == "Threats in three chats"
     assert page.evaluate("sessionStorage.length") == 0
     assert [p for p in problems if "status of 401" not in p] == []
+    page.context.close()
+
+
+def test_a_user_search_longer_than_the_server_takes_is_cut_where_typed(
+    live_server: LiveServer, chromium: Any
+) -> None:
+    """A search over 254 characters was refused by the server (422) while the table
+    said "No users match.": the box now holds no more than the server reads."""
+    from playwright.sync_api import expect
+
+    live_server.create_admin("ls_mod")
+    live_server.register("ls_" + "a" * 20)
+    page, problems = open_dashboard(live_server, chromium, "ls_mod")
+    box = page.locator("#user-search")
+    box.focus()
+    page.keyboard.insert_text("ls_" + "a" * 400)  # a paste
+    assert len(box.input_value()) == USER_QUERY_MAX
+    row = page.locator(f'#users-body tr[data-username="ls_{"a" * 20}"]')
+    expect(page.locator("#users-empty")).to_be_visible()
+    box.fill("ls_" + "a" * 20)
+    expect(row).to_have_count(1)
+    expect(page.locator("#toasts .toast")).to_have_count(0)
+    assert problems == []
     page.context.close()
