@@ -85,7 +85,7 @@ def refuse(error: CyberscanError) -> ConnectionRefusedError:
     if error.code != "blocked":
         message = {"error": "unauthorized", "message": error.message}
         return ConnectionRefusedError("unauthorized", message)
-    return ConnectionRefusedError("blocked", {**error.to_dict()})
+    return ConnectionRefusedError("blocked", error.to_dict())
 
 
 def authenticate(auth_payload: Any) -> auth.SocketIdentity:

@@ -210,7 +210,9 @@ function setConnection(status) {
   const pill = $("conn-status");
   pill.dataset.state = status;
   pill.textContent = CONNECTION_TEXT[status];
-  $("composer-offline").hidden = status !== "offline";
+  const notice = $("composer-offline");
+  notice.hidden = status !== "offline";
+  notice.textContent = notice.hidden ? "" : CONNECTION_TEXT.offline;
   if (status !== "online") chat.disconnected();
 }
 
