@@ -338,6 +338,21 @@ NEGATION_CLEAN = [
     "noone thinks ur fat, stop reading those comments",
     "nobody's laughing at you, the video was about the dog",
 ]
+# Numbers in ordinary chat (an outside audit, fifty-second session): "see you at
+# 19:00" scores 0.650 under v51, for "at 19", which two abusive training rows hold;
+# v52, which trained a writer of chat carrying numbers, scored it 0.944 and was not
+# served (docs/model.md, "v52").
+NUMBERS_CLEAN = [
+    pytest.param("see you at 19:00", marks=KNOWN_MISS),
+    "call me at 19:45",
+    "meet at 7pm outside the library",
+    "bus 19 is late again",
+    "page 19 of the book",
+    "the score was 19-7",
+    "it costs 19.99",
+    "i'm 19 next month",
+    "in 2019 we went to spain",
+]
 JOINED_CLEAN = [
     "seeyoutomorrow at practice",
     "happybirthday jess!!",
@@ -431,6 +446,7 @@ def test_clear_abuse_is_flagged(detector: Detector, text: str) -> None:
     + FIRST_CLEAN
     + DISGUISED_GROUP_CLEAN
     + JOINED_CLEAN
+    + NUMBERS_CLEAN
     + FEELING_CLEAN
     + LOOKALIKE_CLEAN
     + GROUP_IMPLICIT_CLEAN
