@@ -732,6 +732,56 @@ def word_ngrams_wneg_split_leet(normalized: str) -> list[str]:
     return _ngrams_1_3(mark_negation_wide(leet_tokens(normalized)))
 
 
+# Numbers (v53): a token of two or more digits ("19", "2024", "100") is read as the one
+# token NUMBER, so no particular number is a feature: "19" in "see you at 19:00" or "m
+# 19" is the same term as "18" in "see you at 18:00", and "send 50 pics" the same as
+# "send 200 pics".  A single digit stays as written: "2", "4" and "1" stand for words
+# in chat ("u r 2 dumb").  A digit inside a word is read_leet's ("l00ser"), and a
+# number with letters stays whole ("7pm", "10th", "ck2").  docs/model.md, "v53".
+NUMBER = "num"
+_TWO_DIGITS = re.compile(r"[0-9][0-9]").search
+
+
+def read_numbers(tokens: list[str]) -> list[str]:
+    """``tokens`` with every token of two or more ASCII digits read as ``NUMBER``
+    (``tokens`` itself when none is)."""
+    if _TWO_DIGITS(" ".join(tokens)) is None:
+        return tokens
+    return [NUMBER if len(t) > 1 and t.isascii() and t.isdigit() else t for t in tokens]
+
+
+def number_tokens(normalized: str) -> list[str]:
+    """``word_tokens`` with numbers read (:func:`read_numbers`)."""
+    return read_numbers(word_tokens(normalized))
+
+
+def number_joined_tokens(normalized: str) -> list[str]:
+    """:func:`joined_tokens` with numbers read first."""
+    return split_joined(read_numbers(word_tokens(normalized)))
+
+
+def number_leet_tokens(normalized: str) -> list[str]:
+    """:func:`leet_tokens` with numbers read (after digits inside words, before
+    words run together are split)."""
+    return split_joined(read_numbers(read_leet(word_tokens(normalized))))
+
+
+# The three wide-negation pairs with numbers read (v53).
+def word_ngrams_wneg_num(normalized: str) -> list[str]:
+    """``word_ngrams_wneg`` with numbers read (an analyzer)."""
+    return _ngrams_1_3(mark_negation_wide(number_tokens(normalized)))
+
+
+def word_ngrams_wneg_split_num(normalized: str) -> list[str]:
+    """``word_ngrams_wneg_split`` with numbers read (an analyzer)."""
+    return _ngrams_1_3(mark_negation_wide(number_joined_tokens(normalized)))
+
+
+def word_ngrams_wneg_split_leet_num(normalized: str) -> list[str]:
+    """``word_ngrams_wneg_split_leet`` with numbers read (an analyzer)."""
+    return _ngrams_1_3(mark_negation_wide(number_leet_tokens(normalized)))
+
+
 # The word analyzers the fast scorer understands, with their longest n-gram.
 WORD_ANALYZERS = {
     word_ngrams: 2,
@@ -742,6 +792,9 @@ WORD_ANALYZERS = {
     word_ngrams_wneg: 3,
     word_ngrams_wneg_split: 3,
     word_ngrams_wneg_split_leet: 3,
+    word_ngrams_wneg_num: 3,
+    word_ngrams_wneg_split_num: 3,
+    word_ngrams_wneg_split_leet_num: 3,
 }
 # Analyzers whose tokens go through mark_negation first.
 NEGATION_ANALYZERS = frozenset(
@@ -758,6 +811,12 @@ NEGATION_ANALYZERS = frozenset(
         "char_ngrams_wneg_split",
         "word_ngrams_wneg_split_leet",
         "char_ngrams_wneg_split_leet",
+        "word_ngrams_wneg_num",
+        "char_ngrams_wneg_num",
+        "word_ngrams_wneg_split_num",
+        "char_ngrams_wneg_split_num",
+        "word_ngrams_wneg_split_leet_num",
+        "char_ngrams_wneg_split_leet_num",
     }
 )
 # Analyzers whose tokens go through split_joined first (before negation marking).
@@ -771,6 +830,10 @@ SPLIT_ANALYZERS = frozenset(
         "char_ngrams_wneg_split",
         "word_ngrams_wneg_split_leet",
         "char_ngrams_wneg_split_leet",
+        "word_ngrams_wneg_split_num",
+        "char_ngrams_wneg_split_num",
+        "word_ngrams_wneg_split_leet_num",
+        "char_ngrams_wneg_split_leet_num",
     }
 )
 # Analyzers whose tokens go through read_leet first (before split_joined).
@@ -780,6 +843,19 @@ LEET_ANALYZERS = frozenset(
         "char_ngrams_neg_split_leet",
         "word_ngrams_wneg_split_leet",
         "char_ngrams_wneg_split_leet",
+        "word_ngrams_wneg_split_leet_num",
+        "char_ngrams_wneg_split_leet_num",
+    }
+)
+# Analyzers whose tokens go through read_numbers (after read_leet, before split_joined).
+NUMBER_ANALYZERS = frozenset(
+    {
+        "word_ngrams_wneg_num",
+        "char_ngrams_wneg_num",
+        "word_ngrams_wneg_split_num",
+        "char_ngrams_wneg_split_num",
+        "word_ngrams_wneg_split_leet_num",
+        "char_ngrams_wneg_split_leet_num",
     }
 )
 # Analyzers whose negation marking is the wide one (mark_negation_wide).
@@ -791,6 +867,12 @@ WIDE_NEGATION_ANALYZERS = frozenset(
         "char_ngrams_wneg_split",
         "word_ngrams_wneg_split_leet",
         "char_ngrams_wneg_split_leet",
+        "word_ngrams_wneg_num",
+        "char_ngrams_wneg_num",
+        "word_ngrams_wneg_split_num",
+        "char_ngrams_wneg_split_num",
+        "word_ngrams_wneg_split_leet_num",
+        "char_ngrams_wneg_split_leet_num",
     }
 )
 
@@ -846,6 +928,21 @@ def char_ngrams_wneg_split_leet(normalized: str) -> list[str]:
     return _word_char_grams_of(mark_negation_wide(leet_tokens(normalized)))
 
 
+def char_ngrams_wneg_num(normalized: str) -> list[str]:
+    """``char_ngrams_wneg`` with numbers read (an analyzer)."""
+    return _word_char_grams_of(mark_negation_wide(number_tokens(normalized)))
+
+
+def char_ngrams_wneg_split_num(normalized: str) -> list[str]:
+    """``char_ngrams_wneg_split`` with numbers read (an analyzer)."""
+    return _word_char_grams_of(mark_negation_wide(number_joined_tokens(normalized)))
+
+
+def char_ngrams_wneg_split_leet_num(normalized: str) -> list[str]:
+    """``char_ngrams_wneg_split_leet`` with numbers read (an analyzer)."""
+    return _word_char_grams_of(mark_negation_wide(number_leet_tokens(normalized)))
+
+
 def _word_char_grams_of(tokens: list[str]) -> list[str]:
     grams: list[str] = []
     for word in tokens:
@@ -876,7 +973,7 @@ hes shes thats theres whats lets gonna wanna gotta like really even still ever a
 again now oh ok okay yeah yes hey hi lol lmao haha omg rn tbh ngl fr idk bc cuz
 one someone something anyone anything everyone everything nobody nothing go going
 see say said tell make made know think want let come back way thing things
-url emailaddress
+url emailaddress num
 r n y c b w 2 4 urselves yo da dat dis dem den wit wat wut wot wen tho imma ima
 """.split()
 )

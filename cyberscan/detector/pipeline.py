@@ -19,8 +19,11 @@ from cyberscan.detector.features import (
     char_ngrams_neg_split,
     char_ngrams_neg_split_leet,
     char_ngrams_wneg,
+    char_ngrams_wneg_num,
     char_ngrams_wneg_split,
     char_ngrams_wneg_split_leet,
+    char_ngrams_wneg_split_leet_num,
+    char_ngrams_wneg_split_num,
     raw_char_ngrams,
     word_ngrams,
     word_ngrams_1_3,
@@ -29,8 +32,11 @@ from cyberscan.detector.features import (
     word_ngrams_neg_split,
     word_ngrams_neg_split_leet,
     word_ngrams_wneg,
+    word_ngrams_wneg_num,
     word_ngrams_wneg_split,
     word_ngrams_wneg_split_leet,
+    word_ngrams_wneg_split_leet_num,
+    word_ngrams_wneg_split_num,
 )
 from cyberscan.detector.mixture import GatedExperts
 
@@ -48,10 +54,20 @@ LEET_ANALYZER_PAIR = (word_ngrams_neg_split_leet, char_ngrams_neg_split_leet)
 WIDE_ANALYZER_PAIR = (word_ngrams_wneg, char_ngrams_wneg)
 WIDE_SPLIT_ANALYZER_PAIR = (word_ngrams_wneg_split, char_ngrams_wneg_split)
 WIDE_LEET_ANALYZER_PAIR = (word_ngrams_wneg_split_leet, char_ngrams_wneg_split_leet)
+# The three wide pairs with numbers read (``read_numbers=True``, v53).
+NUMBER_PAIRS = {
+    WIDE_ANALYZER_PAIR: (word_ngrams_wneg_num, char_ngrams_wneg_num),
+    WIDE_SPLIT_ANALYZER_PAIR: (word_ngrams_wneg_split_num, char_ngrams_wneg_split_num),
+    WIDE_LEET_ANALYZER_PAIR: (
+        word_ngrams_wneg_split_leet_num,
+        char_ngrams_wneg_split_leet_num,
+    ),
+}
 # A fitted pair -> (its splitting pair, its splitting and digit-reading pair).
 _FAMILIES = (
     (ANALYZERS[(3, True)], SPLIT_ANALYZER_PAIR, LEET_ANALYZER_PAIR),
     (WIDE_ANALYZER_PAIR, WIDE_SPLIT_ANALYZER_PAIR, WIDE_LEET_ANALYZER_PAIR),
+    tuple(NUMBER_PAIRS.values()),
 )
 AT_PREDICTION = {pair: family[1:] for family in _FAMILIES for pair in family}
 
@@ -62,6 +78,7 @@ DEFAULT_PARAMS: dict[str, Any] = {
     "cues": False,
     "split_joined": False,
     "read_leet": False,
+    "read_numbers": False,
     "word_min_df": 2,
     "word_max_features": 60000,
     "char_min_df": 3,
@@ -95,7 +112,9 @@ def build_pipeline(**params: Any) -> Pipeline:
     :func:`split_joined_at_prediction` switches a pipeline fitted without it to it.
     ``read_leet=True`` (needs ``split_joined``) reads a word with digits inside as the
     word it spells first (``features.read_leet``); :func:`read_leet_at_prediction`
-    switches a fitted pipeline to it.  ``experts=True`` replaces the logistic regression
+    switches a fitted pipeline to it.  ``read_numbers=True`` (needs
+    ``wide_negation``) reads every number of two or more digits as one token in every
+    pair (``features.read_numbers``), fitting and scoring alike.  ``experts=True`` replaces the logistic regression
     with ``mixture.GatedExperts`` (fit it with ``clf__domain=``; ``expert_C``,
     ``route_C``, ``chat_prior`` and ``margin`` are its settings).
     ``gate_tags=True`` (needs ``experts``) adds a third block, ``tag``
@@ -143,6 +162,10 @@ def build_pipeline(**params: Any) -> Pipeline:
         if not p["split_joined"]:
             raise ValueError("read_leet=True needs split_joined=True")
         word_analyzer, char_analyzer = AT_PREDICTION[word_analyzer, char_analyzer][1]
+    if p["read_numbers"]:
+        if not p["wide_negation"]:
+            raise ValueError("read_numbers=True needs wide_negation=True")
+        word_analyzer, char_analyzer = NUMBER_PAIRS[word_analyzer, char_analyzer]
     if p["gate_tags"] and not p["experts"]:
         raise ValueError("gate_tags=True needs experts=True")
     if p["raw_chars"] and not p["experts"]:

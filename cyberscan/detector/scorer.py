@@ -28,6 +28,7 @@ from cyberscan.detector.features import (
     CUE_ANALYZERS,
     LEET_ANALYZERS,
     NEGATION_ANALYZERS,
+    NUMBER_ANALYZERS,
     SPLIT_ANALYZERS,
     WIDE_NEGATION_ANALYZERS,
     WORD_ANALYZERS,
@@ -37,8 +38,11 @@ from cyberscan.detector.features import (
     char_ngrams_neg_split,
     char_ngrams_neg_split_leet,
     char_ngrams_wneg,
+    char_ngrams_wneg_num,
     char_ngrams_wneg_split,
     char_ngrams_wneg_split_leet,
+    char_ngrams_wneg_split_leet_num,
+    char_ngrams_wneg_split_num,
     cue_terms,
     joined_word_costs,
     leet_words,
@@ -47,6 +51,7 @@ from cyberscan.detector.features import (
     raw_char_ngrams,
     raw_view,
     read_leet,
+    read_numbers,
     split_joined,
     text_has_user_tag,
     text_tokens,
@@ -109,15 +114,35 @@ def wide_leet_negation_tokens(text: str) -> list[str]:
     return mark_negation_wide(split_joined(read_leet(text_tokens(text))))
 
 
-# (negation marking, splitting, reading digits, wide) -> the tokeniser of the scorers.
-_TOKENISERS: dict[tuple[bool, bool, bool, bool], Callable[[str], list[str]]] = {
-    (False, False, False, False): text_tokens,
-    (True, False, False, False): negation_tokens,
-    (True, True, False, False): split_negation_tokens,
-    (True, True, True, False): leet_negation_tokens,
-    (True, False, False, True): wide_negation_tokens,
-    (True, True, False, True): wide_split_negation_tokens,
-    (True, True, True, True): wide_leet_negation_tokens,
+# The three wide ones with numbers read (``features.read_numbers``, v53).
+def number_negation_tokens(text: str) -> list[str]:
+    """:func:`wide_negation_tokens` with numbers read."""
+    return mark_negation_wide(read_numbers(text_tokens(text)))
+
+
+def number_split_negation_tokens(text: str) -> list[str]:
+    """:func:`wide_split_negation_tokens` with numbers read."""
+    return mark_negation_wide(split_joined(read_numbers(text_tokens(text))))
+
+
+def number_leet_negation_tokens(text: str) -> list[str]:
+    """:func:`wide_leet_negation_tokens` with numbers read."""
+    return mark_negation_wide(split_joined(read_numbers(read_leet(text_tokens(text)))))
+
+
+# (negation marking, splitting, reading digits, wide, numbers) -> the tokeniser of
+# the scorers.
+_TOKENISERS: dict[tuple[bool, bool, bool, bool, bool], Callable[[str], list[str]]] = {
+    (False, False, False, False, False): text_tokens,
+    (True, False, False, False, False): negation_tokens,
+    (True, True, False, False, False): split_negation_tokens,
+    (True, True, True, False, False): leet_negation_tokens,
+    (True, False, False, True, False): wide_negation_tokens,
+    (True, True, False, True, False): wide_split_negation_tokens,
+    (True, True, True, True, False): wide_leet_negation_tokens,
+    (True, False, False, True, True): number_negation_tokens,
+    (True, True, False, True, True): number_split_negation_tokens,
+    (True, True, True, True, True): number_leet_negation_tokens,
 }
 
 
@@ -199,6 +224,9 @@ class _Analyzers:
             char_ngrams_wneg,
             char_ngrams_wneg_split,
             char_ngrams_wneg_split_leet,
+            char_ngrams_wneg_num,
+            char_ngrams_wneg_split_num,
+            char_ngrams_wneg_split_leet_num,
         ):
             raise ValueError("the char block must use a features.char_ngrams* analyzer")
         if analyzers.get("word") not in WORD_ANALYZERS:
@@ -211,7 +239,8 @@ class _Analyzers:
         if self.leet:
             leet_words()  # the same
         wide = _agreed(analyzers, WIDE_NEGATION_ANALYZERS, "wide negation marking")
-        self.tokens = _TOKENISERS[self.negation, self.split, self.leet, wide]
+        numbers = _agreed(analyzers, NUMBER_ANALYZERS, "reading numbers")
+        self.tokens = _TOKENISERS[self.negation, self.split, self.leet, wide, numbers]
         self.max_n = WORD_ANALYZERS[analyzers["word"]]
         # Targeting and frame terms (features.cue_terms) in the word block.
         self.cues = analyzers["word"].__name__ in CUE_ANALYZERS
