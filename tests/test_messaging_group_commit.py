@@ -40,7 +40,8 @@ def wait_for(condition: Any, timeout: float = 10.0) -> None:
 def test_one_batch_stores_many_senders_and_refuses_only_its_bad_rows(app, make_user):
     people = {name: make_user(name) for name in ("bob", "ann", "cid", "dee", "eve")}
     with app.app_context():
-        db.session.get(User, people["dee"].id).is_blocked = True
+        dee = db.session.get(User, people["dee"].id)
+        dee.is_blocked, dee.blocked_reason = True, "spamming the class chat"
         db.session.get(User, people["eve"].id).muted_until = utcnow() + timedelta(
             hours=1
         )
@@ -88,6 +89,8 @@ def test_one_batch_stores_many_senders_and_refuses_only_its_bad_rows(app, make_u
 
     assert calls == [1, len(queued)]
     assert isinstance(outcomes["blocked"], AccountBlocked)
+    # The writer's refusal says why, as every other refusal of a blocked account does.
+    assert outcomes["blocked"].to_dict()["reason"] == "spamming the class chat"
     assert isinstance(outcomes["muted"], Muted)
     # The writer answers what it stored; a refused retry answers the stored first copy.
     assert isinstance(outcomes["first"], messaging.StoredMessage)

@@ -197,6 +197,21 @@ def _batch_check(conn: Connection, rows: list[dict[str, Any]]) -> Verdicts:
             blocked.update({(first, second), (second, first)})
         else:
             muted.add((first, second))
+    blocked_senders = [
+        person
+        for person, error in restricted.items()
+        if isinstance(error, AccountBlocked)
+    ]
+    if blocked_senders:
+        # Rare (the handler refused them before, unless a block came in between), so
+        # their reasons are asked for here, not in every batch's query.
+        users_ = User.__table__
+        for person, reason in conn.execute(
+            select(users_.c.id, users_.c.blocked_reason).where(
+                users_.c.id.in_(blocked_senders)
+            )
+        ):
+            restricted[person] = AccountBlocked.because(reason)
     refused: dict[int, BaseException] = {}
     quiet: dict[int, Any] = {}
     for index, row in enumerate(rows):
