@@ -532,3 +532,44 @@ def test_a_user_search_longer_than_the_server_takes_is_cut_where_typed(
     expect(page.locator("#toasts .toast")).to_have_count(0)
     assert problems == []
     page.context.close()
+
+
+def test_a_click_pressed_before_a_reload_and_released_after_it_counts(
+    live_server: LiveServer, chromium: Any
+) -> None:
+    """A live reload of the queue keeps each row it would rebuild the same, so the
+    button under the moderator's pointer is still there when the click is released
+    (rebuilt, the press and the release land on two buttons and no click happens),
+    while a row that changed is drawn anew."""
+    from playwright.sync_api import expect
+
+    live_server.create_admin("kr_mod")
+    token = admin_token(live_server, "kr_mod")
+    flagged_writer(live_server, token, "kr_other")
+    writer = live_server.register("kr_user")
+    live_server.register("kr_reader")
+    flag = flagged(live_server, token, writer, "kr_reader", ABUSE)
+
+    page, problems = open_dashboard(live_server, chromium, "kr_mod")
+    row = page.locator(f'#queue-body tr[data-flag-id="{flag["id"]}"]')
+    other = page.locator('#queue-body tr[data-author="kr_other"]')
+    expect(other).to_have_count(1)
+    box = row.get_by_role("button", name="Mute 60 min").bounding_box()
+    assert box is not None
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.mouse.down()
+    # Meanwhile another moderator blocks kr_other, and the queue reloads, as a live
+    # event or a poll reloads it.
+    act(live_server, token, "kr_other", "block", {})
+    page.evaluate(
+        """() => import(document.querySelector('script[src$="dashboard.js"]').src
+              .replace(/dashboard\\.js$/, "state.js"))
+            .then((m) => m.refresh({ queue: true }))"""
+    )
+    expect(other.get_by_role("button", name="Unblock")).to_have_count(1)
+    page.mouse.up()
+    expect(page.locator("#confirm-title")).to_have_text("Mute kr_user?")
+    page.click("#confirm-cancel")
+    expect(page.locator("#confirm")).to_be_hidden()
+    assert problems == []
+    page.context.close()
