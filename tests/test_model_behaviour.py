@@ -341,7 +341,8 @@ NEGATION_CLEAN = [
 # Numbers in ordinary chat (an outside audit, fifty-second session): "see you at
 # 19:00" scores 0.650 under v51, for "at 19", which two abusive training rows hold;
 # v52, which trained a writer of chat carrying numbers, scored it 0.944 and was not
-# served (docs/model.md, "v52").
+# served (docs/model.md, "v52"); v53, which read every number as one token, scored it
+# 0.186 and was not served either, its rule failed by one error ("v53").
 NUMBERS_CLEAN = [
     pytest.param("see you at 19:00", marks=KNOWN_MISS),
     "call me at 19:45",
