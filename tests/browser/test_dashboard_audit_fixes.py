@@ -573,3 +573,40 @@ def test_a_click_pressed_before_a_reload_and_released_after_it_counts(
     expect(page.locator("#confirm")).to_be_hidden()
     assert problems == []
     page.context.close()
+
+
+def test_a_reload_keeps_a_row_only_when_its_item_and_its_drawing_are_the_same(
+    live_server: LiveServer, chromium: Any
+) -> None:
+    """A kept row's buttons act on the item it was drawn from: one whose item changed
+    in a field the row does not show (a flag's strike status, which the Remove dialog
+    reads) is drawn anew; the same item, drawn the same, keeps its row."""
+    live_server.create_admin("ku_mod")
+    page, problems = open_dashboard(live_server, chromium, "ku_mod")
+    kept = page.evaluate(
+        """async () => {
+          const base = document.querySelector('script[src$="dashboard.js"]').src;
+          const { showPage } = await import(base.replace(/dashboard\\.js$/, "dom.js"));
+          const rowOf = (item) => {
+            const row = document.createElement("tr");
+            row.dataset.flagId = String(item.id);
+            row.appendChild(document.createElement("td")).textContent = item.content;
+            return row;
+          };
+          const page = (status) => ({
+            items: [
+              { id: 901, content: "same", strike_status: "active" },
+              { id: 902, content: "same", strike_status: status },
+            ],
+            next_cursor: null,
+          });
+          showPage("queue", page("active"), rowOf, false);
+          const [first, second] = document.querySelectorAll("#queue-body tr");
+          showPage("queue", page("dismissed"), rowOf, false);
+          const [first2, second2] = document.querySelectorAll("#queue-body tr");
+          return [first === first2, second === second2, first2.isConnected];
+        }"""
+    )
+    assert kept == [True, False, True]
+    assert problems == []
+    page.context.close()

@@ -179,9 +179,11 @@ function carryOver(body, rows, details, empty) {
   };
 }
 
-// A reload keeps each row the table shows whose rebuilt row would be the same: its
-// buttons are the very ones under the moderator's pointer, so a click pressed before
-// a live reload and released after it still counts, and nothing on screen flickers.
+// A reload keeps each row the table shows whose rebuilt row would be the same (the
+// same item from the server, drawn the same): its buttons are the very ones under the
+// moderator's pointer, so a click pressed before a live reload and released after it
+// still counts, and nothing on screen flickers. The item is compared too, because a
+// row's buttons act on fields it does not show (a flag's strike status).
 function keepUnchanged(body, rows) {
   const shown = new Map();
   Array.from(body.children).forEach(function (row) {
@@ -189,7 +191,8 @@ function keepUnchanged(body, rows) {
   });
   return rows.map(function (row) {
     const old = shown.get(rowKey(row));
-    return old && old.outerHTML === row.outerHTML ? old : row;
+    const same = old && old.shownItem === row.shownItem && old.outerHTML === row.outerHTML;
+    return same ? old : row;
   });
 }
 
@@ -225,7 +228,11 @@ function labelCells(body, rows) {
 // or appends them for "Load more"; answers the cursor of the next page.
 export function showPage(prefix, page, rowOf, more) {
   const body = $(prefix + "-body");
-  let rows = page.items.map(rowOf);
+  let rows = page.items.map(function (item) {
+    const row = rowOf(item);
+    row.shownItem = JSON.stringify(item); // what keepUnchanged compares, with the markup
+    return row;
+  });
   labelCells(body, rows);
   let refocus = null;
   if (more) rows.forEach(function (row) { body.appendChild(row); });
