@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import re
+import subprocess
 from pathlib import Path
 
 import numpy as np
@@ -10,11 +12,16 @@ import pytest
 import sklearn
 
 from config import MODELS_DIR, TestingConfig, current_classifier
-from cyberscan.detector.artifact import load_artifact, save_artifact
+from cyberscan.detector.artifact import (
+    existing_versions,
+    load_artifact,
+    save_artifact,
+    version_name,
+)
 from cyberscan.detector.pipeline import build_pipeline
 from tests.helpers import write_corpora
 from train import evaluate, promote, train
-from train.data import own_files
+from train.data import REPO_ROOT, own_files
 
 TEXTS = [
     "you stupid idiot",
@@ -177,6 +184,38 @@ def _classes(pipeline) -> list[tuple[str, type]]:
     steps = [(name, type(step)) for name, step in pipeline.steps]
     blocks = pipeline.named_steps["features"].transformer_list
     return steps + [(name, type(block)) for name, block in blocks]
+
+
+def committed_versions() -> list[int]:
+    """The model versions committed to the repository (git's index), or, outside a git
+    checkout, those in ``models/``."""
+    found = subprocess.run(
+        ["git", "ls-files", "models"],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if found.returncode != 0:
+        return existing_versions(MODELS_DIR)
+    names = [Path(line).name for line in found.stdout.splitlines()]
+    return sorted(
+        {int(m[1]) for n in names if (m := re.match(r".*-v(\d+)\.joblib$", n))}
+    )
+
+
+def test_the_readme_names_the_version_a_training_run_from_a_fresh_clone_writes() -> (
+    None
+):
+    """The README's "Train your own model" commands evaluate and promote the version a
+    run writes on a fresh clone: the next one after every committed artifact (a run of
+    your own since then wrote that one, and the next writes the next)."""
+    readme = (REPO_ROOT / "README.md").read_text()
+    section = readme.split("## Train your own model", 1)[1].split("\n## ", 1)[0]
+    version = committed_versions()[-1] + 1
+    assert f"--model models/{version_name(version)}.joblib" in section
+    assert f"train.promote v{version} " in section
+    assert f"the next free one, v{version} on a fresh clone" in section
 
 
 def test_a_default_training_run_follows_the_served_recipe(tmp_path: Path) -> None:
