@@ -114,7 +114,8 @@ def build_pipeline(**params: Any) -> Pipeline:
     word it spells first (``features.read_leet``); :func:`read_leet_at_prediction`
     switches a fitted pipeline to it.  ``read_numbers=True`` (needs
     ``wide_negation``) reads every number of two or more digits as one token in every
-    pair (``features.read_numbers``), fitting and scoring alike.  ``experts=True`` replaces the logistic regression
+    pair (``features.read_numbers``), fitting and scoring alike.  ``experts=True``
+    replaces the logistic regression
     with ``mixture.GatedExperts`` (fit it with ``clf__domain=``; ``expert_C``,
     ``route_C``, ``chat_prior`` and ``margin`` are its settings).
     ``gate_tags=True`` (needs ``experts``) adds a third block, ``tag``

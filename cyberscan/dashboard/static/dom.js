@@ -132,9 +132,9 @@ export function sameOnPage(control, body) {
 // A reload (live, polled, or after an action) rebuilds the rows that changed (the
 // others are kept, keepUnchanged); what the moderator was in the middle of carries
 // over to the rebuilt row: the text typed in its fields, the open context under it,
-// and the keyboard focus. When the focused row is gone (decided
-// here or by another admin), focus moves to the row now in its place, or to the
-// table's "nothing here" line, never to the top of the page.
+// and the keyboard focus. When the focused row is gone (decided here or by another
+// admin), focus moves to the row now in its place, or to the table's "nothing here"
+// line, never to the top of the page.
 function carryOver(body, rows, details, empty) {
   const fresh = new Map(rows.map(function (row) { return [rowKey(row), row]; }));
   const active = document.activeElement;
