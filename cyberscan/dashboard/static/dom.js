@@ -191,7 +191,7 @@ function keepUnchanged(body, rows) {
   });
   return rows.map(function (row) {
     const old = shown.get(rowKey(row));
-    const same = old && old.shownItem === row.shownItem && old.outerHTML === row.outerHTML;
+    const same = old && old.shownItem === row.shownItem && old.isEqualNode(row);
     return same ? old : row;
   });
 }
