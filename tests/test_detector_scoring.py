@@ -443,8 +443,15 @@ def test_load_refuses_other_sklearn_version(
 
 
 def test_load_refuses_missing_files(tiny_artifact: Path, tmp_path: Path) -> None:
-    with pytest.raises(ArtifactError, match="does not exist"):
+    # The path may come from models/CURRENT, CLASSIFIER_PATH or --model: the message
+    # names each way to point at an existing version.
+    with pytest.raises(ArtifactError, match="does not exist") as missing:
         load_detector(tmp_path / "cyberscan-clf-v9.joblib")
+    for way in ("models/CURRENT", "train.promote vN", "CLASSIFIER_PATH"):
+        assert way in str(missing.value)
+    for loader in (load_detector, load_artifact):
+        with pytest.raises(ArtifactError, match="is a folder, not an artifact"):
+            loader(tmp_path)
     lonely = tmp_path / "cyberscan-clf-v1.joblib"
     shutil.copy(tiny_artifact, lonely)
     with pytest.raises(ArtifactError, match="sidecar"):

@@ -634,8 +634,14 @@ def test_evaluate_sweeps_thresholds_for_choosing_one(
         )
         == 0
     )
-    (entry,) = json.loads(capsys.readouterr().out)["sweep"]
+    clean_result = json.loads(capsys.readouterr().out)
+    (entry,) = clean_result["sweep"]
     assert entry["abuse_caught"] is None and entry["clean_flagged"] is not None
+    # A plain text,label file (no category column) gets both shares too, as the
+    # README says: "clean flagged" and "abuse caught".
+    assert "category" not in clean_only.read_text().splitlines()[0]
+    assert clean_result["clean_flagged"] == entry["clean_flagged"]
+    assert clean_result["abuse_caught"] is None
 
 
 @pytest.mark.parametrize("value", ["0.5,x", "1.5", "-0.1", "nan", "", "0.5,,0.6"])

@@ -436,3 +436,12 @@ def test_development_sets_are_checked_against_the_sha256_the_cards_recorded(
         "train/eval/dev_set_v13.csv",
     ]
     assert [line for line in err.splitlines() if "sha256" in line] == [mismatch], err
+
+
+def test_a_difference_that_rounds_to_zero_prints_as_zero() -> None:
+    """A paired difference of -0.00001 is printed 0.0, not "-0.0" (which reads as a
+    loss that is not there)."""
+    from train.metrics import rounded
+
+    shown = json.dumps(rounded({"value": -0.00001, "interval_95": [-0.00004, 0.0007]}))
+    assert shown == '{"value": 0.0, "interval_95": [0.0, 0.0007]}'

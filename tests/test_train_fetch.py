@@ -100,6 +100,7 @@ def test_fetch_writes_every_corpus_as_text_label_category(
     assert fetch_data.main(["--dest", str(tmp_path), "--base-url", base]) == 0
     out = capsys.readouterr()
     assert "[" in out.err and "MB" in out.err  # the progress bar
+    assert f"done: train with `python -m train.train --data-dir {tmp_path}`" in out.out
     for name in CORPORA:
         data = read_labelled_csv(tmp_path / name / "train.csv")
         assert data.texts and set(data.labels) == {0, 1}, name
@@ -140,6 +141,11 @@ def test_fetch_refuses_a_download_whose_sha256_changed(
     args = ["--dest", str(tmp_path), "--base-url", base, "--only", "olid_offensive"]
     assert fetch_data.main(args) == 0
     target = tmp_path / "olid_offensive" / "train.csv"
+    # One corpus of five: `--data-dir` would stop at the missing four, so the last
+    # line names them and the file that is there, not a run that fails.
+    done = capsys.readouterr().out.splitlines()[-1]
+    assert done.startswith(f"done; {tmp_path} still lacks cyberbullying_tweets, ")
+    assert f"`--data {target}`" in done and "--data-dir" in done
     before = target.read_bytes()
     path = next(p for p in files if p.endswith(".tsv"))
     original = files[path]

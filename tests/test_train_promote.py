@@ -26,6 +26,13 @@ def test_a_folder_without_current_says_it_named_nothing(
         == f"{current}: nothing -> cyberscan-clf-v2; restart the server to serve it\n"
     )
     assert current.read_text() == "cyberscan-clf-v2\n"
+    # Promoting the version already served checks it again and says nothing changed.
+    assert promote.main(["v2", "--models-dir", str(models)]) == 0
+    out = capsys.readouterr().out
+    assert (
+        out
+        == f"{current} already names cyberscan-clf-v2 (verified again); nothing changed\n"
+    )
 
 
 def test_a_current_that_cannot_be_written_is_one_error_line(

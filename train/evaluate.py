@@ -6,9 +6,9 @@
 ``--data`` defaults to the committed development set (``train/eval/dev_set.csv``),
 ``--model`` to the served model (``CLASSIFIER_PATH`` when set, else the version
 ``models/CURRENT`` names), ``--threshold``
-to the threshold in the model card (0.6).  When the file has a ``category`` column the
-output adds the share flagged per category and the overall "clean flagged" and
-"abuse caught" shares.  ``by_address`` gives both shares apart for the texts that
+to the threshold in the model card (0.6).  The output holds the "clean flagged" and
+"abuse caught" shares; when the file has a ``category`` column it adds the share
+flagged per category.  ``by_address`` gives both shares apart for the texts that
 address their reader ("you", "ur", an @mention) and for the others.  ``--sweep``
 adds ``sweep``: clean flagged and abuse caught at each of the thresholds given, for
 choosing ``BULLYING_THRESHOLD`` on one's own messages.
@@ -22,6 +22,8 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from config import ConfigError, model_version_name, served_classifier
 from cyberscan.detector.artifact import ArtifactError
@@ -38,6 +40,7 @@ from train.metrics import (
     address_rates,
     binary_metrics,
     chat_rates,
+    label_shares,
     rounded,
     threshold_sweep,
 )
@@ -131,12 +134,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         "sha256": data.sha256,
         "model": detector.version,
         **binary_metrics(data.labels, scores, threshold),
+        **label_shares(
+            np.asarray(data.labels, dtype=int), np.asarray(scores) >= threshold
+        ),
         "by_address": address_rates(data.labels, scores, data.texts, threshold),
     }
     if any(data.categories):
         rates = chat_rates(data.labels, scores, data.categories, threshold)
-        result["clean_flagged"] = rates["clean_flagged"]
-        result["abuse_caught"] = rates["abuse_caught"]
         result["by_category"] = rates["by_category"]
     if args.sweep:
         result["sweep"] = threshold_sweep(data.labels, scores, args.sweep)

@@ -386,7 +386,16 @@ def main(argv: Sequence[str] | None = None, sources: Sequence[Corpus] = SOURCES)
     except OSError as exc:
         print(f"error: {dest}: {exc}", file=sys.stderr)
         return 2
-    print(f"done: train with `python -m train.train --data-dir {dest}`")
+    missing = [name for name in CORPORA if not corpus_path(dest, name).is_file()]
+    if missing:
+        # `--only`: a run with `--data-dir` needs every corpus, so say what is left.
+        print(
+            f"done; {dest} still lacks {', '.join(missing)}: fetch them too before "
+            f"`python -m train.train --data-dir {dest}`, or train on what is there "
+            f"with `--data {corpus_path(dest, chosen[0].name)}` beside your own files"
+        )
+    else:
+        print(f"done: train with `python -m train.train --data-dir {dest}`")
     return 0
 
 

@@ -144,9 +144,10 @@ def address_rates(
 
 
 def rounded(obj: Any, digits: int = 4) -> Any:
-    """Round every float in a nested structure (for printing and model cards)."""
+    """Round every float in a nested structure (for printing and model cards); a value
+    that rounds to zero is 0.0, never "-0.0"."""
     if isinstance(obj, float):
-        return round(obj, digits)
+        return round(obj, digits) + 0.0
     if isinstance(obj, dict):
         return {k: rounded(v, digits) for k, v in obj.items()}
     if isinstance(obj, list | tuple):

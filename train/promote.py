@@ -149,7 +149,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             reason = f"cannot write {shown}: {exc.strerror or exc}"
         print(f"error: {reason}; {shown} still names {before}", file=sys.stderr)
         return 2
-    print(f"{shown}: {before} -> {name}; restart the server to serve it")
+    if name == before:
+        print(f"{shown} already names {name} (verified again); nothing changed")
+    else:
+        print(f"{shown}: {before} -> {name}; restart the server to serve it")
     return 0
 
 

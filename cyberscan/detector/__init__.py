@@ -16,7 +16,7 @@ import threading
 from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
-from cyberscan.detector.errors import ArtifactError
+from cyberscan.detector.errors import ArtifactError, missing_artifact
 
 if TYPE_CHECKING:
     from cyberscan.detector.classifier import Detector, Verdict
@@ -56,10 +56,7 @@ def _stat(path: str | os.PathLike[str]) -> tuple[str, os.stat_result]:
     try:
         return real, os.stat(real)
     except OSError as exc:
-        raise ArtifactError(
-            f"Model artifact {path} does not exist; train one with `python -m train.train` "
-            "or set CLASSIFIER_PATH to an existing models/cyberscan-clf-vN.joblib."
-        ) from exc
+        raise missing_artifact(path) from exc
 
 
 def load_detector(path: str | os.PathLike[str]) -> Detector:

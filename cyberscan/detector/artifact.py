@@ -23,7 +23,7 @@ import joblib
 import sklearn
 from sklearn.exceptions import InconsistentVersionWarning
 
-from cyberscan.detector.errors import ArtifactError
+from cyberscan.detector.errors import ArtifactError, missing_artifact
 
 MODEL_NAME = "cyberscan-clf"
 _VERSION_RE = re.compile(rf"^{MODEL_NAME}-v(\d+)\.joblib\Z")
@@ -132,10 +132,7 @@ def load_artifact(artifact_path: str | Path) -> tuple[Any, dict[str, Any]]:
     """
     path = Path(artifact_path)
     if not path.is_file():
-        raise ArtifactError(
-            f"Model artifact {path} does not exist; train one with `python -m train.train` "
-            "or set CLASSIFIER_PATH to an existing models/cyberscan-clf-vN.joblib."
-        )
+        raise missing_artifact(path)
     card = read_card(path)
     trained_with = card.get("sklearn_version")
     if trained_with != sklearn.__version__:
