@@ -234,6 +234,13 @@ def test_train_missing_and_undecodable_files(tmp_path: Path, capsys) -> None:
     assert f"{named}: weight must be a positive number, got 'abc'" in (
         capsys.readouterr().err
     )
+    # One file named twice (two weights, or a slip) would count its rows twice.
+    models = tmp_path / "m2"
+    argv = ["--data", f"{named}=0.5", "--data", str(named), "--models-dir", str(models)]
+    assert run_train(*argv) != 0
+    err = capsys.readouterr().err
+    assert f"{named}: named twice with --data (as {named} too)" in err
+    assert "Traceback" not in err and not list(models.glob("*.joblib"))
     latin = tmp_path / "latin.csv"
     latin.write_bytes(b"text,label\nhello,0\ncaf\xe9,1\n")
     assert run_train("--data", str(latin), "--models-dir", str(tmp_path / "m")) != 0

@@ -617,7 +617,19 @@ def is_own(path: Path) -> bool:
 def data_plan(args: argparse.Namespace, progress: Progress) -> list[tuple[Path, float]]:
     """Stage 1a: which files to train on, each with its relative weight."""
     if args.data:
-        return [(Path(from_caller(p)), w) for p, w in map(parse_data_arg, args.data)]
+        plan = [(Path(from_caller(p)), w) for p, w in map(parse_data_arg, args.data)]
+        seen: dict[Path, Path] = {}
+        for path, _ in plan:
+            key = path.resolve()
+            if key in seen:
+                # Two weights for one file, or a copy-paste slip: either way the run
+                # would count its rows twice.
+                raise DataError(
+                    f"{path}: named twice with --data (as {seen[key]} too); name each "
+                    "file once, with its weight (--data FILE=WEIGHT)"
+                )
+            seen[key] = path
+        return plan
     data_dir, origin = find_data_dir(args.data_dir)
     plan: list[tuple[Path, float]] = []
     if data_dir is None:
