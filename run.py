@@ -8,8 +8,6 @@ on stderr and status 1 (`config.ConfigError`, `serve.PortUnavailable`,
 import os
 import signal
 
-from config import load_config
-
 
 def stop_while_starting(signum: int, frame: object) -> None:
     """Ctrl+C or SIGTERM before the server serves: nothing is open to close yet (the
@@ -17,8 +15,13 @@ def stop_while_starting(signum: int, frame: object) -> None:
     os._exit(0)
 
 
+# Before any other import: on a fresh clone the first imports compile their bytecode
+# and take seconds, and a Ctrl+C then must not print a traceback either.
 signal.signal(signal.SIGINT, stop_while_starting)
 signal.signal(signal.SIGTERM, stop_while_starting)
+
+from config import load_config  # noqa: E402
+
 CONFIG = load_config()
 
 # Monkey-patch before anything else imports socket or threading.

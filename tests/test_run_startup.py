@@ -143,14 +143,19 @@ def test_a_lower_case_log_level_is_taken(server):
     assert lines[0].startswith("JWT_SECRET_KEY must be set"), lines
 
 
+@pytest.mark.parametrize("cold", [False, True], ids=["warm", "cold"])
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["INT", "TERM"])
-def test_ctrl_c_or_sigterm_while_starting_stops_it_quietly(server, signum):
+def test_ctrl_c_or_sigterm_while_starting_stops_it_quietly(
+    server, signum, cold, tmp_path
+):
     """Stopped before it serves (importing, loading the model, migrating): status 0,
-    no traceback, as once it serves."""
+    no traceback, as once it serves. Cold: no bytecode cache yet, as on a fresh clone,
+    so the first imports compile for seconds and the signal lands in them."""
+    cache = {"PYTHONPYCACHEPREFIX": str(tmp_path / "pycache")} if cold else {}
     process = subprocess.Popen(
         [sys.executable, "run.py"],
         cwd=ROOT,
-        env={**server.env, "PORT": str(free_port())},
+        env={**server.env, "PORT": str(free_port()), **cache},
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
