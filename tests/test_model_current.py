@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 import subprocess
 from pathlib import Path
 
@@ -187,8 +186,8 @@ def _classes(pipeline) -> list[tuple[str, type]]:
 
 
 def committed_versions() -> list[int]:
-    """The model versions committed to the repository (git's index), or, outside a git
-    checkout, those in ``models/``."""
+    """The model versions committed to the repository (those of ``models/`` whose
+    artifact git tracks), or, outside a git checkout, every one in ``models/``."""
     found = subprocess.run(
         ["git", "ls-files", "models"],
         cwd=REPO_ROOT,
@@ -196,12 +195,11 @@ def committed_versions() -> list[int]:
         text=True,
         check=False,
     )
+    versions = existing_versions(MODELS_DIR)
     if found.returncode != 0:
-        return existing_versions(MODELS_DIR)
-    names = [Path(line).name for line in found.stdout.splitlines()]
-    return sorted(
-        {int(m[1]) for n in names if (m := re.match(r".*-v(\d+)\.joblib$", n))}
-    )
+        return versions
+    tracked = {Path(line).name for line in found.stdout.splitlines()}
+    return [v for v in versions if f"{version_name(v)}.joblib" in tracked]
 
 
 def test_the_readme_names_the_version_a_training_run_from_a_fresh_clone_writes() -> (
