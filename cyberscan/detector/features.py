@@ -757,7 +757,7 @@ def number_tokens(normalized: str) -> list[str]:
 
 def number_joined_tokens(normalized: str) -> list[str]:
     """:func:`joined_tokens` with numbers read first."""
-    return split_joined(read_numbers(word_tokens(normalized)))
+    return split_joined(number_tokens(normalized))
 
 
 def number_leet_tokens(normalized: str) -> list[str]:
