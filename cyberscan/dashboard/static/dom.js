@@ -129,12 +129,11 @@ export function sameOnPage(control, body) {
   return fresh ? sameControl(row, fresh, control) : null;
 }
 
-// A reload (live, polled, or after an action) rebuilds the rows that changed (the
-// others are kept, keepUnchanged); what the moderator was in the middle of carries
-// over to the rebuilt row: the text typed in its fields, the open context under it,
-// and the keyboard focus. When the focused row is gone (decided here or by another
-// admin), focus moves to the row now in its place, or to the table's "nothing here"
-// line, never to the top of the page.
+// A reload (live, polled, or after an action) rebuilds the rows; what the moderator was
+// in the middle of carries over to the rebuilt row: the text typed in its fields, the
+// open context under it, and the keyboard focus. When the focused row is gone (decided
+// here or by another admin), focus moves to the row now in its place, or to the
+// table's "nothing here" line, never to the top of the page.
 function carryOver(body, rows, details, empty) {
   const fresh = new Map(rows.map(function (row) { return [rowKey(row), row]; }));
   const active = document.activeElement;
@@ -179,33 +178,6 @@ function carryOver(body, rows, details, empty) {
   };
 }
 
-// A reload keeps each row the table shows whose rebuilt row would be the same (the
-// same item from the server, drawn the same): its buttons are the very ones under the
-// moderator's pointer, so a click pressed before a live reload and released after it
-// still counts, and nothing on screen flickers. The item is compared too, because a
-// row's buttons act on fields it does not show (a flag's strike status).
-function keepUnchanged(body, rows) {
-  const shown = new Map();
-  Array.from(body.children).forEach(function (row) {
-    if (!row.classList.contains("context-row") && rowKey(row)) shown.set(rowKey(row), row);
-  });
-  return rows.map(function (row) {
-    const old = shown.get(rowKey(row));
-    const same = old && old.shownItem === row.shownItem && old.isEqualNode(row);
-    return same ? old : row;
-  });
-}
-
-// Make `nodes` the body's children, in order, without taking out a kept row that is
-// already in its place: a row taken out and put back would lose a click in progress.
-function placeRows(body, nodes) {
-  nodes.forEach(function (node, index) {
-    const here = body.children[index];
-    if (here !== node) body.insertBefore(node, here || null);
-  });
-  while (body.children.length > nodes.length) body.lastElementChild.remove();
-}
-
 // On a phone a table's rows stack into cards (dashboard.css) and its header row is
 // hidden: each cell that shows something carries its column's name to show above it,
 // which screen readers read too (an empty cell is left out of the card). The roles keep
@@ -228,19 +200,14 @@ function labelCells(body, rows) {
 // or appends them for "Load more"; answers the cursor of the next page.
 export function showPage(prefix, page, rowOf, more) {
   const body = $(prefix + "-body");
-  let rows = page.items.map(function (item) {
-    const row = rowOf(item);
-    row.shownItem = JSON.stringify(item); // what keepUnchanged compares, with the markup
-    return row;
-  });
+  const rows = page.items.map(rowOf);
   labelCells(body, rows);
   let refocus = null;
   if (more) rows.forEach(function (row) { body.appendChild(row); });
   else {
-    rows = keepUnchanged(body, rows);
     const details = new Map();
     refocus = carryOver(body, rows, details, $(prefix + "-empty"));
-    placeRows(body, rows.flatMap(function (row) { return details.has(row) ? [row, details.get(row)] : [row]; }));
+    body.replaceChildren(...rows.flatMap(function (row) { return details.has(row) ? [row, details.get(row)] : [row]; }));
   }
   $(prefix + "-more").hidden = !page.next_cursor;
   $(prefix + "-empty").hidden = body.children.length > 0;
