@@ -786,6 +786,88 @@ def test_unsend_removes_the_message_for_both(
     )
 
 
+def test_a_message_its_sender_unsent_can_still_be_reported(
+    app, client, trio, connect, admin_headers
+):
+    """Unsending is no way out of a report: the receiver had the message, so they can
+    report it after it is gone from both screens, and the report keeps its words. Its
+    sender cannot report it, nor can anyone else see it. Removing it then tells nobody
+    anything new: both were told when it was unsent."""
+    alice, bob, carol = trio
+    message = send(client, bob, "alice", "walk home alone and see what happens")
+    assert (
+        client.delete(
+            f"/api/chat/messages/{message['id']}", headers=bob.headers
+        ).status_code
+        == 200
+    )
+    for who, status, code in ((bob, 404, "not_found"), (carol, 404, "not_found")):
+        assert_error(
+            client.post(
+                "/api/reports",
+                json={"message_id": message["id"], "reason": "x"},
+                headers=who.headers,
+            ),
+            status,
+            code,
+        )
+    assert count_rows(app, UserReport) == 0
+    report = report_message(
+        client, alice, message["id"], "He threatened me, then unsent it"
+    )
+    assert (report["username"], report["message_id"]) == ("bob", message["id"])
+    queue = client.get("/api/admin/reports", headers=admin_headers).get_json()["items"]
+    assert [(r["id"], r["content"]) for r in queue] == [
+        (report["id"], "walk home alone and see what happens")
+    ]
+    a, b = connect(alice), connect(bob)
+    events(a), events(b)
+    done = client.post(
+        f"/api/admin/reports/{report['id']}/review",
+        json={"action": "remove"},
+        headers=admin_headers,
+    )
+    assert done.status_code == 200, done.get_json()
+    for connection in (a, b):
+        names = [item["name"] for item in events(connection)]
+        assert "message_deleted" not in names and "user_left" not in names
+    assert get(client, alice, "/api/chat/messages/bob")["items"] == []
+    assert get(client, bob, "/api/chat/messages/alice")["items"] == []
+    with app.app_context():
+        assert (
+            db.session.scalar(select(Message.status).where(Message.id == message["id"]))
+            == "withheld"
+        )
+        entry = db.session.scalars(
+            select(AuditLog).where(AuditLog.action == "report_remove")
+        ).one()
+        assert entry.details["removed"] is False
+
+
+def test_removing_a_flagged_message_its_sender_unsent_announces_nothing(
+    client, trio, connect, admin_headers, flagging
+):
+    """The flag stays in the queue after an unsend; an admin who removes it then finds
+    it gone already and tells nobody again (no second `message_deleted`, no
+    `user_left`)."""
+    alice, bob, _ = trio
+    message = send(client, bob, "alice", "loser")
+    client.delete(f"/api/chat/messages/{message['id']}", headers=bob.headers)
+    flags = client.get("/api/admin/flagged", headers=admin_headers).get_json()["items"]
+    (flag,) = [f for f in flags if f["item_id"] == message["id"]]
+    a, b = connect(alice), connect(bob)
+    events(a), events(b)
+    done = client.post(
+        f"/api/admin/flagged/{flag['id']}/review",
+        json={"action": "remove"},
+        headers=admin_headers,
+    )
+    assert done.status_code == 200, done.get_json()
+    for connection in (a, b):
+        names = [item["name"] for item in events(connection)]
+        assert "message_deleted" not in names and "user_left" not in names
+
+
 def test_unsend_and_report_take_a_message_id_in_upper_case(client, trio):
     """UUIDs compare without regard to case; iOS's UUID().uuidString writes them in
     upper case."""

@@ -200,9 +200,14 @@ def withhold_message(message_id: str) -> Removal | None:
     held back by FLAGGED_MESSAGE_POLICY=withhold, kept for the record, no longer part
     of the conversation the receiver sees, nor of the contact rule. None when there is
     no such message, or it is withheld already (its receiver was told then, or never
-    had it): nothing to announce. After the commit, `removed` announces it."""
+    had it), or its sender unsent it (both were told then; it is withheld all the
+    same, for the record): nothing to announce. After the commit, `removed` announces
+    it."""
     message = db.session.scalar(select(Message).where(Message.id == message_id))
     if message is None or message.status == WITHHELD:
+        return None
+    if message.deleted_at is not None:
+        message.status = WITHHELD
         return None
     removal = Removal(message, contacts.makes_contact(message))
     message.status = WITHHELD

@@ -21,12 +21,12 @@ def _invalid(field: str, text: str) -> ValidationFailed:
 
 
 def _reported_message(reporter: User, message_id: str) -> Message:
-    """A message the reporter received and can still see."""
-    message = db.session.scalar(
-        select(Message).where(Message.id == message_id, Message.deleted_at.is_(None))
-    )
+    """A message the reporter received: one held back from them never reached them,
+    but one its sender has since unsent did, so it stays reportable (the report keeps
+    its words): unsending is no way out of a report."""
+    message = db.session.scalar(select(Message).where(Message.id == message_id))
     visible = message is not None and (
-        message.sender_id == reporter.id
+        (message.sender_id == reporter.id and message.deleted_at is None)
         or (message.receiver_id == reporter.id and message.status != WITHHELD)
     )
     if message is None or not visible:
