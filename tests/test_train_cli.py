@@ -16,7 +16,7 @@ from cyberscan.detector.classifier import Detector
 from cyberscan.detector.features import addresses_reader, normalized
 from tests.helpers import GOOD_ROWS, write_corpora
 from train import evaluate, fetch_data, report, train
-from train.data import CORPORA, DataError
+from train.data import CORPORA, DataError, command
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -52,7 +52,7 @@ def test_train_writes_next_version_without_touching_earlier(
     assert f"serve it with `CLASSIFIER_PATH={first} scripts/run`" in out
     assert train.serving_command(
         train.DEFAULT_MODELS_DIR / "cyberscan-clf-v9.joblib"
-    ) == ("python -m train.promote v9")
+    ) == command("train.promote v9")
 
     assert run_train("--data", f"{good_csv}=2", "--models-dir", str(models)) == 0
     assert sha256_file(first) == before
@@ -711,7 +711,7 @@ def test_without_corpora_trains_on_own_examples_and_says_so(
     assert quick_train(tmp_path / "m") == 0
     out = capsys.readouterr().out
     assert "training on the committed own examples (train/data/*.csv) alone" in out
-    assert "python -m train.fetch_data" in out
+    assert command("train.fetch_data --dest DIR") in out
     card = json.loads((tmp_path / "m" / "cyberscan-clf-v1.json").read_text())
     assert [d["name"] for d in card["data"]] == ["chat"]
 
@@ -755,7 +755,7 @@ def test_corpora_come_from_data_dir_or_environment(
     assert quick_train(tmp_path / "m", "--data-dir", str(corpora)) == 2
     err = capsys.readouterr().err
     assert f"{corpora / 'olid_offensive' / 'train.csv'}: file not found" in err
-    assert f"python -m train.fetch_data --dest {corpora} --only olid_offensive" in err
+    assert command(f"train.fetch_data --dest {corpora} --only olid_offensive") in err
     assert quick_train(tmp_path / "m", "--data-dir", str(tmp_path / "nowhere")) == 2
     assert f"{tmp_path / 'nowhere'}: folder not found (from --data-dir)" in (
         capsys.readouterr().err
@@ -781,8 +781,8 @@ def test_a_corpus_file_that_is_not_the_fetched_one_is_named_and_trained_on(
             f"warning: {path} is not the {name} file `train.fetch_data` writes" in out
         )
         assert (
-            f"fetch it again with `python -m train.fetch_data --dest {corpora} "
-            f"--only {name}`" in out
+            f"fetch it again with "
+            f"`{command(f'train.fetch_data --dest {corpora} --only {name}')}`" in out
         )
     expected = {c.name: c.csv_sha256 for c in fetch_data.SOURCES}
     assert fetch_data.changed_warning(path, expected[name]) is None
@@ -804,8 +804,8 @@ def test_a_corrupt_corpus_file_is_named_with_the_command_that_fetches_it(
         err = capsys.readouterr().err
         assert err.startswith(f"error: {olid}") and len(err.splitlines()) == 1, err
         assert err.rstrip().endswith(
-            "; fetch it again with `python -m train.fetch_data --dest "
-            f"{corpora} --only olid_offensive`"
+            "; fetch it again with "
+            f"`{command(f'train.fetch_data --dest {corpora} --only olid_offensive')}`"
         ), err
     assert not (tmp_path / "m").exists()
     bad = write_csv(tmp_path / "train.csv", "text,label\nhello,2\n")
@@ -1290,3 +1290,51 @@ def test_a_model_that_flags_far_more_clean_chat_than_the_served_one_is_said() ->
     assert train.flags_more_warning(near, ("cyberscan-clf-v45", served)) is None
     assert train.flags_more_warning(near, None) is None
     assert train.flags_more_warning(train.Measurement(), ("v", served)) is None
+
+
+HINT = "from train.data import command; print(command('train.promote v9'))"
+
+
+@pytest.mark.parametrize("where", ["repository", "elsewhere", "active venv"])
+def test_a_hint_names_the_interpreter_so_it_runs_as_printed(
+    tmp_path: Path, where: str
+) -> None:
+    """The tools' hints ("serve it with `… -m train.promote v9`") spell the running
+    interpreter so that, pasted into the same shell, the line runs it: `python` only
+    when that name finds it (an active virtual environment), else its path, relative
+    where it lies under the working directory (`.venv/bin/python`)."""
+    here = Path(sys.executable).parent
+    path = (
+        f"{here}{os.pathsep}/usr/bin{os.pathsep}/bin"
+        if where == "active venv"
+        else (f"/usr/bin{os.pathsep}/bin")
+    )
+    cwd = tmp_path if where == "elsewhere" else REPO
+    env = {**os.environ, "PATH": path, "PYTHONPATH": str(REPO)}
+    hint = subprocess.run(
+        [sys.executable, "-c", HINT],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    python, rest = hint.split(" -m ")
+    assert rest == "train.promote v9"
+    # Run as printed, from the same folder with the same PATH (a bare name is looked
+    # up on that PATH, a relative path from that folder): the same interpreter.
+    ran = subprocess.run(
+        [python, "-c", "import sys; print(sys.prefix)"],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    assert ran == sys.prefix
+    if where == "active venv":
+        assert python == "python"
+    elif where == "repository" and here.is_relative_to(REPO):
+        assert python == os.path.relpath(sys.executable, REPO)
+    else:
+        assert python == sys.executable

@@ -17,7 +17,7 @@ from sklearn.metrics import roc_auc_score
 from tests.helpers import GOOD_ROWS as ROWS
 from tests.helpers import write_corpora
 from train import compare, evaluate, train
-from train.data import CORPORA
+from train.data import CORPORA, command
 from train.train import split_indices
 
 REPO = Path(__file__).resolve().parents[1]
@@ -352,7 +352,7 @@ def test_corpora_are_checked_against_the_sha256_the_cards_recorded(
     assert errors == [
         "error: 1 corpus file is not the copy the cards recorded (above), so its "
         "held-out rows are not the rows the models held out; score the recorded "
-        "copies (`python -m train.fetch_data --dest DIR` fetches the pinned ones), or "
+        f"copies (`{command('train.fetch_data --dest DIR')}` fetches the pinned ones), or "
         "pass --allow-other-corpora to score these anyway"
     ]
     assert "cyberbullying_tweets/train.csv: sha256" not in err

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from train import fetch_data
-from train.data import CORPORA, read_labelled_csv
+from train.data import CORPORA, command, read_labelled_csv
 
 DAVIDSON = (
     ",count,hate_speech,offensive_language,neither,class,tweet\n"
@@ -100,7 +100,9 @@ def test_fetch_writes_every_corpus_as_text_label_category(
     assert fetch_data.main(["--dest", str(tmp_path), "--base-url", base]) == 0
     out = capsys.readouterr()
     assert "[" in out.err and "MB" in out.err  # the progress bar
-    assert f"done: train with `python -m train.train --data-dir {tmp_path}`" in out.out
+    assert (
+        f"done: train with `{command(f'train.train --data-dir {tmp_path}')}`" in out.out
+    )
     for name in CORPORA:
         data = read_labelled_csv(tmp_path / name / "train.csv")
         assert data.texts and set(data.labels) == {0, 1}, name

@@ -12,6 +12,7 @@ import csv
 import functools
 import hashlib
 import os
+import shutil
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -34,7 +35,26 @@ CORPORA = (
     "kaggle_insults",
     "toxigen_implicit",
 )
-FETCH_HINT = "download the corpora with `python -m train.fetch_data --dest {dir}`"
+
+
+def command(arguments: str) -> str:
+    """A command line for a hint: ``<python> -m <arguments>``, with the interpreter
+    running now spelt so that the line runs as printed from here: ``python`` when that
+    name finds this interpreter (a virtual environment is active), else its path,
+    relative to the working directory when it lies under it (``.venv/bin/python``)."""
+    executable = sys.executable or "python"
+    found = shutil.which("python")
+    if found and os.path.abspath(found) == os.path.abspath(executable):
+        python = "python"
+    else:
+        relative = os.path.relpath(executable)
+        python = executable if relative.startswith("..") else relative
+    return f"{python} -m {arguments}"
+
+
+def fetch_hint(folder: object) -> str:
+    """The end of a message about corpora that are not there."""
+    return f"download the corpora with `{command(f'train.fetch_data --dest {folder}')}`"
 
 
 class DataError(Exception):
@@ -96,7 +116,7 @@ def find_data_dir(
             if not path.is_dir():
                 raise DataError(
                     f"{path}: folder not found{looked_at(path)} (from {origin}); "
-                    + FETCH_HINT.format(dir=path)
+                    + fetch_hint(path)
                 )
             return path, origin
     if DEFAULT_SHARED_DATA.is_dir():
@@ -120,13 +140,16 @@ def corpus_files(data_dir: Path) -> list[Path]:
     missing = [f for f in files if not f.is_file()]
     if len(missing) == 1:
         raise DataError(
-            f"{missing[0]}: file not found; fetch it with `python -m train.fetch_data "
-            f"--dest {data_dir} --only {missing[0].parent.name}`"
+            f"{missing[0]}: file not found; fetch it with `"
+            + command(
+                f"train.fetch_data --dest {data_dir} --only {missing[0].parent.name}"
+            )
+            + "`"
         )
     if missing:
         raise DataError(
             f"{missing[0]}: file not found (and {len(missing) - 1} more corpus "
-            f"file(s)); " + FETCH_HINT.format(dir=data_dir)
+            f"file(s)); " + fetch_hint(data_dir)
         )
     return files
 
@@ -213,8 +236,9 @@ def read_labelled_csv(
         if name is None:
             raise
         raise DataError(
-            f"{exc}; fetch it again with `python -m train.fetch_data --dest "
-            f"{path.parent.parent} --only {name}`"
+            f"{exc}; fetch it again with `"
+            + command(f"train.fetch_data --dest {path.parent.parent} --only {name}")
+            + "`"
         ) from None
 
 

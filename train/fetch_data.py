@@ -36,6 +36,7 @@ from train.data import (
     CORPORA,
     DEFAULT_SHARED_DATA,
     DataError,
+    command,
     corpus_name,
     corpus_path,
     refuse_file_on_path,
@@ -208,8 +209,9 @@ def changed_warning(path: Path, sha256: str) -> str | None:
     return (
         f"warning: {path} is not the {name} file `train.fetch_data` writes (sha256 "
         f"{sha256[:12]}…, not {expected[:12]}…): cut short or edited? If not on "
-        f"purpose, fetch it again with `python -m train.fetch_data --dest "
-        f"{path.parent.parent} --only {name}`"
+        "purpose, fetch it again with `"
+        + command(f"train.fetch_data --dest {path.parent.parent} --only {name}")
+        + "`"
     )
 
 
@@ -391,11 +393,11 @@ def main(argv: Sequence[str] | None = None, sources: Sequence[Corpus] = SOURCES)
         # `--only`: a run with `--data-dir` needs every corpus, so say what is left.
         print(
             f"done; {dest} still lacks {', '.join(missing)}: fetch them too before "
-            f"`python -m train.train --data-dir {dest}`, or train on what is there "
+            f"`{command(f'train.train --data-dir {dest}')}`, or train on what is there "
             f"with `--data {corpus_path(dest, chosen[0].name)}` beside your own files"
         )
     else:
-        print(f"done: train with `python -m train.train --data-dir {dest}`")
+        print(f"done: train with `{command(f'train.train --data-dir {dest}')}`")
     return 0
 
 

@@ -56,6 +56,7 @@ from train.data import (
     REPO_ROOT,
     DataError,
     LabelledData,
+    command,
     corpus_files,
     dev_sets,
     display_path,
@@ -636,7 +637,7 @@ def data_plan(args: argparse.Namespace, progress: Progress) -> list[tuple[Path, 
         progress.info(
             "no corpora found (no --data-dir, no $CYBERSCAN_DATA_DIR, no ../shared/data): "
             "training on the committed own examples (train/data/*.csv) alone; get the "
-            "corpora with `python -m train.fetch_data --dest DIR`"
+            f"corpora with `{command('train.fetch_data --dest DIR')}`"
         )
     else:
         progress.info(f"corpora from {data_dir} ({origin})")
@@ -675,7 +676,7 @@ def serving_command(model_path: Path) -> str:
     (the server's CURRENT is there), CLASSIFIER_PATH for one written elsewhere
     (`--models-dir`), whose number may be one models/ has too."""
     if model_path.parent.resolve() == DEFAULT_MODELS_DIR.resolve():
-        return f"python -m train.promote {model_path.stem.rsplit('-', 1)[1]}"
+        return command(f"train.promote {model_path.stem.rsplit('-', 1)[1]}")
     return f"CLASSIFIER_PATH={model_path} scripts/run"
 
 
