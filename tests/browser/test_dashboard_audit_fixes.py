@@ -532,3 +532,49 @@ def test_a_user_search_longer_than_the_server_takes_is_cut_where_typed(
     expect(page.locator("#toasts .toast")).to_have_count(0)
     assert problems == []
     page.context.close()
+
+
+def test_a_click_pressed_before_a_reload_and_released_after_it_counts(
+    live_server: LiveServer, chromium: Any
+) -> None:
+    """A reload of a table that lands while one of its buttons is pressed waits for
+    the release (the table is aria-busy meanwhile), so the click counts: rebuilt in
+    between, the press and the release would land on two buttons and no click would
+    happen. The reload is drawn right after it."""
+    from playwright.sync_api import expect
+
+    live_server.create_admin("kr_mod")
+    token = admin_token(live_server, "kr_mod")
+    flagged_writer(live_server, token, "kr_other")
+    writer = live_server.register("kr_user")
+    live_server.register("kr_reader")
+    flag = flagged(live_server, token, writer, "kr_reader", ABUSE)
+
+    page, problems = open_dashboard(live_server, chromium, "kr_mod")
+    body = page.locator("#queue-body")
+    row = body.locator(f'tr[data-flag-id="{flag["id"]}"]')
+    other = body.locator('tr[data-author="kr_other"]')
+    expect(other.get_by_role("button", name="Block author")).to_have_count(1)
+    box = row.get_by_role("button", name="Mute 60 min").bounding_box()
+    assert box is not None
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.mouse.down()
+    # Meanwhile another moderator blocks kr_other, and the queue reloads, as a live
+    # event or a poll reloads it.
+    act(live_server, token, "kr_other", "block", {})
+    page.evaluate(
+        """() => import(document.querySelector('script[src$="dashboard.js"]').src
+              .replace(/dashboard\\.js$/, "state.js"))
+            .then((m) => m.refresh({ queue: true }))"""
+    )
+    expect(body).to_have_attribute("aria-busy", "true")
+    expect(other.get_by_role("button", name="Unblock")).to_have_count(0)
+    page.mouse.up()
+    expect(page.locator("#confirm-title")).to_have_text("Mute kr_user?")
+    expect(other.get_by_role("button", name="Unblock")).to_have_count(1)
+    expect(body).not_to_have_attribute("aria-busy", "true")
+    page.click("#confirm-cancel")
+    expect(page.locator("#confirm")).to_be_hidden()
+    expect(row.get_by_role("button", name="Mute 60 min")).to_be_focused()
+    assert problems == []
+    page.context.close()

@@ -196,21 +196,60 @@ function labelCells(body, rows) {
   });
 }
 
+// A press in progress on a table's rows (a pointer down, not yet up): a reload of that
+// table that lands meanwhile is drawn once the pointer is released, after the click it
+// makes, so the click lands on the button pressed (rebuilt in between, the press and the
+// release would land on two buttons, and no click would happen). While a redraw waits,
+// the table body is aria-busy.
+let pressedIn = null;
+const waiting = new Map();
+
+function drawWaiting() {
+  waiting.forEach(function (draw, body) {
+    if (body === pressedIn) return;
+    waiting.delete(body);
+    draw();
+  });
+}
+
+function release() {
+  pressedIn = null;
+  if (waiting.size) setTimeout(drawWaiting);
+}
+
+document.addEventListener("pointerdown", function (event) {
+  pressedIn = event.target instanceof Element ? event.target.closest("tbody") : null;
+}, true);
+document.addEventListener("pointerup", release, true);
+document.addEventListener("pointercancel", release, true);
+window.addEventListener("blur", release);
+
 // One page of a paginated table (`<prefix>-body`, `-more`, `-empty`): replaces the rows,
 // or appends them for "Load more"; answers the cursor of the next page.
 export function showPage(prefix, page, rowOf, more) {
   const body = $(prefix + "-body");
-  const rows = page.items.map(rowOf);
-  labelCells(body, rows);
-  let refocus = null;
-  if (more) rows.forEach(function (row) { body.appendChild(row); });
-  else {
-    const details = new Map();
-    refocus = carryOver(body, rows, details, $(prefix + "-empty"));
-    body.replaceChildren(...rows.flatMap(function (row) { return details.has(row) ? [row, details.get(row)] : [row]; }));
+  const draw = function () {
+    body.removeAttribute("aria-busy");
+    const rows = page.items.map(rowOf);
+    labelCells(body, rows);
+    let refocus = null;
+    if (more) rows.forEach(function (row) { body.appendChild(row); });
+    else {
+      const details = new Map();
+      refocus = carryOver(body, rows, details, $(prefix + "-empty"));
+      body.replaceChildren(...rows.flatMap(function (row) { return details.has(row) ? [row, details.get(row)] : [row]; }));
+    }
+    $(prefix + "-more").hidden = !page.next_cursor;
+    $(prefix + "-empty").hidden = body.children.length > 0;
+    if (refocus) refocus();
+  };
+  if (more) draw();
+  else if (body === pressedIn) {
+    waiting.set(body, draw); // a later reload replaces a waiting one
+    body.setAttribute("aria-busy", "true");
+  } else {
+    waiting.delete(body);
+    draw();
   }
-  $(prefix + "-more").hidden = !page.next_cursor;
-  $(prefix + "-empty").hidden = body.children.length > 0;
-  if (refocus) refocus();
   return page.next_cursor;
 }
