@@ -143,6 +143,25 @@ def address_rates(
     }
 
 
+# How many more points of the development set's clean messages a new model may flag
+# than the model served when it was trained before `train.train` (and, when it is
+# promoted, `train.promote`) says so.
+FLAGS_MORE_POINTS = 0.05
+
+
+def flags_more(
+    dev: dict[str, Any] | None, served_dev: dict[str, Any] | None
+) -> tuple[float, float] | None:
+    """``(new, served)``: the shares of the development set's clean messages each model
+    flags, when the new one flags more than ``FLAGS_MORE_POINTS`` more; else None (a
+    figure missing, or not that far apart)."""
+    mine = (dev or {}).get("clean_flagged")
+    theirs = (served_dev or {}).get("clean_flagged")
+    if mine is None or theirs is None or mine <= theirs + FLAGS_MORE_POINTS:
+        return None
+    return mine, theirs
+
+
 def rounded(obj: Any, digits: int = 4) -> Any:
     """Round every float in a nested structure (for printing and model cards); a value
     that rounds to zero is 0.0, never "-0.0"."""

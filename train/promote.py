@@ -34,7 +34,8 @@ from cyberscan.detector.artifact import (
 )
 from cyberscan.detector.classifier import Detector
 from cyberscan.detector.verdict import logit, sigmoid
-from train.data import display_path, run_cli
+from train.data import command, display_path, run_cli
+from train.metrics import flags_more
 
 # What ``save_artifact`` adds to the card train.train hands it; the rest is what the
 # artifact's ``CARD_ATTR`` digest covers.
@@ -108,10 +109,12 @@ def check_card(detector: Detector, name: str) -> None:
             )
 
 
-def promote(version: str, models_dir: Path = MODELS_DIR) -> str:
-    """Verify ``version`` and write its name to ``models_dir/CURRENT``; return the name."""
+def promote(version: str, models_dir: Path = MODELS_DIR) -> tuple[str, dict[str, Any]]:
+    """Verify ``version`` and write its name to ``models_dir/CURRENT``; return the name
+    and the version's card."""
     name = model_version_name(version)
-    check_card(Detector.from_path(models_dir / f"{name}.joblib"), name)
+    detector = Detector.from_path(models_dir / f"{name}.joblib")
+    check_card(detector, name)
     fd, tmp = tempfile.mkstemp(dir=models_dir, prefix=".CURRENT.")
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
@@ -120,7 +123,31 @@ def promote(version: str, models_dir: Path = MODELS_DIR) -> str:
     except OSError:
         Path(tmp).unlink(missing_ok=True)
         raise
-    return name
+    return name, detector.card
+
+
+def trained_warning(
+    name: str, card: dict[str, Any], before: str, models_dir: Path
+) -> str | None:
+    """The warning `train.train` printed when it wrote this version, said again as it
+    is served: it flagged far more of the development set's clean messages than the
+    model served then (``train.metrics.flags_more``); else None."""
+    served = card.get("served_model") or {}
+    shares = flags_more(card.get("dev"), served.get("dev"))
+    if shares is None:
+        return None
+    mine, theirs = shares
+    back = (
+        f"; `{command(f'train.promote {before}')}` goes back"
+        if before != "nothing"
+        else ""
+    )
+    report = display_path(models_dir / f"{name}-report" / "index.html")
+    return (
+        f"warning: when it was trained, {name} flagged {mine:.1%} of the development "
+        f"set's clean messages, {served.get('version')} (served then) {theirs:.1%}: "
+        f"look at its report, {report}, before the server restarts with it{back}"
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -142,7 +169,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     shown = display_path(current)
     before = current.read_text("utf-8").strip() if current.is_file() else "nothing"
     try:
-        name = promote(args.version, models_dir)
+        name, card = promote(args.version, models_dir)
     except (ArtifactError, ConfigError, OSError) as exc:
         reason = str(exc).rstrip(".")
         if isinstance(exc, OSError):  # a folder not writable, CURRENT a folder
@@ -153,6 +180,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"{shown} already names {name} (verified again); nothing changed")
     else:
         print(f"{shown}: {before} -> {name}; restart the server to serve it")
+        warning = trained_warning(name, card, before, models_dir)
+        if warning:
+            print(warning, file=sys.stderr)
     return 0
 
 

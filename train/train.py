@@ -69,7 +69,7 @@ from train.data import (
     run_cli,
 )
 from train.fetch_data import changed_warning
-from train.metrics import address_rates, binary_metrics, chat_rates, rounded
+from train.metrics import address_rates, binary_metrics, chat_rates, flags_more, rounded
 from train.promote import save_sealed
 
 DEFAULT_MODELS_DIR = REPO_ROOT / "models"
@@ -1257,11 +1257,6 @@ def measure(
     return result
 
 
-# How many more points of the development set's clean messages the new model may
-# flag than the served one before the run says so.
-FLAGS_MORE_POINTS = 0.05
-
-
 def flags_more_warning(
     new: Measurement, served: tuple[str, Measurement] | None
 ) -> str | None:
@@ -1271,11 +1266,10 @@ def flags_more_warning(
     if served is None:
         return None
     version, old = served
-    if new.dev is None or old.dev is None:
+    shares = flags_more(new.dev, old.dev)
+    if shares is None:
         return None
-    mine, theirs = new.dev.get("clean_flagged"), old.dev.get("clean_flagged")
-    if mine is None or theirs is None or mine <= theirs + FLAGS_MORE_POINTS:
-        return None
+    mine, theirs = shares
     return (
         f"warning: the new model flags {mine:.1%} of the development set's clean "
         f"messages, {version} {theirs:.1%}: look at the report before serving it "
