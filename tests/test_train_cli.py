@@ -1220,6 +1220,31 @@ def test_report_plots_mark_the_threshold_and_label_every_axis() -> None:
     report._plt().close(fig)
 
 
+def test_a_roc_panel_shows_an_operating_point_of_a_few_percent_clear_of_its_edge() -> (
+    None
+):
+    """A moderation model flags a few percent of clean messages: on a linear axis its
+    dot sat against the panel's left edge, squeezed with the curve's steep part. The
+    clean-flagged axis is linear to 1% and logarithmic above, so 2% sits well inside
+    the panel, and 0% still shows."""
+    y = np.array([0] * 100 + [1] * 100)
+    p = np.where(y == 1, 0.9, 0.1)
+    p[:2] = 0.9  # 2 of 100 clean messages flagged at 0.6
+    fig, _ = report._draw_curves(
+        "roc", ["dev_set"], {"dev_set": (y, p)}, None, "v99", 0.6
+    )
+    ax = fig.axes[0]
+    (dot,) = [line for line in ax.get_lines() if line.get_marker() == "o"]
+    point = (dot.get_xdata()[0], dot.get_ydata()[0])
+    assert point == pytest.approx((0.02, 1.0))
+    across = ax.transAxes.inverted().transform(ax.transData.transform(point))[0]
+    assert 0.3 < across < 0.6, across  # linear: 0.02
+    left = ax.transAxes.inverted().transform(ax.transData.transform((0.0, 0.5)))[0]
+    assert left == pytest.approx(0.0)
+    assert "log scale above 1%" in ax.get_xlabel()
+    report._plt().close(fig)
+
+
 @pytest.mark.parametrize(
     ("setting", "value"),
     [

@@ -110,8 +110,7 @@ def _draw_curves(
             if at is not None:
                 ax.plot(*at, "o", color=style["color"], **dot)
         if kind == "roc":
-            ax.plot([0, 1], [0, 1], ls=":", color="grey", lw=1)
-            ax.set(xlabel="clean flagged (FPR)", ylabel="abuse caught (TPR)")
+            _roc_axes(ax)
         else:
             ax.set(xlabel="recall", ylabel="precision", ylim=(0, 1.02))
         ax.set_title(name, fontsize=9)
@@ -120,6 +119,27 @@ def _draw_curves(
     return fig, (
         f"{what}: {new_name} (blue, solid) vs served (orange, dashed); "
         f"dots at threshold {threshold}"
+    )
+
+
+# A ROC panel's clean-flagged axis is linear up to ROC_LINEAR (1%) and logarithmic
+# above it: the operating points of a moderation model lie at a few percent, which a
+# linear axis squeezes against its left edge, and 0 must still show.
+ROC_LINEAR = 0.01
+
+
+def _roc_axes(ax) -> None:
+    """Scale and label a ROC panel: symlog clean flagged, chance line, percent ticks."""
+    from matplotlib.ticker import PercentFormatter
+
+    ax.set_xscale("symlog", linthresh=ROC_LINEAR)
+    ax.set_xlim(0, 1)
+    chance = np.concatenate([[0.0], np.geomspace(ROC_LINEAR / 10, 1, 50)])
+    ax.plot(chance, chance, ls=":", color="grey", lw=1)
+    ax.xaxis.set_major_formatter(PercentFormatter(xmax=1, decimals=0))
+    ax.set(
+        xlabel="clean flagged (FPR; log scale above 1%)",
+        ylabel="abuse caught (TPR)",
     )
 
 
