@@ -786,6 +786,16 @@ def test_unsend_removes_the_message_for_both(
     )
 
 
+def removed_unheard(client, admin_headers, review_path, connections):
+    """An admin's `remove` of a message already unsent: done, and none of the
+    connections hears `message_deleted` or `user_left` again."""
+    done = client.post(review_path, json={"action": "remove"}, headers=admin_headers)
+    assert done.status_code == 200, done.get_json()
+    for connection in connections:
+        names = [item["name"] for item in events(connection)]
+        assert "message_deleted" not in names and "user_left" not in names
+
+
 def test_a_message_its_sender_unsent_can_still_be_reported(
     app, client, trio, connect, admin_headers
 ):
@@ -822,15 +832,8 @@ def test_a_message_its_sender_unsent_can_still_be_reported(
     ]
     a, b = connect(alice), connect(bob)
     events(a), events(b)
-    done = client.post(
-        f"/api/admin/reports/{report['id']}/review",
-        json={"action": "remove"},
-        headers=admin_headers,
-    )
-    assert done.status_code == 200, done.get_json()
-    for connection in (a, b):
-        names = [item["name"] for item in events(connection)]
-        assert "message_deleted" not in names and "user_left" not in names
+    path = f"/api/admin/reports/{report['id']}/review"
+    removed_unheard(client, admin_headers, path, (a, b))
     assert get(client, alice, "/api/chat/messages/bob")["items"] == []
     assert get(client, bob, "/api/chat/messages/alice")["items"] == []
     with app.app_context():
@@ -857,15 +860,8 @@ def test_removing_a_flagged_message_its_sender_unsent_announces_nothing(
     (flag,) = [f for f in flags if f["item_id"] == message["id"]]
     a, b = connect(alice), connect(bob)
     events(a), events(b)
-    done = client.post(
-        f"/api/admin/flagged/{flag['id']}/review",
-        json={"action": "remove"},
-        headers=admin_headers,
-    )
-    assert done.status_code == 200, done.get_json()
-    for connection in (a, b):
-        names = [item["name"] for item in events(connection)]
-        assert "message_deleted" not in names and "user_left" not in names
+    path = f"/api/admin/flagged/{flag['id']}/review"
+    removed_unheard(client, admin_headers, path, (a, b))
 
 
 def test_unsend_and_report_take_a_message_id_in_upper_case(client, trio):

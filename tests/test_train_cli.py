@@ -1329,34 +1329,22 @@ def test_a_hint_names_the_interpreter_so_it_runs_as_printed(
     when that name finds it (an active virtual environment), else its path, relative
     where it lies under the working directory (`.venv/bin/python`)."""
     here = Path(sys.executable).parent
-    path = (
-        f"{here}{os.pathsep}/usr/bin{os.pathsep}/bin"
-        if where == "active venv"
-        else (f"/usr/bin{os.pathsep}/bin")
-    )
+    system = f"/usr/bin{os.pathsep}/bin"
+    path = f"{here}{os.pathsep}{system}" if where == "active venv" else system
     cwd = tmp_path if where == "elsewhere" else REPO
     env = {**os.environ, "PATH": path, "PYTHONPATH": str(REPO)}
-    hint = subprocess.run(
-        [sys.executable, "-c", HINT],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.strip()
-    python, rest = hint.split(" -m ")
+
+    def output(*argv: str) -> str:
+        done = subprocess.run(
+            argv, cwd=cwd, env=env, capture_output=True, text=True, check=True
+        )
+        return done.stdout.strip()
+
+    python, rest = output(sys.executable, "-c", HINT).split(" -m ")
     assert rest == "train.promote v9"
     # Run as printed, from the same folder with the same PATH (a bare name is looked
     # up on that PATH, a relative path from that folder): the same interpreter.
-    ran = subprocess.run(
-        [python, "-c", "import sys; print(sys.prefix)"],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.strip()
-    assert ran == sys.prefix
+    assert output(python, "-c", "import sys; print(sys.prefix)") == sys.prefix
     if where == "active venv":
         assert python == "python"
     elif where == "repository" and here.is_relative_to(REPO):
