@@ -99,9 +99,9 @@ TRAIN_PARAMS: dict[str, Any] = {
     "raw_chars": 0.7,
     # v53 added read_numbers=True (every number of two or more digits read as one
     # token, features.read_numbers); its rule failed on its fresh set of chat with
-    # numbers by one error. v54 reads numbers so again, beside two writers of chat
-    # carrying numbers (docs/model.md, "v54").
-    "read_numbers": True,
+    # numbers by one error. v54 read numbers so again, beside two writers of chat
+    # carrying numbers, and failed its rule on the suite (a clean test text over the
+    # line), so the default is v51's (docs/model.md, "v53", "v54").
 }
 # v8: corpora with an expert of their own, in this order (domain 1, 2, ...); every other
 # file is chat (domain 0) for the router.
@@ -283,9 +283,10 @@ OWN_WEIGHTS: dict[str, float] = {
     # ages, scores, prices, counts, codes) in both labels written alike, at chat_v21's
     # per-row weight, chosen before training: 1.43 x 899 / 1,400 (docs/model.md, "v52").
     "chat_v47": 0.92,
-    # v54: a forty-eighth writer, short chat in which a number carries the meaning
-    # (the hurt in its abuse, beside clean rows with the same numbers), at chat_v21's
-    # per-row weight, chosen before training: 1.43 x 898 / 1,400 (docs/model.md, "v54").
+    # v54 (not served; held back): a forty-eighth writer, short chat in which a number
+    # carries the meaning (the hurt in its abuse, beside clean rows with the same
+    # numbers), at chat_v21's per-row weight, chosen before training: 1.43 x 898 /
+    # 1,400 (docs/model.md, "v54").
     "chat_v48": 0.92,
 }
 OWN_DEFAULT_WEIGHT = 1.0
@@ -341,9 +342,13 @@ EXPERTS_ON_TFIDF = True
 # and flagged "you", "you first" and "you again?" (docs/model.md, "v50"). v51 trains
 # chat_v45 again at half its weight (docs/model.md, "v51"). v52 trained on chat_v47
 # (chat carrying numbers in both labels) and failed its rule: it flagged more of a fresh
-# blind set's clean rows with numbers than v51 (docs/model.md, "v52"); v54 trains it
-# again, beside chat_v48 and v53's reading of numbers (docs/model.md, "v54").
-HELD_BACK: frozenset[str] = frozenset({"chat_v31", "chat_v35", "chat_v36", "chat_v46"})
+# blind set's clean rows with numbers than v51 (docs/model.md, "v52"). v54 trained it
+# again, beside chat_v48 (short chat in which a number carries the meaning) and v53's
+# reading of numbers, and failed its rule: a clean test text of the suite went over
+# the line, "see you again at school" 0.446 -> 0.625 (docs/model.md, "v54").
+HELD_BACK: frozenset[str] = frozenset(
+    {"chat_v31", "chat_v35", "chat_v36", "chat_v46", "chat_v47", "chat_v48"}
+)
 # Raised on the final logit after the writer-held-out rule has chosen the operating point
 # (``--logit-shift``): that rule's clean-flagged estimate has run above every blind chat
 # set's, and a shift trades some of that room for abuse caught.  v28 (+0.1) failed its
