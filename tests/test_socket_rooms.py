@@ -130,3 +130,24 @@ def test_the_last_disconnect_announces_user_left_with_one_query(app, trio, conne
     assert events(watcher, "user_left") == ["alice"]
     assert events(outsider) == []
     assert verbs(statements) == ["SELECT"]
+
+
+def test_a_connection_being_disconnected_is_sent_nothing_more():
+    """python-socketio sends a connection its DISCONNECT, runs the disconnect handler,
+    then takes it out of its rooms: an emit meanwhile (a message to a user whose block
+    is closing the socket) went to it after its DISCONNECT, and a socket.io client
+    keeps such an event for its next connect. From the DISCONNECT on, it is in no
+    room's participants, while it is still in its rooms for the handler to read."""
+    ours = manager(connections.ClosingManager)
+    leaving, staying = ours.connect("e1", NS), ours.connect("e2", NS)
+    for sid in (leaving, staying):
+        ours.enter_room(sid, NS, "user:7")
+    ours.pre_disconnect(leaving, NS)
+    for room in ("user:7", None, leaving):
+        assert [sid for sid, _ in ours.get_participants(NS, room)] == (
+            [] if room == leaving else [staying]
+        ), room
+    assert ours.get_rooms(leaving, NS) == [leaving, "user:7"]
+    ours.disconnect(leaving, NS)
+    assert [sid for sid, _ in ours.get_participants(NS, "user:7")] == [staying]
+    assert ours.pending_disconnect == {}

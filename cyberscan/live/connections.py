@@ -14,7 +14,7 @@ import collections
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import socketio
@@ -81,6 +81,18 @@ class ClosingMixin(RoomIndexMixin):
         # None for the close, in order.
         self._after: dict[tuple[str, str], list[tuple[str, Any] | None]] = {}
         self._after_lock = threading.Lock()
+
+    def get_participants(self, namespace: str, room: Any) -> Iterator[tuple[str, str]]:
+        """The room's connections, less those being disconnected. python-socketio sends
+        a connection its DISCONNECT, runs the disconnect handler, and only then takes it
+        out of its rooms: an event emitted meanwhile (a message to a user whose block is
+        closing the socket) went out after the DISCONNECT, and a socket.io client keeps
+        such an event for its next connect. Every emit and close reads the rooms here."""
+        participants = super().get_participants(namespace, room)  # type: ignore[misc]
+        leaving = self.pending_disconnect.get(namespace)
+        if not leaving:
+            return participants
+        return ((sid, eio) for sid, eio in participants if sid not in leaving)
 
     def emit(
         self, event: Any, data: Any, namespace: Any, room: Any = None, **kwargs: Any
