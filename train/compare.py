@@ -40,10 +40,10 @@ from cyberscan.detector.classifier import Detector
 from train.data import (
     DataError,
     LabelledData,
-    command,
     corpus_files,
     dev_sets,
     display_path,
+    fetch_command,
     find_data_dir,
     read_labelled_csv,
     run_cli,
@@ -336,9 +336,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                 )
                 raise DataError(
                     f"{len(mismatches)} corpus {what} held-out rows are not the rows "
-                    "the models held out; score the recorded copies (`"
-                    + command("train.fetch_data --dest DIR")
-                    + "` fetches the pinned ones), or pass "
+                    "the models held out; score the recorded copies ("
+                    + fetch_command("DIR")
+                    + " fetches the pinned ones), or pass "
                     "--allow-other-corpora to score these anyway"
                 )
             sets += [

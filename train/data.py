@@ -52,9 +52,16 @@ def command(arguments: str) -> str:
     return f"{python} -m {arguments}"
 
 
+def fetch_command(dest: object, only: str | None = None) -> str:
+    """The command that fetches the corpora into ``dest`` (with ``only``, that one), in
+    backticks, as the tools' messages print it."""
+    arguments = f"train.fetch_data --dest {dest}" + (f" --only {only}" if only else "")
+    return f"`{command(arguments)}`"
+
+
 def fetch_hint(folder: object) -> str:
     """The end of a message about corpora that are not there."""
-    return f"download the corpora with `{command(f'train.fetch_data --dest {folder}')}`"
+    return f"download the corpora with {fetch_command(folder)}"
 
 
 class DataError(Exception):
@@ -140,11 +147,8 @@ def corpus_files(data_dir: Path) -> list[Path]:
     missing = [f for f in files if not f.is_file()]
     if len(missing) == 1:
         raise DataError(
-            f"{missing[0]}: file not found; fetch it with `"
-            + command(
-                f"train.fetch_data --dest {data_dir} --only {missing[0].parent.name}"
-            )
-            + "`"
+            f"{missing[0]}: file not found; fetch it with "
+            + fetch_command(data_dir, missing[0].parent.name)
         )
     if missing:
         raise DataError(
@@ -236,9 +240,7 @@ def read_labelled_csv(
         if name is None:
             raise
         raise DataError(
-            f"{exc}; fetch it again with `"
-            + command(f"train.fetch_data --dest {path.parent.parent} --only {name}")
-            + "`"
+            f"{exc}; fetch it again with " + fetch_command(path.parent.parent, name)
         ) from None
 
 

@@ -39,6 +39,7 @@ from train.data import (
     command,
     corpus_name,
     corpus_path,
+    fetch_command,
     refuse_file_on_path,
     run_cli,
 )
@@ -209,9 +210,7 @@ def changed_warning(path: Path, sha256: str) -> str | None:
     return (
         f"warning: {path} is not the {name} file `train.fetch_data` writes (sha256 "
         f"{sha256[:12]}…, not {expected[:12]}…): cut short or edited? If not on "
-        "purpose, fetch it again with `"
-        + command(f"train.fetch_data --dest {path.parent.parent} --only {name}")
-        + "`"
+        "purpose, fetch it again with " + fetch_command(path.parent.parent, name)
     )
 
 

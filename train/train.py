@@ -60,6 +60,7 @@ from train.data import (
     corpus_files,
     dev_sets,
     display_path,
+    fetch_command,
     find_data_dir,
     from_caller,
     own_files,
@@ -648,7 +649,7 @@ def data_plan(args: argparse.Namespace, progress: Progress) -> list[tuple[Path, 
         progress.info(
             "no corpora found (no --data-dir, no $CYBERSCAN_DATA_DIR, no ../shared/data): "
             "training on the committed own examples (train/data/*.csv) alone; get the "
-            f"corpora with `{command('train.fetch_data --dest DIR')}`"
+            f"corpora with {fetch_command('DIR')}"
         )
     else:
         progress.info(f"corpora from {data_dir} ({origin})")

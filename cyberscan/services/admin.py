@@ -206,10 +206,8 @@ def withhold_message(message_id: str) -> Removal | None:
     message = db.session.scalar(select(Message).where(Message.id == message_id))
     if message is None or message.status == WITHHELD:
         return None
-    if message.deleted_at is not None:
-        message.status = WITHHELD
-        return None
-    removal = Removal(message, contacts.makes_contact(message))
+    unsent = message.deleted_at is not None
+    removal = None if unsent else Removal(message, contacts.makes_contact(message))
     message.status = WITHHELD
     return removal
 
