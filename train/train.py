@@ -102,7 +102,9 @@ TRAIN_PARAMS: dict[str, Any] = {
     # token, features.read_numbers); its rule failed on its fresh set of chat with
     # numbers by one error. v54 read numbers so again, beside two writers of chat
     # carrying numbers, and failed its rule on the suite (a clean test text over the
-    # line), so the default is v51's (docs/model.md, "v53", "v54").
+    # line); v55 reads them so with those writers at half weight (docs/model.md,
+    # "v53", "v54", "v55").
+    "read_numbers": True,
 }
 # v8: corpora with an expert of their own, in this order (domain 1, 2, ...); every other
 # file is chat (domain 0) for the router.
@@ -280,15 +282,17 @@ OWN_WEIGHTS: dict[str, float] = {
     # around "you" in both labels, at chat_v32's per-row weight, chosen before
     # training: 1.43 x 507 / 1,400 (docs/model.md, "v50").
     "chat_v46": 0.52,
-    # v52 (not served; held back): a forty-seventh writer, chat carrying numbers (times,
+    # v52 (not served): a forty-seventh writer, chat carrying numbers (times,
     # ages, scores, prices, counts, codes) in both labels written alike, at chat_v21's
-    # per-row weight, chosen before training: 1.43 x 899 / 1,400 (docs/model.md, "v52").
-    "chat_v47": 0.92,
-    # v54 (not served; held back): a forty-eighth writer, short chat in which a number
+    # per-row weight, chosen before training: 1.43 x 899 / 1,400 (docs/model.md, "v52");
+    # v55 trains it at half that, chosen before training (docs/model.md, "v55").
+    "chat_v47": 0.46,
+    # v54 (not served): a forty-eighth writer, short chat in which a number
     # carries the meaning (the hurt in its abuse, beside clean rows with the same
     # numbers), at chat_v21's per-row weight, chosen before training: 1.43 x 898 /
-    # 1,400 (docs/model.md, "v54").
-    "chat_v48": 0.92,
+    # 1,400 (docs/model.md, "v54"); v55 trains it at half that, chosen before
+    # training (docs/model.md, "v55").
+    "chat_v48": 0.46,
 }
 OWN_DEFAULT_WEIGHT = 1.0
 # Label alignment: inside a corpus, rows of these source categories get this share of
@@ -346,10 +350,9 @@ EXPERTS_ON_TFIDF = True
 # blind set's clean rows with numbers than v51 (docs/model.md, "v52"). v54 trained it
 # again, beside chat_v48 (short chat in which a number carries the meaning) and v53's
 # reading of numbers, and failed its rule: a clean test text of the suite went over
-# the line, "see you again at school" 0.446 -> 0.625 (docs/model.md, "v54").
-HELD_BACK: frozenset[str] = frozenset(
-    {"chat_v31", "chat_v35", "chat_v36", "chat_v46", "chat_v47", "chat_v48"}
-)
+# the line, "see you again at school" 0.446 -> 0.625 (docs/model.md, "v54"); v55 trains
+# both at half their weight (docs/model.md, "v55").
+HELD_BACK: frozenset[str] = frozenset({"chat_v31", "chat_v35", "chat_v36", "chat_v46"})
 # Raised on the final logit after the writer-held-out rule has chosen the operating point
 # (``--logit-shift``): that rule's clean-flagged estimate has run above every blind chat
 # set's, and a shift trades some of that room for abuse caught.  v28 (+0.1) failed its
