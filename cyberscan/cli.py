@@ -20,6 +20,8 @@ from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from config import database_unusable
 from cyberscan.errors import CyberscanError
+from cyberscan.live import connections
+from cyberscan.realtime.sessions import SESSION_CHECK_SECONDS
 from cyberscan.schemas.user import RegisterSchema
 from cyberscan.services import accounts, auth, users
 
@@ -151,6 +153,13 @@ def reset_password(username: str) -> None:
     click.echo(
         f"New password set for {user.username}; every session it had is signed out."
     )
+    if connections.manager(current_app).unpublished:
+        click.echo(
+            "The message queue (REDIS_URL) did not answer, so no server was told: "
+            "each closes the account's open sockets at its next session check, "
+            f"within {SESSION_CHECK_SECONDS:g} seconds.",
+            err=True,
+        )
 
 
 @click.command("list-admins")

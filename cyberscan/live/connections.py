@@ -5,7 +5,9 @@ block or a revocation does not look sids up there. It emits the `CLOSE` marker t
 room instead: the emit reaches every process through the message queue, in order
 after the events before it (`account_blocked` first), and each process closes its own
 connections in that room. Emits that carry a decision (blocks, kicks, closes) that
-cannot be published while Redis is down are kept and published when it is back.
+cannot be published while Redis is down are kept and published when it is back; a
+`flask` command, which exits once it has published, keeps nothing and counts them
+instead (`unpublished`), so that it can say so in one line.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
+import click
 import socketio
 from flask import Flask
 
@@ -67,6 +70,8 @@ class ClosingMixin(RoomIndexMixin):
     once."""
 
     server: Any
+    # Emits a `flask` command could not publish (the message queue was down).
+    unpublished = 0
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -237,6 +242,9 @@ class ClosingRedisManager(ClosingMixin, socketio.RedisManager):
         # published again until every one of them listens again (pub/sub keeps
         # nothing for a subscriber that has not re-subscribed yet).
         self._listeners = 0
+        # Built for a `flask` command: it publishes a few emits and exits, so nothing
+        # kept would ever be published again.
+        self._one_shot = from_command_line()
 
     def _handle_emit(self, message: dict[str, Any]) -> None:
         event, data = message.get("event"), message.get("data") or [None]
@@ -290,6 +298,8 @@ class ClosingRedisManager(ClosingMixin, socketio.RedisManager):
     def _publish(self, data: dict[str, Any]) -> Any:
         if self._local_sid(data):
             return 0  # not published (nor logged as lost while Redis is down)
+        if self._one_shot:
+            return self._publish_once(data)
         result = super()._publish(data)
         durable = data.get("method") == "emit" and data.get("event") in DURABLE_EVENTS
         if result is None:
@@ -303,6 +313,18 @@ class ClosingRedisManager(ClosingMixin, socketio.RedisManager):
         else:
             self._listeners = max(self._listeners, int(result))
         return result
+
+    def _publish_once(self, data: dict[str, Any]) -> Any:
+        """A command's publish: one try on a fresh connection, counted when it fails
+        (the command says so; python-socketio would log two errors)."""
+        try:
+            if not self.connected:
+                self._redis_connect()
+            return self.redis.publish(self.channel, self.json.dumps(data))
+        except Exception:  # noqa: BLE001  any failure of Redis: the command says so
+            self.connected = False
+            self.unpublished += 1
+            return None
 
     def pending(self) -> int:
         """Durable emits waiting for the queue to come back."""
@@ -362,6 +384,12 @@ class ClosingRedisManager(ClosingMixin, socketio.RedisManager):
                         listening,
                     )
                     return
+
+
+def from_command_line() -> bool:
+    """Whether the app is being built by the `flask` command line (FlaskGroup loads
+    the app inside its click context): a process that serves nobody."""
+    return click.get_current_context(silent=True) is not None
 
 
 def manager(app: Flask) -> ClosingMixin:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import click
 from flask import Flask
 
 from cyberscan.extensions import socketio
 from cyberscan.live import presence
+from cyberscan.live.connections import from_command_line
 from cyberscan.realtime import events, transport
 from cyberscan.realtime.auth import SocketEventSessions
 from cyberscan.realtime.packets import REFUSED
@@ -36,7 +36,7 @@ def init_app(app: Flask) -> None:
     socketio.on_error_default(events.on_error)
     transport.init_app(app, socketio)
     registry = presence.init_app(app)
-    if click.get_current_context(silent=True) is not None:
+    if from_command_line():
         return  # built by the `flask` command line (FlaskGroup loads the app)
     presence.start_heartbeat(
         registry,

@@ -7,6 +7,7 @@ import pytest
 from cyberscan.realtime.sessions import SESSION_CHECK_SECONDS
 from tests.e2e.pyclient import block_closes_tabs
 from tests.e2e.test_e2e_js_client import chat
+from tests.live import free_port
 from tests.test_cli import run_command
 
 pytestmark = pytest.mark.e2e
@@ -91,6 +92,33 @@ def test_a_password_reset_run_without_the_queue_still_closes_every_socket(
         ["reset-password", dave.username], one.env["DATABASE_URL"], REDIS_URL=""
     )
     assert result.returncode == 0, result.stderr
+    for tab in tabs:
+        assert tab.closed.wait(SESSION_CHECK_SECONDS * 3), "the socket stayed open"
+
+
+def test_a_password_reset_while_the_queue_is_down_says_so_once_and_closes_every_socket(
+    pair, clients
+):
+    """`flask reset-password` whose REDIS_URL does not answer (Redis down, or the
+    wrong address in the operator's shell): the password is set, one line on stderr
+    says that no server was told and when the sockets close, with none of
+    python-socketio's retries and nothing "kept" by a process about to exit; each
+    process's session check closes the account's sockets."""
+    erin = pair.account("e")
+    one, two = pair.servers
+    tabs = [clients(one.url, erin.token), clients(two.url, erin.token)]
+    result = run_command(
+        ["reset-password", erin.username],
+        one.env["DATABASE_URL"],
+        REDIS_URL=f"redis://127.0.0.1:{free_port()}/0",
+    )
+    assert result.returncode == 0, result.stderr
+    assert "every session it had is signed out" in result.stdout
+    assert result.stderr == (
+        "The message queue (REDIS_URL) did not answer, so no server was told: each "
+        "closes the account's open sockets at its next session check, within "
+        f"{SESSION_CHECK_SECONDS:g} seconds.\n"
+    )
     for tab in tabs:
         assert tab.closed.wait(SESSION_CHECK_SECONDS * 3), "the socket stayed open"
 
