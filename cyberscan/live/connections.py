@@ -388,7 +388,8 @@ class ClosingRedisManager(ClosingMixin, socketio.RedisManager):
 
 def from_command_line() -> bool:
     """Whether the app is being built by the `flask` command line (FlaskGroup loads
-    the app inside its click context): a process that serves nobody."""
+    the app inside its click context): a process that serves nobody (servers start
+    from run.py; `flask run` is not a way to serve this app)."""
     return click.get_current_context(silent=True) is not None
 
 
