@@ -112,7 +112,7 @@ CLEAN_AND_HARD_NEGATIVE = [
 # A known miss is kept in these lists (strict: a model that passes it makes this file
 # say so) rather than left out.
 KNOWN_MISS = pytest.mark.xfail(
-    strict=True, reason="a known miss of the served model (docs/model.md, v51)"
+    strict=True, reason="a known miss of the served model (docs/model.md, v55)"
 )
 SHORT_CLEAN = [
     "and you?",
@@ -342,9 +342,11 @@ NEGATION_CLEAN = [
 # 19:00" scores 0.650 under v51, for "at 19", which two abusive training rows hold;
 # v52, which trained a writer of chat carrying numbers, scored it 0.944 and was not
 # served (docs/model.md, "v52"); v53, which read every number as one token, scored it
-# 0.186 and was not served either, its rule failed by one error ("v53").
+# 0.186 and was not served either, its rule failed by one error ("v53"). v55, which
+# reads numbers so beside two writers of chat carrying numbers, scores it 0.263
+# ("v55").
 NUMBERS_CLEAN = [
-    pytest.param("see you at 19:00", marks=KNOWN_MISS),
+    "see you at 19:00",
     "call me at 19:45",
     "meet at 7pm outside the library",
     "bus 19 is late again",
