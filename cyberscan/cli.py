@@ -187,7 +187,24 @@ def purge_revoked_tokens() -> None:
     click.echo(f"Purged {auth.purge_expired_revocations()} expired revocations.")
 
 
+FLASK_RUN = (
+    "flask run would serve CyberScan on Werkzeug's development server, without the "
+    "session check, presence heartbeat, header timeouts and database upgrade a server "
+    "needs: start it with scripts/run (.venv/bin/python run.py), which reads the same "
+    "settings."
+)
+
+
+def refuse_flask_run() -> None:
+    """`flask run` builds the app to serve it with Werkzeug: refuse in one line (the
+    app cannot replace Flask's own `run` command, which FlaskGroup finds first)."""
+    context = click.get_current_context(silent=True)
+    if context is not None and context.info_name == "run":
+        raise click.ClickException(FLASK_RUN)
+
+
 def register_commands(app: Flask) -> None:
+    refuse_flask_run()
     for command in (create_admin, promote_admin, reset_password, list_admins):
         app.cli.add_command(command)
     app.cli.add_command(purge_revoked_tokens)

@@ -9,7 +9,14 @@ from pathlib import Path
 
 import pytest
 
-from cyberscan.cli import create_admin, list_admins, promote_admin, reset_password
+from bench.launch import free_port
+from cyberscan.cli import (
+    FLASK_RUN,
+    create_admin,
+    list_admins,
+    promote_admin,
+    reset_password,
+)
 from cyberscan.extensions import db
 from cyberscan.models import AuditLog, User
 from tests.helpers import PASSWORD
@@ -279,6 +286,19 @@ def run_command(args, database_url, **extra_env):
         text=True,
         timeout=120,
     )
+
+
+def test_flask_run_is_refused_in_one_line_naming_the_way_to_serve(tmp_path):
+    """`flask run` would serve on Werkzeug's development server, without the session
+    check, presence heartbeat, header timeouts and database upgrade of run.py: it is
+    refused, in one line, before it listens (a server would outlive the timeout)."""
+    result = run_command(
+        ["run", "--port", str(free_port())],
+        f"sqlite:///{tmp_path / 'cyberscan.db'}",
+    )
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert result.stderr == f"Error: {FLASK_RUN}\n"
+    assert "scripts/run (.venv/bin/python run.py)" in FLASK_RUN
 
 
 # Flask-Migrate's commands, which every deployment runs: the same one line.
