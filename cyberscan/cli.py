@@ -198,8 +198,7 @@ FLASK_RUN = (
 def refuse_flask_run() -> None:
     """`flask run` builds the app to serve it with Werkzeug: refuse in one line (the
     app cannot replace Flask's own `run` command, which FlaskGroup finds first)."""
-    context = click.get_current_context(silent=True)
-    if context is not None and context.info_name == "run":
+    if connections.from_command_line("run"):
         raise click.ClickException(FLASK_RUN)
 
 

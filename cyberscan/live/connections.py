@@ -386,11 +386,12 @@ class ClosingRedisManager(ClosingMixin, socketio.RedisManager):
                     return
 
 
-def from_command_line() -> bool:
+def from_command_line(command: str | None = None) -> bool:
     """Whether the app is being built by the `flask` command line (FlaskGroup loads
-    the app inside its click context): a process that serves nobody (servers start
-    from run.py; `flask run` is not a way to serve this app)."""
-    return click.get_current_context(silent=True) is not None
+    the app inside its click context), by `command` when one is named: a process that
+    serves nobody (servers start from run.py; `flask run` is refused, cli.py)."""
+    context = click.get_current_context(silent=True)
+    return context is not None and command in (None, context.info_name)
 
 
 def manager(app: Flask) -> ClosingMixin:
